@@ -1,0 +1,66 @@
+package changepoint
+
+// gramPrefixLimit is the largest signal length for which kernel costs
+// precompute 2-D prefix sums of the Gram matrix ((n+1)^2 float64s, 128 MiB
+// at the limit). Longer signals compute each segment's kernel sum on the
+// fly and hold no n x n matrix.
+const gramPrefixLimit = 4000
+
+// kernelSums gives O(1) segment sums of a Gram matrix through 2-D prefix
+// sums, or computes them directly from the kernel for long signals.
+type kernelSums struct {
+	n      int
+	kern   func(i, j int) float64 // off-diagonal kernel value, i != j
+	diag   float64                // kernel value on the diagonal
+	prefix []float64              // (n+1) x (n+1), nil in direct mode
+}
+
+// init prepares the sums for n samples; direct forces on-the-fly sums.
+func (k *kernelSums) init(n int, diag float64, kern func(i, j int) float64, direct bool) {
+	k.n, k.kern, k.diag, k.prefix = n, kern, diag, nil
+	if direct || n > gramPrefixLimit {
+		return
+	}
+	w := n + 1
+	p := make([]float64, w*w)
+	row := make([]float64, n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			switch {
+			case j == i:
+				row[j] = diag
+			case j < i:
+				row[j] = kern(j, i)
+			default:
+				row[j] = kern(i, j)
+			}
+		}
+		acc := 0.0
+		for j := 0; j < n; j++ {
+			acc += row[j]
+			p[(i+1)*w+j+1] = p[i*w+j+1] + acc
+		}
+	}
+	k.prefix = p
+}
+
+// cost returns trace - sum/len of the Gram sub-matrix on [start, end).
+func (k *kernelSums) cost(start, end int) float64 {
+	l := end - start
+	tr := k.diag * float64(l)
+	var sum float64
+	if k.prefix != nil {
+		w := k.n + 1
+		p := k.prefix
+		sum = p[end*w+end] - p[start*w+end] - p[end*w+start] + p[start*w+start]
+	} else {
+		off := 0.0
+		for i := start; i < end; i++ {
+			for j := i + 1; j < end; j++ {
+				off += k.kern(i, j)
+			}
+		}
+		sum = tr + 2*off
+	}
+	return tr - sum/float64(l)
+}
