@@ -1,0 +1,162 @@
+// Package audit is Gaffer's append-only record of every mutating call: who
+// did what to which target, under which request ID, and how it ended. The
+// database refuses updates and deletes of recorded entries.
+package audit
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Outcomes of an audited call.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeDenied  = "denied"
+)
+
+// Entry is one audited action.
+type Entry struct {
+	ID         int64     `json:"id"`
+	Time       time.Time `json:"time"`
+	Actor      string    `json:"actor"`
+	Action     string    `json:"action"`
+	Target     string    `json:"target"`
+	RequestID  string    `json:"request_id"`
+	Outcome    string    `json:"outcome"`
+	Status     int       `json:"status"`
+	RemoteAddr string    `json:"remote_addr,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+}
+
+// Recorder appends audit entries. Systems that act outside an HTTP request
+// (a signing refusal, a runbook step) record through it directly.
+type Recorder interface {
+	Record(ctx context.Context, e Entry) error
+}
+
+// Log is the audit log in the store.
+type Log struct {
+	store *store.Store
+}
+
+// Open applies the audit log's migrations and returns it.
+func Open(ctx context.Context, s *store.Store) (*Log, error) {
+	if err := s.Migrate(ctx, "audit", store.MustSub(migrations, "migrations")); err != nil {
+		return nil, err
+	}
+	return &Log{store: s}, nil
+}
+
+// Record appends e. A zero Time is set to now.
+func (l *Log) Record(ctx context.Context, e Entry) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	if e.Actor == "" {
+		e.Actor = "anonymous"
+	}
+	if len(e.Detail) > 4096 {
+		e.Detail = e.Detail[:4096]
+	}
+	// Record even when the request's context is already cancelled: an
+	// action that happened must not go unaudited.
+	ctx = context.WithoutCancel(ctx)
+	_, err := l.store.ExecContext(ctx, `INSERT INTO audit_log
+		(at, actor, action, target, request_id, outcome, status, remote_addr, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Time.UnixMilli(), e.Actor, e.Action, e.Target, e.RequestID, e.Outcome, e.Status, e.RemoteAddr, e.Detail)
+	if err != nil {
+		return fmt.Errorf("audit: record %s by %s: %w", e.Action, e.Actor, err)
+	}
+	return nil
+}
+
+// Filter selects audit entries; zero fields match everything.
+type Filter struct {
+	Actor   string
+	Action  string // prefix match
+	Target  string // substring match
+	Outcome string
+	Since   time.Time
+	Until   time.Time
+	// Before returns entries with an ID lower than this (a cursor).
+	Before int64
+	Limit  int
+}
+
+// List returns entries newest first, and a cursor for the next page (0 when
+// there is none).
+func (l *Log) List(ctx context.Context, f Filter) ([]Entry, int64, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	var where []string
+	var args []any
+	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
+	}
+	if f.Action != "" {
+		add(`action LIKE ? ESCAPE '\'`, escapeLike(f.Action)+"%")
+	}
+	if f.Target != "" {
+		add(`target LIKE ? ESCAPE '\'`, "%"+escapeLike(f.Target)+"%")
+	}
+	if f.Outcome != "" {
+		add("outcome = ?", f.Outcome)
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", f.Until.UnixMilli())
+	}
+	if f.Before > 0 {
+		add("id < ?", f.Before)
+	}
+	q := "SELECT id, at, actor, action, target, request_id, outcome, status, remote_addr, detail FROM audit_log"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT " + strconv.Itoa(f.Limit+1)
+	rows, err := l.store.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("audit: list: %w", err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.RequestID, &e.Outcome,
+			&e.Status, &e.RemoteAddr, &e.Detail); err != nil {
+			return nil, 0, fmt.Errorf("audit: list: %w", err)
+		}
+		e.Time = time.UnixMilli(at).UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("audit: list: %w", err)
+	}
+	var next int64
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, nil
+}
+
+// escapeLike escapes LIKE wildcards in user input.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
