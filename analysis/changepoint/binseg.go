@@ -26,16 +26,10 @@ type split struct {
 
 // Segment runs the search; all three stopping rules apply.
 func (b *Binseg) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
-	if err := stop.validate("binseg", StopPenalty, StopCount, StopEpsilon); err != nil {
-		return nil, err
-	}
-	if err := b.cfg.fit(s); err != nil {
+	if err := b.cfg.begin("binseg", s, stop, StopPenalty, StopCount, StopEpsilon); err != nil {
 		return nil, err
 	}
 	n := s.n
-	if err := checkSegmentation(n, stop.NBkps, b.cfg.jump, b.cfg.minSize); err != nil {
-		return nil, err
-	}
 	cache := map[[2]int]split{}
 	bkps := []int{n}
 	for {

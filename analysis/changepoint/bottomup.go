@@ -55,16 +55,10 @@ func candidateLess(a, b candidate) bool {
 
 // Segment runs the search; all three stopping rules apply.
 func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
-	if err := stop.validate("bottomup", StopPenalty, StopCount, StopEpsilon); err != nil {
-		return nil, err
-	}
-	if err := b.cfg.fit(s); err != nil {
+	if err := b.cfg.begin("bottomup", s, stop, StopPenalty, StopCount, StopEpsilon); err != nil {
 		return nil, err
 	}
 	n := s.n
-	if err := checkSegmentation(n, stop.NBkps, b.cfg.jump, b.cfg.minSize); err != nil {
-		return nil, err
-	}
 	cost := b.cfg.cost
 	leaves := b.growTree(n)
 	merge := func(l, r *node) *node {

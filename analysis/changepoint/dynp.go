@@ -22,17 +22,11 @@ func (d *Dynp) Name() string { return "dynp" }
 // Segment returns the optimal segmentation with stop.NBkps breakpoints;
 // only the Count rule applies.
 func (d *Dynp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
-	if err := stop.validate("dynp", StopCount); err != nil {
-		return nil, err
-	}
-	if err := d.cfg.fit(s); err != nil {
+	if err := d.cfg.begin("dynp", s, stop, StopCount); err != nil {
 		return nil, err
 	}
 	n, k := s.n, stop.NBkps
 	jump, minSize := d.cfg.jump, d.cfg.minSize
-	if err := checkSegmentation(n, k, jump, minSize); err != nil {
-		return nil, err
-	}
 	// Grid of possible segment ends: multiples of jump, and n.
 	// pos[e] is the grid index of end e.
 	var grid []int

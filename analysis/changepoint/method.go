@@ -149,3 +149,15 @@ func ctxEvery(ctx context.Context) func() error {
 		return nil
 	}
 }
+
+// begin validates stop against the kinds a method allows, fits the cost on
+// s and checks that a segmentation with stop.NBkps breakpoints exists.
+func (c searchConfig) begin(method string, s *Signal, stop Stop, kinds ...StopKind) error {
+	if err := stop.validate(method, kinds...); err != nil {
+		return err
+	}
+	if err := c.fit(s); err != nil {
+		return err
+	}
+	return checkSegmentation(s.n, stop.NBkps, c.jump, c.minSize)
+}

@@ -23,17 +23,10 @@ func (p *Pelt) Name() string { return "pelt" }
 // Segment finds the breakpoints minimising the penalised cost; only the
 // Penalty rule applies.
 func (p *Pelt) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
-	if err := stop.validate("pelt", StopPenalty); err != nil {
+	if err := p.cfg.begin("pelt", s, stop, StopPenalty); err != nil {
 		return nil, err
 	}
-	if err := p.cfg.fit(s); err != nil {
-		return nil, err
-	}
-	n, minSize, jump := s.n, p.cfg.minSize, p.cfg.jump
-	if err := checkSegmentation(n, 0, jump, minSize); err != nil {
-		return nil, err
-	}
-	return peltSearch(ctx, p.cfg.cost, n, minSize, jump, stop.Pen)
+	return peltSearch(ctx, p.cfg.cost, s.n, p.cfg.minSize, p.cfg.jump, stop.Pen)
 }
 
 func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float64) ([]int, error) {
