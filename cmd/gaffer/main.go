@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/config"
 )
 
 // commandConstructors holds the subcommands. Each file in this package adds
@@ -20,12 +22,20 @@ func registerCommand(newCmd func() *cobra.Command) {
 }
 
 func newRootCommand() *cobra.Command {
+	var configFile string
 	root := &cobra.Command{
 		Use:           "gaffer",
 		Short:         "Gaffer: metrics, alerting, analysis, automation and security for SRE teams, in one binary",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if configFile == "" {
+				configFile = os.Getenv("GAFFER_CONFIG")
+			}
+			return config.Apply(cmd.Flags(), configFile)
+		},
 	}
+	root.PersistentFlags().StringVar(&configFile, "config", "", "YAML config file (env GAFFER_CONFIG); flags and GAFFER_* variables override it")
 	for _, newCmd := range commandConstructors {
 		root.AddCommand(newCmd())
 	}

@@ -10,11 +10,15 @@ import (
 // AdminScope grants every permission.
 const AdminScope = "admin"
 
+// AuthenticatedScope is the scope of routes any valid credential may call
+// (the home page, "who am I", logout).
+const AuthenticatedScope = "authenticated"
+
 var scopePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*:(read|write)$`)
 
 // ValidateScope reports whether s is "admin" or "<system>:read|write".
 func ValidateScope(s string) error {
-	if s == AdminScope || scopePattern.MatchString(s) {
+	if s == AdminScope || s == AuthenticatedScope || scopePattern.MatchString(s) {
 		return nil
 	}
 	return fmt.Errorf("scope %q: want \"admin\" or \"<system>:read\" / \"<system>:write\"", s)
@@ -50,7 +54,7 @@ func (p *Principal) Has(scope string) bool {
 	if p == nil {
 		return false
 	}
-	if scope == "" {
+	if scope == "" || scope == AuthenticatedScope {
 		return true
 	}
 	system, level, _ := strings.Cut(scope, ":")

@@ -92,3 +92,13 @@ func (t *Tokens) Logout(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// DeleteExpiredSessions removes sessions that have expired, returning how
+// many went.
+func (t *Tokens) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	res, err := t.store.ExecContext(ctx, "DELETE FROM auth_sessions WHERE expires_at < ?", t.now().UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return res.RowsAffected()
+}

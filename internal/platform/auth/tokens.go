@@ -115,6 +115,9 @@ func (r *CreateRequest) Validate() error {
 		return errors.New("scopes: at least one scope is required")
 	}
 	for i, s := range r.Scopes {
+		if s == AuthenticatedScope {
+			return fmt.Errorf("scopes[%d]: %q is implied by every token and cannot be granted", i, s)
+		}
 		if err := ValidateScope(s); err != nil {
 			return fmt.Errorf("scopes[%d]: %w", i, err)
 		}

@@ -95,7 +95,7 @@ func (q *Queue) List(ctx context.Context, f ListFilter) (ListResult, error) {
 	if len(f.States) > 0 {
 		states := make([]rivertype.JobState, 0, len(f.States))
 		for _, s := range f.States {
-			if !validState(s) {
+			if !ValidState(s) {
 				return ListResult{}, fmt.Errorf("state %q: want one of %v", s, AllStates)
 			}
 			states = append(states, rivertype.JobState(s))
@@ -129,7 +129,14 @@ func (q *Queue) List(ctx context.Context, f ListFilter) (ListResult, error) {
 	return out, nil
 }
 
-func validState(s string) bool {
+// ValidCursor reports whether c is a cursor List can continue from.
+func ValidCursor(c string) bool {
+	var cur river.JobListCursor
+	return cur.UnmarshalText([]byte(c)) == nil
+}
+
+// ValidState reports whether s is a job state.
+func ValidState(s string) bool {
 	for _, v := range AllStates {
 		if v == s {
 			return true

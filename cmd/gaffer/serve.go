@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/server"
+)
+
+func init() {
+	registerCommand(newServeCommand)
+	registerCommand(newWorkerCommand)
+}
+
+type logFlags struct {
+	level, format string
+}
+
+func (l *logFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&l.level, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().StringVar(&l.format, "log-format", "text", "log format: text or json")
+}
+
+func (l *logFlags) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(l.level)); err != nil {
+		return nil, fmt.Errorf("log-level: %q is not one of debug, info, warn, error", l.level)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch l.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("log-format: %q is not one of text, json", l.format)
+}
+
+func addServerFlags(cmd *cobra.Command, cfg *server.Config) {
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", "gaffer-data", "directory for the SQLite database, event stream, metrics and secrets")
+	f.StringVar(&cfg.DB, "db", "", "database: empty for SQLite in the data directory, or a postgres:// address")
+	f.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS server or cluster (empty: embedded nats-server with JetStream)")
+	f.StringVar(&cfg.NATSCreds, "nats-creds", "", "credentials file for the external NATS")
+	f.IntVar(&cfg.JobWorkers, "job-workers", 50, "jobs this process runs at once")
+	f.DurationVar(&cfg.JobPollInterval, "job-poll-interval", 100*time.Millisecond, "how often jobs queued by other processes are picked up")
+}
+
+func newServeCommand() *cobra.Command {
+	var cfg server.Config
+	var roles string
+	var logs logFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run Gaffer: every selected system in one process",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := logs.logger()
+			if err != nil {
+				return err
+			}
+			cfg.Roles = strings.Split(roles, ",")
+			cfg.Version = version()
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			srv, err := server.New(ctx, cfg, log, false)
+			if err != nil {
+				return err
+			}
+			return srv.Run(ctx)
+		},
+	}
+	addServerFlags(cmd, &cfg)
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7070", "HTTP address")
+	f.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:7422", "where the embedded NATS accepts workers and agents (empty: in-process only)")
+	f.StringVar(&roles, "roles", "all", "systems to run: all, or a comma-separated list")
+	f.BoolVar(&cfg.Demo, "demo", false, "load demo data so every page shows something")
+	f.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "file with the admin token; created with a random token if missing (default <data-dir>/admin.token)")
+	f.DurationVar(&cfg.EventMaxAge, "event-retention", 7*24*time.Hour, "how long events are kept")
+	f.Int64Var(&cfg.EventMaxBytes, "event-max-bytes", 0, "largest size of the event stream in bytes (0: no limit)")
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs may take to finish on shutdown")
+	logs.add(cmd)
+	return cmd
+}
+
+func newWorkerCommand() *cobra.Command {
+	var cfg server.Config
+	var logs logFlags
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run an extra job worker that shares the database (and NATS) of a gaffer serve",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := logs.logger()
+			if err != nil {
+				return err
+			}
+			cfg.Version = version()
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			w, err := server.New(ctx, cfg, log, true)
+			if err != nil {
+				return err
+			}
+			if err := w.StartWorker(ctx); err != nil {
+				w.Shutdown()
+				return err
+			}
+			<-ctx.Done()
+			log.Info("worker shutting down")
+			return w.Shutdown()
+		},
+	}
+	addServerFlags(cmd, &cfg)
+	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long running jobs may take to finish on shutdown")
+	logs.add(cmd)
+	return cmd
+}
+

@@ -1,0 +1,177 @@
+// Package cli is what Gaffer's client subcommands share: the --server and
+// --token flags, an HTTP client for the API that turns error envelopes into
+// Go errors, and table or JSON output.
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// DefaultServer is where clients look for Gaffer unless told otherwise.
+const DefaultServer = "http://127.0.0.1:7070"
+
+// ClientFlags are the connection flags of a client command.
+type ClientFlags struct {
+	Server    string
+	Token     string
+	TokenFile string
+	Timeout   time.Duration
+}
+
+// AddClientFlags registers --server, --token, --token-file and --timeout
+// on cmd (environment: GAFFER_SERVER, GAFFER_TOKEN, GAFFER_TOKEN_FILE).
+func AddClientFlags(cmd *cobra.Command) *ClientFlags {
+	f := &ClientFlags{}
+	fl := cmd.PersistentFlags()
+	fl.StringVar(&f.Server, "server", DefaultServer, "Gaffer server URL (env GAFFER_SERVER)")
+	fl.StringVar(&f.Token, "token", "", "API token (env GAFFER_TOKEN)")
+	fl.StringVar(&f.TokenFile, "token-file", "", "file holding the API token (env GAFFER_TOKEN_FILE; default ./gaffer-data/admin.token when it exists)")
+	fl.DurationVar(&f.Timeout, "timeout", 60*time.Second, "request timeout")
+	return f
+}
+
+// Client calls the Gaffer API.
+type Client struct {
+	Server string
+	Token  string
+	HTTP   *http.Client
+}
+
+// Client returns an API client from the flags.
+func (f *ClientFlags) Client() (*Client, error) {
+	tok := strings.TrimSpace(f.Token)
+	if tok == "" {
+		file := f.TokenFile
+		if file == "" {
+			if _, err := os.Stat(filepath.Join("gaffer-data", "admin.token")); err == nil {
+				file = filepath.Join("gaffer-data", "admin.token")
+			}
+		}
+		if file != "" {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return nil, fmt.Errorf("token-file: %w", err)
+			}
+			tok = strings.TrimSpace(string(b))
+		}
+	}
+	if tok == "" {
+		return nil, errors.New("no API token: pass --token or --token-file, or set GAFFER_TOKEN")
+	}
+	server := strings.TrimRight(f.Server, "/")
+	if !strings.HasPrefix(server, "http://") && !strings.HasPrefix(server, "https://") {
+		return nil, fmt.Errorf("server: %q must start with http:// or https://", f.Server)
+	}
+	return &Client{Server: server, Token: tok, HTTP: &http.Client{Timeout: f.Timeout}}, nil
+}
+
+// APIError is an error answer from the server.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("server said %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// Do sends a request with a JSON body (nil for none) and decodes a JSON
+// answer into out (nil to discard it).
+func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Server+path, rd)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return c.send(req, out)
+}
+
+// DoRaw sends a request with a raw body and content type.
+func (c *Client) DoRaw(ctx context.Context, method, path, contentType string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.Server+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	return c.send(req, out)
+}
+
+// Stream sends a GET and returns the open response body (for server-sent
+// events); the caller closes it.
+func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Server+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	req.Header.Set("Accept", "text/event-stream")
+	hc := *c.HTTP
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, decodeError(resp)
+	}
+	return resp.Body, nil
+}
+
+func (c *Client) send(req *http.Request, out any) error {
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return decodeError(resp)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode answer of %s %s: %w", req.Method, req.URL.Path, err)
+	}
+	return nil
+}
+
+func decodeError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var env struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(b, &env) == nil && env.Error.Code != "" {
+		return &APIError{Status: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}
+	}
+	return &APIError{Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+}

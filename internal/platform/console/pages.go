@@ -1,0 +1,159 @@
+package console
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/audit"
+	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+)
+
+type homeData struct {
+	Checks  []check
+	Systems []ui.NavItem
+}
+
+type check struct {
+	Name, Status string
+	OK           bool
+}
+
+type tokensData struct {
+	Tokens  []auth.Token
+	Created *CreateTokenResponse
+	Error   string
+}
+
+type auditData struct {
+	Entries []audit.Entry
+	Next    string
+}
+
+type jobsData struct {
+	Jobs   []jobs.Info
+	Next   string
+	States []string
+	State  string
+	Kind   string
+	Counts map[string]int
+}
+
+func (c *Console) pages(s *ui.Shell) {
+	s.Nav(ui.NavItem{Title: "Overview", Path: "/", Scope: auth.AuthenticatedScope, Order: 0})
+	s.Nav(ui.NavItem{Title: "Jobs", Path: "/jobs", Scope: "jobs:read", Order: 900})
+	s.Nav(ui.NavItem{Title: "Audit log", Path: "/audit", Scope: "audit:read", Order: 910})
+	s.Nav(ui.NavItem{Title: "Tokens", Path: "/tokens", Scope: auth.AdminScope, Order: 920})
+
+	s.Handle(httpapi.Route{Method: "GET", Path: "/{$}", Scope: auth.AuthenticatedScope, Summary: "Overview",
+		Handler: c.homePage})
+	s.Handle(httpapi.Route{Method: "GET", Path: "/tokens", Scope: auth.AdminScope, Summary: "Tokens page",
+		Handler: func(w http.ResponseWriter, r *http.Request) error { return c.renderTokens(w, r, http.StatusOK, nil, "") }})
+	s.Handle(httpapi.Route{Method: "POST", Path: "/tokens", Scope: auth.AdminScope, Summary: "Create a token from the UI",
+		Action: "tokens.create", Handler: c.createTokenForm})
+	s.Handle(httpapi.Route{Method: "POST", Path: "/tokens/{id}/revoke", Scope: auth.AdminScope, Summary: "Revoke a token from the UI",
+		Action: "tokens.revoke", Handler: func(w http.ResponseWriter, r *http.Request) error {
+			id := r.PathValue("id")
+			httpapi.SetAuditTarget(r, "token:"+id)
+			if err := c.tokens.Revoke(r.Context(), id); err != nil {
+				return c.renderTokens(w, r, http.StatusBadRequest, nil, err.Error())
+			}
+			http.Redirect(w, r, "/tokens", http.StatusSeeOther)
+			return nil
+		}})
+	s.Handle(httpapi.Route{Method: "GET", Path: "/audit", Scope: "audit:read", Summary: "Audit log page", Handler: c.auditPageHandler})
+	s.Handle(httpapi.Route{Method: "GET", Path: "/jobs", Scope: "jobs:read", Summary: "Jobs page", Handler: c.jobsPageHandler})
+	s.Handle(httpapi.Route{Method: "GET", Path: "/jobs/{id}", Scope: "jobs:read", Summary: "Job page", Handler: c.jobPageHandler})
+}
+
+func (c *Console) homePage(w http.ResponseWriter, r *http.Request) error {
+	var d homeData
+	for name, status := range c.checks(r.Context()) {
+		d.Checks = append(d.Checks, check{Name: name, Status: status, OK: status == "ok"})
+	}
+	sort.Slice(d.Checks, func(i, j int) bool { return d.Checks[i].Name < d.Checks[j].Name })
+	p := auth.FromContext(r.Context())
+	for _, item := range c.shell.NavItems() {
+		if item.Path != "/" && p.Has(item.Scope) {
+			d.Systems = append(d.Systems, item)
+		}
+	}
+	return c.home.Render(w, r, http.StatusOK, "Overview", d)
+}
+
+func (c *Console) renderTokens(w http.ResponseWriter, r *http.Request, status int, created *CreateTokenResponse, msg string) error {
+	toks, err := c.tokens.List(r.Context())
+	if err != nil {
+		return err
+	}
+	return c.tokensPage.Render(w, r, status, "Tokens", tokensData{Tokens: toks, Created: created, Error: msg})
+}
+
+func (c *Console) createTokenForm(w http.ResponseWriter, r *http.Request) error {
+	req := auth.CreateRequest{Name: r.FormValue("name"), Identity: r.FormValue("identity"),
+		Scopes: strings.Fields(strings.ReplaceAll(r.FormValue("scopes"), ",", " ")),
+		CreatedBy: auth.FromContext(r.Context()).Actor()}
+	if ttl := r.FormValue("ttl"); ttl != "" {
+		d, err := time.ParseDuration(ttl)
+		if err != nil || d <= 0 {
+			return c.renderTokens(w, r, http.StatusBadRequest, nil, "ttl: want a positive duration such as 720h")
+		}
+		req.TTL = d
+	}
+	if err := req.Validate(); err != nil {
+		httpapi.SetAuditDetail(r, err.Error())
+		return c.renderTokens(w, r, http.StatusBadRequest, nil, err.Error())
+	}
+	tok, secret, err := c.tokens.Create(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	httpapi.SetAuditTarget(r, "token:"+tok.ID)
+	return c.renderTokens(w, r, http.StatusCreated, &CreateTokenResponse{Token: tok, Secret: secret}, "")
+}
+
+func (c *Console) auditPageHandler(w http.ResponseWriter, r *http.Request) error {
+	f, err := c.auditFilter(r)
+	if err != nil {
+		return err
+	}
+	entries, next, err := c.audit.List(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	d := auditData{Entries: entries}
+	if next > 0 {
+		d.Next = httpapi.EncodeCursor(next)
+	}
+	return c.auditPage.Render(w, r, http.StatusOK, "Audit log", d)
+}
+
+func (c *Console) jobsPageHandler(w http.ResponseWriter, r *http.Request) error {
+	f, err := c.jobFilter(r)
+	if err != nil {
+		return err
+	}
+	res, err := c.jobs.List(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	d := jobsData{Jobs: res.Jobs, Next: res.Next, States: jobs.AllStates,
+		State: r.URL.Query().Get("state"), Kind: r.URL.Query().Get("kind")}
+	return c.jobsPage.Render(w, r, http.StatusOK, "Jobs", d)
+}
+
+func (c *Console) jobPageHandler(w http.ResponseWriter, r *http.Request) error {
+	id, err := jobID(r)
+	if err != nil {
+		return err
+	}
+	info, err := c.jobs.Get(r.Context(), id)
+	if err != nil {
+		return jobError(err)
+	}
+	return c.jobPage.Render(w, r, http.StatusOK, "Job "+r.PathValue("id"), info)
+}

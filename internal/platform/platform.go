@@ -1,0 +1,167 @@
+// Package platform defines how a Gaffer system plugs into the binary: a
+// Module names the system and constructs its Service from the shared
+// dependencies (store, bus, jobs, audit log, tokens), and the Service has
+// one small lifecycle — start, stop, health — plus optional routes, UI
+// pages and demo data. A new system registers its Module from an init
+// function and changes no other file but cmd/gaffer's list of systems.
+package platform
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/audit"
+	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+)
+
+// Service is one system running in the process.
+type Service interface {
+	// Start begins background work (consumers, loops). It must return
+	// promptly; long-running work goes in goroutines stopped by Stop.
+	Start(ctx context.Context) error
+	// Stop ends background work, letting in-flight work finish until ctx
+	// is done.
+	Stop(ctx context.Context) error
+	// Health reports whether the service can do its job (for /readyz).
+	Health(ctx context.Context) error
+}
+
+// RouteProvider is a Service with HTTP API routes.
+type RouteProvider interface {
+	Routes(r *httpapi.Router)
+}
+
+// PageProvider is a Service with UI pages.
+type PageProvider interface {
+	Pages(s *ui.Shell)
+}
+
+// DemoLoader is a Service that can fill itself with demo data for
+// `gaffer serve --demo`. It is called after Start, and must be idempotent
+// (the demo may be loaded into a data directory that already has it).
+type DemoLoader interface {
+	LoadDemo(ctx context.Context) error
+}
+
+// Deps are what every system may use. Systems must not reach into each
+// other's tables; they call each other through Lookup or publish events.
+type Deps struct {
+	Log     *slog.Logger
+	Store   *store.Store
+	Bus     *bus.Bus
+	Jobs    *jobs.Queue
+	Audit   *audit.Log
+	Tokens  *auth.Tokens
+	DataDir string
+	// Demo is true under `gaffer serve --demo`.
+	Demo bool
+	// Worker is true in `gaffer worker`: only job handlers will run.
+	Worker bool
+
+	mu       sync.Mutex
+	services map[string]Service
+}
+
+// Lookup returns the running service of another system, for calling its Go
+// API through an interface the caller defines. It reports false when that
+// system is not running in this process (its role was not selected).
+func (d *Deps) Lookup(name string) (Service, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s, ok := d.services[name]
+	return s, ok
+}
+
+// Provide records a constructed service so that later modules can Lookup
+// it. The server calls it; systems do not.
+func (d *Deps) Provide(name string, s Service) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.services == nil {
+		d.services = map[string]Service{}
+	}
+	d.services[name] = s
+}
+
+// Module describes a system that can run in Gaffer.
+type Module struct {
+	// Name is the system's role name (--roles), e.g. "events".
+	Name string
+	// Requires lists modules that must be constructed first when they are
+	// selected; a module must still work (or fail clearly) without them.
+	Requires []string
+	// Migrations holds the system's NNN_name.sql files, applied before New.
+	Migrations fs.FS
+	// New constructs the service. It registers job kinds on deps.Jobs;
+	// it must not start background work (Start does).
+	New func(ctx context.Context, deps *Deps) (Service, error)
+}
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]Module{}
+)
+
+// Register adds a module. Registering a name twice panics.
+func Register(m Module) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if m.Name == "" || m.New == nil {
+		panic("platform: module needs a name and a constructor")
+	}
+	if _, dup := registry[m.Name]; dup {
+		panic("platform: module " + m.Name + " registered twice")
+	}
+	registry[m.Name] = m
+}
+
+// Modules returns the registered modules in dependency order (each after
+// the modules it requires), ties broken by name.
+func Modules() ([]Module, error) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []Module
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(string, []string) error
+	visit = func(n string, path []string) error {
+		switch state[n] {
+		case 1:
+			return fmt.Errorf("platform: modules require each other: %v", append(path, n))
+		case 2:
+			return nil
+		}
+		m, ok := registry[n]
+		if !ok {
+			return nil // an optional dependency that is not compiled in
+		}
+		state[n] = 1
+		for _, r := range m.Requires {
+			if err := visit(r, append(path, n)); err != nil {
+				return err
+			}
+		}
+		state[n] = 2
+		out = append(out, m)
+		return nil
+	}
+	for _, n := range names {
+		if err := visit(n, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything `gaffer serve` and `gaffer worker` are told.
+type Config struct {
+	// Listen is the HTTP address (default 127.0.0.1:7070; port 0 picks one).
+	Listen string
+	// DataDir holds the SQLite database, JetStream files, the TSDB and
+	// generated secrets.
+	DataDir string
+	// DB is a postgres:// address; empty means SQLite in DataDir.
+	DB string
+	// NATSURL names an external NATS server or cluster; empty embeds one.
+	NATSURL string
+	// NATSCreds is a credentials file for the external NATS.
+	NATSCreds string
+	// NATSListen is where the embedded NATS accepts other processes
+	// (workers, agents); empty keeps it in-process.
+	NATSListen string
+	// Roles selects the systems to run: "all" or names.
+	Roles []string
+	// Demo loads demo data.
+	Demo bool
+	// AdminTokenFile holds the bootstrap admin token (default
+	// <data-dir>/admin.token).
+	AdminTokenFile string
+	// EventMaxAge and EventMaxBytes bound the event stream.
+	EventMaxAge   time.Duration
+	EventMaxBytes int64
+	// JobWorkers is how many jobs this process runs at once.
+	JobWorkers int
+	// JobPollInterval is how often queued jobs from other processes are
+	// picked up.
+	JobPollInterval time.Duration
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration
+	// Version is reported by /healthz and the OpenAPI document.
+	Version string
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:7070"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "gaffer-data"
+	}
+	if c.AdminTokenFile == "" {
+		c.AdminTokenFile = filepath.Join(c.DataDir, "admin.token")
+	}
+	if len(c.Roles) == 0 {
+		c.Roles = []string{"all"}
+	}
+	if c.EventMaxAge == 0 {
+		c.EventMaxAge = 7 * 24 * time.Hour
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+}
+
+// Validate checks the configuration, naming the faulty setting.
+func (c *Config) Validate() error {
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") &&
+		!strings.HasPrefix(c.DB, "sqlite:") {
+		return fmt.Errorf("db: %q is neither a postgres:// address nor sqlite:<path>", c.DB)
+	}
+	if c.EventMaxAge < 0 {
+		return errors.New("event-retention: must not be negative")
+	}
+	if c.EventMaxBytes < 0 {
+		return errors.New("event-max-bytes: must not be negative")
+	}
+	if c.JobWorkers < 0 {
+		return errors.New("job-workers: must not be negative")
+	}
+	return nil
+}
+
+// DatabaseDSN is the database the server opens.
+func (c *Config) DatabaseDSN() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return filepath.Join(c.DataDir, "gaffer.db")
+}
+
+func (c *Config) wantsRole(name string) bool {
+	for _, r := range c.Roles {
+		if r == "all" || r == name {
+			return true
+		}
+	}
+	return false
+}

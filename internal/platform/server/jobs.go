@@ -1,0 +1,27 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+)
+
+// Job kinds of the platform itself.
+const (
+	// NoopJob does nothing: for checking and benchmarking the queue.
+	NoopJob = "platform.noop"
+	// SessionCleanupJob deletes expired UI sessions, hourly.
+	SessionCleanupJob = "platform.session_cleanup"
+)
+
+func registerPlatformJobs(q *jobs.Queue, tokens *auth.Tokens) {
+	q.Handle(NoopJob, func(context.Context, *jobs.Job) error { return nil }, jobs.KindOptions{})
+	q.Handle(SessionCleanupJob, func(ctx context.Context, _ *jobs.Job) error {
+		_, err := tokens.DeleteExpiredSessions(ctx)
+		return err
+	}, jobs.KindOptions{MaxAttempts: 3})
+	// The kind was registered just above, so this cannot fail.
+	_ = q.Every(SessionCleanupJob, time.Hour, struct{}{}, false)
+}

@@ -1,0 +1,289 @@
+// Package server assembles a Gaffer process: it opens the shared
+// dependencies (store, bus, jobs, audit log, tokens), constructs the
+// selected systems' services, serves HTTP, and shuts everything down in
+// order on SIGTERM.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/audit"
+	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/console"
+	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+)
+
+// Server is a running Gaffer process.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	deps   *platform.Deps
+	router *httpapi.Router
+	shell  *ui.Shell
+
+	services []namedService
+	listener net.Listener
+	http     *http.Server
+	ready    atomic.Bool
+	started  time.Time
+	closers  []func()
+}
+
+type namedService struct {
+	name string
+	svc  platform.Service
+}
+
+// New opens the dependencies and constructs the selected systems. worker
+// builds a job-only process (`gaffer worker`): no HTTP, no services started.
+func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Server, err error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: log, started: time.Now()}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	}
+	st, err := store.Open(ctx, cfg.DatabaseDSN())
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() { st.Close() })
+	tokens, err := auth.NewTokens(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.installAdminToken(tokens, worker); err != nil {
+		return nil, err
+	}
+	auditLog, err := audit.Open(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.openBus(ctx, worker)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, b.Close)
+	q, err := jobs.New(ctx, st, jobs.Options{Workers: cfg.JobWorkers, PollInterval: cfg.JobPollInterval, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	registerPlatformJobs(q, tokens)
+	s.deps = &platform.Deps{Log: log, Store: st, Bus: b, Jobs: q, Audit: auditLog, Tokens: tokens,
+		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker}
+	s.router = httpapi.NewRouter(httpapi.Options{Auth: httpapi.TokenAuthenticator{Tokens: tokens}, Audit: auditLog, Log: log})
+	if s.shell, err = ui.New(s.router, tokens, log); err != nil {
+		return nil, err
+	}
+	if err := s.buildServices(ctx); err != nil {
+		return nil, err
+	}
+	s.platformRoutes()
+	console.New(tokens, auditLog, q, s.Checks).Register(s.router, s.shell)
+	return s, nil
+}
+
+func (s *Server) installAdminToken(tokens *auth.Tokens, worker bool) error {
+	if worker {
+		return nil
+	}
+	tok, created, err := loadAdminToken(s.cfg.AdminTokenFile)
+	if err != nil {
+		return err
+	}
+	tokens.SetAdminToken(tok)
+	if created {
+		s.log.Info("generated the admin token; log in to the UI or use the CLI with it", "file", s.cfg.AdminTokenFile)
+	} else {
+		s.log.Info("using the admin token", "file", s.cfg.AdminTokenFile)
+	}
+	return nil
+}
+
+func (s *Server) openBus(ctx context.Context, worker bool) (*bus.Bus, error) {
+	o := bus.Options{URL: s.cfg.NATSURL, CredsFile: s.cfg.NATSCreds, DataDir: s.cfg.DataDir,
+		Listen: s.cfg.NATSListen, MaxAge: s.cfg.EventMaxAge, MaxBytes: s.cfg.EventMaxBytes, Log: s.log}
+	if worker && o.URL == "" {
+		// A worker joins the embedded server of the `gaffer serve` that
+		// shares its data directory.
+		u, err := bus.LocalURL(s.cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		o.URL = u
+	}
+	return bus.Open(ctx, o)
+}
+
+func (s *Server) buildServices(ctx context.Context) error {
+	modules, err := platform.Modules()
+	if err != nil {
+		return err
+	}
+	selected := map[string]bool{}
+	for _, m := range modules {
+		if s.cfg.wantsRole(m.Name) {
+			selected[m.Name] = true
+		}
+	}
+	for _, r := range s.cfg.Roles {
+		if r != "all" && !selected[r] {
+			return fmt.Errorf("roles: unknown role %q", r)
+		}
+	}
+	for _, m := range modules {
+		if !selected[m.Name] {
+			continue
+		}
+		if m.Migrations != nil {
+			if err := s.deps.Store.Migrate(ctx, m.Name, m.Migrations); err != nil {
+				return err
+			}
+		}
+		svc, err := m.New(ctx, s.deps)
+		if err != nil {
+			return fmt.Errorf("start %s: %w", m.Name, err)
+		}
+		s.deps.Provide(m.Name, svc)
+		s.services = append(s.services, namedService{name: m.Name, svc: svc})
+		if rp, ok := svc.(platform.RouteProvider); ok {
+			rp.Routes(s.router)
+		}
+		if pp, ok := svc.(platform.PageProvider); ok {
+			pp.Pages(s.shell)
+		}
+	}
+	return nil
+}
+
+// Deps returns the shared dependencies (for tests and the worker).
+func (s *Server) Deps() *platform.Deps { return s.deps }
+
+// Router returns the HTTP router (for tests that enumerate routes).
+func (s *Server) Router() *httpapi.Router { return s.router }
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Addr is the HTTP address once Start has returned.
+func (s *Server) Addr() string {
+	if s.listener == nil {
+		return ""
+	}
+	return s.listener.Addr().String()
+}
+
+// Start starts the job queue, the services, demo data (if asked for) and
+// the HTTP server, and returns once the server is ready.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.deps.Jobs.Start(ctx, true); err != nil {
+		return err
+	}
+	for _, ns := range s.services {
+		if err := ns.svc.Start(ctx); err != nil {
+			return fmt.Errorf("start %s: %w", ns.name, err)
+		}
+	}
+	if s.cfg.Demo {
+		for _, ns := range s.services {
+			if dl, ok := ns.svc.(platform.DemoLoader); ok {
+				if err := dl.LoadDemo(ctx); err != nil {
+					return fmt.Errorf("load %s demo data: %w", ns.name, err)
+				}
+			}
+		}
+	}
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	s.listener = ln
+	s.http = &http.Server{Handler: s.router, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "error", err)
+		}
+	}()
+	s.ready.Store(true)
+	s.log.Info("gaffer is ready", "url", "http://"+ln.Addr().String(), "data_dir", s.cfg.DataDir,
+		"database", string(s.deps.Store.Dialect), "nats_embedded", s.deps.Bus.Embedded(),
+		"startup", time.Since(s.started).Round(time.Millisecond).String())
+	return nil
+}
+
+// StartWorker starts only the job queue (`gaffer worker`).
+func (s *Server) StartWorker(ctx context.Context) error {
+	if err := s.deps.Jobs.Start(ctx, true); err != nil {
+		return err
+	}
+	s.ready.Store(true)
+	s.log.Info("gaffer worker is ready", "kinds", len(s.deps.Jobs.Kinds()), "database", string(s.deps.Store.Dialect))
+	return nil
+}
+
+// Shutdown stops taking requests, lets in-flight requests and jobs finish
+// (until the shutdown timeout, after which running jobs are cancelled and
+// re-queued), stops the services in reverse order, and closes the
+// dependencies.
+func (s *Server) Shutdown() error {
+	s.ready.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	for i := len(s.services) - 1; i >= 0; i-- {
+		if err := s.services[i].svc.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", s.services[i].name, err))
+		}
+	}
+	if err := s.deps.Jobs.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	s.closeAll()
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeAll() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+// Run starts the server and blocks until ctx is done, then shuts down.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(ctx); err != nil {
+		s.Shutdown()
+		return err
+	}
+	<-ctx.Done()
+	s.log.Info("shutting down")
+	return s.Shutdown()
+}
