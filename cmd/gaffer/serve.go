@@ -124,4 +124,3 @@ func newWorkerCommand() *cobra.Command {
 	logs.add(cmd)
 	return cmd
 }
-

@@ -52,7 +52,9 @@ func (c *Console) pages(s *ui.Shell) {
 	s.Handle(httpapi.Route{Method: "GET", Path: "/{$}", Scope: auth.AuthenticatedScope, Summary: "Overview",
 		Handler: c.homePage})
 	s.Handle(httpapi.Route{Method: "GET", Path: "/tokens", Scope: auth.AdminScope, Summary: "Tokens page",
-		Handler: func(w http.ResponseWriter, r *http.Request) error { return c.renderTokens(w, r, http.StatusOK, nil, "") }})
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			return c.renderTokens(w, r, http.StatusOK, nil, "")
+		}})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/tokens", Scope: auth.AdminScope, Summary: "Create a token from the UI",
 		Action: "tokens.create", Handler: c.createTokenForm})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/tokens/{id}/revoke", Scope: auth.AdminScope, Summary: "Revoke a token from the UI",
@@ -95,7 +97,7 @@ func (c *Console) renderTokens(w http.ResponseWriter, r *http.Request, status in
 
 func (c *Console) createTokenForm(w http.ResponseWriter, r *http.Request) error {
 	req := auth.CreateRequest{Name: r.FormValue("name"), Identity: r.FormValue("identity"),
-		Scopes: strings.Fields(strings.ReplaceAll(r.FormValue("scopes"), ",", " ")),
+		Scopes:    strings.Fields(strings.ReplaceAll(r.FormValue("scopes"), ",", " ")),
 		CreatedBy: auth.FromContext(r.Context()).Actor()}
 	if ttl := r.FormValue("ttl"); ttl != "" {
 		d, err := time.ParseDuration(ttl)

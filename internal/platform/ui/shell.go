@@ -219,8 +219,8 @@ var funcs = template.FuncMap{
 		}
 		return s[:n] + "…"
 	},
-	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
+	"join":  strings.Join,
+	"add":   func(a, b int) int { return a + b },
 	"lower": strings.ToLower,
 	"withQuery": func(path string, kv ...string) string {
 		q := url.Values{}
