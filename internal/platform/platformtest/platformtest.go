@@ -1,0 +1,203 @@
+// Package platformtest runs a whole Gaffer server inside a test: the
+// systems imported by the test binary, on a temporary data directory, an
+// ephemeral port, SQLite or PostgreSQL, embedded or external NATS.
+package platformtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus/bustest"
+	"github.com/gaffer-sre/gaffer/internal/platform/server"
+	"github.com/gaffer-sre/gaffer/internal/platform/store/storetest"
+)
+
+// Options choose the server's backends and systems.
+type Options struct {
+	// Roles to run; default all systems compiled into the test binary.
+	Roles []string
+	// Postgres runs on a fresh PostgreSQL schema (the test is skipped when
+	// GAFFER_TEST_POSTGRES is unset).
+	Postgres bool
+	// ExternalNATS connects to GAFFER_TEST_NATS_URL (skipped when unset).
+	ExternalNATS bool
+	// Demo loads demo data.
+	Demo bool
+	// DataDir reuses a data directory (to test restarts); default a new
+	// temporary one.
+	DataDir string
+	// Configure may change the configuration before the server starts.
+	Configure func(*server.Config)
+}
+
+// Server is a running test server.
+type Server struct {
+	*server.Server
+	t testing.TB
+	// URL is the base URL, e.g. http://127.0.0.1:41234.
+	URL string
+	// AdminToken is the bootstrap admin token.
+	AdminToken string
+	// DataDir is the server's data directory.
+	DataDir string
+}
+
+// Start runs a server until the test ends.
+func Start(t testing.TB, o Options) *Server {
+	t.Helper()
+	dir := o.DataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, NATSListen: "127.0.0.1:0", Roles: o.Roles,
+		Demo: o.Demo, ShutdownTimeout: 10 * time.Second, JobPollInterval: 20 * time.Millisecond}
+	if o.Postgres {
+		cfg.DB = storetest.PostgresDSN(t)
+	}
+	if o.ExternalNATS {
+		url := os.Getenv(bustest.NATSEnv)
+		if url == "" {
+			t.Skipf("external NATS test skipped: %s is not set", bustest.NATSEnv)
+		}
+		cfg.NATSURL = url
+	}
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx := context.Background()
+	srv, err := server.New(ctx, cfg, log, false)
+	if err != nil {
+		t.Fatalf("start gaffer: %v", err)
+	}
+	if o.ExternalNATS {
+		if err := srv.Deps().Bus.Stream.Purge(ctx); err != nil {
+			t.Fatalf("purge external event stream: %v", err)
+		}
+	}
+	if err := srv.Start(ctx); err != nil {
+		srv.Shutdown()
+		t.Fatalf("start gaffer: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Shutdown(); err != nil {
+			t.Logf("shutdown: %v", err)
+		}
+	})
+	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
+	if err != nil {
+		t.Fatalf("read admin token: %v", err)
+	}
+	return &Server{Server: srv, t: t, URL: "http://" + srv.Addr(), AdminToken: strings.TrimSpace(string(tok)), DataDir: dir}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// Token creates a token with the given scopes and returns its secret.
+func (s *Server) Token(scopes ...string) string {
+	s.t.Helper()
+	_, secret, err := s.Deps().Tokens.Create(context.Background(), auth.CreateRequest{Name: "test " + strings.Join(scopes, ","), Scopes: scopes})
+	if err != nil {
+		s.t.Fatalf("create token: %v", err)
+	}
+	return secret
+}
+
+// Response is a finished HTTP exchange.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test on error.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// ErrorCode returns the code of a JSON error answer, or "".
+func (r *Response) ErrorCode() string {
+	var env struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	json.Unmarshal(r.Body, &env)
+	return env.Error.Code
+}
+
+// Do sends a request with token ("" for none). body may be nil, a []byte,
+// a string, or any value to encode as JSON.
+func (s *Server) Do(method, path, token string, body any) *Response {
+	s.t.Helper()
+	return s.DoWith(method, path, token, "", body)
+}
+
+// DoWith is Do with an explicit content type.
+func (s *Server) DoWith(method, path, token, contentType string, body any) *Response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatalf("encode body: %v", err)
+		}
+		rd = bytes.NewReader(j)
+		if contentType == "" {
+			contentType = "application/json"
+		}
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		s.t.Fatalf("build request: %v", err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Eventually polls cond until it holds or 20 seconds pass.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
