@@ -1,0 +1,219 @@
+package tsdb
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math"
+	"slices"
+	"strings"
+)
+
+// SeriesRef identifies a series in the head. Appenders return it so that
+// callers can skip hashing labels on the next sample of the same series. A
+// ref may become unknown (after the series went idle and was dropped from
+// memory); Append then falls back to the labels.
+type SeriesRef uint64
+
+// Appender batches samples and writes them with Commit. An Appender is not
+// safe for concurrent use and must not be used after Commit or Rollback;
+// take a new one from DB.Appender for each batch. For series already in the
+// head, Append does not allocate.
+type Appender struct {
+	db      *DB
+	hasher  maphash.Hash
+	scratch Labels
+	pending []pendingSample
+	mint    int64
+	maxt    int64
+	buf     []byte
+	recs    [][]byte
+	series  []*memSeries
+}
+
+type pendingSample struct {
+	s *memSeries
+	t int64
+	v float64
+}
+
+// Appender returns an appender for one batch.
+func (db *DB) Appender() *Appender {
+	a := db.appenders.Get().(*Appender)
+	a.db = db
+	a.mint, a.maxt = math.MaxInt64, math.MinInt64
+	return a
+}
+
+func newAppender() any {
+	a := &Appender{}
+	a.hasher.SetSeed(hashSeed)
+	return a
+}
+
+// Append adds a sample with timestamp t (milliseconds since the epoch) to
+// the series identified by ref, or by labels if ref is 0 or unknown. Labels
+// need not be sorted; ls is not retained or modified. On error the sample
+// is not added and the appender remains usable; errors match ErrInvalidSeries,
+// ErrCardinalityLimit, ErrTooOld, ErrOutOfOrder, ErrDuplicateSample,
+// ErrReadOnly or ErrClosed. A sample identical to one stored (same
+// timestamp, same value bits) is accepted and ignored.
+func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesRef, error) {
+	db := a.db
+	if db.opts.ReadOnly {
+		return 0, ErrReadOnly
+	}
+	if db.closed.Load() {
+		return 0, ErrClosed
+	}
+	h := db.head
+	if t < h.minValid.Load() {
+		return 0, fmt.Errorf("%w: sample at %d for %s is before the head (%d)", ErrTooOld, t, describe(ls), h.minValid.Load())
+	}
+	var s *memSeries
+	if ref != 0 && ref <= math.MaxUint32 {
+		s = h.getByRef(uint32(ref))
+	}
+	for attempt := 0; ; attempt++ {
+		if s == nil || s.deleted.Load() {
+			var err error
+			if s, err = a.lookup(ls); err != nil {
+				return 0, err
+			}
+		}
+		s.mu.Lock()
+		if s.deleted.Load() && attempt < 3 {
+			s.mu.Unlock()
+			s = nil
+			continue
+		}
+		break
+	}
+	err := s.check(t, v, h.oooWindow)
+	if err == nil {
+		s.pending++
+	}
+	s.mu.Unlock()
+	switch {
+	case err == errDuplicateSame:
+		return SeriesRef(s.ref), nil
+	case err != nil:
+		return 0, fmt.Errorf("%w: sample at %d for %s", err, t, s.lset)
+	}
+	a.pending = append(a.pending, pendingSample{s, t, v})
+	a.mint = min(a.mint, t)
+	a.maxt = max(a.maxt, t)
+	return SeriesRef(s.ref), nil
+}
+
+// lookup finds or creates the series for ls.
+func (a *Appender) lookup(ls Labels) (*memSeries, error) {
+	if !ls.sorted() {
+		a.scratch = append(a.scratch[:0], ls...)
+		slices.SortFunc(a.scratch, func(x, y Label) int { return strings.Compare(x.Name, y.Name) })
+		ls = a.scratch
+	}
+	s, _, err := a.db.head.getOrCreate(hashLabels(&a.hasher, ls), ls, 0)
+	return s, err
+}
+
+// Commit writes the batch to the WAL, then to the head. When Commit
+// returns nil every sample is durable under the configured SyncPolicy. On
+// error (ErrStorageFull when the disk is full) none of the batch is stored.
+func (a *Appender) Commit() error {
+	defer a.release()
+	if len(a.pending) == 0 {
+		return nil
+	}
+	db := a.db
+	a.buf = appendSamplesHeader(a.buf[:0], len(a.pending))
+	var prevRef uint32
+	var prevT int64
+	for _, p := range a.pending {
+		a.buf = appendSample(a.buf, prevRef, prevT, walSample{p.s.ref, p.t, p.v})
+		prevRef, prevT = p.s.ref, p.t
+	}
+	db.commitMu.RLock()
+	defer db.commitMu.RUnlock()
+	if err := db.logSamples(a); err != nil {
+		a.unpend()
+		return err
+	}
+	h := db.head
+	var dropped int64
+	for _, p := range a.pending {
+		p.s.mu.Lock()
+		if p.s.append(p.t, p.v, h.oooWindow, h.blockRange) != nil {
+			dropped++ // a concurrent batch wrote this timestamp first
+		}
+		p.s.pending--
+		p.s.mu.Unlock()
+	}
+	h.updateTimes(a.mint, a.maxt)
+	h.samples.Add(int64(len(a.pending)) - dropped)
+	if dropped > 0 {
+		db.droppedAtCommit.Add(dropped)
+	}
+	return nil
+}
+
+// logSamples writes the series records the batch needs, then its samples
+// record, in one write.
+func (db *DB) logSamples(a *Appender) error {
+	db.walMu.Lock()
+	defer db.walMu.Unlock()
+	if db.wal == nil {
+		return ErrClosed
+	}
+	a.recs = a.recs[:0]
+	a.series = a.series[:0]
+	for _, p := range a.pending {
+		if !p.s.logged {
+			p.s.logged = true // undone below on failure
+			a.series = append(a.series, p.s)
+			a.recs = append(a.recs, appendSeriesRecord(nil, p.s.ref, p.s.lset))
+		}
+	}
+	a.recs = append(a.recs, a.buf)
+	if err := db.wal.Log(a.recs...); err != nil {
+		for _, s := range a.series {
+			s.logged = false
+		}
+		return fmt.Errorf("write %d samples to the WAL: %w", len(a.pending), storageErr(err))
+	}
+	return nil
+}
+
+// Rollback discards the batch.
+func (a *Appender) Rollback() {
+	a.unpend()
+	a.release()
+}
+
+func (a *Appender) unpend() {
+	for _, p := range a.pending {
+		p.s.mu.Lock()
+		p.s.pending--
+		p.s.mu.Unlock()
+	}
+}
+
+func (a *Appender) release() {
+	clear(a.pending)
+	a.pending = a.pending[:0]
+	clear(a.series)
+	a.series = a.series[:0]
+	if cap(a.buf) > 1<<20 {
+		a.buf = nil
+	}
+	db := a.db
+	a.db = nil
+	db.appenders.Put(a)
+}
+
+// describe names a label set for an error message.
+func describe(ls Labels) string {
+	if m := ls.Metric(); m != "" {
+		return fmt.Sprintf("metric %q", m)
+	}
+	return "series without a metric name"
+}

@@ -1,0 +1,331 @@
+package tsdb
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/chunk"
+)
+
+// maxBlockRange caps the span of a compacted block.
+const maxBlockRange = 31 * 24 * time.Hour
+
+// Compact persists the head's oldest full block range (with its rollups),
+// merges small blocks into larger ones, and applies retention. The
+// background loop calls it every Options.CompactInterval; it is safe to
+// call at any time. A failure (say, a full disk) leaves every existing
+// block and the head as they were.
+func (db *DB) Compact() error {
+	if db.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	db.compactMu.Lock()
+	defer db.compactMu.Unlock()
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	h := db.head
+	persisted := false
+	for {
+		mint, maxt := h.minT.Load(), h.maxT.Load()
+		if mint == math.MaxInt64 || maxt-mint < h.blockRange*3/2 {
+			break
+		}
+		start := floorDiv(mint, h.blockRange) * h.blockRange
+		if err := db.persistHead(start, start+h.blockRange); err != nil {
+			return err
+		}
+		h.truncate(start + h.blockRange)
+		persisted = true
+	}
+	if persisted {
+		if err := db.checkpoint(); err != nil {
+			return err
+		}
+	}
+	for {
+		group := db.plan()
+		if group == nil {
+			break
+		}
+		if err := db.compactGroup(group); err != nil {
+			return err
+		}
+	}
+	return db.applyRetention()
+}
+
+// FlushHead persists every sample in the head to blocks, whatever its age,
+// and truncates the head. It is meant for tests, benchmarks and shutdown
+// tooling; later samples older than the flushed range are refused.
+func (db *DB) FlushHead() error {
+	if db.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	db.compactMu.Lock()
+	h := db.head
+	for {
+		mint, maxt := h.minT.Load(), h.maxT.Load()
+		if mint == math.MaxInt64 || mint > maxt {
+			break
+		}
+		start := floorDiv(mint, h.blockRange) * h.blockRange
+		if err := db.persistHead(start, start+h.blockRange); err != nil {
+			db.compactMu.Unlock()
+			return err
+		}
+		h.truncate(start + h.blockRange)
+	}
+	db.compactMu.Unlock()
+	if err := db.checkpoint(); err != nil {
+		return err
+	}
+	return db.Compact()
+}
+
+// persistHead writes the head's samples in [start, end) as a raw block and
+// one block per rollup tier.
+func (db *DB) persistHead(start, end int64) error {
+	h := db.head
+	series := h.allSeries()
+	slices.SortFunc(series, func(a, b *memSeries) int { return Compare(a.lset, b.lset) })
+	ws, err := db.newWriters(start, end, 1)
+	if err != nil {
+		return err
+	}
+	builders := make([]*rollupBuilder, len(db.opts.Rollups))
+	for i, r := range db.opts.Rollups {
+		builders[i] = newRollupBuilder(r.Resolution.Milliseconds(), h.blockRange)
+	}
+	var enc chunk.Encoder
+	var chunks []encodedChunk
+	for _, s := range series {
+		for _, b := range builders {
+			b.reset()
+		}
+		it := s.iterator(start, end-1)
+		chunks, err = encodeIterator(it, kindRaw, h.blockRange, &enc, chunks[:0], func(t int64, v float64) {
+			for _, b := range builders {
+				b.add(t, v)
+			}
+		})
+		if err == nil {
+			err = ws[0].addSeries(s.lset, chunks)
+		}
+		for i, b := range builders {
+			if err == nil {
+				err = ws[i+1].addSeries(s.lset, b.finish())
+			}
+		}
+		if err != nil {
+			abortAll(ws)
+			return fmt.Errorf("persist head [%d, %d): %w", start, end, err)
+		}
+	}
+	return db.publish(ws, nil)
+}
+
+// newWriters starts a raw writer and one per rollup tier.
+func (db *DB) newWriters(start, end int64, level int) ([]*blockWriter, error) {
+	parent := filepath.Join(db.dir, blocksDir)
+	var ws []*blockWriter
+	for i := -1; i < len(db.opts.Rollups); i++ {
+		var res int64
+		if i >= 0 {
+			res = db.opts.Rollups[i].Resolution.Milliseconds()
+		}
+		w, err := newBlockWriter(parent, start, end, res, level)
+		if err != nil {
+			abortAll(ws)
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+func abortAll(ws []*blockWriter) {
+	for _, w := range ws {
+		w.abort()
+	}
+}
+
+// publish finishes writers, opens the new blocks and swaps them in for the
+// replaced ones.
+func (db *DB) publish(ws []*blockWriter, replaced []*block) error {
+	var opened []*block
+	for i, w := range ws {
+		dir, _, err := w.finish()
+		if err == nil && dir != "" {
+			var b *block
+			if b, err = openBlock(dir); err == nil {
+				opened = append(opened, b)
+			}
+		}
+		if err != nil {
+			abortAll(ws[i+1:])
+			for _, b := range opened {
+				b.remove()
+			}
+			return err
+		}
+	}
+	db.mu.Lock()
+	db.blocks = slices.DeleteFunc(db.blocks, func(b *block) bool { return slices.Contains(replaced, b) })
+	db.blocks = append(db.blocks, opened...)
+	db.sortBlocks()
+	db.mu.Unlock()
+	for _, b := range replaced {
+		if err := b.remove(); err != nil {
+			db.logger.Error("tsdb: could not delete a compacted block", "block", b.meta.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// encodeIterator encodes an iterator's samples into chunks cut at
+// multiples of chunkRange. Each sample is also passed to each, if not nil.
+func encodeIterator(it Iterator, kind byte, chunkRange int64, enc *chunk.Encoder, out []encodedChunk, each func(int64, float64)) ([]encodedChunk, error) {
+	enc.Reset(nil)
+	var minT int64
+	cut := func() {
+		out = append(out, encodedChunk{kind: kind, minT: minT, maxT: enc.LastT(), data: append([]byte(nil), enc.Bytes()...)})
+		enc.Reset(enc.Bytes()[:0])
+	}
+	for it.Next() {
+		t, v := it.At()
+		if n := enc.Len(); n > 0 && (enc.Full() || floorDiv(t, chunkRange) != floorDiv(minT, chunkRange)) {
+			cut()
+		}
+		if enc.Len() == 0 {
+			minT = t
+		}
+		enc.Append(t, v)
+		if each != nil {
+			each(t, v)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return out, err
+	}
+	if enc.Len() > 0 {
+		cut()
+	}
+	return out, nil
+}
+
+// compactionRanges returns the spans blocks of a resolution are merged
+// into, smallest first: 3×, 9×, 27×... the block duration, up to a tenth of
+// that resolution's retention and at most 31 days.
+func (db *DB) compactionRanges(res int64) []int64 {
+	limit := maxBlockRange
+	if ret := db.retentionFor(res); ret > 0 && ret/10 < limit {
+		limit = ret / 10
+	}
+	var out []int64
+	for r := db.opts.BlockDuration * 3; r <= limit; r *= 3 {
+		out = append(out, r.Milliseconds())
+	}
+	return out
+}
+
+// retentionFor returns the retention of a resolution (0: keep forever).
+func (db *DB) retentionFor(res int64) time.Duration {
+	for _, t := range db.opts.Rollups {
+		if t.Resolution.Milliseconds() == res {
+			return t.Retention
+		}
+	}
+	return db.opts.Retention
+}
+
+// plan picks blocks to merge: two or more blocks of one resolution inside
+// one aligned range that the head can no longer write into.
+func (db *DB) plan() []*block {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	limit := db.head.minValid.Load()
+	byRes := map[int64][]*block{}
+	for _, b := range db.blocks {
+		byRes[b.meta.Resolution] = append(byRes[b.meta.Resolution], b)
+	}
+	for res, blocks := range byRes {
+		ranges := db.compactionRanges(res)
+		for i := len(ranges) - 1; i >= 0; i-- {
+			r := ranges[i]
+			groups := map[int64][]*block{}
+			for _, b := range blocks {
+				g := floorDiv(b.meta.MinTime, r)
+				if floorDiv(b.meta.MaxTime-1, r) == g {
+					groups[g] = append(groups[g], b)
+				}
+			}
+			for g, group := range groups {
+				if len(group) >= 2 && (g+1)*r <= limit {
+					return group
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// compactGroup merges blocks of one resolution into one block.
+func (db *DB) compactGroup(group []*block) error {
+	mint, maxt, level := int64(math.MaxInt64), int64(math.MinInt64), 0
+	for _, b := range group {
+		mint, maxt = min(mint, b.meta.MinTime), max(maxt, b.meta.MaxTime)
+		level = max(level, b.meta.Level)
+	}
+	res := group[0].meta.Resolution
+	w, err := newBlockWriter(filepath.Join(db.dir, blocksDir), mint, maxt, res, level+1)
+	if err != nil {
+		return err
+	}
+	for _, b := range group {
+		w.meta.Sources = append(w.meta.Sources, b.meta.ID)
+	}
+	kinds := []byte{kindRaw}
+	if res != 0 {
+		kinds = []byte{kindSum, kindCount, kindMin, kindMax, kindLast}
+	}
+	sets := make([]SeriesSet, len(group))
+	for i, b := range group {
+		sets[i] = &blockSeriesSet{b: b, it: b.index.all.Iterator(), mint: mint, maxt: maxt - 1}
+	}
+	set := newMergeSeriesSet(sets)
+	var enc chunk.Encoder
+	var chunks []encodedChunk
+	for set.Next() {
+		s := set.At()
+		parts := []Series{s}
+		if m, ok := s.(*mergedSeries); ok {
+			parts = m.parts
+		}
+		chunks = chunks[:0]
+		for _, kind := range kinds {
+			its := make([]Iterator, 0, len(parts))
+			for _, p := range parts {
+				bs := p.(*blockSeries)
+				cs, err := bs.b.chunks(bs.metas, kind, mint, maxt-1)
+				its = append(its, newChunksIterator(cs, mint, maxt-1, err))
+			}
+			if chunks, err = encodeIterator(newMergeIterator(its), kind, db.head.blockRange, &enc, chunks, nil); err != nil {
+				w.abort()
+				return fmt.Errorf("compact %d blocks: %w", len(group), err)
+			}
+		}
+		if err := w.addSeries(s.Labels(), chunks); err != nil {
+			w.abort()
+			return fmt.Errorf("compact %d blocks: %w", len(group), err)
+		}
+	}
+	if err := set.Err(); err != nil {
+		w.abort()
+		return fmt.Errorf("compact %d blocks: %w", len(group), err)
+	}
+	return db.publish([]*blockWriter{w}, group)
+}

@@ -1,0 +1,209 @@
+package tsdb
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// numStripes is the number of lock stripes for the series maps.
+const numStripes = 128
+
+// stripe holds a slice of the head's series, by label hash and by ref.
+type stripe struct {
+	mu     sync.RWMutex
+	byHash map[uint64][]*memSeries // almost always one series per hash
+	byRef  map[uint32]*memSeries
+}
+
+// head is the in-memory, appendable part of the store: recent samples of
+// every active series, and their index.
+type head struct {
+	oooWindow  int64 // ms
+	blockRange int64 // ms
+	maxSeries  int
+	maxMetric  int
+	validation Validation
+
+	stripes [numStripes]stripe
+	index   *memIndex
+
+	nextRef  atomic.Uint32
+	minT     atomic.Int64 // smallest sample time in the head
+	maxT     atomic.Int64 // largest sample time in the head
+	minValid atomic.Int64 // samples before this are refused (persisted)
+	samples  atomic.Int64 // samples appended since open (for stats)
+}
+
+func newHead(o *Options) *head {
+	h := &head{
+		oooWindow:  o.OutOfOrderWindow.Milliseconds(),
+		blockRange: o.BlockDuration.Milliseconds(),
+		maxSeries:  o.MaxSeries,
+		maxMetric:  o.MaxSeriesPerMetric,
+		validation: o.Validation,
+		index:      newMemIndex(),
+	}
+	for i := range h.stripes {
+		h.stripes[i].byHash = map[uint64][]*memSeries{}
+		h.stripes[i].byRef = map[uint32]*memSeries{}
+	}
+	h.minT.Store(math.MaxInt64)
+	h.maxT.Store(math.MinInt64)
+	h.minValid.Store(math.MinInt64)
+	return h
+}
+
+// getByHash finds a series by its label hash and labels.
+func (h *head) getByHash(hash uint64, ls Labels) *memSeries {
+	st := &h.stripes[hash%numStripes]
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for _, s := range st.byHash[hash] {
+		if !s.deleted.Load() && s.lset.Equal(ls) {
+			return s
+		}
+	}
+	return nil
+}
+
+// getByRef finds a series by ref.
+func (h *head) getByRef(ref uint32) *memSeries {
+	st := &h.stripes[ref%numStripes]
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.byRef[ref]
+}
+
+// getOrCreate finds or creates the series with labels ls (sorted). A new
+// series is validated and checked against the cardinality limits. With
+// ref != 0 (WAL replay) the series gets that ref and no limit applies.
+func (h *head) getOrCreate(hash uint64, ls Labels, ref uint32) (*memSeries, bool, error) {
+	if s := h.getByHash(hash, ls); s != nil {
+		return s, false, nil
+	}
+	if ref == 0 {
+		if err := h.validation.Validate(ls); err != nil {
+			return nil, false, err
+		}
+	}
+	ix := h.index
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if s := h.getByHash(hash, ls); s != nil {
+		return s, false, nil
+	}
+	if ref == 0 {
+		metric := ls.Metric()
+		if h.maxMetric > 0 && ix.perMetric[metric] >= h.maxMetric {
+			return nil, false, &LimitError{Metric: metric, Limit: h.maxMetric, PerMetric: true}
+		}
+		if h.maxSeries > 0 && ix.series >= h.maxSeries {
+			return nil, false, &LimitError{Metric: metric, Limit: h.maxSeries}
+		}
+		ref = h.nextRef.Add(1)
+	} else {
+		for {
+			cur := h.nextRef.Load()
+			if cur >= ref || h.nextRef.CompareAndSwap(cur, ref) {
+				break
+			}
+		}
+	}
+	s := newMemSeries(ref, hash, ix.internLabels(ls))
+	ix.add(ref, s.lset)
+	hs := &h.stripes[hash%numStripes]
+	hs.mu.Lock()
+	hs.byHash[hash] = append(hs.byHash[hash], s)
+	hs.mu.Unlock()
+	rs := &h.stripes[ref%numStripes]
+	rs.mu.Lock()
+	rs.byRef[ref] = s
+	rs.mu.Unlock()
+	return s, true, nil
+}
+
+// updateTimes widens the head's time range.
+func (h *head) updateTimes(mint, maxt int64) {
+	for {
+		cur := h.minT.Load()
+		if mint >= cur || h.minT.CompareAndSwap(cur, mint) {
+			break
+		}
+	}
+	for {
+		cur := h.maxT.Load()
+		if maxt <= cur || h.maxT.CompareAndSwap(cur, maxt) {
+			break
+		}
+	}
+}
+
+// allSeries returns every series in the head, in no order.
+func (h *head) allSeries() []*memSeries {
+	var out []*memSeries
+	for i := range h.stripes {
+		st := &h.stripes[i]
+		st.mu.RLock()
+		for _, s := range st.byRef {
+			out = append(out, s)
+		}
+		st.mu.RUnlock()
+	}
+	return out
+}
+
+// truncate drops samples before mint and deletes series left empty.
+func (h *head) truncate(mint int64) {
+	h.minValid.Store(mint)
+	var dead []*memSeries
+	for _, s := range h.allSeries() {
+		if s.truncate(mint) {
+			dead = append(dead, s)
+		}
+	}
+	ix := h.index
+	ix.mu.Lock()
+	for _, s := range dead {
+		ix.remove(s.ref, s.lset)
+		hs := &h.stripes[s.hash%numStripes]
+		hs.mu.Lock()
+		list := hs.byHash[s.hash]
+		for i, o := range list {
+			if o == s {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(hs.byHash, s.hash)
+		} else {
+			hs.byHash[s.hash] = list
+		}
+		hs.mu.Unlock()
+		rs := &h.stripes[s.ref%numStripes]
+		rs.mu.Lock()
+		delete(rs.byRef, s.ref)
+		rs.mu.Unlock()
+	}
+	empty := ix.series == 0
+	ix.mu.Unlock()
+	if empty {
+		h.minT.Store(math.MaxInt64)
+		h.maxT.Store(math.MinInt64)
+		return
+	}
+	for {
+		cur := h.minT.Load()
+		if cur >= mint || h.minT.CompareAndSwap(cur, mint) {
+			break
+		}
+	}
+}
+
+// numSeries returns the number of series in the head.
+func (h *head) numSeries() int {
+	h.index.mu.RLock()
+	defer h.index.mu.RUnlock()
+	return h.index.series
+}

@@ -1,0 +1,100 @@
+package chunk
+
+import "errors"
+
+// errShort reports a bit stream that ended before a sample was complete.
+var errShort = errors.New("chunk: bit stream truncated")
+
+// bitWriter appends bits, most significant first, to a byte slice.
+type bitWriter struct {
+	b     []byte
+	nbits uint64 // bits written so far
+}
+
+// writeBits appends the n low bits of v (n ≤ 64).
+func (w *bitWriter) writeBits(v uint64, n int) {
+	if n < 64 {
+		v &= 1<<uint(n) - 1
+	}
+	for n > 0 {
+		free := 8 - int(w.nbits&7)
+		if free == 8 {
+			w.b = append(w.b, 0)
+		}
+		take := min(free, n)
+		chunk := byte(v >> uint(n-take))
+		if take < 8 {
+			chunk &= 1<<uint(take) - 1
+		}
+		w.b[len(w.b)-1] |= chunk << uint(free-take)
+		n -= take
+		w.nbits += uint64(take)
+	}
+}
+
+// writeBit appends one bit.
+func (w *bitWriter) writeBit(bit bool) {
+	if bit {
+		w.writeBits(1, 1)
+	} else {
+		w.writeBits(0, 1)
+	}
+}
+
+// bitReader reads bits written by bitWriter.
+type bitReader struct {
+	b   []byte
+	pos uint64 // next bit to read
+}
+
+// readBits reads n bits (n ≤ 64) as the low bits of the result.
+func (r *bitReader) readBits(n int) (uint64, error) {
+	if r.pos+uint64(n) > uint64(len(r.b))*8 {
+		return 0, errShort
+	}
+	var v uint64
+	for n > 0 {
+		off := int(r.pos & 7)
+		avail := 8 - off
+		take := min(avail, n)
+		cur := uint64(r.b[r.pos>>3]) >> uint(avail-take)
+		cur &= 1<<uint(take) - 1
+		v = v<<uint(take) | cur
+		n -= take
+		r.pos += uint64(take)
+	}
+	return v, nil
+}
+
+// readBit reads one bit.
+func (r *bitReader) readBit() (bool, error) {
+	if r.pos >= uint64(len(r.b))*8 {
+		return false, errShort
+	}
+	bit := r.b[r.pos>>3]>>(7-uint(r.pos&7))&1 == 1
+	r.pos++
+	return bit, nil
+}
+
+// readUnary counts leading one bits, up to max, consuming the terminating
+// zero when fewer than max ones are present.
+func (r *bitReader) readUnary(max int) (int, error) {
+	n := 0
+	for n < max {
+		bit, err := r.readBit()
+		if err != nil {
+			return 0, err
+		}
+		if !bit {
+			return n, nil
+		}
+		n++
+	}
+	return n, nil
+}
+
+// zigzag maps signed to unsigned integers so that small magnitudes are small.
+func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
+// unzigzag inverts zigzag.
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }

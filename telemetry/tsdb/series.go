@@ -1,0 +1,208 @@
+package tsdb
+
+import (
+	"errors"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/chunk"
+)
+
+// errDuplicateSame reports a sample identical to one stored; it is dropped
+// without error.
+var errDuplicateSame = errors.New("identical duplicate sample")
+
+// memSeries is one series in the head: closed chunks, the chunk being
+// appended to, and out-of-order samples kept sorted and uncompressed.
+type memSeries struct {
+	ref  uint32
+	hash uint64
+	lset Labels
+
+	mu      sync.Mutex
+	enc     chunk.Encoder
+	encMinT int64
+	chunks  []chunkData // closed chunks, immutable, time-ordered
+	ooo     []sample    // out-of-order samples, sorted by time
+	lastT   int64
+	lastV   uint64 // bits of the value at lastT
+	hasLast bool
+	pending int32       // samples accepted by appenders, not yet committed
+	deleted atomic.Bool // removed from the head; appenders must look it up again
+	logged  bool        // series record in the WAL; guarded by DB.walMu
+}
+
+func newMemSeries(ref uint32, hash uint64, lset Labels) *memSeries {
+	s := &memSeries{ref: ref, hash: hash, lset: lset}
+	s.enc.Reset(nil)
+	return s
+}
+
+// check tells whether a sample may be appended, without changing anything.
+// It returns errDuplicateSame for a sample already stored.
+func (s *memSeries) check(t int64, v float64, oooWindow int64) error {
+	if !s.hasLast || t > s.lastT {
+		return nil
+	}
+	if t == s.lastT {
+		if math.Float64bits(v) == s.lastV {
+			return errDuplicateSame
+		}
+		return ErrDuplicateSample
+	}
+	if s.lastT-t > oooWindow {
+		return ErrOutOfOrder
+	}
+	if old, ok := s.valueAt(t); ok {
+		if math.Float64bits(old) == math.Float64bits(v) {
+			return errDuplicateSame
+		}
+		return ErrDuplicateSample
+	}
+	return nil
+}
+
+// append stores a sample after check has accepted it; it re-checks, as
+// another appender may have committed since.
+func (s *memSeries) append(t int64, v float64, oooWindow, blockRange int64) error {
+	if err := s.check(t, v, oooWindow); err != nil {
+		return err
+	}
+	if s.hasLast && t < s.lastT {
+		i := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t >= t })
+		s.ooo = append(s.ooo, sample{})
+		copy(s.ooo[i+1:], s.ooo[i:])
+		s.ooo[i] = sample{t, v}
+		return nil
+	}
+	if n := s.enc.Len(); n > 0 && (n >= chunk.MaxSamples || floorDiv(t, blockRange) != floorDiv(s.encMinT, blockRange)) {
+		s.cut()
+	}
+	if s.enc.Len() == 0 {
+		s.encMinT = t
+	}
+	s.enc.Append(t, v)
+	s.lastT, s.lastV, s.hasLast = t, math.Float64bits(v), true
+	return nil
+}
+
+// cut closes the open chunk.
+func (s *memSeries) cut() {
+	b := s.enc.Bytes()
+	s.chunks = append(s.chunks, chunkData{minT: s.encMinT, maxT: s.enc.LastT(), data: append([]byte(nil), b...)})
+	s.enc.Reset(b[:0])
+}
+
+// valueAt finds the in-order sample at t by decoding the chunk holding it.
+func (s *memSeries) valueAt(t int64) (float64, bool) {
+	i := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t >= t })
+	if i < len(s.ooo) && s.ooo[i].t == t {
+		return s.ooo[i].v, true
+	}
+	var it chunk.Iterator
+	find := func(b []byte) (float64, bool) {
+		it.Reset(b)
+		if it.SeekTime(t) {
+			if ts, v := it.At(); ts == t {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	for _, c := range s.chunks {
+		if c.minT <= t && t <= c.maxT {
+			return find(c.data)
+		}
+	}
+	if s.enc.Len() > 0 && s.encMinT <= t {
+		return find(s.enc.Bytes())
+	}
+	return 0, false
+}
+
+// snapshot copies what a reader needs for [mint, maxt]: closed chunks are
+// shared (immutable), the open chunk and out-of-order samples are copied.
+func (s *memSeries) snapshot(mint, maxt int64) ([]chunkData, []sample) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cs []chunkData
+	for _, c := range s.chunks {
+		if c.maxT >= mint && c.minT <= maxt {
+			cs = append(cs, c)
+		}
+	}
+	if n := s.enc.Len(); n > 0 && s.encMinT <= maxt && s.enc.LastT() >= mint {
+		cs = append(cs, chunkData{minT: s.encMinT, maxT: s.enc.LastT(), data: append([]byte(nil), s.enc.Bytes()...)})
+	}
+	var ooo []sample
+	for _, o := range s.ooo {
+		if o.t >= mint && o.t <= maxt {
+			ooo = append(ooo, o)
+		}
+	}
+	return cs, ooo
+}
+
+// iterator returns the series' samples in [mint, maxt].
+func (s *memSeries) iterator(mint, maxt int64) Iterator {
+	cs, ooo := s.snapshot(mint, maxt)
+	it := newChunksIterator(cs, mint, maxt, nil)
+	if len(ooo) == 0 {
+		return it
+	}
+	return newMergeIterator([]Iterator{it, newSliceIterator(ooo, mint, maxt)})
+}
+
+// truncate drops data before mint. It reports whether the series is now
+// empty and unused, so that the head may delete it.
+func (s *memSeries) truncate(mint int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := 0
+	for i < len(s.chunks) && s.chunks[i].maxT < mint {
+		i++
+	}
+	if i > 0 {
+		s.chunks = append([]chunkData(nil), s.chunks[i:]...)
+	}
+	if s.enc.Len() > 0 && s.enc.LastT() < mint {
+		s.enc.Reset(nil)
+	}
+	j := 0
+	for j < len(s.ooo) && s.ooo[j].t < mint {
+		j++
+	}
+	if j > 0 {
+		s.ooo = append([]sample(nil), s.ooo[j:]...)
+	}
+	if len(s.ooo) == 0 {
+		s.ooo = nil
+	}
+	empty := len(s.chunks) == 0 && s.enc.Len() == 0 && len(s.ooo) == 0 && s.pending == 0
+	if empty {
+		s.deleted.Store(true)
+	}
+	return empty
+}
+
+// bytes estimates the series' memory for chunk data.
+func (s *memSeries) chunkBytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.enc.Size() + len(s.ooo)*16
+	for _, c := range s.chunks {
+		n += len(c.data)
+	}
+	return n
+}
+
+// floorDiv divides rounding towards negative infinity.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
