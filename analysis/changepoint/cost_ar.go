@@ -10,9 +10,7 @@ type CostAR struct {
 	Order int
 
 	order int
-	covar []float64 // n x (order+1)
-	y     []float64
-	x     []float64
+	reg   regression
 }
 
 // Name returns "ar".
@@ -41,31 +39,37 @@ func (c *CostAR) Fit(s *Signal) error {
 	c.order = o
 	x := s.data
 	p := o + 1
-	c.covar = make([]float64, n*p)
-	c.y = make([]float64, n)
+	covar := make([]float64, n*p)
+	y := make([]float64, n)
 	for t := 0; t < n; t++ {
 		first := t - o
 		if first < 0 {
 			first = 0
 		}
 		for k := 0; k < o; k++ {
-			c.covar[t*p+k] = x[first+k]
+			covar[t*p+k] = x[first+k]
 		}
-		c.covar[t*p+o] = 1
-		c.y[t] = x[t]
+		covar[t*p+o] = 1
+		y[t] = x[t]
 		if t < o {
-			c.y[t] = x[o]
+			y[t] = x[o]
 		}
 	}
-	c.x = make([]float64, n*p)
+	c.reg.init(covar, y, n, p, c.distinctRows)
 	return nil
+}
+
+// distinctRows counts the distinct design rows in [start, end): rows 0 to
+// order are all the first lag vector.
+func (c *CostAR) distinctRows(start, end int) int {
+	dup := min(end, c.order+1) - start
+	if dup > 1 {
+		return end - start - dup + 1
+	}
+	return end - start
 }
 
 // Error returns the residual sum of squares of the AR fit on [start, end).
 func (c *CostAR) Error(start, end int) float64 {
-	p := c.order + 1
-	m := end - start
-	x := c.x[:m*p]
-	copy(x, c.covar[start*p:end*p])
-	return lstsqResidual(x, c.y[start:end], m, p)
+	return c.reg.residual(start, end)
 }

@@ -55,6 +55,3 @@ func dot(a, b []float64) float64 {
 	}
 	return s
 }
-
-// setDirect asks for on-the-fly segment sums (used by Window).
-func (c *CostCosine) setDirect() { c.Direct = true }

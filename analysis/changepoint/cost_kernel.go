@@ -23,22 +23,22 @@ func (k *kernelSums) init(n int, diag float64, kern func(i, j int) float64, dire
 	}
 	w := n + 1
 	p := make([]float64, w*w)
-	row := make([]float64, n)
+	// Fill the Gram matrix (each pair computed once) at offset (1, 1),
+	// then turn it into 2-D prefix sums in place.
 	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			switch {
-			case j == i:
-				row[j] = diag
-			case j < i:
-				row[j] = kern(j, i)
-			default:
-				row[j] = kern(i, j)
-			}
+		p[(i+1)*w+i+1] = diag
+		for j := i + 1; j < n; j++ {
+			v := kern(i, j)
+			p[(i+1)*w+j+1] = v
+			p[(j+1)*w+i+1] = v
 		}
+	}
+	for i := 1; i <= n; i++ {
 		acc := 0.0
-		for j := 0; j < n; j++ {
+		row, prev := p[i*w:(i+1)*w], p[(i-1)*w:i*w]
+		for j := 1; j <= n; j++ {
 			acc += row[j]
-			p[(i+1)*w+j+1] = p[i*w+j+1] + acc
+			row[j] = prev[j] + acc
 		}
 	}
 	k.prefix = p

@@ -1,9 +1,6 @@
 package changepoint
 
-import (
-	"math"
-	"sort"
-)
+import "math"
 
 // CostL1 is the least absolute deviation cost: the sum over the segment of
 // |x - median|, the median taken per dimension.
@@ -37,20 +34,10 @@ func (c *CostL1) Error(start, end int) float64 {
 		for i := range col {
 			col[i] = data[(start+i)*d+j]
 		}
-		med := median(col)
+		med := medianOf(col)
 		for i := 0; i < l; i++ {
 			dev[i*d+j] = math.Abs(data[(start+i)*d+j] - med)
 		}
 	}
 	return pairwiseSum(dev)
-}
-
-// median returns NumPy's median of x, reordering x.
-func median(x []float64) float64 {
-	n := len(x)
-	sort.Float64s(x)
-	if n%2 == 1 {
-		return x[n/2]
-	}
-	return (x[n/2-1] + x[n/2]) / 2
 }

@@ -63,6 +63,3 @@ func sqDist(a, b []float64) float64 {
 	}
 	return s
 }
-
-// setDirect asks for on-the-fly segment sums (used by Window).
-func (c *CostRBF) setDirect() { c.Direct = true }

@@ -68,9 +68,13 @@ func (k *KernelCPD) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, e
 	return ekcpdPelt(ctx, s.n, stop.Pen, k.minSize, kern)
 }
 
-// kernelFunc returns k(i, j) on the samples of s as ruptures' C code
-// computes it (the rbf exponent is clipped in single precision).
-func (k *KernelCPD) kernelFunc(s *Signal) (func(i, j int) float64, error) {
+// kernelRow fills out[s-lo] = k(s, t) for s in [lo, t].
+type kernelRow func(t, lo int, out []float64)
+
+// kernelFunc returns the kernel of k on the samples of s, computed as
+// ruptures' C code does (the rbf exponent is clipped in single precision).
+func (k *KernelCPD) kernelFunc(s *Signal) (kernelRow, error) {
+	d, x := s.d, s.data
 	switch k.kernel {
 	case "rbf":
 		g := k.gamma
@@ -80,28 +84,52 @@ func (k *KernelCPD) kernelFunc(s *Signal) (func(i, j int) float64, error) {
 				return nil, fmt.Errorf("kernelcpd rbf gamma: %w", err)
 			}
 		}
-		return func(i, j int) float64 {
-			d := sqDist(s.Row(i), s.Row(j))
-			x := float32(g * d)
-			x = max(float32(0.01), min(x, float32(100)))
-			return math.Exp(-float64(x))
+		return func(t, lo int, out []float64) {
+			xt := x[t*d : (t+1)*d]
+			for i := range out[:t-lo+1] {
+				xs := x[(lo+i)*d : (lo+i+1)*d]
+				sq := 0.0
+				for j, v := range xs {
+					e := v - xt[j]
+					sq += e * e
+				}
+				out[i] = math.Exp(-float64(clip32(float32(g * sq))))
+			}
 		}, nil
 	case "cosine":
-		return func(i, j int) float64 {
-			a, b := s.Row(i), s.Row(j)
-			var dp, na, nb float64
-			for t := range a {
-				dp += a[t] * b[t]
-				na += a[t] * a[t]
-				nb += b[t] * b[t]
+		norms := make([]float64, s.n)
+		for i := range norms {
+			r := s.Row(i)
+			norms[i] = math.Sqrt(dot(r, r))
+		}
+		return func(t, lo int, out []float64) {
+			xt := x[t*d : (t+1)*d]
+			for i := range out[:t-lo+1] {
+				den := norms[lo+i] * norms[t]
+				if den == 0 {
+					out[i] = 0
+					continue
+				}
+				out[i] = dot(x[(lo+i)*d:(lo+i+1)*d], xt) / den
 			}
-			den := math.Sqrt(na) * math.Sqrt(nb)
-			if den == 0 {
-				return 0
-			}
-			return dp / den
 		}, nil
 	default:
-		return func(i, j int) float64 { return dot(s.Row(i), s.Row(j)) }, nil
+		return func(t, lo int, out []float64) {
+			xt := x[t*d : (t+1)*d]
+			for i := range out[:t-lo+1] {
+				out[i] = dot(x[(lo+i)*d:(lo+i+1)*d], xt)
+			}
+		}, nil
 	}
+}
+
+// clip32 is the C helper clip(n, 0.01, 100) on floats.
+func clip32(v float32) float32 {
+	if v > 100 {
+		v = 100
+	}
+	if v < 0.01 {
+		return 0.01
+	}
+	return v
 }

@@ -4,23 +4,25 @@ import "context"
 
 // ekcpdDynamic is the dynamic program of ruptures' ekcpd_compute: the
 // kernel sums S[s] of every segment [s, t) are updated in O(t) per t.
-func ekcpdDynamic(ctx context.Context, n, nBkps, minSize int, kern func(i, j int) float64) ([]int, error) {
+func ekcpdDynamic(ctx context.Context, n, nBkps, minSize int, kern kernelRow) ([]int, error) {
 	w := nBkps + 1
 	d := make([]float64, n+1)
 	sums := make([]float64, n+1)
 	mv := make([]float64, (n+1)*w)
 	path := make([]int32, (n+1)*w)
+	row := make([]float64, n)
 	for t := 1; t <= n; t++ {
 		if t&255 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		diag := kern(t-1, t-1)
+		kern(t-1, 0, row)
+		diag := row[t-1]
 		d[t] = d[t-1] + diag
 		cr := 0.0
 		for s := t - 1; s >= 0; s-- {
-			cr += kern(s, t-1)
+			cr += row[s]
 			sums[s] += 2*cr - diag
 		}
 		mv[t*w] = d[t] - sums[0]/float64(t)
@@ -46,21 +48,22 @@ func ekcpdDynamic(ctx context.Context, n, nBkps, minSize int, kern func(i, j int
 
 // ekcpdPelt is the penalised search of ruptures' ekcpd_pelt_compute, with
 // its pruning of the start index.
-func ekcpdPelt(ctx context.Context, n int, beta float64, minSize int, kern func(i, j int) float64) ([]int, error) {
+func ekcpdPelt(ctx context.Context, n int, beta float64, minSize int, kern kernelRow) ([]int, error) {
 	d := make([]float64, n+1)
 	sums := make([]float64, n+1)
 	mv := make([]float64, n+1)
 	prune := make([]float64, n+1)
 	path := make([]int32, n+1)
-	update := func(t, sMin int) float64 {
-		diag := kern(t-1, t-1)
+	row := make([]float64, n)
+	update := func(t, sMin int) {
+		kern(t-1, sMin, row)
+		diag := row[t-1-sMin]
 		d[t] = d[t-1] + diag
 		cr := 0.0
 		for s := t - 1; s >= sMin; s-- {
-			cr += kern(s, t-1)
+			cr += row[s-sMin]
 			sums[s] += 2*cr - diag
 		}
-		return diag
 	}
 	for t := 1; t < 2*minSize && t <= n; t++ {
 		update(t, 0)

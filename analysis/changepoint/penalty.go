@@ -20,7 +20,7 @@ func NoiseVariance(s *Signal) []float64 {
 		for i := range diff {
 			diff[i] = math.Abs(s.At(i+1, j) - s.At(i, j))
 		}
-		sigma := median(diff) / (0.6745 * math.Sqrt2)
+		sigma := medianOf(diff) / (0.6745 * math.Sqrt2)
 		out[j] = sigma * sigma
 	}
 	return out

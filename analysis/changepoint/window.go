@@ -45,9 +45,6 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 	if s == nil {
 		return nil, fmt.Errorf("%w: nil signal", ErrInvalidSignal)
 	}
-	if d, ok := w.cost.(interface{ setDirect() }); ok {
-		d.setDirect()
-	}
 	if err := w.cost.Fit(s); err != nil {
 		return nil, fmt.Errorf("fit %s cost: %w", w.cost.Name(), err)
 	}
