@@ -175,6 +175,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type auditNote struct {
 	target string
 	detail string
+	actor  string
 }
 
 type auditKey struct{}
@@ -184,6 +185,14 @@ type auditKey struct{}
 func SetAuditTarget(r *http.Request, target string) {
 	if n, ok := r.Context().Value(auditKey{}).(*auditNote); ok {
 		n.target = target
+	}
+}
+
+// SetAuditActor names who acted, for public routes that authenticate the
+// caller themselves (the UI login).
+func SetAuditActor(r *http.Request, actor string) {
+	if n, ok := r.Context().Value(auditKey{}).(*auditNote); ok {
+		n.actor = actor
 	}
 }
 
@@ -302,8 +311,12 @@ func (rt *Router) record(ctx context.Context, route Route, r *http.Request, p *a
 	if detail == "" && handlerErr != nil {
 		detail = asError(handlerErr).Message
 	}
+	actor := p.Actor()
+	if note.actor != "" {
+		actor = note.actor
+	}
 	err := rt.audit.Record(ctx, audit.Entry{
-		Actor: p.Actor(), Action: route.AuditAction(), Target: note.target,
+		Actor: actor, Action: route.AuditAction(), Target: note.target,
 		RequestID: RequestID(ctx), Outcome: outcome, Status: status,
 		RemoteAddr: r.RemoteAddr, Detail: detail,
 	})

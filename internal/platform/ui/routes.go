@@ -51,7 +51,8 @@ func (s *Shell) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpapi.SetAuditTarget(r, "session:"+sess.Principal.TokenID)
-	httpapi.SetAuditDetail(r, "login as "+sess.Principal.Actor())
+	httpapi.SetAuditActor(r, sess.Principal.Actor())
+	httpapi.SetAuditDetail(r, "UI login")
 	http.SetCookie(w, &http.Cookie{
 		Name: httpapi.SessionCookie, Value: sess.ID, Path: "/", Expires: sess.ExpiresAt,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: isHTTPS(r),
