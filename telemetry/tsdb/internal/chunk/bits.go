@@ -1,6 +1,9 @@
 package chunk
 
-import "errors"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 // errShort reports a bit stream that ended before a sample was complete.
 var errShort = errors.New("chunk: bit stream truncated")
@@ -49,6 +52,16 @@ type bitReader struct {
 
 // readBits reads n bits (n ≤ 64) as the low bits of the result.
 func (r *bitReader) readBits(n int) (uint64, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	if off := r.pos >> 3; n <= 56 && off+8 <= uint64(len(r.b)) {
+		// Fast path: one 8-byte load holds the n bits.
+		w := binary.BigEndian.Uint64(r.b[off:])
+		v := (w << (r.pos & 7)) >> (64 - uint(n))
+		r.pos += uint64(n)
+		return v, nil
+	}
 	if r.pos+uint64(n) > uint64(len(r.b))*8 {
 		return 0, errShort
 	}

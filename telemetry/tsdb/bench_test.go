@@ -1,0 +1,175 @@
+package tsdb
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func benchOptions() Options {
+	o := testOptions(nil)
+	o.BlockDuration = 2 * time.Hour
+	o.Rollups = []RollupTier{{time.Minute, 0}, {time.Hour, 0}}
+	return o
+}
+
+// BenchmarkAppend measures head appends of 10k active series in batches of
+// 1000 samples, as remote write delivers them: one op is one sample.
+func BenchmarkAppend(b *testing.B) {
+	for _, byRef := range []bool{true, false} {
+		b.Run(fmt.Sprintf("byRef=%v", byRef), func(b *testing.B) {
+			db := openTest(b, b.TempDir(), benchOptions())
+			defer db.Close()
+			const n = 10_000
+			series := make([]Labels, n)
+			refs := make([]SeriesRef, n)
+			for i := range series {
+				series[i] = FromStrings(MetricName, "requests_total", "job", "api", "instance", fmt.Sprintf("host-%d", i%500), "path", fmt.Sprintf("/p%d", i/500))
+			}
+			a := db.Appender()
+			for i := range series {
+				refs[i], _ = a.Append(0, series[i], 0, 0)
+			}
+			a.Commit()
+			b.ReportAllocs()
+			start := time.Now()
+			a = db.Appender()
+			i := 0
+			for b.Loop() {
+				s := i % n
+				ts := int64(i/n+1) * 10_000
+				ref := refs[s]
+				if !byRef {
+					ref = 0
+				}
+				if _, err := a.Append(ref, series[s], ts, float64(i)); err != nil {
+					b.Fatal(err)
+				}
+				if i++; i%1000 == 0 {
+					if err := a.Commit(); err != nil {
+						b.Fatal(err)
+					}
+					a = db.Appender()
+				}
+			}
+			a.Commit()
+			b.ReportMetric(float64(i)/time.Since(start).Seconds(), "samples/s")
+		})
+	}
+}
+
+// BenchmarkMemoryPerSeries measures heap per active series: right after
+// creation (one sample each), and holding one hour of 10 s samples.
+func BenchmarkMemoryPerSeries(b *testing.B) {
+	for _, samples := range []int{1, 360} {
+		b.Run(fmt.Sprintf("samples=%d", samples), func(b *testing.B) {
+			for b.Loop() {
+				w := newWorkload(2000, 1) // 42k series
+				runtime.GC()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				db := openTest(b, b.TempDir(), benchOptions())
+				if err := w.fill(db, 0, int64(samples)*10_000); err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(w.numSeries()), "bytes/series")
+				db.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkBytesPerSample writes two hours of the mixed workload into a
+// block and reports its size (index and chunks) per sample.
+func BenchmarkBytesPerSample(b *testing.B) {
+	for b.Loop() {
+		db := openTest(b, b.TempDir(), benchOptions())
+		w := newWorkload(1000, 2) // 21k series
+		start := int64(1_700_000_000_000)
+		start -= start % (2 * 3_600_000)
+		if err := w.fill(db, start, start+2*3_600_000); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.FlushHead(); err != nil {
+			b.Fatal(err)
+		}
+		st, err := db.Stats(0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(st.BytesPerSample, "bytes/sample")
+		db.Close()
+	}
+}
+
+// BenchmarkQuerySum sums 10k series over 1h and 24h ranges: raw samples
+// read through iterators (what PromQL's sum over a range does) and Atlas
+// consolidation at a 1m step (which reads the 1m rollup for persisted data).
+func BenchmarkQuerySum(b *testing.B) {
+	dir := b.TempDir()
+	db := openTest(b, dir, benchOptions())
+	defer db.Close()
+	const n = 10_000
+	end := int64(26 * 3_600_000)
+	a := db.Appender()
+	refs := make([]SeriesRef, n)
+	series := make([]Labels, n)
+	for i := range series {
+		series[i] = FromStrings(MetricName, "cpu_seconds_total", "instance", fmt.Sprintf("host-%d", i), "region", fmt.Sprint("r", i%4))
+	}
+	for ts := int64(0); ts < end; ts += 30_000 {
+		for i := range n {
+			refs[i], _ = a.Append(refs[i], series[i], ts, float64(ts/1000+int64(i)))
+		}
+		a.Commit()
+		a = db.Appender()
+		if ts%(2*3_600_000) == 0 {
+			db.Compact()
+		}
+	}
+	a.Commit()
+	db.Compact()
+	m := MustMatcher(MatchEqual, MetricName, "cpu_seconds_total")
+	for _, hours := range []int64{1, 24} {
+		mint := end - hours*3_600_000
+		b.Run(fmt.Sprintf("raw/%dh", hours), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				q, _ := db.Querier(mint, end)
+				set := q.Select(nil, m)
+				sum := 0.0
+				for set.Next() {
+					it := set.At().Iterator()
+					for it.Next() {
+						_, v := it.At()
+						sum += v
+					}
+				}
+				q.Close()
+				if sum == 0 || math.IsNaN(sum) {
+					b.Fatal("empty result")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("consolidate1m/%dh", hours), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				total := make([]float64, hours*60+1)
+				err := db.Consolidate(mint, end-1, 60_000, []*Matcher{m}, func(_ Labels, steps []StepAggregate) error {
+					for i, s := range steps {
+						total[i] += s.Sum
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
