@@ -118,7 +118,9 @@ func (a *Appender) lookup(ls Labels) (*memSeries, error) {
 
 // Commit writes the batch to the WAL, then to the head. When Commit
 // returns nil every sample is durable under the configured SyncPolicy. On
-// error (ErrStorageFull when the disk is full) none of the batch is stored.
+// error (ErrStorageFull when the disk is full; ErrTooOld when the head was
+// cut past one of the samples since Append accepted it) none of the batch is
+// stored.
 func (a *Appender) Commit() error {
 	defer a.release()
 	if len(a.pending) == 0 {
@@ -134,6 +136,12 @@ func (a *Appender) Commit() error {
 	}
 	db.commitMu.RLock()
 	defer db.commitMu.RUnlock()
+	// The head may have been cut since Append checked: all or nothing.
+	if a.mint < db.head.minValid.Load() {
+		a.unpend()
+		return fmt.Errorf("%w: batch has a sample at %d, before the head (%d) since it was cut; retry without it",
+			ErrTooOld, a.mint, db.head.minValid.Load())
+	}
 	if err := db.logSamples(a); err != nil {
 		a.unpend()
 		return err

@@ -34,11 +34,9 @@ func (db *DB) Compact() error {
 		if mint == math.MaxInt64 || maxt-mint < h.blockRange*3/2 {
 			break
 		}
-		start := floorDiv(mint, h.blockRange) * h.blockRange
-		if err := db.persistHead(start, start+h.blockRange); err != nil {
+		if err := db.cutHead(floorDiv(mint, h.blockRange) * h.blockRange); err != nil {
 			return err
 		}
-		h.truncate(start + h.blockRange)
 		persisted = true
 	}
 	if persisted {
@@ -72,18 +70,35 @@ func (db *DB) FlushHead() error {
 		if mint == math.MaxInt64 || mint > maxt {
 			break
 		}
-		start := floorDiv(mint, h.blockRange) * h.blockRange
-		if err := db.persistHead(start, start+h.blockRange); err != nil {
+		if err := db.cutHead(floorDiv(mint, h.blockRange) * h.blockRange); err != nil {
 			db.compactMu.Unlock()
 			return err
 		}
-		h.truncate(start + h.blockRange)
 	}
 	db.compactMu.Unlock()
 	if err := db.checkpoint(); err != nil {
 		return err
 	}
 	return db.Compact()
+}
+
+// cutHead persists the head's block range starting at start and drops it
+// from the head. New samples in the range are refused from the moment it
+// starts (ErrTooOld), and batches already past that check finish first, so
+// nothing acknowledged can land in the head after it was written out.
+func (db *DB) cutHead(start int64) error {
+	h := db.head
+	end := start + h.blockRange
+	prev := h.minValid.Load()
+	h.minValid.Store(max(prev, end))
+	db.commitMu.Lock() // wait for commits that passed the old check
+	db.commitMu.Unlock()
+	if err := db.persistHead(start, end); err != nil {
+		h.minValid.Store(prev)
+		return err
+	}
+	h.truncate(end)
+	return nil
 }
 
 // persistHead writes the head's samples in [start, end) as a raw block and
