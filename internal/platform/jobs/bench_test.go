@@ -26,7 +26,7 @@ func benchJobs(b *testing.B, timeEnqueue bool) {
 		b.Run(backend.Name, func(b *testing.B) {
 			ctx := context.Background()
 			s := backend.Open(b)
-			q, err := jobs.New(ctx, s, jobs.Options{PollInterval: 50 * time.Millisecond, Workers: 500})
+			q, err := jobs.New(ctx, s, jobs.Options{PollInterval: 50 * time.Millisecond})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -50,7 +50,7 @@ func benchJobs(b *testing.B, timeEnqueue bool) {
 					b.Fatal(err)
 				}
 				enqueue()
-				q2, err := jobs.New(ctx, s, jobs.Options{PollInterval: 50 * time.Millisecond, Workers: 500})
+				q2, err := jobs.New(ctx, s, jobs.Options{PollInterval: 50 * time.Millisecond})
 				if err != nil {
 					b.Fatal(err)
 				}

