@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // SeriesRef identifies a series in the head. Appenders return it so that
@@ -19,15 +20,16 @@ type SeriesRef uint64
 // take a new one from DB.Appender for each batch. For series already in the
 // head, Append does not allocate.
 type Appender struct {
-	db      *DB
-	hasher  maphash.Hash
-	scratch Labels
-	pending []pendingSample
-	mint    int64
-	maxt    int64
-	buf     []byte
-	recs    [][]byte
-	series  []*memSeries
+	db        *DB
+	hasher    maphash.Hash
+	scratch   Labels
+	pending   []pendingSample
+	mint      int64
+	maxt      int64
+	maxFuture int64 // samples after this are ErrTooNew
+	buf       []byte
+	recs      [][]byte
+	series    []*memSeries
 }
 
 type pendingSample struct {
@@ -41,6 +43,10 @@ func (db *DB) Appender() *Appender {
 	a := db.appenders.Get().(*Appender)
 	a.db = db
 	a.mint, a.maxt = math.MaxInt64, math.MinInt64
+	a.maxFuture = math.MaxInt64
+	if fw := db.opts.FutureWindow; fw > 0 {
+		a.maxFuture = time.Now().Add(fw).UnixMilli() // once per batch, off the hot path
+	}
 	return a
 }
 
@@ -54,7 +60,7 @@ func newAppender() any {
 // the series identified by ref, or by labels if ref is 0 or unknown. Labels
 // need not be sorted; ls is not retained or modified. On error the sample
 // is not added and the appender remains usable; errors match ErrInvalidSeries,
-// ErrCardinalityLimit, ErrTooOld, ErrOutOfOrder, ErrDuplicateSample,
+// ErrCardinalityLimit, ErrTooOld, ErrTooNew, ErrOutOfOrder, ErrDuplicateSample,
 // ErrReadOnly or ErrClosed. A sample identical to one stored (same
 // timestamp, same value bits) is accepted and ignored.
 func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesRef, error) {
@@ -68,6 +74,9 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 	h := db.head
 	if t < h.minValid.Load() {
 		return 0, fmt.Errorf("%w: sample at %d for %s is before the head (%d)", ErrTooOld, t, describe(ls), h.minValid.Load())
+	}
+	if t > a.maxFuture {
+		return 0, fmt.Errorf("%w: sample at %d for %s is more than %v ahead of the clock", ErrTooNew, t, describe(ls), db.opts.FutureWindow)
 	}
 	var s *memSeries
 	if ref != 0 && ref <= math.MaxUint32 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"time"
 )
 
 var staleNaN = math.Float64frombits(0x7ff0000000000002)
@@ -149,6 +150,9 @@ func TestOutOfOrderAndDuplicates(t *testing.T) {
 	a = db.Appender()
 	if _, err := a.Append(0, ls, 150_000, 1); !errors.Is(err, ErrTooOld) {
 		t.Fatalf("sample in a persisted range: %v", err)
+	}
+	if _, err := a.Append(0, ls, time.Now().Add(2*time.Hour).UnixMilli(), 1); !errors.Is(err, ErrTooNew) {
+		t.Fatalf("sample two hours ahead: %v", err)
 	}
 	a.Rollback()
 }

@@ -8,7 +8,7 @@ import (
 
 // Sentinel errors. Typed errors below match them with errors.Is, so an HTTP
 // layer can map: ErrInvalidSeries, ErrCardinalityLimit, ErrOutOfOrder,
-// ErrTooOld and ErrDuplicateSample to 4xx; ErrStorageFull to 503.
+// ErrTooOld, ErrTooNew and ErrDuplicateSample to 4xx; ErrStorageFull to 503.
 var (
 	// ErrInvalidSeries: the labels break the validation rules (*ValidationError).
 	ErrInvalidSeries = errors.New("invalid series")
@@ -19,6 +19,8 @@ var (
 	ErrOutOfOrder = errors.New("out-of-order sample")
 	// ErrTooOld: the sample falls before the head, in time already persisted.
 	ErrTooOld = errors.New("sample too old")
+	// ErrTooNew: the sample is further in the future than Options.FutureWindow.
+	ErrTooNew = errors.New("sample too far in the future")
 	// ErrDuplicateSample: a different value for a timestamp already stored.
 	ErrDuplicateSample = errors.New("duplicate sample for timestamp")
 	// ErrStorageFull: the disk is full; nothing was written. Retry later.

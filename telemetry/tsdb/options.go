@@ -70,6 +70,10 @@ type Options struct {
 	// may arrive and still be accepted. 0 rejects every out-of-order sample.
 	// Default 10 minutes.
 	OutOfOrderWindow time.Duration
+	// FutureWindow is how far ahead of the wall clock a sample may be; later
+	// ones get ErrTooNew, so one bad clock cannot push the head (and the
+	// ranges it accepts) into the future. 0 disables the check. Default 1h.
+	FutureWindow time.Duration
 	// Rollups are the downsampled tiers, built when blocks are cut. Each
 	// resolution must divide BlockDuration. Default 1m kept 60 days and 1h
 	// kept 400 days.
@@ -105,6 +109,7 @@ func DefaultOptions() Options {
 		BlockDuration:      2 * time.Hour,
 		Retention:          15 * 24 * time.Hour,
 		OutOfOrderWindow:   10 * time.Minute,
+		FutureWindow:       time.Hour,
 		Rollups:            []RollupTier{{time.Minute, 60 * 24 * time.Hour}, {time.Hour, 400 * 24 * time.Hour}},
 		MaxSeriesPerMetric: 200_000,
 		MaxSeries:          10_000_000,
