@@ -26,10 +26,10 @@ func TestTokensAuditAndErrors(t *testing.T) {
 
 			// Bad input names the field and stores nothing.
 			for body, field := range map[string]string{
-				`{"name":"x","scopes":["events:fly"]}`: "scopes[0]",
-				`{"name":"","scopes":["admin"]}`:       "name",
-				`{"name":"x","scopes":["admin"],"x":1}`: "x",
-				`{"name":"x","scopes":"admin"}`:        "scopes",
+				`{"name":"x","scopes":["events:fly"]}`:         "scopes[0]",
+				`{"name":"","scopes":["admin"]}`:               "name",
+				`{"name":"x","scopes":["admin"],"x":1}`:        "x",
+				`{"name":"x","scopes":"admin"}`:                "scopes",
 				`{"name":"x","scopes":["admin"],"ttl":"soon"}`: "ttl",
 			} {
 				resp := srv.DoWith("POST", "/api/v1/tokens", admin, "application/json", body)
