@@ -1,0 +1,142 @@
+package events
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+	celext "cel.dev/cel-go/ext"
+)
+
+// Limits on CEL expressions written by users.
+const (
+	// MaxExpressionLength bounds the text of a condition or transform.
+	MaxExpressionLength = 4096
+	// evalCostLimit bounds the work of one evaluation (CEL's abstract cost
+	// units: roughly one per operation, more for string and list work).
+	evalCostLimit = 100_000
+)
+
+// The variables an expression sees. Absent optional string attributes are
+// "", a missing time is the time the stream received the event, data is
+// the JSON value of "data" (bytes for data_base64, null when absent) and
+// ext maps extension attribute names to their values.
+var celVariables = []cel.EnvOption{
+	cel.Variable("specversion", cel.StringType),
+	cel.Variable("id", cel.StringType),
+	cel.Variable("source", cel.StringType),
+	cel.Variable("type", cel.StringType),
+	cel.Variable("subject", cel.StringType),
+	cel.Variable("datacontenttype", cel.StringType),
+	cel.Variable("dataschema", cel.StringType),
+	cel.Variable("time", cel.TimestampType),
+	cel.Variable("data", cel.DynType),
+	cel.Variable("ext", cel.MapType(cel.StringType, cel.DynType)),
+}
+
+var (
+	envOnce sync.Once
+	envVal  *cel.Env
+	envErr  error
+)
+
+// celEnv returns the CEL environment shared by conditions and transforms.
+func celEnv() (*cel.Env, error) {
+	envOnce.Do(func() {
+		opts := append([]cel.EnvOption{
+			cel.OptionalTypes(),
+			cel.CrossTypeNumericComparisons(true),
+			cel.DefaultUTCTimeZone(true),
+			cel.ParserExpressionSizeLimit(MaxExpressionLength),
+			cel.ParserRecursionLimit(100),
+			celext.Strings(),
+			celext.Encoders(),
+			celext.Math(),
+			celext.Lists(celext.ListsMaxRangeSize(10_000)),
+			celext.Sets(),
+		}, celVariables...)
+		envVal, envErr = cel.NewEnv(opts...)
+		if envErr != nil {
+			envErr = fmt.Errorf("events: build CEL environment: %w", envErr)
+		}
+	})
+	return envVal, envErr
+}
+
+// Expression is a compiled CEL expression over an event.
+type Expression struct {
+	// Source is the expression's text.
+	Source string
+	ast    *cel.Ast
+	prg    cel.Program
+}
+
+// ExpressionError is a CEL expression that does not compile; Message is
+// CEL's own report, with the line and column of each problem.
+type ExpressionError struct {
+	Field   string
+	Message string
+}
+
+func (e *ExpressionError) Error() string { return e.Field + ": " + e.Message }
+
+// compileExpression parses, type-checks and plans src. want, when not nil,
+// is the type the result must have (conditions must be bool).
+func compileExpression(field, src string, want *cel.Type) (*Expression, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, &ExpressionError{Field: field, Message: "empty expression"}
+	}
+	if len(src) > MaxExpressionLength {
+		return nil, &ExpressionError{Field: field, Message: fmt.Sprintf("longer than %d bytes", MaxExpressionLength)}
+	}
+	env, err := celEnv()
+	if err != nil {
+		return nil, err
+	}
+	ast, iss := env.Compile(src)
+	if iss.Err() != nil {
+		return nil, &ExpressionError{Field: field, Message: iss.Err().Error()}
+	}
+	if want != nil {
+		out := ast.OutputType()
+		if !out.IsExactType(want) && !out.IsExactType(cel.DynType) {
+			return nil, &ExpressionError{Field: field,
+				Message: fmt.Sprintf("must evaluate to %s, but evaluates to %s", want, out)}
+		}
+	}
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	if needsCostLimit(ast.NativeRep().Expr()) {
+		opts = append(opts, cel.CostLimit(evalCostLimit))
+	}
+	prg, err := env.Program(ast, opts...)
+	if err != nil {
+		return nil, &ExpressionError{Field: field, Message: err.Error()}
+	}
+	return &Expression{Source: src, ast: ast, prg: prg}, nil
+}
+
+// costlyFunctions can do more than linear work in the size of the event.
+var costlyFunctions = map[string]bool{"lists.range": true, "flatten": true, "distinct": true, "sort": true,
+	"sortBy": true, "sets.contains": true, "sets.equivalent": true, "sets.intersects": true}
+
+// needsCostLimit reports whether an expression may do more than linear
+// work in the size of the event: it has a comprehension (all, exists, map,
+// filter) or calls a function that can. Only those pay for CEL's runtime
+// cost tracking; the others are bounded by the expression's size times the
+// event's, which the stream bounds.
+func needsCostLimit(e celast.Expr) bool {
+	costly := false
+	celast.PreOrderVisit(e, celast.NewExprVisitor(func(e celast.Expr) {
+		switch e.Kind() {
+		case celast.ComprehensionKind:
+			costly = true
+		case celast.CallKind:
+			if costlyFunctions[e.AsCall().FunctionName()] {
+				costly = true
+			}
+		}
+	}))
+	return costly
+}
