@@ -34,6 +34,7 @@ func TestWorkerSharesTheQueue(t *testing.T) {
 	dir := t.TempDir()
 	serve := platformtest.StartServe(t, bin, dir, "--job-workers", "1")
 	worker := platformtest.StartProcess(t, bin, "worker", "--data-dir", dir, "--job-poll-interval", "20ms")
+	platformtest.Eventually(t, "worker to be ready", func() bool { return strings.Contains(worker.Log(), "worker is ready") })
 
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(dir, "gaffer.db"))
@@ -49,7 +50,7 @@ func TestWorkerSharesTheQueue(t *testing.T) {
 	if err := q.Start(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	batch := make([]jobs.Batch, 300)
+	batch := make([]jobs.Batch, 2000)
 	for i := range batch {
 		batch[i] = jobs.Batch{Kind: server.NoopJob, Args: map[string]int{"i": i}}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/server"
 )
 
@@ -43,8 +44,15 @@ func (l *logFlags) logger() (*slog.Logger, error) {
 	return nil, fmt.Errorf("log-format: %q is not one of text, json", l.format)
 }
 
+// addServerFlags adds the flags serve and worker share, including every
+// system's own settings.
 func addServerFlags(cmd *cobra.Command, cfg *server.Config) {
 	f := cmd.Flags()
+	settings, err := platform.AddModuleFlags(f)
+	if err != nil {
+		panic(err) // modules that require each other: a build error
+	}
+	cfg.Settings = settings
 	f.StringVar(&cfg.DataDir, "data-dir", "gaffer-data", "directory for the SQLite database, event stream, metrics and secrets")
 	f.StringVar(&cfg.DB, "db", "", "database: empty for SQLite in the data directory, or a postgres:// address")
 	f.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS server or cluster (empty: embedded nats-server with JetStream)")

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/spf13/pflag"
+
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
@@ -66,6 +68,9 @@ type Deps struct {
 	Demo bool
 	// Worker is true in `gaffer worker`: only job handlers will run.
 	Worker bool
+	// Settings holds each module's settings as returned by its Flags
+	// function, by module name; see Module.Flags.
+	Settings map[string]any
 
 	mu       sync.Mutex
 	services map[string]Service
@@ -101,9 +106,39 @@ type Module struct {
 	Requires []string
 	// Migrations holds the system's NNN_name.sql files, applied before New.
 	Migrations fs.FS
+	// Flags, when set, adds the system's own settings to `gaffer serve`
+	// and `gaffer worker` and returns the value they are parsed into
+	// (typically a pointer to a settings struct with defaults filled in).
+	// The server hands it back in Deps.Settings[Name]. Flags is called
+	// once per command or test server, so settings are never global.
+	Flags func(fs *pflag.FlagSet) any
 	// New constructs the service. It registers job kinds on deps.Jobs;
 	// it must not start background work (Start does).
 	New func(ctx context.Context, deps *Deps) (Service, error)
+}
+
+// AddModuleFlags calls every registered module's Flags on fs and returns
+// their settings by module name.
+func AddModuleFlags(fs *pflag.FlagSet) (map[string]any, error) {
+	modules, err := Modules()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	for _, m := range modules {
+		if m.Flags != nil {
+			out[m.Name] = m.Flags(fs)
+		}
+	}
+	return out, nil
+}
+
+// Setting returns the settings of module name as T, or the zero T (nil for
+// a pointer) when the module has no settings in this server; a module then
+// falls back to its defaults.
+func Setting[T any](d *Deps, name string) T {
+	v, _ := d.Settings[name].(T)
+	return v
 }
 
 var (

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus/bustest"
 	"github.com/gaffer-sre/gaffer/internal/platform/server"
@@ -38,6 +41,9 @@ type Options struct {
 	DataDir string
 	// Configure may change the configuration before the server starts.
 	Configure func(*server.Config)
+	// Args are systems' flags as on the command line, e.g.
+	// []string{"--tsdb-retention", "30d"}.
+	Args []string
 }
 
 // Server is a running test server.
@@ -71,6 +77,15 @@ func Start(t testing.TB, o Options) *Server {
 		}
 		cfg.NATSURL = url
 	}
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	settings, err := platform.AddModuleFlags(fs)
+	if err != nil {
+		t.Fatalf("module flags: %v", err)
+	}
+	if err := fs.Parse(o.Args); err != nil {
+		t.Fatalf("module flags %v: %v", o.Args, err)
+	}
+	cfg.Settings = settings
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}

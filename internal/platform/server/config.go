@@ -43,6 +43,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Version is reported by /healthz and the OpenAPI document.
 	Version string
+	// Settings are the systems' own settings, by module name (see
+	// platform.Module.Flags).
+	Settings map[string]any
 }
 
 // Defaults fills unset fields.

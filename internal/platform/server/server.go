@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	}
 	registerPlatformJobs(q, tokens)
 	s.deps = &platform.Deps{Log: log, Store: st, Bus: b, Jobs: q, Audit: auditLog, Tokens: tokens,
-		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker}
+		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings}
 	s.router = httpapi.NewRouter(httpapi.Options{Auth: httpapi.TokenAuthenticator{Tokens: tokens}, Audit: auditLog, Log: log})
 	if s.shell, err = ui.New(s.router, tokens, log); err != nil {
 		return nil, err
