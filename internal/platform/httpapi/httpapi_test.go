@@ -122,4 +122,3 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 	})
 }
-
