@@ -26,12 +26,13 @@ type split struct {
 
 // Segment runs the search; all three stopping rules apply.
 func (b *Binseg) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
-	if err := b.cfg.begin("binseg", s, stop, StopPenalty, StopCount, StopEpsilon); err != nil {
+	if err := b.cfg.begin(ctx, "binseg", s, stop, StopPenalty, StopCount, StopEpsilon); err != nil {
 		return nil, err
 	}
 	n := s.n
 	cache := map[[2]int]split{}
 	bkps := []int{n}
+	check := ctxEvery(ctx)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -40,8 +41,11 @@ func (b *Binseg) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 		start := 0
 		for i, end := range bkps {
 			sp, ok := cache[[2]int{start, end}]
+			var err error
 			if !ok {
-				sp = b.singleBkp(start, end)
+				if sp, err = b.singleBkp(check, start, end); err != nil {
+					return nil, err
+				}
 				cache[[2]int{start, end}] = sp
 			}
 			if i == 0 || sp.gain > best.gain {
@@ -66,21 +70,24 @@ func (b *Binseg) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 		}
 		bkps = insertSorted(bkps, best.bkp)
 	}
-	return bkps, nil
+	return finish(ctx, bkps)
 }
 
 // singleBkp returns the best split of [start, end) on the jump grid that
 // starts at start (ties go to the later index).
-func (b *Binseg) singleBkp(start, end int) split {
+func (b *Binseg) singleBkp(check func() error, start, end int) (split, error) {
 	cost, minSize := b.cfg.cost, b.cfg.minSize
 	whole := cost.Error(start, end)
 	if math.IsInf(whole, -1) {
-		return split{bkp: -1}
+		return split{bkp: -1}, nil
 	}
 	best := split{bkp: -1}
 	for bkp := start; bkp < end; bkp += b.cfg.jump {
 		if bkp-start < minSize || end-bkp < minSize {
 			continue
+		}
+		if err := check(); err != nil {
+			return split{}, err
 		}
 		g := whole - cost.Error(start, bkp) - cost.Error(bkp, end)
 		if best.bkp < 0 || g >= best.gain {
@@ -90,7 +97,7 @@ func (b *Binseg) singleBkp(start, end int) split {
 	if best.bkp < 0 {
 		best.gain = 0
 	}
-	return best
+	return best, nil
 }
 
 // insertSorted inserts v into the sorted slice a.

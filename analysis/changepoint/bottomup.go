@@ -55,7 +55,7 @@ func candidateLess(a, b candidate) bool {
 
 // Segment runs the search; all three stopping rules apply.
 func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
-	if err := b.cfg.begin("bottomup", s, stop, StopPenalty, StopCount, StopEpsilon); err != nil {
+	if err := b.cfg.begin(ctx, "bottomup", s, stop, StopPenalty, StopCount, StopEpsilon); err != nil {
 		return nil, err
 	}
 	n := s.n
@@ -125,7 +125,7 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 	for i, l := range leaves {
 		bkps[i] = l.end
 	}
-	return bkps, nil
+	return finish(ctx, bkps)
 }
 
 type span struct{ negLen, start, end int }

@@ -1,6 +1,9 @@
 package changepoint
 
-import "math"
+import (
+	"context"
+	"math"
+)
 
 // CostCosine is the kernel mean-shift cost with the cosine similarity
 // kernel. Like ruptures, whose Gram matrix comes from squareform, the
@@ -44,6 +47,9 @@ func (c *CostCosine) kernel(i, j int) float64 {
 	}
 	return 1 - (1 - cos)
 }
+
+// watch makes on-the-fly kernel sums stop once ctx is done.
+func (c *CostCosine) watch(ctx context.Context) { c.sums.ctx = ctx }
 
 // Error returns the kernel cost on [start, end).
 func (c *CostCosine) Error(start, end int) float64 { return c.sums.cost(start, end) }

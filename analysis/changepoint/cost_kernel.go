@@ -1,5 +1,10 @@
 package changepoint
 
+import (
+	"context"
+	"math"
+)
+
 // gramPrefixLimit is the largest signal length for which kernel costs
 // precompute 2-D prefix sums of the Gram matrix ((n+1)^2 float64s, 128 MiB
 // at the limit). Longer signals compute each segment's kernel sum on the
@@ -13,6 +18,7 @@ type kernelSums struct {
 	kern   func(i, j int) float64 // off-diagonal kernel value, i != j
 	diag   float64                // kernel value on the diagonal
 	prefix []float64              // (n+1) x (n+1), nil in direct mode
+	ctx    context.Context        // the search's; on-the-fly sums stop when it is done
 }
 
 // init prepares the sums for n samples; direct forces on-the-fly sums.
@@ -56,6 +62,9 @@ func (k *kernelSums) cost(start, end int) float64 {
 	} else {
 		off := 0.0
 		for i := start; i < end; i++ {
+			if (i-start)&63 == 0 && k.ctx != nil && k.ctx.Err() != nil {
+				return math.NaN()
+			}
 			for j := i + 1; j < end; j++ {
 				off += k.kern(i, j)
 			}

@@ -1,6 +1,7 @@
 package changepoint
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -50,6 +51,9 @@ func (c *CostRBF) kernel(i, j int) float64 {
 	k := sqDist(c.s.Row(i), c.s.Row(j)) * c.gamma
 	return math.Exp(-min(max(k, 1e-2), 1e2))
 }
+
+// watch makes on-the-fly kernel sums stop once ctx is done.
+func (c *CostRBF) watch(ctx context.Context) { c.sums.ctx = ctx }
 
 // Error returns the kernel cost on [start, end).
 func (c *CostRBF) Error(start, end int) float64 { return c.sums.cost(start, end) }

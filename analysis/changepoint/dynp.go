@@ -22,7 +22,7 @@ func (d *Dynp) Name() string { return "dynp" }
 // Segment returns the optimal segmentation with stop.NBkps breakpoints;
 // only the Count rule applies.
 func (d *Dynp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
-	if err := d.cfg.begin("dynp", s, stop, StopCount); err != nil {
+	if err := d.cfg.begin(ctx, "dynp", s, stop, StopCount); err != nil {
 		return nil, err
 	}
 	n, k := s.n, stop.NBkps
@@ -104,5 +104,5 @@ func (d *Dynp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error)
 		end = int(arg[kk][pos[end]])
 		bkps[kk-1] = end
 	}
-	return bkps, nil
+	return finish(ctx, bkps)
 }

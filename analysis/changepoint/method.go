@@ -128,14 +128,39 @@ func newSearchConfig(cost Cost, minSize, jump int) (searchConfig, error) {
 }
 
 // fit fits the cost on s, wrapping its error.
-func (c searchConfig) fit(s *Signal) error {
+func (c searchConfig) fit(ctx context.Context, s *Signal) error {
+	return fitCost(ctx, c.cost, s)
+}
+
+// watcher is implemented by the costs whose single segment evaluation can
+// take long (kernel sums computed on the fly): they stop early, returning
+// NaN, once ctx is done. Every search checks ctx before returning, so such
+// a NaN never reaches a result.
+type watcher interface {
+	watch(ctx context.Context)
+}
+
+// fitCost fits cost on s for a search running under ctx.
+func fitCost(ctx context.Context, cost Cost, s *Signal) error {
 	if s == nil {
 		return fmt.Errorf("%w: nil signal", ErrInvalidSignal)
 	}
-	if err := c.cost.Fit(s); err != nil {
-		return fmt.Errorf("fit %s cost: %w", c.cost.Name(), err)
+	if w, ok := cost.(watcher); ok {
+		w.watch(ctx)
+	}
+	if err := cost.Fit(s); err != nil {
+		return fmt.Errorf("fit %s cost: %w", cost.Name(), err)
 	}
 	return nil
+}
+
+// finish returns bkps, or ctx's error if the search was cancelled (a
+// watched cost may then have returned NaN).
+func finish(ctx context.Context, bkps []int) ([]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return bkps, nil
 }
 
 // ctxEvery checks ctx every 1024 calls of the returned function.
@@ -152,11 +177,11 @@ func ctxEvery(ctx context.Context) func() error {
 
 // begin validates stop against the kinds a method allows, fits the cost on
 // s and checks that a segmentation with stop.NBkps breakpoints exists.
-func (c searchConfig) begin(method string, s *Signal, stop Stop, kinds ...StopKind) error {
+func (c searchConfig) begin(ctx context.Context, method string, s *Signal, stop Stop, kinds ...StopKind) error {
 	if err := stop.validate(method, kinds...); err != nil {
 		return err
 	}
-	if err := c.fit(s); err != nil {
+	if err := c.fit(ctx, s); err != nil {
 		return err
 	}
 	return checkSegmentation(s.n, stop.NBkps, c.jump, c.minSize)

@@ -23,7 +23,7 @@ func (p *Pelt) Name() string { return "pelt" }
 // Segment finds the breakpoints minimising the penalised cost; only the
 // Penalty rule applies.
 func (p *Pelt) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
-	if err := p.cfg.begin("pelt", s, stop, StopPenalty); err != nil {
+	if err := p.cfg.begin(ctx, "pelt", s, stop, StopPenalty); err != nil {
 		return nil, err
 	}
 	return peltSearch(ctx, p.cfg.cost, s.n, p.cfg.minSize, p.cfg.jump, stop.Pen)
@@ -85,7 +85,7 @@ func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float6
 	if err := step(n); err != nil {
 		return nil, err
 	}
-	return backtrack(prev, n), nil
+	return finish(ctx, backtrack(prev, n))
 }
 
 // backtrack follows prev pointers from n back to 0.

@@ -36,13 +36,18 @@ func TestChange(ctx context.Context, s *Signal, cost Cost, perms int, level floa
 		if err != nil {
 			return split{}, err
 		}
-		if err := b.cfg.fit(sig); err != nil {
+		if err := b.cfg.fit(ctx, sig); err != nil {
 			return split{}, err
 		}
 		if err := checkSegmentation(sig.n, 1, 1, b.cfg.minSize); err != nil {
 			return split{}, err
 		}
-		return b.singleBkp(0, sig.n), nil
+		sp, err := b.singleBkp(ctxEvery(ctx), 0, sig.n)
+		if err != nil {
+			return split{}, err
+		}
+		_, err = finish(ctx, nil)
+		return sp, err
 	}
 	obs, err := best(s)
 	if err != nil {

@@ -42,11 +42,8 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 	if err := stop.validate("window", StopPenalty, StopCount, StopEpsilon); err != nil {
 		return nil, err
 	}
-	if s == nil {
-		return nil, fmt.Errorf("%w: nil signal", ErrInvalidSignal)
-	}
-	if err := w.cost.Fit(s); err != nil {
-		return nil, fmt.Errorf("fit %s cost: %w", w.cost.Name(), err)
+	if err := fitCost(ctx, w.cost, s); err != nil {
+		return nil, err
 	}
 	n := s.n
 	if err := checkSegmentation(n, stop.NBkps, w.jump, w.minSize); err != nil {
@@ -77,7 +74,7 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 	peaks := argRelMaxWrap(score, order)
 	bkps := []int{n}
 	if len(peaks) == 0 {
-		return bkps, nil
+		return finish(ctx, bkps)
 	}
 	type peak struct {
 		gain float64
@@ -112,7 +109,7 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 		bkps = insertSorted(bkps, bkp)
 		errNow = SumOfCosts(w.cost, bkps)
 	}
-	return bkps, nil
+	return finish(ctx, bkps)
 }
 
 // argRelMaxWrap returns the indices i where x[i] is strictly greater than

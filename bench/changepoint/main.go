@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -37,8 +38,23 @@ func main() {
 	path := flag.String("cases", "../shared/testdata/changepoint/ruptures_cases.json", "reference cases")
 	reps := flag.Int("reps", 20, "runs per case (the median is kept)")
 	verbose := flag.Bool("v", false, "print every case to standard error")
+	onlyMethod := flag.String("method", "", "run only the cases of this method")
+	onlyCost := flag.String("cost", "", "run only the cases of this cost")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	flag.Parse()
 	runtime.GOMAXPROCS(1)
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	raw, err := os.ReadFile(*path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -56,6 +72,9 @@ func main() {
 	byMethod := map[string]*agg{}
 	var all []float64
 	for i, c := range f.Cases {
+		if (*onlyMethod != "" && c.Method != *onlyMethod) || (*onlyCost != "" && c.Cost != *onlyCost) {
+			continue
+		}
 		sig, err := changepoint.NewSignal(c.Signal)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, i, err)

@@ -3,4 +3,6 @@ package main
 // The systems compiled into the binary. Each registers its module (and its
 // CLI commands) from init functions; adding a system means adding its
 // import here.
-import ()
+import (
+	_ "github.com/gaffer-sre/gaffer/analysis/changepoint/service"
+)
