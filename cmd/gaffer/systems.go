@@ -5,4 +5,5 @@ package main
 // import here.
 import (
 	_ "github.com/gaffer-sre/gaffer/analysis/changepoint/service"
+	_ "github.com/gaffer-sre/gaffer/security/sshca"
 )

@@ -14,14 +14,18 @@ const AdminScope = "admin"
 // (the home page, "who am I", logout).
 const AuthenticatedScope = "authenticated"
 
-var scopePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*:(read|write)$`)
+// scopePattern accepts "<system>:read", "<system>:write" and
+// "<system>:sign". Sign is for systems that issue credentials to the
+// caller's own identity (the SSH CA): it is granted explicitly, and neither
+// implies nor is implied by write.
+var scopePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*:(read|write|sign)$`)
 
-// ValidateScope reports whether s is "admin" or "<system>:read|write".
+// ValidateScope reports whether s is "admin" or "<system>:read|write|sign".
 func ValidateScope(s string) error {
 	if s == AdminScope || s == AuthenticatedScope || scopePattern.MatchString(s) {
 		return nil
 	}
-	return fmt.Errorf("scope %q: want \"admin\" or \"<system>:read\" / \"<system>:write\"", s)
+	return fmt.Errorf("scope %q: want \"admin\" or \"<system>:read\" / \"<system>:write\" / \"<system>:sign\"", s)
 }
 
 // Principal is the authenticated caller of a request.

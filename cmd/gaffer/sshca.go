@@ -1,0 +1,417 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/cli"
+	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/security/sshca"
+)
+
+func init() { registerCommand(newSSHCACommand) }
+
+func newSSHCACommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "sshca", Short: "The SSH certificate authority: trust, sign, revoke (see docs/sshca.md)"}
+	flags := cli.AddClientFlags(cmd)
+	cmd.AddCommand(sshcaPubkeyCommand(flags), sshcaSignCommand(flags), sshcaRevokeCommand(flags),
+		sshcaKRLCommand(flags), sshcaCertsCommand(flags), sshcaCACommand(flags), sshcaPolicyCommand(flags))
+	return cmd
+}
+
+// publicClient is a client for the CA's public endpoints, which need no
+// token.
+func publicClient(flags *cli.ClientFlags) (*cli.Client, error) {
+	if c, err := flags.Client(); err == nil {
+		return c, nil
+	}
+	server := strings.TrimRight(flags.Server, "/")
+	if !strings.HasPrefix(server, "http://") && !strings.HasPrefix(server, "https://") {
+		return nil, fmt.Errorf("server: %q must start with http:// or https://", flags.Server)
+	}
+	return &cli.Client{Server: server, HTTP: &http.Client{Timeout: flags.Timeout}}, nil
+}
+
+// getRaw fetches a public endpoint's body.
+func getRaw(ctx context.Context, c *cli.Client, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Server+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, strings.TrimSpace(string(body)))
+	}
+	return body, nil
+}
+
+// writeOut writes data to the file named by out, or to w when out is ""
+// or "-".
+func writeOut(w io.Writer, out string, data []byte, mode os.FileMode) error {
+	if out == "" || out == "-" {
+		_, err := w.Write(data)
+		return err
+	}
+	tmp := out + ".tmp"
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, out)
+}
+
+func sshcaPubkeyCommand(flags *cli.ClientFlags) *cobra.Command {
+	var certType, ca string
+	cmd := &cobra.Command{
+		Use:   "ca-pubkey --type user|host",
+		Short: "Print the CA public keys servers trust (TrustedUserCAKeys) or clients trust (@cert-authority lines)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if certType != sshca.UserCert && certType != sshca.HostCert {
+				return fmt.Errorf("type: %q is not user or host", certType)
+			}
+			c, err := publicClient(flags)
+			if err != nil {
+				return err
+			}
+			q := url.Values{"type": {certType}, "format": {"text"}}
+			if ca != "" {
+				q.Set("ca", ca)
+			}
+			body, err := getRaw(cmd.Context(), c, "/api/v1/sshca/ca-pubkey?"+q.Encode())
+			if err != nil {
+				return err
+			}
+			if len(body) == 0 {
+				return fmt.Errorf("no %s CA keys: create a CA with `gaffer sshca ca create`", certType)
+			}
+			_, err = cmd.OutOrStdout().Write(body)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&certType, "type", sshca.UserCert, "user or host")
+	cmd.Flags().StringVar(&ca, "ca", "", "one CA by name (default: every CA of the type)")
+	return cmd
+}
+
+func sshcaSignCommand(flags *cli.ClientFlags) *cobra.Command {
+	var req sshca.SignRequest
+	var pubkey, out, idTokenFile string
+	cmd := &cobra.Command{
+		Use:   "sign --pubkey FILE --principal NAME",
+		Short: "Have the CA sign a public key; prints (or writes) the certificate",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := os.ReadFile(pubkey)
+			if err != nil {
+				return fmt.Errorf("pubkey: %w", err)
+			}
+			req.PublicKey = strings.TrimSpace(string(b))
+			if idTokenFile != "" {
+				tok, err := os.ReadFile(idTokenFile)
+				if err != nil {
+					return fmt.Errorf("id-token-file: %w", err)
+				}
+				req.IDToken = strings.TrimSpace(string(tok))
+			}
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var cert sshca.Cert
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/sshca/sign", req, &cert); err != nil {
+				return err
+			}
+			if err := writeOut(cmd.OutOrStdout(), out, []byte(cert.Certificate+"\n"), 0o644); err != nil {
+				return fmt.Errorf("out: %w", err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "signed serial %d for %s, valid until %s (policy %s)\n",
+				cert.Serial, strings.Join(cert.Principals, ","), cert.ValidBefore.Local().Format(time.DateTime), cert.Policy)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&pubkey, "pubkey", "", "public key file to certify, e.g. ~/.ssh/id_ed25519.pub")
+	f.StringSliceVar(&req.Principals, "principal", nil, "principal (user or host name); repeat or comma-separate (default: the policy's, i.e. your identity)")
+	f.StringVar(&req.Validity, "validity", "", "how long the certificate lasts, e.g. 5m (default: the policy's)")
+	f.StringSliceVar(&req.SourceAddresses, "source-address", nil, "CIDR the certificate may be used from; repeatable")
+	f.StringVar(&req.ForceCommand, "force-command", "", "command forced on every session")
+	f.StringVar(&req.CertType, "type", sshca.UserCert, "user or host")
+	f.StringSliceVar(&req.Extensions, "extension", nil, "extensions wanted (default: all the policy grants)")
+	f.StringVar(&req.CA, "ca", "", "CA to sign with (default: the policy's)")
+	f.StringVar(&idTokenFile, "id-token-file", "", "file with an OIDC ID token proving your identity")
+	f.StringVar(&out, "out", "", "write the certificate here (e.g. ~/.ssh/id_ed25519-cert.pub) instead of stdout")
+	cmd.MarkFlagRequired("pubkey")
+	return cmd
+}
+
+func sshcaRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
+	var req sshca.RevokeRequest
+	var pubkey string
+	cmd := &cobra.Command{
+		Use:   "revoke (--serial N | --key-id ID | --pubkey FILE)",
+		Short: "Revoke a certificate by serial or key ID, or a public key (and every certificate of it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if pubkey != "" {
+				b, err := os.ReadFile(pubkey)
+				if err != nil {
+					return fmt.Errorf("pubkey: %w", err)
+				}
+				req.PublicKey = strings.TrimSpace(string(b))
+			}
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var rev sshca.Revocation
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/sshca/revocations", req, &rev); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "revocation %d: %s revoked; fetch the new KRL with `gaffer sshca krl --out FILE`\n", rev.ID, rev.Kind)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Serial, "serial", "", "serial of a certificate Gaffer issued")
+	f.StringVar(&req.KeyID, "key-id", "", "key ID of the certificates to revoke")
+	f.StringVar(&pubkey, "pubkey", "", "file with a public key (revokes it and its certificates) or a certificate")
+	f.StringVar(&req.CA, "ca", "", "limit a key-ID revocation to one CA")
+	f.StringVar(&req.Reason, "reason", "", "why, for the record")
+	return cmd
+}
+
+func sshcaKRLCommand(flags *cli.ClientFlags) *cobra.Command {
+	var out string
+	var plain bool
+	cmd := &cobra.Command{
+		Use:   "krl --out FILE",
+		Short: "Fetch the key revocation list for sshd's RevokedKeys (or --plain for the text revoked-keys file)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := publicClient(flags)
+			if err != nil {
+				return err
+			}
+			path := "/api/v1/sshca/krl"
+			if plain {
+				path = "/api/v1/sshca/revoked-keys"
+			}
+			body, err := getRaw(cmd.Context(), c, path)
+			if err != nil {
+				return err
+			}
+			if out == "" && !plain {
+				return errors.New("out: required for the binary KRL (use --out - to write it to stdout)")
+			}
+			return writeOut(cmd.OutOrStdout(), out, body, 0o644)
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "file to write (sshd's RevokedKeys); - for stdout")
+	cmd.Flags().BoolVar(&plain, "plain", false, "the plain revoked-keys file instead of the KRL")
+	return cmd
+}
+
+func sshcaCertsCommand(flags *cli.ClientFlags) *cobra.Command {
+	var query, status, identity string
+	var limit int
+	cmd := &cobra.Command{Use: "certs", Short: "List issued certificates, newest first", Args: cobra.NoArgs}
+	output := cli.AddOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		q := url.Values{"limit": {fmt.Sprint(limit)}}
+		for k, v := range map[string]string{"q": query, "status": status, "identity": identity} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		var page httpapi.Page[sshca.Cert]
+		if err := c.Do(cmd.Context(), "GET", "/api/v1/sshca/certs?"+q.Encode(), nil, &page); err != nil {
+			return err
+		}
+		return output.Print(cmd.OutOrStdout(), page.Items, func(t *cli.Table) {
+			t.Row("SERIAL", "IDENTITY", "TYPE", "PRINCIPALS", "ISSUED", "VALID UNTIL", "STATUS")
+			for _, c := range page.Items {
+				t.Row(c.Serial, c.Identity, c.CertType, strings.Join(c.Principals, ","), c.IssuedAt.Local().Format(time.DateTime),
+					c.ValidBefore.Local().Format(time.DateTime), c.Status)
+			}
+		})
+	}
+	f := cmd.Flags()
+	f.StringVarP(&query, "query", "q", "", "substring of identity, principal, key ID or fingerprint; or a serial")
+	f.StringVar(&status, "status", "", "valid, expired or revoked")
+	f.StringVar(&identity, "identity", "", "only this identity's certificates")
+	f.IntVar(&limit, "limit", 100, "at most this many")
+	return cmd
+}
+
+func sshcaCACommand(flags *cli.ClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "ca", Short: "List, create and rotate CAs (create, rotate and retire need the admin scope)"}
+	list := &cobra.Command{Use: "list", Short: "List CAs and their keys", Args: cobra.NoArgs}
+	output := cli.AddOutputFlag(list)
+	list.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		var page httpapi.Page[sshca.CA]
+		if err := c.Do(cmd.Context(), "GET", "/api/v1/sshca/cas", nil, &page); err != nil {
+			return err
+		}
+		return output.Print(cmd.OutOrStdout(), page.Items, func(t *cli.Table) {
+			t.Row("CA", "TYPE", "KEY", "ALGORITHM", "STATE", "FINGERPRINT")
+			for _, ca := range page.Items {
+				for _, k := range ca.Keys {
+					t.Row(ca.Name, ca.CertType, k.ID, k.Algorithm, k.State, k.Fingerprint)
+				}
+			}
+		})
+	}
+	var req sshca.CreateCARequest
+	create := &cobra.Command{
+		Use:   "create NAME --type user|host",
+		Short: "Create a CA with a new key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.Name = args[0]
+			return sshcaCAPost(cmd, flags, "/api/v1/sshca/cas", req)
+		},
+	}
+	create.Flags().StringVar(&req.CertType, "type", sshca.UserCert, "user or host")
+	create.Flags().StringVar(&req.Algorithm, "algorithm", sshca.AlgEd25519, "key algorithm: "+strings.Join(sshca.Algorithms, ", "))
+	create.Flags().StringVar(&req.Description, "description", "", "what the CA is for")
+	var rot sshca.RotateRequest
+	rotate := &cobra.Command{
+		Use:   "rotate NAME",
+		Short: "Add a new signing key; the old one stays trusted until retired",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return sshcaCAPost(cmd, flags, "/api/v1/sshca/cas/"+url.PathEscape(args[0])+"/rotate", rot)
+		},
+	}
+	rotate.Flags().StringVar(&rot.Algorithm, "algorithm", "", "algorithm of the new key (default: the current key's)")
+	retire := &cobra.Command{
+		Use:   "retire NAME KEY-ID",
+		Short: "Stop trusting an old CA key (update TrustedUserCAKeys afterwards)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return sshcaCAPost(cmd, flags, "/api/v1/sshca/cas/"+url.PathEscape(args[0])+"/keys/"+url.PathEscape(args[1])+"/retire", nil)
+		},
+	}
+	cmd.AddCommand(list, create, rotate, retire)
+	return cmd
+}
+
+func sshcaCAPost(cmd *cobra.Command, flags *cli.ClientFlags, path string, body any) error {
+	c, err := flags.Client()
+	if err != nil {
+		return err
+	}
+	var ca sshca.CA
+	if err := c.Do(cmd.Context(), "POST", path, body, &ca); err != nil {
+		return err
+	}
+	for _, k := range ca.Keys {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\t%s\n", ca.Name, k.ID, k.State, k.Fingerprint)
+	}
+	return nil
+}
+
+func sshcaPolicyCommand(flags *cli.ClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "policy", Short: "List, show, set and delete signing policies"}
+	list := &cobra.Command{Use: "list", Short: "List policies", Args: cobra.NoArgs}
+	output := cli.AddOutputFlag(list)
+	list.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		var page httpapi.Page[sshca.Policy]
+		if err := c.Do(cmd.Context(), "GET", "/api/v1/sshca/policies", nil, &page); err != nil {
+			return err
+		}
+		return output.Print(cmd.OutOrStdout(), page.Items, func(t *cli.Table) {
+			t.Row("NAME", "TYPE", "CA", "IDENTITIES", "GROUPS", "PRINCIPALS", "MAX VALIDITY")
+			for _, p := range page.Items {
+				t.Row(p.Name, p.CertType, p.CA, strings.Join(p.Identities, ","), strings.Join(p.Groups, ","),
+					strings.Join(p.Principals, ","), p.MaxValidity)
+			}
+		})
+	}
+	get := &cobra.Command{
+		Use: "get NAME", Short: "Print a policy as JSON", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var p sshca.Policy
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/sshca/policies/"+url.PathEscape(args[0]), nil, &p); err != nil {
+				return err
+			}
+			return (&cli.OutputFlag{Format: "json"}).Print(cmd.OutOrStdout(), p, nil)
+		},
+	}
+	var file string
+	set := &cobra.Command{
+		Use: "set NAME --file policy.json", Short: "Create or replace a policy from a JSON file (- for stdin)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var b []byte
+			var err error
+			if file == "-" {
+				b, err = io.ReadAll(cmd.InOrStdin())
+			} else {
+				b, err = os.ReadFile(file)
+			}
+			if err != nil {
+				return fmt.Errorf("file: %w", err)
+			}
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var p sshca.Policy
+			if err := c.DoRaw(cmd.Context(), "PUT", "/api/v1/sshca/policies/"+url.PathEscape(args[0]), "application/json", b, &p); err != nil {
+				return err
+			}
+			return (&cli.OutputFlag{Format: "json"}).Print(cmd.OutOrStdout(), p, nil)
+		},
+	}
+	set.Flags().StringVarP(&file, "file", "f", "", "JSON policy file, - for stdin")
+	set.MarkFlagRequired("file")
+	del := &cobra.Command{
+		Use: "delete NAME", Short: "Delete a policy", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/sshca/policies/"+url.PathEscape(args[0]), nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted policy %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(list, get, set, del)
+	return cmd
+}

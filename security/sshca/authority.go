@@ -1,0 +1,290 @@
+package sshca
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+)
+
+// Errors the Authority returns, wrapped with detail.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	ErrConflict = errors.New("conflict")
+)
+
+// cacheTTL bounds how long a change made by another process (a rotation,
+// a policy edit, a revocation) takes to apply here; changes made through
+// this process apply at once.
+const cacheTTL = 2 * time.Second
+
+// Authority is the SSH CA: its CAs and keys, policies, issued
+// certificates and revocations, in the store.
+type Authority struct {
+	store *store.Store
+	kek   *KEK
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu      sync.Mutex
+	signers map[string]ssh.Signer // CA key ID -> unsealed signer
+	snap    *snapshot
+	krl     krlCache
+}
+
+// snapshot is what signing reads, cached for cacheTTL.
+type snapshot struct {
+	cas       map[string]*CA
+	active    map[string]*CAKey // CA name -> its signing key
+	keys      map[string]*CAKey // CA key ID -> key
+	policies  []*compiledPolicy
+	revokedFP map[string]bool // fingerprints of revoked public keys
+	loadedAt  time.Time
+}
+
+type krlCache struct {
+	version int64
+	data    []byte
+}
+
+// NewAuthority returns the CA over a store whose sshca migrations have
+// been applied, sealing keys with kek.
+func NewAuthority(s *store.Store, kek *KEK, log *slog.Logger) *Authority {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Authority{store: s, kek: kek, log: log, now: time.Now, signers: map[string]ssh.Signer{}}
+}
+
+// invalidate drops the cached snapshot after a change.
+func (a *Authority) invalidate() {
+	a.mu.Lock()
+	a.snap = nil
+	a.mu.Unlock()
+}
+
+// snapshot returns the cached CAs, keys, policies and revoked keys,
+// reloading them when stale.
+func (a *Authority) snapshot(ctx context.Context) (*snapshot, error) {
+	a.mu.Lock()
+	s := a.snap
+	a.mu.Unlock()
+	if s != nil && a.now().Sub(s.loadedAt) < cacheTTL {
+		return s, nil
+	}
+	s = &snapshot{cas: map[string]*CA{}, active: map[string]*CAKey{}, keys: map[string]*CAKey{},
+		revokedFP: map[string]bool{}, loadedAt: a.now()}
+	cas, err := a.ListCAs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cas {
+		ca := &cas[i]
+		s.cas[ca.Name] = ca
+		for j := range ca.Keys {
+			k := &ca.Keys[j]
+			s.keys[k.ID] = k
+			if k.State == KeyActive {
+				s.active[ca.Name] = k
+			}
+		}
+	}
+	policies, err := a.ListPolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range policies {
+		c, err := p.compile()
+		if err != nil {
+			a.log.Warn("sshca: skipping an invalid stored policy", "policy", p.Name, "error", err)
+			continue
+		}
+		s.policies = append(s.policies, c)
+	}
+	rows, err := a.store.QueryContext(ctx, "SELECT fingerprint FROM sshca_revocations WHERE kind = ?", RevokePublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("sshca: load revoked keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var fp string
+		if err := rows.Scan(&fp); err != nil {
+			return nil, fmt.Errorf("sshca: load revoked keys: %w", err)
+		}
+		s.revokedFP[fp] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sshca: load revoked keys: %w", err)
+	}
+	a.mu.Lock()
+	a.snap = s
+	a.mu.Unlock()
+	return s, nil
+}
+
+// signer returns the unsealed signer of a CA key, unsealing it once.
+func (a *Authority) signer(ctx context.Context, keyID string) (ssh.Signer, error) {
+	a.mu.Lock()
+	s, ok := a.signers[keyID]
+	a.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	var sealed []byte
+	var kekID string
+	err := a.store.QueryRowContext(ctx, "SELECT sealed_private_key, kek_id FROM sshca_ca_keys WHERE id = ?", keyID).Scan(&sealed, &kekID)
+	if err != nil {
+		return nil, fmt.Errorf("sshca: load CA key %s: %w", keyID, err)
+	}
+	if kekID != a.kek.ID {
+		return nil, fmt.Errorf("sshca: CA key %s was sealed with key-encryption key %s, but the configured one (%s) is %s",
+			keyID, kekID, a.kek.Source, a.kek.ID)
+	}
+	pemBytes, err := a.kek.Open(sealed, keyID)
+	if err != nil {
+		return nil, err
+	}
+	s, err = parsePrivate(pemBytes)
+	clear(pemBytes)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.signers[keyID] = s
+	a.mu.Unlock()
+	return s, nil
+}
+
+func newID(prefix string) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// Initialize creates, on the first start only, the "user" and "host" CAs
+// (ed25519) and the "default" policy: every identity may get a 5-minute
+// user certificate for its own name. Deleting them later is respected.
+func (a *Authority) Initialize(ctx context.Context) error {
+	var n int
+	if err := a.store.QueryRowContext(ctx, "SELECT COUNT(*) FROM sshca_meta WHERE name = 'initialized'").Scan(&n); err != nil {
+		return fmt.Errorf("sshca: initialize: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, ct := range []string{UserCert, HostCert} {
+		if _, err := a.CreateCA(ctx, CreateCARequest{Name: ct, CertType: ct, Description: "created at first start"}, "gaffer"); err != nil && !errors.Is(err, ErrExists) {
+			return err
+		}
+	}
+	p := Policy{Name: "default", Description: "every identity: a 5-minute user certificate for its own name",
+		CertType: UserCert, Identities: []string{"*"}}
+	if _, err := a.PutPolicy(ctx, p, "gaffer"); err != nil {
+		return err
+	}
+	_, err := a.store.ExecContext(ctx, "INSERT INTO sshca_meta (name, value) VALUES ('initialized', ?)",
+		a.now().UTC().Format(time.RFC3339))
+	if err != nil && !store.IsUniqueViolation(err) {
+		return fmt.Errorf("sshca: initialize: %w", err)
+	}
+	return nil
+}
+
+// PutPolicy creates or replaces a policy after normalizing and checking it.
+func (a *Authority) PutPolicy(ctx context.Context, p Policy, by string) (Policy, error) {
+	if err := ValidatePolicy(&p); err != nil {
+		return p, invalid("%v", err)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return p, fmt.Errorf("sshca: encode policy: %w", err)
+	}
+	now := a.now().UnixMilli()
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE sshca_policies SET body = ?, updated_at = ?, updated_by = ? WHERE name = ?",
+			string(body), now, by, p.Name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO sshca_policies (name, body, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+			p.Name, string(body), now, by)
+		return err
+	})
+	if err != nil {
+		return p, fmt.Errorf("sshca: save policy %s: %w", p.Name, err)
+	}
+	a.invalidate()
+	return p, nil
+}
+
+// ListPolicies returns every policy, by name.
+func (a *Authority) ListPolicies(ctx context.Context) ([]Policy, error) {
+	rows, err := a.store.QueryContext(ctx, "SELECT name, body FROM sshca_policies ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("sshca: list policies: %w", err)
+	}
+	defer rows.Close()
+	out := []Policy{}
+	for rows.Next() {
+		var name, body string
+		if err := rows.Scan(&name, &body); err != nil {
+			return nil, fmt.Errorf("sshca: list policies: %w", err)
+		}
+		var p Policy
+		if err := json.Unmarshal([]byte(body), &p); err != nil {
+			return nil, fmt.Errorf("sshca: policy %s: %w", name, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// GetPolicy returns one policy.
+func (a *Authority) GetPolicy(ctx context.Context, name string) (Policy, error) {
+	ps, err := a.ListPolicies(ctx)
+	if err != nil {
+		return Policy{}, err
+	}
+	for _, p := range ps {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Policy{}, fmt.Errorf("policy %q: %w", name, ErrNotFound)
+}
+
+// DeletePolicy removes a policy.
+func (a *Authority) DeletePolicy(ctx context.Context, name string) error {
+	res, err := a.store.ExecContext(ctx, "DELETE FROM sshca_policies WHERE name = ?", name)
+	if err != nil {
+		return fmt.Errorf("sshca: delete policy %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("policy %q: %w", name, ErrNotFound)
+	}
+	a.invalidate()
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
