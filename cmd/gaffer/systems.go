@@ -5,5 +5,7 @@ package main
 // import here.
 import (
 	_ "github.com/gaffer-sre/gaffer/analysis/changepoint/service"
+	_ "github.com/gaffer-sre/gaffer/events"
 	_ "github.com/gaffer-sre/gaffer/security/sshca"
+	_ "github.com/gaffer-sre/gaffer/telemetry/metrics"
 )

@@ -46,6 +46,10 @@ type KindOptions struct {
 	// Backoff returns the delay before the given attempt's retry; by default
 	// River's exponential backoff (attempt^4 seconds, with jitter).
 	Backoff func(attempt int) time.Duration
+	// RetryDelay, when set, replaces Backoff for kinds whose delay depends
+	// on the job itself (a retry policy carried in its arguments). The job
+	// is the one that just failed.
+	RetryDelay func(job *Job) time.Duration
 }
 
 // Options configure a Queue.
@@ -312,18 +316,25 @@ func (w *worker) Timeout(*river.Job[rawArgs]) time.Duration {
 }
 
 func (w *worker) NextRetry(job *river.Job[rawArgs]) time.Time {
+	if w.opts.RetryDelay != nil {
+		return time.Now().Add(w.opts.RetryDelay(jobFrom(job)))
+	}
 	if w.opts.Backoff == nil {
 		return time.Time{} // River's default policy
 	}
 	return time.Now().Add(w.opts.Backoff(job.Attempt))
 }
 
+func jobFrom(job *river.Job[rawArgs]) *Job {
+	return &Job{ID: job.ID, Kind: job.Kind, Args: job.Args.raw, Attempt: job.Attempt,
+		MaxAttempts: job.MaxAttempts, Queue: job.Queue, CreatedAt: job.CreatedAt}
+}
+
 func (w *worker) Work(ctx context.Context, job *river.Job[rawArgs]) error {
 	w.queue.mu.Lock()
 	h := w.queue.handlers[w.kind]
 	w.queue.mu.Unlock()
-	return h(ctx, &Job{ID: job.ID, Kind: job.Kind, Args: job.Args.raw, Attempt: job.Attempt,
-		MaxAttempts: job.MaxAttempts, Queue: job.Queue, CreatedAt: job.CreatedAt})
+	return h(ctx, jobFrom(job))
 }
 
 var _ river.Worker[rawArgs] = (*worker)(nil)

@@ -1,0 +1,3 @@
+package events
+
+func (s *Service) demoStream() {}

@@ -1,0 +1,242 @@
+package events_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gaffer-sre/gaffer/events"
+	"github.com/gaffer-sre/gaffer/internal/platform/audit"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus/bustest"
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/internal/platform/server"
+	"github.com/gaffer-sre/gaffer/internal/platform/store/storetest"
+)
+
+// backend is a store and bus combination the tests run against.
+type backend struct {
+	name     string
+	postgres bool
+	external bool
+}
+
+// backends returns SQLite with the embedded NATS, and PostgreSQL with the
+// external NATS when both are configured (CI).
+func backends(t *testing.T) []backend {
+	out := []backend{{name: "sqlite+embedded"}}
+	if os.Getenv(storetest.PostgresEnv) != "" && os.Getenv(bustest.NATSEnv) != "" {
+		out = append(out, backend{name: "postgres+external", postgres: true, external: true})
+	} else {
+		t.Logf("postgres+external backend skipped: set %s and %s", storetest.PostgresEnv, bustest.NATSEnv)
+	}
+	return out
+}
+
+// testServer is a running server and what the tests need of it.
+type testServer struct {
+	*platformtest.Server
+	t       *testing.T
+	b       backend
+	dsn     string
+	token   string
+	service *events.Service
+}
+
+// start runs a server on the backend. dataDir and dsn, when set, reuse
+// the data of an earlier server (a restart).
+func start(t *testing.T, b backend, dataDir, dsn string, args ...string) *testServer {
+	t.Helper()
+	if b.postgres && dsn == "" {
+		dsn = storetest.PostgresDSN(t)
+	}
+	ts := &testServer{t: t, b: b, dsn: dsn}
+	var consumer string
+	if b.external {
+		// Registered before the server's own cleanup, so it runs after the
+		// shutdown: leave no durable consumer behind on the shared server.
+		t.Cleanup(func() { deleteConsumer(t, consumer) })
+	}
+	opts := platformtest.Options{ExternalNATS: b.external, DataDir: dataDir,
+		Args: append([]string{"--events-ack-wait", "3s"}, args...)}
+	if dsn != "" {
+		opts.Configure = func(c *server.Config) { c.DB = dsn }
+	}
+	ts.Server = platformtest.Start(t, opts)
+	svc, ok := ts.Deps().Lookup(events.Name)
+	if !ok {
+		t.Fatal("the events system is not running")
+	}
+	ts.service = svc.(*events.Service)
+	consumer = ts.service.ConsumerName()
+	ts.token = ts.Token(events.WriteScope)
+	return ts
+}
+
+func deleteConsumer(t *testing.T, name string) {
+	if name == "" {
+		return
+	}
+	nc, err := nats.Connect(os.Getenv(bustest.NATSEnv))
+	if err != nil {
+		t.Logf("delete consumer %s: %v", name, err)
+		return
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := js.DeleteConsumer(ctx, bus.StreamName, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Logf("delete consumer %s: %v", name, err)
+	}
+}
+
+// do sends a request with the test's events:write token.
+func (ts *testServer) do(method, path string, body any) *platformtest.Response {
+	ts.t.Helper()
+	return ts.Do(method, path, ts.token, body)
+}
+
+// must fails the test unless the response has the status.
+func must(t *testing.T, resp *platformtest.Response, status int) *platformtest.Response {
+	t.Helper()
+	if resp.Status != status {
+		t.Fatalf("status %d, want %d: %s", resp.Status, status, resp.Body)
+	}
+	return resp
+}
+
+// createRule creates a rule and returns it.
+func (ts *testServer) createRule(spec map[string]any) events.Rule {
+	ts.t.Helper()
+	var r events.Rule
+	must(ts.t, ts.do("POST", "/api/v1/events/rules", spec), http.StatusCreated).JSON(ts.t, &r)
+	return r
+}
+
+// publish posts one structured-mode event.
+func (ts *testServer) publish(ev map[string]any) events.IngestResult {
+	ts.t.Helper()
+	if ev["specversion"] == nil {
+		ev["specversion"] = "1.0"
+	}
+	var res events.IngestResult
+	must(ts.t, ts.DoWith("POST", "/api/v1/events", ts.token, "application/cloudevents+json", ev), http.StatusAccepted).JSON(ts.t, &res)
+	return res
+}
+
+// list returns the stored events for a query string.
+func (ts *testServer) list(query string) events.EventList {
+	ts.t.Helper()
+	var l events.EventList
+	must(ts.t, ts.do("GET", "/api/v1/events?"+query, nil), http.StatusOK).JSON(ts.t, &l)
+	return l
+}
+
+// receiver is a webhook target that records the CloudEvents it gets and
+// answers with status() (200 by default).
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	got    []bus.Event
+	ids    map[string]int
+	hdrs   []http.Header
+	status func() int
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{ids: map[string]int{}, status: func() int { return http.StatusOK }}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		code := rc.status()
+		if code == http.StatusOK {
+			ev, err := bus.ParseEvent(body)
+			if err != nil || r.Header.Get("Content-Type") != "application/cloudevents+json; charset=utf-8" {
+				http.Error(w, fmt.Sprintf("not a structured CloudEvent: %v", err), http.StatusBadRequest)
+				return
+			}
+			rc.mu.Lock()
+			rc.got = append(rc.got, *ev)
+			rc.ids[ev.ID]++
+			rc.hdrs = append(rc.hdrs, r.Header.Clone())
+			rc.mu.Unlock()
+		}
+		w.WriteHeader(code)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) count() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return len(rc.got)
+}
+
+func (rc *receiver) distinct() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return len(rc.ids)
+}
+
+func (rc *receiver) events() []bus.Event {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]bus.Event(nil), rc.got...)
+}
+
+func decode[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+// parseEvent reads a stored CloudEvent.
+func parseEvent(t *testing.T, b []byte) *bus.Event {
+	t.Helper()
+	ev, err := bus.ParseEvent(b)
+	if err != nil {
+		t.Fatalf("stored event %s: %v", b, err)
+	}
+	return ev
+}
+
+// runID is unique to a test run, for event sources: the external stream
+// deduplicates source and id across tests for two minutes.
+func runID() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func auditFilter(actionPrefix string) audit.Filter {
+	return audit.Filter{Action: actionPrefix, Limit: 100}
+}
+
+// errorMessage returns the message of a JSON error answer.
+func errorMessage(t *testing.T, resp *platformtest.Response) string {
+	t.Helper()
+	var env struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	json.Unmarshal(resp.Body, &env)
+	return env.Error.Message
+}

@@ -1,0 +1,257 @@
+package events
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Name is the system's role name.
+const Name = "events"
+
+func init() {
+	platform.Register(platform.Module{
+		Name:       Name,
+		Migrations: store.MustSub(migrations, "migrations"),
+		Flags:      addFlags,
+		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
+			var o Options
+			if p := platform.Setting[*Options](deps, Name); p != nil {
+				o = *p
+			}
+			return New(ctx, deps, o)
+		},
+	})
+}
+
+// addFlags declares the system's settings on `gaffer serve` and `gaffer
+// worker`.
+func addFlags(fs *pflag.FlagSet) any {
+	o := &Options{}
+	o.defaults()
+	fs.IntVar(&o.Workers, "events-workers", o.Workers, "events this process works on at once")
+	fs.DurationVar(&o.AckWait, "events-ack-wait", o.AckWait,
+		"how long the event stream waits for a process to finish an event before redelivering it")
+	fs.DurationVar(&o.InlineAttempt, "events-inline-attempt", o.InlineAttempt,
+		"longest first webhook attempt made while an event is processed; retries run as jobs")
+	return o
+}
+
+// Options tune a Service; the zero value is the production default.
+type Options struct {
+	// Workers is how many events this process works on at once (default
+	// 64). Each waits for its actions, so this bounds concurrent webhook
+	// first attempts too.
+	Workers int
+	// AckWait is how long the stream waits for an acknowledgement before
+	// redelivering an event, for example after a crash (default 20s). A
+	// worker still busy with an event extends it.
+	AckWait time.Duration
+	// InlineAttempt bounds the first webhook attempt made while the event
+	// is processed (default 2s); retries run as jobs.
+	InlineAttempt time.Duration
+	// ReloadEvery is how often rule changes made by other processes are
+	// looked for (default 2s); changes made through this process apply at
+	// once.
+	ReloadEvery time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Workers <= 0 {
+		o.Workers = 64
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 20 * time.Second
+	}
+	if o.InlineAttempt <= 0 {
+		o.InlineAttempt = 2 * time.Second
+	}
+	if o.ReloadEvery <= 0 {
+		o.ReloadEvery = 2 * time.Second
+	}
+}
+
+// Service is the event platform of one process.
+type Service struct {
+	opts    Options
+	log     *slog.Logger
+	db      *store.Store
+	bus     *bus.Bus
+	jobs    *jobs.Queue
+	worker  bool
+	demo    bool
+	install installation
+
+	rules      *ruleStore
+	set        *ruleSet
+	index      *indexer
+	suppress   *suppressor
+	deadletter *deadLetters
+	client     *http.Client
+	breaker    *breaker
+	consumer   *consumer
+
+	pages *pages
+
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	started bool
+}
+
+// New constructs the service: it registers the job kinds (webhook retries,
+// maintenance) and loads the rules. Background work starts in Start.
+func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) {
+	o.defaults()
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("system", Name)
+	s := &Service{opts: o, log: log, db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, worker: deps.Worker,
+		demo: deps.Demo, stop: make(chan struct{})}
+	var err error
+	if s.install, err = loadInstallation(ctx, s.db); err != nil {
+		return nil, err
+	}
+	s.rules = &ruleStore{db: s.db}
+	s.set = newRuleSet(s.rules, log)
+	s.index = newIndexer(s.db, log)
+	s.suppress = &suppressor{db: s.db}
+	s.deadletter = &deadLetters{db: s.db}
+	s.client = newWebhookClient()
+	s.breaker = newBreaker(30 * time.Second)
+	s.registerJobs()
+	if err := s.set.reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start begins consuming the event stream and watching for rule changes.
+func (s *Service) Start(ctx context.Context) error {
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.index.run(s.stop) }()
+	go func() { defer s.wg.Done(); s.watchRules() }()
+	c, err := s.startConsumer(ctx)
+	if err != nil {
+		close(s.stop)
+		s.wg.Wait()
+		return err
+	}
+	s.consumer = c
+	s.started = true
+	if s.demo {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.demoStream() }()
+	}
+	return nil
+}
+
+// Stop finishes the events in hand (until ctx ends; the rest are
+// redelivered) and stops the background work.
+func (s *Service) Stop(ctx context.Context) error {
+	if !s.started {
+		return nil
+	}
+	s.started = false
+	var err error
+	if s.consumer != nil {
+		err = s.consumer.stop(ctx)
+	}
+	close(s.stop)
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("events: stop: %w", ctx.Err()))
+	}
+	return err
+}
+
+// Health reports whether the consumer is running.
+func (s *Service) Health(ctx context.Context) error {
+	if err := s.bus.Healthy(); err != nil {
+		return err
+	}
+	if s.consumer != nil {
+		return s.consumer.health()
+	}
+	return nil
+}
+
+// Pages implements platform.PageProvider.
+func (s *Service) Pages(shell *ui.Shell) { s.pages = newPages(s, shell) }
+
+// checkKind is the KindChecker for rules saved through this process.
+func (s *Service) checkKind(kind string) error {
+	if s.jobs.HasKind(kind) {
+		return nil
+	}
+	var known []string
+	for _, k := range s.jobs.Kinds() {
+		if !strings.HasPrefix(k, "events.") {
+			known = append(known, k)
+		}
+	}
+	return fmt.Errorf("no job kind %q is registered in this server (known kinds: %s)", kind, strings.Join(known, ", "))
+}
+
+// rulesChanged applies a change made through this process at once, and
+// tells the other processes.
+func (s *Service) rulesChanged(ctx context.Context) {
+	if err := s.set.reload(ctx); err != nil {
+		s.log.Error("reload rules", "error", err)
+	}
+	if s.bus != nil && s.bus.Conn != nil {
+		s.bus.Conn.Publish(rulesChangedSubject(s.install.ID), nil)
+	}
+}
+
+// rulesChangedSubject is a core NATS subject, outside the event stream,
+// on which processes sharing an installation announce rule changes.
+func rulesChangedSubject(install string) string { return "_gaffer.events." + install + ".rules" }
+
+// watchRules reloads rules when another process announces a change, and
+// polls in case an announcement was missed.
+func (s *Service) watchRules() {
+	notify := make(chan struct{}, 1)
+	if s.bus != nil && s.bus.Conn != nil {
+		sub, err := s.bus.Conn.Subscribe(rulesChangedSubject(s.install.ID), func(*natsMsg) { signal(notify) })
+		if err == nil {
+			defer sub.Unsubscribe()
+		}
+	}
+	tick := time.NewTicker(s.opts.ReloadEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-notify:
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := s.set.reloadIfChanged(ctx); err != nil {
+			s.log.Warn("check for rule changes", "error", err)
+		}
+		cancel()
+	}
+}
