@@ -140,11 +140,14 @@ func (ev *Evaluator) Steps(r Request) (start, end, step int64, err error) {
 		}
 		step = roundStep(primary, max(1, per)*primary)
 	}
-	start, end = floorTo(s, step), floorTo(e, step)
-	if start == end {
-		start -= step
+	// As Atlas's graph API: the datapoints shown are those after the
+	// rounded start up to and including the rounded end, each labelled
+	// with the end of its interval.
+	rs, re := floorTo(s, step), floorTo(e, step)
+	if rs == re {
+		rs -= step
 	}
-	return start, end + step, step, nil
+	return rs + step, re + step, step, nil
 }
 
 func floorTo(t, step int64) int64 {

@@ -24,7 +24,7 @@ func memOf(series map[string][]float64, tags ...map[string]string) *MemSource {
 func evalLines(t *testing.T, src Source, program string, n int) []*TimeSeries {
 	t.Helper()
 	ev := &Evaluator{Source: src}
-	res, err := ev.Evaluate(context.Background(), Request{Query: program, Start: t0,
+	res, err := ev.Evaluate(context.Background(), Request{Query: program, Start: t0.Add(-time.Minute),
 		End: t0.Add(time.Duration(n-1) * time.Minute), Step: time.Minute})
 	if err != nil {
 		t.Fatalf("%s: %v", program, err)
@@ -131,7 +131,7 @@ func TestGroupByAndAggregates(t *testing.T) {
 	}
 	for _, c := range cases {
 		ev := &Evaluator{Source: src}
-		res, err := ev.Evaluate(context.Background(), Request{Query: c.program, Start: t0, End: t0.Add(2 * time.Minute), Step: time.Minute})
+		res, err := ev.Evaluate(context.Background(), Request{Query: c.program, Start: t0.Add(-time.Minute), End: t0.Add(2 * time.Minute), Step: time.Minute})
 		if err != nil {
 			t.Errorf("%s: %v", c.program, err)
 			continue
