@@ -333,32 +333,35 @@ func (s *Service) deletePolicy(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Service) certFilter(r *http.Request) (CertFilter, error) {
+// certPage answers a certificate search: ?q=, identity, ca, status,
+// limit and cursor.
+func (s *Service) certPage(r *http.Request) (httpapi.Page[Cert], error) {
 	q := r.URL.Query()
 	f := CertFilter{Query: strings.TrimSpace(q.Get("q")), Identity: q.Get("identity"), CA: q.Get("ca"), Status: q.Get("status")}
+	var page httpapi.Page[Cert]
 	limit, err := httpapi.Limit(r, 100, 1000)
 	if err != nil {
-		return f, err
+		return page, err
 	}
 	f.Limit = limit
 	if _, err := httpapi.DecodeCursor(r, &f.Before); err != nil {
-		return f, err
-	}
-	return f, nil
-}
-
-func (s *Service) listCerts(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.certFilter(r)
-	if err != nil {
-		return err
+		return page, err
 	}
 	certs, next, err := s.ca.ListCerts(r.Context(), f)
 	if err != nil {
-		return apiError(err)
+		return page, apiError(err)
 	}
-	page := httpapi.Page[Cert]{Items: certs}
+	page.Items = certs
 	if next > 0 {
 		page.NextCursor = httpapi.EncodeCursor(next)
+	}
+	return page, nil
+}
+
+func (s *Service) listCerts(w http.ResponseWriter, r *http.Request) error {
+	page, err := s.certPage(r)
+	if err != nil {
+		return err
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, page)
 }

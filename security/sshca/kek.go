@@ -16,14 +16,16 @@ import (
 	"strings"
 )
 
-// Environment variables that supply the key-encryption key.
+// Where the key-encryption key comes from.
 const (
-	// KEKEnv holds the key-encryption key itself: 32 bytes, base64 or hex.
+	// KEKEnv holds the key-encryption key itself: 32 bytes, base64 or
+	// hex. It has no flag, so that the key never shows in a process list.
 	KEKEnv = "GAFFER_SSHCA_KEK"
-	// KEKFileEnv names a file holding the key-encryption key.
+	// KEKFileEnv names a file holding the key-encryption key; it is the
+	// environment form of the --sshca-kek-file flag.
 	KEKFileEnv = "GAFFER_SSHCA_KEK_FILE"
 	// KEKFileName is the generated key's file in the data directory, used
-	// when neither variable is set.
+	// when neither is set.
 	KEKFileName = "sshca.kek"
 )
 
@@ -76,19 +78,20 @@ func ParseKEK(text, source string) (*KEK, error) {
 	return nil, fmt.Errorf("sshca: key-encryption key from %s: want 32 bytes written as base64 or hex", source)
 }
 
-// LoadKEK finds the key-encryption key: $GAFFER_SSHCA_KEK, else the file
-// named by $GAFFER_SSHCA_KEK_FILE, else <dataDir>/sshca.kek, which is
-// generated (mode 0600) when missing. generated reports that last case, so
-// the caller can warn that production should keep the key elsewhere.
-func LoadKEK(getenv func(string) string, dataDir string) (k *KEK, generated bool, err error) {
-	if v := getenv(KEKEnv); v != "" {
-		k, err := ParseKEK(v, "$"+KEKEnv)
+// LoadKEK finds the key-encryption key: the key itself (from
+// $GAFFER_SSHCA_KEK), else the file named by --sshca-kek-file, else
+// <dataDir>/sshca.kek, which is generated (mode 0600) when missing.
+// generated reports that last case, so the caller can warn that production
+// should keep the key elsewhere.
+func LoadKEK(key, file, dataDir string) (k *KEK, generated bool, err error) {
+	if key != "" {
+		k, err := ParseKEK(key, "$"+KEKEnv)
 		return k, false, err
 	}
-	if f := getenv(KEKFileEnv); f != "" {
+	if f := file; f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, false, fmt.Errorf("sshca: read key-encryption key ($%s): %w", KEKFileEnv, err)
+			return nil, false, fmt.Errorf("sshca: read key-encryption key (--sshca-kek-file): %w", err)
 		}
 		k, err := ParseKEK(string(b), f)
 		return k, false, err
@@ -112,7 +115,7 @@ func LoadKEK(getenv func(string) string, dataDir string) (k *KEK, generated bool
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) { // another process won the race
-			return LoadKEK(getenv, dataDir)
+			return LoadKEK("", "", dataDir)
 		}
 		return nil, false, fmt.Errorf("sshca: write key-encryption key: %w", err)
 	}

@@ -2,22 +2,13 @@ package sshca
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-)
-
-// OIDC configuration, from the environment of `gaffer serve`.
-const (
-	OIDCIssuerEnv        = "GAFFER_SSHCA_OIDC_ISSUER"
-	OIDCJWKSURLEnv       = "GAFFER_SSHCA_OIDC_JWKS_URL"
-	OIDCClientIDEnv      = "GAFFER_SSHCA_OIDC_CLIENT_ID"
-	OIDCUsernameClaimEnv = "GAFFER_SSHCA_OIDC_USERNAME_CLAIM"
-	OIDCGroupsClaimEnv   = "GAFFER_SSHCA_OIDC_GROUPS_CLAIM"
-	OIDCRequiredEnv      = "GAFFER_SSHCA_OIDC_REQUIRED"
 )
 
 // OIDCConfig says how signing requests' ID tokens are verified.
@@ -39,28 +30,19 @@ type OIDCConfig struct {
 	Required bool
 }
 
-// OIDCConfigFromEnv reads the GAFFER_SSHCA_OIDC_* variables.
-func OIDCConfigFromEnv(getenv func(string) string) OIDCConfig {
-	return OIDCConfig{
-		Issuer: getenv(OIDCIssuerEnv), JWKSURL: getenv(OIDCJWKSURLEnv), ClientID: getenv(OIDCClientIDEnv),
-		UsernameClaim: getenv(OIDCUsernameClaimEnv), GroupsClaim: getenv(OIDCGroupsClaimEnv),
-		Required: getenv(OIDCRequiredEnv) == "true" || getenv(OIDCRequiredEnv) == "1",
-	}
-}
-
 // Validate checks the configuration.
 func (c OIDCConfig) Validate() error {
 	if c.Issuer == "" {
 		if c.Required {
-			return fmt.Errorf("sshca: %s is set but %s is not", OIDCRequiredEnv, OIDCIssuerEnv)
+			return errors.New("sshca-oidc-required: set, but sshca-oidc-issuer is not")
 		}
 		return nil
 	}
 	if !strings.HasPrefix(c.Issuer, "https://") && !strings.HasPrefix(c.Issuer, "http://") {
-		return fmt.Errorf("sshca: %s: %q is not a URL", OIDCIssuerEnv, c.Issuer)
+		return fmt.Errorf("sshca-oidc-issuer: %q is not an http(s) URL", c.Issuer)
 	}
 	if c.ClientID == "" {
-		return fmt.Errorf("sshca: %s is required with %s (the audience ID tokens must name)", OIDCClientIDEnv, OIDCIssuerEnv)
+		return errors.New("sshca-oidc-client-id: required with sshca-oidc-issuer (the audience ID tokens must name)")
 	}
 	return nil
 }
@@ -149,4 +131,4 @@ func (v *oidcVerifier) Verify(ctx context.Context, raw string) (string, []string
 
 // errNoOIDC answers an ID token sent to a server that verifies none.
 var errNoOIDC = &Refusal{Status: http.StatusBadRequest, Code: "invalid_request",
-	Reason: "id_token: this server verifies no ID tokens (" + OIDCIssuerEnv + " is not set)"}
+	Reason: "id_token: this server verifies no ID tokens (--sshca-oidc-issuer is not set)"}

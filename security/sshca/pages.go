@@ -132,18 +132,11 @@ func (s *Service) savePolicyForm(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Service) certsPage(w http.ResponseWriter, r *http.Request) error {
 	d := s.base(r, "")
-	f, err := s.certFilter(r)
+	page, err := s.certPage(r)
 	if err != nil {
 		return err
 	}
-	certs, next, err := s.ca.ListCerts(r.Context(), f)
-	if err != nil {
-		return apiError(err)
-	}
-	d.Certs = certs
-	if next > 0 {
-		d.Next = httpapi.EncodeCursor(next)
-	}
+	d.Certs, d.Next = page.Items, page.NextCursor
 	return s.pages["certs"].Render(w, r, http.StatusOK, "SSH certificates", d)
 }
 

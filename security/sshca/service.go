@@ -5,6 +5,8 @@ import (
 	"embed"
 	"os"
 
+	"github.com/spf13/pflag"
+
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
@@ -21,9 +23,41 @@ var templatesFS embed.FS
 var Module = platform.Module{
 	Name:       "sshca",
 	Migrations: store.MustSub(migrationsFS, "migrations"),
+	Flags:      addFlags,
 	New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-		return New(ctx, deps, os.Getenv)
+		s := platform.Setting[*Settings](deps, "sshca")
+		if s == nil {
+			s = &Settings{}
+		}
+		if s.KEK == "" {
+			s.KEK = os.Getenv(KEKEnv)
+		}
+		return New(ctx, deps, *s)
 	},
+}
+
+// Settings configure the SSH CA in `gaffer serve` (flags, or GAFFER_SSHCA_*
+// variables).
+type Settings struct {
+	// KEK is the key-encryption key itself, only ever from $GAFFER_SSHCA_KEK.
+	KEK string
+	// KEKFile names a file holding the key-encryption key.
+	KEKFile string
+	// OIDC configures ID-token verification.
+	OIDC OIDCConfig
+}
+
+func addFlags(fs *pflag.FlagSet) any {
+	s := &Settings{}
+	fs.StringVar(&s.KEKFile, "sshca-kek-file", "", "file with the key-encryption key sealing SSH CA private keys "+
+		"(32 bytes, base64; $"+KEKEnv+" may hold the key itself; default: generated in <data-dir>/"+KEKFileName+")")
+	fs.StringVar(&s.OIDC.Issuer, "sshca-oidc-issuer", "", "OIDC issuer whose ID tokens prove identities to the SSH CA")
+	fs.StringVar(&s.OIDC.JWKSURL, "sshca-oidc-jwks-url", "", "the issuer's JWKS URL (default: from OIDC discovery)")
+	fs.StringVar(&s.OIDC.ClientID, "sshca-oidc-client-id", "", "audience the ID tokens must name")
+	fs.StringVar(&s.OIDC.UsernameClaim, "sshca-oidc-username-claim", "preferred_username", "claim that is the identity (email: the part before @)")
+	fs.StringVar(&s.OIDC.GroupsClaim, "sshca-oidc-groups-claim", "groups", "claim listing the caller's groups")
+	fs.BoolVar(&s.OIDC.Required, "sshca-oidc-required", false, "require an OIDC ID token with every signing request")
+	return s
 }
 
 func init() { platform.Register(Module) }
@@ -40,27 +74,26 @@ type Service struct {
 	pages map[string]*ui.Page
 }
 
-// New builds the service. getenv supplies the key-encryption key and OIDC
-// settings (GAFFER_SSHCA_*). A job-only worker process gets a service
+// New builds the service. A job-only worker process gets a service
 // without keys: it serves nothing.
-func New(ctx context.Context, deps *platform.Deps, getenv func(string) string) (*Service, error) {
+func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service, error) {
 	s := &Service{deps: deps, audit: deps.Audit}
 	if deps.Worker {
 		return s, nil
 	}
-	kek, generated, err := LoadKEK(getenv, deps.DataDir)
+	kek, generated, err := LoadKEK(settings.KEK, settings.KEKFile, deps.DataDir)
 	if err != nil {
 		return nil, err
 	}
 	if generated {
 		deps.Log.Warn("sshca: generated a key-encryption key for CA private keys in the data directory; "+
-			"in production keep it elsewhere and pass it with $"+KEKEnv+" or $"+KEKFileEnv,
+			"in production keep it elsewhere and pass it with --sshca-kek-file or $"+KEKEnv,
 			"file", kek.Source, "kek_id", kek.ID)
 	} else {
 		deps.Log.Info("sshca: using the key-encryption key", "source", kek.Source, "kek_id", kek.ID)
 	}
 	s.ca = NewAuthority(deps.Store, kek, deps.Log)
-	oc := OIDCConfigFromEnv(getenv)
+	oc := settings.OIDC
 	if err := oc.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,144 @@
+// Command sshca is the load test of the SSH CA's sign endpoint: it sends
+// POST /api/v1/sshca/sign at a fixed rate (open loop: a slow answer does
+// not delay the next request) and reports the latency distribution,
+// measured from when each request was due.
+//
+//	go run ./bench/sshca -rate 500 -duration 30s
+//
+// By default it starts a Gaffer server in-process on loopback (embedded
+// SQLite, a temporary data directory); -server and -token aim it at a
+// running one instead, and -db runs the in-process server on PostgreSQL.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/server"
+	"github.com/gaffer-sre/gaffer/security/sshca"
+)
+
+func main() {
+	rate := flag.Int("rate", 500, "requests per second")
+	duration := flag.Duration("duration", 30*time.Second, "how long to send")
+	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring")
+	target := flag.String("server", "", "a running Gaffer (default: start one in-process)")
+	token := flag.String("token", "", "token with sshca:sign bound to an identity (with -server)")
+	db := flag.String("db", "", "database for the in-process server (default SQLite in a temporary directory)")
+	flag.Parse()
+
+	ctx := context.Background()
+	if *target == "" {
+		dir, err := os.MkdirTemp("", "gaffer-bench-sshca")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, DB: *db, NATSListen: "", Roles: []string{"sshca"}}
+		srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), false)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := srv.Start(ctx); err != nil {
+			log.Fatal(err)
+		}
+		defer srv.Shutdown()
+		_, secret, err := srv.Deps().Tokens.Create(ctx, auth.CreateRequest{Name: "bench", Identity: "bench", Scopes: []string{sshca.ScopeSign}})
+		if err != nil {
+			log.Fatal(err)
+		}
+		*target, *token = "http://"+srv.Addr(), secret
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	pub, _ := ssh.NewPublicKey(priv.Public())
+	body, _ := json.Marshal(sshca.SignRequest{PublicKey: string(bytes.TrimSpace(ssh.MarshalAuthorizedKey(pub)))})
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}, Timeout: 10 * time.Second}
+	send := func() error {
+		req, _ := http.NewRequest("POST", *target+"/api/v1/sshca/sign", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+*token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	if err := send(); err != nil {
+		log.Fatalf("first request: %v", err)
+	}
+	run(send, *rate, *warmup) // let connections and caches settle
+	lat, errs, elapsed := run(send, *rate, *duration)
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	fmt.Printf("target %s, GOMAXPROCS %d, %d req/s asked for %s\n", *target, runtime.GOMAXPROCS(0), *rate, *duration)
+	fmt.Printf("sent %d, errors %d, achieved %.0f req/s\n", len(lat)+errs, errs, float64(len(lat)+errs)/elapsed.Seconds())
+	fmt.Printf("latency p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", r(pct(0.50)), r(pct(0.90)), r(pct(0.99)), r(pct(0.999)), r(pct(1)))
+}
+
+func r(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+
+// run sends at rate for d and returns the latencies of successful
+// requests, measured from when each was due, and the error count.
+func run(send func() error, rate int, d time.Duration) ([]time.Duration, int, time.Duration) {
+	var (
+		mu   sync.Mutex
+		lat  []time.Duration
+		errs int
+		wg   sync.WaitGroup
+	)
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	n := int(d / interval)
+	sem := make(chan struct{}, 2000)
+	for i := 0; i < n; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(due); wait > 0 {
+			time.Sleep(wait)
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := send()
+			took := time.Since(due)
+			mu.Lock()
+			if err != nil {
+				errs++
+			} else {
+				lat = append(lat, took)
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return lat, errs, time.Since(start)
+}

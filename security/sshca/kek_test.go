@@ -1,0 +1,63 @@
+package sshca
+
+import (
+	"bytes"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadKEK(t *testing.T) {
+	dir := t.TempDir()
+	k, generated, err := LoadKEK("", "", dir)
+	if err != nil || !generated {
+		t.Fatalf("generate: %v %v", generated, err)
+	}
+	st, err := os.Stat(filepath.Join(dir, KEKFileName))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("generated KEK file: %v mode %v", err, st.Mode())
+	}
+	again, generated, err := LoadKEK("", "", dir)
+	if err != nil || generated || again.ID != k.ID {
+		t.Fatalf("reload: generated %v, id %s vs %s, %v", generated, again.ID, k.ID, err)
+	}
+	fromFile, _, err := LoadKEK("", filepath.Join(dir, KEKFileName), t.TempDir())
+	if err != nil || fromFile.ID != k.ID {
+		t.Fatalf("from file: %v", err)
+	}
+	hexKey := hex.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	fromEnv, _, err := LoadKEK(hexKey, filepath.Join(dir, "missing"), dir)
+	if err != nil || fromEnv.ID == k.ID {
+		t.Fatalf("the key itself should win over files: %v", err)
+	}
+	if _, _, err := LoadKEK("c2hvcnQ=", "", dir); err == nil || !strings.Contains(err.Error(), "32 bytes") {
+		t.Fatalf("short key: %v", err)
+	}
+	if _, _, err := LoadKEK("", filepath.Join(dir, "missing"), dir); err == nil {
+		t.Fatal("missing KEK file accepted")
+	}
+}
+
+func TestSealOpen(t *testing.T) {
+	k, _ := NewKEK(bytes.Repeat([]byte{9}, 32), "test")
+	other, _ := NewKEK(bytes.Repeat([]byte{8}, 32), "other")
+	sealed, err := k.Seal([]byte("secret"), "ck_1")
+	if err != nil || bytes.Contains(sealed, []byte("secret")) {
+		t.Fatalf("seal: %v", err)
+	}
+	if pt, err := k.Open(sealed, "ck_1"); err != nil || string(pt) != "secret" {
+		t.Fatalf("open: %q %v", pt, err)
+	}
+	if _, err := k.Open(sealed, "ck_2"); err == nil {
+		t.Fatal("opened under another label")
+	}
+	if _, err := other.Open(sealed, "ck_1"); err == nil {
+		t.Fatal("opened with another KEK")
+	}
+	sealed[len(sealed)-1] ^= 1
+	if _, err := k.Open(sealed, "ck_1"); err == nil {
+		t.Fatal("opened tampered data")
+	}
+}
