@@ -134,27 +134,37 @@ func (s *Service) handleGetRule(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, rule)
 }
 
+// UpdateRule replaces the rule with an ID (or name) by spec, keeping it
+// enabled or disabled unless spec says, and applies it at once.
+func (s *Service) UpdateRule(ctx context.Context, idOrName string, spec RuleSpec, by string) (*Rule, error) {
+	old, err := s.lookupRule(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	rule, err := s.ruleFromSpec(spec, old.Enabled)
+	if err != nil {
+		return nil, err
+	}
+	rule.ID, rule.UpdatedBy = old.ID, by
+	stored, err := s.rules.update(ctx, rule)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	s.rulesChanged(ctx)
+	s.set.decorate(stored)
+	return stored, nil
+}
+
 func (s *Service) handleUpdateRule(w http.ResponseWriter, r *http.Request) error {
 	var spec RuleSpec
 	if err := httpapi.DecodeJSON(r, &spec); err != nil {
 		return err
 	}
-	old, err := s.lookupRule(r.Context(), r.PathValue("id"))
+	stored, err := s.UpdateRule(r.Context(), r.PathValue("id"), spec, auth.FromContext(r.Context()).Actor())
 	if err != nil {
 		return err
 	}
-	httpapi.SetAuditTarget(r, "rule:"+old.ID)
-	rule, err := s.ruleFromSpec(spec, old.Enabled)
-	if err != nil {
-		return err
-	}
-	rule.ID, rule.UpdatedBy = old.ID, auth.FromContext(r.Context()).Actor()
-	stored, err := s.rules.update(r.Context(), rule)
-	if err != nil {
-		return apiError(err)
-	}
-	s.rulesChanged(r.Context())
-	s.set.decorate(stored)
+	httpapi.SetAuditTarget(r, "rule:"+stored.ID)
 	return httpapi.WriteJSON(w, http.StatusOK, stored)
 }
 

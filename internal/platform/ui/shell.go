@@ -160,12 +160,19 @@ func (s *Shell) view(r *http.Request, title string, data any) View {
 		v.CSRF = sess.CSRF
 	}
 	if p != nil {
+		active := -1 // the entry with the longest path that covers this page
 		for _, item := range s.NavItems() {
 			if !p.Has(item.Scope) {
 				continue
 			}
-			item.Active = item.Path == r.URL.Path || (item.Path != "/" && strings.HasPrefix(r.URL.Path, item.Path+"/"))
+			covers := item.Path == r.URL.Path || (item.Path != "/" && strings.HasPrefix(r.URL.Path, item.Path+"/"))
+			if covers && (active < 0 || len(item.Path) > len(v.Nav[active].Path)) {
+				active = len(v.Nav)
+			}
 			v.Nav = append(v.Nav, item)
+		}
+		if active >= 0 {
+			v.Nav[active].Active = true
 		}
 	}
 	return v
