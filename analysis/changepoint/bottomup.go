@@ -21,36 +21,22 @@ func NewBottomUp(cost Cost, minSize, jump int) (*BottomUp, error) {
 // Name returns "bottomup".
 func (b *BottomUp) Name() string { return "bottomup" }
 
-// node is a segment of the merge tree (ruptures' Bnode).
+// node is a segment of the merge tree (ruptures' Bnode). Nodes live in
+// one slice and refer to their children by index (-1 for none).
 type node struct {
 	start, end  int
 	val         float64
-	left, right *node
+	left, right int32
+	// removed is set once the node has been merged into its parent
+	// (ruptures' removed set, keyed like Bnode by start and end: the
+	// segments of the leaves only grow, so no two live nodes share both).
+	removed bool
 }
 
-// gain is the cost increase of merging the node's two children.
-func (n *node) gain() float64 {
-	if n.left == nil || n.right == nil || math.IsInf(n.val, -1) {
-		return 0
-	}
-	return n.val - (n.left.val + n.right.val)
-}
-
+// candidate is a possible merge: the node it would create, and its gain.
 type candidate struct {
 	gain float64
-	n    *node
-}
-
-// candidateLess is Python's (gain, Bnode) tuple order: gain, then start
-// unless the nodes are equal (same start and end).
-func candidateLess(a, b candidate) bool {
-	if a.gain != b.gain {
-		return a.gain < b.gain
-	}
-	if a.n.start == b.n.start && a.n.end == b.n.end {
-		return false
-	}
-	return a.n.start < b.n.start
+	n    int32
 }
 
 // Segment runs the search; all three stopping rules apply.
@@ -58,37 +44,49 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 	if err := b.cfg.begin(ctx, "bottomup", s, stop, StopPenalty, StopCount, StopEpsilon); err != nil {
 		return nil, err
 	}
-	n := s.n
 	cost := b.cfg.cost
-	leaves := b.growTree(n)
-	merge := func(l, r *node) *node {
-		return &node{start: l.start, end: r.end, val: cost.Error(l.start, r.end), left: l, right: r}
+	spans := b.growTree(s.n)
+	nodes := make([]node, len(spans), 3*len(spans))
+	leaves := make([]int32, len(spans)) // the current partition, by start
+	for i, sp := range spans {
+		nodes[i] = node{start: sp.start, end: sp.end, val: cost.Error(sp.start, sp.end), left: -1, right: -1}
+		leaves[i] = int32(i)
 	}
-	removed := map[[2]int]bool{}
-	h := &pyHeap[candidate]{less: candidateLess}
+	// merge creates the parent of l and r and returns its candidate, with
+	// ruptures' Bnode.gain.
+	merge := func(l, r int32) candidate {
+		ln, rn := &nodes[l], &nodes[r]
+		val := cost.Error(ln.start, rn.end)
+		gain := 0.0
+		if !math.IsInf(val, -1) {
+			gain = val - (ln.val + rn.val)
+		}
+		nodes = append(nodes, node{start: ln.start, end: rn.end, val: val, left: l, right: r})
+		return candidate{gain, int32(len(nodes) - 1)}
+	}
+	// Python orders (gain, Bnode) tuples by gain, then by start unless the
+	// nodes are equal (same start and end).
+	h := &pyHeap[candidate]{less: func(a, b candidate) bool {
+		if a.gain != b.gain {
+			return a.gain < b.gain
+		}
+		na, nb := &nodes[a.n], &nodes[b.n]
+		return na.start < nb.start && !(na.start == nb.start && na.end == nb.end)
+	}, items: make([]candidate, 0, len(leaves))}
 	for i := 0; i+1 < len(leaves); i++ {
-		c := merge(leaves[i], leaves[i+1])
-		h.push(candidate{c.gain(), c})
+		h.push(merge(leaves[i], leaves[i+1]))
 	}
-	isRemoved := func(x *node) bool { return removed[[2]int{x.start, x.end}] }
-	for {
-		if err := ctx.Err(); err != nil {
+	check := ctxEvery(ctx)
+	for h.len() > 0 {
+		if err := check(); err != nil {
 			return nil, err
 		}
-		if h.len() == 0 {
-			break
-		}
 		c := h.pop()
-		exhausted := false
-		for isRemoved(c.n.left) || isRemoved(c.n.right) {
-			if h.len() == 0 {
-				exhausted = true
-				break
-			}
+		for (nodes[nodes[c.n].left].removed || nodes[nodes[c.n].right].removed) && h.len() > 0 {
 			c = h.pop()
 		}
-		if exhausted {
-			break
+		if nodes[nodes[c.n].left].removed || nodes[nodes[c.n].right].removed {
+			break // every candidate was stale: ruptures' IndexError
 		}
 		grow := false
 		switch stop.Kind {
@@ -99,78 +97,68 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 		case StopEpsilon:
 			sum := 0.0
 			for _, l := range leaves {
-				sum += l.val
+				sum += nodes[l].val
 			}
 			grow = sum < stop.Epsilon
 		}
 		if !grow {
 			break
 		}
-		leaf := c.n
-		idx := sort.Search(len(leaves), func(i int) bool { return leaves[i].start >= leaf.left.start })
-		leaves[idx] = leaf
+		nd := nodes[c.n]
+		idx := sort.Search(len(leaves), func(i int) bool { return nodes[leaves[i]].start >= nodes[nd.left].start })
+		leaves[idx] = c.n
 		leaves = append(leaves[:idx+1], leaves[idx+2:]...)
-		removed[[2]int{leaf.left.start, leaf.left.end}] = true
-		removed[[2]int{leaf.right.start, leaf.right.end}] = true
+		nodes[nd.left].removed, nodes[nd.right].removed = true, true
 		if idx > 0 {
-			m := merge(leaves[idx-1], leaf)
-			h.push(candidate{m.gain(), m})
+			h.push(merge(leaves[idx-1], c.n))
 		}
 		if idx < len(leaves)-1 {
-			m := merge(leaf, leaves[idx+1])
-			h.push(candidate{m.gain(), m})
+			h.push(merge(c.n, leaves[idx+1]))
 		}
 	}
 	bkps := make([]int, len(leaves))
 	for i, l := range leaves {
-		bkps[i] = l.end
+		bkps[i] = nodes[l].end
 	}
 	return finish(ctx, bkps)
 }
 
-type span struct{ negLen, start, end int }
+// span is a segment [start, end) of the initial partition.
+type span struct{ start, end int }
 
-func spanLess(a, b span) bool {
-	if a.negLen != b.negLen {
-		return a.negLen < b.negLen
-	}
-	if a.start != b.start {
-		return a.start < b.start
-	}
-	return a.end < b.end
-}
-
-// growTree cuts [0, n) recursively, longest segment first, at the grid
-// point nearest its middle, until the longest segment cannot be cut.
-func (b *BottomUp) growTree(n int) []*node {
+// growTree returns ruptures' initial partition, sorted by start: [0, n)
+// cut recursively at the admissible grid point nearest each segment's
+// middle (the first of two at the same distance) until no segment can be
+// cut.
+//
+// ruptures cuts the longest segment first (a heap) and stops as soon as
+// the longest cannot be cut. Every segment but the last starts and ends on
+// the grid, so whether it can be cut depends only on its length, and a
+// last segment that can be cut is never shorter than an inner one that
+// cannot: when the longest cannot be cut, none can. The order of the cuts
+// therefore does not matter, and the partition is built depth first.
+func (b *BottomUp) growTree(n int) []span {
 	jump, minSize := b.cfg.jump, b.cfg.minSize
-	h := &pyHeap[span]{less: spanLess}
-	h.push(span{-n, 0, n})
-	for {
-		top := h.items[0]
-		start, end := top.start, top.end
-		mid := float64(start+end) * 0.5
-		best, bestDist := -1, 0.0
-		for bkp := ceilDiv(start, jump) * jump; bkp < end; bkp += jump {
-			if bkp-start < minSize || end-bkp < minSize {
-				continue
-			}
-			if d := math.Abs(float64(bkp) - mid); best < 0 || d < bestDist {
-				best, bestDist = bkp, d
-			}
+	out := make([]span, 0, n/max(jump, minSize)+1)
+	var cut func(start, end int)
+	cut = func(start, end int) {
+		lo := ceilDiv(start+minSize, jump) * jump // the admissible grid points
+		hi := (end - minSize) / jump * jump
+		if lo > hi {
+			out = append(out, span{start, end})
+			return
 		}
-		if best < 0 {
-			break
+		// The grid points on either side of the middle, clamped; the
+		// distances are doubled to stay in integers.
+		below := min(max((start+end)/2/jump*jump, lo), hi)
+		above := min(max(below+jump, lo), hi)
+		bkp := below
+		if abs(2*above-start-end) < abs(2*below-start-end) {
+			bkp = above
 		}
-		h.pop()
-		h.push(span{start - best, start, best})
-		h.push(span{best - end, best, end})
+		cut(start, bkp)
+		cut(bkp, end)
 	}
-	spans := h.items
-	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
-	leaves := make([]*node, len(spans))
-	for i, sp := range spans {
-		leaves[i] = &node{start: sp.start, end: sp.end, val: b.cfg.cost.Error(sp.start, sp.end)}
-	}
-	return leaves
+	cut(0, n)
+	return out
 }

@@ -1,21 +1,19 @@
 package changepoint
 
-import (
-	"context"
-	"math"
-)
+import "math"
 
 // CostCosine is the kernel mean-shift cost with the cosine similarity
 // kernel. Like ruptures, whose Gram matrix comes from squareform, the
-// diagonal of the Gram matrix is zero. A zero sample has similarity 0 with
+// diagonal of the Gram matrix is zero; a zero sample has similarity 0 with
 // every other sample.
+//
+// The cosine kernel is the linear kernel of the samples scaled to unit
+// length u_i, so the Gram sum of a segment is |sum u_i|^2 - sum |u_i|^2 (the
+// diagonal left out): segment costs are O(d) from prefix sums, and no
+// n x n matrix is built whatever the method.
 type CostCosine struct {
-	// Direct disables the Gram prefix sums (see CostRBF.Direct).
-	Direct bool
-
-	s     *Signal
-	norms []float64
-	sums  kernelSums
+	d      int
+	pu, pq []float64 // prefix sums of u ((n+1) x d) and of |u|^2 (n+1)
 }
 
 // Name returns "cosine".
@@ -24,35 +22,41 @@ func (c *CostCosine) Name() string { return "cosine" }
 // MinSize returns 1.
 func (c *CostCosine) MinSize() int { return 1 }
 
-// Fit computes the sample norms and prepares the Gram sums.
+// Fit computes the prefix sums of the unit samples.
 func (c *CostCosine) Fit(s *Signal) error {
-	c.s = s
-	c.norms = make([]float64, s.n)
-	for i := range c.norms {
+	n, d := s.n, s.d
+	c.d = d
+	c.pu = make([]float64, (n+1)*d)
+	c.pq = make([]float64, n+1)
+	for i := 0; i < n; i++ {
 		r := s.Row(i)
-		c.norms[i] = math.Sqrt(dot(r, r))
+		norm := math.Sqrt(dot(r, r))
+		prev, cur := c.pu[i*d:(i+1)*d], c.pu[(i+1)*d:(i+2)*d]
+		q := 0.0
+		for j, v := range r {
+			u := 0.0
+			if norm != 0 {
+				u = v / norm
+			}
+			cur[j] = prev[j] + u
+			q += u * u
+		}
+		c.pq[i+1] = c.pq[i] + q
 	}
-	c.sums.init(s.n, 0, c.kernel, c.Direct)
 	return nil
 }
 
-func (c *CostCosine) kernel(i, j int) float64 {
-	den := c.norms[i] * c.norms[j]
-	if den == 0 {
-		return 0
+// Error returns the kernel cost on [start, end): the Gram trace (zero)
+// minus the Gram sum over the segment length.
+func (c *CostCosine) Error(start, end int) float64 {
+	d := c.d
+	sum := -(c.pq[end] - c.pq[start])
+	for j := 0; j < d; j++ {
+		v := c.pu[end*d+j] - c.pu[start*d+j]
+		sum += v * v
 	}
-	cos := dot(c.s.Row(i), c.s.Row(j)) / den
-	if math.Abs(cos) > 1 {
-		cos = math.Copysign(1, cos)
-	}
-	return 1 - (1 - cos)
+	return -sum / float64(end-start)
 }
-
-// watch makes on-the-fly kernel sums stop once ctx is done.
-func (c *CostCosine) watch(ctx context.Context) { c.sums.ctx = ctx }
-
-// Error returns the kernel cost on [start, end).
-func (c *CostCosine) Error(start, end int) float64 { return c.sums.cost(start, end) }
 
 func dot(a, b []float64) float64 {
 	s := 0.0

@@ -6,70 +6,68 @@ import (
 )
 
 // gramPrefixLimit is the largest signal length for which kernel costs
-// precompute 2-D prefix sums of the Gram matrix ((n+1)^2 float64s, 128 MiB
-// at the limit). Longer signals compute each segment's kernel sum on the
-// fly and hold no n x n matrix.
+// precompute the sums of the Gram matrix over every segment
+// ((n+1)(n+2)/2 float64s, 64 MiB at the limit). Longer signals compute
+// each segment's kernel sum on the fly and hold no n x n matrix.
 const gramPrefixLimit = 4000
 
-// kernelSums gives O(1) segment sums of a Gram matrix through 2-D prefix
-// sums, or computes them directly from the kernel for long signals.
-type kernelSums struct {
-	n      int
-	kern   func(i, j int) float64 // off-diagonal kernel value, i != j
-	diag   float64                // kernel value on the diagonal
-	prefix []float64              // (n+1) x (n+1), nil in direct mode
-	ctx    context.Context        // the search's; on-the-fly sums stop when it is done
+// gramSums gives the sum of a kernel over the pairs i < j of any segment
+// [s, e): in O(1) from a table for short signals, and on the fly (O(len^2)
+// kernel values) for long ones.
+type gramSums struct {
+	// tri[e(e+1)/2 + s] is the sum of K(i, j) over s <= i < j < e, built
+	// column by column (each kernel column once, as ruptures' C code
+	// does); nil in on-the-fly mode.
+	tri  []float64
+	row  kernelRow // K(s, t) for s in [lo, t]
+	buf  []float64 // a kernel column, for on-the-fly sums
+	done func() bool
 }
 
-// init prepares the sums for n samples; direct forces on-the-fly sums.
-func (k *kernelSums) init(n int, diag float64, kern func(i, j int) float64, direct bool) {
-	k.n, k.kern, k.diag, k.prefix = n, kern, diag, nil
+// init prepares the sums for n samples. With direct, or beyond
+// gramPrefixLimit, nothing is precomputed.
+func (g *gramSums) init(ctx context.Context, n int, row kernelRow, direct bool) {
+	g.row, g.tri, g.buf = row, nil, make([]float64, n)
+	g.done = func() bool { return ctx != nil && ctx.Err() != nil }
 	if direct || n > gramPrefixLimit {
 		return
 	}
-	w := n + 1
-	p := make([]float64, w*w)
-	// Fill the Gram matrix (each pair computed once) at offset (1, 1),
-	// then turn it into 2-D prefix sums in place.
-	for i := 0; i < n; i++ {
-		p[(i+1)*w+i+1] = diag
-		for j := i + 1; j < n; j++ {
-			v := kern(i, j)
-			p[(i+1)*w+j+1] = v
-			p[(j+1)*w+i+1] = v
+	tri := make([]float64, (n+1)*(n+2)/2)
+	col := g.buf
+	for e := 1; e <= n; e++ {
+		if e&63 == 0 && g.done() {
+			return // the search stops at its next check
 		}
-	}
-	for i := 1; i <= n; i++ {
+		// col[s] = K(s, e-1); tri[e][s] = tri[e-1][s] + sum of col[s:e-1].
+		row(e-1, 0, col)
+		cur, prev := tri[e*(e+1)/2:], tri[(e-1)*e/2:]
 		acc := 0.0
-		row, prev := p[i*w:(i+1)*w], p[(i-1)*w:i*w]
-		for j := 1; j <= n; j++ {
-			acc += row[j]
-			row[j] = prev[j] + acc
+		for s := e - 1; s >= 0; s-- {
+			cur[s] = prev[s] + acc
+			if s > 0 {
+				acc += col[s-1]
+			}
 		}
 	}
-	k.prefix = p
+	g.tri = tri
 }
 
-// cost returns trace - sum/len of the Gram sub-matrix on [start, end).
-func (k *kernelSums) cost(start, end int) float64 {
-	l := end - start
-	tr := k.diag * float64(l)
-	var sum float64
-	if k.prefix != nil {
-		w := k.n + 1
-		p := k.prefix
-		sum = p[end*w+end] - p[start*w+end] - p[end*w+start] + p[start*w+start]
-	} else {
-		off := 0.0
-		for i := start; i < end; i++ {
-			if (i-start)&63 == 0 && k.ctx != nil && k.ctx.Err() != nil {
-				return math.NaN()
-			}
-			for j := i + 1; j < end; j++ {
-				off += k.kern(i, j)
-			}
-		}
-		sum = tr + 2*off
+// offDiag returns the sum of K(i, j) over start <= i < j < end, or NaN
+// once the search's context is done.
+func (g *gramSums) offDiag(start, end int) float64 {
+	if g.tri != nil {
+		return g.tri[end*(end+1)/2+start]
 	}
-	return tr - sum/float64(l)
+	sum := 0.0
+	for t := start + 1; t < end; t++ {
+		if (t-start)&63 == 1 && g.done() {
+			return math.NaN()
+		}
+		col := g.buf[:t-start+1]
+		g.row(t, start, col)
+		for _, v := range col[:t-start] {
+			sum += v
+		}
+	}
+	return sum
 }

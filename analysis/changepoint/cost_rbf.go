@@ -13,14 +13,15 @@ import (
 type CostRBF struct {
 	// Gamma is the kernel bandwidth; 0 selects the median heuristic.
 	Gamma float64
-	// Direct disables the Gram prefix sums (each segment cost is then
+	// Direct disables the table of Gram sums (each segment cost is then
 	// computed from the kernel in O(len^2)); set it for methods that only
-	// look at short segments, such as Window.
+	// look at short segments.
 	Direct bool
 
 	s     *Signal
 	gamma float64
-	sums  kernelSums
+	sums  gramSums
+	ctx   context.Context
 }
 
 // Name returns "rbf".
@@ -31,6 +32,9 @@ func (c *CostRBF) MinSize() int { return 1 }
 
 // FittedGamma returns the bandwidth in use after Fit.
 func (c *CostRBF) FittedGamma() float64 { return c.gamma }
+
+// watch makes the kernel sums stop once ctx is done.
+func (c *CostRBF) watch(ctx context.Context) { c.ctx = ctx }
 
 // Fit chooses gamma if needed and prepares the Gram sums.
 func (c *CostRBF) Fit(s *Signal) error {
@@ -43,20 +47,34 @@ func (c *CostRBF) Fit(s *Signal) error {
 		}
 		c.gamma = g
 	}
-	c.sums.init(s.n, 1, c.kernel, c.Direct)
+	c.sums.init(c.ctx, s.n, c.column, c.Direct)
 	return nil
 }
 
-func (c *CostRBF) kernel(i, j int) float64 {
-	k := sqDist(c.s.Row(i), c.s.Row(j)) * c.gamma
-	return math.Exp(-min(max(k, 1e-2), 1e2))
+// column fills out[i] = K(lo+i, t) for lo+i in [lo, t].
+func (c *CostRBF) column(t, lo int, out []float64) {
+	d, x, g := c.s.d, c.s.data, c.gamma
+	out = out[:t-lo+1]
+	if d == 1 {
+		xt := x[t]
+		for i, xs := range x[lo : t+1] {
+			e := xs - xt
+			out[i] = math.Exp(-min(max(e*e*g, 1e-2), 1e2))
+		}
+		return
+	}
+	xt := x[t*d : (t+1)*d]
+	for i := range out {
+		out[i] = math.Exp(-min(max(sqDist(x[(lo+i)*d:(lo+i+1)*d], xt)*g, 1e-2), 1e2))
+	}
 }
 
-// watch makes on-the-fly kernel sums stop once ctx is done.
-func (c *CostRBF) watch(ctx context.Context) { c.sums.ctx = ctx }
-
-// Error returns the kernel cost on [start, end).
-func (c *CostRBF) Error(start, end int) float64 { return c.sums.cost(start, end) }
+// Error returns the kernel cost on [start, end): the Gram trace (the
+// length) minus the Gram sum over the length.
+func (c *CostRBF) Error(start, end int) float64 {
+	l := float64(end - start)
+	return l - (l+2*c.sums.offDiag(start, end))/l
+}
 
 // sqDist is the squared Euclidean distance, summed in dimension order.
 func sqDist(a, b []float64) float64 {

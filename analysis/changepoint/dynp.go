@@ -1,9 +1,6 @@
 package changepoint
 
-import (
-	"context"
-	"math"
-)
+import "context"
 
 // Dynp is the exact dynamic programming search for a given number of
 // breakpoints on the jump grid (ruptures' Dynp).
@@ -21,88 +18,77 @@ func (d *Dynp) Name() string { return "dynp" }
 
 // Segment returns the optimal segmentation with stop.NBkps breakpoints;
 // only the Count rule applies.
+//
+// ruptures recurses from (n, n_bkps) with a memo; the table is filled here
+// bottom-up instead, every segment cost computed once and shared by every
+// number of breakpoints. Each state takes the first best breakpoint in
+// increasing order and sums costs left to right, as ruptures does, so the
+// answer is the same.
 func (d *Dynp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
 	if err := d.cfg.begin(ctx, "dynp", s, stop, StopCount); err != nil {
 		return nil, err
 	}
 	n, k := s.n, stop.NBkps
+	if k == 0 {
+		return finish(ctx, []int{n})
+	}
 	jump, minSize := d.cfg.jump, d.cfg.minSize
-	// Grid of possible segment ends: multiples of jump, and n.
-	// pos[e] is the grid index of end e.
-	var grid []int
-	pos := make([]int, n+1)
-	for e := 0; e < n; e += jump {
-		pos[e] = len(grid)
-		grid = append(grid, e)
+	cost := d.cfg.cost
+	// The grid of segment ends: multiples of jump below n, then n.
+	g := (n-1)/jump + 2
+	pos := func(i int) int { return min(i*jump, n) }
+	// best[kk*g+i]: the cost of the best partition of [0, pos(i)) with kk
+	// breakpoints, once found is set; arg holds its last breakpoint.
+	best := make([]float64, (k+1)*g)
+	arg := make([]int32, (k+1)*g)
+	found := make([]bool, (k+1)*g)
+	// maxK(bkp) is the most breakpoints [0, bkp) can hold (ruptures'
+	// sanity_check), or -1.
+	step := ceilDiv(minSize, jump) * jump
+	maxK := func(bkp int) int {
+		if bkp < minSize {
+			return -1
+		}
+		return min(bkp/jump, (bkp-minSize)/step)
 	}
-	pos[n] = len(grid)
-	grid = append(grid, n)
-	g := len(grid)
-	// memo[kk][i]: best cost of [0, grid[i]) with kk breakpoints; arg the
-	// last breakpoint. NaN marks "not computed".
-	memo := make([][]float64, k+1)
-	arg := make([][]int32, k+1)
-	for kk := range memo {
-		memo[kk] = make([]float64, g)
-		arg[kk] = make([]int32, g)
-		for i := range memo[kk] {
-			memo[kk][i] = math.NaN()
+	for ie := 1; ie < g; ie++ {
+		if ie&15 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
-	}
-	// Segment costs are cached on the grid (each is used by every k).
-	costCache := map[[2]int]float64{}
-	segCost := func(a, b int) float64 {
-		key := [2]int{a, b}
-		if v, ok := costCache[key]; ok {
-			return v
+		end := pos(ie)
+		if end >= minSize {
+			best[ie], found[ie] = cost.Error(0, end), true
 		}
-		v := d.cfg.cost.Error(a, b)
-		costCache[key] = v
-		return v
-	}
-	check := ctxEvery(ctx)
-	var solve func(end, kk int) (float64, error)
-	solve = func(end, kk int) (float64, error) {
-		ie := pos[end]
-		if v := memo[kk][ie]; !math.IsNaN(v) {
-			return v, nil
+		// States of [0, end) needed by the answer: kk < k before n, k at n.
+		lo, hi := 1, k-1
+		if ie == g-1 {
+			lo, hi = k, k
 		}
-		if kk == 0 {
-			v := segCost(0, end)
-			memo[0][ie] = v
-			return v, nil
-		}
-		if err := check(); err != nil {
-			return 0, err
-		}
-		best, bestBkp := 0.0, -1
-		for bkp := 0; bkp < end; bkp += jump {
-			if !sanityCheck(bkp, kk-1, jump, minSize) || end-bkp < minSize {
+		for ib := 1; ib < ie; ib++ {
+			bkp := ib * jump
+			top := min(hi, maxK(bkp)+1)
+			if end-bkp < minSize || top < lo {
 				continue
 			}
-			left, err := solve(bkp, kk-1)
-			if err != nil {
-				return 0, err
-			}
-			v := left + segCost(bkp, end)
-			if bestBkp < 0 || v < best {
-				best, bestBkp = v, bkp
+			c := cost.Error(bkp, end)
+			for kk := lo; kk <= top; kk++ {
+				v, at := best[(kk-1)*g+ib]+c, kk*g+ie
+				if !found[at] || v < best[at] {
+					best[at], arg[at], found[at] = v, int32(ib), true
+				}
 			}
 		}
-		if bestBkp < 0 {
-			return 0, checkSegmentation(end, kk, jump, minSize)
-		}
-		memo[kk][ie], arg[kk][ie] = best, int32(bestBkp)
-		return best, nil
 	}
-	if _, err := solve(n, k); err != nil {
-		return nil, err
+	if !found[k*g+g-1] {
+		return nil, checkSegmentation(n, k, jump, minSize)
 	}
 	bkps := make([]int, k+1)
 	bkps[k] = n
-	for kk, end := k, n; kk > 0; kk-- {
-		end = int(arg[kk][pos[end]])
-		bkps[kk-1] = end
+	for kk, ie := k, g-1; kk > 0; kk-- {
+		ie = int(arg[kk*g+ie])
+		bkps[kk-1] = pos(ie)
 	}
 	return finish(ctx, bkps)
 }

@@ -1,0 +1,60 @@
+package changepoint
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+// TestOrderStats compares the sums of the k smallest values of every
+// range with sorting, on data with many ties.
+func TestOrderStats(t *testing.T) {
+	rng := newRand(3)
+	for _, n := range []int{1, 2, 3, 7, 8, 9, 33, 100} {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = float64(rng.IntN(7)) - 2.5
+		}
+		o := newOrderStats(x)
+		for a := 0; a < n; a++ {
+			for b := a + 1; b <= n; b++ {
+				v := slices.Clone(x[a:b])
+				slices.Sort(v)
+				want := 0.0
+				for k := 0; k <= b-a; k++ {
+					if got := o.smallest(a, b, k); got != want {
+						t.Fatalf("n=%d [%d,%d) k=%d: got %v, want %v", n, a, b, k, got, want)
+					}
+					if k < b-a {
+						want += v[k]
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCostL1 compares the order-statistics cost with the direct sum of
+// absolute deviations from NumPy's median.
+func TestCostL1(t *testing.T) {
+	s, _, _ := PwConstant(120, 3, 4, 2, 9)
+	var c CostL1
+	if err := c.Fit(s); err != nil {
+		t.Fatal(err)
+	}
+	for a := 0; a < s.Len(); a += 7 {
+		for b := a + 2; b <= s.Len(); b += 3 {
+			want := 0.0
+			for j := 0; j < s.Dims(); j++ {
+				col := s.Column(j)[a:b]
+				med := medianOf(slices.Clone(col))
+				for _, v := range col {
+					want += math.Abs(v - med)
+				}
+			}
+			if got := c.Error(a, b); math.Abs(got-want) > 1e-9*math.Max(1, want) {
+				t.Fatalf("[%d,%d): got %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}
