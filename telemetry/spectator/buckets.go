@@ -8,8 +8,9 @@ import (
 // The percentile bucket layout of Spectator's PercentileBuckets: 276
 // buckets whose bounds grow by powers of 4, each power split in three, so
 // that percentiles estimated from counts published by any Spectator client
-// agree with Atlas's :percentiles. Bucket i counts values v with
-// bucket(i-1) < v ≤ bucket(i).
+// agree with Atlas's :percentiles. As in Spectator's indexOf, bucket i
+// counts values v with bucket(i-1) ≤ v < bucket(i) (values up to 4 index
+// themselves).
 var (
 	bucketValues []int64
 	powerOf4Idx  []int
