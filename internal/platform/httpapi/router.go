@@ -41,6 +41,10 @@ type Route struct {
 	Public bool
 	// UI routes answer errors with HTML pages instead of JSON.
 	UI bool
+	// Unaudited marks a public POST that changes nothing and that machines
+	// call at a high rate (an OCSP request, an ACME POST-as-GET): it is not
+	// written to the audit log. Only public routes may set it.
+	Unaudited bool
 	// Summary is a one-line description for the OpenAPI document.
 	Summary string
 	// Action names the call in the audit log; by default it is derived
@@ -137,6 +141,9 @@ func (rt *Router) Handle(route Route) {
 		if err := auth.ValidateScope(route.Scope); err != nil {
 			panic(fmt.Sprintf("httpapi: route %s %s: %v", route.Method, route.Path, err))
 		}
+		if route.Unaudited {
+			panic(fmt.Sprintf("httpapi: route %s %s: only public routes may be unaudited", route.Method, route.Path))
+		}
 	}
 	rt.mu.Lock()
 	rt.routes = append(rt.routes, route)
@@ -224,7 +231,7 @@ func (rt *Router) wrap(route Route) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			if route.Mutating() {
+			if route.Mutating() && !route.Unaudited {
 				rt.record(ctx, route, r, principal, note, status, handlerErr)
 			}
 			if rt.observe != nil {

@@ -1,0 +1,77 @@
+package certs_test
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/security/certs"
+)
+
+// startPKI starts a server with a root and an issuing intermediate
+// ("issuing", allowed under .example.test and .svc.internal) and returns it
+// with an admin token.
+func startPKI(t *testing.T, o platformtest.Options) (*platformtest.Server, string) {
+	t.Helper()
+	srv := platformtest.Start(t, o)
+	tok := srv.AdminToken
+	mustDo(t, srv, "POST", "/api/v1/certs/authorities", tok, certs.CreateAuthorityRequest{
+		Name: "root", Kind: "root", CommonName: "Gaffer Test Root", Organization: "Gaffer"}, http.StatusCreated)
+	mustDo(t, srv, "POST", "/api/v1/certs/authorities", tok, certs.CreateAuthorityRequest{
+		Name: "issuing", Kind: "intermediate", Parent: "root", CommonName: "Gaffer Test Issuing CA",
+		Policy: certs.Policy{AllowedDomains: []string{".example.test", "example.test", ".svc.internal", "localhost"},
+			AllowWildcards: true, AllowIPs: true, MaxValidity: certs.Duration(400 * 24 * 3600e9)}}, http.StatusCreated)
+	return srv, tok
+}
+
+func mustDo(t *testing.T, srv *platformtest.Server, method, path, tok string, body any, want int) *platformtest.Response {
+	t.Helper()
+	resp := srv.Do(method, path, tok, body)
+	if resp.Status != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.Status, want, resp.Body)
+	}
+	return resp
+}
+
+func issue(t *testing.T, srv *platformtest.Server, tok string, req certs.IssueRequest) certs.Certificate {
+	t.Helper()
+	var c certs.Certificate
+	mustDo(t, srv, "POST", "/api/v1/certs/certificates", tok, req, http.StatusCreated).JSON(t, &c)
+	return c
+}
+
+func needOpenSSL(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl is not installed: the real-client test is skipped (apt-get install openssl)")
+	}
+	return p
+}
+
+func writeFile(t *testing.T, dir, name, data string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func runAllowFail(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}

@@ -1,0 +1,523 @@
+package certs
+
+import (
+	"context"
+	"crypto/x509"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+)
+
+// Sources of inventory entries.
+const (
+	SourceIssued     = "issued"
+	SourceImported   = "imported"
+	SourceDiscovered = "discovered"
+	SourceACME       = "acme"
+)
+
+// Certificate is one inventory entry.
+type Certificate struct {
+	ID           int64     `json:"id"`
+	Serial       string    `json:"serial"`
+	Authority    string    `json:"authority,omitempty"`
+	Source       string    `json:"source"`
+	CommonName   string    `json:"common_name"`
+	Names        []string  `json:"names"`
+	Issuer       string    `json:"issuer"`
+	KeyAlgorithm string    `json:"key_algorithm"`
+	Fingerprint  string    `json:"fingerprint_sha256"`
+	NotBefore    time.Time `json:"not_before"`
+	NotAfter     time.Time `json:"not_after"`
+	// Status is active, expiring (within the first notification
+	// threshold), expired, revoked or replaced.
+	Status string `json:"status"`
+	// DaysLeft is whole days until NotAfter (negative once expired).
+	DaysLeft int `json:"days_left"`
+	// Certificate is the PEM certificate; Chain its issuers (PEM).
+	Certificate string `json:"certificate"`
+	Chain       string `json:"chain,omitempty"`
+	// HasKey says Gaffer holds the private key (sealed).
+	HasKey           bool       `json:"has_key"`
+	Owner            string     `json:"owner"`
+	Team             string     `json:"team"`
+	Notes            string     `json:"notes"`
+	NotifyDays       []int      `json:"notify_days"`
+	AutoRotate       bool       `json:"auto_rotate"`
+	RotateBeforeDays int        `json:"rotate_before_days,omitempty"`
+	Replaces         *int64     `json:"replaces,omitempty"`
+	ReplacedBy       *int64     `json:"replaced_by,omitempty"`
+	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
+	RevocationReason string     `json:"revocation_reason,omitempty"`
+	Endpoints        []Endpoint `json:"endpoints,omitempty"`
+	CreatedAt        time.Time  `json:"created_at"`
+	CreatedBy        string     `json:"created_by"`
+}
+
+// Endpoint is a host:port where a certificate was found or deployed.
+type Endpoint struct {
+	Endpoint  string    `json:"endpoint"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// DefaultNotifyDays are the expiry notification thresholds.
+var DefaultNotifyDays = []int{30, 15, 2}
+
+// SerialHex writes a serial number as Gaffer does: lower-case hex.
+func SerialHex(c *x509.Certificate) string { return strings.ToLower(c.SerialNumber.Text(16)) }
+
+// NormalizeSerial accepts hex with or without colons, any case.
+func NormalizeSerial(s string) string {
+	s = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), ":", ""))
+	s = strings.TrimPrefix(s, "0x")
+	return strings.TrimLeft(s, "0")
+}
+
+// record is what insertCert stores.
+type record struct {
+	cert       *x509.Certificate
+	chain      []*x509.Certificate
+	authority  string
+	source     string
+	sealedKey  []byte
+	kekID      string
+	owner      string
+	team       string
+	notes      string
+	notifyDays []int
+	autoRotate bool
+	rotateDays int
+	replaces   int64
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func splitInts(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func certNames(c *x509.Certificate) []string {
+	names := append([]string(nil), c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	names = append(names, c.EmailAddresses...)
+	for _, u := range c.URIs {
+		names = append(names, u.String())
+	}
+	if len(names) == 0 && c.Subject.CommonName != "" {
+		names = append(names, strings.ToLower(c.Subject.CommonName))
+	}
+	return names
+}
+
+// insertCert stores a certificate in tx and returns its ID; a replaced
+// certificate gets its replaced_by set.
+func (m *Manager) insertCert(ctx context.Context, tx *store.Tx, r *record, by string) (int64, error) {
+	kt, _ := KeyType(r.cert.PublicKey)
+	var chain strings.Builder
+	for _, c := range r.chain {
+		chain.Write(pemCert(c.Raw))
+	}
+	names := certNames(r.cert)
+	var replaces any
+	if r.replaces != 0 {
+		replaces = r.replaces
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO certs_certificates
+		(serial, authority, source, common_name, names, issuer, key_algorithm, fingerprint, not_before, not_after,
+		 certificate, chain, sealed_key, kek_id, owner, team, notes, notify_days, auto_rotate, rotate_before_days,
+		 replaces, created_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		SerialHex(r.cert), r.authority, r.source, r.cert.Subject.CommonName, strings.Join(names, ","),
+		r.cert.Issuer.String(), kt, Fingerprint(r.cert.Raw), r.cert.NotBefore.UnixMilli(), r.cert.NotAfter.UnixMilli(),
+		string(pemCert(r.cert.Raw)), chain.String(), r.sealedKey, r.kekID, r.owner, r.team, r.notes,
+		joinInts(r.notifyDays), r.autoRotate, r.rotateDays, replaces, m.now().UnixMilli(), by).Scan(&id)
+	if store.IsUniqueViolation(err) {
+		return 0, fmt.Errorf("certificate with serial %s already in the inventory: %w", SerialHex(r.cert), ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store certificate %s: %w", SerialHex(r.cert), err)
+	}
+	for _, n := range dedupe(names) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO certs_names (cert_id, name) VALUES (?, ?)`, id, strings.ToLower(n)); err != nil {
+			return 0, fmt.Errorf("store names of %s: %w", SerialHex(r.cert), err)
+		}
+	}
+	if r.replaces != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE certs_certificates SET replaced_by = ? WHERE id = ?`, id, r.replaces); err != nil {
+			return 0, fmt.Errorf("link %d as replaced by %d: %w", r.replaces, id, err)
+		}
+	}
+	return id, nil
+}
+
+func dedupe(v []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range v {
+		if k := strings.ToLower(s); !seen[k] {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+const certColumns = `id, serial, authority, source, common_name, names, issuer, key_algorithm, fingerprint,
+	not_before, not_after, certificate, chain, sealed_key IS NOT NULL, owner, team, notes, notify_days, auto_rotate,
+	rotate_before_days, replaces, replaced_by, revoked_at, revocation_reason, created_at, created_by`
+
+func (m *Manager) scanCert(sc interface{ Scan(...any) error }) (Certificate, error) {
+	var c Certificate
+	var names, notify string
+	var nb, na, created int64
+	var replaces, replacedBy, revoked sql.NullInt64
+	var reason int
+	if err := sc.Scan(&c.ID, &c.Serial, &c.Authority, &c.Source, &c.CommonName, &names, &c.Issuer, &c.KeyAlgorithm,
+		&c.Fingerprint, &nb, &na, &c.Certificate, &c.Chain, &c.HasKey, &c.Owner, &c.Team, &c.Notes, &notify,
+		&c.AutoRotate, &c.RotateBeforeDays, &replaces, &replacedBy, &revoked, &reason, &created, &c.CreatedBy); err != nil {
+		return c, err
+	}
+	c.Names = []string{}
+	if names != "" {
+		c.Names = strings.Split(names, ",")
+	}
+	c.NotifyDays = splitInts(notify)
+	if len(c.NotifyDays) == 0 {
+		c.NotifyDays = DefaultNotifyDays
+	}
+	c.NotBefore, c.NotAfter, c.CreatedAt = time.UnixMilli(nb).UTC(), time.UnixMilli(na).UTC(), time.UnixMilli(created).UTC()
+	if replaces.Valid {
+		c.Replaces = &replaces.Int64
+	}
+	if replacedBy.Valid {
+		c.ReplacedBy = &replacedBy.Int64
+	}
+	if revoked.Valid {
+		t := time.UnixMilli(revoked.Int64).UTC()
+		c.RevokedAt = &t
+		c.RevocationReason = ReasonName(reason)
+	}
+	now := m.now()
+	c.DaysLeft = int(c.NotAfter.Sub(now).Hours() / 24)
+	switch {
+	case c.RevokedAt != nil:
+		c.Status = "revoked"
+	case !c.NotAfter.After(now):
+		c.Status = "expired"
+	case c.ReplacedBy != nil:
+		c.Status = "replaced"
+	case c.NotAfter.Sub(now) <= time.Duration(maxInt(c.NotifyDays))*24*time.Hour:
+		c.Status = "expiring"
+	default:
+		c.Status = "active"
+	}
+	return c, nil
+}
+
+func maxInt(v []int) int {
+	m := 0
+	for _, n := range v {
+		m = max(m, n)
+	}
+	return m
+}
+
+// Get returns one certificate by ID, with its endpoints.
+func (m *Manager) Get(ctx context.Context, id int64) (Certificate, error) {
+	c, err := m.scanCert(m.store.QueryRowContext(ctx, `SELECT `+certColumns+` FROM certs_certificates WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("certificate %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("load certificate %d: %w", id, err)
+	}
+	c.Endpoints, err = m.endpoints(ctx, id)
+	return c, err
+}
+
+// GetBySerial returns one certificate by serial (hex, colons allowed).
+func (m *Manager) GetBySerial(ctx context.Context, serial string) (Certificate, error) {
+	var id int64
+	err := m.store.QueryRowContext(ctx, `SELECT id FROM certs_certificates WHERE serial = ?`, NormalizeSerial(serial)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Certificate{}, fmt.Errorf("certificate with serial %s: %w", serial, ErrNotFound)
+	}
+	if err != nil {
+		return Certificate{}, fmt.Errorf("find certificate %s: %w", serial, err)
+	}
+	return m.Get(ctx, id)
+}
+
+// Lookup finds a certificate by ID (digits) or serial.
+func (m *Manager) Lookup(ctx context.Context, ref string) (Certificate, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && len(ref) < 12 {
+		return m.Get(ctx, id)
+	}
+	return m.GetBySerial(ctx, ref)
+}
+
+func (m *Manager) endpoints(ctx context.Context, id int64) ([]Endpoint, error) {
+	rows, err := m.store.QueryContext(ctx, `SELECT endpoint, first_seen, last_seen FROM certs_endpoints
+		WHERE cert_id = ? ORDER BY endpoint`, id)
+	if err != nil {
+		return nil, fmt.Errorf("endpoints of %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Endpoint
+	for rows.Next() {
+		var e Endpoint
+		var f, l int64
+		if err := rows.Scan(&e.Endpoint, &f, &l); err != nil {
+			return nil, err
+		}
+		e.FirstSeen, e.LastSeen = time.UnixMilli(f).UTC(), time.UnixMilli(l).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Filter selects inventory entries; zero fields match everything.
+type Filter struct {
+	// ExpiringWithin selects certificates that expire within this time
+	// and have not expired yet.
+	ExpiringWithin time.Duration `json:"expiring_within,omitempty"`
+	Owner          string        `json:"owner,omitempty"`
+	Team           string        `json:"team,omitempty"`
+	Authority      string        `json:"authority,omitempty"`
+	Source         string        `json:"source,omitempty"`
+	// Domain matches a certificate name exactly, or every name under it
+	// when it starts with "." or "*.".
+	Domain string `json:"domain,omitempty"`
+	// Status is active (neither revoked, expired nor replaced), revoked,
+	// expired or replaced.
+	Status string `json:"status,omitempty"`
+	// Query matches common name, names, owner, team or notes (substring).
+	Query string `json:"q,omitempty"`
+	// AfterID pages on from a cursor.
+	AfterID int64 `json:"-"`
+	Limit   int   `json:"-"`
+}
+
+// List returns certificates matching f, soonest expiry last by ID order,
+// and the ID to continue after (0 at the end).
+func (m *Manager) List(ctx context.Context, f Filter) ([]Certificate, int64, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	where, args := m.filterSQL(f)
+	if f.AfterID > 0 {
+		where = append(where, "id > ?")
+		args = append(args, f.AfterID)
+	}
+	q := `SELECT ` + certColumns + ` FROM certs_certificates`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id LIMIT " + strconv.Itoa(f.Limit+1)
+	rows, err := m.store.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list certificates: %w", err)
+	}
+	defer rows.Close()
+	var out []Certificate
+	for rows.Next() {
+		c, err := m.scanCert(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list certificates: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	var next int64
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, nil
+}
+
+// IDs returns the IDs of every certificate matching f (for bulk jobs).
+func (m *Manager) IDs(ctx context.Context, f Filter) ([]int64, error) {
+	where, args := m.filterSQL(f)
+	q := `SELECT id FROM certs_certificates`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := m.store.QueryContext(ctx, q+" ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("select certificates: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func (m *Manager) filterSQL(f Filter) ([]string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, v ...any) { where = append(where, cond); args = append(args, v...) }
+	now := m.now().UnixMilli()
+	if f.ExpiringWithin > 0 {
+		add("not_after > ? AND not_after <= ?", now, m.now().Add(f.ExpiringWithin).UnixMilli())
+	}
+	if f.Owner != "" {
+		add("owner = ?", f.Owner)
+	}
+	if f.Team != "" {
+		add("team = ?", f.Team)
+	}
+	if f.Authority != "" {
+		add("authority = ?", f.Authority)
+	}
+	if f.Source != "" {
+		add("source = ?", f.Source)
+	}
+	if d := strings.ToLower(f.Domain); d != "" {
+		if strings.HasPrefix(d, "*.") || strings.HasPrefix(d, ".") {
+			base := strings.TrimPrefix(strings.TrimPrefix(d, "*"), ".")
+			add(`id IN (SELECT cert_id FROM certs_names WHERE name = ? OR name LIKE ? ESCAPE '\')`, base, "%."+escapeLike(base))
+		} else {
+			add("id IN (SELECT cert_id FROM certs_names WHERE name = ?)", d)
+		}
+	}
+	switch f.Status {
+	case "active":
+		add("revoked_at IS NULL AND replaced_by IS NULL AND not_after > ?", now)
+	case "revoked":
+		add("revoked_at IS NOT NULL")
+	case "expired":
+		add("revoked_at IS NULL AND not_after <= ?", now)
+	case "replaced":
+		add("replaced_by IS NOT NULL")
+	}
+	if f.Query != "" {
+		p := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
+		add(`(LOWER(common_name) LIKE ? ESCAPE '\' OR LOWER(names) LIKE ? ESCAPE '\' OR LOWER(owner) LIKE ? ESCAPE '\'
+			OR LOWER(team) LIKE ? ESCAPE '\' OR LOWER(notes) LIKE ? ESCAPE '\' OR serial = ?)`, p, p, p, p, p, NormalizeSerial(f.Query))
+	}
+	return where, args
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Update is a change to a certificate's inventory fields; nil fields are
+// left alone.
+type Update struct {
+	Owner            *string `json:"owner,omitempty"`
+	Team             *string `json:"team,omitempty"`
+	Notes            *string `json:"notes,omitempty"`
+	NotifyDays       *[]int  `json:"notify_days,omitempty"`
+	AutoRotate       *bool   `json:"auto_rotate,omitempty"`
+	RotateBeforeDays *int    `json:"rotate_before_days,omitempty"`
+}
+
+// UpdateCert changes owner, team, notes, notification days or rotation.
+func (m *Manager) UpdateCert(ctx context.Context, id int64, u Update) (Certificate, error) {
+	c, err := m.Get(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	if u.Owner != nil {
+		c.Owner = *u.Owner
+	}
+	if u.Team != nil {
+		c.Team = *u.Team
+	}
+	if u.Notes != nil {
+		c.Notes = *u.Notes
+	}
+	if u.NotifyDays != nil {
+		if err := checkNotifyDays(*u.NotifyDays); err != nil {
+			return c, err
+		}
+		c.NotifyDays = *u.NotifyDays
+	}
+	if u.AutoRotate != nil {
+		c.AutoRotate = *u.AutoRotate
+	}
+	if u.RotateBeforeDays != nil {
+		if *u.RotateBeforeDays < 0 || *u.RotateBeforeDays > 3650 {
+			return c, badInput("rotate_before_days %d: want 0 to 3650", *u.RotateBeforeDays)
+		}
+		c.RotateBeforeDays = *u.RotateBeforeDays
+	}
+	_, err = m.store.ExecContext(ctx, `UPDATE certs_certificates SET owner = ?, team = ?, notes = ?, notify_days = ?,
+		auto_rotate = ?, rotate_before_days = ? WHERE id = ?`,
+		c.Owner, c.Team, c.Notes, joinInts(c.NotifyDays), c.AutoRotate, c.RotateBeforeDays, id)
+	if err != nil {
+		return c, fmt.Errorf("update certificate %d: %w", id, err)
+	}
+	return m.Get(ctx, id)
+}
+
+func checkNotifyDays(days []int) error {
+	if len(days) > 10 {
+		return badInput("notify_days: at most 10 thresholds")
+	}
+	for _, d := range days {
+		if d < 0 || d > 3650 {
+			return badInput("notify_days: %d is not between 0 and 3650", d)
+		}
+	}
+	return nil
+}
+
+// Lineage returns the chain of certificates that replaced one another
+// around id, oldest first.
+func (m *Manager) Lineage(ctx context.Context, id int64) ([]Certificate, error) {
+	c, err := m.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var before []Certificate
+	for p := c.Replaces; p != nil && len(before) < 100; {
+		pc, err := m.Get(ctx, *p)
+		if err != nil {
+			break
+		}
+		before = append([]Certificate{pc}, before...)
+		p = pc.Replaces
+	}
+	out := append(before, c)
+	for n := c.ReplacedBy; n != nil && len(out) < 200; {
+		nc, err := m.Get(ctx, *n)
+		if err != nil {
+			break
+		}
+		out = append(out, nc)
+		n = nc.ReplacedBy
+	}
+	return out, nil
+}

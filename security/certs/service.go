@@ -1,0 +1,128 @@
+package certs
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+)
+
+// Name is the system's role name.
+const Name = "certs"
+
+// Scopes of the certificate manager's API. Exports of private keys and
+// changes to authorities need the admin scope.
+const (
+	ScopeRead  = "certs:read"
+	ScopeWrite = "certs:write"
+)
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS
+
+//go:embed templates/*.html
+var templatesFS embed.FS
+
+func init() {
+	platform.Register(platform.Module{Name: Name, Migrations: store.MustSub(migrationsFS, "migrations"),
+		Flags: addFlags, New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
+			return New(ctx, deps, os.Getenv)
+		}})
+}
+
+// Settings are the system's flags of `gaffer serve` and `gaffer worker`.
+type Settings struct {
+	// URL is Gaffer's external base URL, written into certificates as the
+	// CRL distribution point, OCSP responder and issuer URL.
+	URL string
+	// DefaultAuthority issues when a request names none.
+	DefaultAuthority string
+	// NotifyDays are the default expiry notification thresholds.
+	NotifyDays []int
+	// CheckInterval is how often expiry notifications and automatic
+	// rotation run.
+	CheckInterval time.Duration
+	// ACMEHTTPPort and ACMETLSPort are the ports the ACME server connects
+	// to for http-01 and tls-alpn-01 validation (80 and 443).
+	ACMEHTTPPort, ACMETLSPort int
+	// ACMEResolveTo, when set, makes the ACME server connect to this
+	// address for every identifier instead of resolving it in DNS: for
+	// tests and closed networks (e.g. 127.0.0.1).
+	ACMEResolveTo string
+}
+
+// DefaultSettings are the settings when no flags were parsed.
+func DefaultSettings() *Settings {
+	return &Settings{URL: "http://127.0.0.1:7070", NotifyDays: DefaultNotifyDays, CheckInterval: time.Hour,
+		ACMEHTTPPort: 80, ACMETLSPort: 443}
+}
+
+func addFlags(fs *pflag.FlagSet) any {
+	s := DefaultSettings()
+	fs.StringVar(&s.URL, "certs-url", s.URL, "Gaffer's external URL, written into certificates for CRL, OCSP and issuer downloads")
+	fs.StringVar(&s.DefaultAuthority, "certs-default-authority", "", "authority that issues when a request names none (default: the first intermediate)")
+	fs.IntSliceVar(&s.NotifyDays, "certs-notify-days", s.NotifyDays, "days before expiry to notify owners")
+	fs.DurationVar(&s.CheckInterval, "certs-check-interval", s.CheckInterval, "how often expiry notifications and automatic rotation run")
+	fs.IntVar(&s.ACMEHTTPPort, "certs-acme-http-port", s.ACMEHTTPPort, "port the ACME server validates http-01 challenges on")
+	fs.IntVar(&s.ACMETLSPort, "certs-acme-tls-port", s.ACMETLSPort, "port the ACME server validates tls-alpn-01 challenges on")
+	fs.StringVar(&s.ACMEResolveTo, "certs-acme-resolve-to", "", "connect to this address for every ACME identifier instead of resolving it (tests and closed networks)")
+	return s
+}
+
+// Service is the certificate manager running in a Gaffer process.
+type Service struct {
+	deps     *platform.Deps
+	settings *Settings
+	mgr      *Manager
+	acme     *acmeServer
+	pages    map[string]*ui.Page
+}
+
+// New builds the service; getenv supplies the key-encryption keys.
+func New(ctx context.Context, deps *platform.Deps, getenv func(string) string) (*Service, error) {
+	settings := platform.Setting[*Settings](deps, Name)
+	if settings == nil {
+		settings = DefaultSettings()
+	}
+	keys, generated, err := LoadKeyring(getenv, deps.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if generated {
+		deps.Log.Warn("certs: generated a key-encryption key for private keys in the data directory; "+
+			"in production keep it elsewhere and pass it with $"+KEKEnv+" or $"+KEKFileEnv, "file", keys.Source())
+	}
+	s := &Service{deps: deps, settings: settings}
+	s.mgr = NewManager(ManagerOptions{Store: deps.Store, Keys: keys, URLs: URLs{Base: strings.TrimRight(settings.URL, "/")},
+		Log: deps.Log, Audit: deps.Audit, DefaultAuthority: settings.DefaultAuthority})
+	s.mgr.notifyDays = settings.NotifyDays
+	s.mgr.bus = deps.Bus
+	s.acme = newACMEServer(s.mgr, settings)
+	if err := s.registerJobs(); err != nil {
+		return nil, fmt.Errorf("certs: %w", err)
+	}
+	return s, nil
+}
+
+// Manager returns the Go API.
+func (s *Service) Manager() *Manager { return s.mgr }
+
+// Start has nothing to start: periodic work runs as jobs.
+func (s *Service) Start(ctx context.Context) error { return nil }
+
+// Stop has no background work to end.
+func (s *Service) Stop(ctx context.Context) error { return nil }
+
+// Health reports whether the store answers and the keys open.
+func (s *Service) Health(ctx context.Context) error {
+	_, err := s.mgr.Authorities(ctx)
+	return err
+}
