@@ -72,3 +72,29 @@ func String(v any) string {
 	appendItem(&b, v)
 	return b.String()
 }
+
+// maxNodes bounds the size of an expression: :dup and a binary word
+// double it, so a short program could otherwise build an expression too
+// large to print or evaluate.
+const maxNodes = 5000
+
+// nodeCount is the size of an expression as a tree, cheap for trees of
+// binary operations (their size is kept) and capped at maxNodes+1.
+func nodeCount(e Expr) int {
+	switch v := e.(type) {
+	case *Binary:
+		return v.nodes
+	case *Filter:
+		return min(nodeCount(v.Expr1)+nodeCount(v.Expr2)+1, maxNodes+1)
+	case *NamedRewrite:
+		return min(nodeCount(v.Display)+nodeCount(v.Eval_)+1, maxNodes+1)
+	case parent:
+		n := 1
+		v.mapChildren(func(x Expr) Expr {
+			n += nodeCount(x)
+			return x
+		})
+		return min(n, maxNodes+1)
+	}
+	return 1
+}

@@ -263,6 +263,7 @@ type Binary struct {
 	Name         string
 	Expr1, Expr2 TimeSeriesExpr
 	fn           func(a, b float64) float64
+	nodes        int
 }
 
 func (e *Binary) appendTo(b *strings.Builder) {

@@ -189,6 +189,7 @@ func newSdes(ctx *EvalContext, training int, alpha, beta float64) online {
 
 func trendAlgo(ctx *EvalContext, window time.Duration) online {
 	period := int(window.Milliseconds() / ctx.Step)
+	period = min(period, 86400)
 	if period <= 1 {
 		return funcAlgo(func(v float64) float64 { return v })
 	}

@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// maxDuration bounds durations (time.Duration holds 292 years).
+const maxDuration = 100 * 366 * 24 * time.Hour
+
 var simpleDuration = regexp.MustCompile(`^(\d+)\s*(ms|s|second|seconds|m|min|mins|minute|minutes|h|hour|hours|d|day|days|w|week|weeks|month|months|y|year|years)$`)
 var isoDuration = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
 
@@ -18,7 +21,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if m := simpleDuration.FindStringSubmatch(s); m != nil {
 		n, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil || n > 1e6*365 {
+		if err != nil || n > 100*366*24*3600 {
 			return 0, fmt.Errorf("invalid duration %q", s)
 		}
 		unit := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "second": time.Second, "seconds": time.Second,
@@ -27,6 +30,9 @@ func ParseDuration(s string) (time.Duration, error) {
 			"w": 7 * 24 * time.Hour, "week": 7 * 24 * time.Hour, "weeks": 7 * 24 * time.Hour,
 			"month": 30 * 24 * time.Hour, "months": 30 * 24 * time.Hour,
 			"y": 365 * 24 * time.Hour, "year": 365 * 24 * time.Hour, "years": 365 * 24 * time.Hour}[m[2]]
+		if time.Duration(n) > maxDuration/unit {
+			return 0, fmt.Errorf("invalid duration %q: longer than 100 years", s)
+		}
 		return time.Duration(n) * unit, nil
 	}
 	if m := isoDuration.FindStringSubmatch(strings.ToUpper(s)); m != nil && s != "P" && !strings.HasSuffix(strings.ToUpper(s), "T") {
@@ -34,7 +40,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute} {
 			if m[i+1] != "" {
 				n, err := strconv.ParseInt(m[i+1], 10, 64)
-				if err != nil || n > 1e7 {
+				if err != nil || n > 100*366*24 {
 					return 0, fmt.Errorf("invalid duration %q", s)
 				}
 				d += time.Duration(n) * unit

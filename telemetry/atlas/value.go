@@ -232,18 +232,40 @@ func describe(v any) string {
 	return "unknown"
 }
 
+// maxItemString bounds printed items (:format of nested lists).
+const maxItemString = 10_000
+
 // itemString prints a stack item as Atlas's debugger does: strings as is,
 // lists as List(a, b), expressions as programs.
 func itemString(v any) string {
+	s := itemStringN(v, 0)
+	if len(s) > maxItemString {
+		s = s[:maxItemString] + "…"
+	}
+	return s
+}
+
+func itemStringN(v any, depth int) string {
+	if depth > 20 {
+		return "…"
+	}
 	switch x := v.(type) {
 	case string:
 		return x
 	case List:
-		parts := make([]string, len(x))
+		var b strings.Builder
+		b.WriteString("List(")
 		for i, it := range x {
-			parts[i] = itemString(it)
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(itemStringN(it, depth+1))
+			if b.Len() > maxItemString {
+				break
+			}
 		}
-		return "List(" + strings.Join(parts, ", ") + ")"
+		b.WriteString(")")
+		return b.String()
 	case Expr:
 		return exprString(x)
 	}

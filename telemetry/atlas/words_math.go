@@ -28,10 +28,14 @@ func binary(name string) *wordDef {
 			c.push(&Constant{V: fn(k1.V, k2.V)})
 			return nil
 		}
+		n := nodeCount(t1) + nodeCount(t2) + 1
+		if n > maxNodes {
+			return fmt.Errorf("expression is too large: more than %d operations", maxNodes)
+		}
 		if err := checkGrouping(t1, t2); err != nil {
 			return err
 		}
-		c.push(&Binary{Name: name, Expr1: t1, Expr2: t2, fn: fn})
+		c.push(&Binary{Name: name, Expr1: t1, Expr2: t2, fn: fn, nodes: n})
 		return nil
 	}}
 }

@@ -85,6 +85,9 @@ func statefulWords() {
 		desWord("sdes", true),
 		stateful("trend", []ptype{tDuration}, func(a []any) (func(*EvalContext) online, error) {
 			d := a[0].(time.Duration)
+			if d <= 0 || d > 90*24*time.Hour {
+				return nil, fmt.Errorf("trend window must be between 1s and 90d: %s", formatDuration(d))
+			}
 			return func(ctx *EvalContext) online { return trendAlgo(ctx, d) }, nil
 		}),
 		stateful("integral", nil, func([]any) (func(*EvalContext) online, error) {
@@ -164,6 +167,9 @@ func filterWords() {
 // newFilter builds :filter, binding :stat-* placeholders in the condition
 // to the filtered expression.
 func newFilter(t1, t2 TimeSeriesExpr) (*Filter, error) {
+	if nodeCount(t1)+nodeCount(t2) > maxNodes {
+		return nil, fmt.Errorf("expression is too large: more than %d operations", maxNodes)
+	}
 	if !t1.IsGrouped() && t2.IsGrouped() {
 		return nil, fmt.Errorf("filter grouping must match expr grouping")
 	}
