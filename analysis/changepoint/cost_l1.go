@@ -33,10 +33,13 @@ func (c *CostL1) Fit(s *Signal) error {
 // Error returns sum |x - median(x)| over [start, end).
 func (c *CostL1) Error(start, end int) float64 {
 	m := end - start
-	h := m / 2
-	v := 0.0
+	cost := 0.0
 	for _, st := range c.stats {
-		v += st.total(start, end) - st.smallest(start, end, h) - st.smallest(start, end, m-h)
+		med, below := st.kth(start, end, m/2)
+		if m%2 == 0 {
+			med = 0
+		}
+		cost += st.total(start, end) - 2*below - med
 	}
-	return v
+	return cost
 }

@@ -77,7 +77,12 @@ func averageRanks(x []float64) []float64 {
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(x[a], x[b]) })
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(x[a], x[b]); c != 0 {
+			return c
+		}
+		return a - b
+	})
 	r := make([]float64, n)
 	for i := 0; i < n; {
 		j := i

@@ -42,14 +42,15 @@ func (d *Dynp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error)
 	best := make([]float64, (k+1)*g)
 	arg := make([]int32, (k+1)*g)
 	found := make([]bool, (k+1)*g)
-	// maxK(bkp) is the most breakpoints [0, bkp) can hold (ruptures'
+	// maxK[i] is the most breakpoints [0, pos(i)) can hold (ruptures'
 	// sanity_check), or -1.
 	step := ceilDiv(minSize, jump) * jump
-	maxK := func(bkp int) int {
-		if bkp < minSize {
-			return -1
+	maxK := make([]int, g)
+	for i := range maxK {
+		maxK[i] = -1
+		if bkp := pos(i); bkp >= minSize {
+			maxK[i] = min(bkp/jump, (bkp-minSize)/step)
 		}
-		return min(bkp/jump, (bkp-minSize)/step)
 	}
 	for ie := 1; ie < g; ie++ {
 		if ie&15 == 0 {
@@ -68,7 +69,7 @@ func (d *Dynp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error)
 		}
 		for ib := 1; ib < ie; ib++ {
 			bkp := ib * jump
-			top := min(hi, maxK(bkp)+1)
+			top := min(hi, maxK[ib]+1)
 			if end-bkp < minSize || top < lo {
 				continue
 			}

@@ -59,7 +59,7 @@ func (r *regression) residual(start, end int) float64 {
 	l := r.l
 	scale := 0.0
 	for a := 0; a < p; a++ {
-		scale = math.Max(scale, g[a*p+a])
+		scale = max(scale, g[a*p+a])
 	}
 	for a := 0; a < p; a++ {
 		for c := 0; c <= a; c++ {
@@ -87,5 +87,5 @@ func (r *regression) residual(start, end int) float64 {
 		b[a] = s / l[a*p+a]
 		fit += b[a] * b[a]
 	}
-	return math.Max(yy-fit, 0)
+	return max(yy-fit, 0)
 }
