@@ -311,6 +311,7 @@ func (f *fetcher) fetch(ctx context.Context, de DataExpr) ([]*TimeSeries, error)
 		agg, keys = x.AF, x.Keys
 	}
 	groups := map[string]*group{}
+	var single *group // the one group of an ungrouped aggregate
 	var all []*TimeSeries
 	err := f.ev.Source.Fetch(ctx, q, fs, fe, fetchStep, func(tags map[string]string, vs []float64) error {
 		f.input += int64(len(vs))
@@ -323,6 +324,11 @@ func (f *fetcher) fetch(ctx context.Context, de DataExpr) ([]*TimeSeries, error)
 			}
 			all = append(all, &TimeSeries{Tags: copyTags(tags), Label: toLabel(tags),
 				Values: consolidate(vs, n, m, CFSum)})
+			return nil
+		}
+		if keys == nil && single != nil {
+			single.count++
+			accumulate(agg.Kind, single.values, vs)
 			return nil
 		}
 		k := ""
@@ -340,6 +346,9 @@ func (f *fetcher) fetch(ctx context.Context, de DataExpr) ([]*TimeSeries, error)
 			g = &group{tags: tags, values: nans(len(vs))}
 			g.tags = copyTags(tags)
 			groups[k] = g
+			if keys == nil {
+				single = g
+			}
 		}
 		g.count++
 		accumulate(agg.Kind, g.values, vs)
@@ -399,13 +408,13 @@ func (f *fetcher) fetch(ctx context.Context, de DataExpr) ([]*TimeSeries, error)
 func accumulate(k AggKind, acc, vs []float64) {
 	switch k {
 	case AggSum:
+		acc = acc[:len(vs)]
 		for i, v := range vs {
 			if v == v { // not NaN
-				a := acc[i]
-				if a != a {
-					acc[i] = v
-				} else {
+				if a := acc[i]; a == a {
 					acc[i] = a + v
+				} else {
+					acc[i] = v
 				}
 			}
 		}
