@@ -24,7 +24,7 @@ func (b *BottomUp) Name() string { return "bottomup" }
 // node is a segment of the merge tree (ruptures' Bnode). Nodes live in
 // one slice and refer to their children by index (-1 for none).
 type node struct {
-	start, end  int
+	start, end  int32
 	val         float64
 	left, right int32
 	// removed is set once the node has been merged into its parent
@@ -45,18 +45,17 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 		return nil, err
 	}
 	cost := b.cfg.cost
-	spans := b.growTree(s.n)
-	nodes := make([]node, len(spans), 3*len(spans))
-	leaves := make([]int32, len(spans)) // the current partition, by start
-	for i, sp := range spans {
-		nodes[i] = node{start: sp.start, end: sp.end, val: cost.Error(sp.start, sp.end), left: -1, right: -1}
+	nodes := b.growTree(s.n)
+	leaves := make([]int32, len(nodes)) // the current partition, by start
+	for i := range nodes {
+		nodes[i].val = cost.Error(int(nodes[i].start), int(nodes[i].end))
 		leaves[i] = int32(i)
 	}
 	// merge creates the parent of l and r and returns its candidate, with
 	// ruptures' Bnode.gain.
 	merge := func(l, r int32) candidate {
 		ln, rn := &nodes[l], &nodes[r]
-		val := cost.Error(ln.start, rn.end)
+		val := cost.Error(int(ln.start), int(rn.end))
 		gain := 0.0
 		if !math.IsInf(val, -1) {
 			gain = val - (ln.val + rn.val)
@@ -118,15 +117,13 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 	}
 	bkps := make([]int, len(leaves))
 	for i, l := range leaves {
-		bkps[i] = nodes[l].end
+		bkps[i] = int(nodes[l].end)
 	}
 	return finish(ctx, bkps)
 }
 
-// span is a segment [start, end) of the initial partition.
-type span struct{ start, end int }
-
-// growTree returns ruptures' initial partition, sorted by start: [0, n)
+// growTree returns ruptures' initial partition as leaf nodes (without
+// their costs), sorted by start: [0, n)
 // cut recursively at the admissible grid point nearest each segment's
 // middle (the first of two at the same distance) until no segment can be
 // cut.
@@ -137,15 +134,16 @@ type span struct{ start, end int }
 // last segment that can be cut is never shorter than an inner one that
 // cannot: when the longest cannot be cut, none can. The order of the cuts
 // therefore does not matter, and the partition is built depth first.
-func (b *BottomUp) growTree(n int) []span {
+func (b *BottomUp) growTree(n int) []node {
 	jump, minSize := b.cfg.jump, b.cfg.minSize
-	out := make([]span, 0, n/max(jump, minSize)+1)
+	leaves := n/max(jump, minSize) + 1
+	out := make([]node, 0, 3*leaves) // room for the merges too
 	var cut func(start, end int)
 	cut = func(start, end int) {
 		lo := ceilDiv(start+minSize, jump) * jump // the admissible grid points
 		hi := (end - minSize) / jump * jump
 		if lo > hi {
-			out = append(out, span{start, end})
+			out = append(out, node{start: int32(start), end: int32(end), left: -1, right: -1})
 			return
 		}
 		// The grid points on either side of the middle, clamped; the

@@ -9,7 +9,7 @@ import (
 // growTreeReference is ruptures' _grow_tree: a heap of (-length, start,
 // end), the longest segment cut first at the admissible grid point
 // nearest its middle, until the longest cannot be cut.
-func growTreeReference(n, jump, minSize int) []span {
+func growTreeReference(n, jump, minSize int) []node {
 	type item struct{ negLen, start, end int }
 	h := &pyHeap[item]{less: func(a, b item) bool {
 		if a.negLen != b.negLen {
@@ -40,11 +40,11 @@ func growTreeReference(n, jump, minSize int) []span {
 		h.push(item{top.start - best, top.start, best})
 		h.push(item{best - top.end, best, top.end})
 	}
-	out := make([]span, len(h.items))
+	out := make([]node, len(h.items))
 	for i, it := range h.items {
-		out[i] = span{it.start, it.end}
+		out[i] = node{start: int32(it.start), end: int32(it.end), left: -1, right: -1}
 	}
-	slices.SortFunc(out, func(a, b span) int { return a.start - b.start })
+	slices.SortFunc(out, func(a, b node) int { return int(a.start - b.start) })
 	return out
 }
 

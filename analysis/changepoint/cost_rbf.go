@@ -51,6 +51,24 @@ func (c *CostRBF) Fit(s *Signal) error {
 	return nil
 }
 
+// The kernel's values where its exponent is clipped.
+var (
+	rbfNear = math.Exp(-1e-2)
+	rbfFar  = math.Exp(-1e2)
+)
+
+// rbf returns exp(-k) with k clipped to [0.01, 100], without calling exp
+// where it is clipped (the same values).
+func rbf(k float64) float64 {
+	switch {
+	case k >= 1e2:
+		return rbfFar
+	case k <= 1e-2:
+		return rbfNear
+	}
+	return math.Exp(-k)
+}
+
 // column fills out[i] = K(lo+i, t) for lo+i in [lo, t].
 func (c *CostRBF) column(t, lo int, out []float64) {
 	d, x, g := c.s.d, c.s.data, c.gamma
@@ -59,13 +77,13 @@ func (c *CostRBF) column(t, lo int, out []float64) {
 		xt := x[t]
 		for i, xs := range x[lo : t+1] {
 			e := xs - xt
-			out[i] = math.Exp(-min(max(e*e*g, 1e-2), 1e2))
+			out[i] = rbf(e * e * g)
 		}
 		return
 	}
 	xt := x[t*d : (t+1)*d]
 	for i := range out {
-		out[i] = math.Exp(-min(max(sqDist(x[(lo+i)*d:(lo+i+1)*d], xt)*g, 1e-2), 1e2))
+		out[i] = rbf(sqDist(x[(lo+i)*d:(lo+i+1)*d], xt) * g)
 	}
 }
 
