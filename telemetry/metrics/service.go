@@ -1,0 +1,228 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/telemetry/ingest"
+	"github.com/gaffer-sre/gaffer/telemetry/prom"
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
+)
+
+// Name is the module's name: its role and its key for Deps.Lookup.
+const Name = "metrics"
+
+// Scopes of the metrics routes.
+const (
+	ReadScope  = "metrics:read"
+	WriteScope = "metrics:write"
+)
+
+// ErrNotOpen is returned by the Go API in a process that does not own the
+// store (`gaffer worker`), or after Stop.
+var ErrNotOpen = errors.New("metrics: the store is not open in this process")
+
+func init() {
+	platform.Register(platform.Module{Name: Name, Flags: Flags, New: New})
+}
+
+// Service is the running metrics system. Other systems reach it with
+// deps.Lookup("metrics") and a type assertion to an interface of the
+// methods they need (see the package documentation).
+type Service struct {
+	log      *slog.Logger
+	set      *Settings
+	dir      string
+	db       *tsdb.DB
+	engine   *promql.Engine
+	receiver *prom.Receiver
+	publish  *ingest.Publisher
+	daemon   *ingest.Daemon
+	api      *prom.API
+
+	mu      sync.Mutex
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	demoRun bool
+}
+
+// New opens the store (except in `gaffer worker`, which does not own it)
+// and builds the query engine and ingest paths. Background work
+// (compaction, spectatord, the live demo) begins in Start.
+func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
+	set := platform.Setting[*Settings](deps, Name)
+	if set == nil {
+		set = DefaultSettings()
+	}
+	opts, err := set.options()
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{log: deps.Log.With("system", Name), set: set, dir: set.Path}
+	if s.dir == "" {
+		s.dir = filepath.Join(deps.DataDir, "tsdb")
+	}
+	s.engine = promql.NewEngine(promql.EngineOpts{
+		Logger: s.log, MaxSamples: set.QueryMaxSamples, Timeout: set.QueryTimeout,
+		LookbackDelta: set.LookbackDelta, EnableAtModifier: true, EnableNegativeOffset: true,
+		NoStepSubqueryIntervalFn: func(int64) int64 { return time.Minute.Milliseconds() },
+	})
+	if deps.Worker {
+		return s, nil
+	}
+	opts.Logger = s.log
+	opts.CompactInterval = -1 // Start runs compaction
+	if s.db, err = tsdb.Open(s.dir, opts); err != nil {
+		return nil, fmt.Errorf("open the time-series store: %w", err)
+	}
+	storage := prom.DBAppendable{DB: s.db}
+	s.receiver = &prom.Receiver{Storage: storage, Log: s.log}
+	s.publish = &ingest.Publisher{Storage: storage, Rules: ingest.DefaultAtlasRules, MaxAge: set.PublishMaxAge}
+	tags, err := set.commonTags()
+	if err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	s.daemon = &ingest.Daemon{Registry: &ingest.Registry{Common: tags, MeterTTL: set.SpectatordMeterTTL},
+		Storage: storage, Step: set.SpectatordStep, Log: s.log}
+	s.api = &prom.API{Queryable: prom.Queryable{DB: s.db}, Engine: s.engine, Scope: ReadScope}
+	return s, nil
+}
+
+// Start begins compaction, the spectatord listeners and publisher.
+func (s *Service) Start(context.Context) error {
+	if s.db == nil {
+		return nil
+	}
+	s.mu.Lock()
+	s.stop = make(chan struct{})
+	stop := s.stop
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go s.compactLoop(time.Minute, stop)
+	if s.set.SpectatordUDP != "" {
+		addr, err := s.daemon.ListenUDP(s.set.SpectatordUDP)
+		if err != nil {
+			return err
+		}
+		s.log.Info("spectatord protocol on UDP", "addr", addr.String())
+	}
+	if s.set.SpectatordUnix != "" {
+		if err := s.daemon.ListenUnix(s.set.SpectatordUnix); err != nil {
+			return err
+		}
+		s.log.Info("spectatord protocol on a unix socket", "path", s.set.SpectatordUnix)
+	}
+	if s.set.SpectatordUDP != "" || s.set.SpectatordUnix != "" {
+		s.daemon.Start()
+	}
+	return nil
+}
+
+func (s *Service) compactLoop(every time.Duration, stop chan struct{}) {
+	defer s.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if err := s.db.Compact(); err != nil {
+				s.log.Error("tsdb compaction failed; retrying at the next tick", "error", err)
+			}
+		}
+	}
+}
+
+// Stop ends background work and closes the store (the WAL restores the
+// in-memory head at the next start).
+func (s *Service) Stop(context.Context) error {
+	if s.db == nil {
+		return nil
+	}
+	s.daemon.Close()
+	s.mu.Lock()
+	if s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	err := s.db.Close()
+	return err
+}
+
+// Health reports whether the store is open.
+func (s *Service) Health(context.Context) error {
+	if s.db == nil {
+		return nil // a worker has no store to be unhealthy
+	}
+	q, err := s.db.Querier(0, 0)
+	if err != nil {
+		return fmt.Errorf("tsdb: %w", err)
+	}
+	return q.Close()
+}
+
+// DB returns the store itself, or nil in `gaffer worker`.
+func (s *Service) DB() *tsdb.DB { return s.db }
+
+// Queryable returns the store as a Prometheus storage.Queryable.
+func (s *Service) Queryable() storage.Queryable { return prom.Queryable{DB: s.db} }
+
+// Engine returns the PromQL engine the HTTP API uses.
+func (s *Service) Engine() *promql.Engine { return s.engine }
+
+// Query evaluates a PromQL expression at t.
+func (s *Service) Query(ctx context.Context, expr string, t time.Time) (prom.Result, error) {
+	if s.db == nil {
+		return prom.Result{}, ErrNotOpen
+	}
+	q, err := s.engine.NewInstantQuery(ctx, s.Queryable(), nil, expr, t)
+	if err != nil {
+		return prom.Result{}, fmt.Errorf("query %q: %w", expr, err)
+	}
+	defer q.Close()
+	return result(q.Exec(ctx), expr)
+}
+
+// QueryRange evaluates a PromQL expression from start to end every step.
+func (s *Service) QueryRange(ctx context.Context, expr string, start, end time.Time, step time.Duration) (prom.Result, error) {
+	if s.db == nil {
+		return prom.Result{}, ErrNotOpen
+	}
+	q, err := s.engine.NewRangeQuery(ctx, s.Queryable(), nil, expr, start, end, step)
+	if err != nil {
+		return prom.Result{}, fmt.Errorf("query %q: %w", expr, err)
+	}
+	defer q.Close()
+	return result(q.Exec(ctx), expr)
+}
+
+func result(res *promql.Result, expr string) (prom.Result, error) {
+	if res.Err != nil {
+		return prom.Result{}, fmt.Errorf("evaluate %q: %w", expr, res.Err)
+	}
+	out := prom.ResultFromValue(res.Value)
+	out.Warnings, out.Infos = res.Warnings.AsStrings(expr, 10, 10)
+	return out, nil
+}
+
+// Append stores series as one batch with the same rules as remote write
+// (see prom.Store).
+func (s *Service) Append(_ context.Context, series []prom.TimeSeries) (prom.StoreResult, error) {
+	if s.db == nil {
+		return prom.StoreResult{}, ErrNotOpen
+	}
+	return prom.Store(prom.DBAppendable{DB: s.db}, series)
+}

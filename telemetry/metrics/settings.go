@@ -1,0 +1,179 @@
+package metrics
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/spf13/pflag"
+
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
+)
+
+// Settings are the metrics system's flags of `gaffer serve`.
+type Settings struct {
+	// Path is the store's directory; default <data-dir>/tsdb.
+	Path               string
+	Retention          time.Duration
+	MaxBytes           int64
+	WALSync            string
+	OutOfOrderWindow   time.Duration
+	MaxSeries          int
+	MaxSeriesPerMetric int
+
+	QueryTimeout    time.Duration
+	QueryMaxSamples int
+	LookbackDelta   time.Duration
+
+	PublishMaxAge time.Duration
+
+	SpectatordUDP        string
+	SpectatordUnix       string
+	SpectatordStep       time.Duration
+	SpectatordCommonTags string
+	SpectatordMeterTTL   time.Duration
+}
+
+// DefaultSettings returns the defaults of the flags.
+func DefaultSettings() *Settings {
+	d := tsdb.DefaultOptions()
+	return &Settings{
+		Retention:          d.Retention,
+		WALSync:            d.WALSync.String(),
+		OutOfOrderWindow:   d.OutOfOrderWindow,
+		MaxSeries:          d.MaxSeries,
+		MaxSeriesPerMetric: d.MaxSeriesPerMetric,
+		QueryTimeout:       2 * time.Minute,
+		QueryMaxSamples:    50_000_000,
+		LookbackDelta:      5 * time.Minute,
+		PublishMaxAge:      time.Minute,
+		SpectatordStep:     time.Minute,
+		SpectatordMeterTTL: 15 * time.Minute,
+	}
+}
+
+// Flags registers the settings on fs and returns them.
+func Flags(fs *pflag.FlagSet) any {
+	s := DefaultSettings()
+	fs.StringVar(&s.Path, "tsdb-path", "", "directory of the time-series store (default <data-dir>/tsdb)")
+	fs.Var(durationValue{&s.Retention}, "tsdb-retention", "how long raw samples are kept, e.g. 15d; 0 keeps them forever (rollups keep 60d at 1m and 400d at 1h)")
+	fs.Var(bytesValue{&s.MaxBytes}, "tsdb-max-bytes", "bound on blocks plus WAL, e.g. 50GB; oldest blocks go first; 0 means no bound")
+	fs.StringVar(&s.WALSync, "tsdb-wal-sync", s.WALSync, "WAL fsync policy: write (survives a process crash), interval (also power loss, but the last second), always")
+	fs.Var(durationValue{&s.OutOfOrderWindow}, "tsdb-out-of-order-window", "how far behind a series' newest sample a sample may arrive; 0 refuses all out-of-order samples")
+	fs.IntVar(&s.MaxSeries, "tsdb-max-series", s.MaxSeries, "most active series in the store; new series over it are refused (0: no limit)")
+	fs.IntVar(&s.MaxSeriesPerMetric, "tsdb-max-series-per-metric", s.MaxSeriesPerMetric, "most active series of one metric name (0: no limit)")
+	fs.Var(durationValue{&s.QueryTimeout}, "metrics-query-timeout", "longest a PromQL query may run")
+	fs.IntVar(&s.QueryMaxSamples, "metrics-query-max-samples", s.QueryMaxSamples, "most samples a PromQL query may hold in memory at once")
+	fs.Var(durationValue{&s.LookbackDelta}, "metrics-lookback-delta", "how far back PromQL looks for the latest sample of an instant vector")
+	fs.Var(durationValue{&s.PublishMaxAge}, "metrics-publish-max-age", "Atlas publish refuses datapoints further than this from now, either way (Atlas: one step)")
+	fs.StringVar(&s.SpectatordUDP, "spectatord-udp", "", "UDP address for the spectatord line protocol, e.g. 127.0.0.1:1234 (empty: off)")
+	fs.StringVar(&s.SpectatordUnix, "spectatord-unix", "", "unix datagram socket for the spectatord line protocol, e.g. /run/spectatord/spectatord.unix (empty: off)")
+	fs.Var(durationValue{&s.SpectatordStep}, "spectatord-step", "interval at which spectatord meters are aggregated and stored")
+	fs.StringVar(&s.SpectatordCommonTags, "spectatord-common-tags", "", "tags added to every spectatord meter, e.g. nf.app=api,nf.region=us-east-1")
+	fs.Var(durationValue{&s.SpectatordMeterTTL}, "spectatord-meter-ttl", "spectatord meters idle this long are dropped")
+	return s
+}
+
+// options turns the settings into the store's options.
+func (s *Settings) options() (tsdb.Options, error) {
+	o := tsdb.DefaultOptions()
+	o.Retention = s.Retention
+	o.MaxBytes = s.MaxBytes
+	o.OutOfOrderWindow = s.OutOfOrderWindow
+	o.MaxSeries = s.MaxSeries
+	o.MaxSeriesPerMetric = s.MaxSeriesPerMetric
+	p, err := tsdb.ParseSyncPolicy(s.WALSync)
+	if err != nil {
+		return o, fmt.Errorf("tsdb-wal-sync: %w", err)
+	}
+	o.WALSync = p
+	if s.QueryTimeout <= 0 {
+		return o, fmt.Errorf("metrics-query-timeout: must be positive, got %v", s.QueryTimeout)
+	}
+	if s.LookbackDelta <= 0 {
+		return o, fmt.Errorf("metrics-lookback-delta: must be positive, got %v", s.LookbackDelta)
+	}
+	if s.SpectatordStep < time.Second {
+		return o, fmt.Errorf("spectatord-step: must be at least 1s, got %v", s.SpectatordStep)
+	}
+	return o, nil
+}
+
+// commonTags parses --spectatord-common-tags.
+func (s *Settings) commonTags() (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s.SpectatordCommonTags, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("spectatord-common-tags: %q is not key=value", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// durationValue is a flag holding a Prometheus-style duration (15d, 1h30m).
+type durationValue struct{ d *time.Duration }
+
+func (v durationValue) String() string {
+	if v.d == nil {
+		return ""
+	}
+	return model.Duration(*v.d).String()
+}
+
+func (v durationValue) Set(s string) error {
+	d, err := model.ParseDuration(s)
+	if err != nil {
+		std, err2 := time.ParseDuration(s)
+		if err2 != nil {
+			return fmt.Errorf("want a duration such as 90s, 15m, 12h or 30d: %w", err)
+		}
+		*v.d = std
+		return nil
+	}
+	*v.d = time.Duration(d)
+	return nil
+}
+
+func (v durationValue) Type() string { return "duration" }
+
+// bytesValue is a flag holding a size such as 512MB or 2GiB.
+type bytesValue struct{ n *int64 }
+
+var byteUnits = []struct {
+	suffix string
+	mult   int64
+}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+
+func (v bytesValue) String() string {
+	if v.n == nil {
+		return "0"
+	}
+	return strconv.FormatInt(*v.n, 10)
+}
+
+func (v bytesValue) Set(s string) error {
+	u := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, unit := range byteUnits {
+		if strings.HasSuffix(u, unit.suffix) {
+			u, mult = strings.TrimSpace(strings.TrimSuffix(u, unit.suffix)), unit.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(u, 64)
+	if err != nil || f < 0 {
+		return fmt.Errorf("want a size such as 512MB or 2GiB, got %q", s)
+	}
+	*v.n = int64(f * float64(mult))
+	return nil
+}
+
+func (v bytesValue) Type() string { return "bytes" }

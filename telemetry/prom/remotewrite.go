@@ -1,0 +1,344 @@
+package prom
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
+)
+
+// Sample is one remote-write sample: a value at a millisecond timestamp.
+type Sample struct {
+	Value     float64
+	Timestamp int64
+}
+
+// TimeSeries is one series of a remote-write request.
+type TimeSeries struct {
+	Labels  tsdb.Labels
+	Samples []Sample
+	// Histograms counts native histogram samples, which are not stored.
+	Histograms int
+}
+
+// WriteRequest is a decoded prometheus.WriteRequest (remote write 1.0).
+type WriteRequest struct {
+	Series []TimeSeries
+}
+
+// ErrMalformed marks a remote-write payload that is not a valid
+// WriteRequest.
+var ErrMalformed = errors.New("malformed remote-write payload")
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// Protobuf wire types.
+const (
+	wireVarint = 0
+	wire64     = 1
+	wireLen    = 2
+	wire32     = 5
+)
+
+// DecodeWriteRequest decodes a protobuf-encoded WriteRequest into req,
+// reusing its slices. The label strings point into buf: buf must not be
+// modified while req is in use.
+func DecodeWriteRequest(buf []byte, req *WriteRequest) error {
+	series := req.Series[:0]
+	d := decoder{b: buf}
+	for !d.done() {
+		field, wire, err := d.key()
+		if err != nil {
+			return malformed("WriteRequest: %v", err)
+		}
+		if field == 1 && wire == wireLen {
+			msg, err := d.bytes()
+			if err != nil {
+				return malformed("WriteRequest.timeseries[%d]: %v", len(series), err)
+			}
+			if cap(series) > len(series) {
+				series = series[:len(series)+1]
+			} else {
+				series = append(series, TimeSeries{})
+			}
+			ts := &series[len(series)-1]
+			if err := decodeTimeSeries(msg, ts); err != nil {
+				return malformed("WriteRequest.timeseries[%d]: %v", len(series)-1, err)
+			}
+			continue
+		}
+		if field == 1 {
+			return malformed("WriteRequest.timeseries: wire type %d, want 2", wire)
+		}
+		if err := d.skip(wire); err != nil {
+			return malformed("WriteRequest field %d: %v", field, err)
+		}
+	}
+	req.Series = series
+	return nil
+}
+
+func decodeTimeSeries(b []byte, ts *TimeSeries) error {
+	ts.Labels = ts.Labels[:0]
+	ts.Samples = ts.Samples[:0]
+	ts.Histograms = 0
+	d := decoder{b: b}
+	for !d.done() {
+		field, wire, err := d.key()
+		if err != nil {
+			return err
+		}
+		switch {
+		case field == 1 && wire == wireLen:
+			msg, err := d.bytes()
+			if err != nil {
+				return fmt.Errorf("labels[%d]: %v", len(ts.Labels), err)
+			}
+			l, err := decodeLabel(msg)
+			if err != nil {
+				return fmt.Errorf("labels[%d]: %v", len(ts.Labels), err)
+			}
+			ts.Labels = append(ts.Labels, l)
+		case field == 2 && wire == wireLen:
+			msg, err := d.bytes()
+			if err != nil {
+				return fmt.Errorf("samples[%d]: %v", len(ts.Samples), err)
+			}
+			s, err := decodeSample(msg)
+			if err != nil {
+				return fmt.Errorf("samples[%d]: %v", len(ts.Samples), err)
+			}
+			ts.Samples = append(ts.Samples, s)
+		case field == 4 && wire == wireLen:
+			if _, err := d.bytes(); err != nil {
+				return fmt.Errorf("histograms[%d]: %v", ts.Histograms, err)
+			}
+			ts.Histograms++
+		case field == 1 || field == 2 || field == 4:
+			return fmt.Errorf("field %d: wire type %d, want 2", field, wire)
+		default:
+			if err := d.skip(wire); err != nil {
+				return fmt.Errorf("field %d: %v", field, err)
+			}
+		}
+	}
+	return nil
+}
+
+func decodeLabel(b []byte) (tsdb.Label, error) {
+	var l tsdb.Label
+	d := decoder{b: b}
+	for !d.done() {
+		field, wire, err := d.key()
+		if err != nil {
+			return l, err
+		}
+		if (field == 1 || field == 2) && wire == wireLen {
+			s, err := d.bytes()
+			if err != nil {
+				return l, err
+			}
+			str := unsafe.String(unsafe.SliceData(s), len(s))
+			if field == 1 {
+				l.Name = str
+			} else {
+				l.Value = str
+			}
+			continue
+		}
+		if field == 1 || field == 2 {
+			return l, fmt.Errorf("field %d: wire type %d, want 2", field, wire)
+		}
+		if err := d.skip(wire); err != nil {
+			return l, err
+		}
+	}
+	return l, nil
+}
+
+func decodeSample(b []byte) (Sample, error) {
+	var s Sample
+	d := decoder{b: b}
+	for !d.done() {
+		field, wire, err := d.key()
+		if err != nil {
+			return s, err
+		}
+		switch {
+		case field == 1 && wire == wire64:
+			u, err := d.fixed64()
+			if err != nil {
+				return s, err
+			}
+			s.Value = math.Float64frombits(u)
+		case field == 2 && wire == wireVarint:
+			u, err := d.varint()
+			if err != nil {
+				return s, err
+			}
+			s.Timestamp = int64(u)
+		case field == 1 || field == 2:
+			return s, fmt.Errorf("field %d: unexpected wire type %d", field, wire)
+		default:
+			if err := d.skip(wire); err != nil {
+				return s, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// decoder reads protobuf wire format.
+type decoder struct {
+	b   []byte
+	off int
+}
+
+func (d *decoder) done() bool { return d.off >= len(d.b) }
+
+func (d *decoder) varint() (uint64, error) {
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		return 0, fmt.Errorf("bad varint at byte %d", d.off)
+	}
+	d.off += n
+	return v, nil
+}
+
+func (d *decoder) key() (field int, wire int, err error) {
+	k, err := d.varint()
+	if err != nil {
+		return 0, 0, err
+	}
+	if k>>3 == 0 || k>>3 > math.MaxInt32 {
+		return 0, 0, fmt.Errorf("bad field number %d", k>>3)
+	}
+	return int(k >> 3), int(k & 7), nil
+}
+
+func (d *decoder) bytes() ([]byte, error) {
+	n, err := d.varint()
+	if err != nil {
+		return nil, err
+	}
+	if n > uint64(len(d.b)-d.off) {
+		return nil, fmt.Errorf("length %d at byte %d runs past the end (%d bytes)", n, d.off, len(d.b))
+	}
+	b := d.b[d.off : d.off+int(n)]
+	d.off += int(n)
+	return b, nil
+}
+
+func (d *decoder) fixed64() (uint64, error) {
+	if len(d.b)-d.off < 8 {
+		return 0, fmt.Errorf("truncated fixed64 at byte %d", d.off)
+	}
+	v := binary.LittleEndian.Uint64(d.b[d.off:])
+	d.off += 8
+	return v, nil
+}
+
+func (d *decoder) skip(wire int) error {
+	switch wire {
+	case wireVarint:
+		_, err := d.varint()
+		return err
+	case wire64:
+		_, err := d.fixed64()
+		return err
+	case wireLen:
+		_, err := d.bytes()
+		return err
+	case wire32:
+		if len(d.b)-d.off < 4 {
+			return fmt.Errorf("truncated fixed32 at byte %d", d.off)
+		}
+		d.off += 4
+		return nil
+	}
+	return fmt.Errorf("unsupported wire type %d", wire)
+}
+
+// AppendWriteRequest appends the protobuf encoding of series (a
+// prometheus.WriteRequest) to b.
+func AppendWriteRequest(b []byte, series []TimeSeries) []byte {
+	for i := range series {
+		ts := &series[i]
+		b = appendKey(b, 1, wireLen)
+		b = binary.AppendUvarint(b, uint64(timeSeriesSize(ts)))
+		for _, l := range ts.Labels {
+			b = appendKey(b, 1, wireLen)
+			b = binary.AppendUvarint(b, uint64(labelSize(l)))
+			b = appendString(b, 1, l.Name)
+			b = appendString(b, 2, l.Value)
+		}
+		for _, s := range ts.Samples {
+			b = appendKey(b, 2, wireLen)
+			b = binary.AppendUvarint(b, uint64(sampleSize(s)))
+			b = appendKey(b, 1, wire64)
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s.Value))
+			if s.Timestamp != 0 {
+				b = appendKey(b, 2, wireVarint)
+				b = binary.AppendUvarint(b, uint64(s.Timestamp))
+			}
+		}
+	}
+	return b
+}
+
+func appendKey(b []byte, field, wire int) []byte {
+	return binary.AppendUvarint(b, uint64(field<<3|wire))
+}
+
+func appendString(b []byte, field int, s string) []byte {
+	if s == "" {
+		return b
+	}
+	b = appendKey(b, field, wireLen)
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func uvarintSize(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+func stringSize(s string) int {
+	if s == "" {
+		return 0
+	}
+	return 1 + uvarintSize(uint64(len(s))) + len(s)
+}
+
+func labelSize(l tsdb.Label) int { return stringSize(l.Name) + stringSize(l.Value) }
+
+func sampleSize(s Sample) int {
+	n := 9
+	if s.Timestamp != 0 {
+		n += 1 + uvarintSize(uint64(s.Timestamp))
+	}
+	return n
+}
+
+func timeSeriesSize(ts *TimeSeries) int {
+	n := 0
+	for _, l := range ts.Labels {
+		m := labelSize(l)
+		n += 1 + uvarintSize(uint64(m)) + m
+	}
+	for _, s := range ts.Samples {
+		m := sampleSize(s)
+		n += 1 + uvarintSize(uint64(m)) + m
+	}
+	return n
+}

@@ -1,0 +1,134 @@
+package prom
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
+)
+
+// Appender is a batch of samples for the store; *tsdb.Appender is one.
+type Appender interface {
+	Append(ref tsdb.SeriesRef, ls tsdb.Labels, t int64, v float64) (tsdb.SeriesRef, error)
+	Commit() error
+	Rollback()
+}
+
+// Appendable hands out appenders: DBAppendable for a *tsdb.DB, or a test
+// double that fails as a full disk would.
+type Appendable interface {
+	Appender() Appender
+}
+
+// DBAppendable makes a *tsdb.DB an Appendable.
+type DBAppendable struct{ DB *tsdb.DB }
+
+// Appender implements Appendable.
+func (d DBAppendable) Appender() Appender { return d.DB.Appender() }
+
+// StoreResult tells what Store did with a batch.
+type StoreResult struct {
+	// Stored counts samples written (including exact repeats, which the
+	// store accepts and ignores).
+	Stored int
+	// Refused counts samples refused one by one: out of order, duplicate
+	// timestamp with another value, too old or too new.
+	Refused int
+	// FirstRefused describes the first refused sample, for the error.
+	FirstRefused string
+	// ByReason counts refused samples by reason.
+	ByReason map[string]int
+}
+
+// Err is a summary error when samples were refused, else nil.
+func (r StoreResult) Err() error {
+	if r.Refused == 0 {
+		return nil
+	}
+	return fmt.Errorf("stored %d of %d samples; refused %d (%s); first: %s",
+		r.Stored, r.Stored+r.Refused, r.Refused, reasonList(r.ByReason), r.FirstRefused)
+}
+
+func reasonList(m map[string]int) string {
+	out := ""
+	for _, k := range []string{"out of order", "duplicate timestamp", "too old", "too new"} {
+		if n := m[k]; n > 0 {
+			if out != "" {
+				out += ", "
+			}
+			out += fmt.Sprintf("%d %s", n, k)
+		}
+	}
+	return out
+}
+
+// refusal names the per-sample reasons a batch goes on after; other
+// errors abort the batch.
+func refusal(err error) string {
+	switch {
+	case errors.Is(err, tsdb.ErrOutOfOrder):
+		return "out of order"
+	case errors.Is(err, tsdb.ErrDuplicateSample):
+		return "duplicate timestamp"
+	case errors.Is(err, tsdb.ErrTooOld):
+		return "too old"
+	case errors.Is(err, tsdb.ErrTooNew):
+		return "too new"
+	}
+	return ""
+}
+
+// Store writes series to s as one batch. A sample that is out of order, a
+// duplicate timestamp with another value, too old or too new is refused
+// alone and counted; the rest of the batch is stored. Any other error —
+// an invalid series (*tsdb.ValidationError), a cardinality limit
+// (*tsdb.LimitError), a full disk (tsdb.ErrStorageFull) — stores nothing
+// of the batch and is returned.
+func Store(s Appendable, series []TimeSeries) (StoreResult, error) {
+	res, err := storeOnce(s, series)
+	if errors.Is(err, tsdb.ErrTooOld) {
+		// The head was cut past part of the batch between Append and
+		// Commit; appending again refuses those samples one by one.
+		res, err = storeOnce(s, series)
+	}
+	return res, err
+}
+
+func storeOnce(s Appendable, series []TimeSeries) (StoreResult, error) {
+	var res StoreResult
+	app := s.Appender()
+	for i := range series {
+		ts := &series[i]
+		var ref tsdb.SeriesRef
+		for _, smp := range ts.Samples {
+			r, err := app.Append(ref, ts.Labels, smp.Timestamp, smp.Value)
+			if err == nil {
+				ref = r
+				res.Stored++
+				continue
+			}
+			reason := refusal(err)
+			if reason == "" {
+				app.Rollback()
+				return StoreResult{}, err
+			}
+			if res.ByReason == nil {
+				res.ByReason = map[string]int{}
+			}
+			res.ByReason[reason]++
+			if res.Refused == 0 {
+				res.FirstRefused = fmt.Sprintf("%s at %s: %v", ts.Labels, time.UnixMilli(smp.Timestamp).UTC().Format(time.RFC3339Nano), err)
+			}
+			res.Refused++
+		}
+	}
+	if err := app.Commit(); err != nil {
+		return StoreResult{}, err
+	}
+	return res, nil
+}
+
+// Refused reports whether err refuses one sample only (out of order,
+// duplicate, too old, too new) rather than the batch.
+func Refused(err error) bool { return refusal(err) != "" }
