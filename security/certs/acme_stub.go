@@ -1,13 +1,7 @@
 package certs
 
-import "github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+import "context"
 
-type acmeServer struct{}
-
-func newACMEServer(m *Manager, s *Settings) *acmeServer { return &acmeServer{} }
-
-func (a *acmeServer) routes(r *httpapi.Router, p string) {}
-
-func (m *Manager) obtainACME(ctx interface{}, req IssueRequest) (Certificate, error) {
+func (m *Manager) obtainACME(ctx context.Context, req IssueRequest) (Certificate, error) {
 	return Certificate{}, badInput("not yet")
 }

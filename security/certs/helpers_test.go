@@ -1,12 +1,18 @@
 package certs_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/security/certs"
@@ -74,4 +80,33 @@ func run(t *testing.T, name string, args ...string) string {
 func runAllowFail(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
+}
+
+// tlsFront puts an HTTPS reverse proxy in front of srv, serving a
+// certificate for 127.0.0.1 that Gaffer itself issued (as a TLS-terminating
+// proxy would in production), and returns its URL and a client that
+// trusts Gaffer's root.
+func tlsFront(t *testing.T, srv *platformtest.Server, tok string) (string, *http.Client) {
+	t.Helper()
+	c := issue(t, srv, tok, certs.IssueRequest{CommonName: "localhost", SANs: []string{"127.0.0.1"}})
+	pemOut := mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/export", srv.AdminToken, nil, http.StatusOK).Body
+	pair, err := tls.X509KeyPair(pemOut, pemOut)
+	if err != nil {
+		t.Fatalf("key pair from export: %v", err)
+	}
+	var root certs.Authority
+	mustDo(t, srv, "GET", "/api/v1/certs/authorities/root", tok, nil, http.StatusOK).JSON(t, &root)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(root.Certificate))
+	target, _ := url.Parse(srv.URL)
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.SetXForwarded()
+		pr.Out.Host = pr.In.Host
+	}}
+	front := httptest.NewUnstartedServer(proxy)
+	front.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	front.StartTLS()
+	t.Cleanup(front.Close)
+	return front.URL, &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 }

@@ -57,6 +57,9 @@ type Settings struct {
 	// address for every identifier instead of resolving it in DNS: for
 	// tests and closed networks (e.g. 127.0.0.1).
 	ACMEResolveTo string
+	// ACMEDNSResolver, when set (host:port), makes the ACME server offer
+	// dns-01 (and so wildcards) and look TXT records up there.
+	ACMEDNSResolver string
 }
 
 // DefaultSettings are the settings when no flags were parsed.
@@ -74,6 +77,7 @@ func addFlags(fs *pflag.FlagSet) any {
 	fs.IntVar(&s.ACMEHTTPPort, "certs-acme-http-port", s.ACMEHTTPPort, "port the ACME server validates http-01 challenges on")
 	fs.IntVar(&s.ACMETLSPort, "certs-acme-tls-port", s.ACMETLSPort, "port the ACME server validates tls-alpn-01 challenges on")
 	fs.StringVar(&s.ACMEResolveTo, "certs-acme-resolve-to", "", "connect to this address for every ACME identifier instead of resolving it (tests and closed networks)")
+	fs.StringVar(&s.ACMEDNSResolver, "certs-acme-dns-resolver", "", "DNS server (host:port) for dns-01 validation; when set the ACME server offers dns-01 and wildcards")
 	return s
 }
 
