@@ -244,3 +244,51 @@ func TestSuppress(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessesShareTheStream runs two servers on one database and NATS:
+// they share the installation's durable consumer, so each event is
+// processed once between them (at least once, never once per process).
+func TestProcessesShareTheStream(t *testing.T) {
+	var b backend
+	for _, bb := range backends(t) {
+		if bb.postgres {
+			b = bb
+		}
+	}
+	if !b.postgres {
+		t.Skip("needs PostgreSQL and an external NATS (two processes cannot share the embedded ones)")
+	}
+	one := start(t, b, "", "")
+	two := start(t, b, "", one.dsn)
+	if one.service.ConsumerName() != two.service.ConsumerName() {
+		t.Fatalf("consumers %s and %s", one.service.ConsumerName(), two.service.ConsumerName())
+	}
+	rc := newReceiver(t)
+	r := one.createRule(map[string]any{"name": "shared", "condition": `type == "gaffer.test.shared"`,
+		"actions": []map[string]any{{"type": "webhook", "url": rc.URL}}})
+	// The other process hears of the rule at once.
+	platformtest.Eventually(t, "rule in the second process", func() bool {
+		var got events.Rule
+		must(t, two.do("GET", "/api/v1/events/rules/"+r.ID, nil), 200).JSON(t, &got)
+		return got.Index != ""
+	})
+	src := "/" + runID()
+	for i := 0; i < 200; i++ {
+		ts := one
+		if i%2 == 1 {
+			ts = two
+		}
+		ts.publish(map[string]any{"id": fmt.Sprint("sh", i), "source": src, "type": "gaffer.test.shared"})
+	}
+	platformtest.Eventually(t, "200 deliveries", func() bool { return rc.distinct() == 200 })
+	matched := func(ts *testServer) int64 {
+		var got events.Rule
+		must(t, ts.do("GET", "/api/v1/events/rules/"+r.ID, nil), 200).JSON(t, &got)
+		return got.Stats.Matched
+	}
+	m1, m2 := matched(one), matched(two)
+	if m1 == 0 || m2 == 0 || m1+m2 < 200 || m1+m2 > 210 {
+		t.Fatalf("processed %d and %d times; want the 200 events split between the processes", m1, m2)
+	}
+	t.Logf("process one matched %d, two %d; %d deliveries for 200 events", m1, m2, rc.count())
+}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"mime"
 	"net/url"
 	"sort"
 	"strings"
@@ -120,14 +122,23 @@ func eventFromAttrs(raw map[string]json.RawMessage) (*Event, error) {
 	if ev.Type, err = str("type", true); err != nil {
 		return nil, err
 	}
-	if ev.Subject, err = str("subject", false); err != nil {
-		return nil, err
+	// Optional attributes, when present, must not be empty (CloudEvents
+	// 1.0, 3.1).
+	for _, o := range []struct {
+		name string
+		dst  *string
+	}{{"subject", &ev.Subject}, {"datacontenttype", &ev.DataContentType}, {"dataschema", &ev.DataSchema}} {
+		if *o.dst, err = str(o.name, false); err != nil {
+			return nil, err
+		}
+		if v, ok := raw[o.name]; ok && string(v) != "null" && *o.dst == "" {
+			return nil, &FieldError{Field: o.name, Message: "must not be empty when present"}
+		}
 	}
-	if ev.DataContentType, err = str("datacontenttype", false); err != nil {
-		return nil, err
-	}
-	if ev.DataSchema, err = str("dataschema", false); err != nil {
-		return nil, err
+	if ev.DataContentType != "" {
+		if _, _, err := mime.ParseMediaType(ev.DataContentType); err != nil {
+			return nil, &FieldError{Field: "datacontenttype", Message: "not a media type (RFC 2046): " + err.Error()}
+		}
 	}
 	if ev.DataSchema != "" {
 		if u, err := url.Parse(ev.DataSchema); err != nil || !u.IsAbs() {
@@ -171,12 +182,17 @@ func eventFromAttrs(raw map[string]json.RawMessage) (*Event, error) {
 		if err := json.Unmarshal(v, &val); err != nil {
 			return nil, &FieldError{Field: name, Message: "invalid JSON"}
 		}
-		switch val.(type) {
-		case string, float64, bool:
+		switch v := val.(type) {
+		case string, bool:
+		case float64:
+			// The CloudEvents type system's Integer: whole, 32-bit.
+			if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
+				return nil, &FieldError{Field: name, Message: "extension numbers must be integers within 32 bits"}
+			}
 		case nil:
 			continue
 		default:
-			return nil, &FieldError{Field: name, Message: "extension attributes must be a string, number or boolean"}
+			return nil, &FieldError{Field: name, Message: "extension attributes must be a string, integer or boolean"}
 		}
 		if ev.Extensions == nil {
 			ev.Extensions = map[string]any{}

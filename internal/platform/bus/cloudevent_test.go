@@ -20,6 +20,11 @@ func TestParseEventErrorsNameTheField(t *testing.T) {
 		{`{"specversion":"1.0","id":"1","source":"/s","type":"t","Bad-Name":"x"}`, "Bad-Name"},
 		{`{"specversion":"1.0","id":"1","source":"/s","type":"t","ext":{"a":1}}`, "ext"},
 		{`[1]`, "event"},
+		{`{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":""}`, "subject"},
+		{`{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"not a type"}`, "datacontenttype"},
+		{`{"specversion":"1.0","id":"1","source":"/s","type":"t","dataschema":""}`, "dataschema"},
+		{`{"specversion":"1.0","id":"1","source":"/s","type":"t","hops":1.5}`, "hops"},
+		{`{"specversion":"1.0","id":"1","source":"/s","type":"t","hops":3000000000}`, "hops"},
 	}
 	for _, c := range cases {
 		_, err := ParseEvent([]byte(c.in))

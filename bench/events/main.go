@@ -1,0 +1,368 @@
+// Command events-bench measures the event platform end to end over HTTP:
+// events are POSTed to /api/v1/events at a fixed rate, go through the
+// durable stream and a rule, and reach a webhook receiver on loopback,
+// which records the delay from each event's time (the moment it was due
+// to be sent, so a client falling behind counts against the figures) to
+// its delivery.
+//
+//	go run ./bench/events [-rate 2000] [-duration 20s] [-clients 64] [-rules 100]
+//	go run ./bench/events -find-max [-rate 1000] [-step 500] [-duration 10s]
+//	go run ./bench/events -server http://127.0.0.1:7070 -token-file gaffer-data/admin.token
+//
+// Without -server it builds ./cmd/gaffer and runs `gaffer serve` on a
+// fresh data directory (SQLite and the embedded NATS).
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	server := flag.String("server", "", "target server (default: build and start one)")
+	tokenFile := flag.String("token-file", "", "admin token file of -server")
+	rate := flag.Int("rate", 2000, "events per second")
+	duration := flag.Duration("duration", 20*time.Second, "how long to send at each rate")
+	clients := flag.Int("clients", 64, "concurrent HTTP clients")
+	rules := flag.Int("rules", 100, "rules that do not match the benchmark's events (the one that does is added)")
+	findMax := flag.Bool("find-max", false, "raise the rate by -step until delivery falls behind")
+	step := flag.Int("step", 500, "rate increment for -find-max")
+	p99Goal := flag.Duration("p99", 50*time.Millisecond, "-find-max: the p99 a rate must keep to count as sustained")
+	serveArgs := flag.String("serve-args", "", "extra arguments for the started gaffer serve")
+	flag.Parse()
+
+	b := &bench{clients: *clients}
+	if err := b.setup(*server, *tokenFile, *rules, strings.Fields(*serveArgs)); err != nil {
+		fmt.Fprintln(os.Stderr, "events-bench:", err)
+		b.close()
+		os.Exit(1)
+	}
+	defer b.close()
+	fmt.Printf("server %s, %d clients, %d rules\n", b.url, *clients, *rules+1)
+	fmt.Println("rate/s  sent  accepted  errors  delivered  publish p50/p99  delivery p50   p90    p99    max")
+	best := 0
+	for r := *rate; ; r += *step {
+		res := b.run(r, *duration)
+		fmt.Println(res)
+		if !*findMax {
+			break
+		}
+		if !res.sustained(*p99Goal) {
+			break
+		}
+		best = r
+	}
+	if *findMax {
+		fmt.Printf("maximum sustained rate: %d events/s (every event delivered, p99 ≤ %s)\n", best, *p99Goal)
+	}
+}
+
+type bench struct {
+	url, token string
+	clients    int
+	proc       *exec.Cmd
+	dir        string
+	recv       *receiver
+	http       *http.Client
+	run0       string
+}
+
+func (b *bench) close() {
+	if b.proc != nil && b.proc.Process != nil {
+		b.proc.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { b.proc.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			b.proc.Process.Kill()
+		}
+	}
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
+}
+
+func (b *bench) setup(server, tokenFile string, rules int, serveArgs []string) error {
+	b.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: b.clients * 2, MaxIdleConns: b.clients * 2},
+		Timeout: 30 * time.Second}
+	b.run0 = fmt.Sprintf("%x", time.Now().UnixNano())
+	if server == "" {
+		if err := b.start(serveArgs); err != nil {
+			return err
+		}
+	} else {
+		b.url = strings.TrimRight(server, "/")
+		tok, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return fmt.Errorf("token file: %w", err)
+		}
+		b.token = strings.TrimSpace(string(tok))
+	}
+	recv, err := newReceiver()
+	if err != nil {
+		return err
+	}
+	b.recv = recv
+	for i := 0; i < rules; i++ {
+		// Rules on other types and services: the index keeps them away.
+		spec := map[string]any{"name": fmt.Sprintf("bench filler %s %d", b.run0, i),
+			"condition": fmt.Sprintf(`type == "bench.other.%d" && data.service == "svc%d"`, i%10, i),
+			"actions":   []map[string]any{{"type": "webhook", "url": recv.url + "/filler"}}}
+		if err := b.post("/api/v1/events/rules", "application/json", spec); err != nil {
+			return err
+		}
+	}
+	spec := map[string]any{"name": "bench e2e " + b.run0,
+		"condition": `type == "bench.e2e" && source == "/bench/` + b.run0 + `"`,
+		"actions":   []map[string]any{{"type": "webhook", "url": recv.url + "/hook"}}}
+	return b.post("/api/v1/events/rules", "application/json", spec)
+}
+
+// start builds and runs gaffer serve on a fresh data directory.
+func (b *bench) start(serveArgs []string) error {
+	dir, err := os.MkdirTemp("", "events-bench-")
+	if err != nil {
+		return err
+	}
+	b.dir = dir
+	bin := filepath.Join(dir, "gaffer")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/gaffer")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build ./cmd/gaffer (run from the repository root): %w", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	args := append([]string{"serve", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--nats-listen", "",
+		"--log-level", "warn"}, serveArgs...)
+	b.proc = exec.Command(bin, args...)
+	b.proc.Stderr = os.Stderr
+	if err := b.proc.Start(); err != nil {
+		return err
+	}
+	b.url = "http://" + addr
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if resp, err := http.Get(b.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("gaffer serve not ready after 60s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tok, err := os.ReadFile(filepath.Join(dir, "data", "admin.token"))
+	if err != nil {
+		return err
+	}
+	b.token = strings.TrimSpace(string(tok))
+	return nil
+}
+
+func (b *bench) post(path, contentType string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	req, _ := http.NewRequest("POST", b.url+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := b.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("POST %s: %s: %s", path, resp.Status, msg)
+	}
+	io.Copy(io.Discard, resp.Body)
+	return nil
+}
+
+// result is one rate's run.
+type result struct {
+	rate                   int
+	sent, accepted, errors int64
+	delivered              int
+	pub50, pub99           time.Duration
+	p50, p90, p99, max     time.Duration
+	lateSend               int64
+	firstError             string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%6d %6d %9d %7d %10d %8s/%-8s %12s %6s %6s %6s%s", r.rate, r.sent, r.accepted, r.errors, r.delivered,
+		ms(r.pub50), ms(r.pub99), ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max), r.note())
+}
+
+func (r result) note() string {
+	if r.firstError != "" {
+		return "  first error: " + r.firstError
+	}
+	return ""
+}
+
+func (r result) sustained(p99 time.Duration) bool {
+	return r.errors == 0 && int64(r.delivered) >= r.accepted && r.p99 <= p99
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
+
+// run sends at rate for d with the clients, then waits for deliveries.
+func (b *bench) run(rate int, d time.Duration) result {
+	res := result{rate: rate}
+	b.recv.reset()
+	src := "/bench/" + b.run0
+	total := int(float64(rate) * d.Seconds())
+	due := make(chan time.Time, total)
+	var pubMu sync.Mutex
+	var pubLat []time.Duration
+	var wg sync.WaitGroup
+	var seq atomic.Int64
+	var errOnce sync.Once
+	for c := 0; c < b.clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for at := range due {
+				n := seq.Add(1)
+				body := fmt.Sprintf(`{"specversion":"1.0","id":"%s-%d-%d","source":%q,"type":"bench.e2e","time":%q,"data":{"n":%d,"service":"checkout"}}`,
+					b.run0, rate, n, src, at.UTC().Format(time.RFC3339Nano), n)
+				req, _ := http.NewRequest("POST", b.url+"/api/v1/events", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+b.token)
+				req.Header.Set("Content-Type", "application/cloudevents+json")
+				start := time.Now()
+				resp, err := b.http.Do(req)
+				atomic.AddInt64(&res.sent, 1)
+				if err != nil {
+					atomic.AddInt64(&res.errors, 1)
+					errOnce.Do(func() { res.firstError = err.Error() })
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					atomic.AddInt64(&res.errors, 1)
+					errOnce.Do(func() { res.firstError = resp.Status })
+					continue
+				}
+				atomic.AddInt64(&res.accepted, 1)
+				mine = append(mine, time.Since(start))
+			}
+			pubMu.Lock()
+			pubLat = append(pubLat, mine...)
+			pubMu.Unlock()
+		}()
+	}
+	// Open loop: event i is due at start + i/rate whatever the server does.
+	start := time.Now()
+	interval := time.Second / time.Duration(rate)
+	for i := 0; i < total; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(at); wait > 0 {
+			time.Sleep(wait)
+		}
+		due <- at
+	}
+	close(due)
+	wg.Wait()
+	// Let deliveries drain.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if int64(b.recv.count()) >= res.accepted {
+			break
+		}
+	}
+	lat := b.recv.latencies()
+	res.delivered = len(lat)
+	res.p50, res.p90, res.p99, res.max = pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), pct(lat, 1)
+	res.pub50, res.pub99 = pct(pubLat, 0.5), pct(pubLat, 0.99)
+	return res
+}
+
+func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	i := int(float64(len(d)-1) * p)
+	return d[i]
+}
+
+// receiver is the webhook target: it records, per event ID, the delay
+// from the event's time to its first delivery.
+type receiver struct {
+	url string
+	mu  sync.Mutex
+	lat map[string]time.Duration
+}
+
+func newReceiver() (*receiver, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &receiver{url: "http://" + l.Addr().String(), lat: map[string]time.Duration{}}
+	go http.Serve(l, r)
+	return r, nil
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	now := time.Now()
+	var ev struct {
+		ID   string    `json:"id"`
+		Time time.Time `json:"time"`
+	}
+	if err := json.NewDecoder(req.Body).Decode(&ev); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	if _, seen := r.lat[ev.ID]; !seen {
+		r.lat[ev.ID] = now.Sub(ev.Time)
+	}
+	r.mu.Unlock()
+}
+
+func (r *receiver) reset() {
+	r.mu.Lock()
+	r.lat = map[string]time.Duration{}
+	r.mu.Unlock()
+}
+
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.lat)
+}
+
+func (r *receiver) latencies() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]time.Duration, 0, len(r.lat))
+	for _, d := range r.lat {
+		out = append(out, d)
+	}
+	return out
+}
