@@ -30,9 +30,9 @@ type legoUser struct {
 	reg *acme.ExtendedAccount
 }
 
-func (u *legoUser) GetEmail() string                        { return "ops@example.test" }
+func (u *legoUser) GetEmail() string                       { return "ops@example.test" }
 func (u *legoUser) GetRegistration() *acme.ExtendedAccount { return u.reg }
-func (u *legoUser) GetPrivateKey() crypto.Signer            { return u.key }
+func (u *legoUser) GetPrivateKey() crypto.Signer           { return u.key }
 
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) int {

@@ -294,7 +294,7 @@ func (a *acmeServer) getCert(w http.ResponseWriter, r *http.Request, req *acmeRe
 	if n == 0 {
 		return problem(http.StatusNotFound, probMalformed, "no certificate %s for this account", r.PathValue("id"))
 	}
-	c, err := a.mgr.GetBySerial(r.Context(), r.PathValue("id"))
+	c, err := a.mgr.getIssued(r.Context(), r.PathValue("ca"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -322,8 +322,8 @@ func (a *acmeServer) revokeCert(w http.ResponseWriter, r *http.Request, req *acm
 	if err != nil {
 		return problem(http.StatusBadRequest, probMalformed, "certificate: %v", err)
 	}
-	c, err := a.mgr.GetBySerial(r.Context(), SerialHex(cert))
-	if err != nil || c.Authority != r.PathValue("ca") || c.Fingerprint != Fingerprint(der) {
+	c, err := a.mgr.getIssued(r.Context(), r.PathValue("ca"), SerialHex(cert))
+	if err != nil || c.Fingerprint != Fingerprint(der) {
 		return problem(http.StatusNotFound, probMalformed, "this server did not issue that certificate")
 	}
 	httpapi.SetAuditTarget(r, certTarget(c))

@@ -175,7 +175,7 @@ func (s *Service) certRoutes(r *httpapi.Router, p string) {
 				return err
 			}
 			httpapi.SetAuditTarget(r, "cn:"+req.CommonName)
-			c, err := s.mgr.issue(r.Context(), req, SourceIssued)
+			c, err := s.mgr.issueAny(r.Context(), req)
 			if err != nil {
 				return apiError(err)
 			}

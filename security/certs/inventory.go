@@ -256,12 +256,28 @@ func (m *Manager) Get(ctx context.Context, id int64) (Certificate, error) {
 	return c, err
 }
 
-// GetBySerial returns one certificate by serial (hex, colons allowed).
+// GetBySerial returns one certificate by serial (hex, colons allowed);
+// when several issuers used the serial, the first recorded.
 func (m *Manager) GetBySerial(ctx context.Context, serial string) (Certificate, error) {
 	var id int64
-	err := m.store.QueryRowContext(ctx, `SELECT id FROM certs_certificates WHERE serial = ?`, NormalizeSerial(serial)).Scan(&id)
+	err := m.store.QueryRowContext(ctx, `SELECT MIN(id) FROM certs_certificates WHERE serial = ? HAVING COUNT(*) > 0`, NormalizeSerial(serial)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Certificate{}, fmt.Errorf("certificate with serial %s: %w", serial, ErrNotFound)
+	}
+	if err != nil {
+		return Certificate{}, fmt.Errorf("find certificate %s: %w", serial, err)
+	}
+	return m.Get(ctx, id)
+}
+
+// getIssued returns the certificate an internal authority issued with a
+// serial.
+func (m *Manager) getIssued(ctx context.Context, authority, serial string) (Certificate, error) {
+	var id int64
+	err := m.store.QueryRowContext(ctx, `SELECT id FROM certs_certificates WHERE authority = ? AND serial = ?`,
+		authority, NormalizeSerial(serial)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Certificate{}, fmt.Errorf("certificate %s of %s: %w", serial, authority, ErrNotFound)
 	}
 	if err != nil {
 		return Certificate{}, fmt.Errorf("find certificate %s: %w", serial, err)

@@ -59,7 +59,7 @@ var extKeyUsageNames = map[string]x509.ExtKeyUsage{
 // it and stores it. A refused request (bad input, policy, lint) stores
 // nothing and is audited as a refusal.
 func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Certificate, error) {
-	c, err := m.issue(ctx, req, SourceIssued)
+	c, err := m.issueAny(ctx, req)
 	if err != nil {
 		var pe *PolicyError
 		var le *LintError
@@ -69,6 +69,17 @@ func (m *Manager) Issue(ctx context.Context, req IssueRequest) (Certificate, err
 		}
 	}
 	return c, err
+}
+
+// issueAny issues from an internal authority or obtains from an ACME one.
+func (m *Manager) issueAny(ctx context.Context, req IssueRequest) (Certificate, error) {
+	if req.Authority != "" {
+		var kind string
+		if err := m.store.QueryRowContext(ctx, `SELECT kind FROM certs_authorities WHERE name = ?`, req.Authority).Scan(&kind); err == nil && kind == KindACME {
+			return m.obtainACME(ctx, req)
+		}
+	}
+	return m.issue(ctx, req, SourceIssued)
 }
 
 func (m *Manager) issue(ctx context.Context, req IssueRequest, source string) (Certificate, error) {

@@ -98,9 +98,9 @@ func (m *Manager) OCSP(ctx context.Context, authority string, reqDER []byte) ([]
 	var reason int
 	var auth string
 	err = m.store.QueryRowContext(ctx, `SELECT authority, revoked_at, revocation_reason FROM certs_certificates
-		WHERE serial = ?`, serial).Scan(&auth, &revoked, &reason)
+		WHERE authority = ? AND serial = ?`, ca.Name, serial).Scan(&auth, &revoked, &reason)
 	switch {
-	case errors.Is(err, sql.ErrNoRows) || (err == nil && auth != ca.Name):
+	case errors.Is(err, sql.ErrNoRows):
 		tmpl.Status = ocsp.Unknown
 	case err != nil:
 		return nil, fmt.Errorf("OCSP lookup of %s: %w", serial, err)

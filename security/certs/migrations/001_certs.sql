@@ -18,7 +18,7 @@ CREATE TABLE certs_authorities (
 
 CREATE TABLE certs_certificates (
 	id {{autoid}},
-	serial TEXT NOT NULL UNIQUE,
+	serial TEXT NOT NULL,
 	authority TEXT NOT NULL DEFAULT '',
 	source TEXT NOT NULL,
 	common_name TEXT NOT NULL DEFAULT '',
@@ -45,6 +45,7 @@ CREATE TABLE certs_certificates (
 	created_at BIGINT NOT NULL,
 	created_by TEXT NOT NULL DEFAULT ''
 );
+CREATE UNIQUE INDEX certs_certificates_serial ON certs_certificates (serial, issuer, authority);
 CREATE INDEX certs_certificates_not_after ON certs_certificates (not_after);
 CREATE INDEX certs_certificates_authority ON certs_certificates (authority, revoked_at);
 CREATE INDEX certs_certificates_owner ON certs_certificates (owner);
