@@ -3,6 +3,7 @@ package certs
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
@@ -204,6 +205,7 @@ func (s *Service) rotateHandler(w http.ResponseWriter, r *http.Request) error {
 	}
 	status := http.StatusOK
 	if len(res.Errors) > 0 {
+		httpapi.SetAuditDetail(r, strings.Join(res.Errors, "; "))
 		status = http.StatusMultiStatus
 		if len(res.Rotated) == 0 {
 			status = http.StatusUnprocessableEntity

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/audit"
+	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/security/certs"
 )
@@ -109,4 +111,19 @@ func tlsFront(t *testing.T, srv *platformtest.Server, tok string) (string, *http
 	front.StartTLS()
 	t.Cleanup(front.Close)
 	return front.URL, &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+// auditEntries returns audit entries whose action starts with action.
+func auditEntries(t *testing.T, srv *platformtest.Server, action string) []audit.Entry {
+	t.Helper()
+	var page httpapi.Page[audit.Entry]
+	mustDo(t, srv, "GET", "/api/v1/audit?limit=1000&action="+url.QueryEscape(action), srv.AdminToken, nil, http.StatusOK).JSON(t, &page)
+	return page.Items
+}
+
+func listCerts(t *testing.T, srv *platformtest.Server, tok, query string) []certs.Certificate {
+	t.Helper()
+	var page certs.ListResponse
+	mustDo(t, srv, "GET", "/api/v1/certs/certificates?"+query, tok, nil, http.StatusOK).JSON(t, &page)
+	return page.Items
 }

@@ -171,6 +171,9 @@ func normalizeDNS(s string) (string, error) {
 	s = strings.TrimSuffix(strings.ToLower(s), ".")
 	wild := strings.HasPrefix(s, "*.")
 	rest := strings.TrimPrefix(s, "*.")
+	if strings.Contains(rest, "*") {
+		return "", refuse("DNS name %q: a wildcard must be the whole leftmost label, and only one", s)
+	}
 	a, err := idna.Lookup.ToASCII(rest)
 	if err != nil || a == "" || len(s) > 253 {
 		return "", refuse("DNS name %q: not a valid host name", s)

@@ -68,7 +68,7 @@ func (m *Manager) Rotate(ctx context.Context, id int64) (RotateResult, error) {
 	res.Old = old
 	nc, err := m.Reissue(ctx, id)
 	if err != nil {
-		m.record(ctx, "certs.rotate", certTarget(old), audit.OutcomeFailure, err.Error())
+		m.record(ctx, "certs.rotation", certTarget(old), audit.OutcomeFailure, err.Error())
 		return res, err
 	}
 	res.New = nc
@@ -92,10 +92,10 @@ func (m *Manager) Rotate(ctx context.Context, id int64) (RotateResult, error) {
 	detail := fmt.Sprintf("replaced by %s; deployed to %d of %d destinations", nc.Serial, len(res.Deployed), len(dests))
 	if len(errs) > 0 {
 		detail += "; " + strings.Join(res.Failed, "; ")
-		m.record(ctx, "certs.rotate", certTarget(old), audit.OutcomeFailure, detail)
+		m.record(ctx, "certs.rotation", certTarget(old), audit.OutcomeFailure, detail)
 		return res, errors.Join(errs...)
 	}
-	m.record(ctx, "certs.rotate", certTarget(old), audit.OutcomeSuccess, detail)
+	m.record(ctx, "certs.rotation", certTarget(old), audit.OutcomeSuccess, detail)
 	return res, nil
 }
 
