@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/gaffer-sre/gaffer/events"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
@@ -225,7 +228,13 @@ func TestSuppress(t *testing.T) {
 			platformtest.Eventually(t, "deliveries", func() bool { return rc.count() == 5 })
 			ts.Shutdown()
 
-			ts2 := start(t, b, dir, dsn)
+			// A changed ack wait is applied to the existing consumer.
+			ts2 := start(t, b, dir, dsn, "--events-ack-wait", "4s")
+			// (NATS 2.9, the external server in CI, cannot update it.)
+			if c, err := ts2.Deps().Bus.JS.Consumer(t.Context(), bus.StreamName, ts2.service.ConsumerName()); err != nil ||
+				(!b.external && c.CachedInfo().Config.AckWait != 4*time.Second) {
+				t.Fatalf("consumer after restart: %v", err)
+			}
 			ts2.publish(map[string]any{"id": "after", "source": src, "type": "gaffer.alerting.firing",
 				"data": map[string]any{"alert": "disk0"}})
 			ts2.publish(map[string]any{"id": "new", "source": src, "type": "gaffer.alerting.firing",
@@ -291,4 +300,41 @@ func TestProcessesShareTheStream(t *testing.T) {
 		t.Fatalf("processed %d and %d times; want the 200 events split between the processes", m1, m2)
 	}
 	t.Logf("process one matched %d, two %d; %d deliveries for 200 events", m1, m2, rc.count())
+}
+
+// TestConsumerRecreated: when the durable consumer disappears (deleted by
+// an operator, or NATS lost its state), the next start resumes from the
+// event index rather than from the installation's beginning.
+func TestConsumerRecreated(t *testing.T) {
+	ts := start(t, backend{name: "sqlite+embedded"}, "", "")
+	rc := newReceiver(t)
+	ts.createRule(map[string]any{"name": "r", "condition": `type == "gaffer.test.re"`,
+		"actions": []map[string]any{{"type": "webhook", "url": rc.URL}}})
+	for i := 0; i < 5; i++ {
+		ts.publish(map[string]any{"id": fmt.Sprint("re", i), "source": "/t", "type": "gaffer.test.re"})
+	}
+	platformtest.Eventually(t, "indexed", func() bool { return len(ts.list("").Items) == 5 })
+	name := ts.service.ConsumerName()
+	if err := ts.Deps().Bus.JS.DeleteConsumer(context.Background(), bus.StreamName, name); err != nil {
+		t.Fatal(err)
+	}
+	dir := ts.DataDir
+	ts.Shutdown()
+	ts = start(t, backend{name: "sqlite+embedded"}, dir, "")
+	info, err := ts.Deps().Bus.JS.Consumer(context.Background(), bus.StreamName, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := info.CachedInfo().Config; cfg.DeliverPolicy != jetstream.DeliverByStartSequencePolicy || cfg.OptStartSeq != 1 {
+		t.Fatalf("re-created consumer starts with %v at %d", cfg.DeliverPolicy, cfg.OptStartSeq)
+	}
+	ts.publish(map[string]any{"id": "after", "source": "/t", "type": "gaffer.test.re"})
+	platformtest.Eventually(t, "new event delivered", func() bool {
+		for _, ev := range rc.events() {
+			if ev.ID == "after" {
+				return true
+			}
+		}
+		return false
+	})
 }

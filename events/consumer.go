@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -45,9 +46,8 @@ type leased struct {
 	since time.Time
 }
 
-// consumerConfig is the durable consumer's configuration. It must be the
-// same in every process (and across versions) so that each process's
-// CreateOrUpdateConsumer agrees; it uses only features of NATS 2.9.
+// consumerConfig is the durable consumer's configuration when it is
+// created; it uses only features of NATS 2.9.
 func (s *Service) consumerConfig() jetstream.ConsumerConfig {
 	start := s.install.CreatedAt
 	return jetstream.ConsumerConfig{
@@ -63,10 +63,71 @@ func (s *Service) consumerConfig() jetstream.ConsumerConfig {
 	}
 }
 
-func (s *Service) startConsumer(ctx context.Context) (*consumer, error) {
-	cons, err := s.bus.JS.CreateOrUpdateConsumer(ctx, bus.StreamName, s.consumerConfig())
+// openConsumer finds the installation's durable consumer, or creates it.
+// An existing consumer keeps its starting point (and gets the current ack
+// wait). A new one starts at the installation's creation, unless the event
+// index shows that this installation processed events before (the
+// consumer was deleted, or the NATS server lost its state): then it
+// resumes a little before the last indexed event, rather than acting again
+// on everything the stream retains.
+func (s *Service) openConsumer(ctx context.Context) (jetstream.Consumer, error) {
+	cfg := s.consumerConfig()
+	cons, err := s.bus.JS.Consumer(ctx, bus.StreamName, cfg.Durable)
+	if err == nil {
+		old := cons.CachedInfo().Config
+		if old.AckWait == cfg.AckWait && old.MaxAckPending == cfg.MaxAckPending {
+			return cons, nil
+		}
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = old.DeliverPolicy, old.OptStartSeq, old.OptStartTime
+		updated, err := s.bus.JS.UpdateConsumer(ctx, bus.StreamName, cfg)
+		if err != nil {
+			// NATS 2.9 refuses any update of a consumer with a start
+			// time; the old settings still work.
+			s.log.Warn("could not update the durable consumer; it keeps its ack wait and pending limit",
+				"consumer", cfg.Durable, "ack_wait", old.AckWait, "error", err)
+			return cons, nil
+		}
+		return updated, nil
+	}
+	if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, err
+	}
+	if seq, ok := s.resumePoint(ctx); ok {
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartSequencePolicy, seq, nil
+		s.log.Warn("the durable consumer was missing; resuming from the event index", "consumer", cfg.Durable, "seq", seq)
+	}
+	cons, err = s.bus.JS.CreateConsumer(ctx, bus.StreamName, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("events: create durable consumer %s: %w", s.install.consumerName(), err)
+		// Another process may have created it meanwhile.
+		if again, err2 := s.bus.JS.Consumer(ctx, bus.StreamName, cfg.Durable); err2 == nil {
+			return again, nil
+		}
+		return nil, err
+	}
+	return cons, nil
+}
+
+// resumePoint is where a re-created consumer starts: MaxAckPending events
+// before the newest indexed one (events up to that many may have been in
+// flight, indexed but not finished). It reports false when the index is
+// empty, or ahead of the stream (the stream was re-created).
+func (s *Service) resumePoint(ctx context.Context) (uint64, bool) {
+	var last sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, "SELECT MAX(seq) FROM event_index").Scan(&last); err != nil || !last.Valid {
+		return 0, false
+	}
+	info, err := s.bus.Stream.Info(ctx)
+	if err != nil || uint64(last.Int64) > info.State.LastSeq {
+		return 0, false
+	}
+	window := int64(s.consumerConfig().MaxAckPending)
+	return uint64(max(1, last.Int64-window)), true
+}
+
+func (s *Service) startConsumer(ctx context.Context) (*consumer, error) {
+	cons, err := s.openConsumer(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("events: durable consumer %s: %w", s.install.consumerName(), err)
 	}
 	c := &consumer{svc: s, work: make(chan jetstream.Msg, s.opts.Workers),
 		busy: make([]atomic.Pointer[leased], s.opts.Workers)}

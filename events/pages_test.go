@@ -37,6 +37,7 @@ func TestPages(t *testing.T) {
 		must(t, ts.do("GET", "/api/v1/events/deadletters", nil), 200).JSON(t, &page)
 		return len(page.Items) == 1
 	})
+	platformtest.Eventually(t, "event indexed", func() bool { return len(ts.list("").Items) == 1 })
 	contains(t, ts.do("GET", "/events", nil), 200, "gaffer.alerting.firing", `id="tail-toggle"`, "/static/events/events.js")
 	contains(t, ts.do("GET", "/events?filter=data.n+%3E+5", nil), 200, "No events match")
 	contains(t, ts.do("GET", "/events?filter=data.n+%3E", nil), 400, `id="filter-error"`, "Syntax error")

@@ -90,14 +90,16 @@ func (o *Options) defaults() {
 
 // Service is the event platform of one process.
 type Service struct {
-	opts    Options
-	log     *slog.Logger
-	db      *store.Store
-	bus     *bus.Bus
-	jobs    *jobs.Queue
-	worker  bool
-	demo    bool
-	install installation
+	opts   Options
+	log    *slog.Logger
+	db     *store.Store
+	bus    *bus.Bus
+	jobs   *jobs.Queue
+	worker bool
+	demo   bool
+	// stopping is closed when the process starts shutting down.
+	stopping <-chan struct{}
+	install  installation
 
 	rules      *ruleStore
 	set        *ruleSet
@@ -125,7 +127,7 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 	}
 	log = log.With("system", Name)
 	s := &Service{opts: o, log: log, db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, worker: deps.Worker,
-		demo: deps.Demo, stop: make(chan struct{})}
+		demo: deps.Demo, stopping: deps.Stopping, stop: make(chan struct{})}
 	var err error
 	if s.install, err = loadInstallation(ctx, s.db); err != nil {
 		return nil, err

@@ -66,6 +66,8 @@ func (s *Service) handleTail(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-s.stopping:
+			return nil // the server is shutting down: clients reconnect elsewhere
 		case <-keepAlive.C:
 			fmt.Fprint(bw, ": keep-alive\n\n")
 		case msg := <-ch:

@@ -68,6 +68,10 @@ type Deps struct {
 	Demo bool
 	// Worker is true in `gaffer worker`: only job handlers will run.
 	Worker bool
+	// Stopping is closed when the process starts shutting down, before it
+	// waits for in-flight HTTP requests: long-lived responses (server-sent
+	// events) end on it so that they do not hold the shutdown up.
+	Stopping <-chan struct{}
 	// Settings holds each module's settings as returned by its Flags
 	// function, by module name; see Module.Flags.
 	Settings map[string]any

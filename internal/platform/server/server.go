@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,9 @@ type Server struct {
 	ready    atomic.Bool
 	started  time.Time
 	closers  []func()
+	// stopping is closed when Shutdown begins (Deps.Stopping).
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 type namedService struct {
@@ -92,8 +96,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 		return nil, err
 	}
 	registerPlatformJobs(q, tokens)
+	s.stopping = make(chan struct{})
 	s.deps = &platform.Deps{Log: log, Store: st, Bus: b, Jobs: q, Audit: auditLog, Tokens: tokens,
-		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings}
+		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings, Stopping: s.stopping}
 	s.router = httpapi.NewRouter(httpapi.Options{Auth: httpapi.TokenAuthenticator{Tokens: tokens}, Audit: auditLog, Log: log})
 	if s.shell, err = ui.New(s.router, tokens, log); err != nil {
 		return nil, err
@@ -250,6 +255,7 @@ func (s *Server) StartWorker(ctx context.Context) error {
 // dependencies.
 func (s *Server) Shutdown() error {
 	s.ready.Store(false)
+	s.stopOnce.Do(func() { close(s.stopping) })
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	var errs []error
