@@ -1,0 +1,104 @@
+package certs
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"fmt"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+)
+
+// demoCert is one certificate of the demo inventory.
+type demoCert struct {
+	cn, owner, team string
+	sans            []string
+	age, validity   time.Duration
+	revoke          string
+	replace         bool
+	autoRotate      bool
+}
+
+// LoadDemo creates an internal root and intermediate and a small
+// inventory: certificates of varied expiry (one within 10 days), a
+// revoked one, and a replaced one with its successor. It does nothing
+// when the demo root exists.
+func (s *Service) LoadDemo(ctx context.Context) error {
+	if _, err := s.mgr.Authority(ctx, "demo-root"); err == nil {
+		return nil
+	}
+	if _, err := s.mgr.CreateAuthority(ctx, CreateAuthorityRequest{Name: "demo-root", Kind: KindRoot,
+		CommonName: "Gaffer Demo Root CA", Organization: "Gaffer Demo"}); err != nil {
+		return fmt.Errorf("certs demo: %w", err)
+	}
+	if _, err := s.mgr.CreateAuthority(ctx, CreateAuthorityRequest{Name: "demo-issuing", Kind: KindIntermediate, Parent: "demo-root",
+		CommonName: "Gaffer Demo Issuing CA", Organization: "Gaffer Demo",
+		Policy: Policy{AllowedDomains: []string{".demo.internal", ".example.com"}, AllowWildcards: true, AllowIPs: true}}); err != nil {
+		return fmt.Errorf("certs demo: %w", err)
+	}
+	day := 24 * time.Hour
+	certs := []demoCert{
+		{cn: "api.example.com", sans: []string{"www.example.com"}, owner: "alice", team: "edge", age: 80 * day, validity: 90 * day},
+		{cn: "checkout.example.com", owner: "bob", team: "payments", age: 70 * day, validity: 90 * day, autoRotate: true},
+		{cn: "*.cdn.example.com", owner: "carol", team: "edge", age: 30 * day, validity: 90 * day},
+		{cn: "grafana.demo.internal", owner: "dave", team: "sre", age: 10 * day, validity: 365 * day},
+		{cn: "db-1.demo.internal", sans: []string{"10.0.12.7"}, owner: "erin", team: "data", age: 200 * day, validity: 397 * day},
+		{cn: "legacy.demo.internal", owner: "dave", team: "sre", age: 60 * day, validity: 90 * day, revoke: "key_compromise"},
+		{cn: "search.example.com", owner: "alice", team: "edge", age: 85 * day, validity: 90 * day, replace: true},
+	}
+	ca, err := s.mgr.CA(ctx, "demo-issuing")
+	if err != nil {
+		return err
+	}
+	for _, d := range certs {
+		id, err := s.demoIssue(ctx, ca, d, 0, d.age)
+		if err != nil {
+			return fmt.Errorf("certs demo %s: %w", d.cn, err)
+		}
+		if d.revoke != "" {
+			if _, err := s.mgr.Revoke(ctx, id, d.revoke); err != nil {
+				return err
+			}
+		}
+		if d.replace {
+			if _, err := s.demoIssue(ctx, ca, d, id, 2*day); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = s.mgr.Notify(ctx)
+	return err
+}
+
+func (s *Service) demoIssue(ctx context.Context, ca *CA, d demoCert, replaces int64, age time.Duration) (int64, error) {
+	key, err := GenerateKey(KeyECDSAP256)
+	if err != nil {
+		return 0, err
+	}
+	names, err := ParseNames(append([]string{d.cn}, d.sans...))
+	if err != nil {
+		return 0, err
+	}
+	cn := d.cn
+	subject := pkix.Name{CommonName: cn, Organization: []string{"Gaffer Demo"}}
+	cert, err := ca.Sign(&Template{Subject: &subject, Names: names, PublicKey: key.Public(), NotBefore: s.mgr.now().Add(-age),
+		Validity: d.validity, OwnKey: true})
+	if err != nil {
+		return 0, err
+	}
+	der, err := marshalKey(key)
+	if err != nil {
+		return 0, err
+	}
+	r := &record{cert: cert, chain: ca.Chain0(), authority: ca.Name, source: SourceIssued, owner: d.owner, team: d.team,
+		autoRotate: d.autoRotate, replaces: replaces, notes: "demo data"}
+	if r.sealedKey, r.kekID, err = s.mgr.keys.Seal(der, "cert:"+SerialHex(cert)); err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.mgr.store.InTx(ctx, func(tx *store.Tx) error {
+		id, err = s.mgr.insertCert(ctx, tx, r, "demo")
+		return err
+	})
+	return id, err
+}
