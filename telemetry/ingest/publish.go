@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,7 +46,7 @@ type diagnostic struct {
 // Route returns the publish route, guarded by scope.
 func (p *Publisher) Route(scope string) httpapi.Route {
 	return httpapi.Route{Method: "POST", Path: "/api/v1/publish", Scope: scope, Action: "metrics.publish",
-		Summary: "Atlas publish: {tags, metrics:[{tags, timestamp, value}]}; 200 stored, 202 partly, 400 none",
+		Summary:  "Atlas publish: {tags, metrics:[{tags, timestamp, value}]}; 200 stored, 202 partly, 400 none",
 		Response: FailureMessage{}, Handler: p.ServePublish}
 }
 
@@ -97,8 +98,11 @@ func failureMessage(typ string, fs []failure) FailureMessage {
 		if len(m.Message) == 5 {
 			break
 		}
-		tags, _ := json.Marshal(f.tags)
-		m.Message = append(m.Message, fmt.Sprintf("%s (tags=%s)", f.reason, tags))
+		var tags bytes.Buffer
+		enc := json.NewEncoder(&tags)
+		enc.SetEscapeHTML(false)
+		enc.Encode(f.tags)
+		m.Message = append(m.Message, fmt.Sprintf("%s (tags=%s)", f.reason, bytes.TrimSpace(tags.Bytes())))
 	}
 	return m
 }

@@ -181,7 +181,9 @@ func TestOutOfOrderAndDuplicates(t *testing.T) {
 	reader := srv.Token("metrics:read")
 	now := time.Now().Truncate(time.Second)
 	ls := tsdb.FromStrings("__name__", "g")
-	at := func(d time.Duration, v float64) prom.Sample { return prom.Sample{Value: v, Timestamp: now.Add(d).UnixMilli()} }
+	at := func(d time.Duration, v float64) prom.Sample {
+		return prom.Sample{Value: v, Timestamp: now.Add(d).UnixMilli()}
+	}
 	write := func(samples ...prom.Sample) *platformtest.Response {
 		return remoteWrite(t, srv, writer, []prom.TimeSeries{{Labels: ls, Samples: samples}})
 	}

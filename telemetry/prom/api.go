@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
@@ -309,6 +310,11 @@ func (a *API) series(w http.ResponseWriter, r *http.Request) error {
 	for _, ms := range sets {
 		set := q.Select(r.Context(), true, hints, ms...)
 		for set.Next() {
+			// Leave out series without samples in the range (the store
+			// keeps series whose first batch failed to commit).
+			if set.At().Iterator(nil).Next() == chunkenc.ValNone {
+				continue
+			}
 			ls := set.At().Labels()
 			if _, ok := seen[ls.String()]; !ok {
 				seen[ls.String()] = ls.Copy()
