@@ -59,21 +59,26 @@ func (s *Service) enqueueWebhook(ctx context.Context, args webhookArgs) error {
 }
 
 func (s *Service) enqueueWebhookJob(ctx context.Context, args webhookArgs) (int64, error) {
-	res, err := s.jobs.Enqueue(ctx, WebhookJob, args, &jobs.EnqueueOptions{
+	opts := &jobs.EnqueueOptions{
 		MaxAttempts:  args.Attempts - args.Prior,
 		UniqueByArgs: true,
 		UniquePeriod: 24 * time.Hour,
 		Tags:         []string{args.RuleID},
-	})
+	}
+	if args.Prior > 0 {
+		// After a failed first attempt, the next waits the backoff.
+		opts.At = time.Now().Add(time.Duration(args.BackoffMS) * time.Millisecond)
+	}
+	res, err := s.jobs.Enqueue(ctx, WebhookJob, args, opts)
 	if err != nil {
 		return 0, err
 	}
 	return res.ID, nil
 }
 
-// webhookRetryDelay is the backoff of the failed attempt's successor:
-// the action's backoff doubled for each attempt made, up to 10 minutes,
-// with 10% jitter so that a recovering target is not hit by a wave.
+// webhookRetryDelay is the wait before the failed attempt's successor:
+// attempt n+1 waits the action's backoff times 2^(n-1), up to 10 minutes,
+// plus up to 10% jitter so that a recovering target is not hit by a wave.
 func webhookRetryDelay(job *jobs.Job) time.Duration {
 	var args webhookArgs
 	if err := json.Unmarshal(job.Args, &args); err != nil {
