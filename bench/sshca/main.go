@@ -22,8 +22,10 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -32,6 +34,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/server"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/security/sshca"
 )
 
@@ -42,6 +45,7 @@ func main() {
 	target := flag.String("server", "", "a running Gaffer (default: start one in-process)")
 	token := flag.String("token", "", "token with sshca:sign bound to an identity (with -server)")
 	db := flag.String("db", "", "database for the in-process server (default SQLite in a temporary directory)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured run (client and in-process server) here")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -51,7 +55,15 @@ func main() {
 			log.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
-		cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, DB: *db, NATSListen: "", Roles: []string{"sshca"}}
+		dsn := *db
+		if dsn != "" {
+			var drop func()
+			if dsn, drop, err = freshSchema(ctx, dsn); err != nil {
+				log.Fatal(err)
+			}
+			defer drop()
+		}
+		cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, DB: dsn, NATSListen: "", Roles: []string{"sshca"}}
 		srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), false)
 		if err != nil {
 			log.Fatal(err)
@@ -90,6 +102,14 @@ func main() {
 		log.Fatalf("first request: %v", err)
 	}
 	run(send, *rate, *warmup) // let connections and caches settle
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	lat, errs, elapsed := run(send, *rate, *duration)
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration {
@@ -109,10 +129,11 @@ func r(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
 // requests, measured from when each was due, and the error count.
 func run(send func() error, rate int, d time.Duration) ([]time.Duration, int, time.Duration) {
 	var (
-		mu   sync.Mutex
-		lat  []time.Duration
-		errs int
-		wg   sync.WaitGroup
+		mu       sync.Mutex
+		lat      []time.Duration
+		errs     int
+		firstErr error
+		wg       sync.WaitGroup
 	)
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
@@ -132,6 +153,9 @@ func run(send func() error, rate int, d time.Duration) ([]time.Duration, int, ti
 			took := time.Since(due)
 			mu.Lock()
 			if err != nil {
+				if errs == 0 {
+					firstErr = err
+				}
 				errs++
 			} else {
 				lat = append(lat, took)
@@ -140,5 +164,34 @@ func run(send func() error, rate int, d time.Duration) ([]time.Duration, int, ti
 		}()
 	}
 	wg.Wait()
+	if firstErr != nil {
+		log.Printf("first error: %v", firstErr)
+	}
 	return lat, errs, time.Since(start)
+}
+
+// freshSchema creates a schema for the run in the PostgreSQL database at
+// dsn and returns an address that selects it, and a function dropping it.
+func freshSchema(ctx context.Context, dsn string) (string, func(), error) {
+	admin, err := store.Open(ctx, dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	schema := fmt.Sprintf("gaffer_bench_sshca_%d", time.Now().UnixNano())
+	if _, err := admin.DB.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		admin.DB.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}, nil
 }

@@ -56,6 +56,7 @@ type snapshot struct {
 type krlCache struct {
 	version int64
 	data    []byte
+	builtAt time.Time
 }
 
 // NewAuthority returns the CA over a store whose sshca migrations have
@@ -140,6 +141,9 @@ func (a *Authority) signer(ctx context.Context, keyID string) (ssh.Signer, error
 	a.mu.Unlock()
 	if ok {
 		return s, nil
+	}
+	if a.kek == nil {
+		return nil, errors.New("sshca: this process has no key-encryption key (a job worker cannot sign)")
 	}
 	var sealed []byte
 	var kekID string

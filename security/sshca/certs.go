@@ -240,3 +240,13 @@ func (a *Authority) queryCerts(ctx context.Context, q string, args ...any) ([]Ce
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
+
+// PruneExpired deletes the records of certificates that expired before
+// cutoff, returning how many went. Revocations are kept.
+func (a *Authority) PruneExpired(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := a.store.ExecContext(ctx, "DELETE FROM sshca_certs WHERE valid_before < ?", cutoff.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("sshca: prune certificates: %w", err)
+	}
+	return res.RowsAffected()
+}

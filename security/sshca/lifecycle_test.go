@@ -2,9 +2,11 @@ package sshca
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -111,5 +113,41 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if r.Status != 200 || !strings.Contains(string(r.Body), "SSH") {
 			t.Errorf("page %s: %d", path, r.Status)
 		}
+	}
+}
+
+func TestExpiredLeaveTheKRLAndArePruned(t *testing.T) {
+	srv := startServer(t, false)
+	a := srv.service().Authority()
+	ctx := context.Background()
+	alice := srv.identityToken("alice", ScopeSign)
+	rec, cert := mustCert(t, srv.sign(alice, SignRequest{PublicKey: pubLine(newUserKey(t).PublicKey())}))
+	if _, err := a.Revoke(ctx, RevokeRequest{Serial: fmt.Sprint(rec.Serial)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	krlNow := func() *KRL {
+		data, err := a.KRL(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := ParseKRL(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	if !krlNow().IsRevoked(cert) {
+		t.Fatal("revoked certificate not in the KRL")
+	}
+	a.now = func() time.Time { return time.Now().Add(5*time.Minute + krlExpiryMargin + time.Minute) }
+	if krlNow().IsRevoked(cert) {
+		t.Fatal("a long-expired certificate is still in the KRL")
+	}
+	n, err := a.PruneExpired(ctx, a.now())
+	if err != nil || n != 1 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	if revs, _ := a.ListRevocations(ctx); len(revs) != 1 {
+		t.Fatal("pruning removed the revocation record")
 	}
 }

@@ -171,8 +171,14 @@ func (a *Authority) ListRevocations(ctx context.Context) ([]Revocation, error) {
 	return out, rows.Err()
 }
 
-// KRL returns the OpenSSH key revocation list of every revocation. It is
-// rebuilt only when a revocation has been added.
+// krlExpiryMargin keeps an expired certificate's serial in the KRL for a
+// while, for servers whose clocks are behind.
+const krlExpiryMargin = time.Hour
+
+// KRL returns the OpenSSH key revocation list of every revocation, less
+// the serials of certificates that expired more than an hour ago (sshd
+// refuses those anyway, and the list stays small). It is rebuilt when a
+// revocation is added, and at most once a minute otherwise.
 func (a *Authority) KRL(ctx context.Context) ([]byte, error) {
 	var version int64
 	if err := a.store.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM sshca_revocations").Scan(&version); err != nil {
@@ -181,8 +187,12 @@ func (a *Authority) KRL(ctx context.Context) ([]byte, error) {
 	a.mu.Lock()
 	cached := a.krl
 	a.mu.Unlock()
-	if cached.data != nil && cached.version == version {
+	if cached.data != nil && cached.version == version && a.now().Sub(cached.builtAt) < time.Minute {
 		return cached.data, nil
+	}
+	live, err := a.liveRevokedSerials(ctx)
+	if err != nil {
+		return nil, err
 	}
 	revs, err := a.ListRevocations(ctx)
 	if err != nil {
@@ -217,7 +227,7 @@ func (a *Authority) KRL(ctx context.Context) ([]byte, error) {
 	for _, r := range revs {
 		switch r.Kind {
 		case RevokeSerial:
-			if _, ok := keyBlob[r.CAKeyID]; ok {
+			if _, ok := keyBlob[r.CAKeyID]; ok && live[r.Serial] {
 				s := section(r.CAKeyID)
 				s.Serials = append(s.Serials, r.Serial)
 			}
@@ -244,9 +254,29 @@ func (a *Authority) KRL(ctx context.Context) ([]byte, error) {
 	}
 	data := krl.Marshal()
 	a.mu.Lock()
-	a.krl = krlCache{version: version, data: data}
+	a.krl = krlCache{version: version, data: data, builtAt: a.now()}
 	a.mu.Unlock()
 	return data, nil
+}
+
+// liveRevokedSerials returns the serials of revoked certificates that have
+// not expired (give or take krlExpiryMargin).
+func (a *Authority) liveRevokedSerials(ctx context.Context) (map[uint64]bool, error) {
+	rows, err := a.store.QueryContext(ctx, "SELECT serial FROM sshca_certs WHERE revoked_at IS NOT NULL AND valid_before >= ?",
+		a.now().Add(-krlExpiryMargin).UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("sshca: KRL: %w", err)
+	}
+	defer rows.Close()
+	live := map[uint64]bool{}
+	for rows.Next() {
+		var serial int64
+		if err := rows.Scan(&serial); err != nil {
+			return nil, fmt.Errorf("sshca: KRL: %w", err)
+		}
+		live[uint64(serial)] = true
+	}
+	return live, rows.Err()
 }
 
 // RevokedKeysFile returns the plain revoked-keys file sshd also reads: the

@@ -3,12 +3,15 @@ package sshca
 import (
 	"context"
 	"embed"
+	"errors"
 	"os"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
 )
@@ -27,7 +30,7 @@ var Module = platform.Module{
 	New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 		s := platform.Setting[*Settings](deps, "sshca")
 		if s == nil {
-			s = &Settings{}
+			s = &Settings{CertRetention: DefaultCertRetention}
 		}
 		if s.KEK == "" {
 			s.KEK = os.Getenv(KEKEnv)
@@ -45,6 +48,10 @@ type Settings struct {
 	KEKFile string
 	// OIDC configures ID-token verification.
 	OIDC OIDCConfig
+	// CertRetention is how long records of expired certificates are kept
+	// (0: forever). Expired certificates also leave the KRL, an hour after
+	// they expire (sshd refuses them anyway).
+	CertRetention time.Duration
 }
 
 func addFlags(fs *pflag.FlagSet) any {
@@ -57,6 +64,7 @@ func addFlags(fs *pflag.FlagSet) any {
 	fs.StringVar(&s.OIDC.UsernameClaim, "sshca-oidc-username-claim", "preferred_username", "claim that is the identity (email: the part before @)")
 	fs.StringVar(&s.OIDC.GroupsClaim, "sshca-oidc-groups-claim", "groups", "claim listing the caller's groups")
 	fs.BoolVar(&s.OIDC.Required, "sshca-oidc-required", false, "require an OIDC ID token with every signing request")
+	fs.DurationVar(&s.CertRetention, "sshca-cert-retention", DefaultCertRetention, "how long records of expired SSH certificates are kept (0: forever)")
 	return s
 }
 
@@ -78,8 +86,13 @@ type Service struct {
 // without keys: it serves nothing.
 func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service, error) {
 	s := &Service{deps: deps, audit: deps.Audit}
+	if settings.CertRetention < 0 {
+		return nil, errors.New("sshca-cert-retention: must not be negative")
+	}
 	if deps.Worker {
-		return s, nil
+		// A worker only prunes: it needs no key-encryption key.
+		s.ca = NewAuthority(deps.Store, nil, deps.Log)
+		return s, s.registerJobs(settings.CertRetention)
 	}
 	kek, generated, err := LoadKEK(settings.KEK, settings.KEKFile, deps.DataDir)
 	if err != nil {
@@ -101,7 +114,32 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 		s.oidc, s.oidcRequired = newOIDCVerifier(oc), oc.Required
 		deps.Log.Info("sshca: verifying OIDC ID tokens", "issuer", oc.Issuer, "required", oc.Required)
 	}
-	return s, nil
+	return s, s.registerJobs(settings.CertRetention)
+}
+
+// DefaultCertRetention keeps expired certificates' records for 30 days.
+const DefaultCertRetention = 30 * 24 * time.Hour
+
+// pruneArgs are the arguments of the hourly sshca.prune job.
+type pruneArgs struct {
+	Retention time.Duration `json:"retention"`
+}
+
+// registerJobs declares the hourly job that deletes the records of
+// certificates expired longer ago than retention.
+func (s *Service) registerJobs(retention time.Duration) error {
+	if retention == 0 || s.deps.Jobs == nil {
+		return nil
+	}
+	jobs.HandleFunc(s.deps.Jobs, "sshca.prune", jobs.KindOptions{MaxAttempts: 3},
+		func(ctx context.Context, job *jobs.Job, args pruneArgs) error {
+			n, err := s.ca.PruneExpired(ctx, time.Now().Add(-args.Retention))
+			if err == nil && n > 0 {
+				s.deps.Log.Info("sshca: pruned expired certificate records", "count", n)
+			}
+			return err
+		})
+	return s.deps.Jobs.Every("sshca.prune", time.Hour, pruneArgs{Retention: retention}, false)
 }
 
 // Authority returns the CA itself, for Go callers.
@@ -109,7 +147,7 @@ func (s *Service) Authority() *Authority { return s.ca }
 
 // Start creates the default CAs and policy on the first start.
 func (s *Service) Start(ctx context.Context) error {
-	if s.ca == nil {
+	if s.ca == nil || s.ca.kek == nil {
 		return nil
 	}
 	return s.ca.Initialize(ctx)
@@ -120,7 +158,7 @@ func (s *Service) Stop(ctx context.Context) error { return nil }
 
 // Health reports whether the CA can read its keys and policies.
 func (s *Service) Health(ctx context.Context) error {
-	if s.ca == nil {
+	if s.ca == nil || s.ca.kek == nil {
 		return nil
 	}
 	_, err := s.ca.snapshot(ctx)
