@@ -37,3 +37,37 @@ func BenchmarkIssueECDSAP256(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIssueECDSAP256Parallel is BenchmarkIssueECDSAP256 on every
+// core.
+func BenchmarkIssueECDSAP256Parallel(b *testing.B) {
+	ca := benchCA(b)
+	names := Names{DNS: []string{"api.bench.internal"}}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			key, _ := GenerateKey(KeyECDSAP256)
+			if _, err := ca.Sign(&Template{CommonName: "api.bench.internal", Names: names, PublicKey: key.Public(), Validity: 90 * 24 * time.Hour, OwnKey: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCRL100k signs a CRL of 100,000 revoked certificates.
+func BenchmarkCRL100k(b *testing.B) {
+	ca := benchCA(b)
+	entries := make([]RevokedEntry, 100_000)
+	now := time.Now()
+	for i := range entries {
+		s, _ := NewSerial()
+		entries[i] = RevokedEntry{Serial: s, At: now.Add(-time.Duration(i) * time.Second), Reason: i % 6}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		der, err := BuildCRL(ca, entries, 1, now, now.Add(CRLValidity))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(der)))
+	}
+}
