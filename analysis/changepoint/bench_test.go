@@ -19,6 +19,7 @@ func BenchmarkPeltL2Fleet(b *testing.B) {
 	p := Params{Method: "pelt", Cost: "l2", Pen: &pen}
 	ctx := context.Background()
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for range b.N {
 		for _, s := range sigs {
 			if _, err := Detect(ctx, s, p); err != nil {
@@ -33,6 +34,7 @@ func BenchmarkPeltL2N3000Jump1(b *testing.B) {
 	s, _, _ := PwConstant(3000, 1, 5, 1, 1)
 	pen := 3 * math.Log(3000)
 	p := Params{Method: "pelt", Cost: "l2", Pen: &pen, Jump: 1}
+	defer reportCPU(b)()
 	for range b.N {
 		if _, err := Detect(context.Background(), s, p); err != nil {
 			b.Fatal(err)
@@ -46,6 +48,7 @@ func BenchmarkRBF100k(b *testing.B) {
 	s, _, _ := PwConstant(100_000, 1, 99, 1, 1)
 	pen := 5.0
 	p := Params{Method: "kernelcpd", Cost: "rbf", Pen: &pen, MinSize: 2}
+	defer reportCPU(b)()
 	for range b.N {
 		runtime.GC()
 		var before runtime.MemStats
@@ -76,6 +79,7 @@ func BenchmarkRupturesCases(b *testing.B) {
 				sigs[i], _ = NewSignal(c.Signal)
 			}
 			b.ResetTimer()
+			defer reportCPU(b)()
 			for range b.N {
 				for i, c := range byMethod[m] {
 					if _, err := Detect(context.Background(), sigs[i], c.params()); err != nil {
@@ -84,5 +88,35 @@ func BenchmarkRupturesCases(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkMethodCost runs every search method with the costs the speed
+// work targets on one generated signal of 1,000 samples (4 changes, noise
+// 1; the cosine cost on 2 dimensions, which it needs to be meaningful),
+// with ruptures' defaults: min_size 2, jump 5, width 100.
+func BenchmarkMethodCost(b *testing.B) {
+	one, _, _ := PwConstant(1000, 1, 4, 1, 1)
+	two, _, _ := PwConstant(1000, 2, 4, 1, 1)
+	pen, k := 20.0, 4
+	for _, m := range []string{"pelt", "binseg", "bottomup", "window", "dynp"} {
+		for _, c := range []string{"l1", "l2", "normal", "rbf", "cosine", "ar"} {
+			s := one
+			if c == "cosine" {
+				s = two
+			}
+			p := Params{Method: m, Cost: c, NBkps: &k}
+			if m == "pelt" {
+				p = Params{Method: m, Cost: c, Pen: &pen}
+			}
+			b.Run(m+"/"+c, func(b *testing.B) {
+				defer reportCPU(b)()
+				for range b.N {
+					if _, err := Detect(context.Background(), s, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

@@ -4,7 +4,7 @@ package main
 
 import "errors"
 
-// threadCPUSeconds is only implemented on Linux.
-func threadCPUSeconds() (float64, error) {
-	return 0, errors.New("thread CPU time is only measured on Linux")
+// processCPUSeconds is only implemented on Linux.
+func processCPUSeconds() (float64, error) {
+	return 0, errors.New("process CPU time is only measured on Linux")
 }
