@@ -52,8 +52,11 @@ func TestCostCosine(t *testing.T) {
 func TestCostRBF(t *testing.T) {
 	for _, d := range []int{1, 3} {
 		s, _, _ := PwConstant(80, d, 3, 1, 6)
-		for _, direct := range []bool{false, true} {
-			c := CostRBF{Direct: direct}
+		for _, mode := range []string{"table", "direct", "band"} {
+			c := CostRBF{Direct: mode == "direct"}
+			if mode == "band" {
+				c.limitSegments(7) // longer segments are summed on the fly
+			}
 			if err := c.Fit(s); err != nil {
 				t.Fatal(err)
 			}
@@ -61,10 +64,10 @@ func TestCostRBF(t *testing.T) {
 				return math.Exp(-min(max(sqDist(s.Row(i), s.Row(j))*c.FittedGamma(), 1e-2), 1e2))
 			}
 			for a := 0; a < s.Len(); a += 3 {
-				for b := a + 1; b <= s.Len(); b += 5 {
+				for b := a + 1; b <= s.Len(); b += 2 {
 					want := gramCost(rbf, 1, a, b)
 					if got := c.Error(a, b); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
-						t.Fatalf("d=%d direct=%v [%d,%d): got %v, want %v", d, direct, a, b, got, want)
+						t.Fatalf("d=%d %s [%d,%d): got %v, want %v", d, mode, a, b, got, want)
 					}
 				}
 			}

@@ -22,6 +22,7 @@ type CostRBF struct {
 	gamma float64
 	sums  gramSums
 	ctx   context.Context
+	band  int // the next Fit's longest segment, 0 for any (see limitSegments)
 }
 
 // Name returns "rbf".
@@ -36,6 +37,10 @@ func (c *CostRBF) FittedGamma() float64 { return c.gamma }
 // watch makes the kernel sums stop once ctx is done.
 func (c *CostRBF) watch(ctx context.Context) { c.ctx = ctx }
 
+// limitSegments tells the next Fit that the search asks for no segment
+// longer than n samples, so that only their sums are tabled.
+func (c *CostRBF) limitSegments(n int) { c.band = n }
+
 // Fit chooses gamma if needed and prepares the Gram sums.
 func (c *CostRBF) Fit(s *Signal) error {
 	c.s = s
@@ -47,7 +52,8 @@ func (c *CostRBF) Fit(s *Signal) error {
 		}
 		c.gamma = g
 	}
-	c.sums.init(c.ctx, s.n, c.column, c.Direct)
+	c.sums.init(c.ctx, s.n, c.column, c.Direct, c.band)
+	c.band = 0
 	return nil
 }
 

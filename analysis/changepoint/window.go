@@ -42,6 +42,11 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 	if err := stop.validate("window", StopPenalty, StopCount, StopEpsilon); err != nil {
 		return nil, err
 	}
+	if l, ok := w.cost.(segmentLimiter); ok && stop.Kind == StopCount {
+		// Only the window's segments are scored; the other rules
+		// compare whole segmentations.
+		l.limitSegments(w.width)
+	}
 	if err := fitCost(ctx, w.cost, s); err != nil {
 		return nil, err
 	}
@@ -90,7 +95,14 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 		}
 		return cands[i].ind < cands[j].ind
 	})
-	errNow := SumOfCosts(w.cost, bkps)
+	// The total cost decides for a penalty or epsilon only.
+	total := func() float64 {
+		if stop.Kind == StopCount {
+			return 0
+		}
+		return SumOfCosts(w.cost, bkps)
+	}
+	errNow := total()
 	for len(cands) > 0 {
 		bkp := cands[len(cands)-1].ind
 		cands = cands[:len(cands)-1]
@@ -107,9 +119,15 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 			break
 		}
 		bkps = insertSorted(bkps, bkp)
-		errNow = SumOfCosts(w.cost, bkps)
+		errNow = total()
 	}
 	return finish(ctx, bkps)
+}
+
+// segmentLimiter is a cost that can prepare less before Fit when the
+// search asks only for segments up to n samples long.
+type segmentLimiter interface {
+	limitSegments(n int)
 }
 
 // argRelMaxWrap returns the indices i where x[i] is strictly greater than
