@@ -162,3 +162,24 @@ func TestKEKRotation(t *testing.T) {
 		t.Errorf("rotation of an operator's key: %d %s", resp.Status, resp.Body)
 	}
 }
+
+// TestKEKRotationByOperator restarts with a new operator key first and
+// the old one after it: the start re-seals everything, after which the new
+// key alone opens every key.
+func TestKEKRotationByOperator(t *testing.T) {
+	dir := t.TempDir()
+	oldKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	newKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+	t.Setenv(certs.KEKEnv, oldKey)
+	srv, tok := startPKI(t, platformtest.Options{DataDir: dir})
+	c := issue(t, srv, tok, certs.IssueRequest{CommonName: "op.example.test"})
+	srv.Shutdown()
+	t.Setenv(certs.KEKEnv, newKey)
+	t.Setenv(certs.KEKPreviousEnv, oldKey)
+	srv2 := platformtest.Start(t, platformtest.Options{DataDir: dir})
+	srv2.Shutdown()
+	t.Setenv(certs.KEKPreviousEnv, "")
+	srv3 := platformtest.Start(t, platformtest.Options{DataDir: dir})
+	mustDo(t, srv3, "POST", "/api/v1/certs/certificates/"+c.Serial+"/export", srv3.AdminToken, nil, http.StatusOK)
+	issue(t, srv3, srv3.AdminToken, certs.IssueRequest{CommonName: "op2.example.test"})
+}

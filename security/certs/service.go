@@ -119,8 +119,20 @@ func New(ctx context.Context, deps *platform.Deps, getenv func(string) string) (
 // Manager returns the Go API.
 func (s *Service) Manager() *Manager { return s.mgr }
 
-// Start has nothing to start: periodic work runs as jobs.
-func (s *Service) Start(ctx context.Context) error { return nil }
+// Start re-seals, under the current key-encryption key, every key still
+// sealed with an older one (after the operator put a new key first);
+// periodic work runs as jobs.
+func (s *Service) Start(ctx context.Context) error {
+	n, err := s.mgr.Rewrap(ctx)
+	if err != nil {
+		return fmt.Errorf("certs: rewrap keys under the current key-encryption key: %w", err)
+	}
+	if n > 0 {
+		s.deps.Log.Info("certs: re-sealed private keys under the current key-encryption key; the old key can be removed",
+			"keys", n, "kek_id", s.mgr.keys.CurrentID())
+	}
+	return nil
+}
 
 // Stop has no background work to end.
 func (s *Service) Stop(ctx context.Context) error { return nil }
