@@ -77,7 +77,7 @@ func writeOut(w io.Writer, out string, data []byte, mode os.FileMode) error {
 }
 
 func sshcaPubkeyCommand(flags *cli.ClientFlags) *cobra.Command {
-	var certType, ca string
+	var certType, ca, hosts string
 	cmd := &cobra.Command{
 		Use:   "ca-pubkey --type user|host",
 		Short: "Print the CA public keys servers trust (TrustedUserCAKeys) or clients trust (@cert-authority lines)",
@@ -94,6 +94,9 @@ func sshcaPubkeyCommand(flags *cli.ClientFlags) *cobra.Command {
 			if ca != "" {
 				q.Set("ca", ca)
 			}
+			if hosts != "" {
+				q.Set("hosts", hosts)
+			}
 			body, err := getRaw(cmd.Context(), c, "/api/v1/sshca/ca-pubkey?"+q.Encode())
 			if err != nil {
 				return err
@@ -107,6 +110,7 @@ func sshcaPubkeyCommand(flags *cli.ClientFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&certType, "type", sshca.UserCert, "user or host")
 	cmd.Flags().StringVar(&ca, "ca", "", "one CA by name (default: every CA of the type)")
+	cmd.Flags().StringVar(&hosts, "hosts", "", "host pattern for the @cert-authority lines, e.g. '*.example.com' (default *)")
 	return cmd
 }
 

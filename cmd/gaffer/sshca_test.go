@@ -84,6 +84,9 @@ func TestSSHCACLI(t *testing.T) {
 	if host := mustCLI(t, srv, "", "sshca", "ca-pubkey", "--type", "host"); !strings.HasPrefix(host, "@cert-authority * ssh-ed25519 ") {
 		t.Fatalf("ca-pubkey --type host:\n%s", host)
 	}
+	if host := mustCLI(t, srv, "", "sshca", "ca-pubkey", "--type", "host", "--hosts", "*.example.com"); !strings.HasPrefix(host, "@cert-authority *.example.com ssh-ed25519 ") {
+		t.Fatalf("ca-pubkey --type host:\n%s", host)
+	}
 
 	_, pub := userKeyFiles(t, dir, "id_ed25519")
 	certPath := filepath.Join(dir, "id_ed25519-cert.pub")

@@ -38,7 +38,8 @@ func (s *Service) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/ca-pubkey", Public: true,
 		Summary: "Public keys servers should trust (TrustedUserCAKeys, @cert-authority); public like any CA certificate",
 		Query: []httpapi.Param{{Name: "type", Description: "user or host"}, {Name: "ca", Description: "one CA by name"},
-			{Name: "format", Description: "json (default) or text"}},
+			{Name: "format", Description: "json (default) or text"},
+			{Name: "hosts", Description: "host pattern of the @cert-authority lines (text format, host CAs; default *)"}},
 		Response: TrustedKeysResponse{}, Handler: s.caPubkey})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/krl", Public: true,
 		Summary: "The OpenSSH key revocation list (for sshd's RevokedKeys; binary)", Handler: s.krlHandler})
@@ -223,10 +224,17 @@ func (s *Service) caPubkey(w http.ResponseWriter, r *http.Request) error {
 	case "", "json":
 		return httpapi.WriteJSON(w, http.StatusOK, TrustedKeysResponse{Keys: keys})
 	case "text":
+		hosts := q.Get("hosts")
+		if hosts == "" {
+			hosts = "*"
+		}
+		if strings.ContainsAny(hosts, " \t\r\n#") {
+			return httpapi.BadRequest("hosts: %q must be a comma-separated pattern list without spaces", hosts)
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		for _, k := range keys {
 			if certType == HostCert {
-				k = "@cert-authority * " + k
+				k = "@cert-authority " + hosts + " " + k
 			}
 			w.Write([]byte(k + "\n"))
 		}

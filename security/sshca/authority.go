@@ -36,6 +36,8 @@ type Authority struct {
 	kek   *KEK
 	log   *slog.Logger
 	now   func() time.Time
+	// publish, when set, announces revocations and rotations.
+	publish publisher
 
 	mu      sync.Mutex
 	signers map[string]ssh.Signer // CA key ID -> unsealed signer

@@ -172,7 +172,11 @@ func (a *Authority) Rotate(ctx context.Context, name string, req RotateRequest) 
 		return CA{}, fmt.Errorf("sshca: rotate CA %s: %w", name, err)
 	}
 	a.invalidate()
-	return a.GetCA(ctx, name)
+	ca, err = a.GetCA(ctx, name)
+	if err == nil {
+		a.notify(ctx, EventRotated, "sshca-ca:"+name, ca)
+	}
+	return ca, err
 }
 
 // RetireKey stops publishing a CA key as trusted. The active key cannot be
@@ -197,7 +201,11 @@ func (a *Authority) RetireKey(ctx context.Context, name, keyID string) (CA, erro
 		return CA{}, fmt.Errorf("sshca: retire key %s: %w", keyID, err)
 	}
 	a.invalidate()
-	return a.GetCA(ctx, name)
+	ca, err = a.GetCA(ctx, name)
+	if err == nil {
+		a.notify(ctx, EventKeyRetired, "sshca-ca-key:"+name+"/"+keyID, ca)
+	}
+	return ca, err
 }
 
 // ListCAs returns every CA with its keys, newest key first.

@@ -31,6 +31,10 @@ func TestRotationAndHostCerts(t *testing.T) {
 		t.Fatalf("after rotation: %+v", ca.Keys)
 	}
 	var trusted TrustedKeysResponse
+	if msg, err := srv.Deps().Bus.Stream.GetLastMsgForSubject(context.Background(), EventRotated); err != nil ||
+		!strings.Contains(string(msg.Data), ca.Keys[0].ID) {
+		t.Fatalf("rotation event: %v", err)
+	}
 	srv.Do("GET", "/api/v1/sshca/ca-pubkey?type=user", "", nil).JSON(t, &trusted)
 	if len(trusted.Keys) != 2 {
 		t.Fatalf("trusted keys during rotation: %v", trusted.Keys)
@@ -124,6 +128,10 @@ func TestExpiredLeaveTheKRLAndArePruned(t *testing.T) {
 	rec, cert := mustCert(t, srv.sign(alice, SignRequest{PublicKey: pubLine(newUserKey(t).PublicKey())}))
 	if _, err := a.Revoke(ctx, RevokeRequest{Serial: fmt.Sprint(rec.Serial)}, "test"); err != nil {
 		t.Fatal(err)
+	}
+	if msg, err := srv.Deps().Bus.Stream.GetLastMsgForSubject(ctx, EventRevoked); err != nil ||
+		!strings.Contains(string(msg.Data), fmt.Sprint(rec.Serial)) {
+		t.Fatalf("revocation event: %v", err)
 	}
 	krlNow := func() *KRL {
 		data, err := a.KRL(ctx)

@@ -128,6 +128,7 @@ func (a *Authority) Revoke(ctx context.Context, req RevokeRequest, by string) (R
 		return Revocation{}, fmt.Errorf("sshca: revoke: %w", err)
 	}
 	a.invalidate()
+	a.notify(ctx, EventRevoked, "sshca-revocation:"+strconv.FormatInt(rev.ID, 10), rev)
 	return rev, nil
 }
 

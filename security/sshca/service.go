@@ -106,6 +106,9 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 		deps.Log.Info("sshca: using the key-encryption key", "source", kek.Source, "kek_id", kek.ID)
 	}
 	s.ca = NewAuthority(deps.Store, kek, deps.Log)
+	if deps.Bus != nil {
+		s.ca.publish = s.busPublisher(deps.Bus)
+	}
 	oc := settings.OIDC
 	if err := oc.Validate(); err != nil {
 		return nil, err
