@@ -52,7 +52,7 @@ func main() {
 	}
 	defer b.close()
 	fmt.Printf("server %s, %d clients, %d rules\n", b.url, *clients, *rules+1)
-	fmt.Println("rate/s  sent  accepted  errors  delivered  publish p50/p99  delivery p50   p90    p99    max")
+	fmt.Println("rate/s  sent  accepted  errors  delivered  publish p50/p99  delivery p50   p90    p99    max   server CPU")
 	best := 0
 	for r := *rate; ; r += *step {
 		res := b.run(r, *duration)
@@ -207,13 +207,21 @@ type result struct {
 	delivered              int
 	pub50, pub99           time.Duration
 	p50, p90, p99, max     time.Duration
-	lateSend               int64
 	firstError             string
+	// serverCPU is the CPU time the started server used during the run
+	// (0 when targeting another server).
+	serverCPU time.Duration
+	elapsed   time.Duration
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%6d %6d %9d %7d %10d %8s/%-8s %12s %6s %6s %6s%s", r.rate, r.sent, r.accepted, r.errors, r.delivered,
-		ms(r.pub50), ms(r.pub99), ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max), r.note())
+	cpu := ""
+	if r.serverCPU > 0 && r.accepted > 0 {
+		cpu = fmt.Sprintf("%.2f cores, %.0f µs/event", r.serverCPU.Seconds()/r.elapsed.Seconds(),
+			float64(r.serverCPU.Microseconds())/float64(r.accepted))
+	}
+	return fmt.Sprintf("%6d %6d %9d %7d %10d %8s/%-8s %12s %6s %6s %6s   %s%s", r.rate, r.sent, r.accepted, r.errors, r.delivered,
+		ms(r.pub50), ms(r.pub99), ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max), cpu, r.note())
 }
 
 func (r result) note() string {
@@ -233,6 +241,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microse
 func (b *bench) run(rate int, d time.Duration) result {
 	res := result{rate: rate}
 	b.recv.reset()
+	cpu0, began := b.serverCPU(), time.Now()
 	src := "/bench/" + b.run0
 	total := int(float64(rate) * d.Seconds())
 	due := make(chan time.Time, total)
@@ -294,6 +303,7 @@ func (b *bench) run(rate int, d time.Duration) result {
 			break
 		}
 	}
+	res.serverCPU, res.elapsed = b.serverCPU()-cpu0, time.Since(began)
 	lat := b.recv.latencies()
 	res.delivered = len(lat)
 	res.p50, res.p90, res.p99, res.max = pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), pct(lat, 1)
@@ -308,6 +318,28 @@ func pct(d []time.Duration, p float64) time.Duration {
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	i := int(float64(len(d)-1) * p)
 	return d[i]
+}
+
+// serverCPU reads the started server's CPU time from /proc (Linux); 0
+// elsewhere or when targeting another server.
+func (b *bench) serverCPU() time.Duration {
+	if b.proc == nil || b.proc.Process == nil {
+		return 0
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.proc.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): utime and
+	// stime are the 12th and 13th, in clock ticks (100 per second).
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // receiver is the webhook target: it records, per event ID, the delay
