@@ -133,6 +133,14 @@ func TestRemoteWriteAndQueryAPI(t *testing.T) {
 	if p := decodeProm(t, r); r.Status != 400 || !strings.Contains(p.Error, "match[]") {
 		t.Fatalf("series without match[]: %d %s", r.Status, r.Body)
 	}
+	var st struct {
+		TSDB        struct{ HeadSeries int } `json:"tsdb"`
+		RemoteWrite struct{ Samples int }    `json:"remoteWrite"`
+	}
+	srv.Do("GET", "/api/v1/metrics/stats", reader, nil).JSON(t, &st)
+	if st.TSDB.HeadSeries != 3 || st.RemoteWrite.Samples != 60 {
+		t.Errorf("stats: %+v", st)
+	}
 	// Auth failures come from the platform router, in its shape.
 	r = srv.Do("GET", "/api/v1/query?query=up", "", nil)
 	if r.Status != 401 || r.ErrorCode() != "unauthenticated" {

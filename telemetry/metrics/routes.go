@@ -19,7 +19,7 @@ func (s *Service) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/metrics/stats", Scope: ReadScope,
 		Summary:  "Store statistics: series, samples, bytes per sample, top metrics by cardinality",
 		Query:    []httpapi.Param{{Name: "top", Description: "how many metrics to list (default 10)"}},
-		Response: tsdb.Stats{}, Handler: s.stats})
+		Response: Stats{}, Handler: s.stats})
 }
 
 func (s *Service) stats(w http.ResponseWriter, r *http.Request) error {
@@ -37,5 +37,33 @@ func (s *Service) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, st)
+	rw := &s.receiver.Stats
+	reg := s.daemon.Registry
+	return httpapi.WriteJSON(w, http.StatusOK, Stats{TSDB: st,
+		RemoteWrite: RemoteWriteStats{Requests: rw.Requests.Load(), Samples: rw.Samples.Load(), Refused: rw.Refused.Load(),
+			Histograms: rw.Histograms.Load(), Errors: rw.Errors.Load()},
+		Spectatord: SpectatordStats{Lines: reg.Lines.Load(), Errors: reg.Errors.Load(), Meters: reg.Meters()}})
+}
+
+// Stats is the answer of GET /api/v1/metrics/stats.
+type Stats struct {
+	TSDB        tsdb.Stats       `json:"tsdb"`
+	RemoteWrite RemoteWriteStats `json:"remoteWrite"`
+	Spectatord  SpectatordStats  `json:"spectatord"`
+}
+
+// RemoteWriteStats count remote-write requests since the server started.
+type RemoteWriteStats struct {
+	Requests   int64 `json:"requests"`
+	Samples    int64 `json:"samples"`
+	Refused    int64 `json:"refused"`
+	Histograms int64 `json:"nativeHistogramsDropped"`
+	Errors     int64 `json:"errors"`
+}
+
+// SpectatordStats count spectatord lines since the server started.
+type SpectatordStats struct {
+	Lines  int64 `json:"lines"`
+	Errors int64 `json:"errors"`
+	Meters int   `json:"meters"`
 }

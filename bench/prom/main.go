@@ -1,0 +1,119 @@
+// Command prom compares Gaffer's metrics system with Prometheus on this
+// machine, both fed over remote write: sustained ingest at many active
+// series, resident memory per active series, bytes per sample on disk,
+// the median latency of heavy range queries, and Gaffer's spectatord line
+// ingest over the unix socket and UDP.
+//
+//	go run ./bench/prom                       # everything, default sizes
+//	go run ./bench/prom -series 100000 -rounds 30 -query-series 10000
+//	go run ./bench/prom -only spectatord
+//
+// It builds ./cmd/gaffer, runs `gaffer serve` and `prometheus
+// --web.enable-remote-write-receiver` on loopback ports with temporary
+// data directories, and prints a Markdown table.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+	"time"
+)
+
+type config struct {
+	series, rounds, senders, batch int
+	interval                       time.Duration
+	querySeries                    int
+	queryHours                     int
+	queryReps                      int
+	promBin                        string
+	only                           string
+	lineSeconds                    float64
+	udpRate                        int
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.series, "series", 100_000, "active series in the ingest phase")
+	flag.IntVar(&c.rounds, "rounds", 30, "samples per series in the ingest phase")
+	flag.DurationVar(&c.interval, "interval", 10*time.Second, "sample interval of the ingest phase")
+	flag.IntVar(&c.senders, "senders", 8, "concurrent remote-write senders (Prometheus's shards)")
+	flag.IntVar(&c.batch, "batch", 2000, "samples per remote-write request (Prometheus's max_samples_per_send)")
+	flag.IntVar(&c.querySeries, "query-series", 10_000, "series of the query phase")
+	flag.IntVar(&c.queryHours, "query-hours", 24, "hours of one-minute data in the query phase")
+	flag.IntVar(&c.queryReps, "query-reps", 7, "runs of each heavy query (the median is reported)")
+	flag.StringVar(&c.promBin, "prometheus", "prometheus", "the Prometheus binary")
+	flag.StringVar(&c.only, "only", "", "run one part: ingest (with memory and disk), query, or spectatord")
+	flag.Float64Var(&c.lineSeconds, "line-seconds", 5, "seconds of spectatord line ingest per transport")
+	flag.IntVar(&c.udpRate, "udp-rate", 400_000, "lines per second sent over UDP")
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+
+	bin, err := buildGaffer()
+	if err != nil {
+		log.Fatal(err)
+	}
+	var rows [][]string
+	if c.only == "" || c.only == "ingest" || c.only == "query" {
+		r, err := compare(c, bin)
+		if err != nil {
+			log.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	if c.only == "" || c.only == "spectatord" {
+		r, err := spectatordBench(c, bin)
+		if err != nil {
+			log.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	host, _ := os.Hostname()
+	fmt.Printf("\n%s, %s, %d series x %d rounds at %v, %d query series x %dh\n\n", time.Now().UTC().Format("2006-01-02"), host,
+		c.series, c.rounds, c.interval, c.querySeries, c.queryHours)
+	fmt.Println("| measure | Gaffer | Prometheus | ratio | goal |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, r := range rows {
+		fmt.Println("| " + strings.Join(r, " | ") + " |")
+	}
+}
+
+// compare runs the query and ingest phases on both systems.
+func compare(c config, bin string) ([][]string, error) {
+	var results [2]*phaseResult
+	for i, kind := range []string{"gaffer", "prometheus"} {
+		t, err := startTarget(kind, bin, c.promBin)
+		if err != nil {
+			return nil, err
+		}
+		res, err := runPhases(c, t)
+		t.stop()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+		results[i] = res
+	}
+	g, p := results[0], results[1]
+	var rows [][]string
+	if c.only != "query" {
+		rows = append(rows,
+			row("remote-write ingest, samples/s", g.ingestRate, p.ingestRate, "%.0f", "≥ 2× Prometheus", true),
+			row("RSS per active series, bytes", g.rssPerSeries, p.rssPerSeries, "%.0f", "≤ 0.5× Prometheus", false),
+			row("RSS after ingest, MiB", g.rss/(1<<20), p.rss/(1<<20), "%.0f", "", false),
+			row("disk, bytes per sample (blocks)", g.bytesPerSample, p.bytesPerSample, "%.3f", "≤ 1.0", false))
+	}
+	for i, q := range g.queries {
+		rows = append(rows, row("median latency: "+q.name+", ms", q.median, p.queries[i].median, "%.1f", "≤ Prometheus", false))
+	}
+	return rows, nil
+}
+
+func row(name string, g, p float64, format, goal string, higherBetter bool) []string {
+	ratio := "—"
+	if p > 0 {
+		ratio = fmt.Sprintf("%.2f×", g/p)
+	}
+	return []string{name, fmt.Sprintf(format, g), fmt.Sprintf(format, p), ratio, goal}
+}

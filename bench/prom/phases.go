@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang/snappy"
+
+	"github.com/gaffer-sre/gaffer/telemetry/prom"
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
+)
+
+type queryResult struct {
+	name   string
+	median float64 // ms
+}
+
+type phaseResult struct {
+	ingestRate     float64
+	rss            float64
+	rssPerSeries   float64
+	bytesPerSample float64
+	queries        []queryResult
+}
+
+func runPhases(c config, t *target) (*phaseResult, error) {
+	ctx := context.Background()
+	res := &phaseResult{}
+	now := time.Now().Truncate(time.Minute)
+	if c.only != "ingest" {
+		log.Printf("%s: writing %d query series x %dh at 1m", t.kind, c.querySeries, c.queryHours)
+		if err := writeQueryData(ctx, c, t, now); err != nil {
+			return nil, err
+		}
+		log.Printf("%s: waiting for blocks", t.kind)
+		deadline := time.Now().Add(4 * time.Minute)
+		for {
+			samples, bytes, span, err := t.blockStats()
+			if err == nil && span >= time.Duration(c.queryHours-4)*time.Hour {
+				res.bytesPerSample = bytes / samples
+				log.Printf("%s: %.0f samples in blocks over %v, %.3f bytes/sample", t.kind, samples, span, res.bytesPerSample)
+				break
+			}
+			if time.Now().After(deadline) {
+				log.Printf("%s: blocks cover %v after 4 minutes (%v)", t.kind, span, err)
+				if err == nil {
+					res.bytesPerSample = bytes / samples
+				}
+				break
+			}
+			time.Sleep(2 * time.Second)
+		}
+		qs := []struct {
+			name string
+			expr string
+			rng  time.Duration
+			step time.Duration
+		}{
+			{"sum by over 10k series, 1h range (15s step)", `sum by (job) (rate(bench_query_total[5m]))`, time.Hour, 15 * time.Second},
+			{"sum by over 10k series, 24h range (5m step)", `sum by (job) (rate(bench_query_total[5m]))`, 24 * time.Hour, 5 * time.Minute},
+		}
+		for _, q := range qs {
+			var times []float64
+			for i := 0; i < c.queryReps; i++ {
+				start := time.Now()
+				r, err := t.client.QueryRange(ctx, q.expr, now.Add(-q.rng), now, q.step)
+				if err != nil {
+					return nil, fmt.Errorf("query %s: %w", q.expr, err)
+				}
+				if len(r.Series) == 0 {
+					return nil, fmt.Errorf("query %s: no series", q.expr)
+				}
+				times = append(times, float64(time.Since(start).Microseconds())/1000)
+			}
+			sort.Float64s(times)
+			res.queries = append(res.queries, queryResult{q.name, times[len(times)/2]})
+			log.Printf("%s: %s: median %.1f ms of %v", t.kind, q.name, times[len(times)/2], times)
+		}
+	}
+	if c.only == "query" {
+		return res, nil
+	}
+	time.Sleep(5 * time.Second)
+	rss0 := t.rss()
+	log.Printf("%s: RSS before ingest %.0f MiB; encoding %d series x %d rounds", t.kind, rss0/(1<<20), c.series, c.rounds)
+	reqs := encodeIngest(c, time.Now())
+	var sent atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(reqs))
+	for s := range reqs {
+		wg.Add(1)
+		go func(shard [][]byte) {
+			defer wg.Done()
+			for _, body := range shard {
+				if err := t.client.WriteRaw(ctx, body); err != nil {
+					errs <- err
+					return
+				}
+				sent.Add(int64(c.batch))
+			}
+		}(reqs[s])
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	res.ingestRate = float64(c.series*c.rounds) / elapsed.Seconds()
+	log.Printf("%s: ingested %d samples in %v: %.0f samples/s", t.kind, c.series*c.rounds, elapsed.Round(time.Millisecond), res.ingestRate)
+	time.Sleep(10 * time.Second)
+	res.rss = t.rss()
+	res.rssPerSeries = (res.rss - rss0) / float64(c.series)
+	log.Printf("%s: RSS after ingest %.0f MiB: %.0f bytes per added active series", t.kind, res.rss/(1<<20), res.rssPerSeries)
+	return res, nil
+}
+
+// benchLabels returns the labels of ingest series i: 100 metric names
+// over series/100 instances; half counters, a third gauges, the rest
+// histogram buckets.
+func benchLabels(i int) (tsdb.Labels, int) {
+	kind := i % 10
+	inst := fmt.Sprintf("host-%05d:9100", i/100)
+	switch {
+	case kind < 5:
+		return tsdb.FromStrings("__name__", fmt.Sprintf("bench_counter_%02d_total", i%100/10*10+kind), "job", "node", "instance", inst), 0
+	case kind < 8:
+		return tsdb.FromStrings("__name__", fmt.Sprintf("bench_gauge_%02d", i%100), "job", "node", "instance", inst), 1
+	}
+	return tsdb.FromStrings("__name__", "bench_latency_seconds_bucket", "job", "node", "instance", inst,
+		"le", []string{"0.1", "0.5", "1", "+Inf"}[i%100/10%4], "handler", fmt.Sprintf("/h%d", i%100/40)), 2
+}
+
+// encodeIngest pre-encodes every request of the ingest phase, split
+// among the senders, so the clock measures the server. Each round writes
+// one sample of every series; each sender owns a slice of the series.
+func encodeIngest(c config, end time.Time) [][][]byte {
+	rng := rand.New(rand.NewPCG(3, 4))
+	labels := make([]tsdb.Labels, c.series)
+	kinds := make([]int, c.series)
+	values := make([]float64, c.series)
+	for i := range labels {
+		labels[i], kinds[i] = benchLabels(i)
+		values[i] = math.Round(rng.Float64() * 1000)
+	}
+	t0 := end.Add(-time.Duration(c.rounds) * c.interval)
+	out := make([][][]byte, c.senders)
+	per := (c.series + c.senders - 1) / c.senders
+	var buf []byte
+	for r := 0; r < c.rounds; r++ {
+		ts := t0.Add(time.Duration(r) * c.interval).UnixMilli()
+		for s := 0; s < c.senders; s++ {
+			lo, hi := s*per, min((s+1)*per, c.series)
+			for b := lo; b < hi; b += c.batch {
+				var series []prom.TimeSeries
+				for i := b; i < min(b+c.batch, hi); i++ {
+					switch kinds[i] {
+					case 0, 2:
+						values[i] += float64(rng.IntN(100))
+					case 1:
+						values[i] = math.Round((values[i]+rng.NormFloat64()*3)*100) / 100
+					}
+					series = append(series, prom.TimeSeries{Labels: labels[i], Samples: []prom.Sample{{Value: values[i], Timestamp: ts}}})
+				}
+				buf = prom.AppendWriteRequest(buf[:0], series)
+				out[s] = append(out[s], snappy.Encode(nil, buf))
+			}
+		}
+	}
+	return out
+}
+
+// writeQueryData writes the query phase's counters: querySeries series in
+// ten jobs, one sample a minute over queryHours hours ending at end, in
+// time order, ten minutes per request.
+func writeQueryData(ctx context.Context, c config, t *target, end time.Time) error {
+	rng := rand.New(rand.NewPCG(5, 6))
+	labels := make([]tsdb.Labels, c.querySeries)
+	values := make([]float64, c.querySeries)
+	for i := range labels {
+		labels[i] = tsdb.FromStrings("__name__", "bench_query_total", "job", fmt.Sprintf("job-%d", i%10), "instance", fmt.Sprintf("host-%05d", i))
+	}
+	start := end.Add(-time.Duration(c.queryHours) * time.Hour)
+	const perReq = 500
+	for m := 0; m < c.queryHours*60; m += 10 {
+		var wg sync.WaitGroup
+		errs := make(chan error, c.querySeries/perReq+1)
+		for lo := 0; lo < c.querySeries; lo += perReq {
+			var series []prom.TimeSeries
+			for i := lo; i < min(lo+perReq, c.querySeries); i++ {
+				ts := prom.TimeSeries{Labels: labels[i]}
+				for k := m; k < m+10 && k < c.queryHours*60; k++ {
+					values[i] += float64(rng.IntN(60))
+					ts.Samples = append(ts.Samples, prom.Sample{Value: values[i], Timestamp: start.Add(time.Duration(k) * time.Minute).UnixMilli()})
+				}
+				series = append(series, ts)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := t.client.Write(ctx, series); err != nil {
+					errs <- err
+				}
+			}()
+			if lo/perReq%4 == 3 {
+				wg.Wait()
+			}
+		}
+		wg.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			return fmt.Errorf("write query data: %w", err)
+		}
+	}
+	return nil
+}
