@@ -321,24 +321,7 @@ func (m *Manager) obtainACME(ctx context.Context, req IssueRequest) (Certificate
 	if !sameKey(key, leaf) {
 		return Certificate{}, fmt.Errorf("acme: %s returned a certificate for another key", cfg.DirectoryURL)
 	}
-	r := &record{cert: leaf, chain: b.Certificates[1:], authority: req.Authority, source: SourceACME, owner: req.Owner,
-		team: req.Team, notes: req.Notes, notifyDays: req.NotifyDays, autoRotate: req.AutoRotate, rotateDays: req.RotateBeforeDays,
-		replaces: req.Replaces}
-	der, err := marshalKey(key)
-	if err != nil {
-		return Certificate{}, err
-	}
-	if r.sealedKey, r.kekID, err = m.keys.Seal(der, "cert:"+SerialHex(leaf)); err != nil {
-		return Certificate{}, err
-	}
-	var id int64
-	if err := m.store.InTx(ctx, func(tx *store.Tx) error {
-		id, err = m.insertCert(ctx, tx, r, actor(ctx))
-		return err
-	}); err != nil {
-		return Certificate{}, err
-	}
-	return m.Get(ctx, id)
+	return m.storeNew(ctx, newRecord(req, leaf, b.Certificates[1:], req.Authority, SourceACME), key)
 }
 
 // revokeAtACME asks the external CA to revoke a certificate it issued.

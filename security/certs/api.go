@@ -211,11 +211,10 @@ func (s *Service) certRoutes(r *httpapi.Router, p string) {
 			if err := httpapi.DecodeJSON(r, &u); err != nil {
 				return err
 			}
-			c, err := s.mgr.Lookup(r.Context(), r.PathValue("ref"))
+			c, err := s.certFor(r, nil)
 			if err != nil {
-				return apiError(err)
+				return err
 			}
-			httpapi.SetAuditTarget(r, certTarget(c))
 			c, err = s.mgr.UpdateCert(r.Context(), c.ID, u)
 			if err != nil {
 				return apiError(err)
@@ -250,14 +249,10 @@ func (s *Service) certRoutes(r *httpapi.Router, p string) {
 		Summary: "Revoke a certificate", Request: RevokeRequest{}, Response: Certificate{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			var req RevokeRequest
-			if err := decodeOptional(r, &req); err != nil {
+			c, err := s.certFor(r, &req)
+			if err != nil {
 				return err
 			}
-			c, err := s.mgr.Lookup(r.Context(), r.PathValue("ref"))
-			if err != nil {
-				return apiError(err)
-			}
-			httpapi.SetAuditTarget(r, certTarget(c))
 			c, err = s.mgr.Revoke(r.Context(), c.ID, req.Reason)
 			if err != nil {
 				return apiError(err)

@@ -122,11 +122,10 @@ func (s *Service) operationRoutes(r *httpapi.Router, p string) {
 			if err := httpapi.DecodeJSON(r, &d); err != nil {
 				return err
 			}
-			c, err := s.mgr.Lookup(r.Context(), r.PathValue("ref"))
+			c, err := s.certFor(r, nil)
 			if err != nil {
-				return apiError(err)
+				return err
 			}
-			httpapi.SetAuditTarget(r, certTarget(c))
 			d.CertID = c.ID
 			d, err = s.mgr.AddDestination(r.Context(), d)
 			if err != nil {
@@ -156,11 +155,10 @@ func (s *Service) operationRoutes(r *httpapi.Router, p string) {
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/certificates/{ref}/deploy", Scope: ScopeWrite, Action: "certs.deploy",
 		Summary: "Deploy a certificate to its destinations now", Response: []Destination{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			c, err := s.mgr.Lookup(r.Context(), r.PathValue("ref"))
+			c, err := s.certFor(r, nil)
 			if err != nil {
-				return apiError(err)
+				return err
 			}
-			httpapi.SetAuditTarget(r, certTarget(c))
 			ds, err := s.mgr.Destinations(r.Context(), c.ID)
 			if err != nil {
 				return err

@@ -5,8 +5,6 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"time"
-
-	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
 
 // demoCert is one certificate of the demo inventory.
@@ -86,19 +84,8 @@ func (s *Service) demoIssue(ctx context.Context, ca *CA, d demoCert, replaces in
 	if err != nil {
 		return 0, err
 	}
-	der, err := marshalKey(key)
-	if err != nil {
-		return 0, err
-	}
-	r := &record{cert: cert, chain: ca.Chain0(), authority: ca.Name, source: SourceIssued, owner: d.owner, team: d.team,
-		autoRotate: d.autoRotate, replaces: replaces, notes: "demo data"}
-	if r.sealedKey, r.kekID, err = s.mgr.keys.Seal(der, "cert:"+SerialHex(cert)); err != nil {
-		return 0, err
-	}
-	var id int64
-	err = s.mgr.store.InTx(ctx, func(tx *store.Tx) error {
-		id, err = s.mgr.insertCert(ctx, tx, r, "demo")
-		return err
-	})
-	return id, err
+	r := newRecord(IssueRequest{Owner: d.owner, Team: d.team, AutoRotate: d.autoRotate, Replaces: replaces, Notes: "demo data"},
+		cert, ca.Chain0(), ca.Name, SourceIssued)
+	c, err := s.mgr.storeNew(ctx, r, key)
+	return c.ID, err
 }

@@ -92,14 +92,10 @@ func encodeExport(keyDER []byte, chainPEM string, req ExportRequest) ([]byte, st
 
 func (s *Service) exportCert(w http.ResponseWriter, r *http.Request) error {
 	var req ExportRequest
-	if err := decodeOptional(r, &req); err != nil {
+	c, err := s.certFor(r, &req)
+	if err != nil {
 		return err
 	}
-	c, err := s.mgr.Lookup(r.Context(), r.PathValue("ref"))
-	if err != nil {
-		return apiError(err)
-	}
-	httpapi.SetAuditTarget(r, certTarget(c))
 	out, ctype, err := s.mgr.Export(r.Context(), c.ID, req)
 	if err != nil {
 		return apiError(err)

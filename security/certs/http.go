@@ -46,3 +46,19 @@ func decodeOptional(r *http.Request, v any) error {
 	}
 	return httpapi.DecodeJSON(r, v)
 }
+
+// certFor decodes an optional JSON body into req, finds the certificate
+// of the path's {ref} and names it as the audit target.
+func (s *Service) certFor(r *http.Request, req any) (Certificate, error) {
+	if req != nil {
+		if err := decodeOptional(r, req); err != nil {
+			return Certificate{}, err
+		}
+	}
+	c, err := s.mgr.Lookup(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		return c, apiError(err)
+	}
+	httpapi.SetAuditTarget(r, certTarget(c))
+	return c, nil
+}

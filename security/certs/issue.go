@@ -161,29 +161,35 @@ func (m *Manager) issue(ctx context.Context, req IssueRequest, source string) (C
 	if err != nil {
 		return Certificate{}, err
 	}
-	r := &record{cert: cert, chain: ca.Chain0(), authority: ca.Name, source: source, owner: req.Owner, team: req.Team,
+	if req.Replaces != 0 {
+		if _, err := m.Get(ctx, req.Replaces); err != nil {
+			return Certificate{}, badInput("replaces: no certificate %d", req.Replaces)
+		}
+	}
+	return m.storeNew(ctx, newRecord(req, cert, ca.Chain0(), ca.Name, source), key)
+}
+
+// newRecord is what an issuance stores, from its request.
+func newRecord(req IssueRequest, cert *x509.Certificate, chain []*x509.Certificate, authority, source string) *record {
+	return &record{cert: cert, chain: chain, authority: authority, source: source, owner: req.Owner, team: req.Team,
 		notes: req.Notes, notifyDays: req.NotifyDays, autoRotate: req.AutoRotate, rotateDays: req.RotateBeforeDays,
 		replaces: req.Replaces}
+}
+
+// storeNew seals key (when Gaffer generated one) and stores r.
+func (m *Manager) storeNew(ctx context.Context, r *record, key crypto.Signer) (Certificate, error) {
 	if key != nil {
 		der, err := marshalKey(key)
 		if err != nil {
 			return Certificate{}, err
 		}
-		if r.sealedKey, r.kekID, err = m.keys.Seal(der, "cert:"+SerialHex(cert)); err != nil {
+		if r.sealedKey, r.kekID, err = m.keys.Seal(der, "cert:"+SerialHex(r.cert)); err != nil {
 			return Certificate{}, err
 		}
 	}
 	var id int64
-	err = m.store.InTx(ctx, func(tx *store.Tx) error {
-		if req.Replaces != 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM certs_certificates WHERE id = ?`, req.Replaces).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return badInput("replaces: no certificate %d", req.Replaces)
-			}
-		}
+	err := m.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
 		id, err = m.insertCert(ctx, tx, r, actor(ctx))
 		return err
 	})
