@@ -38,7 +38,7 @@ type backend struct {
 // external NATS when both are configured (CI).
 func backends(t *testing.T) []backend {
 	out := []backend{{name: "sqlite+embedded"}}
-	if os.Getenv(storetest.PostgresEnv) != "" && os.Getenv(bustest.NATSEnv) != "" {
+	if os.Getenv(storetest.PostgresEnv) != "" && bustest.ExternalAvailable() {
 		out = append(out, backend{name: "postgres+external", postgres: true, external: true})
 	} else {
 		t.Logf("postgres+external backend skipped: set %s and %s", storetest.PostgresEnv, bustest.NATSEnv)
@@ -90,7 +90,7 @@ func deleteConsumer(t *testing.T, name string) {
 	if name == "" {
 		return
 	}
-	nc, err := nats.Connect(os.Getenv(bustest.NATSEnv))
+	nc, err := nats.Connect(bustest.ExternalURL(t))
 	if err != nil {
 		t.Logf("delete consumer %s: %v", name, err)
 		return

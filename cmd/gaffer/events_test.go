@@ -169,10 +169,10 @@ func TestEventsSurviveSIGKILL(t *testing.T) {
 		args func(t *testing.T) ([]string, func() string)
 	}
 	variants := []variant{{name: "sqlite+embedded", args: func(t *testing.T) ([]string, func() string) { return nil, nil }}}
-	if os.Getenv(storetest.PostgresEnv) != "" && os.Getenv(bustest.NATSEnv) != "" {
+	if os.Getenv(storetest.PostgresEnv) != "" && bustest.ExternalAvailable() {
 		variants = append(variants, variant{name: "postgres+external", args: func(t *testing.T) ([]string, func() string) {
 			dsn := storetest.PostgresDSN(t)
-			return []string{"--db", dsn, "--nats-url", os.Getenv(bustest.NATSEnv)}, func() string { return installationConsumer(t, dsn) }
+			return []string{"--db", dsn, "--nats-url", bustest.ExternalURL(t)}, func() string { return installationConsumer(t, dsn) }
 		}})
 	}
 	bin := platformtest.BuildGaffer(t)
@@ -330,7 +330,7 @@ func dropConsumer(t *testing.T, name string) {
 	if name == "" {
 		return
 	}
-	nc, err := nats.Connect(os.Getenv(bustest.NATSEnv))
+	nc, err := nats.Connect(bustest.ExternalURL(t))
 	if err != nil {
 		return
 	}

@@ -32,7 +32,8 @@ type Options struct {
 	// Postgres runs on a fresh PostgreSQL schema (the test is skipped when
 	// GAFFER_TEST_POSTGRES is unset).
 	Postgres bool
-	// ExternalNATS connects to GAFFER_TEST_NATS_URL (skipped when unset).
+	// ExternalNATS runs on an external nats-server of the test's own
+	// (see bustest.ExternalURL; skipped when none is available).
 	ExternalNATS bool
 	// Demo loads demo data.
 	Demo bool
@@ -71,11 +72,7 @@ func Start(t testing.TB, o Options) *Server {
 		cfg.DB = storetest.PostgresDSN(t)
 	}
 	if o.ExternalNATS {
-		url := os.Getenv(bustest.NATSEnv)
-		if url == "" {
-			t.Skipf("external NATS test skipped: %s is not set", bustest.NATSEnv)
-		}
-		cfg.NATSURL = url
+		cfg.NATSURL = bustest.ExternalURL(t)
 	}
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	settings, err := platform.AddModuleFlags(fs)
@@ -95,7 +92,7 @@ func Start(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatalf("start gaffer: %v", err)
 	}
-	if o.ExternalNATS {
+	if o.ExternalNATS && bustest.NeedsPurge(t) {
 		if err := srv.Deps().Bus.Stream.Purge(ctx); err != nil {
 			t.Fatalf("purge external event stream: %v", err)
 		}

@@ -1,11 +1,10 @@
 // Package bustest opens throwaway buses for tests: always an embedded
-// nats-server and, when GAFFER_TEST_NATS_URL names a running server, a
-// connection to it (with a stream unique to the test where possible).
+// nats-server and, when one is available, an external nats-server process
+// of the test's own (or the shared server GAFFER_TEST_NATS_URL names).
 package bustest
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -25,10 +24,10 @@ type Backend struct {
 // one. It logs clearly when the external server is skipped.
 func Backends(t testing.TB) []Backend {
 	out := []Backend{{Name: "embedded", Open: Embedded}}
-	if os.Getenv(NATSEnv) != "" {
+	if ExternalAvailable() {
 		out = append(out, Backend{Name: "external", Open: External})
 	} else {
-		t.Logf("external NATS backend skipped: %s is not set", NATSEnv)
+		t.Logf("external NATS backend skipped: no nats-server binary and %s is not set", NATSEnv)
 	}
 	return out
 }
@@ -44,21 +43,20 @@ func Embedded(t testing.TB) *bus.Bus {
 	return b
 }
 
-// External connects to GAFFER_TEST_NATS_URL, purging the shared event stream
-// first so the test starts empty. Tests using it must not run in parallel
-// with each other.
+// External connects to the test's external server (see ExternalURL); on
+// the shared server it purges the event stream first so the test starts
+// empty.
 func External(t testing.TB) *bus.Bus {
 	t.Helper()
-	url := os.Getenv(NATSEnv)
-	if url == "" {
-		t.Skipf("external NATS test skipped: %s is not set", NATSEnv)
-	}
+	url := ExternalURL(t)
 	b, err := bus.Open(context.Background(), bus.Options{URL: url, MaxAge: time.Hour})
 	if err != nil {
 		t.Fatalf("connect to %s: %v", url, err)
 	}
-	if err := b.Stream.Purge(context.Background()); err != nil {
-		t.Fatalf("purge stream: %v", err)
+	if NeedsPurge(t) {
+		if err := b.Stream.Purge(context.Background()); err != nil {
+			t.Fatalf("purge stream: %v", err)
+		}
 	}
 	t.Cleanup(b.Close)
 	return b
