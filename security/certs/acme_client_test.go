@@ -20,7 +20,11 @@ import (
 // obtains a certificate through it over http-01, rotates it and revokes
 // it at the ACME server.
 func TestGafferACMEClientObtainsFromGafferACMEServer(t *testing.T) {
-	srv, tok, port := acmePKI(t)
+	engines(t, gafferACMEClientObtainsFromGafferACMEServer)
+}
+
+func gafferACMEClientObtainsFromGafferACMEServer(t *testing.T, o platformtest.Options) {
+	srv, tok, port := acmePKI(t, o)
 	front, _ := tlsFront(t, srv, tok)
 	var root certs.Authority
 	mustDo(t, srv, "GET", "/api/v1/certs/authorities/root", tok, nil, http.StatusOK).JSON(t, &root)

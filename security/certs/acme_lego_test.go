@@ -47,19 +47,21 @@ func freePort(t *testing.T) int {
 
 // acmePKI starts a server whose ACME validation connects to 127.0.0.1 on
 // the returned http-01 port, whatever the identifier.
-func acmePKI(t *testing.T) (*platformtest.Server, string, int) {
+func acmePKI(t *testing.T, o platformtest.Options) (*platformtest.Server, string, int) {
 	t.Helper()
 	port := freePort(t)
-	srv, tok := startPKI(t, platformtest.Options{Args: []string{
-		"--certs-acme-resolve-to", "127.0.0.1", "--certs-acme-http-port", strconv.Itoa(port)}})
+	o.Args = append(o.Args, "--certs-acme-resolve-to", "127.0.0.1", "--certs-acme-http-port", strconv.Itoa(port))
+	srv, tok := startPKI(t, o)
 	return srv, tok, port
 }
 
 // TestLegoObtainsFromGafferACME has the lego client library register,
 // order, answer http-01 (its own responder on a loopback port), finalize
 // and download a certificate from Gaffer's ACME server, then revoke it.
-func TestLegoObtainsFromGafferACME(t *testing.T) {
-	srv, tok, port := acmePKI(t)
+func TestLegoObtainsFromGafferACME(t *testing.T) { engines(t, legoObtainsFromGafferACME) }
+
+func legoObtainsFromGafferACME(t *testing.T, o platformtest.Options) {
+	srv, tok, port := acmePKI(t, o)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	user := &legoUser{key: key}
 	front, httpClient := tlsFront(t, srv, tok)

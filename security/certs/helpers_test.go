@@ -127,3 +127,10 @@ func listCerts(t *testing.T, srv *platformtest.Server, tok, query string) []cert
 	mustDo(t, srv, "GET", "/api/v1/certs/certificates?"+query, tok, nil, http.StatusOK).JSON(t, &page)
 	return page.Items
 }
+
+// engines runs a test on SQLite and, when GAFFER_TEST_POSTGRES is set, on
+// PostgreSQL.
+func engines(t *testing.T, test func(t *testing.T, o platformtest.Options)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, platformtest.Options{}) })
+	t.Run("postgres", func(t *testing.T) { test(t, platformtest.Options{Postgres: true}) })
+}

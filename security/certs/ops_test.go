@@ -21,8 +21,10 @@ import (
 // TestRotationDeploysAndRollsBack rotates a certificate deployed to files
 // with a reload command and to a webhook; then makes the reload fail and
 // checks the files are rolled back.
-func TestRotationDeploysAndRollsBack(t *testing.T) {
-	srv, tok := startPKI(t, platformtest.Options{})
+func TestRotationDeploysAndRollsBack(t *testing.T) { engines(t, rotationDeploysAndRollsBack) }
+
+func rotationDeploysAndRollsBack(t *testing.T, o platformtest.Options) {
+	srv, tok := startPKI(t, o)
 	dir := t.TempDir()
 	certPath, keyPath, marker := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), filepath.Join(dir, "reloaded")
 	c := issue(t, srv, tok, certs.IssueRequest{CommonName: "web.example.test", AutoRotate: true})
@@ -109,8 +111,10 @@ func TestRotationDeploysAndRollsBack(t *testing.T) {
 // TestExpiryNotifications checks that certificates crossing their
 // thresholds are announced once as gaffer.certs.expiring CloudEvents, and
 // that a per-certificate override applies.
-func TestExpiryNotifications(t *testing.T) {
-	srv, tok := startPKI(t, platformtest.Options{})
+func TestExpiryNotifications(t *testing.T) { engines(t, expiryNotifications) }
+
+func expiryNotifications(t *testing.T, o platformtest.Options) {
+	srv, tok := startPKI(t, o)
 	soon := issue(t, srv, tok, certs.IssueRequest{CommonName: "soon.example.test", Validity: certs.Duration(10 * 24 * 3600e9), Owner: "alice"})
 	issue(t, srv, tok, certs.IssueRequest{CommonName: "quiet.example.test", Validity: certs.Duration(10 * 24 * 3600e9), NotifyDays: []int{5}})
 	issue(t, srv, tok, certs.IssueRequest{CommonName: "later.example.test", Validity: certs.Duration(90 * 24 * 3600e9)})
@@ -145,8 +149,10 @@ func TestExpiryNotifications(t *testing.T) {
 }
 
 // TestBulkJobs revokes and reissues by filter through River jobs.
-func TestBulkJobs(t *testing.T) {
-	srv, tok := startPKI(t, platformtest.Options{})
+func TestBulkJobs(t *testing.T) { engines(t, bulkJobs) }
+
+func bulkJobs(t *testing.T, o platformtest.Options) {
+	srv, tok := startPKI(t, o)
 	for i := range 3 {
 		issue(t, srv, tok, certs.IssueRequest{CommonName: "b" + strconv.Itoa(i) + ".example.test", Team: "blue"})
 		issue(t, srv, tok, certs.IssueRequest{CommonName: "g" + strconv.Itoa(i) + ".example.test", Team: "green"})
