@@ -2,6 +2,7 @@ package sshca
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -157,5 +158,45 @@ func TestExpiredLeaveTheKRLAndArePruned(t *testing.T) {
 	}
 	if revs, _ := a.ListRevocations(ctx); len(revs) != 1 {
 		t.Fatal("pruning removed the revocation record")
+	}
+}
+
+func TestConcurrentSigning(t *testing.T) {
+	srv := startServer(t, false)
+	alice := srv.identityToken("alice", ScopeSign)
+	key := pubLine(newUserKey(t).PublicKey())
+	const n = 40
+	serials := make(chan uint64, n)
+	errs := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			r := srv.Do("POST", "/api/v1/sshca/sign", alice, SignRequest{PublicKey: key})
+			if r.Status != http.StatusCreated {
+				errs <- string(r.Body)
+				return
+			}
+			var c Cert
+			if err := json.Unmarshal(r.Body, &c); err != nil {
+				errs <- err.Error()
+				return
+			}
+			serials <- c.Serial
+		}()
+	}
+	seen := map[uint64]bool{}
+	for i := 0; i < n; i++ {
+		select {
+		case s := <-serials:
+			if seen[s] {
+				t.Fatalf("serial %d issued twice", s)
+			}
+			seen[s] = true
+		case e := <-errs:
+			t.Fatalf("concurrent sign: %s", e)
+		}
+	}
+	certs, _, err := srv.service().Authority().ListCerts(context.Background(), CertFilter{Limit: 1000})
+	if err != nil || len(certs) != n {
+		t.Fatalf("%d certificates recorded (%v), want %d", len(certs), err, n)
 	}
 }
