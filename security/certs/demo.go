@@ -12,6 +12,7 @@ type demoCert struct {
 	cn, owner, team string
 	sans            []string
 	age, validity   time.Duration
+	endpoints       []string
 	revoke          string
 	replace         bool
 	autoRotate      bool
@@ -36,10 +37,11 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 	}
 	day := 24 * time.Hour
 	certs := []demoCert{
-		{cn: "api.example.com", sans: []string{"www.example.com"}, owner: "alice", team: "edge", age: 80 * day, validity: 90 * day},
+		{cn: "api.example.com", sans: []string{"www.example.com"}, owner: "alice", team: "edge", age: 80*day - time.Hour, validity: 90 * day,
+			endpoints: []string{"10.0.1.5:443", "10.0.1.6:443"}},
 		{cn: "checkout.example.com", owner: "bob", team: "payments", age: 70 * day, validity: 90 * day, autoRotate: true},
 		{cn: "*.cdn.example.com", owner: "carol", team: "edge", age: 30 * day, validity: 90 * day},
-		{cn: "grafana.demo.internal", owner: "dave", team: "sre", age: 10 * day, validity: 365 * day},
+		{cn: "grafana.demo.internal", owner: "dave", team: "sre", age: 10 * day, validity: 365 * day, endpoints: []string{"10.0.9.20:3000"}},
 		{cn: "db-1.demo.internal", sans: []string{"10.0.12.7"}, owner: "erin", team: "data", age: 200 * day, validity: 397 * day},
 		{cn: "legacy.demo.internal", owner: "dave", team: "sre", age: 60 * day, validity: 90 * day, revoke: "key_compromise"},
 		{cn: "search.example.com", owner: "alice", team: "edge", age: 85 * day, validity: 90 * day, replace: true},
@@ -52,6 +54,13 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 		id, err := s.demoIssue(ctx, ca, d, 0, d.age)
 		if err != nil {
 			return fmt.Errorf("certs demo %s: %w", d.cn, err)
+		}
+		for _, ep := range d.endpoints {
+			now := s.mgr.now().UnixMilli()
+			if _, err := s.mgr.store.ExecContext(ctx, `INSERT INTO certs_endpoints (cert_id, endpoint, first_seen, last_seen)
+				VALUES (?, ?, ?, ?)`, id, ep, now-int64(d.age/time.Millisecond)+3600_000, now); err != nil {
+				return err
+			}
 		}
 		if d.revoke != "" {
 			if _, err := s.mgr.Revoke(ctx, id, d.revoke); err != nil {
