@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
@@ -82,5 +83,47 @@ func TestCertsCLI(t *testing.T) {
 	}
 	if out := mustCLI(t, srv, admin, "certs", "bulk", "revoke", "--owner", "nobody"); !strings.Contains(out, "0 certificates") {
 		t.Errorf("bulk: %s", out)
+	}
+}
+
+// TestCertsExpiryRoutedByEvents checks the seam between the certificate
+// manager and the event platform: an expiry notification is a CloudEvent
+// that an events rule routes to a webhook.
+func TestCertsExpiryRoutedByEvents(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{Roles: []string{"certs", "events"}})
+	admin := srv.AdminToken
+	var mu sync.Mutex
+	var got []map[string]any
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		json.NewDecoder(r.Body).Decode(&ev)
+		mu.Lock()
+		got = append(got, ev)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	resp := srv.Do("POST", "/api/v1/events/rules", admin, map[string]any{"name": "certs expiring",
+		"condition": `type == "gaffer.certs.expiring" && data.days_left < 20 && !data.auto_rotate`,
+		"actions":   []map[string]any{{"type": "webhook", "url": hook.URL}}})
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create rule: %d %s", resp.Status, resp.Body)
+	}
+	mustCLI(t, srv, admin, "certs", "ca", "create", "root", "--kind", "root")
+	mustCLI(t, srv, admin, "certs", "ca", "create", "issuing", "--parent", "root", "--allowed-domain", ".example.test")
+	mustCLI(t, srv, admin, "certs", "issue", "--cn", "soon.example.test", "--validity", "10d", "--owner", "alice", "--server-key")
+	mustCLI(t, srv, admin, "certs", "issue", "--cn", "later.example.test", "--validity", "60d", "--server-key")
+	if resp := srv.Do("POST", "/api/v1/certs/check", admin, nil); resp.Status != http.StatusOK {
+		t.Fatalf("check: %d %s", resp.Status, resp.Body)
+	}
+	platformtest.Eventually(t, "the expiry event at the webhook", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	data, _ := got[0]["data"].(map[string]any)
+	if got[0]["type"] != certs.ExpiringEventType || data["common_name"] != "soon.example.test" || data["owner"] != "alice" || len(got) != 1 {
+		t.Errorf("delivered %v", got)
 	}
 }
