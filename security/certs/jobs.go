@@ -106,6 +106,15 @@ func (s *Service) registerJobs() error {
 			}
 			return err
 		})
+	if len(s.settings.ScanTargets) > 0 && s.settings.ScanInterval > 0 {
+		req := ScanRequest{Targets: s.settings.ScanTargets, Ports: s.settings.ScanPorts}
+		if _, err := expandTargets(req.Targets, req.Ports); err != nil {
+			return fmt.Errorf("--certs-scan-targets: %w", err)
+		}
+		if err := q.Every(JobScan, s.settings.ScanInterval, req, true); err != nil {
+			return err
+		}
+	}
 	if s.settings.CheckInterval > 0 {
 		return q.Every(JobCheck, s.settings.CheckInterval, struct{}{}, true)
 	}

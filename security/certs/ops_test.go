@@ -266,3 +266,15 @@ func TestImportPEMBundle(t *testing.T) {
 		mustDo(t, other, "POST", "/api/v1/certs/import", tok2, certs.ImportRequest{PEM: bad}, http.StatusBadRequest)
 	}
 }
+
+// TestScheduledScan discovers a loopback TLS server named in
+// --certs-scan-targets without being asked: the periodic job runs at start.
+func TestScheduledScan(t *testing.T) {
+	ts := httptest.NewTLSServer(http.NotFoundHandler())
+	defer ts.Close()
+	srv, tok := startPKI(t, platformtest.Options{Args: []string{"--certs-scan-targets", ts.Listener.Addr().String(), "--certs-scan-interval", "1h"}})
+	waitFor(t, func() bool { return len(listCerts(t, srv, tok, "source=discovered")) == 1 })
+	if e := auditEntries(t, srv, "certs.scan"); len(e) == 0 || !strings.Contains(e[0].Detail, "found 1") {
+		t.Errorf("scan not audited: %+v", e)
+	}
+}

@@ -60,12 +60,17 @@ type Settings struct {
 	// ACMEDNSResolver, when set (host:port), makes the ACME server offer
 	// dns-01 (and so wildcards) and look TXT records up there.
 	ACMEDNSResolver string
+	// ScanTargets are scanned for certificates every ScanInterval (like
+	// Lemur's sources): host:port, hosts on ScanPorts, CIDR ranges.
+	ScanTargets  []string
+	ScanPorts    []int
+	ScanInterval time.Duration
 }
 
 // DefaultSettings are the settings when no flags were parsed.
 func DefaultSettings() *Settings {
 	return &Settings{URL: "http://127.0.0.1:7070", NotifyDays: DefaultNotifyDays, CheckInterval: time.Hour,
-		ACMEHTTPPort: 80, ACMETLSPort: 443}
+		ACMEHTTPPort: 80, ACMETLSPort: 443, ScanPorts: []int{443}, ScanInterval: 24 * time.Hour}
 }
 
 func addFlags(fs *pflag.FlagSet) any {
@@ -77,6 +82,9 @@ func addFlags(fs *pflag.FlagSet) any {
 	fs.IntVar(&s.ACMEHTTPPort, "certs-acme-http-port", s.ACMEHTTPPort, "port the ACME server validates http-01 challenges on")
 	fs.IntVar(&s.ACMETLSPort, "certs-acme-tls-port", s.ACMETLSPort, "port the ACME server validates tls-alpn-01 challenges on")
 	fs.StringVar(&s.ACMEResolveTo, "certs-acme-resolve-to", "", "connect to this address for every ACME identifier instead of resolving it (tests and closed networks)")
+	fs.StringSliceVar(&s.ScanTargets, "certs-scan-targets", nil, "TLS endpoints to discover certificates on periodically: host:port, hosts, CIDR ranges")
+	fs.IntSliceVar(&s.ScanPorts, "certs-scan-ports", s.ScanPorts, "ports for scan targets without one")
+	fs.DurationVar(&s.ScanInterval, "certs-scan-interval", s.ScanInterval, "how often the scan targets are scanned")
 	fs.StringVar(&s.ACMEDNSResolver, "certs-acme-dns-resolver", "", "DNS server (host:port) for dns-01 validation; when set the ACME server offers dns-01 and wildcards")
 	return s
 }
