@@ -1,10 +1,15 @@
 package certs_test
 
 import (
+	"encoding/base64"
 	"net/http"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/security/certs"
@@ -34,16 +39,16 @@ func openSSLVerifyOCSPAndCRL(t *testing.T, o platformtest.Options) {
 	if !strings.Contains(out, "OK") {
 		t.Fatalf("openssl verify: %s", out)
 	}
-	ocsp := func() string {
+	askOCSP := func() string {
 		return run(t, openssl, "ocsp", "-issuer", issuerF, "-cert", leafF, "-CAfile", rootF,
 			"-url", srv.URL+"/api/v1/certs/ocsp/issuing")
 	}
-	if out := ocsp(); !strings.Contains(out, leafF+": good") {
+	if out := askOCSP(); !strings.Contains(out, leafF+": good") {
 		t.Fatalf("openssl ocsp before revocation: %s", out)
 	}
 	mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/revoke", tok,
 		certs.RevokeRequest{Reason: "key_compromise"}, 200)
-	if out := ocsp(); !strings.Contains(out, leafF+": revoked") || !strings.Contains(out, "keyCompromise") {
+	if out := askOCSP(); !strings.Contains(out, leafF+": revoked") || !strings.Contains(out, "keyCompromise") {
 		t.Fatalf("openssl ocsp after revocation: %s", out)
 	}
 	crl := srv.Do("GET", "/api/v1/certs/crl/issuing", "", nil)
@@ -65,10 +70,20 @@ func openSSLVerifyOCSPAndCRL(t *testing.T, o platformtest.Options) {
 	if !strings.Contains(cmdOut, "certificate revoked") {
 		t.Errorf("openssl verify -crl_check: %s", cmdOut)
 	}
-	// The OCSP GET form answers too.
-	get := run(t, openssl, "ocsp", "-issuer", issuerF, "-cert", leafF, "-CAfile", rootF, "-reqout", filepath.Join(dir, "req.der"),
-		"-url", srv.URL+"/api/v1/certs/ocsp/issuing")
-	_ = get
+	// The OCSP GET form (RFC 6960 appendix A.1) answers too.
+	run(t, openssl, "ocsp", "-issuer", issuerF, "-cert", leafF, "-reqout", filepath.Join(dir, "req.der"), "-url", srv.URL+"/api/v1/certs/ocsp/issuing")
+	reqDER, err := os.ReadFile(filepath.Join(dir, "req.der"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := srv.Do("GET", "/api/v1/certs/ocsp/issuing/"+url.PathEscape(base64.StdEncoding.EncodeToString(reqDER)), "", nil)
+	if resp.Status != http.StatusOK || resp.Header.Get("Content-Type") != "application/ocsp-response" {
+		t.Fatalf("OCSP GET: %d %s", resp.Status, resp.Body)
+	}
+	parsed, err := ocsp.ParseResponse(resp.Body, nil)
+	if err != nil || parsed.Status != ocsp.Revoked || parsed.RevocationReason != ocsp.KeyCompromise {
+		t.Errorf("OCSP GET: %v %+v", err, parsed)
+	}
 	if resp := srv.Do("GET", "/api/v1/certs/ca/issuing", "", nil); resp.Status != http.StatusOK {
 		t.Errorf("GET issuer certificate: %d", resp.Status)
 	}

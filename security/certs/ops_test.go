@@ -106,6 +106,19 @@ func rotationDeploysAndRollsBack(t *testing.T, o platformtest.Options) {
 	if e := auditEntries(t, srv, "certs.rotation"); e[0].Outcome != "failure" {
 		t.Errorf("failed rotation audited as %+v", e[0])
 	}
+	// Retried (as the rotation job is) once the reload works again, the
+	// rotation deploys the replacement it already issued.
+	hookMu.Lock()
+	fail = false
+	hookMu.Unlock()
+	var again certs.RotateResponse
+	mustDo(t, srv, "POST", "/api/v1/certs/rotate", writer, certs.RotateRequest{Certificates: []string{n.Serial}}, http.StatusOK).JSON(t, &again)
+	if a := again.Rotated[0]; a.New.ID != r.New.ID || len(a.Deployed) != 2 {
+		t.Errorf("retried rotation: new %d (want %d), deployed %v, failed %v", a.New.ID, r.New.ID, a.Deployed, a.Failed)
+	}
+	if got, _ := os.ReadFile(certPath); string(got) != r.New.Certificate+r.New.Chain {
+		t.Error("the retried rotation did not deploy the replacement")
+	}
 }
 
 // TestExpiryNotifications checks that certificates crossing their

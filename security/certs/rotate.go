@@ -72,16 +72,17 @@ func (m *Manager) Rotate(ctx context.Context, id int64) (RotateResult, error) {
 		return res, err
 	}
 	res.New = nc
-	dests, err := m.Destinations(ctx, old.ID)
-	if err != nil {
+	// Destinations move to the replacement first, so that a retried
+	// rotation (Reissue returns the same replacement) deploys again.
+	if err := m.moveDestinations(ctx, old.ID, nc.ID); err != nil {
 		return res, err
 	}
-	if err := m.moveDestinations(ctx, old.ID, nc.ID); err != nil {
+	dests, err := m.Destinations(ctx, nc.ID)
+	if err != nil {
 		return res, err
 	}
 	var errs []error
 	for _, d := range dests {
-		d.CertID = nc.ID
 		if err := m.Deploy(ctx, d, nc, &old); err != nil {
 			res.Failed = append(res.Failed, err.Error())
 			errs = append(errs, err)
