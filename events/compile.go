@@ -83,6 +83,7 @@ func fieldsOf(a Action) map[string]bool {
 		"event_type": a.EventType != "", "source": a.Source != "", "subject": a.Subject != "", "data": a.Data != "",
 		"kind": a.Kind != "", "args": a.Args != "",
 		"key": a.Key != "", "window": a.Window != "", "limit": a.Limit != 0,
+		"runbook": a.Runbook != "", "params": a.Params != "", "env": a.Env != "",
 	}
 }
 
@@ -91,12 +92,13 @@ var actionFields = map[string][]string{
 	ActionPublish:  {"event_type", "source", "subject", "data"},
 	ActionJob:      {"kind", "args"},
 	ActionSuppress: {"key", "window", "limit"},
+	ActionRunbook:  {"runbook", "params", "env"},
 }
 
 func compileAction(field string, a Action, kinds KindChecker) (*compiledAction, error) {
 	allowed, ok := actionFields[a.Type]
 	if !ok {
-		return nil, invalid(field+".type", "%q is not one of webhook, publish, job, suppress", a.Type)
+		return nil, invalid(field+".type", "%q is not one of webhook, publish, job, runbook, suppress", a.Type)
 	}
 	for name, set := range fieldsOf(a) {
 		if set && !contains(allowed, name) {
@@ -114,6 +116,8 @@ func compileAction(field string, a Action, kinds KindChecker) (*compiledAction, 
 		err = ca.compileJob(field, kinds)
 	case ActionSuppress:
 		err = ca.compileSuppress(field)
+	case ActionRunbook:
+		err = ca.compileRunbook(field, kinds)
 	}
 	if err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ const (
 // order; a suppress action stops the ones after it for events it
 // suppresses.
 type Action struct {
-	// Type is webhook, publish, job or suppress.
+	// Type is webhook, publish, job, runbook or suppress.
 	Type string `json:"type"`
 
 	// URL (webhook) receives the event as a structured-mode CloudEvent.
@@ -82,6 +82,13 @@ type Action struct {
 	// Args (job) is a CEL expression for the job's arguments (a map);
 	// default {"event": <the event>, "rule_id": ..., "rule_name": ...}.
 	Args string `json:"args,omitempty"`
+
+	// Runbook (runbook) names the runbook to start; Params is a CEL
+	// expression for its parameters (a map), Env the environment whose
+	// version runs (default prod's, else the latest).
+	Runbook string `json:"runbook,omitempty"`
+	Params  string `json:"params,omitempty"`
+	Env     string `json:"env,omitempty"`
 
 	// Key (suppress) is a CEL expression grouping events; events with the
 	// same key share a budget. Default: one group for the rule.

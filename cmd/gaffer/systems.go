@@ -6,6 +6,7 @@ package main
 import (
 	_ "github.com/gaffer-sre/gaffer/analysis/changepoint/service"
 	_ "github.com/gaffer-sre/gaffer/events"
+	_ "github.com/gaffer-sre/gaffer/remediation"
 	_ "github.com/gaffer-sre/gaffer/security/certs"
 	_ "github.com/gaffer-sre/gaffer/security/sshca"
 	_ "github.com/gaffer-sre/gaffer/telemetry/atlas/service"

@@ -63,6 +63,7 @@ type Bus struct {
 	ClientURL string
 
 	server *server.Server
+	auth   *clientAuth
 	log    *slog.Logger
 }
 
@@ -131,8 +132,6 @@ func (b *Bus) startEmbedded(o Options) error {
 		StoreDir:           jsDir,
 		NoSigs:             true,
 		NoLog:              true,
-		Username:           "gaffer",
-		Password:           secret,
 		MaxPayload:         8 << 20,
 		JetStreamMaxMemory: 256 << 20,
 	}
@@ -152,6 +151,8 @@ func (b *Bus) startEmbedded(o Options) error {
 		}
 		opts.Host, opts.Port = host, port
 	}
+	b.auth = newClientAuth("gaffer", secret)
+	opts.CustomClientAuthentication = b.auth
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("bus: embedded nats: %w", err)

@@ -1,0 +1,214 @@
+package remediation
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/audit"
+	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Name is the system's role name.
+const Name = "remediation"
+
+// Scopes of the remediation routes.
+const (
+	ReadScope  = "remediation:read"
+	WriteScope = "remediation:write"
+)
+
+func init() {
+	platform.Register(platform.Module{
+		Name:       Name,
+		Requires:   []string{"events", "metrics"},
+		Migrations: store.MustSub(migrations, "migrations"),
+		Flags:      addFlags,
+		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
+			var o Options
+			if p := platform.Setting[*Options](deps, Name); p != nil {
+				o = *p
+			}
+			return New(ctx, deps, o)
+		},
+	})
+}
+
+func addFlags(fs *pflag.FlagSet) any {
+	o := &Options{}
+	o.defaults()
+	fs.DurationVar(&o.Lease, "remediation-lease", o.Lease,
+		"how long a step stays claimed by a process that stopped renewing it before another takes it over")
+	fs.DurationVar(&o.AgentHeartbeat, "remediation-agent-heartbeat", o.AgentHeartbeat, "how often agents send heartbeats")
+	fs.StringVar(&o.AgentNATSURL, "remediation-agent-nats-url", o.AgentNATSURL,
+		"NATS URLs (comma-separated) told to agents; default the embedded server's --nats-listen address")
+	return o
+}
+
+// Options tune the service; the zero value is the production default.
+type Options struct {
+	// Lease is how long a step claimed by a process stays claimed without
+	// renewal (default 15s): the longest a crashed server's steps wait.
+	Lease time.Duration
+	// AgentHeartbeat is how often agents report (default 5s); an agent
+	// silent for six heartbeats has lost its runs.
+	AgentHeartbeat time.Duration
+	// AgentNATSURL overrides the NATS address agents are told.
+	AgentNATSURL string
+}
+
+func (o *Options) defaults() {
+	if o.Lease <= 0 {
+		o.Lease = 15 * time.Second
+	}
+	if o.AgentHeartbeat <= 0 {
+		o.AgentHeartbeat = 5 * time.Second
+	}
+}
+
+// Service is the runbook system of one process.
+type Service struct {
+	opts   Options
+	log    *slog.Logger
+	db     *store.Store
+	bus    *bus.Bus
+	jobs   *jobs.Queue
+	tokens *auth.Tokens
+	audit  *audit.Log
+	deps   *platform.Deps
+
+	runbooks   *runbooks
+	engine     *engine
+	agents     *agents
+	logs       *logWriter
+	waiters    *waiters
+	httpClient *http.Client
+	pages      *pages
+
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	started bool
+}
+
+// New constructs the service and registers its job kinds.
+func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) {
+	o.defaults()
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{opts: o, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, tokens: deps.Tokens,
+		audit: deps.Audit, deps: deps, httpClient: &http.Client{Timeout: 5 * time.Minute}, stop: make(chan struct{})}
+	s.runbooks = &runbooks{db: s.db}
+	s.engine = &engine{s: s, db: s.db, log: s.log, owner: newID("proc"), lease: o.Lease, cancels: map[string]context.CancelFunc{}}
+	s.agents = newAgents(s)
+	s.logs = newLogWriter(s.db, s.log)
+	s.waiters = newWaiters(s)
+	s.engine.registerJobs(s.jobs)
+	s.registerTriggers()
+	return s, nil
+}
+
+// Start subscribes to agents and events and starts the recovery loop.
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.agents.start(); err != nil {
+		return err
+	}
+	if err := s.waiters.start(); err != nil {
+		return err
+	}
+	s.wg.Add(3)
+	go func() { defer s.wg.Done(); s.engine.loop(s.stop) }()
+	go func() { defer s.wg.Done(); s.logs.loop(s.stop) }()
+	go func() { defer s.wg.Done(); s.waiters.loop(s.stop) }()
+	s.started = true
+	return nil
+}
+
+// Stop ends the background work. Steps in flight keep their state and
+// are taken over after their lease by the next process.
+func (s *Service) Stop(ctx context.Context) error {
+	if !s.started {
+		return nil
+	}
+	s.started = false
+	s.agents.stop()
+	s.waiters.stopSub()
+	close(s.stop)
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); s.engine.running.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("remediation: stop: %w", ctx.Err())
+	}
+	s.logs.flush()
+	return nil
+}
+
+// Health reports whether the bus is up.
+func (s *Service) Health(ctx context.Context) error {
+	if s.bus == nil {
+		return errors.New("remediation: no bus")
+	}
+	return s.bus.Healthy()
+}
+
+// Pages implements platform.PageProvider.
+func (s *Service) Pages(shell *ui.Shell) { s.pages = newPages(s, shell) }
+
+// Start runs a runbook (the Go API other systems call).
+func (s *Service) StartRun(ctx context.Context, req StartRequest) (*Execution, error) {
+	ex, _, err := s.engine.start(ctx, req)
+	return ex, err
+}
+
+// Execution returns an execution with its steps and history.
+func (s *Service) Execution(ctx context.Context, id string) (*Execution, error) {
+	ex, err := loadExec(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if ex.Steps, err = loadSteps(ctx, s.db, id, "*", true); err != nil {
+		return nil, err
+	}
+	if c, err := s.runbooks.compiled(ctx, ex.Runbook, ex.Version); err == nil {
+		for i := range ex.Steps {
+			if cs := c.step(ex.Steps[i].Name); cs != nil {
+				ex.Steps[i].Type = cs.Type
+			}
+		}
+	}
+	ex.History, err = loadHistory(ctx, s.db, id)
+	return ex, err
+}
+
+// publishFinished announces the end of an execution on the bus.
+func (s *Service) publishFinished(ex *Execution, status string) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ev := &bus.Event{Type: "gaffer.remediation.execution." + status, Source: "/gaffer/remediation", ID: ex.ID + "." + status,
+			Subject: ex.ID}
+		ev.Data, _ = jsonMarshal(map[string]any{"execution": ex.ID, "runbook": ex.Runbook, "version": ex.Version,
+			"status": status, "error": ex.Error})
+		if _, err := s.bus.Publish(ctx, ev); err != nil {
+			s.log.Warn("publish execution end", "execution", ex.ID, "error", err)
+		}
+	}()
+}

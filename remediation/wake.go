@@ -1,0 +1,328 @@
+package remediation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+)
+
+// wakeKind is the job that wakes a step or an execution at a set time.
+const wakeKind = "remediation.wake"
+
+// Wake reasons.
+const (
+	wakeRetry    = "retry"    // run the next attempt of a failed step
+	wakeSleep    = "sleep"    // a sleep step is over
+	wakeExpire   = "expire"   // an approval expired
+	wakeTimeout  = "timeout"  // a waiting or dispatched step timed out
+	wakeDeadline = "deadline" // the run's timeout
+)
+
+type wakeArgs struct {
+	Exec    string `json:"exec"`
+	Key     string `json:"key,omitempty"`
+	Attempt int    `json:"attempt,omitempty"`
+	Reason  string `json:"reason"`
+}
+
+func (e *engine) registerJobs(q *jobs.Queue) {
+	jobs.HandleFunc(q, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
+		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return e.wake(ctx, a) })
+}
+
+func (e *engine) wake(ctx context.Context, a wakeArgs) error {
+	if a.Reason == wakeDeadline {
+		return e.stopExec(ctx, a.Exec, "engine", ExecFailed, "the run's timeout passed")
+	}
+	st, err := loadStep(ctx, e.db, a.Exec, a.Key)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Attempt != a.Attempt {
+		return nil
+	}
+	switch a.Reason {
+	case wakeRetry:
+		if st.Status != StepPending {
+			return nil
+		}
+		ex, err := loadExec(ctx, e.db, a.Exec)
+		if err != nil || ex.Status != ExecRunning {
+			return err // a paused run retries on resume
+		}
+		res, err := e.db.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, attempt = attempt + 1, owner = ?, lease_until = ?,
+			started_at = NULL WHERE execution_id = ? AND step_key = ? AND status = ? AND attempt = ?`,
+			StepRunning, e.owner, e.leaseUntil(), a.Exec, a.Key, StepPending, a.Attempt)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			e.launch(a.Exec, []string{a.Key})
+		}
+		return nil
+	case wakeSleep:
+		if st.Status == StepWaiting {
+			return e.finish(ctx, a.Exec, a.Key, a.Attempt, succeeded(map[string]any{"slept_until": time.Now().UTC()}))
+		}
+	case wakeExpire:
+		if st.Status == StepWaiting {
+			return e.finish(ctx, a.Exec, a.Key, a.Attempt, outcome{status: StepFailed, err: "approval expired unanswered", noRetry: true})
+		}
+	case wakeTimeout:
+		if st.Status == StepWaiting {
+			return e.finish(ctx, a.Exec, a.Key, a.Attempt, failed(errors.New("no matching event before the step's timeout")))
+		}
+		if st.Status == StepRunning && st.RunID != "" {
+			e.cancelStep(a.Exec, *st)
+			return e.finish(ctx, a.Exec, a.Key, a.Attempt, failed(fmt.Errorf("agent %s did not report run %s before the step's timeout", st.Agent, st.RunID)))
+		}
+	}
+	return nil
+}
+
+func (e *engine) scheduleTimeout(ctx context.Context, execID, key string, attempt int, after time.Duration) {
+	if _, err := e.s.jobs.Enqueue(ctx, wakeKind, wakeArgs{Exec: execID, Key: key, Attempt: attempt, Reason: wakeTimeout},
+		&jobs.EnqueueOptions{At: time.Now().Add(after)}); err != nil {
+		e.log.Error("schedule step timeout", "execution", execID, "step", key, "error", err)
+	}
+}
+
+// markUnknown records that a step's outcome cannot be known; the
+// execution waits for an operator.
+func (e *engine) markUnknown(ctx context.Context, execID, key string, attempt int, why string) error {
+	return e.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, error = ?, owner = '' WHERE execution_id = ?
+			AND step_key = ? AND attempt = ? AND status IN (?, ?)`, StepUnknown, why, execID, key, attempt, StepRunning, StepWaiting)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET status = ?, attention = ?, updated_at = ?
+			WHERE id = ? AND status IN (?, ?)`, ExecWaiting, fmt.Sprintf("step %s: %s", key, why), nowMS(), execID, ExecRunning, ExecWaiting); err != nil {
+			return err
+		}
+		return addHistory(ctx, tx, execID, "engine", "needs an operator", key, why)
+	})
+}
+
+// cancelStep stops a step running here, or tells its agent to stop.
+func (e *engine) cancelStep(execID string, st StepState) {
+	e.mu.Lock()
+	cancel := e.cancels[execID+"/"+st.Key]
+	e.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	if st.RunID != "" && st.Agent != "" {
+		e.s.agents.cancel(st.Agent, st.RunID)
+	}
+}
+
+// stopExec ends an execution as cancelled (by an operator) or failed (its
+// deadline passed), stopping its unfinished steps.
+func (e *engine) stopExec(ctx context.Context, execID, actor, status, why string) error {
+	var stop []StepState
+	var ex *Execution
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		stop = nil
+		var err error
+		if ex, err = lockExec(ctx, tx, execID); err != nil {
+			return err
+		}
+		if execDone(ex.Status) {
+			ex = nil
+			return nil
+		}
+		steps, err := loadSteps(ctx, tx, execID, "*", false)
+		if err != nil {
+			return err
+		}
+		for _, s := range steps {
+			if s.Status == StepRunning || s.Status == StepWaiting {
+				stop = append(stop, s)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, finished_at = ?, owner = '' WHERE execution_id = ?
+			AND status IN (?, ?, ?, ?)`, StepCancelled, nowMS(), execID, StepPending, StepRunning, StepWaiting, StepUnknown); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET status = ?, error = ?, attention = '', finished_at = ?
+			WHERE id = ?`, status, why, nowMS(), execID); err != nil {
+			return err
+		}
+		ex.Status = status
+		return addHistory(ctx, tx, execID, actor, status, "", why)
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range stop {
+		e.cancelStep(execID, s)
+	}
+	if ex != nil {
+		e.s.publishFinished(ex, status)
+	}
+	return nil
+}
+
+// ErrConflict is an operation the execution's state does not allow.
+var ErrConflict = errors.New("conflict")
+
+// setPaused pauses or resumes an execution.
+func (e *engine) setPaused(ctx context.Context, execID, actor string, pause bool) error {
+	var toRun []string
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		toRun = nil
+		ex, err := lockExec(ctx, tx, execID)
+		if err != nil {
+			return err
+		}
+		from, to, what := ExecRunning, ExecPaused, "paused"
+		if !pause {
+			from, to, what = ExecPaused, ExecRunning, "resumed"
+		}
+		if ex.Status != from {
+			return fmt.Errorf("execution %s is %s, not %s: %w", execID, ex.Status, from, ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET status = ? WHERE id = ?`, to, execID); err != nil {
+			return err
+		}
+		if err := addHistory(ctx, tx, execID, actor, what, "", ""); err != nil {
+			return err
+		}
+		if pause {
+			return nil
+		}
+		// Start what the pause held back: pending steps that are not
+		// waiting for a retry, and fan-out items up to the concurrency.
+		steps, err := loadSteps(ctx, tx, execID, "*", false)
+		if err != nil {
+			return err
+		}
+		c, err := e.s.runbooks.compiledTx(ctx, tx, ex.Runbook, ex.Version)
+		if err != nil {
+			return err
+		}
+		running := map[string]int{}
+		for _, s := range steps {
+			if s.Parent != "" && s.Status == StepRunning {
+				running[s.Parent]++
+			}
+		}
+		for _, s := range steps {
+			if s.Status != StepPending || s.Error != "" {
+				continue
+			}
+			if s.Parent != "" {
+				cs := c.step(s.Name)
+				if cs == nil || running[s.Parent] >= cs.concurrency {
+					continue
+				}
+				running[s.Parent]++
+				if _, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET items_started = items_started + 1 WHERE execution_id = ? AND step_key = ?`,
+					execID, s.Parent); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, attempt = attempt + 1, owner = ?, lease_until = ?
+				WHERE execution_id = ? AND step_key = ?`, StepRunning, e.owner, e.leaseUntil(), execID, s.Key); err != nil {
+				return err
+			}
+			toRun = append(toRun, s.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e.launch(execID, toRun)
+	return nil
+}
+
+// rerun runs a failed, cancelled or unknown step again (a new attempt) and
+// reopens its execution.
+func (e *engine) rerun(ctx context.Context, execID, key, actor string) error {
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		ex, err := lockExec(ctx, tx, execID)
+		if err != nil {
+			return err
+		}
+		st, err := loadStep(ctx, tx, execID, key)
+		if err != nil {
+			return err
+		}
+		if st.Status != StepFailed && st.Status != StepUnknown && st.Status != StepCancelled {
+			return fmt.Errorf("step %s is %s; only a failed, cancelled or unknown step can run again: %w", key, st.Status, ErrConflict)
+		}
+		if ex.Status == ExecRunning || ex.Status == ExecPaused {
+			if st.Status != StepUnknown {
+				return fmt.Errorf("execution %s is %s: %w", execID, ex.Status, ErrConflict)
+			}
+		}
+		if st.Parent != "" && st.Status != StepUnknown {
+			return fmt.Errorf("step %s is an item of %s; re-run %s: %w", key, st.Parent, st.Parent, ErrConflict)
+		}
+		if st.Parent == "" {
+			// A fan-out step fans out again.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM remediation_steps WHERE execution_id = ? AND parent = ?`, execID, key); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, attempt = attempt + 1, owner = ?, lease_until = ?,
+			error = '', output = NULL, finished_at = NULL, started_at = NULL, run_id = '', items_total = 0, items_started = 0,
+			items_done = 0, items_failed = 0 WHERE execution_id = ? AND step_key = ?`, StepRunning, e.owner, e.leaseUntil(), execID, key); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET status = ?, failed = 0, error = '', attention = '',
+			finished_at = NULL WHERE id = ?`, ExecRunning, execID); err != nil {
+			return err
+		}
+		if ex.Deadline.Before(time.Now()) {
+			c, err := e.s.runbooks.compiledTx(ctx, tx, ex.Runbook, ex.Version)
+			if err != nil {
+				return err
+			}
+			deadline := time.Now().Add(c.timeout)
+			tx.ExecContext(ctx, `UPDATE remediation_executions SET deadline = ? WHERE id = ?`, deadline.UnixMilli(), execID)
+			if _, err := e.s.jobs.EnqueueTx(ctx, tx, wakeKind, wakeArgs{Exec: execID, Reason: wakeDeadline}, &jobs.EnqueueOptions{At: deadline}); err != nil {
+				return err
+			}
+		}
+		return addHistory(ctx, tx, execID, actor, "re-ran step", key, "")
+	})
+	if err != nil {
+		return err
+	}
+	e.launch(execID, []string{key})
+	return nil
+}
+
+// resolve settles an unknown step as the operator says it ended.
+func (e *engine) resolve(ctx context.Context, execID, key, actor, as, note string) error {
+	st, err := loadStep(ctx, e.db, execID, key)
+	if err != nil {
+		return err
+	}
+	if st.Status != StepUnknown {
+		return fmt.Errorf("step %s is %s, not unknown: %w", key, st.Status, ErrConflict)
+	}
+	if _, err := e.db.ExecContext(ctx, `UPDATE remediation_steps SET status = ? WHERE execution_id = ? AND step_key = ? AND status = ?`,
+		StepRunning, execID, key, StepUnknown); err != nil {
+		return err
+	}
+	addHistory(ctx, e.db, execID, actor, "resolved as "+as, key, note)
+	out := outcome{status: StepSucceeded, output: map[string]any{"resolved_by": actor, "note": note}}
+	if as == StepFailed {
+		out = outcome{status: StepFailed, err: "resolved as failed by " + actor + ": " + note, noRetry: true}
+	}
+	return e.finish(ctx, execID, key, st.Attempt, out)
+}
