@@ -35,7 +35,8 @@ type Store struct {
 	// PostgreSQL) or the SQLite file path.
 	DSN string
 
-	rebound sync.Map // query text -> rebound text (PostgreSQL only)
+	rebound sync.Map      // query text -> rebound text (PostgreSQL only)
+	ckpt    *checkpointer // SQLite only
 }
 
 // IsPostgresDSN reports whether dsn names a PostgreSQL database.
@@ -72,11 +73,13 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 
 // SQLiteDSN returns the modernc.org/sqlite connection string Gaffer uses for
 // the file at path: WAL journal, a busy timeout so writers queue instead of
-// failing, foreign keys on, and immediate write transactions so that two
-// writers never deadlock upgrading a read lock.
+// failing, foreign keys on, immediate write transactions so that two
+// writers never deadlock upgrading a read lock, and no automatic
+// checkpoint (the store checkpoints from a connection of its own; see
+// checkpoint.go).
 func SQLiteDSN(path string) string {
 	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 }
 
 func openSQLite(ctx context.Context, path string) (*Store, error) {
@@ -102,11 +105,21 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	return &Store{DB: db, Dialect: SQLite, DSN: path}, nil
+	ckpt, err := startCheckpointer(path)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open sqlite checkpointer for %s: %w", path, err)
+	}
+	return &Store{DB: db, Dialect: SQLite, DSN: path, ckpt: ckpt}, nil
 }
 
-// Close closes the pool.
-func (s *Store) Close() error { return s.DB.Close() }
+// Close closes the pool (after a last checkpoint on SQLite).
+func (s *Store) Close() error {
+	if s.ckpt != nil {
+		s.ckpt.close()
+	}
+	return s.DB.Close()
+}
 
 // Rebind rewrites "?" placeholders into the dialect's form. Question marks
 // inside single-quoted string literals are left alone.
