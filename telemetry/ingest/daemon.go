@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/net/ipv4"
+
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 )
 
@@ -62,7 +64,13 @@ func (d *Daemon) ListenUDP(addr string) (net.Addr, error) {
 	if readers <= 0 {
 		readers = 2
 	}
-	d.serve(c, readers)
+	d.mu.Lock()
+	d.conns = append(d.conns, c)
+	d.mu.Unlock()
+	for i := 0; i < readers; i++ {
+		d.wg.Add(1)
+		go d.readBatches(ipv4.NewPacketConn(c))
+	}
 	return c.LocalAddr(), nil
 }
 
@@ -101,6 +109,35 @@ func setReadBuffer(c rawConner) {
 	}
 	if !forced {
 		c.SetReadBuffer(SocketBuffer)
+	}
+}
+
+// udpBatch is how many datagrams one recvmmsg(2) call may return.
+const udpBatch = 32
+
+// readBatches reads datagrams udpBatch at a time (recvmmsg on Linux), so
+// that small datagrams cost a fraction of a system call each.
+func (d *Daemon) readBatches(pc *ipv4.PacketConn) {
+	defer d.wg.Done()
+	msgs := make([]ipv4.Message, udpBatch)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, 64<<10)}
+	}
+	bufs := make([][]byte, 0, udpBatch)
+	for {
+		n, err := pc.ReadBatch(msgs, 0)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			d.log().Warn("spectatord: read", "error", err)
+			continue
+		}
+		bufs = bufs[:0]
+		for _, m := range msgs[:n] {
+			bufs = append(bufs, m.Buffers[0][:m.N])
+		}
+		d.Registry.HandleDatagrams(bufs, time.Now())
 	}
 }
 

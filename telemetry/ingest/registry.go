@@ -76,26 +76,33 @@ func (r *Registry) Update(l Line, now time.Time) {
 // HandleDatagram applies every newline-separated line of b, counting the
 // ones that do not parse. b is modified (invalid characters replaced).
 func (r *Registry) HandleDatagram(b []byte, now time.Time) {
+	r.HandleDatagrams([][]byte{b}, now)
+}
+
+// HandleDatagrams is HandleDatagram for a batch, under one lock.
+func (r *Registry) HandleDatagrams(bs [][]byte, now time.Time) {
 	var lines, errs int64
 	r.mu.Lock()
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		var line []byte
-		if i < 0 {
-			line, b = b, nil
-		} else {
-			line, b = b[:i], b[i+1:]
+	for _, b := range bs {
+		for len(b) > 0 {
+			i := bytes.IndexByte(b, '\n')
+			var line []byte
+			if i < 0 {
+				line, b = b, nil
+			} else {
+				line, b = b[:i], b[i+1:]
+			}
+			if len(line) == 0 {
+				continue
+			}
+			l, err := ParseLine(line)
+			if err != nil {
+				errs++
+				continue
+			}
+			lines++
+			r.update(l, now)
 		}
-		if len(line) == 0 {
-			continue
-		}
-		l, err := ParseLine(line)
-		if err != nil {
-			errs++
-			continue
-		}
-		lines++
-		r.update(l, now)
 	}
 	r.mu.Unlock()
 	r.Lines.Add(lines)
