@@ -108,6 +108,7 @@ func (a *acmeServer) routes(r *httpapi.Router, prefix string) {
 	}
 	post("/new-account", "ACME new account", true, a.newAccount)
 	post("/account/{id}", "ACME account (update, deactivate, POST-as-GET)", true, a.accountUpdate)
+	post("/account/{id}/orders", "ACME an account's orders (POST-as-GET)", false, a.accountOrders)
 	post("/new-order", "ACME new order", true, a.newOrder)
 	post("/order/{id}", "ACME order (POST-as-GET)", false, a.getOrder)
 	post("/order/{id}/finalize", "ACME finalize an order with a CSR", true, a.finalize)
@@ -403,6 +404,33 @@ func (a *acmeServer) accountUpdate(w http.ResponseWriter, r *http.Request, req *
 		}
 	}
 	return a.accountJSON(w, r, acct, http.StatusOK)
+}
+
+func (a *acmeServer) accountOrders(w http.ResponseWriter, r *http.Request, req *acmeRequest) error {
+	if req.account == nil || req.account.ID != r.PathValue("id") {
+		return problem(http.StatusUnauthorized, probUnauthorized, "not this account's key")
+	}
+	rows, err := a.mgr.store.QueryContext(r.Context(), `SELECT id FROM certs_acme_orders
+		WHERE account_id = ? AND status IN ('pending', 'ready', 'processing', 'valid') ORDER BY created_at LIMIT 1000`, req.account.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	orders := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		orders = append(orders, a.base(r)+"/order/"+id)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := a.addNonce(w, r); err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, map[string]any{"orders": orders})
 }
 
 func (a *acmeServer) keyChange(w http.ResponseWriter, r *http.Request, req *acmeRequest) error {
