@@ -359,6 +359,7 @@ func parseCertPEM(s string) (*x509.Certificate, error) {
 // InputError is a request that is wrong in itself (400).
 type InputError struct{ Reason string }
 
+// Error returns the reason.
 func (e *InputError) Error() string { return e.Reason }
 
 func badInput(format string, args ...any) error {

@@ -19,6 +19,7 @@ type LintError struct {
 	Lints []string
 }
 
+// Error names the failed lints.
 func (e *LintError) Error() string {
 	return "zlint refused the certificate: " + strings.Join(e.Lints, "; ")
 }

@@ -122,6 +122,7 @@ func (n Names) All() []string {
 // PolicyError is a request the policy refuses; its message says why.
 type PolicyError struct{ Reason string }
 
+// Error returns the reason.
 func (e *PolicyError) Error() string { return e.Reason }
 
 func refuse(format string, args ...any) error {
