@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func TestSIGKILLKeepsAcknowledgedSamples(t *testing.T) {
 	client := &prom.Client{URL: p.URL, Token: strings.TrimSpace(string(tok))}
 	base := time.Now().Add(-30 * time.Minute).Truncate(time.Second)
 	const writers, seriesPerBatch = 2, 200
-	acked := make([]int, writers) // batches acknowledged by each writer
+	var acked [writers]atomic.Int64 // batches acknowledged by each writer
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for w := 0; w < writers; w++ {
@@ -55,11 +56,11 @@ func TestSIGKILLKeepsAcknowledgedSamples(t *testing.T) {
 				if err := client.Write(context.Background(), batch); err != nil {
 					return // the server died
 				}
-				acked[w] = k + 1
+				acked[w].Store(int64(k + 1))
 			}
 		}(w)
 	}
-	platformtest.Eventually(t, "some writes to be acknowledged", func() bool { return acked[0] > 20 && acked[1] > 20 })
+	platformtest.Eventually(t, "some writes to be acknowledged", func() bool { return acked[0].Load() > 20 && acked[1].Load() > 20 })
 	time.Sleep(500 * time.Millisecond)
 	if err := p.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -75,10 +76,10 @@ func TestSIGKILLKeepsAcknowledgedSamples(t *testing.T) {
 		if err != nil || len(res.Series) != 1 {
 			t.Fatalf("writer %d: %+v %v", w, res, err)
 		}
-		if got := int(res.Series[0].Points[0].V); got < acked[w] {
-			t.Errorf("writer %d: a series has %d samples after SIGKILL, %d were acknowledged", w, got, acked[w])
+		if got := int64(res.Series[0].Points[0].V); got < acked[w].Load() {
+			t.Errorf("writer %d: a series has %d samples after SIGKILL, %d were acknowledged", w, got, acked[w].Load())
 		} else {
-			t.Logf("writer %d: %d batches acknowledged, at least %d stored per series", w, acked[w], got)
+			t.Logf("writer %d: %d batches acknowledged, at least %d stored per series", w, acked[w].Load(), got)
 		}
 	}
 }
