@@ -138,11 +138,16 @@ func (c *Client) call(ctx context.Context, path string, q url.Values, out any) e
 
 func (c *Client) callEnv(ctx context.Context, path string, q url.Values, out any) (envelope, error) {
 	var env envelope
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.URL, "/")+path, strings.NewReader(q.Encode()))
+	// GET, not POST: servers audit POSTs (Gaffer does), and queries change
+	// nothing.
+	u := strings.TrimRight(c.URL, "/") + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return env, fmt.Errorf("build request: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	c.auth(req)
 	resp, err := c.http().Do(req)
 	if err != nil {
