@@ -33,6 +33,13 @@ func TestPenaltyHelpers(t *testing.T) {
 	if len(el.Bkps) != len(truth) {
 		t.Errorf("elbow chose pen %v with %v, truth %v", el.Pen, el.Bkps, truth)
 	}
+	// A signal constant but for its changes keeps a penalty at its scale.
+	steps, _ := NewSeries([]float64{0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5})
+	pen = PenaltyBIC(steps)
+	bkps, err = Detect(context.Background(), steps, Params{Method: "pelt", Cost: "l2", Pen: &pen, Jump: 1, MinSize: 1})
+	if err != nil || len(bkps) != 2 || bkps[0] != 6 {
+		t.Errorf("noiseless steps: pen %v gives %v, %v; want [6 13]", pen, bkps, err)
+	}
 	kp := Params{Method: "kernelcpd", Cost: "linear"}
 	if _, err := PenaltyPath(context.Background(), s, kp, []float64{1, 10}); err != nil {
 		t.Errorf("kernelcpd path: %v", err)

@@ -28,11 +28,21 @@ func NoiseVariance(s *Signal) []float64 {
 
 // PenaltyBIC returns a BIC-style penalty for the l2 cost on s: the number
 // of parameters per segment (d) times the noise variance times log n,
-// summed over dimensions. For likelihood costs (normal, ar) use
+// summed over dimensions. Where the robust noise estimate is zero (a
+// dimension constant but for its changes) half the mean square of the
+// first differences stands in for it, so that the penalty keeps the
+// signal's scale. For likelihood costs (normal, ar) use
 // float64(params)*math.Log(n) instead.
 func PenaltyBIC(s *Signal) float64 {
 	pen := 0.0
-	for _, v := range NoiseVariance(s) {
+	for j, v := range NoiseVariance(s) {
+		if v == 0 && s.n > 1 {
+			for i := 1; i < s.n; i++ {
+				e := s.At(i, j) - s.At(i-1, j)
+				v += e * e
+			}
+			v /= 2 * float64(s.n-1)
+		}
 		pen += v
 	}
 	if pen == 0 {

@@ -29,7 +29,16 @@ type pageData struct {
 	Error   string
 	Results []chartResult
 	Elapsed string
+	// Example is a series query over `gaffer serve --demo`'s metrics.
+	Example string
 }
+
+// demoExample is the web error ratio in us-east-1 over three days of the
+// demo metrics, which hold a 20-minute incident there.
+var demoExample = "/changepoint?" + url.Values{
+	"q": {`sum(rate(http_requests_total{job="web",region="us-east-1",code="500"}[5m]))` +
+		` / sum(rate(http_requests_total{job="web",region="us-east-1"}[5m]))`},
+	"s": {"e-3d"}, "step": {"5m"}}.Encode()
 
 // form is one of the page's forms: an id prefix and its values.
 type form struct {
@@ -67,7 +76,7 @@ type chartData struct {
 
 func newPageData() pageData {
 	methods, costs := changepoint.MethodNames(), changepoint.CostNames()
-	d := pageData{
+	d := pageData{Example: demoExample,
 		Signal: form{Prefix: "sig", Values: url.Values{}, Methods: methods, Costs: costs},
 		Series: form{Prefix: "ser", Values: url.Values{}, Methods: methods, Costs: costs}}
 	for _, f := range []*form{&d.Signal, &d.Series} {
@@ -100,7 +109,7 @@ func (s *Service) pageGet(w http.ResponseWriter, r *http.Request) error {
 		if resp, err = s.segmentSeries(r.Context(), sq); err == nil {
 			d.Elapsed = time.Duration(resp.ElapsedSeconds * float64(time.Second)).String()
 			for _, sr := range resp.Series {
-				d.Results = append(d.Results, seriesChart(sr))
+				d.Results = append(d.Results, seriesChart(sr, sq.q))
 			}
 			if len(resp.Series) == 0 {
 				d.Error = "No series match " + sq.q + " in this time range."
@@ -227,8 +236,13 @@ func signalChart(sig *changepoint.Signal, bkps []int) chartResult {
 	return res
 }
 
-func seriesChart(sr SeriesResult) chartResult {
+// seriesChart draws one series of query q (its title when it has no
+// labels, as the result of sum() has none).
+func seriesChart(sr SeriesResult, q string) chartResult {
 	res := chartResult{Title: labelsString(sr.Labels), Error: sr.Error}
+	if len(sr.Labels) == 0 {
+		res.Title = q
+	}
 	if sr.Pen != nil {
 		res.Pen = fmt.Sprintf("%.6g", *sr.Pen)
 	}
@@ -255,7 +269,7 @@ func chartJSON(c chartData) string {
 	return string(b)
 }
 
-// labelsString renders labels as a selector: name{k="v", ...}.
+// labelsString renders labels as PromQL does: name{k="v", ...}.
 func labelsString(ls map[string]string) string {
 	var parts []string
 	for k, v := range ls {

@@ -96,7 +96,7 @@ func TestPageSeries(t *testing.T) {
 		t.Fatalf("status %d: %s", resp.Status, page)
 	}
 	resp = srv.Do("GET", "/changepoint?q=cpu{", tok, nil)
-	if resp.Status != http.StatusBadRequest || !strings.Contains(html.UnescapeString(string(resp.Body)), "q: at character") {
+	if resp.Status != http.StatusBadRequest || !strings.Contains(html.UnescapeString(string(resp.Body)), "q: 1:5: parse error") {
 		t.Fatalf("bad selector: status %d", resp.Status)
 	}
 }

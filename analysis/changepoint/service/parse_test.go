@@ -6,48 +6,6 @@ import (
 	"time"
 )
 
-func TestParseSelector(t *testing.T) {
-	for q, want := range map[string]string{
-		`cpu`:                           `[__name__="cpu"]`,
-		` http:requests_total `:         `[__name__="http:requests_total"]`,
-		`cpu{host="a", dc!='x\'y'}`:     `[__name__="cpu" host="a" dc!="x'y"]`,
-		`{__name__=~"cpu|mem",env!~""}`: `[__name__=~"cpu|mem" env!~""]`,
-		"cpu{path=`a\\b`,}":             `[__name__="cpu" path="a\\b"]`,
-		`cpu{msg="say \"hi\""}`:         `[__name__="cpu" msg="say \"hi\""]`,
-	} {
-		ms, err := parseSelector(q)
-		if err != nil {
-			t.Errorf("%s: %v", q, err)
-			continue
-		}
-		var parts []string
-		for _, m := range ms {
-			parts = append(parts, m.String())
-		}
-		if got := "[" + strings.Join(parts, " ") + "]"; got != want {
-			t.Errorf("%s: got %s, want %s", q, got, want)
-		}
-	}
-	for q, want := range map[string]string{
-		``:               "empty selector",
-		`{}`:             "empty selector",
-		`{env=~".*"}`:    "matches every series",
-		`cpu{host}`:      "at character 9: expected =",
-		`cpu{host="a"`:   "expected , or }",
-		`cpu{host="a}`:   "unterminated",
-		`cpu{host=a}`:    "expected a quoted label value",
-		`cpu{1x="a"}`:    "expected a label name",
-		`cpu[5m]`:        "unexpected",
-		`rate(cpu[5m])`:  "unexpected",
-		`cpu{x=~"("}`:    "error parsing regexp",
-		`cpu{host="\q"}`: "bad label value",
-	} {
-		if _, err := parseSelector(q); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: error %v, want %q", q, err, want)
-		}
-	}
-}
-
 func TestParseRange(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	at := func(s string) time.Time {

@@ -12,12 +12,11 @@ import (
 
 	"github.com/gaffer-sre/gaffer/analysis/changepoint"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
-	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
 // Limits of one series query.
 const (
-	// maxSeries bounds the series a selector may match.
+	// maxSeries bounds the series a query may return.
 	maxSeries = 100
 	// maxPoints bounds the steps of the time range.
 	maxPoints = 100_000
@@ -27,7 +26,7 @@ const (
 )
 
 var seriesQueryDoc = []httpapi.Param{
-	{Name: "q", Required: true, Description: `series selector: name{label="value", other=~"regexp"}`},
+	{Name: "q", Required: true, Description: `PromQL expression (rate(http_requests_total[5m])), or a series selector name{label="v"} where the store only consolidates`},
 	{Name: "s", Description: "start: RFC 3339, unix seconds, or now/e with an offset; default e-3h"},
 	{Name: "e", Description: "end: RFC 3339, unix seconds, or now/s with an offset; default now"},
 	{Name: "step", Description: "consolidation step (60s, 5m, or seconds); default 1m, coarser beyond 1,440 points"},
@@ -82,7 +81,6 @@ type Segment struct {
 // seriesQuery is a parsed series request.
 type seriesQuery struct {
 	q          string
-	matchers   []*tsdb.Matcher
 	start, end time.Time
 	step       time.Duration
 	params     changepoint.Params
@@ -92,12 +90,9 @@ type seriesQuery struct {
 func parseSeriesQuery(v url.Values, now time.Time) (seriesQuery, error) {
 	sq := seriesQuery{q: strings.TrimSpace(v.Get("q"))}
 	if sq.q == "" {
-		return sq, errors.New(`q: required: a series selector such as cpu_usage{host="a"}`)
+		return sq, errors.New(`q: required: a PromQL expression such as rate(http_requests_total{job="api"}[5m])`)
 	}
 	var err error
-	if sq.matchers, err = parseSelector(sq.q); err != nil {
-		return sq, fmt.Errorf("q: %w", err)
-	}
 	if sq.start, sq.end, err = parseRange(v.Get("s"), v.Get("e"), now); err != nil {
 		return sq, err
 	}
@@ -115,6 +110,8 @@ func parseSeriesQuery(v url.Values, now time.Time) (seriesQuery, error) {
 	if pts := span / sq.step; pts > maxPoints {
 		return sq, fmt.Errorf("step: %s over %s gives %d points, more than %d; use a larger step or a shorter range", sq.step, span, pts, maxPoints)
 	}
+	// Align to the step, so that the points do not move as time passes.
+	sq.start, sq.end = alignDown(sq.start, sq.step), alignDown(sq.end, sq.step)
 	if sq.params, err = paramsFromValues(v); err != nil {
 		return sq, err
 	}
@@ -148,45 +145,21 @@ func (s *Service) handleSeries(w http.ResponseWriter, r *http.Request) error {
 // segmentSeries reads the series sq selects and segments each, all
 // within one time budget.
 func (s *Service) segmentSeries(ctx context.Context, sq seriesQuery) (*SeriesResponse, error) {
-	store, err := s.store()
+	src, err := s.source()
 	if err != nil {
 		return nil, httpapi.Unavailable("series: %v", err)
 	}
-	resp := &SeriesResponse{Query: sq.q, Start: sq.start.UTC(), End: sq.end.UTC(), StepSeconds: sq.step.Seconds(),
-		Series: []SeriesResult{}}
-	values := 0
-	err = store.Consolidate(sq.start.UnixMilli(), sq.end.UnixMilli(), sq.step.Milliseconds(), sq.matchers,
-		func(ls tsdb.Labels, steps []tsdb.StepAggregate) error {
-			if len(resp.Series) == maxSeries {
-				return httpapi.BadRequest("q: matches more than %d series; narrow the selector", maxSeries)
-			}
-			res := SeriesResult{Labels: map[string]string{}}
-			for _, l := range ls {
-				res.Labels[l.Name] = l.Value
-			}
-			for _, st := range steps {
-				if st.Count == 0 {
-					res.Skipped++
-					continue
-				}
-				res.Times = append(res.Times, float64(st.T)/1000)
-				res.Values = append(res.Values, st.Sum/st.Count)
-			}
-			if values += len(res.Values); values > MaxValues {
-				return httpapi.BadRequest("q: the series hold more than %d points in all; narrow the selector or raise step", MaxValues)
-			}
-			resp.Series = append(resp.Series, res)
-			return nil
-		})
-	if err != nil {
-		var he *httpapi.Error
-		if errors.As(err, &he) {
-			return nil, he
-		}
-		return nil, fmt.Errorf("series %s: %w", sq.q, err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, s.budget)
 	defer cancel()
+	series, err := src.read(ctx, sq)
+	if err != nil {
+		return nil, err
+	}
+	resp := &SeriesResponse{Query: sq.q, Start: sq.start.UTC(), End: sq.end.UTC(), StepSeconds: sq.step.Seconds(),
+		Series: series}
+	if resp.Series == nil {
+		resp.Series = []SeriesResult{}
+	}
 	var elapsed time.Duration
 	for i := range resp.Series {
 		took, err := s.segmentOne(ctx, &resp.Series[i], sq)
@@ -248,6 +221,12 @@ func segments(times, values []float64, bkps []int) []Segment {
 		start = b
 	}
 	return out
+}
+
+// alignDown rounds t down to a multiple of step since the Unix epoch.
+func alignDown(t time.Time, step time.Duration) time.Time {
+	ms, st := t.UnixMilli(), step.Milliseconds()
+	return time.UnixMilli(ms - ((ms%st)+st)%st)
 }
 
 func unixTime(sec float64) time.Time {

@@ -53,8 +53,10 @@ func openStore(t *testing.T) (db *tsdb.DB, first, shift time.Time) {
 	return db, first, shift
 }
 
-func useStore(svc *Service, st Store) {
-	svc.store = func() (Store, error) { return st, nil }
+// useStore makes the service read st, a store that only consolidates (q
+// is then a series selector).
+func useStore(svc *Service, st Consolidator) {
+	svc.source = func() (Source, error) { return Source{Store: st}, nil }
 }
 
 func TestSeries(t *testing.T) {
@@ -114,16 +116,16 @@ func TestSeries(t *testing.T) {
 }
 
 func TestSeriesBadQuery(t *testing.T) {
-	srv, tok, svc := start(t)
+	srv, tok, svc := startRoles(t, Name)
 	resp := srv.Do("GET", "/api/v1/changepoint/series?q=cpu", tok, nil)
-	if resp.Status != http.StatusServiceUnavailable || !strings.Contains(string(resp.Body), "tsdb role is not running") {
+	if resp.Status != http.StatusServiceUnavailable || !strings.Contains(string(resp.Body), "neither the metrics nor the tsdb role") {
 		t.Errorf("without a store: status %d: %s", resp.Status, resp.Body)
 	}
 	db, _, _ := openStore(t)
 	useStore(svc, db)
 	for query, want := range map[string]string{
 		"":                                   "q: required",
-		"q=cpu{host%3D}":                     "q: at character 10: expected a quoted label value",
+		"q=cpu{host%3D}":                     "q: 1:10: parse error",
 		"q=%7Bhost%3D~%22.*%22%7D":           "matches every series",
 		"q=cpu&s=yesterday":                  "s: ",
 		"q=cpu&s=now&e=now-1h":               "must be before e",

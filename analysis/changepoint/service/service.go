@@ -43,7 +43,7 @@ var templates embed.FS
 var assets embed.FS
 
 func init() {
-	platform.Register(platform.Module{Name: Name, Requires: []string{storeRole}, Flags: flags, New: New})
+	platform.Register(platform.Module{Name: Name, Requires: storeRoles, Flags: flags, New: New})
 }
 
 // Settings are the system's flags of `gaffer serve`.
@@ -66,13 +66,13 @@ type Service struct {
 	budget time.Duration
 	// slots bounds concurrent detections.
 	slots chan struct{}
-	// store finds the metrics store for the series endpoint.
-	store func() (Store, error)
-	page  *ui.Page
+	// source finds the metrics store for the series endpoint.
+	source func() (Source, error)
+	page   *ui.Page
 }
 
 // New constructs the service; it needs nothing but deps.Lookup, through
-// which it finds the metrics store when a series is asked for.
+// which it finds the metrics system when a series is asked for.
 func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	log := deps.Log
 	if log == nil {
@@ -89,7 +89,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		log:    log.With("system", Name),
 		budget: budget,
 		slots:  make(chan struct{}, runtime.GOMAXPROCS(0)),
-		store:  func() (Store, error) { return lookupStore(deps) },
+		source: func() (Source, error) { return lookupSource(deps) },
 	}, nil
 }
 
@@ -108,7 +108,7 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Summary: "Find the change points of a signal (ruptures' methods and costs)",
 		Request: DetectRequest{}, Response: DetectResponse{}, Handler: s.handleDetect})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/changepoint/series", Scope: Scope,
-		Summary: "Find the change points of the stored series a selector matches",
+		Summary: "Find the change points of stored metrics (a PromQL range query)",
 		Query:   seriesQueryDoc, Response: SeriesResponse{}, Handler: s.handleSeries})
 }
 

@@ -16,7 +16,18 @@ import (
 // with its scope, and the running service.
 func start(t *testing.T, args ...string) (*platformtest.Server, string, *Service) {
 	t.Helper()
-	srv := platformtest.Start(t, platformtest.Options{Args: args})
+	return startWith(t, platformtest.Options{Args: args})
+}
+
+// startRoles runs a server with only the given systems.
+func startRoles(t *testing.T, roles ...string) (*platformtest.Server, string, *Service) {
+	t.Helper()
+	return startWith(t, platformtest.Options{Roles: roles})
+}
+
+func startWith(t *testing.T, o platformtest.Options) (*platformtest.Server, string, *Service) {
+	t.Helper()
+	srv := platformtest.Start(t, o)
 	svc, ok := srv.Deps().Lookup(Name)
 	if !ok {
 		t.Fatal("changepoint service not running")
