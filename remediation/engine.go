@@ -42,6 +42,8 @@ type engine struct {
 
 	mu      sync.Mutex
 	cancels map[string]context.CancelFunc // execID/key of steps running here
+	timers  map[*time.Timer]struct{}
+	stopped bool
 	running sync.WaitGroup
 	// onStarted, when set, is told when a step starts (for benchmarks).
 	onStarted func(execID, key string, at time.Time)
@@ -136,6 +138,7 @@ func (e *engine) start(ctx context.Context, req StartRequest) (*Execution, bool,
 		return ex, true, err
 	}
 	e.launch(id, toRun)
+	e.soon(c.timeout, wakeArgs{Exec: id, Reason: wakeDeadline})
 	ex, err := loadExec(ctx, e.db, id)
 	return ex, false, err
 }
@@ -244,6 +247,12 @@ type txn struct {
 	cancels []StepState
 	vars    map[string]any
 	events  []string
+	wakes   []wakeAt
+}
+
+type wakeAt struct {
+	at   time.Time
+	args wakeArgs
 }
 
 // after acts on a committed change.
@@ -254,6 +263,9 @@ func (t *txn) after() {
 	}
 	for _, status := range t.events {
 		t.e.s.publishFinished(t.ex, status)
+	}
+	for _, w := range t.wakes {
+		t.e.soon(time.Until(w.at), w.args)
 	}
 }
 
@@ -269,8 +281,9 @@ func (t *txn) complete(st *StepState, out outcome) error {
 			return err
 		}
 		addHistory(t.ctx, t.tx, t.ex.ID, "engine", "retry scheduled", st.Key, fmt.Sprintf("attempt %d failed: %s; next at %s", st.Attempt, out.err, at.UTC().Format(time.RFC3339)))
-		_, err := t.e.s.jobs.EnqueueTx(t.ctx, t.tx, wakeKind, wakeArgs{Exec: t.ex.ID, Key: st.Key, Attempt: st.Attempt, Reason: wakeRetry},
-			&jobs.EnqueueOptions{At: at})
+		a := wakeArgs{Exec: t.ex.ID, Key: st.Key, Attempt: st.Attempt, Reason: wakeRetry}
+		t.wakes = append(t.wakes, wakeAt{at: at, args: a})
+		_, err := t.e.s.jobs.EnqueueTx(t.ctx, t.tx, wakeKind, a, &jobs.EnqueueOptions{At: at})
 		return err
 	}
 	output, err := encodeOutput(out.output)
@@ -341,7 +354,7 @@ func (t *txn) itemDone(item *StepState, cs *cstep) error {
 		return t.finishParent(parent, cs, StepSucceeded, "")
 	}
 	next := parent.itemsStarted
-	if next < parent.ItemsTotal && t.ex.Status == ExecRunning {
+	if next < parent.ItemsTotal && active(t.ex.Status) {
 		if err := t.claimItem(parent, next); err != nil {
 			return err
 		}
@@ -619,7 +632,7 @@ func (t *txn) startStep(name string, via *StepState) error {
 		key = fmt.Sprintf("%s#%d", name, n+1)
 	}
 	status, owner, lease := StepPending, "", int64(0)
-	if t.ex.Status == ExecRunning {
+	if active(t.ex.Status) {
 		status, owner, lease = StepRunning, t.e.owner, t.e.leaseUntil()
 	}
 	detail := ""
@@ -764,5 +777,9 @@ func numbers(v any) any {
 	}
 	return v
 }
+
+// active reports whether an execution starts new steps: it does while
+// running, and while an operator settles one step (other branches go on).
+func active(status string) bool { return status == ExecRunning || status == ExecWaiting }
 
 func (e *engine) leaseUntil() int64 { return time.Now().Add(e.lease).UnixMilli() }

@@ -1,7 +1,17 @@
 package remediation_test
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/remediation"
 )
 
 func TestChainOfNoopSteps(t *testing.T) {
@@ -34,5 +44,333 @@ steps:
 	}
 	if got := string(step(ex, "c").Output); got != `"done 7"` {
 		t.Fatalf("c output %s", got)
+	}
+}
+
+func TestFanOutJoinAndTolerance(t *testing.T) {
+	s := start(t)
+	s.apply(`
+name: fan
+steps:
+  - name: split
+    type: noop
+    next: [{goto: [left, right]}]
+  - name: left
+    type: noop
+    for_each: "[1, 2, 3, 4, 5]"
+    concurrency: 2
+    output: "${{ item * 10 }}"
+    next: [{goto: join}]
+  - name: right
+    type: sleep
+    duration: 50ms
+    next: [{goto: join}]
+  - name: join
+    type: noop
+    join: [left, right]
+    output: "${{ steps.left.output.items.map(i, i.output) }}"
+    next: [{goto: tolerant}]
+  - name: tolerant
+    type: noop
+    for_each: "[1, 0, 2]"
+    tolerance: 1
+    output: "${{ 10 / item }}"
+    next: [{goto: strict}]
+  - name: strict
+    type: noop
+    for_each: "[1, 0]"
+    output: "${{ 10 / item }}"
+`)
+	ex := s.waitStatus(s.run("fan", nil), "succeeded", "failed")
+	if got := string(step(ex, "join").Output); got != `[10,20,30,40,50]` {
+		t.Fatalf("join output %s (status %s: %s)", got, ex.Status, ex.Error)
+	}
+	joins := 0
+	for _, st := range ex.Steps {
+		if st.Name == "join" {
+			joins++
+		}
+	}
+	if joins != 1 {
+		t.Fatalf("join ran %d times", joins)
+	}
+	if st := step(ex, "tolerant"); st.Status != "succeeded" || st.ItemsFailed != 1 {
+		t.Fatalf("tolerant: %s, %d failed", st.Status, st.ItemsFailed)
+	}
+	if ex.Status != "failed" || !strings.Contains(ex.Error, "strict") || !strings.Contains(ex.Error, "tolerance 0") {
+		t.Fatalf("want failed by strict: %s %s", ex.Status, ex.Error)
+	}
+}
+
+func TestRetriesTimeoutsAndOnFailure(t *testing.T) {
+	var calls atomic.Int32
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/flaky":
+			if calls.Add(1) < 3 {
+				w.WriteHeader(503)
+				return
+			}
+			fmt.Fprint(w, `{"ok": true}`)
+		case "/slow":
+			time.Sleep(2 * time.Second)
+		}
+	}))
+	defer web.Close()
+	s := start(t)
+	s.apply(`
+name: retry
+params: {type: object, properties: {base: {type: string}}}
+on_failure: cleanup
+steps:
+  - name: flaky
+    type: http
+    url: "${{ params.base }}/flaky"
+    retry: {attempts: 3, backoff: 10ms}
+    publish: {ok: "${{ result.body.ok }}"}
+  - name: slow
+    type: http
+    url: "${{ params.base }}/slow"
+    timeout: 100ms
+  - name: never
+    type: noop
+  - name: cleanup
+    type: noop
+    output: "${{ failure }}"
+`)
+	ex := s.waitStatus(s.run("retry", map[string]any{"base": web.URL}), "failed")
+	if st := step(ex, "flaky"); st.Status != "succeeded" || st.Attempt != 3 {
+		t.Fatalf("flaky: %s after %d attempts", st.Status, st.Attempt)
+	}
+	if !strings.Contains(string(ex.Vars), `"ok":true`) {
+		t.Fatalf("vars %s", ex.Vars)
+	}
+	if st := step(ex, "slow"); st.Status != "failed" || !strings.Contains(st.Error, "timed out") {
+		t.Fatalf("slow: %s %s", st.Status, st.Error)
+	}
+	if step(ex, "never") != nil {
+		t.Fatal("a step after the failure ran")
+	}
+	if c := output(t, step(ex, "cleanup")); c["step"] != "slow" {
+		t.Fatalf("cleanup saw %v", c)
+	}
+}
+
+func TestApprovals(t *testing.T) {
+	s := start(t)
+	s.apply(`
+name: approve
+steps:
+  - name: ask
+    type: approval
+    question: "Restart ${{ params.host }}?"
+    approvers: [alice]
+    answer: {type: object, properties: {confirm: {const: true}}, required: [confirm]}
+  - name: after
+    type: noop
+    output: "${{ steps.ask.output.by }}"
+`)
+	alice := s.identityToken("alice", "remediation:read")
+	bob := s.identityToken("bob", "remediation:write")
+	id := s.run("approve", map[string]any{"host": "web-1"})
+	platformtest.Eventually(t, "approval waiting", func() bool {
+		st := step(s.exec(id), "ask")
+		return st != nil && st.Status == "waiting"
+	})
+	path := "/api/v1/remediation/executions/" + id + "/steps/ask/approve"
+	if r := s.Do("POST", path, bob, map[string]any{"answer": map[string]any{"confirm": true}}); r.Status != 403 {
+		t.Fatalf("bob, not an approver: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do("POST", path, alice, map[string]any{"answer": map[string]any{"confirm": false}}); r.Status != 400 {
+		t.Fatalf("answer against the schema: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do("POST", path, alice, map[string]any{"answer": map[string]any{"confirm": true}}); r.Status != 200 {
+		t.Fatalf("alice approves: %d %s", r.Status, r.Body)
+	}
+	ex := s.waitStatus(id, "succeeded")
+	if got := string(step(ex, "after").Output); got != `"alice"` {
+		t.Fatalf("after: %s", got)
+	}
+	found := false
+	for _, h := range ex.History {
+		found = found || (h.What == "approved" && h.Actor == "alice")
+	}
+	if !found {
+		t.Fatalf("history lacks alice's approval: %+v", ex.History)
+	}
+
+	id = s.run("approve", map[string]any{"host": "web-2"})
+	platformtest.Eventually(t, "approval waiting", func() bool { st := step(s.exec(id), "ask"); return st != nil && st.Status == "waiting" })
+	if r := s.Do("POST", "/api/v1/remediation/executions/"+id+"/steps/ask/reject", alice, map[string]any{"reason": "not now"}); r.Status != 200 {
+		t.Fatalf("reject: %d %s", r.Status, r.Body)
+	}
+	if ex := s.waitStatus(id, "failed"); !strings.Contains(ex.Error, "not now") {
+		t.Fatalf("rejected run: %s", ex.Error)
+	}
+
+	s.apply("name: expire\nsteps:\n  - {name: ask, type: approval, question: \"ok?\", expires: 50ms}\n")
+	if ex := s.waitStatus(s.run("expire", nil), "failed"); !strings.Contains(ex.Error, "expired") {
+		t.Fatalf("expired approval: %s", ex.Error)
+	}
+}
+
+func TestWaitForEvent(t *testing.T) {
+	s := start(t)
+	s.apply(`
+name: waiter
+steps:
+  - name: wait
+    type: wait_event
+    condition: event.type == "gaffer.deploy.done" && event.data.app == params.app
+    timeout: 30s
+  - name: got
+    type: noop
+    output: "${{ steps.wait.output.data.version }}"
+`)
+	id := s.run("waiter", map[string]any{"app": "shop"})
+	platformtest.Eventually(t, "waiting", func() bool { st := step(s.exec(id), "wait"); return st != nil && st.Status == "waiting" })
+	time.Sleep(1200 * time.Millisecond) // the waiter list reloads every second
+	for _, app := range []string{"other", "shop"} {
+		ev := fmt.Sprintf(`{"specversion":"1.0","id":"d-%s","source":"/ci","type":"gaffer.deploy.done","data":{"app":%q,"version":"v2"}}`, app, app)
+		s.DoWith("POST", "/api/v1/events", s.token, "application/cloudevents+json", ev)
+	}
+	ex := s.waitStatus(id, "succeeded", "failed")
+	if got := string(step(ex, "got").Output); got != `"v2"` {
+		t.Fatalf("got %s (%s %s)", got, ex.Status, ex.Error)
+	}
+}
+
+func TestPauseResumeCancelRerun(t *testing.T) {
+	s := start(t)
+	s.apply(`
+name: control
+steps:
+  - name: nap
+    type: sleep
+    duration: 300ms
+  - name: after
+    type: noop
+  - name: check
+    type: http
+    url: "${{ params.url }}"
+`)
+	id := s.run("control", map[string]any{"url": "http://127.0.0.1:1/nothing"})
+	post := func(path string, want int) {
+		t.Helper()
+		if r := s.Do("POST", "/api/v1/remediation/executions/"+id+path, s.token, nil); r.Status != want {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	post("/pause", 200)
+	post("/pause", 409)
+	time.Sleep(500 * time.Millisecond)
+	if ex := s.exec(id); ex.Status != "paused" || step(ex, "after").Status != "pending" {
+		t.Fatalf("paused run went on: %s, after %s", ex.Status, step(ex, "after").Status)
+	}
+	post("/resume", 200)
+	ex := s.waitStatus(id, "failed")
+	if step(ex, "after").Status != "succeeded" {
+		t.Fatal("after did not run on resume")
+	}
+	// Fix the cause and re-run the failed step.
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer web.Close()
+	s.Deps().Store.ExecContext(context.Background(), `UPDATE remediation_executions SET params = ? WHERE id = ?`,
+		`{"url":"`+web.URL+`"}`, id)
+	post("/steps/check/rerun", 200)
+	if ex := s.waitStatus(id, "succeeded", "failed"); ex.Status != "succeeded" {
+		t.Fatalf("rerun: %s %s", ex.Status, ex.Error)
+	}
+	id = s.run("control", map[string]any{"url": "x"})
+	post("/cancel", 200)
+	ex = s.waitStatus(id, "cancelled")
+	if st := step(ex, "nap"); st.Status != "cancelled" {
+		t.Fatalf("nap %s", st.Status)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if step(s.exec(id), "after") != nil {
+		t.Fatal("a cancelled run went on")
+	}
+}
+
+func TestVersionsPromotionAndRollback(t *testing.T) {
+	s := start(t)
+	v1 := "name: rb\nsteps:\n  - {name: a, type: noop, output: one}\n"
+	v2 := "name: rb\nsteps:\n  - {name: a, type: noop, output: two}\n"
+	if r := s.apply(v1); r.Version != 1 {
+		t.Fatalf("v1 = %d", r.Version)
+	}
+	if r := s.apply(v1); !r.Unchanged || r.Version != 1 {
+		t.Fatalf("re-apply: %+v", r)
+	}
+	if r := s.apply(v2); r.Version != 2 {
+		t.Fatalf("v2 = %d", r.Version)
+	}
+	promote := func(op, env string) remediation.Deployment {
+		t.Helper()
+		r := s.Do("POST", "/api/v1/remediation/runbooks/rb/"+op, s.token, map[string]any{"env": env})
+		if r.Status != 200 {
+			t.Fatalf("%s %s: %d %s", op, env, r.Status, r.Body)
+		}
+		var d remediation.Deployment
+		r.JSON(t, &d)
+		return d
+	}
+	if r := s.Do("POST", "/api/v1/remediation/runbooks/rb/promote", s.token, map[string]any{"env": "prod"}); r.Status != 400 {
+		t.Fatalf("promote to prod before test: %d %s", r.Status, r.Body)
+	}
+	promote("promote", "test")
+	if d := promote("promote", "prod"); d.Version != 2 {
+		t.Fatalf("prod = %d", d.Version)
+	}
+	run := func() string {
+		return string(step(s.waitStatus(s.run("rb", nil), "succeeded"), "a").Output)
+	}
+	if got := run(); got != `"two"` {
+		t.Fatalf("prod run: %s", got)
+	}
+	// prod was 2 from the start; deploy 1 then roll back to 2, and back.
+	s.Do("POST", "/api/v1/remediation/runbooks/rb/promote", s.token, map[string]any{"env": "prod", "version": 1})
+	if got := run(); got != `"one"` {
+		t.Fatalf("after deploying v1 to prod: %s", got)
+	}
+	if d := promote("rollback", "prod"); d.Version != 2 {
+		t.Fatalf("rollback: %+v", d)
+	}
+	if got := run(); got != `"two"` {
+		t.Fatalf("after rollback: %s", got)
+	}
+	var diff []remediation.DiffLine
+	s.Do("GET", "/api/v1/remediation/runbooks/rb/diff?from=1&to=2", s.token, nil).JSON(t, &diff)
+	if len(diff) != 5 || diff[2].Op != "-" || diff[3].Op != "+" {
+		t.Fatalf("diff %+v", diff)
+	}
+	r := s.DoWith("POST", "/api/v1/remediation/runbooks", s.token, "application/yaml", "name: rb\nsteps:\n  - {name: a, type: nope}\n")
+	if r.Status != 422 || !strings.Contains(string(r.Body), `"line":3`) {
+		t.Fatalf("invalid apply: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestAnalysisSteps(t *testing.T) {
+	s := start(t)
+	s.apply(`
+name: analyse
+steps:
+  - name: cp
+    type: changepoint
+    series: "[1.0, 1.1, 0.9, 1.0, 1.2, 0.8, 1.0, 1.1, 0.9, 1.0, 9.0, 9.2, 8.9, 9.1, 9.0, 8.8]"
+    algorithm: binseg
+    n_bkps: 1
+  - name: q
+    type: metrics
+    query: up
+`)
+	ex := s.waitStatus(s.run("analyse", nil), "failed")
+	cp := output(t, step(ex, "cp"))
+	if pts := cp["change_points"].([]any); len(pts) != 1 || pts[0].(float64) != 10 {
+		t.Fatalf("change points %v", cp)
+	}
+	if st := step(ex, "q"); !strings.Contains(st.Error, "metrics system is not running") {
+		t.Fatalf("metrics step without metrics: %s", st.Error)
 	}
 }

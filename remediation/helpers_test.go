@@ -3,6 +3,8 @@ package remediation_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/remediation"
 	"github.com/gaffer-sre/gaffer/remediation/agent"
@@ -114,6 +117,16 @@ func output(t *testing.T, st *remediation.StepState) map[string]any {
 	return m
 }
 
+// identityToken creates a token bound to an identity.
+func (s *server) identityToken(identity string, scopes ...string) string {
+	s.t.Helper()
+	_, secret, err := s.Deps().Tokens.Create(context.Background(), auth.CreateRequest{Name: identity, Identity: identity, Scopes: scopes})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return secret
+}
+
 // agentToken creates a token for agent name.
 func (s *server) agentToken(name string) string {
 	s.t.Helper()
@@ -132,7 +145,7 @@ func (s *server) startAgent(name string, tags map[string]string, actionsDir stri
 	s.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := agent.New(ctx, agent.Config{Server: s.URL, Token: s.agentToken(name), ActionsDir: actionsDir, Tags: tags,
-		Hostname: name + ".test"})
+		Hostname: name + ".test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		cancel()
 		s.t.Fatalf("agent %s: %v", name, err)

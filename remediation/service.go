@@ -115,7 +115,8 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 	s := &Service{opts: o, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, tokens: deps.Tokens,
 		audit: deps.Audit, deps: deps, httpClient: &http.Client{Timeout: 5 * time.Minute}, stop: make(chan struct{})}
 	s.runbooks = &runbooks{db: s.db}
-	s.engine = &engine{s: s, db: s.db, log: s.log, owner: newID("proc"), lease: o.Lease, cancels: map[string]context.CancelFunc{}}
+	s.engine = &engine{s: s, db: s.db, log: s.log, owner: newID("proc"), lease: o.Lease, cancels: map[string]context.CancelFunc{},
+		timers: map[*time.Timer]struct{}{}}
 	s.agents = newAgents(s)
 	s.logs = newLogWriter(s.db, s.log)
 	s.waiters = newWaiters(s)
@@ -149,6 +150,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	s.started = false
 	s.agents.stop()
 	s.waiters.stopSub()
+	s.engine.stopTimers()
 	close(s.stop)
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); s.engine.running.Wait(); close(done) }()

@@ -172,6 +172,7 @@ func (r *stepRun) park(ctx context.Context, after time.Duration, reason string, 
 	if err != nil {
 		return failed(err)
 	}
+	r.e.soon(after, wakeArgs{Exec: r.ex.ID, Key: r.st.Key, Attempt: r.st.Attempt, Reason: reason})
 	if r.cs.Type == TypeWaitEvent {
 		r.e.s.waiters.changed()
 	}
@@ -233,7 +234,7 @@ func (r *stepRun) fanOut(ctx context.Context) error {
 			return err
 		}
 		n := min(len(items), r.cs.concurrency)
-		if ex.Status != ExecRunning {
+		if !active(ex.Status) {
 			n = 0
 		}
 		lease := r.e.leaseUntil()

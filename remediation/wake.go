@@ -54,7 +54,7 @@ func (e *engine) wake(ctx context.Context, a wakeArgs) error {
 			return nil
 		}
 		ex, err := loadExec(ctx, e.db, a.Exec)
-		if err != nil || ex.Status != ExecRunning {
+		if err != nil || !active(ex.Status) {
 			return err // a paused run retries on resume
 		}
 		res, err := e.db.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, attempt = attempt + 1, owner = ?, lease_until = ?,
@@ -88,10 +88,54 @@ func (e *engine) wake(ctx context.Context, a wakeArgs) error {
 }
 
 func (e *engine) scheduleTimeout(ctx context.Context, execID, key string, attempt int, after time.Duration) {
-	if _, err := e.s.jobs.Enqueue(ctx, wakeKind, wakeArgs{Exec: execID, Key: key, Attempt: attempt, Reason: wakeTimeout},
-		&jobs.EnqueueOptions{At: time.Now().Add(after)}); err != nil {
+	a := wakeArgs{Exec: execID, Key: key, Attempt: attempt, Reason: wakeTimeout}
+	if _, err := e.s.jobs.Enqueue(ctx, wakeKind, a, &jobs.EnqueueOptions{At: time.Now().Add(after)}); err != nil {
 		e.log.Error("schedule step timeout", "execution", execID, "step", key, "error", err)
 	}
+	e.soon(after, a)
+}
+
+// maxTimer is the longest wait this process also keeps a timer for.
+const maxTimer = 15 * time.Minute
+
+// soon wakes a step (or the execution) in this process after d, as well
+// as through its durable job: River's scheduler may start a scheduled job
+// a few seconds late, and the job takes over when this process dies. The
+// wake that comes second finds nothing to do.
+func (e *engine) soon(d time.Duration, a wakeArgs) {
+	if d > maxTimer {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped {
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		e.mu.Lock()
+		_, live := e.timers[t]
+		delete(e.timers, t)
+		e.mu.Unlock()
+		if !live {
+			return
+		}
+		if err := e.wake(context.Background(), a); err != nil {
+			e.log.Warn("wake step", "execution", a.Exec, "step", a.Key, "reason", a.Reason, "error", err)
+		}
+	})
+	e.timers[t] = struct{}{}
+}
+
+// stopTimers ends the in-process timers (their jobs remain).
+func (e *engine) stopTimers() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stopped = true
+	for t := range e.timers {
+		t.Stop()
+	}
+	e.timers = nil
 }
 
 // markUnknown records that a step's outcome cannot be known; the
@@ -202,8 +246,9 @@ func (e *engine) setPaused(ctx context.Context, execID, actor string, pause bool
 		if pause {
 			return nil
 		}
-		// Start what the pause held back: pending steps that are not
-		// waiting for a retry, and fan-out items up to the concurrency.
+		// Start what the pause held back: pending steps (a retry that
+		// was waiting for its backoff runs now) and fan-out items up to
+		// the concurrency.
 		steps, err := loadSteps(ctx, tx, execID, "*", false)
 		if err != nil {
 			return err
@@ -219,7 +264,7 @@ func (e *engine) setPaused(ctx context.Context, execID, actor string, pause bool
 			}
 		}
 		for _, s := range steps {
-			if s.Status != StepPending || s.Error != "" {
+			if s.Status != StepPending {
 				continue
 			}
 			if s.Parent != "" {
