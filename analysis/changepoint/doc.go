@@ -31,4 +31,7 @@
 //
 // Breakpoints are reported as ruptures does: the sorted end index of every
 // segment, the last one equal to the number of samples.
+//
+// The server's "changepoint" system (package cpservice, in ./service)
+// serves this library over HTTP and in the UI.
 package changepoint
