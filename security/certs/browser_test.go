@@ -60,7 +60,7 @@ func TestBrowserInventoryAndRevoke(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.CSS(`select[name="reason"]`), "superseded"),
 		chromedp.Click(chromedp.CSS(`form[action$="/revoke"] button`)),
-		chromedp.WaitVisible(chromedp.CSS("main h1")),
+		chromedp.WaitVisible(chromedp.ID("revoked-at")),
 	); err != nil {
 		t.Fatalf("revoke from the page: %v", err)
 	}

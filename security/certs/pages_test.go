@@ -24,8 +24,8 @@ func TestDemoAndPages(t *testing.T) {
 	if len(all) != 8 {
 		t.Fatalf("demo inventory has %d certificates, want 8", len(all))
 	}
-	if n := len(listCerts(t, srv, tok, "expiring=11d")); n != 2 {
-		t.Errorf("%d demo certificates expire within 11 days, want 2 (one replaced)", n)
+	if n := len(listCerts(t, srv, tok, "expiring=11d")); n != 1 {
+		t.Errorf("%d live demo certificates expire within 11 days, want 1", n)
 	}
 	if n := len(listCerts(t, srv, tok, "status=revoked")); n != 1 {
 		t.Errorf("%d revoked", n)

@@ -10,8 +10,8 @@ import (
 
 // Filter selects inventory entries; zero fields match everything.
 type Filter struct {
-	// ExpiringWithin selects certificates that expire within this time
-	// and have not expired yet.
+	// ExpiringWithin selects live certificates (neither revoked nor
+	// replaced) that expire within this time and have not expired yet.
 	ExpiringWithin time.Duration `json:"expiring_within,omitempty"`
 	Owner          string        `json:"owner,omitempty"`
 	Team           string        `json:"team,omitempty"`
@@ -99,7 +99,7 @@ func (m *Manager) filterSQL(f Filter) ([]string, []any) {
 	add := func(cond string, v ...any) { where = append(where, cond); args = append(args, v...) }
 	now := m.now().UnixMilli()
 	if f.ExpiringWithin > 0 {
-		add("not_after > ? AND not_after <= ?", now, m.now().Add(f.ExpiringWithin).UnixMilli())
+		add("not_after > ? AND not_after <= ? AND revoked_at IS NULL AND replaced_by IS NULL", now, m.now().Add(f.ExpiringWithin).UnixMilli())
 	}
 	if f.Owner != "" {
 		add("owner = ?", f.Owner)
