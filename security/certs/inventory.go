@@ -285,10 +285,15 @@ func (m *Manager) getIssued(ctx context.Context, authority, serial string) (Cert
 	return m.Get(ctx, id)
 }
 
-// Lookup finds a certificate by ID (digits) or serial.
+// Lookup finds a certificate by ID (digits) or serial; a reference that is
+// both is taken as an ID first.
 func (m *Manager) Lookup(ctx context.Context, ref string) (Certificate, error) {
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && len(ref) < 12 {
-		return m.Get(ctx, id)
+		c, err := m.Get(ctx, id)
+		if !errors.Is(err, ErrNotFound) {
+			return c, err
+		}
+		// A short serial of digits (imported certificates have them).
 	}
 	return m.GetBySerial(ctx, ref)
 }

@@ -11,9 +11,34 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 )
 
-// ExpiringEventType is the CloudEvents type of an expiry notification;
-// rules in the event platform route it to e-mail, webhooks or runbooks.
-const ExpiringEventType = "gaffer.certs.expiring"
+// CloudEvents types the certificate manager publishes; rules in the event
+// platform route them to e-mail, webhooks or runbooks.
+const (
+	// ExpiringEventType announces a certificate crossing an expiry
+	// notification threshold (data: ExpiringEvent).
+	ExpiringEventType = "gaffer.certs.expiring"
+	// RotatedEventType and RotationFailedEventType report rotations (data:
+	// RotateResult without PEM).
+	RotatedEventType        = "gaffer.certs.rotated"
+	RotationFailedEventType = "gaffer.certs.rotation_failed"
+	// RevokedEventType reports a revocation (data: the certificate).
+	RevokedEventType = "gaffer.certs.revoked"
+)
+
+// publish sends an event about a certificate, best effort: a bus failure
+// is logged, not returned, since the action itself succeeded.
+func (m *Manager) publish(ctx context.Context, typ string, c Certificate, data any) {
+	if m.bus == nil {
+		return
+	}
+	b, err := json.Marshal(data)
+	if err == nil {
+		_, err = m.bus.Publish(ctx, &bus.Event{Type: typ, Source: "/certs", Subject: c.Serial, Data: b})
+	}
+	if err != nil {
+		m.log.Error("certs: publish event", "type", typ, "serial", c.Serial, "error", err)
+	}
+}
 
 // ExpiringEvent is the data of an expiry notification.
 type ExpiringEvent struct {

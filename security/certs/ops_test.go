@@ -106,6 +106,10 @@ func rotationDeploysAndRollsBack(t *testing.T, o platformtest.Options) {
 	if e := auditEntries(t, srv, "certs.rotation"); e[0].Outcome != "failure" {
 		t.Errorf("failed rotation audited as %+v", e[0])
 	}
+	if msg, err := srv.Deps().Bus.Stream.GetLastMsgForSubject(context.Background(), certs.RotationFailedEventType); err != nil ||
+		!strings.Contains(string(msg.Data), "rolled back") {
+		t.Errorf("no rotation_failed event naming the rollback: %v", err)
+	}
 	// Retried (as the rotation job is) once the reload works again, the
 	// rotation deploys the replacement it already issued.
 	hookMu.Lock()

@@ -75,7 +75,11 @@ func (m *Manager) Revoke(ctx context.Context, id int64, reason string) (Certific
 		return c, fmt.Errorf("certificate %s was revoked meanwhile: %w", c.Serial, ErrConflict)
 	}
 	m.invalidateRevocation(c.Authority, c.Serial)
-	return m.Get(ctx, id)
+	c, err = m.Get(ctx, id)
+	if err == nil {
+		m.publish(ctx, RevokedEventType, c, brief(c))
+	}
+	return c, err
 }
 
 // revokeJob revokes from a bulk job, auditing each.

@@ -69,6 +69,7 @@ func (m *Manager) Rotate(ctx context.Context, id int64) (RotateResult, error) {
 	nc, err := m.Reissue(ctx, id)
 	if err != nil {
 		m.record(ctx, "certs.rotation", certTarget(old), audit.OutcomeFailure, err.Error())
+		m.publish(ctx, RotationFailedEventType, old, map[string]any{"old": brief(old), "error": err.Error()})
 		return res, err
 	}
 	res.New = nc
@@ -91,12 +92,15 @@ func (m *Manager) Rotate(ctx context.Context, id int64) (RotateResult, error) {
 		res.Deployed = append(res.Deployed, d.describe())
 	}
 	detail := fmt.Sprintf("replaced by %s; deployed to %d of %d destinations", nc.Serial, len(res.Deployed), len(dests))
+	summary := map[string]any{"old": brief(old), "new": brief(nc), "deployed": res.Deployed, "failed": res.Failed}
 	if len(errs) > 0 {
 		detail += "; " + strings.Join(res.Failed, "; ")
 		m.record(ctx, "certs.rotation", certTarget(old), audit.OutcomeFailure, detail)
+		m.publish(ctx, RotationFailedEventType, nc, summary)
 		return res, errors.Join(errs...)
 	}
 	m.record(ctx, "certs.rotation", certTarget(old), audit.OutcomeSuccess, detail)
+	m.publish(ctx, RotatedEventType, nc, summary)
 	return res, nil
 }
 
@@ -141,4 +145,10 @@ func (m *Manager) DueForRotation(ctx context.Context) ([]int64, error) {
 		}
 	}
 	return out, rows.Err()
+}
+
+// brief is a certificate without its PEM, for events.
+func brief(c Certificate) Certificate {
+	c.Certificate, c.Chain = "", ""
+	return c
 }
