@@ -23,6 +23,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+	"github.com/gaffer-sre/gaffer/telemetry/spectator"
 )
 
 // Service is one system running in the process.
@@ -57,12 +58,15 @@ type DemoLoader interface {
 // Deps are what every system may use. Systems must not reach into each
 // other's tables; they call each other through Lookup or publish events.
 type Deps struct {
-	Log     *slog.Logger
-	Store   *store.Store
-	Bus     *bus.Bus
-	Jobs    *jobs.Queue
-	Audit   *audit.Log
-	Tokens  *auth.Tokens
+	Log    *slog.Logger
+	Store  *store.Store
+	Bus    *bus.Bus
+	Jobs   *jobs.Queue
+	Audit  *audit.Log
+	Tokens *auth.Tokens
+	// Metrics records the system's own measurements (Spectator meters);
+	// they land in Gaffer's own store and on GET /metrics.
+	Metrics *spectator.Registry
 	DataDir string
 	// Demo is true under `gaffer serve --demo`.
 	Demo bool

@@ -74,12 +74,12 @@ func TestDemo(t *testing.T) {
 	if after != before {
 		t.Fatalf("loading the demo again changed the sample count of the same range: %v, then %v", before, after)
 	}
-	page := srv2.Do("GET", "/metrics?q="+`sum+by+(region)+(rate(http_requests_total[5m]))`+"&range=3d", srv2.AdminToken, nil)
+	page := srv2.Do("GET", "/metrics/explore?q="+`sum+by+(region)+(rate(http_requests_total[5m]))`+"&range=3d", srv2.AdminToken, nil)
 	if page.Status != 200 || !strings.Contains(string(page.Body), "data-chart-json") || !strings.Contains(string(page.Body), "http_request_duration_seconds_bucket") ||
 		!strings.Contains(string(page.Body), "3 series") {
 		t.Fatalf("metrics page: %d\n%s", page.Status, page.Body)
 	}
-	bad := srv2.Do("GET", "/metrics?q=sum(", srv2.AdminToken, nil)
+	bad := srv2.Do("GET", "/metrics/explore?q=sum(", srv2.AdminToken, nil)
 	if bad.Status != 200 || !strings.Contains(string(bad.Body), `id="query-error"`) {
 		t.Fatalf("bad query on the page: %d", bad.Status)
 	}

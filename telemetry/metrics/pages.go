@@ -50,8 +50,8 @@ func (s *Service) Pages(sh *ui.Shell) {
 		return
 	}
 	page := sh.Parse(templates, "templates/metrics.html")
-	sh.Nav(ui.NavItem{Title: "Metrics", Path: "/metrics", Scope: ReadScope, Order: 100})
-	sh.Handle(httpapi.Route{Method: "GET", Path: "/metrics", Scope: ReadScope, Summary: "Metrics page: PromQL and a chart",
+	sh.Nav(ui.NavItem{Title: "Metrics", Path: "/metrics/explore", Scope: ReadScope, Order: 100})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/metrics/explore", Scope: ReadScope, Summary: "Metrics page: PromQL and a chart",
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			return page.Render(w, r, http.StatusOK, "Metrics", s.pageData(r))
 		}})

@@ -75,6 +75,9 @@ type Options struct {
 	CompletedRetention time.Duration
 	DeadRetention      time.Duration
 	Log                *slog.Logger
+	// Observe, when set, is told how each job attempt ended: its kind,
+	// its error (nil for success) and how long it ran.
+	Observe func(kind string, err error, elapsed time.Duration)
 }
 
 // Queue is the job system of one process.
@@ -330,10 +333,14 @@ func jobFrom(job *river.Job[rawArgs]) *Job {
 		MaxAttempts: job.MaxAttempts, Queue: job.Queue, CreatedAt: job.CreatedAt}
 }
 
-func (w *worker) Work(ctx context.Context, job *river.Job[rawArgs]) error {
+func (w *worker) Work(ctx context.Context, job *river.Job[rawArgs]) (err error) {
 	w.queue.mu.Lock()
 	h := w.queue.handlers[w.kind]
 	w.queue.mu.Unlock()
+	if obs := w.queue.opts.Observe; obs != nil {
+		start := time.Now()
+		defer func() { obs(w.kind, err, time.Since(start)) }()
+	}
 	return h(ctx, jobFrom(job))
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/console"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/selfmetrics"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
 )
@@ -36,6 +37,8 @@ type Server struct {
 	shell  *ui.Shell
 
 	services []namedService
+	metrics  *selfmetrics.Recorder
+	stopLoop chan struct{}
 	listener net.Listener
 	http     *http.Server
 	ready    atomic.Bool
@@ -91,15 +94,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 		return nil, err
 	}
 	s.closers = append(s.closers, b.Close)
-	q, err := jobs.New(ctx, st, jobs.Options{Workers: cfg.JobWorkers, PollInterval: cfg.JobPollInterval, Log: log})
+	s.metrics = selfmetrics.New(map[string]string{"nf.app": "gaffer"})
+	q, err := jobs.New(ctx, st, jobs.Options{Workers: cfg.JobWorkers, PollInterval: cfg.JobPollInterval, Log: log,
+		Observe: s.observeJob})
 	if err != nil {
 		return nil, err
 	}
 	registerPlatformJobs(q, tokens)
 	s.stopping = make(chan struct{})
-	s.deps = &platform.Deps{Log: log, Store: st, Bus: b, Jobs: q, Audit: auditLog, Tokens: tokens,
+	s.deps = &platform.Deps{Log: log, Store: st, Bus: b, Jobs: q, Audit: auditLog, Tokens: tokens, Metrics: s.metrics.Registry,
 		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings, Stopping: s.stopping}
-	s.router = httpapi.NewRouter(httpapi.Options{Auth: httpapi.TokenAuthenticator{Tokens: tokens}, Audit: auditLog, Log: log})
+	s.router = httpapi.NewRouter(httpapi.Options{Auth: httpapi.TokenAuthenticator{Tokens: tokens}, Audit: auditLog, Log: log,
+		Observe: s.observeRequest})
 	if s.shell, err = ui.New(s.router, tokens, log); err != nil {
 		return nil, err
 	}
@@ -107,6 +113,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 		return nil, err
 	}
 	s.platformRoutes()
+	s.metricsRoute()
 	console.New(tokens, auditLog, q, s.Checks).Register(s.router, s.shell)
 	return s, nil
 }
@@ -207,6 +214,8 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.deps.Jobs.Start(ctx, true); err != nil {
 		return err
 	}
+	s.stopLoop = make(chan struct{})
+	go s.measureLoop(s.stopLoop)
 	for _, ns := range s.services {
 		if err := ns.svc.Start(ctx); err != nil {
 			return fmt.Errorf("start %s: %w", ns.name, err)
