@@ -45,17 +45,18 @@ type agents struct {
 	heartbeat    time.Duration
 	offlineAfter time.Duration
 
-	mu      sync.Mutex
-	secrets map[string]string    // agent name -> the token it connected with
-	seen    map[string]time.Time // heartbeats not yet written
-	boots   map[string]string
-	runs    map[string][2]string // run ID -> execution, step key
-	subs    []*nats.Subscription
+	mu       sync.Mutex
+	secrets  map[string]string    // agent name -> the token it connected with
+	verified map[string]time.Time // when each agent's token was last checked
+	seen     map[string]time.Time // heartbeats not yet written
+	boots    map[string]string
+	runs     map[string][2]string // run ID -> execution, step key
+	subs     []*nats.Subscription
 }
 
 func newAgents(s *Service) *agents {
 	return &agents{s: s, db: s.db, log: s.log, heartbeat: s.opts.AgentHeartbeat, offlineAfter: 6 * s.opts.AgentHeartbeat,
-		secrets: map[string]string{}, seen: map[string]time.Time{}, boots: map[string]string{}, runs: map[string][2]string{}}
+		secrets: map[string]string{}, verified: map[string]time.Time{}, seen: map[string]time.Time{}, boots: map[string]string{}, runs: map[string][2]string{}}
 }
 
 // authorize decides an agent's NATS connection: its password must be a
@@ -212,12 +213,22 @@ func (a *agents) lostRuns(ctx context.Context, name, boot, why string) {
 	}
 }
 
+// reverifyEvery is how often a connected agent's token is checked again,
+// so that a revocation made outside this system (DELETE /api/v1/tokens)
+// disconnects it; revoking through the agents API disconnects at once.
+const reverifyEvery = 30 * time.Second
+
 func (a *agents) onHeartbeat(name string, m *nats.Msg) {
+	now := time.Now()
 	a.mu.Lock()
-	a.seen[name] = time.Now()
+	a.seen[name] = now
 	secret := a.secrets[name]
+	due := now.Sub(a.verified[name]) >= reverifyEvery
+	if due {
+		a.verified[name] = now
+	}
 	a.mu.Unlock()
-	if secret == "" {
+	if secret == "" || !due {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -336,3 +336,17 @@ func (s *cstep) backoffFor(attempt int) time.Duration {
 	}
 	return min(d, s.maxBackoff)
 }
+
+// needsVars reports whether following the step's transitions evaluates
+// expressions (so the execution's variables must be loaded).
+func (s *cstep) needsVars() bool {
+	if s.publish != nil {
+		return true
+	}
+	for _, t := range s.next {
+		if t.cond != nil {
+			return true
+		}
+	}
+	return false
+}

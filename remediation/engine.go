@@ -45,8 +45,10 @@ type engine struct {
 	timers  map[*time.Timer]struct{}
 	stopped bool
 	running sync.WaitGroup
-	// onStarted, when set, is told when a step starts (for benchmarks).
-	onStarted func(execID, key string, at time.Time)
+	// onStarted and onFinished, when set, are told when a step starts
+	// and when an execution ends (for benchmarks).
+	onStarted  func(execID, key string, at time.Time)
+	onFinished func(execID, status string)
 }
 
 func newID(prefix string) string {
@@ -263,6 +265,9 @@ func (t *txn) after() {
 	}
 	for _, status := range t.events {
 		t.e.s.publishFinished(t.ex, status)
+		if t.e.onFinished != nil {
+			t.e.onFinished(t.ex.ID, status)
+		}
 	}
 	for _, w := range t.wakes {
 		t.e.soon(time.Until(w.at), w.args)
@@ -464,17 +469,20 @@ func (t *txn) finishParent(parent *StepState, cs *cstep, status, errMsg string) 
 func (t *txn) stepDone(st *StepState, cs *cstep, out outcome) error {
 	var targets []string
 	if st.Status == StepSucceeded {
-		vars, err := t.varsFor(st)
-		if err != nil {
-			return err
+		var vars map[string]any
+		if cs.needsVars() {
+			var err error
+			if vars, err = t.varsFor(st); err != nil {
+				return err
+			}
 		}
 		if cs.publish != nil {
 			if err := t.publishVars(cs, vars); err != nil {
 				return t.failStep(st, cs, fmt.Errorf("publish: %w", err))
 			}
 		}
-		targets, err = t.transition(st, cs, vars)
-		if err != nil {
+		var err error
+		if targets, err = t.transition(st, cs, vars); err != nil {
 			return t.failStep(st, cs, err)
 		}
 	} else {
@@ -650,14 +658,21 @@ func (t *txn) startStep(name string, via *StepState) error {
 
 func insertStep(ctx context.Context, tx *store.Tx, execID, key, name, parent string, index int, item []byte,
 	status, owner string, lease int64, detail string) error {
+	return insertItem(ctx, tx, execID, key, name, parent, index, item, status, owner, lease, "", detail)
+}
+
+// insertItem records a step, or an item of a fan-out step (for an agent
+// step, with its agent).
+func insertItem(ctx context.Context, tx *store.Tx, execID, key, name, parent string, index int, item []byte,
+	status, owner string, lease int64, agent, detail string) error {
 	attempt := 0
 	if status == StepRunning {
 		attempt = 1
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO remediation_steps (execution_id, step_key, name, parent, item_index, item, status,
 		attempt, owner, lease_until, run_id, agent, agent_boot, items_total, items_started, items_done, items_failed, created_at,
-		error, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, 0, 0, 0, ?, '', ?)`,
-		execID, key, name, parent, index, string(item), status, attempt, owner, lease, nowMS(), detail)
+		error, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, '', 0, 0, 0, 0, ?, '', ?)`,
+		execID, key, name, parent, index, string(item), status, attempt, owner, lease, agent, nowMS(), detail)
 	return err
 }
 

@@ -374,3 +374,47 @@ steps:
 		t.Fatalf("metrics step without metrics: %s", st.Error)
 	}
 }
+
+func TestCronSchedule(t *testing.T) {
+	s := start(t)
+	s.apply(`
+name: nightly
+schedule: {cron: "30 2 * * *", params: {who: cron}}
+params: {type: object, properties: {who: {type: string}}}
+steps:
+  - {name: a, type: noop, output: "${{ params.who + ' ' + trigger.kind }}"}
+`)
+	at := time.Date(2030, 1, 2, 2, 30, 20, 0, time.UTC)
+	for i := 0; i < 3; i++ { // the same due time starts one run
+		if err := remediation.RunSchedules(s.svc(), at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := remediation.RunSchedules(s.svc(), at.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Items []remediation.Execution }
+	s.Do("GET", "/api/v1/remediation/executions?runbook=nightly", s.token, nil).JSON(t, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("%d scheduled runs, want 1", len(list.Items))
+	}
+	ex := s.waitStatus(list.Items[0].ID, "succeeded")
+	if got := string(step(ex, "a").Output); got != `"cron cron"` {
+		t.Fatalf("output %s", got)
+	}
+}
+
+func TestOutputLimit(t *testing.T) {
+	s := start(t)
+	s.apply("name: big\nsteps:\n  - {name: wait, type: sleep, duration: 1h}\n")
+	id := s.run("big", nil)
+	platformtest.Eventually(t, "waiting", func() bool { st := step(s.exec(id), "wait"); return st != nil && st.Status == "waiting" })
+	blob := strings.Repeat("x", remediation.MaxOutputBytes)
+	if err := remediation.FinishStep(s.svc(), id, "wait", 1, blob); err != nil {
+		t.Fatal(err)
+	}
+	ex := s.waitStatus(id, "failed")
+	if !strings.Contains(step(ex, "wait").Error, "at most 8388608 are stored") {
+		t.Fatalf("oversized output: %s", step(ex, "wait").Error)
+	}
+}

@@ -21,11 +21,11 @@ import (
 // server is a test server with the remediation system.
 type server struct {
 	*platformtest.Server
-	t     *testing.T
+	t     testing.TB
 	token string
 }
 
-func start(t *testing.T, args ...string) *server {
+func start(t testing.TB, args ...string) *server {
 	t.Helper()
 	srv := platformtest.Start(t, platformtest.Options{Args: append([]string{"--remediation-lease", "1s",
 		"--remediation-agent-heartbeat", "200ms"}, args...)})
@@ -177,7 +177,7 @@ func actionsDir(t *testing.T) string {
 	return dir
 }
 
-func copyDir(t *testing.T, from, to string) {
+func copyDir(t testing.TB, from, to string) {
 	t.Helper()
 	filepath.Walk(from, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {

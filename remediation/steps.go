@@ -59,9 +59,11 @@ func (e *engine) run(execID, key string) {
 		}
 		return
 	}
-	if err := r.loadVars(ctx); err != nil {
-		e.finish(ctx, execID, key, st.Attempt, failed(err))
-		return
+	if cs.Type != TypeAgent {
+		if err := r.loadVars(ctx); err != nil {
+			e.finish(ctx, execID, key, st.Attempt, failed(err))
+			return
+		}
 	}
 	if !cs.idempotent && st.StartedAt == nil {
 		// Recorded before any side effect, so that a crash from here on
@@ -184,6 +186,7 @@ func (r *stepRun) park(ctx context.Context, after time.Duration, reason string, 
 func (r *stepRun) fanOut(ctx context.Context) error {
 	var items []any
 	var agents []string
+	var details []string
 	if r.cs.Targets != nil {
 		if err := r.loadVars(ctx); err != nil {
 			return err
@@ -206,8 +209,22 @@ func (r *stepRun) fanOut(ctx context.Context) error {
 			return fmt.Errorf("no connected agent matches the targets %s", targetString(t))
 		}
 		for _, a := range sel {
-			items = append(items, map[string]any{"agent": a.Name, "hostname": a.Hostname, "tags": a.Tags})
+			item := map[string]any{"agent": a.Name, "hostname": a.Hostname, "tags": a.Tags}
+			items = append(items, item)
 			agents = append(agents, a.Name)
+			// The action's parameters are worked out now, once per item,
+			// so that dispatching an item needs no variables.
+			params := map[string]any{}
+			if r.cs.params != nil {
+				r.vars["item"], r.vars["index"] = item, int64(len(agents)-1)
+				v, err := r.cs.params.eval(r.vars)
+				if err != nil {
+					return fmt.Errorf("params: %w", err)
+				}
+				params = v.(map[string]any)
+			}
+			d, _ := json.Marshal(map[string]any{"params": params})
+			details = append(details, string(d))
 		}
 	} else {
 		if err := r.loadVars(ctx); err != nil {
@@ -245,14 +262,12 @@ func (r *stepRun) fanOut(ctx context.Context) error {
 				status, owner, l = StepRunning, r.e.owner, lease
 			}
 			key := itemKey(r.st.Key, i)
-			if err := insertStep(ctx, tx, r.ex.ID, key, r.st.Name, r.st.Key, i, ij, status, owner, l, ""); err != nil {
-				return err
-			}
+			agentName, detail := "", ""
 			if agents != nil {
-				if _, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET agent = ? WHERE execution_id = ? AND step_key = ?`,
-					agents[i], r.ex.ID, key); err != nil {
-					return err
-				}
+				agentName, detail = agents[i], details[i]
+			}
+			if err := insertItem(ctx, tx, r.ex.ID, key, r.st.Name, r.st.Key, i, ij, status, owner, l, agentName, detail); err != nil {
+				return err
 			}
 			if status == StepRunning {
 				toRun = append(toRun, key)

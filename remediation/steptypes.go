@@ -24,15 +24,14 @@ import (
 // arrives later (see agents.onResult).
 func (r *stepRun) agent(ctx context.Context) outcome {
 	name := r.st.Agent
-	params := map[string]any{}
-	if r.cs.params != nil {
-		v, err := r.cs.params.eval(r.vars)
-		if err != nil {
-			return outcome{status: StepFailed, err: "params: " + err.Error(), noRetry: true}
-		}
-		params = v.(map[string]any)
+	var d struct {
+		Params json.RawMessage `json:"params"`
 	}
-	pj, _ := json.Marshal(params)
+	json.Unmarshal(r.st.Detail, &d)
+	pj := d.Params
+	if len(pj) == 0 {
+		pj = json.RawMessage("{}")
+	}
 	runID := fmt.Sprintf("%s.%d.%s", r.ex.ID, r.st.Attempt, strings.NewReplacer("[", "-", "]", "", "#", "-").Replace(r.st.Key))
 	boot := r.e.s.agents.boot(name)
 	if _, err := r.e.db.ExecContext(ctx, `UPDATE remediation_steps SET run_id = ?, agent_boot = ? WHERE execution_id = ? AND step_key = ? AND attempt = ?`,

@@ -91,6 +91,7 @@ wait:
 	res.Truncated = stdout.dropped > 0 || stderr.dropped > 0
 	if t := bytes.TrimSpace(stdout.buf.Bytes()); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) && stdout.dropped == 0 {
 		res.Output = json.RawMessage(t)
+		res.Stdout = "" // the same bytes, parsed
 	}
 	code := -1
 	if cmd.ProcessState != nil {

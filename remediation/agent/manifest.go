@@ -25,7 +25,9 @@ const (
 	DefaultTimeout   = time.Minute
 	MaxTimeout       = 24 * time.Hour
 	DefaultOutputCap = 1 << 20
-	MaxOutputCap     = 8 << 20
+	// MaxOutputCap keeps a result (stdout and stderr) within one NATS
+	// message of 8 MiB.
+	MaxOutputCap = 3 << 20
 )
 
 // Manifest declares an action: what it is called, what it runs and with
@@ -47,7 +49,7 @@ type Manifest struct {
 	// Timeout of one run (default 1m); the process group is killed then.
 	Timeout string `yaml:"timeout"`
 	// OutputCap bounds each of stdout and stderr ("1MiB", "64KiB" or
-	// bytes; default 1 MiB, at most 8 MiB); the rest is dropped.
+	// bytes; default 1 MiB, at most 3 MiB); the rest is dropped.
 	OutputCap any `yaml:"output_cap"`
 	// User to run as; the agent must run as root to switch users.
 	User string `yaml:"user"`
