@@ -57,7 +57,7 @@ func addServerFlags(cmd *cobra.Command, cfg *server.Config) {
 	f.StringVar(&cfg.DB, "db", "", "database: empty for SQLite in the data directory, or a postgres:// address")
 	f.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS server or cluster (empty: embedded nats-server with JetStream)")
 	f.StringVar(&cfg.NATSCreds, "nats-creds", "", "credentials file for the external NATS")
-	f.IntVar(&cfg.JobWorkers, "job-workers", 500, "jobs of the default queue this process runs at once")
+	f.IntVar(&cfg.JobWorkers, "job-workers", 500, "jobs of the default queue this process runs at once (serve: 0 runs none, leaving them to gaffer worker)")
 	f.DurationVar(&cfg.JobPollInterval, "job-poll-interval", 100*time.Millisecond, "how often jobs queued by other processes are picked up")
 }
 
@@ -75,6 +75,9 @@ func newServeCommand() *cobra.Command {
 				return err
 			}
 			cfg.Roles = strings.Split(roles, ",")
+			if cfg.JobWorkers == 0 {
+				cfg.NoJobs = true
+			}
 			cfg.Version = version()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()

@@ -34,8 +34,12 @@ type Config struct {
 	// EventMaxAge and EventMaxBytes bound the event stream.
 	EventMaxAge   time.Duration
 	EventMaxBytes int64
-	// JobWorkers is how many jobs this process runs at once.
+	// JobWorkers is how many jobs this process runs at once (0: the
+	// default, 500).
 	JobWorkers int
+	// NoJobs makes `gaffer serve` enqueue jobs without working them, for
+	// API-only nodes whose jobs run on `gaffer worker` processes.
+	NoJobs bool
 	// JobPollInterval is how often queued jobs from other processes are
 	// picked up.
 	JobPollInterval time.Duration

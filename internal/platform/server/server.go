@@ -211,7 +211,7 @@ func (s *Server) Addr() string {
 // Start starts the job queue, the services, demo data (if asked for) and
 // the HTTP server, and returns once the server is ready.
 func (s *Server) Start(ctx context.Context) error {
-	if err := s.deps.Jobs.Start(ctx, true); err != nil {
+	if err := s.deps.Jobs.Start(ctx, !s.cfg.NoJobs); err != nil {
 		return err
 	}
 	s.stopLoop = make(chan struct{})
