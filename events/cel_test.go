@@ -1,6 +1,7 @@
 package events
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -99,3 +100,28 @@ func TestDeriveAndLoopGuard(t *testing.T) {
 		t.Fatalf("loop guard: %v", err)
 	}
 }
+
+func TestRunbookActionKeepsItsForm(t *testing.T) {
+	cr, err := compileRule(&Rule{ID: "rule_1", Name: "r", Condition: "true", Actions: []Action{{Type: ActionRunbook,
+		Runbook: "restart", Params: `{"host": data.host}`}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cr.actions[0]
+	if a.Type != ActionJob || a.Kind != RunbookJobKind || a.written.Type != ActionRunbook {
+		t.Fatalf("compiled %+v", a)
+	}
+	ev := testEvent("t", "/s", `{"host":"web-1"}`)
+	dl, err := newDeadLetter(cr.rule, a, ev, 1, errTest)
+	if err != nil || dl.Action.Type != ActionRunbook || dl.Action.Runbook != "restart" {
+		t.Fatalf("dead letter keeps %+v, %v", dl.Action, err)
+	}
+	var act activation
+	act.reset(ev, time.Now())
+	args, _, err := jobArgs(cr.rule, a, &act)
+	if err != nil || !strings.Contains(string(args), `"runbook":"restart"`) || !strings.Contains(string(args), `"host":"web-1"`) {
+		t.Fatalf("job arguments %s, %v", args, err)
+	}
+}
+
+var errTest = errors.New("test failure")

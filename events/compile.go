@@ -27,6 +27,9 @@ type compiledRule struct {
 // compiled.
 type compiledAction struct {
 	Action
+	// written is the action as the rule states it (a runbook action runs
+	// as a job action, but is dead-lettered and re-driven as written).
+	written  Action
 	index    int
 	timeout  time.Duration
 	backoff  time.Duration
@@ -105,7 +108,7 @@ func compileAction(field string, a Action, kinds KindChecker) (*compiledAction, 
 			return nil, invalid(field+"."+name, "does not apply to a %s action", a.Type)
 		}
 	}
-	ca := &compiledAction{Action: a}
+	ca := &compiledAction{Action: a, written: a}
 	var err error
 	switch a.Type {
 	case ActionWebhook:

@@ -17,6 +17,10 @@ import (
 
 type natsMsg = nats.Msg
 
+// maxAckPending bounds the events handed out by the stream and not yet
+// acknowledged, across the processes sharing the consumer.
+const maxAckPending = 4096
+
 // consumer pulls the event stream through the installation's durable
 // consumer and hands each message to a pool of workers. A worker
 // acknowledges a message only when the event is indexed and its rules'
@@ -27,6 +31,10 @@ type consumer struct {
 	cc   jetstream.ConsumeContext
 	work chan jetstream.Msg
 	wg   sync.WaitGroup
+	// acks holds processed events until their index batch commits, so
+	// that workers move on to the next event meanwhile.
+	acks    chan pendingAck
+	ackDone chan struct{}
 
 	// halt ends work in progress when the shutdown deadline passes.
 	halt   context.Context
@@ -46,6 +54,14 @@ type leased struct {
 	since time.Time
 }
 
+// pendingAck is a processed event waiting for its index row to commit.
+type pendingAck struct {
+	msg   jetstream.Msg
+	batch *indexBatch
+	seq   uint64
+	tries uint64
+}
+
 // consumerConfig is the durable consumer's configuration when it is
 // created; it uses only features of NATS 2.9.
 func (s *Service) consumerConfig() jetstream.ConsumerConfig {
@@ -58,7 +74,7 @@ func (s *Service) consumerConfig() jetstream.ConsumerConfig {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       s.opts.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 4096,
+		MaxAckPending: maxAckPending,
 		FilterSubject: bus.SubjectPrefix + ">",
 	}
 }
@@ -130,8 +146,10 @@ func (s *Service) startConsumer(ctx context.Context) (*consumer, error) {
 		return nil, fmt.Errorf("events: durable consumer %s: %w", s.install.consumerName(), err)
 	}
 	c := &consumer{svc: s, work: make(chan jetstream.Msg, s.opts.Workers),
-		busy: make([]atomic.Pointer[leased], s.opts.Workers)}
+		busy: make([]atomic.Pointer[leased], s.opts.Workers),
+		acks: make(chan pendingAck, maxAckPending), ackDone: make(chan struct{})}
 	c.halt, c.cancel = context.WithCancel(context.Background())
+	go c.acker()
 	for i := 0; i < s.opts.Workers; i++ {
 		c.wg.Add(1)
 		go c.worker(i)
@@ -187,7 +205,7 @@ func (c *consumer) stop(ctx context.Context) error {
 	}
 	close(c.work)
 	done := make(chan struct{})
-	go func() { c.wg.Wait(); close(done) }()
+	go func() { c.wg.Wait(); close(c.acks); <-c.ackDone; close(done) }()
 	defer c.cancel()
 	select {
 	case <-done:
@@ -248,13 +266,32 @@ func (c *consumer) handle(msg jetstream.Msg, act *activation) {
 		msg.Term()
 		return
 	}
-	err = s.processEvent(c.halt, ev, meta.Sequence.Stream, meta.Timestamp, act)
+	batch, err := s.processEvent(c.halt, ev, meta.Sequence.Stream, meta.Timestamp, act)
 	if err != nil {
-		delay := min(time.Duration(meta.NumDelivered)*time.Second, time.Minute)
-		s.log.Warn("event processing failed; it will be redelivered", "id", ev.ID, "type", ev.Type,
-			"seq", meta.Sequence.Stream, "delivery", meta.NumDelivered, "retry_in", delay, "error", err)
-		msg.NakWithDelay(delay)
+		c.retry(msg, meta.Sequence.Stream, meta.NumDelivered, err)
 		return
 	}
-	msg.Ack()
+	c.acks <- pendingAck{msg: msg, batch: batch, seq: meta.Sequence.Stream, tries: meta.NumDelivered}
+}
+
+// retry asks the stream to redeliver an event, later the more often it
+// failed.
+func (c *consumer) retry(msg jetstream.Msg, seq, delivered uint64, err error) {
+	delay := min(time.Duration(delivered)*time.Second, time.Minute)
+	c.svc.log.Warn("event processing failed; it will be redelivered", "seq", seq, "delivery", delivered,
+		"retry_in", delay, "error", err)
+	msg.NakWithDelay(delay)
+}
+
+// acker acknowledges processed events once their index rows commit.
+// Batches commit in order, so waiting for them one by one costs nothing.
+func (c *consumer) acker() {
+	defer close(c.ackDone)
+	for p := range c.acks {
+		if err := p.batch.wait(c.halt); err != nil {
+			c.retry(p.msg, p.seq, p.tries, err)
+			continue
+		}
+		p.msg.Ack()
+	}
 }

@@ -61,7 +61,7 @@ func newDeadLetter(r *Rule, a *compiledAction, ev *bus.Event, attempts int, caus
 	if err != nil {
 		return nil, fmt.Errorf("events: encode dead-lettered event: %w", err)
 	}
-	return &DeadLetter{Status: DeadLetterDead, RuleID: r.ID, RuleName: r.Name, ActionIndex: a.index, Action: a.Action,
+	return &DeadLetter{Status: DeadLetterDead, RuleID: r.ID, RuleName: r.Name, ActionIndex: a.index, Action: a.written,
 		Event: body, EventID: ev.ID, EventType: ev.Type, EventSource: ev.Source, Attempts: attempts,
 		Error: truncate(cause.Error(), 2000)}, nil
 }

@@ -240,3 +240,17 @@ func errorMessage(t *testing.T, resp *platformtest.Response) string {
 	json.Unmarshal(resp.Body, &env)
 	return env.Error.Message
 }
+
+// drained waits until the server's consumer has acknowledged every event
+// in the stream: all rules have acted on them.
+func (ts *testServer) drained() {
+	ts.t.Helper()
+	platformtest.Eventually(ts.t, "events processed", func() bool {
+		c, err := ts.Deps().Bus.JS.Consumer(context.Background(), bus.StreamName, ts.service.ConsumerName())
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(context.Background())
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	})
+}

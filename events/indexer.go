@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,21 +125,65 @@ func (ix *indexer) flush() {
 	close(b.done)
 }
 
-const upsertIndex = `INSERT INTO event_index (seq, event_id, source, type, subject, time_ms, received_ms)
-	VALUES (?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (seq) DO UPDATE SET event_id = excluded.event_id, source = excluded.source,
-	type = excluded.type, subject = excluded.subject, time_ms = excluded.time_ms, received_ms = excluded.received_ms`
+// upsertIndex returns the statement that upserts n rows. Batches are cut
+// into statements of 64, 8 and 1 rows, so a database round trip carries
+// many rows and only three statement texts exist (for statement caches).
+func upsertIndex(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO event_index (seq, event_id, source, type, subject, time_ms, received_ms) VALUES ")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+	}
+	b.WriteString(` ON CONFLICT (seq) DO UPDATE SET event_id = excluded.event_id, source = excluded.source,
+	type = excluded.type, subject = excluded.subject, time_ms = excluded.time_ms, received_ms = excluded.received_ms`)
+	return b.String()
+}
+
+var upsertStatements = map[int]string{64: upsertIndex(64), 8: upsertIndex(8), 1: upsertIndex(1)}
 
 // writeIndex upserts rows: a redelivered event rewrites its own row, and a
 // stream recreated from sequence 1 overwrites stale ones.
 func writeIndex(ctx context.Context, db *store.Store, rows []indexRow) error {
+	rows = lastPerSeq(rows)
 	return db.InTx(ctx, func(tx *store.Tx) error {
-		for _, r := range rows {
-			if _, err := tx.ExecContext(ctx, upsertIndex, int64(r.seq), r.id, r.source, r.typ, r.subject,
-				r.time.UnixMilli(), r.received.UnixMilli()); err != nil {
-				return fmt.Errorf("events: index event %d: %w", r.seq, err)
+		args := make([]any, 0, 7*64)
+		for len(rows) > 0 {
+			n := 1
+			switch {
+			case len(rows) >= 64:
+				n = 64
+			case len(rows) >= 8:
+				n = 8
 			}
+			args = args[:0]
+			for _, r := range rows[:n] {
+				args = append(args, int64(r.seq), r.id, r.source, r.typ, r.subject, r.time.UnixMilli(), r.received.UnixMilli())
+			}
+			if _, err := tx.ExecContext(ctx, upsertStatements[n], args...); err != nil {
+				return fmt.Errorf("events: index events %d..%d: %w", rows[0].seq, rows[n-1].seq, err)
+			}
+			rows = rows[n:]
 		}
 		return nil
 	})
+}
+
+// lastPerSeq drops all but the last row of each sequence: one statement
+// may not upsert a row twice (a redelivery can meet its first delivery in
+// a batch).
+func lastPerSeq(rows []indexRow) []indexRow {
+	seen := make(map[uint64]int, len(rows))
+	out := rows[:0:0]
+	for _, r := range rows {
+		if i, ok := seen[r.seq]; ok {
+			out[i] = r
+			continue
+		}
+		seen[r.seq] = len(out)
+		out = append(out, r)
+	}
+	return out
 }

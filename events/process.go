@@ -8,10 +8,11 @@ import (
 )
 
 // processEvent indexes one event from the stream and runs the actions of
-// every rule it matches. It returns an error only for failures worth a
+// every rule it matches. It returns the index batch the event joined (the
+// event may be acknowledged once it commits), or an error worth a
 // redelivery (the database or the bus unavailable); an action that fails
 // for good is dead-lettered and does not hold the event back.
-func (s *Service) processEvent(ctx context.Context, ev *bus.Event, seq uint64, received time.Time, act *activation) error {
+func (s *Service) processEvent(ctx context.Context, ev *bus.Event, seq uint64, received time.Time, act *activation) (*indexBatch, error) {
 	if ev.Time.IsZero() {
 		ev.Time = received
 	}
@@ -24,10 +25,10 @@ func (s *Service) processEvent(ctx context.Context, ev *bus.Event, seq uint64, r
 	for _, r := range matched {
 		r.stats.match(now)
 		if err := s.runActions(ctx, r, act); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return indexed.wait(ctx)
+	return indexed, nil
 }
 
 // runActions runs a rule's actions in order. A suppress action that

@@ -25,6 +25,7 @@ func TestReplay(t *testing.T) {
 				ts.publish(map[string]any{"id": fmt.Sprint("e", i), "source": src, "type": "gaffer.alerting.firing",
 					"data": map[string]any{"severity": sev, "alert": fmt.Sprint("a", i%2)}})
 			}
+			ts.drained()
 			rc := newReceiver(t)
 			// Created after the events: a replay shows what it would have
 			// done, and does not do it.

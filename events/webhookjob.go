@@ -126,10 +126,11 @@ func (s *Service) webhookDeadLetter(ctx context.Context, job *jobs.Job, args web
 	if err != nil {
 		return fmt.Errorf("events: webhook job %d carries an invalid event: %w", job.ID, err)
 	}
-	a := &compiledAction{index: args.Action, Action: Action{Type: ActionWebhook, URL: args.URL,
+	written := Action{Type: ActionWebhook, URL: args.URL,
 		Timeout:     (time.Duration(args.TimeoutMS) * time.Millisecond).String(),
 		Backoff:     (time.Duration(args.BackoffMS) * time.Millisecond).String(),
-		MaxAttempts: args.Attempts}}
+		MaxAttempts: args.Attempts}
+	a := &compiledAction{index: args.Action, Action: written, written: written}
 	if cr := s.set.byID(args.RuleID); cr != nil {
 		cr.stats.actionErrors.Add(1)
 	}
