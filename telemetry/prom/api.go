@@ -76,16 +76,19 @@ var (
 func (a *API) Routes(r *httpapi.Router, version string) {
 	a.parser = parser.NewParser(parser.Options{})
 	for _, method := range []string{"GET", "POST"} {
-		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/query", Scope: a.Scope, Action: "metrics.query",
+		// A query sent as a form POST (Grafana's default) reads only:
+		// it is not written to the audit log.
+		unaudited := method == "POST"
+		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/query", Scope: a.Scope, Action: "metrics.query", Unaudited: unaudited,
 			Summary: "Evaluate a PromQL expression at one time (Prometheus API)", Query: queryParams,
 			Response: Response{}, Handler: a.query})
-		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/query_range", Scope: a.Scope, Action: "metrics.query_range",
+		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/query_range", Scope: a.Scope, Action: "metrics.query_range", Unaudited: unaudited,
 			Summary: "Evaluate a PromQL expression over a range of times (Prometheus API)", Query: rangeParams,
 			Response: Response{}, Handler: a.queryRange})
-		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/series", Scope: a.Scope, Action: "metrics.series",
+		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/series", Scope: a.Scope, Action: "metrics.series", Unaudited: unaudited,
 			Summary: "Series matching selectors (Prometheus API)", Query: seriesParams,
 			Response: Response{}, Handler: a.series})
-		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/labels", Scope: a.Scope, Action: "metrics.labels",
+		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/labels", Scope: a.Scope, Action: "metrics.labels", Unaudited: unaudited,
 			Summary: "Label names (Prometheus API)", Query: seriesParams,
 			Response: Response{}, Handler: a.labelNames})
 	}

@@ -41,10 +41,16 @@ type Route struct {
 	Public bool
 	// UI routes answer errors with HTML pages instead of JSON.
 	UI bool
-	// Unaudited marks a public POST that changes nothing and that machines
-	// call at a high rate (an OCSP request, an ACME POST-as-GET): it is not
-	// written to the audit log. Only public routes may set it.
+	// Unaudited marks a POST that changes nothing (an OCSP request, an
+	// ACME POST-as-GET, a PromQL query sent as a form): it is not written
+	// to the audit log. Only public routes and routes needing a read scope
+	// may set it; a route that can change state is always audited.
 	Unaudited bool
+	// AuditSummary is for high-rate machine writes (metrics remote write,
+	// event ingest): successful calls are counted and written as one audit
+	// entry per actor and minute ("412 calls"), while refused and failed
+	// calls are still written one by one.
+	AuditSummary bool
 	// Summary is a one-line description for the OpenAPI document.
 	Summary string
 	// Action names the call in the audit log; by default it is derived
@@ -104,6 +110,8 @@ type Router struct {
 	// uiError renders errors for UI routes; nil means JSON.
 	uiError func(w http.ResponseWriter, r *http.Request, err *Error)
 
+	summaries auditSummaries
+
 	mu     sync.Mutex
 	routes []Route
 }
@@ -141,8 +149,8 @@ func (rt *Router) Handle(route Route) {
 		if err := auth.ValidateScope(route.Scope); err != nil {
 			panic(fmt.Sprintf("httpapi: route %s %s: %v", route.Method, route.Path, err))
 		}
-		if route.Unaudited {
-			panic(fmt.Sprintf("httpapi: route %s %s: only public routes may be unaudited", route.Method, route.Path))
+		if route.Unaudited && !strings.HasSuffix(route.Scope, ":read") {
+			panic(fmt.Sprintf("httpapi: route %s %s: only public and read-scoped routes may be unaudited", route.Method, route.Path))
 		}
 	}
 	rt.mu.Lock()
@@ -321,6 +329,10 @@ func (rt *Router) record(ctx context.Context, route Route, r *http.Request, p *a
 	actor := p.Actor()
 	if note.actor != "" {
 		actor = note.actor
+	}
+	if route.AuditSummary && outcome == audit.OutcomeSuccess {
+		rt.summaries.count(ctx, rt.audit, actor, route.AuditAction(), rt.log)
+		return
 	}
 	err := rt.audit.Record(ctx, audit.Entry{
 		Actor: actor, Action: route.AuditAction(), Target: note.target,

@@ -35,3 +35,38 @@ func TestUnauditedRoutes(t *testing.T) {
 	}()
 	rt.Handle(Route{Method: "POST", Path: "/x", Scope: "events:write", Unaudited: true, Handler: ok})
 }
+
+func TestReadScopedRoutesMayBeUnaudited(t *testing.T) {
+	rt := NewRouter(Options{})
+	ok := func(http.ResponseWriter, *http.Request) error { return nil }
+	rt.Handle(Route{Method: "POST", Path: "/query", Scope: "metrics:read", Unaudited: true, Handler: ok})
+	defer func() {
+		if recover() == nil {
+			t.Error("a write-scoped route marked Unaudited was accepted")
+		}
+	}()
+	rt.Handle(Route{Method: "POST", Path: "/write", Scope: "metrics:write", Unaudited: true, Handler: ok})
+}
+
+func TestAuditSummaryCountsSuccessesAndKeepsFailures(t *testing.T) {
+	rec := &countingRecorder{}
+	rt := NewRouter(Options{Audit: rec})
+	rt.Handle(Route{Method: "POST", Path: "/ingest", Public: true, AuditSummary: true,
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			if r.URL.Query().Get("bad") != "" {
+				return BadRequest("bad batch")
+			}
+			return nil
+		}})
+	for i := 0; i < 100; i++ {
+		rt.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/ingest", nil))
+	}
+	rt.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/ingest?bad=1", nil))
+	if rec.n != 1 {
+		t.Fatalf("audited %d entries before the flush, want 1 (the failure)", rec.n)
+	}
+	rt.FlushAudit(context.Background())
+	if rec.n != 2 {
+		t.Fatalf("audited %d entries after the flush, want 2", rec.n)
+	}
+}

@@ -273,6 +273,7 @@ func (s *Server) Shutdown() error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
+	s.router.FlushAudit(ctx)
 	for i := len(s.services) - 1; i >= 0; i-- {
 		if err := s.services[i].svc.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", s.services[i].name, err))
