@@ -658,21 +658,32 @@ func (t *txn) startStep(name string, via *StepState) error {
 
 func insertStep(ctx context.Context, tx *store.Tx, execID, key, name, parent string, index int, item []byte,
 	status, owner string, lease int64, detail string) error {
-	return insertItem(ctx, tx, execID, key, name, parent, index, item, status, owner, lease, "", detail)
+	seq, err := nextSeq(ctx, tx, execID)
+	if err != nil {
+		return err
+	}
+	return insertItem(ctx, tx, execID, key, name, parent, index, item, status, owner, lease, "", detail, seq)
+}
+
+// nextSeq is the order number of an execution's next recorded step.
+func nextSeq(ctx context.Context, tx *store.Tx, execID string) (int64, error) {
+	var seq int64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM remediation_steps WHERE execution_id = ?`, execID).Scan(&seq)
+	return seq, err
 }
 
 // insertItem records a step, or an item of a fan-out step (for an agent
 // step, with its agent).
 func insertItem(ctx context.Context, tx *store.Tx, execID, key, name, parent string, index int, item []byte,
-	status, owner string, lease int64, agent, detail string) error {
+	status, owner string, lease int64, agent, detail string, seq int64) error {
 	attempt := 0
 	if status == StepRunning {
 		attempt = 1
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO remediation_steps (execution_id, step_key, name, parent, item_index, item, status,
 		attempt, owner, lease_until, run_id, agent, agent_boot, items_total, items_started, items_done, items_failed, created_at,
-		error, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, '', 0, 0, 0, 0, ?, '', ?)`,
-		execID, key, name, parent, index, string(item), status, attempt, owner, lease, agent, nowMS(), detail)
+		error, detail, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, '', 0, 0, 0, 0, ?, '', ?, ?)`,
+		execID, key, name, parent, index, string(item), status, attempt, owner, lease, agent, nowMS(), detail, seq)
 	return err
 }
 

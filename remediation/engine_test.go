@@ -418,3 +418,41 @@ func TestOutputLimit(t *testing.T) {
 		t.Fatalf("oversized output: %s", step(ex, "wait").Error)
 	}
 }
+
+// TestOnPostgres runs the engine, an agent and an approval on PostgreSQL
+// (skipped unless GAFFER_TEST_POSTGRES is set).
+func TestOnPostgres(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{Postgres: true, Args: []string{"--remediation-lease", "1s",
+		"--remediation-agent-heartbeat", "200ms"}})
+	s := &server{Server: srv, t: t, token: srv.AdminToken}
+	s.startAgent("pg-1", map[string]string{"role": "db"}, actionsDir(t))
+	s.apply(`
+name: pg
+steps:
+  - name: each
+    type: noop
+    for_each: "[1, 2, 3]"
+    concurrency: 2
+    output: "${{ item + 1 }}"
+  - name: du
+    type: agent
+    action: disk-usage
+    targets: {tags: {role: db}}
+  - name: ok
+    type: approval
+    question: "fine?"
+`)
+	id := s.run("pg", nil)
+	platformtest.Eventually(t, "approval", func() bool { st := step(s.exec(id), "ok"); return st != nil && st.Status == "waiting" })
+	s.Do("POST", "/api/v1/remediation/executions/"+id+"/steps/ok/approve", s.token, map[string]any{})
+	ex := s.waitStatus(id, "succeeded", "failed")
+	if ex.Status != "succeeded" || len(ex.Steps) != 7 {
+		t.Fatalf("%s %s, %d steps", ex.Status, ex.Error, len(ex.Steps))
+	}
+	var page struct{ Items []remediation.BundleInfo }
+	if r := s.Do("GET", "/api/v1/remediation/bundles", s.token, nil); r.Status != 200 {
+		t.Fatalf("bundles: %d %s", r.Status, r.Body)
+	} else {
+		r.JSON(t, &page)
+	}
+}

@@ -209,7 +209,7 @@ func loadSteps(ctx context.Context, q querier, execID, parent string, withOutput
 	if !withOutput {
 		query = strings.Replace(query, " output,", " NULL,", 1)
 	}
-	rows, err := q.QueryContext(ctx, query+` ORDER BY created_at, item_index, step_key`, args...)
+	rows, err := q.QueryContext(ctx, query+` ORDER BY seq, item_index, step_key`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load steps of %s: %w", execID, err)
 	}

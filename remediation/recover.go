@@ -145,3 +145,17 @@ func (e *engine) loop(stop <-chan struct{}) {
 		}
 	}
 }
+
+// renewLoop only renews leases (in a `gaffer worker`).
+func (e *engine) renewLoop(stop <-chan struct{}) {
+	t := time.NewTicker(max(e.lease/3, 100*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			e.renewLeases(context.Background())
+		}
+	}
+}

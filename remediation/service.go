@@ -122,6 +122,11 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 	s.waiters = newWaiters(s)
 	s.engine.registerJobs(s.jobs)
 	s.registerTriggers()
+	if deps.Worker {
+		// A worker runs steps its jobs start, so it renews their leases;
+		// it has no Start (and no Stop: the loop ends with the process).
+		go s.engine.renewLoop(s.stop)
+	}
 	return s, nil
 }
 
@@ -202,7 +207,9 @@ func (s *Service) Execution(ctx context.Context, id string) (*Execution, error) 
 
 // publishFinished announces the end of an execution on the bus.
 func (s *Service) publishFinished(ex *Execution, status string) {
+	s.engine.running.Add(1)
 	go func() {
+		defer s.engine.running.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		ev := &bus.Event{Type: "gaffer.remediation.execution." + status, Source: "/gaffer/remediation", ID: ex.ID + "." + status,

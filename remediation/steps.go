@@ -255,6 +255,10 @@ func (r *stepRun) fanOut(ctx context.Context) error {
 			n = 0
 		}
 		lease := r.e.leaseUntil()
+		seq, err := nextSeq(ctx, tx, r.ex.ID)
+		if err != nil {
+			return err
+		}
 		for i, it := range items {
 			ij, _ := json.Marshal(it)
 			status, owner, l := StepPending, "", int64(0)
@@ -266,7 +270,7 @@ func (r *stepRun) fanOut(ctx context.Context) error {
 			if agents != nil {
 				agentName, detail = agents[i], details[i]
 			}
-			if err := insertItem(ctx, tx, r.ex.ID, key, r.st.Name, r.st.Key, i, ij, status, owner, l, agentName, detail); err != nil {
+			if err := insertItem(ctx, tx, r.ex.ID, key, r.st.Name, r.st.Key, i, ij, status, owner, l, agentName, detail, seq+int64(i)); err != nil {
 				return err
 			}
 			if status == StepRunning {

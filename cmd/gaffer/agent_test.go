@@ -206,6 +206,23 @@ func TestAcceptanceEventRunsActionOnRealAgent(t *testing.T) {
 	if ex.Trigger.Kind != "event" || !strings.Contains(string(ex.Trigger.Event), "alert-42") {
 		t.Fatalf("trigger: %+v", ex.Trigger)
 	}
+
+	// The CLI follows an execution's output live and exits by its result.
+	s2 := s
+	s2.agent(t, "h1", copyActions(t), "")
+	applyRunbook(t, s2, fmt.Sprintf(sleeperRunbook, false))
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"runbook", "run", "sleeper", "-p", "seconds=2", "--wait", "--server", s.proc.URL, "--token", s.admin})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("run --wait: %v\n%s", err, out.String())
+	}
+	if got := out.String(); !strings.Contains(got, "[nap[0]] slept 1") || !strings.Contains(got, "[nap[0]] done") ||
+		!strings.Contains(got, "succeeded") {
+		t.Fatalf("run --wait printed:\n%s", got)
+	}
 }
 
 const sleeperRunbook = `name: sleeper

@@ -68,3 +68,41 @@ steps:
 		t.Fatalf("execution: %s", out)
 	}
 }
+
+// TestRunbookMetricsStep runs a metrics step against the metrics system of
+// the same server.
+func TestRunbookMetricsStep(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	src := `name: metrics-demo
+steps:
+  - name: now
+    type: metrics
+    query: vector(42)
+    next:
+      - if: result.value == 42.0
+        goto: range
+      - goto: fail
+  - name: range
+    type: metrics
+    query: vector(1)
+    range: {start: -10m, step: 1m}
+  - name: cp
+    type: changepoint
+    series: steps.range.output.values
+    n_bkps: 1
+    algorithm: binseg
+`
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "m.yaml"), []byte(src), 0o644)
+	mustCLI(t, srv, srv.AdminToken, "runbook", "apply", "-f", filepath.Join(dir, "m.yaml"))
+	out := mustCLI(t, srv, srv.AdminToken, "runbook", "run", "metrics-demo", "--wait", "--output", "json")
+	var ex remediation.Execution
+	if err := json.Unmarshal([]byte(out), &ex); err != nil || ex.Status != "succeeded" {
+		t.Fatalf("metrics run: %v %s", err, out)
+	}
+	var rng struct{ Values []float64 }
+	json.Unmarshal(ex.Steps[1].Output, &rng)
+	if len(rng.Values) < 10 || rng.Values[0] != 1 {
+		t.Fatalf("range output %s", ex.Steps[1].Output)
+	}
+}
