@@ -36,9 +36,9 @@ func newPages(s *Service, shell *ui.Shell) *pages {
 	p := &pages{s: s, list: parse("runbooks.html"), runbook: parse("runbook.html"), editor: parse("editor.html"),
 		diff: parse("diff.html"), execs: parse("executions.html"), exec: parse("execution.html", "graph.html"),
 		agentList: parse("agents.html")}
-	shell.Nav(ui.NavItem{Title: "Runbooks", Path: "/remediation", Scope: ReadScope, Order: 500})
-	shell.Nav(ui.NavItem{Title: "Executions", Path: "/remediation/executions", Scope: ReadScope, Order: 501})
-	shell.Nav(ui.NavItem{Title: "Agents", Path: "/remediation/agents", Scope: ReadScope, Order: 502})
+	shell.Nav(ui.NavItem{Title: "Runbooks", Path: "/remediation", Scope: ReadScope, Order: 450})
+	shell.Nav(ui.NavItem{Title: "Executions", Path: "/remediation/executions", Scope: ReadScope, Order: 451})
+	shell.Nav(ui.NavItem{Title: "Agents", Path: "/remediation/agents", Scope: ReadScope, Order: 452})
 	get := func(path, summary string, h httpapi.HandlerFunc) {
 		shell.Handle(httpapi.Route{Method: "GET", Path: path, Scope: ReadScope, Summary: summary, Handler: h})
 	}
