@@ -119,7 +119,7 @@ func (a *agents) start() error {
 	for verb, h := range map[string]func(string, *nats.Msg){agent.VerbHello: a.onHello, agent.VerbHeartbeat: a.onHeartbeat,
 		agent.VerbOutput: a.onOutput, agent.VerbResult: a.onResult, agent.VerbBundle: a.onBundle} {
 		h := h
-		sub, err := a.s.bus.Conn.QueueSubscribe(agent.FromAnyAgent+verb, "gaffer-remediation", func(m *nats.Msg) {
+		sub, err := a.s.bus.Conn.QueueSubscribe(agent.FromAnyAgent+verb, "remediation-"+a.s.install, func(m *nats.Msg) {
 			parts := strings.Split(m.Subject, ".")
 			if len(parts) != 4 {
 				return

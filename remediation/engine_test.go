@@ -456,3 +456,18 @@ steps:
 		r.JSON(t, &page)
 	}
 }
+
+// TestOnExternalNATS runs an agent step over an external NATS server
+// (skipped unless GAFFER_TEST_NATS_URL is set). There the operator owns the
+// users: the agent connects with what the server accepts.
+func TestOnExternalNATS(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{ExternalNATS: true, Args: []string{"--remediation-lease", "1s",
+		"--remediation-agent-heartbeat", "200ms"}})
+	s := &server{Server: srv, t: t, token: srv.AdminToken}
+	name := fmt.Sprintf("ext-%d", time.Now().UnixNano()%1_000_000_000)
+	s.startAgent(name, nil, actionsDir(t))
+	s.apply("name: ext\nsteps:\n  - {name: du, type: agent, action: disk-usage, targets: {agent: " + name + "}}\n")
+	if ex := s.waitStatus(s.run("ext", nil), "succeeded", "failed"); ex.Status != "succeeded" {
+		t.Fatalf("%s %s", ex.Status, ex.Error)
+	}
+}

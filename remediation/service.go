@@ -91,6 +91,8 @@ type Service struct {
 	tokens *auth.Tokens
 	audit  *audit.Log
 	deps   *platform.Deps
+	// install names the installation (the database) this process serves.
+	install string
 
 	runbooks   *runbooks
 	engine     *engine
@@ -114,6 +116,10 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 	}
 	s := &Service{opts: o, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, tokens: deps.Tokens,
 		audit: deps.Audit, deps: deps, httpClient: &http.Client{Timeout: 5 * time.Minute}, stop: make(chan struct{})}
+	var err error
+	if s.install, err = installation(ctx, s.db); err != nil {
+		return nil, err
+	}
 	s.runbooks = &runbooks{db: s.db}
 	s.engine = &engine{s: s, db: s.db, log: s.log, owner: newID("proc"), lease: o.Lease, cancels: map[string]context.CancelFunc{},
 		timers: map[*time.Timer]struct{}{}}
@@ -220,4 +226,20 @@ func (s *Service) publishFinished(ex *Execution, status string) {
 			s.log.Warn("publish execution end", "execution", ex.ID, "error", err)
 		}
 	}()
+}
+
+// installation returns this database's installation ID, creating it once.
+func installation(ctx context.Context, db *store.Store) (string, error) {
+	var id string
+	err := db.QueryRowContext(ctx, `SELECT id FROM remediation_installation WHERE one = 1`).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	id = newID("inst")
+	if _, err := db.ExecContext(ctx, `INSERT INTO remediation_installation (one, id) VALUES (1, ?)`, id); err != nil {
+		if err2 := db.QueryRowContext(ctx, `SELECT id FROM remediation_installation WHERE one = 1`).Scan(&id); err2 != nil {
+			return "", fmt.Errorf("remediation: installation: %w", err)
+		}
+	}
+	return id, nil
 }

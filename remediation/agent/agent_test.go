@@ -142,3 +142,21 @@ func TestBundleChecks(t *testing.T) {
 		t.Fatal("malformed lock read")
 	}
 }
+
+func TestRunAsUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("run-as test skipped: needs root to switch users")
+	}
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(dir, 0o755)
+	a, err := LoadAction(writeAction(t, dir, "name: who\nversion: '1'\ncommand: ./run.sh\nuser: nobody\n", `id -un`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(dir, "act"), 0o755)
+	res := a.Exec(context.Background(), "r", nil, 0, nil)
+	if res.Status != StatusSucceeded || strings.TrimSpace(res.Stdout) != "nobody" {
+		t.Fatalf("run as nobody: %+v", res)
+	}
+}
