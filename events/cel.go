@@ -80,6 +80,7 @@ type ExpressionError struct {
 	Message string
 }
 
+// Error implements error.
 func (e *ExpressionError) Error() string { return e.Field + ": " + e.Message }
 
 // compileExpression parses, type-checks and plans src. want, when not nil,

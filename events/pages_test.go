@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -154,4 +155,26 @@ func TestBrowser(t *testing.T) {
 	if len(page.Items) != 1 || page.Items[0].Condition != `data.severity == "critical"` || page.Items[0].CreatedBy == "" {
 		t.Fatalf("saved %+v", page.Items)
 	}
+
+	// Re-drive a dead letter from its page.
+	ts.createRule(map[string]any{"name": "to nowhere", "condition": `type == "gaffer.test.dead"`,
+		"actions": []map[string]any{{"type": "webhook", "url": "http://127.0.0.1:9/", "max_attempts": 1}}})
+	ts.publish(map[string]any{"id": "dead-1", "source": "/browser", "type": "gaffer.test.dead"})
+	var dead httpapi.Page[events.DeadLetter]
+	platformtest.Eventually(t, "dead letter", func() bool {
+		must(t, ts.do("GET", "/api/v1/events/deadletters", nil), 200).JSON(t, &dead)
+		return len(dead.Items) == 1
+	})
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/events/deadletters"),
+		chromedp.Click(chromedp.CSS(`button.redrive`)),
+		chromedp.WaitVisible(chromedp.ID("deadletters")),
+	); err != nil {
+		t.Fatalf("re-drive from the page: %v", err)
+	}
+	platformtest.Eventually(t, "re-drive recorded", func() bool {
+		var d events.DeadLetter
+		must(t, ts.do("GET", fmt.Sprintf("/api/v1/events/deadletters/%d", dead.Items[0].ID), nil), 200).JSON(t, &d)
+		return d.Redrives == 1
+	})
 }

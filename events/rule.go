@@ -123,6 +123,7 @@ type ValidationError struct {
 	Message string
 }
 
+// Error implements error.
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
 
 func invalid(field, format string, args ...any) error {

@@ -214,6 +214,7 @@ type result struct {
 	elapsed   time.Duration
 }
 
+// String is the run's row of the table.
 func (r result) String() string {
 	cpu := ""
 	if r.serverCPU > 0 && r.accepted > 0 {
@@ -360,6 +361,7 @@ func newReceiver() (*receiver, error) {
 	return r, nil
 }
 
+// ServeHTTP records a delivery.
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	now := time.Now()
 	var ev struct {
