@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
@@ -125,7 +126,8 @@ func parseIngest(r *http.Request, body []byte) ([]*bus.Event, error) {
 }
 
 // parseBinary builds an event from a binary-mode request: attributes in
-// ce-* headers, data in the body.
+// ce-* headers (percent-encoded, as the HTTP binding says), data in the
+// body.
 func parseBinary(h http.Header, mediaType string, body []byte) (*bus.Event, error) {
 	attrs := map[string]any{}
 	for name, vals := range h {
@@ -133,7 +135,12 @@ func parseBinary(h http.Header, mediaType string, body []byte) (*bus.Event, erro
 		if !strings.HasPrefix(lower, "ce-") || len(vals) == 0 {
 			continue
 		}
-		attrs[strings.TrimPrefix(lower, "ce-")] = vals[0]
+		attr := strings.TrimPrefix(lower, "ce-")
+		v, err := url.PathUnescape(vals[0])
+		if err != nil {
+			return nil, &bus.FieldError{Field: attr, Message: "header ce-" + attr + ": bad percent-encoding"}
+		}
+		attrs[attr] = v
 	}
 	if ct := h.Get("Content-Type"); ct != "" {
 		attrs["datacontenttype"] = ct

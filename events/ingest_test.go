@@ -44,6 +44,7 @@ func TestIngestModesAndList(t *testing.T) {
 			req.Header.Set("Ce-Source", src("/test"))
 			req.Header.Set("Ce-Type", "gaffer.test.binary")
 			req.Header.Set("Ce-Region", "eu")
+			req.Header.Set("Ce-Subject", "caf%C3%A9 %25")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil || resp.StatusCode != http.StatusAccepted {
 				t.Fatalf("binary mode: %v %v", resp.StatusCode, err)
@@ -71,7 +72,7 @@ func TestIngestModesAndList(t *testing.T) {
 			if len(bin) != 1 {
 				t.Fatalf("type filter: %d events", len(bin))
 			}
-			if ev := parseEvent(t, bin[0].Event); string(ev.Data) != `{"n":4}` || ev.Extensions["region"] != "eu" {
+			if ev := parseEvent(t, bin[0].Event); string(ev.Data) != `{"n":4}` || ev.Extensions["region"] != "eu" || ev.Subject != "café %" {
 				t.Fatalf("binary event stored as %s", bin[0].Event)
 			}
 			ids := func(l []string) string { return strings.Join(l, ",") }
