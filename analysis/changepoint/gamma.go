@@ -53,6 +53,16 @@ func MedianHeuristicGamma(s *Signal) (float64, error) {
 	return 1 / med, nil
 }
 
+// Median returns NumPy's median of x (the mean of the two middle values
+// for an even count; NaN for none), reordering x, in linear time on
+// average. Other analyses (analysis/correlate) use it.
+func Median(x []float64) float64 {
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	return medianOf(x)
+}
+
 // medianOf returns NumPy's median of x, reordering x.
 func medianOf(x []float64) float64 {
 	n := len(x)
