@@ -100,11 +100,12 @@ func statefulWords() {
 			return func(*EvalContext) online { return derivativeAlgo() }, nil
 		}),
 	)
-	for name, params := range map[string]string{
-		"des-simple": "10,0.1,0.5,:des", "des-fast": "10,0.1,0.02,:des", "des-slower": "10,0.05,0.03,:des",
-		"des-slow": "10,0.03,0.04,:des", "sdes-simple": "10,0.1,0.5,:sdes", "sdes-fast": "10,0.1,0.02,:sdes",
-		"sdes-slower": "10,0.05,0.03,:sdes", "sdes-slow": "10,0.03,0.04,:sdes",
-	} {
+	for name, p := range DESPresets {
+		word := ":des"
+		if p.Sliding {
+			word = ":sdes"
+		}
+		params := fmt.Sprintf("%d,%v,%v,%s", p.Training, p.Alpha, p.Beta, word)
 		define(macro(name, []ptype{tTS}, ":dup,"+params+","+name+",:named-rewrite"))
 	}
 	define(&wordDef{name: "des-epic-signal", sig: "TimeSeriesExpr training alpha beta maxPercent minPercent noise --",
