@@ -207,3 +207,19 @@ func TestAgentBundles(t *testing.T) {
 	}
 	var _ = json.Marshal
 }
+
+// TestAgentReload: actions added to the directory are declared to the
+// server after a reload (SIGHUP in `gaffer agent`).
+func TestAgentReload(t *testing.T) {
+	s := start(t)
+	dir := t.TempDir()
+	copyDir(t, "../examples/actions/noop", filepath.Join(dir, "noop"))
+	a := s.startAgent("r1", nil, dir)
+	copyDir(t, "../examples/actions/disk-usage", filepath.Join(dir, "disk-usage"))
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	platformtest.Eventually(t, "the new action registered", func() bool {
+		return strings.Contains(string(s.Do("GET", "/api/v1/remediation/agents", s.token, nil).Body), `"disk-usage"`)
+	})
+}

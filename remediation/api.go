@@ -172,7 +172,7 @@ func apiError(err error) error {
 		return httpapi.Errorf(http.StatusUnprocessableEntity, "invalid_runbook", "%v", err)
 	case errors.As(err, &params):
 		return httpapi.BadRequest("%v", err)
-	case strings.Contains(err.Error(), "want one of dev, test, prod"), strings.Contains(err.Error(), "has no"):
+	case errors.Is(err, ErrInvalid):
 		return httpapi.BadRequest("%v", err)
 	}
 	return err

@@ -17,6 +17,10 @@ var Envs = []string{"dev", "test", "prod"}
 // ErrNotFound is returned for an unknown runbook, version or execution.
 var ErrNotFound = errors.New("not found")
 
+// ErrInvalid is returned for a request the runbook's state cannot serve
+// (an unknown environment, nothing to promote or roll back to).
+var ErrInvalid = errors.New("invalid request")
+
 // RunbookInfo describes a runbook.
 type RunbookInfo struct {
 	Name        string         `json:"name"`
@@ -137,7 +141,7 @@ func envVersion(ctx context.Context, q interface {
 func (r *runbooks) promote(ctx context.Context, name, env string, version int, actor string) (Deployment, error) {
 	idx := indexOf(Envs, env)
 	if idx < 0 {
-		return Deployment{}, fmt.Errorf("env %q: want one of dev, test, prod", env)
+		return Deployment{}, fmt.Errorf("env %q: want one of dev, test, prod: %w", env, ErrInvalid)
 	}
 	var d Deployment
 	err := r.db.InTx(ctx, func(tx *store.Tx) error {
@@ -159,7 +163,7 @@ func (r *runbooks) promote(ctx context.Context, name, env string, version int, a
 					return err
 				}
 				if v == 0 {
-					return fmt.Errorf("runbook %s: %s has no version to promote", name, from)
+					return fmt.Errorf("runbook %s: %s has no version to promote: %w", name, from, ErrInvalid)
 				}
 				version, note = v, "promoted from "+from
 			}
@@ -197,7 +201,7 @@ func (r *runbooks) rollback(ctx context.Context, name, env, actor string) (Deplo
 				return deploy(ctx, tx, name, env, v, actor, d.Note)
 			}
 		}
-		return fmt.Errorf("runbook %s: %s has no earlier version to roll back to", name, env)
+		return fmt.Errorf("runbook %s: %s has no earlier version to roll back to: %w", name, env, ErrInvalid)
 	})
 	return d, err
 }
@@ -219,7 +223,7 @@ func (r *runbooks) resolve(ctx context.Context, name, env string, version int) (
 		switch {
 		case env != "":
 			if indexOf(Envs, env) < 0 {
-				return nil, 0, "", fmt.Errorf("env %q: want one of dev, test, prod", env)
+				return nil, 0, "", fmt.Errorf("env %q: want one of dev, test, prod: %w", env, ErrInvalid)
 			}
 			version, err = envVersion(ctx, r.db, name, env)
 			if err == nil && version == 0 {

@@ -39,8 +39,13 @@ func (e *engine) run(execID, key string) {
 		return
 	}
 	if ex.Status == ExecCancelled || ex.Status == ExecPaused {
+		// Claimed but not begun: a paused run starts it on resume.
+		status := StepPending
+		if ex.Status == ExecCancelled {
+			status = StepCancelled
+		}
 		e.db.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, owner = '' WHERE execution_id = ? AND step_key = ? AND attempt = ?`,
-			map[bool]string{true: StepCancelled, false: StepPending}[ex.Status == ExecCancelled], execID, key, st.Attempt)
+			status, execID, key, st.Attempt)
 		return
 	}
 	c, err := e.s.runbooks.compiled(ctx, ex.Runbook, ex.Version)

@@ -25,7 +25,7 @@ func newAgentCommand() *cobra.Command {
 	var actionsDir, tags, natsURL, natsCreds, hostname string
 	cmd := &cobra.Command{
 		Use:   "agent --server URL --token-file FILE --actions-dir DIR [--tags k=v,...]",
-		Short: "The host agent (Bolt): runs the actions declared in --actions-dir when runbooks ask; also manages agents",
+		Short: "The host agent (Bolt): runs the actions declared in --actions-dir when runbooks ask (SIGHUP re-reads them); also manages agents",
 		Args:  cobra.NoArgs,
 	}
 	flags := cli.AddClientFlags(cmd)
@@ -51,6 +51,16 @@ func newAgentCommand() *cobra.Command {
 			return err
 		}
 		log.Info("agent running", "name", a.Name(), "actions", len(a.Facts().Actions))
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				if err := a.Reload(); err != nil {
+					log.Error("reload actions", "error", err)
+				}
+			}
+		}()
 		return a.Run(ctx)
 	}
 	f := cmd.Flags()

@@ -202,7 +202,11 @@ func waitExecution(cmd *cobra.Command, c *cli.Client, id string, out *cli.Output
 	if out.JSON() {
 		out.Print(cmd.OutOrStdout(), ex, nil)
 	} else {
-		fmt.Fprintf(cmd.OutOrStdout(), "execution %s %s%s\n", ex.ID, ex.Status, map[bool]string{true: ": " + ex.Error, false: ""}[ex.Error != ""])
+		line := "execution " + ex.ID + " " + ex.Status
+		if ex.Error != "" {
+			line += ": " + ex.Error
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), line)
 	}
 	if ex.Status != remediation.ExecSucceeded {
 		return fmt.Errorf("execution %s %s", ex.ID, ex.Status)

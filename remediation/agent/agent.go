@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -56,6 +57,7 @@ type Agent struct {
 	finished map[string]finishedRun // results, kept to answer status and until acknowledged
 	hbEvery  time.Duration
 	wake     chan struct{}
+	rehello  atomic.Bool
 }
 
 type finishedRun struct {
@@ -172,7 +174,8 @@ func (a *Agent) connect(urls []string) error {
 	return nil
 }
 
-// Reload reads the actions directory again.
+// Reload reads the actions directory again and registers the new list
+// with the server (`gaffer agent` does it on SIGHUP).
 func (a *Agent) Reload() error {
 	actions, errs := LoadActions(a.cfg.ActionsDir)
 	for _, err := range errs {
@@ -184,6 +187,8 @@ func (a *Agent) Reload() error {
 	a.mu.Lock()
 	a.actions = actions
 	a.mu.Unlock()
+	a.rehello.Store(true) // tell the server the new list
+	a.signal()
 	return nil
 }
 
@@ -282,6 +287,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-a.wake:
 			registered = registered && a.nc.IsConnected()
 		case <-tick.C:
+		}
+		if a.rehello.Swap(false) {
+			registered = false
 		}
 		if !registered {
 			var hr HelloReply
