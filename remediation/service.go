@@ -185,7 +185,7 @@ func (s *Service) Health(ctx context.Context) error {
 // Pages implements platform.PageProvider.
 func (s *Service) Pages(shell *ui.Shell) { s.pages = newPages(s, shell) }
 
-// Start runs a runbook (the Go API other systems call).
+// StartRun starts a run of a runbook (the Go API other systems call).
 func (s *Service) StartRun(ctx context.Context, req StartRequest) (*Execution, error) {
 	ex, _, err := s.engine.start(ctx, req)
 	return ex, err

@@ -74,7 +74,7 @@ func (a *Action) Info() ActionInfo {
 		Idempotent: a.Idempotent, Timeout: a.timeout.String()}
 }
 
-// Timeout returns the action's timeout.
+// TimeoutDuration returns the action's timeout.
 func (a *Action) TimeoutDuration() time.Duration { return a.timeout }
 
 var (
