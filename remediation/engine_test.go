@@ -471,3 +471,12 @@ func TestOnExternalNATS(t *testing.T) {
 		t.Fatalf("%s %s", ex.Status, ex.Error)
 	}
 }
+
+func TestRunTimeout(t *testing.T) {
+	s := start(t)
+	s.apply("name: slowpoke\ntimeout: 300ms\nsteps:\n  - {name: nap, type: sleep, duration: 1h}\n  - {name: after, type: noop}\n")
+	ex := s.waitStatus(s.run("slowpoke", nil), "failed")
+	if !strings.Contains(ex.Error, "timeout") || step(ex, "nap").Status != "cancelled" || step(ex, "after") != nil {
+		t.Fatalf("%s: nap %s", ex.Error, step(ex, "nap").Status)
+	}
+}
