@@ -36,7 +36,6 @@ const (
 func init() {
 	platform.Register(platform.Module{
 		Name:       Name,
-		Requires:   []string{"events", "metrics"},
 		Migrations: store.MustSub(migrations, "migrations"),
 		Flags:      addFlags,
 		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
