@@ -229,7 +229,6 @@ steps:
 `)
 	id := s.run("waiter", map[string]any{"app": "shop"})
 	platformtest.Eventually(t, "waiting", func() bool { st := step(s.exec(id), "wait"); return st != nil && st.Status == "waiting" })
-	time.Sleep(1200 * time.Millisecond) // the waiter list reloads every second
 	for _, app := range []string{"other", "shop"} {
 		ev := fmt.Sprintf(`{"specversion":"1.0","id":"d-%s","source":"/ci","type":"gaffer.deploy.done","data":{"app":%q,"version":"v2"}}`, app, app)
 		s.DoWith("POST", "/api/v1/events", s.token, "application/cloudevents+json", ev)
