@@ -30,6 +30,7 @@ type Appender struct {
 	buf       []byte
 	recs      [][]byte
 	series    []*memSeries
+	created   []*memSeries // series this batch created, dropped if it fails
 }
 
 type pendingSample struct {
@@ -121,7 +122,10 @@ func (a *Appender) lookup(ls Labels) (*memSeries, error) {
 		slices.SortFunc(a.scratch, func(x, y Label) int { return strings.Compare(x.Name, y.Name) })
 		ls = a.scratch
 	}
-	s, _, err := a.db.head.getOrCreate(hashLabels(&a.hasher, ls), ls, 0)
+	s, created, err := a.db.head.getOrCreate(hashLabels(&a.hasher, ls), ls, 0)
+	if created {
+		a.created = append(a.created, s)
+	}
 	return s, err
 }
 
@@ -148,11 +152,13 @@ func (a *Appender) Commit() error {
 	// The head may have been cut since Append checked: all or nothing.
 	if a.mint < db.head.minValid.Load() {
 		a.unpend()
+		db.head.dropIfEmpty(a.created)
 		return fmt.Errorf("%w: batch has a sample at %d, before the head (%d) since it was cut; retry without it",
 			ErrTooOld, a.mint, db.head.minValid.Load())
 	}
 	if err := db.logSamples(a); err != nil {
 		a.unpend()
+		db.head.dropIfEmpty(a.created)
 		return err
 	}
 	h := db.head
@@ -200,9 +206,11 @@ func (db *DB) logSamples(a *Appender) error {
 	return nil
 }
 
-// Rollback discards the batch.
+// Rollback discards the batch, and the series it created that hold no
+// samples.
 func (a *Appender) Rollback() {
 	a.unpend()
+	a.db.head.dropIfEmpty(a.created)
 	a.release()
 }
 
@@ -219,6 +227,8 @@ func (a *Appender) release() {
 	a.pending = a.pending[:0]
 	clear(a.series)
 	a.series = a.series[:0]
+	clear(a.created)
+	a.created = a.created[:0]
 	if cap(a.buf) > 1<<20 {
 		a.buf = nil
 	}

@@ -9,15 +9,20 @@ import (
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/wal"
 )
 
-// On-disk block format; docs/tsdb.md describes it in full.
+// On-disk block format; docs/tsdb.md describes it in full. Version 2
+// (written since the column format) stores each chunk as a timestamp and a
+// value column in zstd-compressed pages; version 1 stored Gorilla-style
+// bit streams. Both are read; compaction rewrites version 1 as version 2.
 const (
-	blockVersion = 1
-	metaFile     = "meta.json"
-	indexFile    = "index"
-	chunksFile   = "chunks"
-	indexMagic   = "GFIX\x01"
-	chunksMagic  = "GFCH\x01"
-	tocSize      = 5 * 8
+	blockVersion  = 2
+	metaFile      = "meta.json"
+	indexFile     = "index"
+	chunksFile    = "chunks"
+	indexMagic    = "GFIX\x01"
+	chunksMagic   = "GFCH\x01"
+	indexMagicV2  = "GFIX\x02"
+	chunksMagicV2 = "GFCH\x02"
+	tocSize       = 5 * 8
 )
 
 // Chunk kinds. Raw blocks hold kindRaw; rollup blocks hold one chunk stream
@@ -57,7 +62,8 @@ type BlockMeta struct {
 type chunkMeta struct {
 	kind       byte
 	minT, maxT int64
-	ref        uint64 // offset of the chunk's record in the chunks file
+	ref        uint64 // v1: offset of the chunk's record; v2: its value column
+	tsRef      uint64 // v2: its timestamp column
 }
 
 func readMeta(dir string) (BlockMeta, error) {
@@ -69,7 +75,7 @@ func readMeta(dir string) (BlockMeta, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return m, fmt.Errorf("%w: %s: %v", ErrCorruptBlock, metaFile, err)
 	}
-	if m.Version != blockVersion {
+	if m.Version != 1 && m.Version != blockVersion {
 		return m, fmt.Errorf("%w: unsupported block version %d", ErrCorruptBlock, m.Version)
 	}
 	return m, nil

@@ -14,9 +14,11 @@ import (
 // series and postings on demand.
 type blockIndex struct {
 	b          []byte
-	mint       int64
+	mint, maxt int64 // the block's range
+	version    int
 	symbols    []string
-	table      []byte // 8-byte offsets of each series
+	table      []byte // offsets of each series: 8 bytes (v1) or 4 (v2)
+	width      uint64 // bytes per table entry
 	n          int
 	postingDir map[string][]postingEntry // sorted by value
 	all        *roaring.Bitmap
@@ -30,8 +32,12 @@ type postingEntry struct {
 }
 
 // parseIndex checks an index file's CRC and parses its directory.
-func parseIndex(b []byte, mint int64) (*blockIndex, error) {
-	if len(b) < len(indexMagic)+tocSize+4 || string(b[:len(indexMagic)]) != indexMagic {
+func parseIndex(b []byte, mint, maxt int64, version int) (*blockIndex, error) {
+	magic := indexMagic
+	if version >= 2 {
+		magic = indexMagicV2
+	}
+	if len(b) < len(magic)+tocSize+4 || string(b[:len(magic)]) != magic {
 		return nil, fmt.Errorf("%w: index: bad magic or too short (%d bytes)", ErrCorruptBlock, len(b))
 	}
 	body := b[:len(b)-4]
@@ -45,11 +51,15 @@ func parseIndex(b []byte, mint int64) (*blockIndex, error) {
 	}
 	symbolsOff, seriesOff, tableOff, n, postingsOff := offs[0], offs[1], offs[2], offs[3], offs[4]
 	end := uint64(len(body) - tocSize)
+	width := uint64(8)
+	if version >= 2 {
+		width = 4
+	}
 	if !(symbolsOff <= seriesOff && seriesOff <= tableOff && tableOff <= postingsOff && postingsOff <= end) ||
-		n > (postingsOff-tableOff)/8 || (postingsOff-tableOff) != n*8 {
+		n > (postingsOff-tableOff)/width || (postingsOff-tableOff) != n*width {
 		return nil, fmt.Errorf("%w: index: bad table of contents", ErrCorruptBlock)
 	}
-	ix := &blockIndex{b: b, mint: mint, n: int(n), table: b[tableOff:postingsOff], postingDir: map[string][]postingEntry{}}
+	ix := &blockIndex{b: b, mint: mint, maxt: maxt, version: version, n: int(n), width: width, table: b[tableOff:postingsOff], postingDir: map[string][]postingEntry{}}
 	d := recordDecoder{b: b[symbolsOff:seriesOff]}
 	count := d.uvarint()
 	if count > uint64(len(d.b)) {
@@ -109,7 +119,12 @@ func (ix *blockIndex) series(ord uint32) (Labels, []chunkMeta, error) {
 	if int(ord) >= ix.n {
 		return nil, nil, fmt.Errorf("%w: series %d of %d", ErrCorruptBlock, ord, ix.n)
 	}
-	off := binary.LittleEndian.Uint64(ix.table[ord*8:])
+	var off uint64
+	if ix.width == 4 {
+		off = uint64(binary.LittleEndian.Uint32(ix.table[ord*4:]))
+	} else {
+		off = binary.LittleEndian.Uint64(ix.table[ord*8:])
+	}
 	if off >= uint64(len(ix.b)) {
 		return nil, nil, fmt.Errorf("%w: series %d at offset %d", ErrCorruptBlock, ord, off)
 	}
@@ -134,9 +149,16 @@ func (ix *blockIndex) series(ord uint32) (Labels, []chunkMeta, error) {
 		if d.err != nil {
 			break
 		}
-		minT := ix.mint + d.varint()
-		maxT := minT + int64(d.uvarint())
-		metas = append(metas, chunkMeta{kind: kind[0], minT: minT, maxT: maxT, ref: d.uvarint()})
+		m := chunkMeta{kind: kind[0]}
+		m.minT = ix.mint + d.varint()
+		if ix.version >= 2 {
+			m.maxT = ix.maxt - 1 - d.varint()
+			m.tsRef = d.uvarint()
+		} else {
+			m.maxT = m.minT + int64(d.uvarint())
+		}
+		m.ref = d.uvarint()
+		metas = append(metas, m)
 	}
 	if d.err != nil {
 		return nil, nil, fmt.Errorf("%w: series %d: %v", ErrCorruptBlock, ord, d.err)

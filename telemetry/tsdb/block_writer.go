@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,16 +15,17 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/chunk"
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/column"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// encodedChunk is a chunk ready to be written.
-type encodedChunk struct {
+// pendingChunk holds the samples of one chunk waiting to be written.
+type pendingChunk struct {
 	kind       byte
 	minT, maxT int64
-	data       []byte
+	ts         []int64
+	vs         []float64
 }
 
 // blockWriter writes one block into a temporary directory and publishes it
@@ -35,15 +37,24 @@ type blockWriter struct {
 
 	cf     *os.File
 	cw     *bufio.Writer
-	off    uint64
-	crc    [4]byte
+	pages  *pageWriter
+	enc    column.Encoder
+	rec    []byte
 	series []writtenSeries
 	last   Labels
 }
 
 type writtenSeries struct {
-	lset  Labels
-	metas []chunkMeta
+	lset   Labels
+	chunks []writtenChunk
+}
+
+// writtenChunk is a chunk whose column records are placed in pages that
+// may not be written yet.
+type writtenChunk struct {
+	kind       byte
+	minT, maxT int64
+	ts, vals   *pendingRef
 }
 
 // newBlockID returns a sortable unique block name.
@@ -69,13 +80,17 @@ func newBlockWriter(parent string, mint, maxt, resolution int64, level int) (*bl
 		return nil, fmt.Errorf("create chunks file: %w", storageErr(err))
 	}
 	w.cf, w.cw = f, bufio.NewWriterSize(f, 1<<20)
-	w.cw.WriteString(chunksMagic)
-	w.off = uint64(len(chunksMagic))
+	w.cw.WriteString(chunksMagicV2)
+	w.pages = newPageWriter(w.cw, uint64(len(chunksMagicV2)))
 	return w, nil
 }
 
 // addSeries writes a series' chunks. Series without chunks are skipped.
-func (w *blockWriter) addSeries(ls Labels, chunks []encodedChunk) error {
+// Each chunk becomes a timestamp and a value column record; a record equal
+// to one already in the block (the timestamps of another series of the
+// same scrape target, a histogram's _count and its +Inf bucket) is stored
+// once.
+func (w *blockWriter) addSeries(ls Labels, chunks []pendingChunk) error {
 	if len(chunks) == 0 {
 		return nil
 	}
@@ -83,21 +98,27 @@ func (w *blockWriter) addSeries(ls Labels, chunks []encodedChunk) error {
 		return fmt.Errorf("block writer: series %s added after %s", ls, w.last)
 	}
 	w.last = ls
-	ws := writtenSeries{lset: ls, metas: make([]chunkMeta, len(chunks))}
+	ws := writtenSeries{lset: ls, chunks: make([]writtenChunk, len(chunks))}
 	for i, c := range chunks {
-		ws.metas[i] = chunkMeta{kind: c.kind, minT: c.minT, maxT: c.maxT, ref: w.off}
-		var hdr [binary.MaxVarintLen64]byte
-		n := binary.PutUvarint(hdr[:], uint64(len(c.data)))
-		w.cw.Write(hdr[:n])
-		w.cw.Write(c.data)
-		binary.LittleEndian.PutUint32(w.crc[:], crc32.Checksum(c.data, castagnoli))
-		if _, err := w.cw.Write(w.crc[:]); err != nil {
-			return fmt.Errorf("write chunks: %w", storageErr(err))
+		if len(c.ts) == 0 || len(c.ts) != len(c.vs) {
+			return fmt.Errorf("block writer: series %s: chunk of %d timestamps and %d values", ls, len(c.ts), len(c.vs))
 		}
-		w.off += uint64(n + len(c.data) + 4)
+		wc := writtenChunk{kind: c.kind, minT: c.minT, maxT: c.maxT}
+		var err error
+		w.rec = binary.AppendUvarint(w.rec[:0], uint64(len(c.ts)))
+		w.rec = w.enc.AppendInts(w.rec, c.ts)
+		if wc.ts, err = w.pages.add(0, w.rec); err != nil {
+			return err
+		}
+		w.rec = binary.AppendUvarint(w.rec[:0], uint64(len(c.vs)))
+		w.rec = w.enc.AppendFloats(w.rec, c.vs)
+		if wc.vals, err = w.pages.add(1, w.rec); err != nil {
+			return err
+		}
+		ws.chunks[i] = wc
 		w.meta.Chunks++
 		if c.kind == kindRaw || c.kind == kindCount {
-			w.meta.Samples += int64(chunk.Count(c.data))
+			w.meta.Samples += int64(len(c.ts))
 		}
 	}
 	w.series = append(w.series, ws)
@@ -128,6 +149,9 @@ func (w *blockWriter) finish() (string, BlockMeta, error) {
 }
 
 func (w *blockWriter) finishFiles() error {
+	if err := w.pages.finish(); err != nil {
+		return err
+	}
 	if err := w.cw.Flush(); err != nil {
 		return fmt.Errorf("write chunks: %w", storageErr(err))
 	}
@@ -138,11 +162,14 @@ func (w *blockWriter) finishFiles() error {
 		return fmt.Errorf("close chunks: %w", storageErr(err))
 	}
 	w.cf = nil
-	index := w.encodeIndex()
+	index, err := w.encodeIndex()
+	if err != nil {
+		return err
+	}
 	if err := writeFileSync(filepath.Join(w.tmp, indexFile), index); err != nil {
 		return fmt.Errorf("write index: %w", storageErr(err))
 	}
-	w.meta.Bytes = int64(w.off) + int64(len(index))
+	w.meta.Bytes = int64(w.pages.off) + int64(len(index))
 	if err := writeMeta(w.tmp, w.meta); err != nil {
 		return fmt.Errorf("write block meta: %w", storageErr(err))
 	}
@@ -163,21 +190,28 @@ func (w *blockWriter) abort() {
 
 // encodeIndex builds the index file: symbols, series, series offsets,
 // postings, table of contents, CRC.
-func (w *blockWriter) encodeIndex() []byte {
-	symSet := map[string]struct{}{}
+func (w *blockWriter) encodeIndex() ([]byte, error) {
+	// Symbols are numbered most frequent first, so that label names and
+	// common values take one-byte references.
+	freq := map[string]int{}
 	for _, s := range w.series {
 		for _, l := range s.lset {
-			symSet[l.Name] = struct{}{}
-			symSet[l.Value] = struct{}{}
+			freq[l.Name]++
+			freq[l.Value]++
 		}
 	}
-	syms := make([]string, 0, len(symSet))
-	for s := range symSet {
+	syms := make([]string, 0, len(freq))
+	for s := range freq {
 		syms = append(syms, s)
 	}
-	sort.Strings(syms)
+	sort.Slice(syms, func(i, j int) bool {
+		if fi, fj := freq[syms[i]], freq[syms[j]]; fi != fj {
+			return fi > fj
+		}
+		return syms[i] < syms[j]
+	})
 	symRef := make(map[string]uint64, len(syms))
-	b := []byte(indexMagic)
+	b := []byte(indexMagicV2)
 
 	symbolsOff := uint64(len(b))
 	b = binary.AppendUvarint(b, uint64(len(syms)))
@@ -208,18 +242,22 @@ func (w *blockWriter) encodeIndex() []byte {
 			}
 			bm.Add(uint32(i))
 		}
-		b = binary.AppendUvarint(b, uint64(len(s.metas)))
-		for _, m := range s.metas {
-			b = append(b, m.kind)
-			b = binary.AppendVarint(b, m.minT-w.meta.MinTime)
-			b = binary.AppendUvarint(b, uint64(m.maxT-m.minT))
-			b = binary.AppendUvarint(b, m.ref)
+		b = binary.AppendUvarint(b, uint64(len(s.chunks)))
+		for _, c := range s.chunks {
+			b = append(b, c.kind)
+			b = binary.AppendVarint(b, c.minT-w.meta.MinTime)
+			b = binary.AppendVarint(b, w.meta.MaxTime-1-c.maxT)
+			b = binary.AppendUvarint(b, w.pages.resolve(c.ts))
+			b = binary.AppendUvarint(b, w.pages.resolve(c.vals))
 		}
 	}
 
 	tableOff := uint64(len(b))
+	if tableOff > math.MaxUint32 {
+		return nil, fmt.Errorf("index of %d series is over 4 GiB", len(w.series))
+	}
 	for _, o := range offsets {
-		b = binary.LittleEndian.AppendUint64(b, o)
+		b = binary.LittleEndian.AppendUint32(b, uint32(o))
 	}
 
 	postingsOff := uint64(len(b))
@@ -251,5 +289,5 @@ func (w *blockWriter) encodeIndex() []byte {
 	for _, o := range []uint64{symbolsOff, seriesOff, tableOff, uint64(len(w.series)), postingsOff} {
 		b = binary.LittleEndian.AppendUint64(b, o)
 	}
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
 }

@@ -1,13 +1,13 @@
 package tsdb
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
-
-	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/chunk"
 )
 
 // maxBlockRange caps the span of a compacted block.
@@ -115,20 +115,19 @@ func (db *DB) persistHead(start, end int64) error {
 	for i, r := range db.opts.Rollups {
 		builders[i] = newRollupBuilder(r.Resolution.Milliseconds(), h.blockRange)
 	}
-	var enc chunk.Encoder
-	var chunks []encodedChunk
+	var cut chunkCutter
 	for _, s := range series {
 		for _, b := range builders {
 			b.reset()
 		}
-		it := s.iterator(start, end-1)
-		chunks, err = encodeIterator(it, kindRaw, h.blockRange, &enc, chunks[:0], func(t int64, v float64) {
+		cut.reset(kindRaw, h.blockRange)
+		err = cutIterator(s.iterator(start, end-1), &cut, func(t int64, v float64) {
 			for _, b := range builders {
 				b.add(t, v)
 			}
 		})
 		if err == nil {
-			err = ws[0].addSeries(s.lset, chunks)
+			err = ws[0].addSeries(s.lset, cut.chunks())
 		}
 		for i, b := range builders {
 			if err == nil {
@@ -152,7 +151,7 @@ func (db *DB) newWriters(start, end int64, level int) ([]*blockWriter, error) {
 		if i >= 0 {
 			res = db.opts.Rollups[i].Resolution.Milliseconds()
 		}
-		w, err := newBlockWriter(parent, start, end, res, level)
+		w, err := db.newBlockWriter(parent, start, end, res, level)
 		if err != nil {
 			abortAll(ws)
 			return nil, err
@@ -176,7 +175,7 @@ func (db *DB) publish(ws []*blockWriter, replaced []*block) error {
 		dir, _, err := w.finish()
 		if err == nil && dir != "" {
 			var b *block
-			if b, err = openBlock(dir); err == nil {
+			if b, err = openBlock(dir, db.pages); err == nil {
 				opened = append(opened, b)
 			}
 		}
@@ -199,37 +198,6 @@ func (db *DB) publish(ws []*blockWriter, replaced []*block) error {
 		}
 	}
 	return nil
-}
-
-// encodeIterator encodes an iterator's samples into chunks cut at
-// multiples of chunkRange. Each sample is also passed to each, if not nil.
-func encodeIterator(it Iterator, kind byte, chunkRange int64, enc *chunk.Encoder, out []encodedChunk, each func(int64, float64)) ([]encodedChunk, error) {
-	enc.Reset(nil)
-	var minT int64
-	cut := func() {
-		out = append(out, encodedChunk{kind: kind, minT: minT, maxT: enc.LastT(), data: append([]byte(nil), enc.Bytes()...)})
-		enc.Reset(enc.Bytes()[:0])
-	}
-	for it.Next() {
-		t, v := it.At()
-		if n := enc.Len(); n > 0 && (enc.Full() || floorDiv(t, chunkRange) != floorDiv(minT, chunkRange)) {
-			cut()
-		}
-		if enc.Len() == 0 {
-			minT = t
-		}
-		enc.Append(t, v)
-		if each != nil {
-			each(t, v)
-		}
-	}
-	if err := it.Err(); err != nil {
-		return out, err
-	}
-	if enc.Len() > 0 {
-		cut()
-	}
-	return out, nil
 }
 
 // compactionRanges returns the spans blocks of a resolution are merged
@@ -296,7 +264,7 @@ func (db *DB) compactGroup(group []*block) error {
 		level = max(level, b.meta.Level)
 	}
 	res := group[0].meta.Resolution
-	w, err := newBlockWriter(filepath.Join(db.dir, blocksDir), mint, maxt, res, level+1)
+	w, err := db.newBlockWriter(filepath.Join(db.dir, blocksDir), mint, maxt, res, level+1)
 	if err != nil {
 		return err
 	}
@@ -307,13 +275,28 @@ func (db *DB) compactGroup(group []*block) error {
 	if res != 0 {
 		kinds = []byte{kindSum, kindCount, kindMin, kindMax, kindLast}
 	}
+	// Oldest first, so that chained parts follow one another and, where
+	// blocks overlap, the later-written block wins a tie.
+	group = slices.Clone(group)
+	slices.SortFunc(group, func(a, b *block) int {
+		if a.meta.MinTime != b.meta.MinTime {
+			return cmp.Compare(a.meta.MinTime, b.meta.MinTime)
+		}
+		return strings.Compare(a.meta.ID, b.meta.ID)
+	})
+	disjoint := true
+	for i := 1; i < len(group); i++ {
+		if group[i].meta.MinTime < group[i-1].meta.MaxTime {
+			disjoint = false
+		}
+	}
 	sets := make([]SeriesSet, len(group))
 	for i, b := range group {
 		sets[i] = &blockSeriesSet{b: b, it: b.index.all.Iterator(), mint: mint, maxt: maxt - 1}
 	}
 	set := newMergeSeriesSet(sets)
-	var enc chunk.Encoder
-	var chunks []encodedChunk
+	cuts := make([]chunkCutter, len(kinds))
+	var chunks []pendingChunk
 	for set.Next() {
 		s := set.At()
 		parts := []Series{s}
@@ -321,17 +304,23 @@ func (db *DB) compactGroup(group []*block) error {
 			parts = m.parts
 		}
 		chunks = chunks[:0]
-		for _, kind := range kinds {
+		for i, kind := range kinds {
 			its := make([]Iterator, 0, len(parts))
 			for _, p := range parts {
 				bs := p.(*blockSeries)
 				cs, err := bs.b.chunks(bs.metas, kind, mint, maxt-1)
 				its = append(its, newChunksIterator(cs, mint, maxt-1, err))
 			}
-			if chunks, err = encodeIterator(newMergeIterator(its), kind, db.head.blockRange, &enc, chunks, nil); err != nil {
+			var it Iterator = &chainIterator{its: its}
+			if !disjoint {
+				it = newMergeIterator(its)
+			}
+			cuts[i].reset(kind, db.head.blockRange)
+			if err := cutIterator(it, &cuts[i], nil); err != nil {
 				w.abort()
 				return fmt.Errorf("compact %d blocks: %w", len(group), err)
 			}
+			chunks = append(chunks, cuts[i].chunks()...)
 		}
 		if err := w.addSeries(s.Labels(), chunks); err != nil {
 			w.abort()

@@ -16,6 +16,9 @@ import (
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/wal"
 )
 
+// pageCacheBytes bounds the decompressed block pages kept in memory.
+const pageCacheBytes = 32 << 20
+
 // Directory layout of a store.
 const (
 	walDir    = "wal"
@@ -40,6 +43,7 @@ type DB struct {
 
 	mu     sync.RWMutex // guards blocks
 	blocks []*block     // sorted by resolution, then time
+	pages  *pageCache   // decompressed pages of v2 blocks
 
 	compactMu sync.Mutex // one Compact at a time
 
@@ -58,7 +62,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, fmt.Errorf("open tsdb %s: %w", dir, err)
 	}
-	db := &DB{dir: dir, opts: opts, logger: opts.Logger, head: newHead(&opts)}
+	db := &DB{dir: dir, opts: opts, logger: opts.Logger, head: newHead(&opts), pages: newPageCache(pageCacheBytes)}
 	db.appenders.New = newAppender
 	if opts.ReadOnly {
 		if _, err := os.Stat(dir); err != nil {
@@ -115,7 +119,7 @@ func (db *DB) openBlocks() error {
 			}
 			continue
 		}
-		b, err := openBlock(p)
+		b, err := openBlock(p, db.pages)
 		if err != nil {
 			db.logger.Error("tsdb: block is unreadable and is set aside", "block", name, "err", err)
 			if !db.opts.ReadOnly {

@@ -57,7 +57,7 @@ func FuzzBlockIndex(f *testing.F) {
 		if len(b) > 4 { // fix the checksum so the parser itself is exercised
 			binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], castagnoli))
 		}
-		ix, err := parseIndex(b, 0)
+		ix, err := parseIndex(b, 0, 7_200_000, blockVersion)
 		if err != nil {
 			return
 		}

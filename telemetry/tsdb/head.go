@@ -164,6 +164,26 @@ func (h *head) truncate(mint int64) {
 	}
 	ix := h.index
 	ix.mu.Lock()
+	h.removeLocked(dead)
+	empty := ix.series == 0
+	ix.mu.Unlock()
+	if empty {
+		h.minT.Store(math.MaxInt64)
+		h.maxT.Store(math.MinInt64)
+		return
+	}
+	for {
+		cur := h.minT.Load()
+		if cur >= mint || h.minT.CompareAndSwap(cur, mint) {
+			break
+		}
+	}
+}
+
+// removeLocked drops series marked deleted from the index and the series
+// maps; the caller holds the index lock.
+func (h *head) removeLocked(dead []*memSeries) {
+	ix := h.index
 	for _, s := range dead {
 		ix.remove(s.ref, s.lset)
 		hs := &h.stripes[s.hash%numStripes]
@@ -186,19 +206,27 @@ func (h *head) truncate(mint int64) {
 		delete(rs.byRef, s.ref)
 		rs.mu.Unlock()
 	}
-	empty := ix.series == 0
-	ix.mu.Unlock()
-	if empty {
-		h.minT.Store(math.MaxInt64)
-		h.maxT.Store(math.MinInt64)
+}
+
+// dropIfEmpty removes series that a failed or abandoned batch created and
+// that hold no sample and none pending, so that they neither count against
+// the cardinality limits nor show in label listings.
+func (h *head) dropIfEmpty(created []*memSeries) {
+	var dead []*memSeries
+	for _, s := range created {
+		s.mu.Lock()
+		if !s.deleted.Load() && s.empty() {
+			s.deleted.Store(true)
+			dead = append(dead, s)
+		}
+		s.mu.Unlock()
+	}
+	if len(dead) == 0 {
 		return
 	}
-	for {
-		cur := h.minT.Load()
-		if cur >= mint || h.minT.CompareAndSwap(cur, mint) {
-			break
-		}
-	}
+	h.index.mu.Lock()
+	h.removeLocked(dead)
+	h.index.mu.Unlock()
 }
 
 // numSeries returns the number of series in the head.

@@ -1,9 +1,14 @@
 package tsdb
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/chunk"
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/column"
 )
 
 // Iterator walks a series' samples in increasing time order. Values are
@@ -27,10 +32,12 @@ type sample struct {
 	v float64
 }
 
-// chunkData is an encoded chunk with its time bounds.
+// chunkData is an encoded chunk with its time bounds: a bit stream (head
+// chunks, v1 blocks) or a v2 block's two column records.
 type chunkData struct {
 	minT, maxT int64
-	data       []byte
+	data       []byte // bit stream
+	ts, vals   []byte // column records: count uvarint, then the column
 }
 
 // chunksIterator decodes a list of time-ordered chunks, limited to [mint, maxt].
@@ -38,7 +45,10 @@ type chunksIterator struct {
 	chunks     []chunkData
 	mint, maxt int64
 	i          int
-	cur        chunk.Iterator
+	cur        chunk.Iterator // the current bit-stream chunk
+	col        *columns       // or the current column chunk, decoded
+	pos, end   int            // col's current sample and end; end < 0 for bit streams
+	valid      bool           // positioned on a sample
 	started    bool
 	done       bool
 	err        error
@@ -54,21 +64,63 @@ func (it *chunksIterator) reset(chunks []chunkData, mint, maxt int64, err error)
 	*it = chunksIterator{chunks: chunks, mint: mint, maxt: maxt, i: -1, err: err, done: err != nil}
 }
 
+// nextChunk moves to the next chunk overlapping [mint, maxt]. For a column
+// chunk it decodes both columns and narrows pos and end to the range.
 func (it *chunksIterator) nextChunk() bool {
 	for {
 		it.i++
 		if it.i >= len(it.chunks) || it.chunks[it.i].minT > it.maxt {
-			it.done = true
+			it.finish()
 			return false
 		}
-		if it.chunks[it.i].maxT >= it.mint {
-			it.cur.Reset(it.chunks[it.i].data)
+		c := &it.chunks[it.i]
+		if c.maxT < it.mint {
+			continue
+		}
+		if c.ts == nil {
+			it.cur.Reset(c.data)
+			it.pos, it.end = 0, -1
 			return true
 		}
+		if it.col == nil {
+			it.col = columnPool.Get().(*columns)
+		}
+		if err := it.col.decode(c.ts, c.vals); err != nil {
+			it.err = err
+			it.finish()
+			return false
+		}
+		ts := it.col.ts
+		lo, hi := 0, len(ts)
+		if c.minT < it.mint {
+			lo, _ = slices.BinarySearch(ts, it.mint)
+		}
+		if c.maxT > it.maxt {
+			hi, _ = slices.BinarySearch(ts, it.maxt+1)
+		}
+		if lo >= hi {
+			continue
+		}
+		it.pos, it.end = lo-1, hi
+		return true
+	}
+}
+
+// finish ends iteration and returns the column buffers to their pool.
+func (it *chunksIterator) finish() {
+	it.done = true
+	if it.col != nil {
+		columnPool.Put(it.col)
+		it.col = nil
 	}
 }
 
 func (it *chunksIterator) Next() bool {
+	it.valid = it.next()
+	return it.valid
+}
+
+func (it *chunksIterator) next() bool {
 	if it.done {
 		return false
 	}
@@ -79,24 +131,40 @@ func (it *chunksIterator) Next() bool {
 		}
 	}
 	for {
-		for it.cur.Next() {
-			t := it.cur.AtT()
-			if t > it.maxt {
-				it.done = true
-				return false
-			}
-			if t >= it.mint {
+		if it.end >= 0 { // column chunk
+			if it.pos+1 < it.end {
+				it.pos++
 				return true
 			}
-		}
-		if err := it.cur.Err(); err != nil {
-			it.err, it.done = err, true
-			return false
+		} else {
+			for it.cur.Next() {
+				t := it.cur.AtT()
+				if t > it.maxt {
+					it.finish()
+					return false
+				}
+				if t >= it.mint {
+					return true
+				}
+			}
+			if err := it.cur.Err(); err != nil {
+				it.err = err
+				it.finish()
+				return false
+			}
 		}
 		if !it.nextChunk() {
 			return false
 		}
 	}
+}
+
+// atT returns the current timestamp.
+func (it *chunksIterator) atT() int64 {
+	if it.end >= 0 {
+		return it.col.ts[it.pos]
+	}
+	return it.cur.AtT()
 }
 
 func (it *chunksIterator) SeekTime(t int64) bool {
@@ -106,7 +174,7 @@ func (it *chunksIterator) SeekTime(t int64) bool {
 	if t < it.mint {
 		t = it.mint
 	}
-	if it.started && it.i < len(it.chunks) && it.cur.AtT() >= t && it.cur.AtT() >= it.mint {
+	if it.valid && it.atT() >= t {
 		return true
 	}
 	if !it.started {
@@ -120,16 +188,54 @@ func (it *chunksIterator) SeekTime(t int64) bool {
 			return false
 		}
 	}
+	if it.end >= 0 {
+		// Binary search within the decoded chunk.
+		from := it.pos + 1
+		j, _ := slices.BinarySearch(it.col.ts[from:it.end], t)
+		it.pos = from + j - 1
+	}
 	for it.Next() {
-		if it.cur.AtT() >= t {
+		if it.atT() >= t {
 			return true
 		}
 	}
 	return false
 }
 
-func (it *chunksIterator) At() (int64, float64) { return it.cur.At() }
-func (it *chunksIterator) Err() error           { return it.err }
+func (it *chunksIterator) At() (int64, float64) {
+	if it.end >= 0 {
+		return it.col.ts[it.pos], it.col.vs[it.pos]
+	}
+	return it.cur.At()
+}
+
+func (it *chunksIterator) Err() error { return it.err }
+
+// columns holds one decoded column chunk.
+type columns struct {
+	ts      []int64
+	vs      []float64
+	scratch []int64
+}
+
+var columnPool = sync.Pool{New: func() any { return new(columns) }}
+
+// decode decodes a chunk's timestamp and value records.
+func (c *columns) decode(tsRec, valRec []byte) error {
+	n, k := binary.Uvarint(tsRec)
+	n2, k2 := binary.Uvarint(valRec)
+	if k <= 0 || k2 <= 0 || n != n2 || n == 0 {
+		return fmt.Errorf("%w: column records of %d and %d samples", ErrCorruptBlock, n, n2)
+	}
+	var err error
+	if c.ts, _, err = column.DecodeInts(tsRec[k:], int(n), c.ts); err != nil {
+		return fmt.Errorf("%w: timestamps: %v", ErrCorruptBlock, err)
+	}
+	if c.vs, _, err = column.DecodeFloats(valRec[k2:], int(n), c.vs, &c.scratch); err != nil {
+		return fmt.Errorf("%w: values: %v", ErrCorruptBlock, err)
+	}
+	return nil
+}
 
 // sliceIterator walks in-memory samples limited to [mint, maxt].
 type sliceIterator struct {
@@ -267,6 +373,53 @@ func (m *mergeIterator) SeekTime(t int64) bool {
 
 func (m *mergeIterator) At() (int64, float64) { return m.t, m.v }
 func (m *mergeIterator) Err() error           { return m.err }
+
+// chainIterator reads iterators whose time ranges follow one another,
+// each to its end before the next.
+type chainIterator struct {
+	its []Iterator
+	i   int
+	err error
+}
+
+func (c *chainIterator) Next() bool {
+	for c.i < len(c.its) {
+		it := c.its[c.i]
+		if it.Next() {
+			return true
+		}
+		if c.stop(it) {
+			return false
+		}
+	}
+	return false
+}
+
+func (c *chainIterator) SeekTime(t int64) bool {
+	for c.i < len(c.its) {
+		it := c.its[c.i]
+		if it.SeekTime(t) {
+			return true
+		}
+		if c.stop(it) {
+			return false
+		}
+	}
+	return false
+}
+
+// stop moves past an exhausted iterator and reports whether it failed.
+func (c *chainIterator) stop(it Iterator) bool {
+	if err := it.Err(); err != nil {
+		c.err, c.i = err, len(c.its)
+		return true
+	}
+	c.i++
+	return false
+}
+
+func (c *chainIterator) At() (int64, float64) { return c.its[c.i].At() }
+func (c *chainIterator) Err() error           { return c.err }
 
 // emptyIterator has no samples.
 type emptyIterator struct{ err error }

@@ -99,6 +99,12 @@ type Options struct {
 	ReadOnly bool
 	// Logger receives the store's log lines; slog.Default() if nil.
 	Logger *slog.Logger
+	// FailWrites, if set, is asked before the store writes to disk: while
+	// it returns true, WAL writes and block writes fail as on a full disk
+	// (ENOSPC), so Commit returns an error matching ErrStorageFull and
+	// compaction keeps the head. It lets the layers above test their
+	// answer to a full disk without filling one.
+	FailWrites func() bool
 
 	walOpenFile func(name string) (wal.File, error) // test hook
 }

@@ -109,7 +109,7 @@ func (db *DB) replayWAL() error {
 	w, err := wal.NewWriter(dir, last+1, wal.Options{
 		SegmentSize: db.opts.WALSegmentSize,
 		SyncAlways:  db.opts.WALSync == SyncAlways,
-		OpenFile:    db.opts.walOpenFile,
+		OpenFile:    db.opts.walFileOpener(),
 	})
 	if err != nil {
 		return fmt.Errorf("open WAL: %w", storageErr(err))
@@ -136,7 +136,7 @@ func (db *DB) checkpoint() error {
 	}
 	h := db.head
 	minValid := h.minValid.Load()
-	err = wal.WriteCheckpoint(filepath.Join(db.dir, walDir), seg, wal.Options{OpenFile: db.opts.walOpenFile},
+	err = wal.WriteCheckpoint(filepath.Join(db.dir, walDir), seg, wal.Options{OpenFile: db.opts.walFileOpener()},
 		func(log func(...[]byte) error) error {
 			var buf []byte
 			for _, s := range h.allSeries() {

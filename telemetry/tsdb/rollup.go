@@ -2,8 +2,6 @@ package tsdb
 
 import (
 	"math"
-
-	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/chunk"
 )
 
 // Aggregate chooses which rollup aggregate a query reads from a rollup tier.
@@ -41,12 +39,12 @@ func (a Aggregate) kind() byte {
 }
 
 // rollupBuilder aggregates one series' raw samples into windows of res
-// milliseconds and encodes the five aggregate streams. NaN values (including
-// stale markers) are left out of every aggregate.
+// milliseconds and gathers the five aggregate streams into chunks. NaN
+// values (including stale markers) are left out of every aggregate.
 type rollupBuilder struct {
 	res    int64
-	encs   [numKinds]chunk.Encoder
-	out    []encodedChunk
+	cuts   [numKinds]chunkCutter
+	out    []pendingChunk
 	window int64
 	n      int
 	sum    float64
@@ -54,19 +52,19 @@ type rollupBuilder struct {
 	max    float64
 	last   float64
 	chunkR int64 // chunks are cut at multiples of this range
-	minT   int64 // window start of the first sample in the open chunks
 }
 
 func newRollupBuilder(res, chunkRange int64) *rollupBuilder {
-	return &rollupBuilder{res: res, chunkR: chunkRange}
+	r := &rollupBuilder{res: res, chunkR: chunkRange}
+	r.reset()
+	return r
 }
 
 // reset prepares for the next series.
 func (r *rollupBuilder) reset() {
-	r.out = r.out[:0]
 	r.n = 0
 	for k := kindSum; k < numKinds; k++ {
-		r.encs[k].Reset(nil)
+		r.cuts[k].reset(k, r.chunkR)
 	}
 }
 
@@ -89,37 +87,24 @@ func (r *rollupBuilder) add(t int64, v float64) {
 	r.last = v
 }
 
-// emit writes the finished window to the aggregate streams.
+// emit adds the finished window to the aggregate streams.
 func (r *rollupBuilder) emit() {
-	enc := &r.encs[kindCount]
-	if enc.Len() > 0 && (enc.Full() || floorDiv(r.window, r.chunkR) != floorDiv(r.minT, r.chunkR)) {
-		r.cutChunks()
-	}
-	if enc.Len() == 0 {
-		r.minT = r.window
-	}
 	vals := [numKinds]float64{kindSum: r.sum, kindCount: float64(r.n), kindMin: r.min, kindMax: r.max, kindLast: r.last}
 	for k := kindSum; k < numKinds; k++ {
-		r.encs[k].Append(r.window, vals[k])
+		r.cuts[k].add(r.window, vals[k])
 	}
 	r.n = 0
 }
 
-func (r *rollupBuilder) cutChunks() {
-	for k := kindSum; k < numKinds; k++ {
-		e := &r.encs[k]
-		r.out = append(r.out, encodedChunk{kind: k, minT: r.minT, maxT: e.LastT(), data: append([]byte(nil), e.Bytes()...)})
-		e.Reset(e.Bytes()[:0])
-	}
-}
-
-// finish flushes the last window and returns the series' rollup chunks.
-func (r *rollupBuilder) finish() []encodedChunk {
+// finish flushes the last window and returns the series' rollup chunks,
+// valid until the next reset.
+func (r *rollupBuilder) finish() []pendingChunk {
 	if r.n > 0 {
 		r.emit()
 	}
-	if r.encs[kindCount].Len() > 0 {
-		r.cutChunks()
+	r.out = r.out[:0]
+	for k := kindSum; k < numKinds; k++ {
+		r.out = append(r.out, r.cuts[k].chunks()...)
 	}
 	return r.out
 }

@@ -180,11 +180,17 @@ func (s *memSeries) truncate(mint int64) bool {
 	if len(s.ooo) == 0 {
 		s.ooo = nil
 	}
-	empty := len(s.chunks) == 0 && s.enc.Len() == 0 && len(s.ooo) == 0 && s.pending == 0
+	empty := s.empty()
 	if empty {
 		s.deleted.Store(true)
 	}
 	return empty
+}
+
+// empty reports whether the series holds no sample and none is pending;
+// the caller holds s.mu.
+func (s *memSeries) empty() bool {
+	return len(s.chunks) == 0 && s.enc.Len() == 0 && len(s.ooo) == 0 && s.pending == 0
 }
 
 // bytes estimates the series' memory for chunk data.

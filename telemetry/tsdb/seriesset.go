@@ -1,6 +1,8 @@
 package tsdb
 
 import (
+	"math"
+
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
@@ -44,8 +46,9 @@ type headSeries struct {
 	mint, maxt int64
 }
 
-func (s *headSeries) Labels() Labels     { return s.s.lset }
-func (s *headSeries) Iterator() Iterator { return s.s.iterator(s.mint, s.maxt) }
+func (s *headSeries) Labels() Labels         { return s.s.lset }
+func (s *headSeries) Iterator() Iterator     { return s.s.iterator(s.mint, s.maxt) }
+func (s *headSeries) bounds() (int64, int64) { return s.mint, s.maxt }
 
 // blockSeriesSet walks a block's series selected by a bitmap; ordinals are
 // in label order.
@@ -95,7 +98,8 @@ type blockSeries struct {
 	agg        Aggregate
 }
 
-func (s *blockSeries) Labels() Labels { return s.lset }
+func (s *blockSeries) Labels() Labels         { return s.lset }
+func (s *blockSeries) bounds() (int64, int64) { return s.mint, s.maxt }
 
 func (s *blockSeries) Iterator() Iterator {
 	if s.b.meta.Resolution == 0 {
@@ -174,12 +178,40 @@ type mergedSeries struct {
 
 func (s *mergedSeries) Labels() Labels { return s.lset }
 
+// bounded is a part of a series limited to a time range.
+type bounded interface {
+	bounds() (mint, maxt int64)
+}
+
+// Iterator chains the parts when their time ranges follow one another —
+// blocks and the head normally do — and merges them sample by sample only
+// where they overlap.
 func (s *mergedSeries) Iterator() Iterator {
 	its := make([]Iterator, len(s.parts))
 	for i, p := range s.parts {
 		its[i] = p.Iterator()
 	}
+	if s.disjoint() {
+		return &chainIterator{its: its}
+	}
 	return newMergeIterator(its)
+}
+
+// disjoint reports whether each part ends before the next begins.
+func (s *mergedSeries) disjoint() bool {
+	prev := int64(math.MinInt64)
+	for i, p := range s.parts {
+		b, ok := p.(bounded)
+		if !ok {
+			return false
+		}
+		mint, maxt := b.bounds()
+		if i > 0 && mint <= prev {
+			return false
+		}
+		prev = maxt
+	}
+	return true
 }
 
 // emptySeriesSet has no series.
