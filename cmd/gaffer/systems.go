@@ -5,6 +5,7 @@ package main
 // import here.
 import (
 	_ "github.com/gaffer-sre/gaffer/analysis/changepoint/service"
+	_ "github.com/gaffer-sre/gaffer/analysis/correlate/service"
 	_ "github.com/gaffer-sre/gaffer/events"
 	_ "github.com/gaffer-sre/gaffer/remediation"
 	_ "github.com/gaffer-sre/gaffer/security/certs"
