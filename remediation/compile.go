@@ -58,6 +58,8 @@ type cstep struct {
 	forEach     *expr
 	condition   *expr
 	series      *expr
+	candidates  *expr
+	window      *tmpl
 	answer      *schema.Schema
 	params      *tmpl
 	url         *tmpl
@@ -256,6 +258,7 @@ func compileStep(s *Step, i int) (*cstep, []Problem) {
 	cs.forEach = compileE("for_each", s.ForEach)
 	cs.condition = compileE("condition", s.Condition)
 	cs.series = compileE("series", s.Series)
+	cs.candidates = compileE("candidates", s.Candidates)
 	tm := func(field string, v any) *tmpl {
 		if v == nil {
 			return nil
@@ -278,6 +281,9 @@ func compileStep(s *Step, i int) (*cstep, []Problem) {
 		cs.headers = tm("headers", h)
 	}
 	cs.body = tm("body", s.Body)
+	if s.Window != nil {
+		cs.window = tm("window", map[string]any(s.Window))
+	}
 	cs.output = tm("output", s.Output)
 	if s.Event != nil {
 		cs.event = tm("event", map[string]any{"type": s.Event.Type, "source": s.Event.Source, "subject": s.Event.Subject, "data": s.Event.Data})

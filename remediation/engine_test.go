@@ -360,6 +360,13 @@ steps:
     series: "[1.0, 1.1, 0.9, 1.0, 1.2, 0.8, 1.0, 1.1, 0.9, 1.0, 9.0, 9.2, 8.9, 9.1, 9.0, 8.8]"
     algorithm: binseg
     n_bkps: 1
+  - name: corr
+    type: correlate
+    series: "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,6,5,6,5,6,5,6,5,6]"
+    candidates: |
+      {"flat": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],
+       "moved": [2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,9,9,9,9,9,9,9,9,9,9]}
+    window: {start: "${{ steps.cp.output.change_points[0] + 20 }}", end: 40}
   - name: q
     type: metrics
     query: up
@@ -368,6 +375,12 @@ steps:
 	cp := output(t, step(ex, "cp"))
 	if pts := cp["change_points"].([]any); len(pts) != 1 || pts[0].(float64) != 10 {
 		t.Fatalf("change points %v", cp)
+	}
+	if st := step(ex, "corr"); st.Status != "succeeded" {
+		t.Fatalf("correlate: %s", st.Error)
+	}
+	if c := output(t, step(ex, "corr")); c["top"] != "moved" {
+		t.Fatalf("correlate: %v (%s)", c, step(ex, "corr").Error)
 	}
 	if st := step(ex, "q"); !strings.Contains(st.Error, "metrics system is not running") {
 		t.Fatalf("metrics step without metrics: %s", st.Error)

@@ -86,12 +86,19 @@ type Step struct {
 
 	// Series (changepoint, correlate) is a CEL expression for a list of
 	// numbers; Algorithm (default pelt), Cost (default l2) and Penalty or
-	// NBkps configure the detection.
+	// NBkps configure a change-point detection.
 	Series    string   `json:"series,omitempty"`
 	Algorithm string   `json:"algorithm,omitempty"`
 	Cost      string   `json:"cost,omitempty"`
 	Penalty   *float64 `json:"penalty,omitempty"`
 	NBkps     *int     `json:"n_bkps,omitempty"`
+
+	// Candidates (correlate) is a CEL expression for the series to rank
+	// against Series: a map of name to a list of numbers of the same
+	// length; Window gives the anomaly as {start, end} indices of Series
+	// (templates allowed).
+	Candidates string         `json:"candidates,omitempty"`
+	Window     map[string]any `json:"window,omitempty"`
 
 	// Event (publish) is the event to publish.
 	Event *EventSpec `json:"event,omitempty"`

@@ -140,8 +140,7 @@ func (r *stepRun) do(ctx context.Context) outcome {
 	case TypeChangepoint:
 		return r.changepoint(ctx)
 	case TypeCorrelate:
-		return outcome{status: StepFailed, noRetry: true,
-			err: "correlation analysis (analysis/correlate) is not built into this server yet; use a changepoint step"}
+		return r.correlate(ctx)
 	case TypePublish:
 		return r.publish(ctx)
 	case TypeSleep:

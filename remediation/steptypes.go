@@ -9,12 +9,14 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/gaffer-sre/gaffer/analysis/changepoint"
+	"github.com/gaffer-sre/gaffer/analysis/correlate"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/remediation/agent"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
@@ -257,24 +259,9 @@ func resultOutput(res prom.Result) map[string]any {
 }
 
 func (r *stepRun) changepoint(ctx context.Context) outcome {
-	v, err := r.cs.series.eval(r.vars)
-	if err != nil {
-		return failed(fmt.Errorf("series: %w", err))
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return outcome{status: StepFailed, err: fmt.Sprintf("series: want a list of numbers, got %s", short(v)), noRetry: true}
-	}
-	xs := make([]float64, 0, len(list))
-	for i, e := range list {
-		f, ok := e.(float64)
-		if i, isInt := e.(int64); isInt {
-			f, ok = float64(i), true
-		}
-		if !ok {
-			return outcome{status: StepFailed, err: fmt.Sprintf("series[%d]: want a number, got %s", i, short(e)), noRetry: true}
-		}
-		xs = append(xs, f)
+	xs, bad := r.numbers("series", r.cs.series)
+	if bad != nil {
+		return *bad
 	}
 	sig, err := changepoint.NewSeries(xs)
 	if err != nil {
@@ -336,4 +323,104 @@ func (r *stepRun) approval(ctx context.Context) outcome {
 		detail["answer_schema"] = json.RawMessage(r.cs.Answer)
 	}
 	return r.park(ctx, r.cs.expires, wakeExpire, detail)
+}
+
+// numbers evaluates an expression that must give a list of numbers.
+func (r *stepRun) numbers(field string, e *expr) ([]float64, *outcome) {
+	v, err := e.eval(r.vars)
+	if err != nil {
+		o := failed(fmt.Errorf("%s: %w", field, err))
+		return nil, &o
+	}
+	return toNumbers(field, v)
+}
+
+func toNumbers(field string, v any) ([]float64, *outcome) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, &outcome{status: StepFailed, err: fmt.Sprintf("%s: want a list of numbers, got %s", field, short(v)), noRetry: true}
+	}
+	xs := make([]float64, 0, len(list))
+	for i, e := range list {
+		switch n := e.(type) {
+		case float64:
+			xs = append(xs, n)
+		case int64:
+			xs = append(xs, float64(n))
+		default:
+			return nil, &outcome{status: StepFailed, err: fmt.Sprintf("%s[%d]: want a number, got %s", field, i, short(e)), noRetry: true}
+		}
+	}
+	return xs, nil
+}
+
+// correlate ranks candidate series by how they moved with the target
+// over the anomaly window (analysis/correlate).
+func (r *stepRun) correlate(ctx context.Context) outcome {
+	target, bad := r.numbers("series", r.cs.series)
+	if bad != nil {
+		return *bad
+	}
+	cv, err := r.cs.candidates.eval(r.vars)
+	if err != nil {
+		return failed(fmt.Errorf("candidates: %w", err))
+	}
+	cm, ok := cv.(map[string]any)
+	if !ok {
+		return outcome{status: StepFailed, err: "candidates: want a map of name to a list of numbers", noRetry: true}
+	}
+	names := make([]string, 0, len(cm))
+	for name := range cm {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	cands := make([][]float64, len(names))
+	for i, name := range names {
+		if cands[i], bad = toNumbers("candidates."+name, cm[name]); bad != nil {
+			return *bad
+		}
+		if len(cands[i]) != len(target) {
+			return outcome{status: StepFailed, noRetry: true,
+				err: fmt.Sprintf("candidates.%s: %d values; the series has %d", name, len(cands[i]), len(target))}
+		}
+	}
+	wv, err := r.cs.window.eval(r.vars)
+	if err != nil {
+		return failed(fmt.Errorf("window: %w", err))
+	}
+	wm := wv.(map[string]any)
+	start, ok1 := whole(wm["start"])
+	end, ok2 := whole(wm["end"])
+	if !ok1 || !ok2 {
+		return outcome{status: StepFailed, err: fmt.Sprintf("window: want whole numbers, got %s", short(wm)), noRetry: true}
+	}
+	t, err := correlate.NewTarget(target, correlate.Window{Start: int(start), End: int(end)}, correlate.Params{})
+	if err != nil {
+		return outcome{status: StepFailed, err: err.Error(), noRetry: true}
+	}
+	res, err := correlate.Rank(ctx, t, cands, 0)
+	if err != nil {
+		return failed(err)
+	}
+	ranked := make([]any, 0, len(res))
+	for _, x := range res {
+		ranked = append(ranked, map[string]any{"name": names[x.Index], "score": x.Score, "lag": x.Lag, "r": x.R,
+			"change": x.Change, "effect": x.Effect, "p": x.P})
+	}
+	out := map[string]any{"ranked": ranked}
+	if len(res) > 0 {
+		out["top"] = names[res[0].Index]
+	}
+	return succeeded(out)
+}
+
+// whole returns v as an int when it is a whole number.
+func whole(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case float64:
+		return int64(n), n == math.Trunc(n)
+	}
+	return 0, false
 }
