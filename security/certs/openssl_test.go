@@ -71,7 +71,7 @@ func openSSLVerifyOCSPAndCRL(t *testing.T, o platformtest.Options) {
 		t.Errorf("openssl verify -crl_check: %s", cmdOut)
 	}
 	// The OCSP GET form (RFC 6960 appendix A.1) answers too.
-	run(t, openssl, "ocsp", "-issuer", issuerF, "-cert", leafF, "-reqout", filepath.Join(dir, "req.der"), "-url", srv.URL+"/api/v1/certs/ocsp/issuing")
+	run(t, openssl, "ocsp", "-issuer", issuerF, "-cert", leafF, "-CAfile", rootF, "-reqout", filepath.Join(dir, "req.der"), "-url", srv.URL+"/api/v1/certs/ocsp/issuing")
 	reqDER, err := os.ReadFile(filepath.Join(dir, "req.der"))
 	if err != nil {
 		t.Fatal(err)
