@@ -1,10 +1,9 @@
-//go:build interop
-
-// The interoperability test needs Gaffer's spectatord line ingest
-// (telemetry/ingest); run it with `go test -tags interop`.
-package spectator
+// The interoperability test: lines from this client parse with Gaffer's
+// spectatord line ingest (telemetry/ingest).
+package spectator_test
 
 import (
+	"github.com/gaffer-sre/gaffer/telemetry/spectator"
 	"testing"
 	"time"
 
@@ -14,8 +13,8 @@ import (
 // TestLinesParseWithIngest checks every line this client writes parses
 // with Gaffer's line ingest into the same meter type, ID and value.
 func TestLinesParseWithIngest(t *testing.T) {
-	m := &MemoryWriter{}
-	r := NewRegistry(m, map[string]string{"nf.app": "gaffer"})
+	m := &spectator.MemoryWriter{}
+	r := spectator.NewRegistry(m, map[string]string{"nf.app": "gaffer"})
 	r.Counter("server.requests", map[string]string{"status": "2xx", "bad key": "x"}).Add(3)
 	r.GaugeWithTTL("queue", nil, time.Minute).Set(4)
 	r.MaxGauge("inflight", nil).Set(5)
