@@ -119,6 +119,29 @@ func (c *Client) DoRaw(ctx context.Context, method, path, contentType string, bo
 	return c.send(req, out)
 }
 
+// Get sends a GET and returns the whole body and its content type, for
+// answers that are not JSON (a PNG graph, CSV).
+func (c *Client) Get(ctx context.Context, path string) ([]byte, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Server+path, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("GET %s: %w", req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return nil, "", decodeError(resp)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("GET %s: read answer: %w", req.URL.Path, err)
+	}
+	return b, resp.Header.Get("Content-Type"), nil
+}
+
 // Stream sends a GET and returns the open response body (for server-sent
 // events); the caller closes it.
 func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
