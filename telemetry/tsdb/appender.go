@@ -34,9 +34,10 @@ type Appender struct {
 }
 
 type pendingSample struct {
-	s *memSeries
-	t int64
-	v float64
+	s        *memSeries
+	t        int64
+	v        float64
+	backfill bool // before the head: reserved in the backfill buffer
 }
 
 // Appender returns an appender for one batch.
@@ -73,8 +74,12 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 		return 0, ErrClosed
 	}
 	h := db.head
-	if t < h.minValid.Load() {
-		return 0, fmt.Errorf("%w: sample at %d for %s is before the head (%d)", ErrTooOld, t, describe(ls), h.minValid.Load())
+	back := false
+	if minValid := h.minValid.Load(); t < minValid {
+		if !h.backfillable(t, minValid) {
+			return 0, fmt.Errorf("%w: sample at %d for %s is more than %v before the head (%d)", ErrTooOld, t, describe(ls), db.opts.BackfillWindow, minValid)
+		}
+		back = true
 	}
 	if t > a.maxFuture {
 		return 0, fmt.Errorf("%w: sample at %d for %s is more than %v ahead of the clock", ErrTooNew, t, describe(ls), db.opts.FutureWindow)
@@ -98,7 +103,12 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 		}
 		break
 	}
-	err := s.check(t, v, h.oooWindow)
+	var err error
+	if back {
+		err = h.backfill.reserve(1) // duplicates are resolved when written
+	} else {
+		err = s.check(t, v, h.oooWindow)
+	}
 	if err == nil {
 		s.pending++
 	}
@@ -109,9 +119,11 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 	case err != nil:
 		return 0, fmt.Errorf("%w: sample at %d for %s", err, t, s.lset)
 	}
-	a.pending = append(a.pending, pendingSample{s, t, v})
-	a.mint = min(a.mint, t)
-	a.maxt = max(a.maxt, t)
+	a.pending = append(a.pending, pendingSample{s, t, v, back})
+	if !back {
+		a.mint = min(a.mint, t)
+		a.maxt = max(a.maxt, t)
+	}
 	return SeriesRef(s.ref), nil
 }
 
@@ -129,11 +141,12 @@ func (a *Appender) lookup(ls Labels) (*memSeries, error) {
 	return s, err
 }
 
-// Commit writes the batch to the WAL, then to the head. When Commit
-// returns nil every sample is durable under the configured SyncPolicy. On
-// error (ErrStorageFull when the disk is full; ErrTooOld when the head was
-// cut past one of the samples since Append accepted it) none of the batch is
-// stored.
+// Commit writes the batch to the WAL, then to the head (samples before the
+// head to the backfill buffer, written out at the next compaction). When
+// Commit returns nil every sample is durable under the configured
+// SyncPolicy. On error (ErrStorageFull when the disk is full; ErrTooOld
+// when backfill is off and the head was cut past one of the samples since
+// Append accepted it) none of the batch is stored.
 func (a *Appender) Commit() error {
 	defer a.release()
 	if len(a.pending) == 0 {
@@ -149,8 +162,9 @@ func (a *Appender) Commit() error {
 	}
 	db.commitMu.RLock()
 	defer db.commitMu.RUnlock()
-	// The head may have been cut since Append checked: all or nothing.
-	if a.mint < db.head.minValid.Load() {
+	// The head may have been cut since Append checked: without backfill,
+	// all or nothing.
+	if a.mint < db.head.minValid.Load() && db.head.backWindow <= 0 {
 		a.unpend()
 		db.head.dropIfEmpty(a.created)
 		return fmt.Errorf("%w: batch has a sample at %d, before the head (%d) since it was cut; retry without it",
@@ -162,17 +176,24 @@ func (a *Appender) Commit() error {
 		return err
 	}
 	h := db.head
-	var dropped int64
+	var dropped, backfilled int64
+	minValid := h.minValid.Load()
 	for _, p := range a.pending {
 		p.s.mu.Lock()
-		if p.s.append(p.t, p.v, h.oooWindow, h.blockRange) != nil {
+		switch {
+		case p.backfill || p.t < minValid: // the head was cut past it since Append
+			h.backfill.add(p.s, p.t, p.v, p.backfill)
+			backfilled++
+		case p.s.append(p.t, p.v, h.oooWindow, h.blockRange) != nil:
 			dropped++ // a concurrent batch wrote this timestamp first
 		}
 		p.s.pending--
 		p.s.mu.Unlock()
 	}
-	h.updateTimes(a.mint, a.maxt)
-	h.samples.Add(int64(len(a.pending)) - dropped)
+	if a.maxt >= minValid {
+		h.updateTimes(max(a.mint, minValid), a.maxt)
+	}
+	h.samples.Add(int64(len(a.pending)) - dropped - backfilled)
 	if dropped > 0 {
 		db.droppedAtCommit.Add(dropped)
 	}
@@ -215,10 +236,17 @@ func (a *Appender) Rollback() {
 }
 
 func (a *Appender) unpend() {
+	back := 0
 	for _, p := range a.pending {
 		p.s.mu.Lock()
 		p.s.pending--
 		p.s.mu.Unlock()
+		if p.backfill {
+			back++
+		}
+	}
+	if back > 0 {
+		a.db.head.backfill.unreserve(back)
 	}
 }
 

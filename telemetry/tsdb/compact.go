@@ -1,12 +1,10 @@
 package tsdb
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -43,6 +41,9 @@ func (db *DB) Compact() error {
 		if err := db.checkpoint(); err != nil {
 			return err
 		}
+	}
+	if err := db.flushBackfill(); err != nil {
+		return err
 	}
 	for {
 		group := db.plan()
@@ -104,9 +105,18 @@ func (db *DB) cutHead(start int64) error {
 // persistHead writes the head's samples in [start, end) as a raw block and
 // one block per rollup tier.
 func (db *DB) persistHead(start, end int64) error {
-	h := db.head
-	series := h.allSeries()
+	series := db.head.allSeries()
 	slices.SortFunc(series, func(a, b *memSeries) int { return Compare(a.lset, b.lset) })
+	return db.writeBlocks(start, end, series, func(s *memSeries, mint, maxt int64) Iterator {
+		return s.iterator(mint, maxt)
+	})
+}
+
+// writeBlocks writes the samples in [start, end) of series (sorted by
+// labels), read through samples, as a raw block and one block per rollup
+// tier, and opens them.
+func (db *DB) writeBlocks(start, end int64, series []*memSeries, samples func(s *memSeries, mint, maxt int64) Iterator) error {
+	h := db.head
 	ws, err := db.newWriters(start, end, 1)
 	if err != nil {
 		return err
@@ -121,7 +131,7 @@ func (db *DB) persistHead(start, end int64) error {
 			b.reset()
 		}
 		cut.reset(kindRaw, h.blockRange)
-		err = cutIterator(s.iterator(start, end-1), &cut, func(t int64, v float64) {
+		err = cutIterator(samples(s, start, end-1), &cut, func(t int64, v float64) {
 			for _, b := range builders {
 				b.add(t, v)
 			}
@@ -136,7 +146,7 @@ func (db *DB) persistHead(start, end int64) error {
 		}
 		if err != nil {
 			abortAll(ws)
-			return fmt.Errorf("persist head [%d, %d): %w", start, end, err)
+			return fmt.Errorf("write blocks [%d, %d): %w", start, end, err)
 		}
 	}
 	return db.publish(ws, nil)
@@ -276,14 +286,9 @@ func (db *DB) compactGroup(group []*block) error {
 		kinds = []byte{kindSum, kindCount, kindMin, kindMax, kindLast}
 	}
 	// Oldest first, so that chained parts follow one another and, where
-	// blocks overlap, the later-written block wins a tie.
+	// blocks overlap, the first-written value wins a tie.
 	group = slices.Clone(group)
-	slices.SortFunc(group, func(a, b *block) int {
-		if a.meta.MinTime != b.meta.MinTime {
-			return cmp.Compare(a.meta.MinTime, b.meta.MinTime)
-		}
-		return strings.Compare(a.meta.ID, b.meta.ID)
-	})
+	slices.SortFunc(group, compareBlocks)
 	disjoint := true
 	for i := 1; i < len(group); i++ {
 		if group[i].meta.MinTime < group[i-1].meta.MaxTime {

@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -154,15 +155,22 @@ func (db *DB) openBlocks() error {
 	return nil
 }
 
-// sortBlocks orders blocks by resolution, then start time; db.mu is held
-// or the DB is not yet shared.
+// sortBlocks orders blocks by resolution, start time, then the order they
+// were written in (their IDs hold the time); db.mu is held or the DB is
+// not yet shared.
 func (db *DB) sortBlocks() {
-	slices.SortFunc(db.blocks, func(a, b *block) int {
-		if a.meta.Resolution != b.meta.Resolution {
-			return int(a.meta.Resolution - b.meta.Resolution)
-		}
-		return int(a.meta.MinTime - b.meta.MinTime)
-	})
+	slices.SortFunc(db.blocks, compareBlocks)
+}
+
+// compareBlocks orders blocks by resolution, start time and ID.
+func compareBlocks(a, b *block) int {
+	if c := cmp.Compare(a.meta.Resolution, b.meta.Resolution); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.meta.MinTime, b.meta.MinTime); c != 0 {
+		return c
+	}
+	return strings.Compare(a.meta.ID, b.meta.ID)
 }
 
 // rawMaxT returns the end of the newest raw block, or MinInt64.
@@ -195,6 +203,10 @@ func (db *DB) run() {
 		case <-db.stop:
 			return
 		case <-compact:
+			if err := db.Compact(); err != nil {
+				db.logger.Error("tsdb: compaction failed; will retry", "err", err)
+			}
+		case <-db.head.backfill.flush:
 			if err := db.Compact(); err != nil {
 				db.logger.Error("tsdb: compaction failed; will retry", "err", err)
 			}

@@ -109,6 +109,7 @@ func TestMatchers(t *testing.T) {
 func TestOutOfOrderAndDuplicates(t *testing.T) {
 	o := testOptions(nil)
 	o.OutOfOrderWindow = 120_000 * 1e6
+	o.BackfillWindow = 0 // persisted time is refused (backfill_test.go covers it on)
 	db := openTest(t, t.TempDir(), o)
 	defer db.Close()
 	ls := FromStrings(MetricName, "m")

@@ -20,13 +20,15 @@ type stripe struct {
 // every active series, and their index.
 type head struct {
 	oooWindow  int64 // ms
+	backWindow int64 // ms; Options.BackfillWindow
 	blockRange int64 // ms
 	maxSeries  int
 	maxMetric  int
 	validation Validation
 
-	stripes [numStripes]stripe
-	index   *memIndex
+	stripes  [numStripes]stripe
+	index    *memIndex
+	backfill *backfill // samples before minValid, waiting for compaction
 
 	nextRef  atomic.Uint32
 	minT     atomic.Int64 // smallest sample time in the head
@@ -38,6 +40,8 @@ type head struct {
 func newHead(o *Options) *head {
 	h := &head{
 		oooWindow:  o.OutOfOrderWindow.Milliseconds(),
+		backWindow: o.BackfillWindow.Milliseconds(),
+		backfill:   newBackfill(),
 		blockRange: o.BlockDuration.Milliseconds(),
 		maxSeries:  o.MaxSeries,
 		maxMetric:  o.MaxSeriesPerMetric,
@@ -121,6 +125,12 @@ func (h *head) getOrCreate(hash uint64, ls Labels, ref uint32) (*memSeries, bool
 	rs.byRef[ref] = s
 	rs.mu.Unlock()
 	return s, true, nil
+}
+
+// backfillable reports whether a sample at t, before minValid, may be
+// backfilled.
+func (h *head) backfillable(t, minValid int64) bool {
+	return h.backWindow > 0 && t >= minValid-h.backWindow
 }
 
 // updateTimes widens the head's time range.

@@ -280,8 +280,9 @@ func (it *sliceIterator) At() (int64, float64) { return it.s[it.i].t, it.s[it.i]
 func (it *sliceIterator) Err() error           { return nil }
 
 // mergeIterator merges iterators by timestamp. When several have a sample
-// at the same timestamp the last iterator's value wins (sources are ordered
-// oldest first, so newer data wins).
+// at the same timestamp the first iterator's value wins: sources are
+// ordered by time, then by when they were written, so the first-written
+// value wins, as it does in the head.
 type mergeIterator struct {
 	its  []Iterator
 	ok   []bool // its[i] has a current sample
@@ -331,10 +332,13 @@ func (m *mergeIterator) pick() bool {
 		m.done = true
 		return false
 	}
+	first := true
 	for i, it := range m.its {
 		if m.ok[i] {
 			if t, v := it.At(); t == best {
-				m.t, m.v = t, v
+				if first {
+					m.t, m.v, first = t, v, false
+				}
 				m.ok[i] = it.Next()
 			}
 		}

@@ -70,6 +70,11 @@ type Options struct {
 	// may arrive and still be accepted. 0 rejects every out-of-order sample.
 	// Default 10 minutes.
 	OutOfOrderWindow time.Duration
+	// BackfillWindow is how far before the head (in time already
+	// persisted in blocks) samples are still accepted: they are written as
+	// new blocks at the next compaction and merged with the blocks there.
+	// 0 refuses them all (ErrTooOld). Default 15 days.
+	BackfillWindow time.Duration
 	// FutureWindow is how far ahead of the wall clock a sample may be; later
 	// ones get ErrTooNew, so one bad clock cannot push the head (and the
 	// ranges it accepts) into the future. 0 disables the check. Default 1h.
@@ -115,6 +120,7 @@ func DefaultOptions() Options {
 		BlockDuration:      2 * time.Hour,
 		Retention:          15 * 24 * time.Hour,
 		OutOfOrderWindow:   10 * time.Minute,
+		BackfillWindow:     15 * 24 * time.Hour,
 		FutureWindow:       time.Hour,
 		Rollups:            []RollupTier{{time.Minute, 60 * 24 * time.Hour}, {time.Hour, 400 * 24 * time.Hour}},
 		MaxSeriesPerMetric: 200_000,

@@ -25,6 +25,12 @@ func (db *DB) replayWAL() error {
 		it           chunk.Iterator
 		appendReplay = func(s *memSeries, t int64, v float64) {
 			if t < minValid {
+				// A backfilled sample not yet written out, or one already
+				// in a block (a crash before the checkpoint): compaction
+				// keeps one copy.
+				if h.backfillable(t, minValid) {
+					h.backfill.add(s, t, v, false)
+				}
 				return
 			}
 			s.mu.Lock()
@@ -152,16 +158,22 @@ func (db *DB) checkpoint() error {
 					}
 				}
 				if len(ooo) > 0 {
-					buf = appendSamplesHeader(buf[:0], len(ooo))
-					var prevRef uint32
-					var prevT int64
-					for _, o := range ooo {
-						buf = appendSample(buf, prevRef, prevT, walSample{s.ref, o.t, o.v})
-						prevRef, prevT = s.ref, o.t
-					}
-					if err := log(buf); err != nil {
+					if err := log(appendSamplesOf(buf[:0], s.ref, ooo)); err != nil {
 						return err
 					}
+				}
+			}
+			// Backfilled samples not yet in blocks, under the ref of their
+			// series in the head if it is still (or again) there.
+			for s, ss := range h.backfill.snapshot() {
+				ref := s.ref
+				if live := h.getByHash(s.hash, s.lset); live != nil {
+					ref = live.ref
+				} else if err := log(appendSeriesRecord(buf[:0], ref, s.lset)); err != nil {
+					return err
+				}
+				if err := log(appendSamplesOf(buf[:0], ref, ss)); err != nil {
+					return err
 				}
 			}
 			return nil

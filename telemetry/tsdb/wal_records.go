@@ -57,6 +57,18 @@ func appendSample(b []byte, prevRef uint32, prevT int64, s walSample) []byte {
 }
 
 // appendChunkRecord encodes one head chunk.
+// appendSamplesOf appends a samples record of one series.
+func appendSamplesOf(b []byte, ref uint32, ss []sample) []byte {
+	b = appendSamplesHeader(b, len(ss))
+	var prevRef uint32
+	var prevT int64
+	for _, o := range ss {
+		b = appendSample(b, prevRef, prevT, walSample{ref, o.t, o.v})
+		prevRef, prevT = ref, o.t
+	}
+	return b
+}
+
 func appendChunkRecord(b []byte, ref uint32, c chunkData) []byte {
 	b = append(b, recChunk)
 	b = binary.AppendUvarint(b, uint64(ref))
