@@ -4,6 +4,7 @@ package main
 // CLI commands) from init functions; adding a system means adding its
 // import here.
 import (
+	_ "github.com/gaffer-sre/gaffer/alerting"
 	_ "github.com/gaffer-sre/gaffer/analysis/changepoint/service"
 	_ "github.com/gaffer-sre/gaffer/analysis/correlate/service"
 	_ "github.com/gaffer-sre/gaffer/events"
