@@ -3,6 +3,7 @@ package tsdb
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // StepAggregate summarises one step window [T, T+step) of a series. NaN
@@ -94,11 +95,51 @@ func (c *consolidator) fold(t int64, sum, count, lo, hi float64) {
 	a.Count += count
 }
 
+// foldRaw folds time-ordered raw samples in, one division per window.
+func (c *consolidator) foldRaw(ts []int64, vs []float64) {
+	n := int64(len(c.steps))
+	for j := 0; j < len(ts); {
+		t := ts[j]
+		if t < c.start {
+			j++
+			continue
+		}
+		i := (t - c.start) / c.step
+		if i >= n {
+			return
+		}
+		end := c.start + (i+1)*c.step
+		a := &c.steps[i]
+		for ; j < len(ts) && ts[j] < end; j++ {
+			v := vs[j]
+			if v != v { // NaN, including stale markers
+				continue
+			}
+			if a.Count == 0 {
+				a.Min, a.Max = v, v
+			} else {
+				a.Min, a.Max = math.Min(a.Min, v), math.Max(a.Max, v)
+			}
+			a.Sum += v
+			a.Count++
+		}
+	}
+}
+
 // add folds one part of a series: raw samples, or rollup windows.
 func (c *consolidator) add(s Series) error {
 	bs, ok := s.(*blockSeries)
 	if !ok || bs.b.meta.Resolution == 0 {
 		it := s.Iterator()
+		if ci, ok := it.(*chunksIterator); ok {
+			for {
+				ts, vs, ok := ci.batch()
+				if !ok {
+					return ci.Err()
+				}
+				c.foldRaw(ts, vs)
+			}
+		}
 		for it.Next() {
 			t, v := it.At()
 			if !math.IsNaN(v) {
@@ -107,24 +148,70 @@ func (c *consolidator) add(s Series) error {
 		}
 		return it.Err()
 	}
-	var its [4]Iterator
+	var cs [4][]chunkData
 	for i, kind := range []byte{kindSum, kindCount, kindMin, kindMax} {
-		cs, err := bs.b.chunks(bs.metas, kind, bs.mint, bs.maxt)
+		var err error
+		if cs[i], err = bs.b.chunks(bs.metas, kind, bs.mint, bs.maxt); err != nil {
+			return err
+		}
+	}
+	if bs.b.meta.Version >= 2 {
+		return c.addRollupColumns(bs, &cs)
+	}
+	var its [4]*chunksIterator
+	for i := range its {
+		its[i] = newChunksIterator(cs[i], bs.mint, bs.maxt, nil)
+	}
+	for {
+		ts, sums, ok := its[0].batch()
+		_, counts, ok1 := its[1].batch()
+		_, mins, ok2 := its[2].batch()
+		_, maxs, ok3 := its[3].batch()
+		if !ok || !ok1 || !ok2 || !ok3 {
+			break
+		}
+		if len(counts) != len(ts) || len(mins) != len(ts) || len(maxs) != len(ts) {
+			return fmt.Errorf("%w: block %s: rollup aggregates of different lengths", ErrCorruptBlock, bs.b.meta.ID)
+		}
+		for j, t := range ts {
+			c.fold(t, sums[j], counts[j], mins[j], maxs[j])
+		}
+	}
+	for _, it := range its {
+		it.finish()
+		if err := it.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addRollupColumns folds a v2 rollup block's aggregates, decoding the
+// timestamp column the four aggregates share once per chunk.
+func (c *consolidator) addRollupColumns(bs *blockSeries, cs *[4][]chunkData) error {
+	for k := 1; k < 4; k++ {
+		if len(cs[k]) != len(cs[0]) {
+			return fmt.Errorf("%w: block %s: rollup aggregates of different lengths", ErrCorruptBlock, bs.b.meta.ID)
+		}
+	}
+	col := columnPool.Get().(*columns)
+	defer columnPool.Put(col)
+	vals := &col.agg
+	for j := range cs[0] {
+		n, err := col.decodeTimes(cs[0][j].ts)
 		if err != nil {
 			return err
 		}
-		its[i] = newChunksIterator(cs, bs.mint, bs.maxt, nil)
-	}
-	for its[0].Next() && its[1].Next() && its[2].Next() && its[3].Next() {
-		t, sum := its[0].At()
-		_, count := its[1].At()
-		_, lo := its[2].At()
-		_, hi := its[3].At()
-		c.fold(t, sum, count, lo, hi)
-	}
-	for _, it := range its {
-		if err := it.Err(); err != nil {
-			return err
+		for k := range vals {
+			if vals[k], err = col.decodeValues(cs[k][j].vals, n, vals[k]); err != nil {
+				return err
+			}
+		}
+		ts := col.ts
+		lo, _ := slices.BinarySearch(ts, bs.mint)
+		hi, _ := slices.BinarySearch(ts, bs.maxt+1)
+		for i := lo; i < hi; i++ {
+			c.fold(ts[i], vals[0][i], vals[1][i], vals[2][i], vals[3][i])
 		}
 	}
 	return nil

@@ -40,15 +40,16 @@ type chunkData struct {
 	ts, vals   []byte // column records: count uvarint, then the column
 }
 
-// chunksIterator decodes a list of time-ordered chunks, limited to [mint, maxt].
+// chunksIterator decodes a list of time-ordered chunks, limited to [mint,
+// maxt]. Each chunk is decoded whole into arrays (bit streams with
+// chunk.Decoder, column records with package column), then walked.
 type chunksIterator struct {
 	chunks     []chunkData
 	mint, maxt int64
 	i          int
-	cur        chunk.Iterator // the current bit-stream chunk
-	col        *columns       // or the current column chunk, decoded
-	pos, end   int            // col's current sample and end; end < 0 for bit streams
-	valid      bool           // positioned on a sample
+	col        *columns // the current chunk, decoded
+	pos, end   int      // col's current sample and the end of its range
+	valid      bool     // positioned on a sample
 	started    bool
 	done       bool
 	err        error
@@ -64,8 +65,8 @@ func (it *chunksIterator) reset(chunks []chunkData, mint, maxt int64, err error)
 	*it = chunksIterator{chunks: chunks, mint: mint, maxt: maxt, i: -1, err: err, done: err != nil}
 }
 
-// nextChunk moves to the next chunk overlapping [mint, maxt]. For a column
-// chunk it decodes both columns and narrows pos and end to the range.
+// nextChunk decodes the next chunk with samples in [mint, maxt] and
+// narrows pos and end to them.
 func (it *chunksIterator) nextChunk() bool {
 	for {
 		it.i++
@@ -77,15 +78,10 @@ func (it *chunksIterator) nextChunk() bool {
 		if c.maxT < it.mint {
 			continue
 		}
-		if c.ts == nil {
-			it.cur.Reset(c.data)
-			it.pos, it.end = 0, -1
-			return true
-		}
 		if it.col == nil {
 			it.col = columnPool.Get().(*columns)
 		}
-		if err := it.col.decode(c.ts, c.vals); err != nil {
+		if err := it.col.decode(c); err != nil {
 			it.err = err
 			it.finish()
 			return false
@@ -108,7 +104,7 @@ func (it *chunksIterator) nextChunk() bool {
 
 // finish ends iteration and returns the column buffers to their pool.
 func (it *chunksIterator) finish() {
-	it.done = true
+	it.done, it.valid = true, false
 	if it.col != nil {
 		columnPool.Put(it.col)
 		it.col = nil
@@ -116,55 +112,39 @@ func (it *chunksIterator) finish() {
 }
 
 func (it *chunksIterator) Next() bool {
-	it.valid = it.next()
-	return it.valid
-}
-
-func (it *chunksIterator) next() bool {
 	if it.done {
 		return false
 	}
-	if !it.started {
-		it.started = true
-		if !it.nextChunk() {
-			return false
-		}
+	if it.started && it.pos+1 < it.end {
+		it.pos++
+		it.valid = true
+		return true
 	}
-	for {
-		if it.end >= 0 { // column chunk
-			if it.pos+1 < it.end {
-				it.pos++
-				return true
-			}
-		} else {
-			for it.cur.Next() {
-				t := it.cur.AtT()
-				if t > it.maxt {
-					it.finish()
-					return false
-				}
-				if t >= it.mint {
-					return true
-				}
-			}
-			if err := it.cur.Err(); err != nil {
-				it.err = err
-				it.finish()
-				return false
-			}
-		}
-		if !it.nextChunk() {
-			return false
-		}
+	it.started = true
+	if !it.nextChunk() {
+		return false
 	}
+	it.pos++
+	it.valid = true
+	return true
 }
 
-// atT returns the current timestamp.
-func (it *chunksIterator) atT() int64 {
-	if it.end >= 0 {
-		return it.col.ts[it.pos]
+// batch returns the rest of the current chunk's samples in range, or the
+// next chunk's, and moves past them; ok is false at the end.
+func (it *chunksIterator) batch() (ts []int64, vs []float64, ok bool) {
+	if it.done {
+		return nil, nil, false
 	}
-	return it.cur.AtT()
+	if !it.started || it.pos+1 >= it.end {
+		it.started = true
+		if !it.nextChunk() {
+			return nil, nil, false
+		}
+	}
+	lo := it.pos + 1
+	it.pos = it.end - 1
+	it.valid = false
+	return it.col.ts[lo:it.end], it.col.vs[lo:it.end], true
 }
 
 func (it *chunksIterator) SeekTime(t int64) bool {
@@ -174,7 +154,7 @@ func (it *chunksIterator) SeekTime(t int64) bool {
 	if t < it.mint {
 		t = it.mint
 	}
-	if it.valid && it.atT() >= t {
+	if it.valid && it.col.ts[it.pos] >= t {
 		return true
 	}
 	if !it.started {
@@ -183,58 +163,71 @@ func (it *chunksIterator) SeekTime(t int64) bool {
 			return false
 		}
 	}
-	for it.chunks[it.i].maxT < t {
+	for it.pos+1 >= it.end || it.col.ts[it.end-1] < t {
 		if !it.nextChunk() {
 			return false
 		}
 	}
-	if it.end >= 0 {
-		// Binary search within the decoded chunk.
-		from := it.pos + 1
-		j, _ := slices.BinarySearch(it.col.ts[from:it.end], t)
-		it.pos = from + j - 1
-	}
-	for it.Next() {
-		if it.atT() >= t {
-			return true
-		}
-	}
-	return false
+	from := it.pos + 1
+	j, _ := slices.BinarySearch(it.col.ts[from:it.end], t)
+	it.pos = from + j
+	it.valid = true
+	return true
 }
 
-func (it *chunksIterator) At() (int64, float64) {
-	if it.end >= 0 {
-		return it.col.ts[it.pos], it.col.vs[it.pos]
-	}
-	return it.cur.At()
-}
+func (it *chunksIterator) At() (int64, float64) { return it.col.ts[it.pos], it.col.vs[it.pos] }
 
 func (it *chunksIterator) Err() error { return it.err }
 
-// columns holds one decoded column chunk.
+// columns holds one decoded chunk.
 type columns struct {
 	ts      []int64
 	vs      []float64
 	scratch []int64
+	bits    chunk.Decoder
+	agg     [4][]float64 // rollup aggregates (Consolidate)
 }
 
 var columnPool = sync.Pool{New: func() any { return new(columns) }}
 
-// decode decodes a chunk's timestamp and value records.
-func (c *columns) decode(tsRec, valRec []byte) error {
-	n, k := binary.Uvarint(tsRec)
-	n2, k2 := binary.Uvarint(valRec)
-	if k <= 0 || k2 <= 0 || n != n2 || n == 0 {
-		return fmt.Errorf("%w: column records of %d and %d samples", ErrCorruptBlock, n, n2)
+// decode decodes a chunk: a bit stream, or timestamp and value records.
+func (c *columns) decode(cd *chunkData) error {
+	if cd.ts == nil {
+		var err error
+		c.ts, c.vs, err = c.bits.DecodeAll(cd.data, c.ts[:0], c.vs[:0])
+		return err
+	}
+	n, err := c.decodeTimes(cd.ts)
+	if err == nil {
+		c.vs, err = c.decodeValues(cd.vals, n, c.vs)
+	}
+	return err
+}
+
+// decodeTimes decodes a timestamp record into c.ts and returns its length.
+func (c *columns) decodeTimes(rec []byte) (int, error) {
+	n, k := binary.Uvarint(rec)
+	if k <= 0 || n == 0 || n > chunkMax {
+		return 0, fmt.Errorf("%w: timestamp record of %d samples", ErrCorruptBlock, n)
 	}
 	var err error
-	if c.ts, _, err = column.DecodeInts(tsRec[k:], int(n), c.ts); err != nil {
-		return fmt.Errorf("%w: timestamps: %v", ErrCorruptBlock, err)
+	if c.ts, _, err = column.DecodeInts(rec[k:], int(n), c.ts); err != nil {
+		return 0, fmt.Errorf("%w: timestamps: %v", ErrCorruptBlock, err)
 	}
-	if c.vs, _, err = column.DecodeFloats(valRec[k2:], int(n), c.vs, &c.scratch); err != nil {
-		return fmt.Errorf("%w: values: %v", ErrCorruptBlock, err)
+	return int(n), nil
+}
+
+// decodeValues decodes a value record of n samples into dst.
+func (c *columns) decodeValues(rec []byte, n int, dst []float64) ([]float64, error) {
+	m, k := binary.Uvarint(rec)
+	if k <= 0 || m != uint64(n) {
+		return dst, fmt.Errorf("%w: value record of %d samples for %d timestamps", ErrCorruptBlock, m, n)
 	}
-	return nil
+	dst, _, err := column.DecodeFloats(rec[k:], n, dst, &c.scratch)
+	if err != nil {
+		return dst, fmt.Errorf("%w: values: %v", ErrCorruptBlock, err)
+	}
+	return dst, nil
 }
 
 // sliceIterator walks in-memory samples limited to [mint, maxt].

@@ -14,13 +14,18 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
-func BenchmarkDecode(b *testing.B) {
+// benchChunk is 720 samples of a counter with a varying increment.
+func benchChunk() []byte {
 	var e Encoder
 	e.Reset(nil)
 	for i := range 720 {
 		e.Append(int64(i)*10_000, float64(i*3+i%7))
 	}
-	data := e.Bytes()
+	return e.Bytes()
+}
+
+func BenchmarkDecode(b *testing.B) {
+	data := benchChunk()
 	var it Iterator
 	b.ReportAllocs()
 	b.SetBytes(720)
@@ -28,5 +33,17 @@ func BenchmarkDecode(b *testing.B) {
 		it.Reset(data)
 		for it.Next() {
 		}
+	}
+}
+
+func BenchmarkDecodeAll(b *testing.B) {
+	data := benchChunk()
+	var d Decoder
+	var ts []int64
+	var vs []float64
+	b.ReportAllocs()
+	b.SetBytes(720)
+	for b.Loop() {
+		ts, vs, _ = d.DecodeAll(data, ts[:0], vs[:0])
 	}
 }

@@ -26,13 +26,19 @@ func encode(samples []sample) []byte {
 func decodeAll(t testing.TB, b []byte) []sample {
 	var it Iterator
 	it.Reset(b)
+	out := collect(&it)
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// collect reads an iterator's samples.
+func collect(it *Iterator) []sample {
 	var out []sample
 	for it.Next() {
 		ts, v := it.At()
 		out = append(out, sample{ts, v})
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }
@@ -144,4 +150,75 @@ func FuzzIterator(f *testing.F) {
 			checkRoundTrip(t, "reencode", got)
 		}
 	})
+}
+
+// decodeAllMatches checks that Decoder.DecodeAll agrees with the Iterator.
+func decodeAllMatches(t *testing.T, b []byte) {
+	t.Helper()
+	var it Iterator
+	it.Reset(b)
+	want := collect(&it)
+	var d Decoder
+	ts, vs, err := d.DecodeAll(b, nil, nil)
+	if (err != nil) != (it.Err() != nil) {
+		t.Fatalf("DecodeAll error %v, Iterator error %v", err, it.Err())
+	}
+	if err != nil {
+		return
+	}
+	if len(ts) != len(want) {
+		t.Fatalf("DecodeAll: %d samples, Iterator %d", len(ts), len(want))
+	}
+	for i := range want {
+		if ts[i] != want[i].t || math.Float64bits(vs[i]) != math.Float64bits(want[i].v) {
+			t.Fatalf("sample %d: DecodeAll (%d, %v), Iterator (%d, %v)", i, ts[i], vs[i], want[i].t, want[i].v)
+		}
+	}
+}
+
+func TestDecodeAll(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	regular := func(i int) int64 { return 1_700_000_000_000 + int64(i)*10_000 }
+	wild := func(i int) int64 { return int64(i)*1000 + r.Int64N(1<<uint(r.IntN(40))) }
+	for trial := range 300 {
+		n := 1 + r.IntN(800)
+		var ts []int64
+		var last int64 = r.Int64() >> 2
+		for i := range n {
+			var d int64
+			switch trial % 3 {
+			case 0:
+				d = regular(i+1) - regular(i)
+			case 1:
+				d = 1 + wild(i)%100_000
+			default:
+				d = 1 + r.Int64N(1<<uint(1+r.IntN(62)))>>1
+			}
+			last += d
+			ts = append(ts, last)
+		}
+		vals := []func(int) float64{
+			func(i int) float64 { return float64(i * 3) },
+			func(int) float64 { return float64(r.IntN(1000)) / 100 },
+			func(int) float64 { return r.NormFloat64() },
+			func(int) float64 { return math.Float64frombits(r.Uint64()) },
+			func(i int) float64 { return []float64{staleNaN, 1.5, math.Inf(-1), 1e15, 0.000001, 7}[r.IntN(6)] },
+		}
+		in := make([]sample, n)
+		for i := range in {
+			in[i] = sample{ts[i], vals[trial%len(vals)](i)}
+		}
+		b := encode(in)
+		decodeAllMatches(t, b)
+		for cut := 0; cut < len(b); cut += 1 + len(b)/20 {
+			decodeAllMatches(t, b[:cut])
+		}
+	}
+}
+
+func FuzzDecodeAll(f *testing.F) {
+	f.Add(encode(series(20, func(i int) int64 { return int64(i) * 10 }, func(i int) float64 { return float64(i) / 3 })))
+	f.Add(encode(series(20, func(i int) int64 { return int64(i * i) }, func(i int) float64 { return float64(i) * 0.5 })))
+	f.Add([]byte{0, 3, 0xff, 0x12})
+	f.Fuzz(func(t *testing.T, b []byte) { decodeAllMatches(t, b) })
 }

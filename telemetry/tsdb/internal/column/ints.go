@@ -260,9 +260,21 @@ func DecodeInts(b []byte, n int, dst []int64) ([]int64, []byte, error) {
 	case layoutZero:
 		clear(res)
 	case layoutVarint:
+		p := d.b
 		for i := range res {
-			res[i] = unzigzag(d.uvarint())
+			if len(p) > 0 && p[0] < 0x80 { // one byte: most residuals
+				res[i] = unzigzag(uint64(p[0]))
+				p = p[1:]
+				continue
+			}
+			v, k := binary.Uvarint(p)
+			if k <= 0 {
+				return dst[:0], b, fmt.Errorf("%w: bad varint", ErrCorrupt)
+			}
+			res[i] = unzigzag(v)
+			p = p[k:]
 		}
+		d.b = p
 	case layoutPlanes:
 		mn := d.varint()
 		w := d.byte1()
