@@ -20,12 +20,12 @@ var demoRules = []struct {
 	spec Spec
 }{
 	{"demo-api-latency", Spec{Name: "ApiLatencyHigh", Group: "demo",
-		Description: "p90 latency far above what double exponential smoothing expects (Atlas's sdes-slower preset)",
-		PromQL:      `histogram_quantile(0.9, sum by (job, region, le) (rate(http_request_duration_seconds_bucket[5m])))`,
-		For:         Duration(3 * time.Minute),
-		Condition:   &Condition{DES: &DESBand{Preset: "sdes-slower", MaxPercent: 1, Direction: "above"}},
-		Labels:      map[string]string{"severity": "page", "team": "{{ $labels.job }}"},
-		Annotations: map[string]string{"summary": "p90 latency of {{ $labels.job }} in {{ $labels.region }} is {{ $value | humanizeDuration }}"},
+		Description:  "p90 latency far above what double exponential smoothing expects (Atlas's sdes-slower preset)",
+		PromQL:       `histogram_quantile(0.9, sum by (job, region, le) (rate(http_request_duration_seconds_bucket[5m])))`,
+		For:          Duration(3 * time.Minute),
+		Condition:    &Condition{DES: &DESBand{Preset: "sdes-slower", MaxPercent: 1, Direction: "above"}},
+		Labels:       map[string]string{"severity": "page", "team": "{{ $labels.job }}"},
+		Annotations:  map[string]string{"summary": "p90 latency of {{ $labels.job }} in {{ $labels.region }} is {{ $value | humanizeDuration }}"},
 		Notification: &Notification{GroupBy: []string{"alertname", "region"}, GroupWait: Duration(10 * time.Second)},
 		Analysis: &AnalysisScope{Candidates: demoScope,
 			Lookback: Duration(3 * time.Hour)}}},
