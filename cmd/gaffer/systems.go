@@ -7,6 +7,7 @@ import (
 	_ "github.com/gaffer-sre/gaffer/alerting"
 	_ "github.com/gaffer-sre/gaffer/analysis/changepoint/service"
 	_ "github.com/gaffer-sre/gaffer/analysis/correlate/service"
+	_ "github.com/gaffer-sre/gaffer/demand/failover"
 	_ "github.com/gaffer-sre/gaffer/events"
 	_ "github.com/gaffer-sre/gaffer/remediation"
 	_ "github.com/gaffer-sre/gaffer/security/certs"

@@ -1,0 +1,174 @@
+package failover
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Name is the system's role name.
+const Name = "failover"
+
+// Scopes of the failover routes.
+const (
+	ReadScope  = "failover:read"
+	WriteScope = "failover:write"
+)
+
+func init() {
+	platform.Register(platform.Module{
+		Name:       Name,
+		Requires:   []string{"metrics", "events"},
+		Migrations: store.MustSub(migrations, "migrations"),
+		Flags:      addFlags,
+		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
+			var o Options
+			if p := platform.Setting[*Options](deps, Name); p != nil {
+				o = *p
+			}
+			return New(ctx, deps, o)
+		},
+	})
+}
+
+func addFlags(fs *pflag.FlagSet) any {
+	o := &Options{}
+	o.defaults()
+	fs.DurationVar(&o.Lease, "failover-lease", o.Lease,
+		"how long a step stays claimed by a process that stopped renewing it before another process takes the execution over")
+	fs.DurationVar(&o.DetectInterval, "failover-detect-interval", o.DetectInterval, "how often regional health is checked for a failover recommendation")
+	fs.DurationVar(&o.DarkPoolInterval, "failover-darkpool-interval", o.DarkPoolInterval, "how often dark pools are sized from the forecast (fleets with manage_dark)")
+	return o
+}
+
+// Options tune the service; the zero value is the production default.
+type Options struct {
+	// Lease is how long an execution's step stays claimed without renewal
+	// (default 15s): the longest a crashed process's execution waits.
+	Lease time.Duration
+	// DetectInterval is the period of the detection job (default 1m).
+	DetectInterval time.Duration
+	// DarkPoolInterval is the period of the dark pool job (default 10m).
+	DarkPoolInterval time.Duration
+	// RecoverInterval is how often executions left without a running
+	// step are picked up again (default 2s).
+	RecoverInterval time.Duration
+	// Now replaces the wall clock (tests).
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Lease <= 0 {
+		o.Lease = 15 * time.Second
+	}
+	if o.DetectInterval <= 0 {
+		o.DetectInterval = time.Minute
+	}
+	if o.DarkPoolInterval <= 0 {
+		o.DarkPoolInterval = 10 * time.Minute
+	}
+	if o.RecoverInterval <= 0 {
+		o.RecoverInterval = 2 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Service is the failover system of one process.
+type Service struct {
+	opts Options
+	log  *slog.Logger
+	db   *store.Store
+	bus  *bus.Bus
+	jobs *jobs.Queue
+	deps *platform.Deps
+
+	engine *engine
+	worlds *worldStore
+	pages  *pages
+	// synthetic caches exercises' demand by exercise ID.
+	synthetic sync.Map
+
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	started bool
+}
+
+// New constructs the service and registers its job kinds.
+func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) {
+	o.defaults()
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{opts: o, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, deps: deps,
+		stop: make(chan struct{})}
+	s.worlds = &worldStore{db: s.db}
+	s.engine = newEngine(s)
+	if err := s.registerJobs(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) registerJobs() error {
+	jobs.HandleFunc(s.jobs, stepKind, jobs.KindOptions{Timeout: 15 * time.Minute, MaxAttempts: 25}, s.engine.handle)
+	jobs.HandleFunc(s.jobs, detectKind, jobs.KindOptions{Timeout: 2 * time.Minute, MaxAttempts: 1}, s.detectJob)
+	jobs.HandleFunc(s.jobs, darkPoolKind, jobs.KindOptions{Timeout: 5 * time.Minute, MaxAttempts: 3}, s.darkPoolJob)
+	if err := s.jobs.Every(detectKind, s.opts.DetectInterval, struct{}{}, false); err != nil {
+		return err
+	}
+	return s.jobs.Every(darkPoolKind, s.opts.DarkPoolInterval, struct{}{}, false)
+}
+
+// Start starts the loop that picks up executions left without a step
+// running (after a crash, or a lost hand-off).
+func (s *Service) Start(ctx context.Context) error {
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.engine.recoverLoop(s.stop) }()
+	s.started = true
+	return nil
+}
+
+// Stop ends the background work; executions keep their state and are
+// taken over after their lease.
+func (s *Service) Stop(ctx context.Context) error {
+	if !s.started {
+		return nil
+	}
+	s.started = false
+	close(s.stop)
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("failover: stop: " + ctx.Err().Error())
+	}
+}
+
+// Health reports whether the store answers.
+func (s *Service) Health(ctx context.Context) error {
+	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(new(int))
+}
+
+// Pages implements platform.PageProvider.
+func (s *Service) Pages(shell *ui.Shell) { s.pages = newPages(s, shell) }
+
+func (s *Service) now() time.Time { return s.opts.Now() }
