@@ -22,6 +22,7 @@ func (w *bitWriter) writeBits(v uint64, n int) {
 	for n > 0 {
 		free := 8 - int(w.nbits&7)
 		if free == 8 {
+			w.grow()
 			w.b = append(w.b, 0)
 		}
 		take := min(free, n)
@@ -33,6 +34,18 @@ func (w *bitWriter) writeBits(v uint64, n int) {
 		n -= take
 		w.nbits += uint64(take)
 	}
+}
+
+// grow makes room for one more byte, growing by an eighth rather than
+// append's doubling: head chunks are long-lived, and the slack of a doubled
+// buffer would be a quarter of the head's chunk memory.
+func (w *bitWriter) grow() {
+	if len(w.b) < cap(w.b) {
+		return
+	}
+	b := make([]byte, len(w.b), len(w.b)+max(len(w.b)/8, 16))
+	copy(b, w.b)
+	w.b = b
 }
 
 // writeBit appends one bit.

@@ -76,13 +76,19 @@ func (e *intEncoder) append(dst []byte, xs []int64) []byte {
 	return append(dst, e.best...)
 }
 
-// candidates returns the orders that apply to an array of len(xs).
+// candidates returns the orders that apply to xs: the grid only to
+// increasing arrays (timestamps, counters).
 func (e *intEncoder) candidates(xs []int64) []int {
 	switch len(xs) {
 	case 1:
 		return []int{orderRaw}
 	case 2:
-		return []int{orderRaw, orderDelta, orderGrid}
+		return []int{orderRaw, orderDelta}
+	}
+	for i := 1; i < len(xs); i++ {
+		if xs[i] <= xs[i-1] {
+			return []int{orderRaw, orderDelta, orderDod}
+		}
 	}
 	return []int{orderRaw, orderDelta, orderDod, orderGrid}
 }
@@ -126,11 +132,15 @@ func (e *intEncoder) transform(order int, xs []int64) ([]byte, []int64) {
 // medianStep returns the median difference between neighbours.
 func medianStep(xs []int64, scratch *[]int64) int64 {
 	ds := (*scratch)[:0]
+	same := true
 	for i := 1; i < len(xs); i++ {
 		ds = append(ds, xs[i]-xs[i-1])
+		same = same && ds[i-1] == ds[0]
 	}
-	slices.Sort(ds)
 	*scratch = ds
+	if !same {
+		slices.Sort(ds)
+	}
 	return ds[len(ds)/2]
 }
 
