@@ -155,7 +155,7 @@ func reason(e Evidence, baselines int) string {
 	case baselines == 0:
 		return "no data yesterday or last week to compare with"
 	case !e.Dropped:
-		return fmt.Sprintf("within %.0f%% of its usual level", e.Threshold*100)
+		return fmt.Sprintf("not below %.0f%% of its level yesterday or last week", e.Threshold*100)
 	case e.ChangePoint == nil:
 		return "below its usual level, but without an abrupt onset in the lookback window"
 	}

@@ -155,12 +155,19 @@ func service(j int, f *fleet.Fleet, fc map[string]*plan.Forecast, p Params, s fl
 	perInstance = math.Round(perInstance*100) / 100
 	svc := fleet.Service{Name: fmt.Sprintf("svc-%04d", j), DemandFactor: math.Round(factor*1000) / 1000,
 		Startup: fleet.Duration(startup.Truncate(time.Second))}
+	// Any cluster may grow to serve all demand at the day's peak, as
+	// auto-scaling groups are bounded for a region's failover.
+	all := 0.0
+	for _, g := range f.Geographies {
+		all += fc[g.Name].Peak(p.Start, p.Start.Add(24*time.Hour))
+	}
+	top := int(math.Ceil(svc.DemandFactor * all * (1 + s.Headroom) / (perInstance * s.TargetUtilization)))
 	for i, g := range f.Geographies {
 		peak := fc[g.Name].Peak(p.Start, p.Start.Add(s.Horizon.D()))
 		size := int(math.Ceil(svc.DemandFactor * peak * (1 + s.Headroom) / (perInstance * s.TargetUtilization)))
 		size = max(size, 2)
 		svc.Clusters = append(svc.Clusters, fleet.Cluster{Region: f.Regions[i].Name, CapacityPerInstance: perInstance,
-			Size: size, Min: max(1, size/2), Max: size * 3})
+			Size: size, Min: max(1, size/2), Max: max(size*3, top)})
 	}
 	return svc
 }

@@ -245,7 +245,11 @@ func (p *Plan) Err() error {
 		return nil
 	}
 	msg := fmt.Sprintf("moving %.0f%% of %s's traffic does not fit", p.Fraction*100, p.Region)
-	for _, s := range p.Shortfalls {
+	for i, s := range p.Shortfalls {
+		if i == 5 {
+			msg += fmt.Sprintf("; and %d more services", len(p.Shortfalls)-i)
+			break
+		}
 		who := s.Service
 		if who == "" {
 			who = "demand"
