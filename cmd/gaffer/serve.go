@@ -59,6 +59,7 @@ func addServerFlags(cmd *cobra.Command, cfg *server.Config) {
 	f.StringVar(&cfg.NATSCreds, "nats-creds", "", "credentials file for the external NATS")
 	f.IntVar(&cfg.JobWorkers, "job-workers", 500, "jobs of the default queue this process runs at once (serve: 0 runs none, leaving them to gaffer worker)")
 	f.DurationVar(&cfg.JobPollInterval, "job-poll-interval", 100*time.Millisecond, "how often jobs queued by other processes are picked up")
+	f.DurationVar(&cfg.JobRescueAfter, "job-rescue-after", 2*time.Minute, "how long a job may run before it is taken for abandoned by a dead process and run again")
 }
 
 func newServeCommand() *cobra.Command {

@@ -61,6 +61,10 @@ type Settings struct {
 	ShardSize     int
 	MaxCandidates int
 	Wait          time.Duration
+	// ShardDelay holds every shard this long before it records its
+	// results: a testing aid, to watch shards spread over workers and
+	// to kill a worker in the middle of one.
+	ShardDelay time.Duration
 }
 
 // DefaultSettings are the flags' defaults.
@@ -73,6 +77,8 @@ func flags(fs *pflag.FlagSet) any {
 	fs.IntVar(&s.ShardSize, "analysis-shard-size", s.ShardSize, "candidates one analysis job scores")
 	fs.IntVar(&s.MaxCandidates, "analysis-max-candidates", s.MaxCandidates, "candidate series one analysis may compare")
 	fs.DurationVar(&s.Wait, "analysis-wait", s.Wait, "how long POST /api/v1/analysis/correlate waits for the report before answering 202")
+	fs.DurationVar(&s.ShardDelay, "analysis-shard-delay", 0, "hold every analysis shard this long before recording it (for tests)")
+	fs.MarkHidden("analysis-shard-delay")
 	return s
 }
 

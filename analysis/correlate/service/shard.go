@@ -67,6 +67,13 @@ func (s *Service) scoreShard(ctx context.Context, id string, shard int) (bool, e
 	if err != nil {
 		return false, err
 	}
+	if d := s.set.ShardDelay; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
 	last := false
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE analysis_shards SET done = 1, worker = ?, completed_at = ? WHERE report_id = ? AND shard = ? AND done = 0",

@@ -68,7 +68,9 @@ type Options struct {
 	PollInterval time.Duration
 	// RescueAfter is how long a job may stay "running" before it is
 	// considered abandoned by a dead process and run again (default 2
-	// minutes; at least the longest kind timeout).
+	// minutes; at least the longest kind timeout). Below a minute it also
+	// lowers the default attempt timeout to itself, as River requires.
+	// The elected leader looks for such jobs every 30 seconds.
 	RescueAfter time.Duration
 	// Retention of finished jobs: completed (default 24h) and discarded or
 	// cancelled ones, the dead list (default 7 days).
@@ -225,7 +227,7 @@ func (q *Queue) Start(ctx context.Context, work bool) error {
 		CompletedJobRetentionPeriod: q.opts.CompletedRetention,
 		DiscardedJobRetentionPeriod: q.opts.DeadRetention,
 		CancelledJobRetentionPeriod: q.opts.DeadRetention,
-		JobTimeout:                  time.Minute,
+		JobTimeout:                  min(time.Minute, q.opts.RescueAfter),
 		MaxAttempts:                 10,
 	}
 	if work {

@@ -139,3 +139,28 @@ func TestQueueOnEveryBackend(t *testing.T) {
 		})
 	}
 }
+
+// TestShortRescueAfter checks a queue may rescue stuck jobs sooner than
+// the default attempt timeout of a minute (River refuses a rescue delay
+// under the job timeout).
+func TestShortRescueAfter(t *testing.T) {
+	ctx := context.Background()
+	q, err := jobs.New(ctx, storetest.SQLite(t), jobs.Options{PollInterval: 20 * time.Millisecond, RescueAfter: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{}, 1)
+	q.Handle("quick", func(context.Context, *jobs.Job) error { done <- struct{}{}; return nil }, jobs.KindOptions{})
+	if err := q.Start(ctx, true); err != nil {
+		t.Fatalf("start with a 3s rescue: %v", err)
+	}
+	defer q.Stop(ctx)
+	if _, err := q.Enqueue(ctx, "quick", struct{}{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("job did not run")
+	}
+}

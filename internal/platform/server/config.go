@@ -43,6 +43,9 @@ type Config struct {
 	// JobPollInterval is how often queued jobs from other processes are
 	// picked up.
 	JobPollInterval time.Duration
+	// JobRescueAfter is how long a job may stay running before it is taken
+	// for abandoned by a dead process and run again (default 2 minutes).
+	JobRescueAfter time.Duration
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration
 	// Version is reported by /healthz and the OpenAPI document.

@@ -95,8 +95,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	}
 	s.closers = append(s.closers, b.Close)
 	s.metrics = selfmetrics.New(map[string]string{"nf.app": "gaffer"})
-	q, err := jobs.New(ctx, st, jobs.Options{Workers: cfg.JobWorkers, PollInterval: cfg.JobPollInterval, Log: log,
-		Observe: s.observeJob})
+	q, err := jobs.New(ctx, st, jobs.Options{Workers: cfg.JobWorkers, PollInterval: cfg.JobPollInterval,
+		RescueAfter: cfg.JobRescueAfter, Log: log, Observe: s.observeJob})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gaffer-sre/gaffer/alerting"
+	"github.com/gaffer-sre/gaffer/internal/platform/cli"
+)
+
+func init() { registerCommand(newAlertsCommand) }
+
+// newAlertsCommand returns `gaffer alerts`: rules, alerts and silences.
+func newAlertsCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "alerts", Short: "Alerting: rules, alerts and silences (see docs/alerting.md)"}
+	flags := cli.AddClientFlags(cmd)
+	cmd.AddCommand(alertsRulesCommand(flags), alertsListCommand(flags), alertsSilenceCommand(flags))
+	return cmd
+}
+
+func alertsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
+	out := &cli.OutputFlag{}
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "List alert rules with their state (subcommands: get, apply, import, delete)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var rules []alerting.RuleView
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/alerting/rules", nil, &rules); err != nil {
+				return err
+			}
+			return out.Print(cmd.OutOrStdout(), rules, func(t *cli.Table) {
+				t.Row("STATE", "NAME", "GROUP", "ENGINE", "EVERY", "FOR", "FIRING", "PENDING", "ID")
+				for _, r := range rules {
+					t.Row(r.State, r.Spec.Name, r.Spec.Group, r.Engine, r.Spec.Interval, r.Spec.For, r.Firing, r.Pending, r.ID)
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&out.Format, "output", "o", "table", "output format: table or json")
+	cmd.AddCommand(alertsRuleGetCommand(flags), alertsApplyCommand(flags), alertsImportCommand(flags), alertsDeleteCommand(flags))
+	return cmd
+}
+
+func alertsRuleGetCommand(flags *cli.ClientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get ID",
+		Short: "Show a rule, its state and its health as JSON",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var r alerting.RuleView
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/alerting/rules/"+url.PathEscape(args[0]), nil, &r); err != nil {
+				return err
+			}
+			return (&cli.OutputFlag{Format: "json"}).Print(cmd.OutOrStdout(), r, nil)
+		},
+	}
+}
+
+// alertRuleFileCommand posts a rule file to path.
+func alertRuleFileCommand(flags *cli.ClientFlags, use, short, long, path string) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use: use, Short: short, Long: long, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			body, err := readInput(cmd, file)
+			if err != nil {
+				return err
+			}
+			var res alerting.ImportResult
+			if err := c.DoRaw(cmd.Context(), "POST", path, "application/yaml", body, &res); err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			for _, r := range res.Rules {
+				verb := "updated"
+				if r.Created {
+					verb = "created"
+				}
+				fmt.Fprintf(w, "%s %s/%s (%s)\n", verb, r.Group, r.Name, r.ID)
+			}
+			for _, n := range res.Notes {
+				fmt.Fprintln(w, "note:", n)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "-", "rule file, or - for standard input")
+	return cmd
+}
+
+func alertsApplyCommand(flags *cli.ClientFlags) *cobra.Command {
+	return alertRuleFileCommand(flags, "apply -f FILE", "Create or update the rules of a Gaffer rule file (YAML or JSON)",
+		`Create or update rules from a file holding one rule, a list, or {rules: [...]}.
+A rule is matched to a stored one by its group and name. Every rule is checked
+(expressions by their parsers) before any is saved.`, "/api/v1/alerting/rules/apply")
+}
+
+func alertsImportCommand(flags *cli.ClientFlags) *cobra.Command {
+	return alertRuleFileCommand(flags, "import -f FILE", "Import the alerting rules of a Prometheus rule file",
+		`Import a Prometheus rule file (YAML rule groups), checked by Prometheus's own
+parser: every alerting rule keeps its expression, for, keep_firing_for, labels
+and annotations, and its group's interval. Importing the file again updates the
+same rules. Recording rules are skipped.`, "/api/v1/alerting/rules/import")
+}
+
+func alertsDeleteCommand(flags *cli.ClientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a rule and its alerts",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			return c.Do(cmd.Context(), "DELETE", "/api/v1/alerting/rules/"+url.PathEscape(args[0]), nil, nil)
+		},
+	}
+}
+
+func alertsListCommand(flags *cli.ClientFlags) *cobra.Command {
+	var state string
+	out := &cli.OutputFlag{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List pending, firing and recently resolved alerts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var alerts []alerting.Alert
+			q := url.Values{}
+			if state != "" {
+				q.Set("state", state)
+			}
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/alerting/alerts?"+q.Encode(), nil, &alerts); err != nil {
+				return err
+			}
+			return out.Print(cmd.OutOrStdout(), alerts, func(t *cli.Table) {
+				t.Row("STATE", "ALERT", "LABELS", "VALUE", "SINCE", "MUTED", "REPORT")
+				for _, a := range alerts {
+					muted := ""
+					if len(a.Silenced) > 0 {
+						muted = "silenced"
+					}
+					if len(a.InhibitedBy) > 0 {
+						muted = strings.TrimPrefix(muted+",inhibited", ",")
+					}
+					t.Row(a.State, a.Labels["alertname"], labelList(a.Labels), fmt.Sprintf("%.4g", a.Value),
+						a.ActiveAt.Format(time.RFC3339), muted, a.ReportID)
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&state, "state", "", "pending, firing or resolved")
+	cmd.Flags().StringVarP(&out.Format, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+// labelList formats labels but alertname as k=v, sorted.
+func labelList(ls map[string]string) string {
+	var out []string
+	for k, v := range ls {
+		if k != "alertname" {
+			out = append(out, k+"="+v)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+func alertsSilenceCommand(flags *cli.ClientFlags) *cobra.Command {
+	var duration, comment string
+	cmd := &cobra.Command{
+		Use:   "silence [MATCHER...]",
+		Short: "Silence the alerts the matchers select (subcommands: list, expire)",
+		Long: `Silence the alerts the matchers select, as amtool does: each argument is a
+matcher such as alertname=ApiLatencyHigh, region=~"eu-.*" or severity!=info.
+The alerts still show; their notifications stop until the silence ends.`,
+		Example: `  gaffer alerts silence alertname=ApiLatencyHigh region=eu-west-1 --duration 2h --comment "failover drill"`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var sil alerting.Silence
+			spec := alerting.SilenceSpec{Matchers: args, Duration: duration, Comment: comment}
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/alerting/silences", spec, &sil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "silence %s: %s until %s\n", sil.ID, strings.Join(sil.Matchers, ", "), sil.EndsAt.Format(time.RFC3339))
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&duration, "duration", "d", "1h", "how long the silence lasts")
+	cmd.Flags().StringVarP(&comment, "comment", "c", "", "why (required)")
+	cmd.AddCommand(alertsSilencesListCommand(flags), alertsSilenceExpireCommand(flags))
+	return cmd
+}
+
+func alertsSilencesListCommand(flags *cli.ClientFlags) *cobra.Command {
+	var all bool
+	out := &cli.OutputFlag{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List silences (--all: expired ones too)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var sils []alerting.Silence
+			if err := c.Do(cmd.Context(), "GET", fmt.Sprintf("/api/v1/alerting/silences?all=%t", all), nil, &sils); err != nil {
+				return err
+			}
+			return out.Print(cmd.OutOrStdout(), sils, func(t *cli.Table) {
+				t.Row("ID", "STATE", "MATCHERS", "ENDS", "BY", "COMMENT")
+				for _, s := range sils {
+					t.Row(s.ID, s.State, strings.Join(s.Matchers, ","), s.EndsAt.Format(time.RFC3339), s.CreatedBy, s.Comment)
+				}
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "include expired silences")
+	cmd.Flags().StringVarP(&out.Format, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+func alertsSilenceExpireCommand(flags *cli.ClientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "expire ID",
+		Short: "End a silence now",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := flags.Client()
+			if err != nil {
+				return err
+			}
+			var sil alerting.Silence
+			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/alerting/silences/"+url.PathEscape(args[0]), nil, &sil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "silence %s %s\n", sil.ID, sil.State)
+			return nil
+		},
+	}
+}
