@@ -288,7 +288,7 @@ func printExecution(cmd *cobra.Command, out *cli.OutputFlag, ex *failover.Execut
 }
 
 func failoverControlCommand(flags *cli.ClientFlags, action string) *cobra.Command {
-	return &cobra.Command{Use: action + " ID", Short: strings.ToUpper(action[:1]) + action[1:] + " an execution", Args: cobra.ExactArgs(1),
+	return &cobra.Command{Use: action + " ID", Short: failover.ActionSummaries[action], Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := flags.Client()
 			if err != nil {

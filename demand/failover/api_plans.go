@@ -2,7 +2,6 @@ package failover
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gaffer-sre/gaffer/demand/failover/plan"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
@@ -124,7 +123,7 @@ func (s *Service) executionRoutes(r *httpapi.Router) {
 		}})
 	for _, action := range []string{ActionPause, ActionResume, ActionAbort, ActionRollback} {
 		r.Handle(httpapi.Route{Method: "POST", Path: api + "/executions/{id}/" + action, Scope: WriteScope,
-			Action: "failover.execution." + action, Summary: strings.ToUpper(action[:1]) + action[1:] + " an execution", Response: Execution{},
+			Action: "failover.execution." + action, Summary: ActionSummaries[action], Response: Execution{},
 			Handler: func(w http.ResponseWriter, r *http.Request) error {
 				httpapi.SetAuditTarget(r, "execution:"+r.PathValue("id"))
 				ex, err := s.Control(r.Context(), r.PathValue("id"), action, actor(r))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,12 @@ func TestDetection(t *testing.T) {
 	f := testFleet(t)
 	f.Demand = fleet.Demand{RegionMetric: "sum by (region) (starts)"}
 	putFleet(t, srv, f)
+	// An events rule turns recommendations into incidents (it could as
+	// well page, or start a runbook).
+	call(t, srv, "POST", "/api/v1/events/rules", map[string]any{"name": "failover incidents",
+		"condition": `type == "gaffer.failover.recommended"`,
+		"actions": []map[string]any{{"type": "publish", "event_type": "gaffer.incident.opened", "subject": "data.region",
+			"data": `{"region": data.region, "onset": data.evidence.change_point.onset}`}}}, http.StatusCreated, nil)
 	var ev []failover.Evidence
 	call(t, srv, "POST", "/api/v1/failover/fleets/streaming/detect", failover.DetectRequest{At: now, Record: true}, 200, &ev)
 	for _, e := range ev {
@@ -96,6 +103,10 @@ func TestDetection(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d recommended events, want 1", n)
 	}
+	platformtest.Eventually(t, "the rule's incident", func() bool {
+		msg, err := srv.Deps().Bus.Stream.GetLastMsgForSubject(context.Background(), "gaffer.incident.opened")
+		return err == nil && strings.Contains(string(msg.Data), `"subject":"us-west-2"`)
+	})
 	// An hour before the drop, nothing is wrong.
 	evs, err := svc.Detect(context.Background(), "streaming", onset.Add(-time.Hour), false)
 	if err != nil {

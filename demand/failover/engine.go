@@ -149,6 +149,14 @@ const (
 	ActionRollback = "rollback"
 )
 
+// ActionSummaries describe the control actions.
+var ActionSummaries = map[string]string{
+	ActionPause:    "Pause an execution: it stops at its step's next check",
+	ActionResume:   "Resume a paused execution",
+	ActionAbort:    "Abort an execution for good",
+	ActionRollback: "Roll an execution back (also once it has succeeded)",
+}
+
 // Control pauses, resumes, aborts or rolls back an execution. A running
 // step notices at its next check (a simulated one at once).
 func (s *Service) Control(ctx context.Context, id, action, by string) (*Execution, error) {

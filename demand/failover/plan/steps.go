@@ -78,7 +78,7 @@ func steps(p *Plan) (forward, back []Step) {
 		x := float64(i) / float64(s.Increments)
 		forward = append(forward, Step{Kind: StepShift, Fraction: x, Layer: provider.LayerEdge, Hold: hold,
 			Timeout: s.HealthTimeout, Clusters: recv,
-			Name: fmt.Sprintf("Shift %.0f%% of %s's moving traffic at the edge (%d of %d)", x*100, p.Region, i, s.Increments)})
+			Name: fmt.Sprintf("Shift %.0f%% at the edge (%d of %d)", x*100, i, s.Increments)})
 	}
 	forward = append(forward, Step{Kind: StepFlip, Fraction: 1, Layer: provider.LayerDNS, Timeout: s.HealthTimeout,
 		Name: "Flip DNS to the new distribution"})
