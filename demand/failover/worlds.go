@@ -20,6 +20,7 @@ import (
 // the user's infrastructure, so its state outlives the process.
 type worldStore struct{ db *store.Store }
 
+// LoadWorld implements sim.Store.
 func (w *worldStore) LoadWorld(ctx context.Context, key string) ([]byte, error) {
 	var state string
 	err := w.db.QueryRowContext(ctx, "SELECT state FROM failover_sim_worlds WHERE world_key = ?", key).Scan(&state)
@@ -32,6 +33,7 @@ func (w *worldStore) LoadWorld(ctx context.Context, key string) ([]byte, error) 
 	return []byte(state), nil
 }
 
+// SaveWorld implements sim.Store: one row per world, replaced.
 func (w *worldStore) SaveWorld(ctx context.Context, key string, state []byte) error {
 	_, err := w.db.ExecContext(ctx, `INSERT INTO failover_sim_worlds (world_key, state, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (world_key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,

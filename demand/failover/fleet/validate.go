@@ -35,6 +35,7 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
+// String formats the problem as "line N: path: message".
 func (p Problem) String() string {
 	if p.Line > 0 {
 		return fmt.Sprintf("line %d: %s: %s", p.Line, p.Path, p.Message)
@@ -47,6 +48,7 @@ type Error struct {
 	Problems []Problem `json:"problems"`
 }
 
+// Error lists the problems on one line.
 func (e *Error) Error() string {
 	parts := make([]string, 0, len(e.Problems))
 	for _, p := range e.Problems {

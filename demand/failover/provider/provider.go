@@ -122,7 +122,10 @@ var ErrCapacity = errors.New("insufficient capacity")
 // PermanentError marks an error that retrying will not cure.
 type PermanentError struct{ Err error }
 
+// Error returns the wrapped error's message.
 func (e *PermanentError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Permanent wraps err as permanent.
