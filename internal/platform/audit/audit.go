@@ -44,20 +44,35 @@ type Recorder interface {
 	Record(ctx context.Context, e Entry) error
 }
 
-// Log is the audit log in the store.
+// Log is the audit log in the store. Concurrent Records are committed
+// together (group commit): each Record still returns only once its entry
+// is stored, but many callers share one transaction.
 type Log struct {
-	store *store.Store
+	store   *store.Store
+	pending chan pendingEntry
 }
 
-// Open applies the audit log's migrations and returns it.
+type pendingEntry struct {
+	e    Entry
+	done chan error
+}
+
+// maxBatch bounds the entries written in one transaction.
+const maxBatch = 128
+
+// Open applies the audit log's migrations and returns it. The log's writer
+// runs for the life of the process.
 func Open(ctx context.Context, s *store.Store) (*Log, error) {
 	if err := s.Migrate(ctx, "audit", store.MustSub(migrations, "migrations")); err != nil {
 		return nil, err
 	}
-	return &Log{store: s}, nil
+	l := &Log{store: s, pending: make(chan pendingEntry, 4*maxBatch)}
+	go l.writer()
+	return l, nil
 }
 
-// Record appends e. A zero Time is set to now.
+// Record appends e and returns once it is stored. A zero Time is set to
+// now.
 func (l *Log) Record(ctx context.Context, e Entry) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
@@ -70,15 +85,51 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	}
 	// Record even when the request's context is already cancelled: an
 	// action that happened must not go unaudited.
-	ctx = context.WithoutCancel(ctx)
-	_, err := l.store.ExecContext(ctx, `INSERT INTO audit_log
-		(at, actor, action, target, request_id, outcome, status, remote_addr, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Time.UnixMilli(), e.Actor, e.Action, e.Target, e.RequestID, e.Outcome, e.Status, e.RemoteAddr, e.Detail)
-	if err != nil {
+	p := pendingEntry{e: e, done: make(chan error, 1)}
+	l.pending <- p
+	if err := <-p.done; err != nil {
 		return fmt.Errorf("audit: record %s by %s: %w", e.Action, e.Actor, err)
 	}
 	return nil
+}
+
+// writer takes whatever entries are waiting (at least one, at most
+// maxBatch) and stores them in one statement.
+func (l *Log) writer() {
+	batch := make([]pendingEntry, 0, maxBatch)
+	for first := range l.pending {
+		batch = append(batch[:0], first)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-l.pending:
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		err := l.insert(batch)
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+func (l *Log) insert(batch []pendingEntry) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO audit_log
+		(at, actor, action, target, request_id, outcome, status, remote_addr, detail) VALUES `)
+	args := make([]any, 0, 9*len(batch))
+	for i, p := range batch {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		e := p.e
+		args = append(args, e.Time.UnixMilli(), e.Actor, e.Action, e.Target, e.RequestID, e.Outcome, e.Status, e.RemoteAddr, e.Detail)
+	}
+	_, err := l.store.ExecContext(context.Background(), q.String(), args...)
+	return err
 }
 
 // Filter selects audit entries; zero fields match everything.

@@ -35,8 +35,7 @@ type Store struct {
 	// PostgreSQL) or the SQLite file path.
 	DSN string
 
-	rebound sync.Map      // query text -> rebound text (PostgreSQL only)
-	ckpt    *checkpointer // SQLite only
+	rebound sync.Map // query text -> rebound text (PostgreSQL only)
 }
 
 // IsPostgresDSN reports whether dsn names a PostgreSQL database.
@@ -73,13 +72,11 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 
 // SQLiteDSN returns the modernc.org/sqlite connection string Gaffer uses for
 // the file at path: WAL journal, a busy timeout so writers queue instead of
-// failing, foreign keys on, immediate write transactions so that two
-// writers never deadlock upgrading a read lock, and no automatic
-// checkpoint (the store checkpoints from a connection of its own; see
-// checkpoint.go).
+// failing, foreign keys on, and immediate write transactions so that two
+// writers never deadlock upgrading a read lock.
 func SQLiteDSN(path string) string {
 	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 func openSQLite(ctx context.Context, path string) (*Store, error) {
@@ -105,21 +102,11 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	ckpt, err := startCheckpointer(path)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open sqlite checkpointer for %s: %w", path, err)
-	}
-	return &Store{DB: db, Dialect: SQLite, DSN: path, ckpt: ckpt}, nil
+	return &Store{DB: db, Dialect: SQLite, DSN: path}, nil
 }
 
-// Close closes the pool (after a last checkpoint on SQLite).
-func (s *Store) Close() error {
-	if s.ckpt != nil {
-		s.ckpt.close()
-	}
-	return s.DB.Close()
-}
+// Close closes the pool.
+func (s *Store) Close() error { return s.DB.Close() }
 
 // Rebind rewrites "?" placeholders into the dialect's form. Question marks
 // inside single-quoted string literals are left alone.

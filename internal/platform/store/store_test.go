@@ -3,11 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/store/storetest"
@@ -96,35 +93,5 @@ func TestRebind(t *testing.T) {
 	want := "SELECT '?' , x FROM t WHERE a = $1 AND b = $2"
 	if got != want {
 		t.Fatalf("Rebind = %q, want %q", got, want)
-	}
-}
-
-func TestSQLiteWALIsCheckpointedInTheBackground(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "gaffer.db")
-	s, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
-	s.ExecContext(ctx, "CREATE TABLE big (x BLOB)")
-	for i := 0; i < 200; i++ {
-		if _, err := s.ExecContext(ctx, "INSERT INTO big (x) VALUES (?)", make([]byte, 64<<10)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// The store's own connection never checkpoints; the background one
-	// copies the WAL into the database file within a few seconds.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		fi, err := os.Stat(path)
-		if err == nil && fi.Size() > 200*(64<<10) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("database file not checkpointed: %v bytes", fi.Size())
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
