@@ -480,5 +480,11 @@ func (s *Service) apiDeleteInhibition(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Service) apiStatus(w http.ResponseWriter, r *http.Request) error {
-	return httpapi.WriteJSON(w, http.StatusOK, Status{Rules: len(s.sched.ids()), Lag: s.sched.lags.summary()})
+	return httpapi.WriteJSON(w, http.StatusOK, s.Status())
+}
+
+// Status reports the evaluator: how many rules, and the lag of recent
+// evaluations behind their due time.
+func (s *Service) Status() Status {
+	return Status{Rules: len(s.sched.ids()), Lag: s.sched.lags.summary()}
 }

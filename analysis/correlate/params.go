@@ -40,10 +40,14 @@ type Params struct {
 	// DiffLag is k of the k-step differences the cross-correlation
 	// compares (default 1: first differences).
 	DiffLag int `json:"diff_lag,omitempty"`
-	// Before is the length of the baseline before the onset (default
-	// twice the anomaly's length, at least 60 steps, as far as the data
-	// goes).
+	// Before is the length of the baseline before the onset (default 60
+	// steps, as far as the data goes).
 	Before int `json:"before,omitempty"`
+	// Horizon bounds how many steps after the onset the cross-correlation,
+	// the rank correlation and the distribution shift read (default 60):
+	// the start of a long anomaly says what moved with it, at a bounded
+	// cost.
+	Horizon int `json:"horizon,omitempty"`
 	// Width is the length of the two windows whose means the change
 	// statistic compares on either side of a step (default 12).
 	Width int `json:"width,omitempty"`
@@ -83,6 +87,13 @@ func (p Params) resolved() (Params, error) {
 	if p.Before < 0 {
 		return p, fmt.Errorf("%w: before must not be negative, got %d", ErrBadInput, p.Before)
 	}
+	if p.Horizon < 0 {
+		return p, fmt.Errorf("%w: horizon must not be negative, got %d", ErrBadInput, p.Horizon)
+	}
+	if p.Horizon == 0 {
+		p.Horizon = 60
+	}
+	p.Horizon = max(p.Horizon, minAfter)
 	if p.Width < 0 || p.Width > 1000 {
 		return p, fmt.Errorf("%w: width must be between 2 and 1000, got %d", ErrBadInput, p.Width)
 	}

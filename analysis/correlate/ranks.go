@@ -14,6 +14,8 @@ import (
 // relative difference below 1e-12) count as ties. It reuses its buffers.
 type ranker struct {
 	keys  []uint64
+	sub   []uint64
+	mask  uint64
 	ranks []float64
 	// ties is Σ(t³ - t) over the groups of tied values, for the
 	// Mann-Whitney variance.
@@ -29,26 +31,46 @@ func sortable(v float64) uint64 {
 	return b | 1<<63
 }
 
+// rank computes the midranks of x into r.ranks.
 func (r *ranker) rank(x []float64) {
+	r.sort(x)
+	r.rankRange(0, len(x))
+}
+
+// sort orders x's keys, for rankRange.
+func (r *ranker) sort(x []float64) {
 	n := len(x)
-	shift := bits.Len(uint(n))
-	mask := uint64(1)<<shift - 1
+	r.mask = uint64(1)<<bits.Len(uint(n)) - 1
 	r.keys = slices.Grow(r.keys[:0], n)[:n]
-	r.ranks = slices.Grow(r.ranks[:0], n)[:n]
 	for i, v := range x {
-		r.keys[i] = sortable(v)&^mask | uint64(i)
+		r.keys[i] = sortable(v)&^r.mask | uint64(i)
 	}
 	slices.Sort(r.keys)
+}
+
+// rankRange computes the midranks of the sorted values x[lo:hi] into
+// r.ranks (r.ranks[i-lo] for x[i]), with their tie term: one pass over
+// the sorted keys, so that several ranges of one series cost one sort.
+func (r *ranker) rankRange(lo, hi int) {
+	mask := r.mask
+	r.sub = r.sub[:0]
+	for _, k := range r.keys {
+		if i := int(k & mask); i >= lo && i < hi {
+			r.sub = append(r.sub, k)
+		}
+	}
+	n := len(r.sub)
+	r.ranks = slices.Grow(r.ranks[:0], n)[:n]
 	r.ties = 0
 	for i := 0; i < n; {
 		j := i + 1
-		hi := r.keys[i] &^ mask
-		for j < n && r.keys[j]&^mask == hi {
+		top := r.sub[i] &^ mask
+		for j < n && r.sub[j]&^mask == top {
 			j++
 		}
 		mid := float64(i+j+1) / 2 // mean of ranks i+1 … j
-		for _, k := range r.keys[i:j] {
-			r.ranks[k&mask] = mid
+		for _, k := range r.sub[i:j] {
+			r.ranks[int(k&mask)-lo] = mid
 		}
 		if t := float64(j - i); t > 1 {
 			r.ties += t*t*t - t

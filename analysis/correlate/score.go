@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"math"
-	"slices"
 )
 
 // Features are what one candidate was scored on. Indices are positions on
@@ -69,8 +68,7 @@ type Scorer struct {
 	x      []float64 // the candidate over the region the features read
 	dx, px []float64 // its k-step differences and their prefix sums
 	pxx    []float64
-	xd     []float64 // detrended focus window
-	xw     []float64 // detrended anomaly window, shifted by the lag
+	xd     []float64 // detrended focus window, MaxLag steps past levelTo
 	rk     ranker
 	ch     changes
 }
@@ -80,7 +78,7 @@ func (t *Target) NewScorer() *Scorer {
 	L := t.p.MaxLag
 	span := t.To - t.From + 2*L
 	return &Scorer{t: t, x: make([]float64, t.n), dx: make([]float64, span),
-		px: make([]float64, span+1), pxx: make([]float64, span+1), xd: make([]float64, t.To-t.From)}
+		px: make([]float64, span+1), pxx: make([]float64, span+1), xd: make([]float64, t.levelEnd()-t.From)}
 }
 
 // Score computes the features of candidate x, which must have the
@@ -106,19 +104,21 @@ func (s *Scorer) Score(x []float64) Features {
 	c := s.ch.scan(s.x, t.historyFrom(), t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
 	f.Change, f.ChangeSize, f.ChangeZ = c.at, c.d, c.z
 	f.ChangePoint = evidence(c.z, changeLow, changeHi)
-	a, b := detrend(s.xd, s.x[t.From:t.To], split)
+	detrend(s.xd, s.x[t.From:t.levelEnd()], split)
+	s.rk.sort(s.xd)
 	hf := t.historyFrom()
 	f.Phi = diffAutocorrelation(s.x[hf-1 : t.Onset-tol])
 	// An AR(1) series has (1-φ)/(1+φ) as many independent values.
 	eff := math.Sqrt((1 - f.Phi) / (1 + f.Phi))
-	s.rankCorrelate(&f, a, b)
-	f.Rank = evidence(f.Rho*math.Sqrt(float64(len(s.xw)-1))*eff, zLow, zHigh)
-	s.rk.rank(s.xd)
+	compared := s.rankCorrelate(&f)
+	f.Rank = evidence(f.Rho*math.Sqrt(float64(compared-1))*eff, zLow, zHigh)
+	levels := t.levelTo - t.From
+	s.rk.rankRange(0, levels)
 	// Compare the values after the candidate's own change with those
 	// before it, when it changed near the onset.
 	cut := split
 	if f.ChangePoint > 0 {
-		cut = min(max(f.Change-t.From, minBefore), len(s.xd)-minAfter)
+		cut = min(max(f.Change-t.From, minBefore), levels-minAfter)
 	}
 	var z float64
 	f.Effect, z = mannWhitney(s.rk.ranks, cut, s.rk.ties)
@@ -162,8 +162,9 @@ func sign(v float64) float64 {
 }
 
 // rankCorrelate computes Spearman's ρ over the anomaly, the candidate
-// shifted by its lag and detrended by the baseline's line a + b·(i-From).
-func (s *Scorer) rankCorrelate(f *Features, a, b float64) {
+// shifted by its lag, from the sorted detrended values, and returns how
+// many values it compared.
+func (s *Scorer) rankCorrelate(f *Features) int {
 	t := s.t
 	lag := 0
 	switch {
@@ -172,18 +173,15 @@ func (s *Scorer) rankCorrelate(f *Features, a, b float64) {
 	case f.ChangePoint > 0:
 		lag = f.Change - t.Onset
 	}
-	j := max(0, t.To+lag-t.n)
-	if j >= len(t.rankY) {
+	j := max(0, t.levelTo+lag-t.n)
+	if j >= len(t.rankY) || t.rankFrom+lag < t.From {
 		j, lag = 0, 0
 	}
-	n := t.To - j - t.rankFrom
-	s.xw = slices.Grow(s.xw[:0], n)[:n]
-	for i := range s.xw {
-		at := t.rankFrom + lag + i
-		s.xw[i] = s.x[at] - a - b*float64(at-t.From)
-	}
-	s.rk.rank(s.xw)
+	lo := t.rankFrom + lag - t.From
+	hi := t.levelTo - j + lag - t.From
+	s.rk.rankRange(lo, hi)
 	f.Rho = spearman(s.rk.ranks, t.rankY[j], t.rankNorm[j])
+	return hi - lo
 }
 
 // diffAutocorrelation estimates the AR(1) coefficient φ of x from the

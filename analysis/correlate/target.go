@@ -16,8 +16,11 @@ type Target struct {
 	// within Tolerance of the window's start.
 	Onset int
 	// From and To bound the focus window [From, To): the baseline
-	// [From, Onset) and the anomaly [Onset, To).
+	// [From, Onset) and the anomaly [Onset, To). The features but the
+	// change point read up to levelTo, Horizon steps after the onset at
+	// most.
 	From, To int
+	levelTo  int
 	// Change is the target's change at the onset (the difference of the
 	// window means, in its units) and ChangeZ its robust z.
 	Change, ChangeZ float64
@@ -59,7 +62,7 @@ func NewTarget(y []float64, w Window, p Params) (*Target, error) {
 	t := &Target{p: p, n: n, Missing: missing}
 	before := p.Before
 	if before == 0 {
-		before = max(2*(w.End-w.Start), 60)
+		before = 60
 	}
 	lo := max(w.Start-p.Tolerance, p.DiffLag+minBefore)
 	hi := min(w.Start+p.Tolerance, w.End-minAfter)
@@ -72,6 +75,7 @@ func NewTarget(y []float64, w Window, p Params) (*Target, error) {
 	c := ch.scan(filled, max(p.Width, lo-p.History), w.End, p.Width, t.Onset, t.Onset, lo)
 	t.Change, t.ChangeZ = c.d, c.z
 	t.From, t.To = max(p.DiffLag, t.Onset-before), w.End
+	t.levelTo = min(t.To, t.Onset+p.Horizon)
 	t.prepare(filled)
 	return t, nil
 }
@@ -85,12 +89,12 @@ func (t *Target) Params() Params { return t.p }
 // prepare computes what candidates are compared with.
 func (t *Target) prepare(y []float64) {
 	m, k, L := t.To-t.From, t.p.DiffLag, t.p.MaxLag
-	yd := make([]float64, m)
-	detrend(yd, y[t.From:t.To], t.Onset-t.From)
+	yd := make([]float64, t.levelTo-t.From)
+	detrend(yd, y[t.From:t.levelTo], t.Onset-t.From)
 	var rk ranker
 	t.rankFrom = max(t.From, t.Onset-t.p.Width)
-	for j := 0; j <= L && t.To-j-t.rankFrom >= minAfter; j++ {
-		rk.rank(yd[t.rankFrom-t.From : t.To-j-t.From])
+	for j := 0; j <= L && t.levelTo-j-t.rankFrom >= minAfter; j++ {
+		rk.rank(yd[t.rankFrom-t.From : t.levelTo-j-t.From])
 		c := float64(len(rk.ranks)+1) / 2
 		ry, norm := make([]float64, len(rk.ranks)), 0.0
 		for i, r := range rk.ranks {
@@ -110,7 +114,7 @@ func (t *Target) prepare(y []float64) {
 	for i := range nl {
 		l := i - L
 		a := max(t.Onset-t.p.Tolerance, t.From, k-l) - t.From
-		b := min(t.To, t.n-l) - t.From
+		b := min(t.levelTo, t.n-l) - t.From
 		if b < a {
 			b = a
 		}
@@ -155,9 +159,13 @@ func (t *Target) historyFrom() int {
 	return max(t.p.Width, min(t.From, t.Onset-t.p.Tolerance-t.p.History))
 }
 
+// levelEnd is where the detrended values a candidate is ranked on end:
+// MaxLag steps past levelTo, for the lagged rank correlation.
+func (t *Target) levelEnd() int { return min(t.n, t.levelTo+t.p.MaxLag) }
+
 // region is the part of a candidate the features read.
 func (t *Target) region() (lo, hi int) {
-	return max(0, min(t.From-t.p.MaxLag-t.p.DiffLag, t.historyFrom()-t.p.Width)), min(t.n, t.To+t.p.MaxLag)
+	return max(0, min(t.From-t.p.MaxLag-t.p.DiffLag, t.historyFrom()-t.p.Width)), max(min(t.n, t.To+t.p.MaxLag), t.levelEnd())
 }
 
 // detrend writes x minus the line a + b·i fitted to its first split
