@@ -251,18 +251,26 @@ func (a *Appender) unpend() {
 }
 
 func (a *Appender) release() {
-	clear(a.pending)
-	a.pending = a.pending[:0]
-	clear(a.series)
-	a.series = a.series[:0]
-	clear(a.created)
-	a.created = a.created[:0]
+	// Pooled appenders keep their buffers, unless one huge batch grew them.
+	a.pending = reuse(a.pending)
+	a.series = reuse(a.series)
+	a.created = reuse(a.created)
 	if cap(a.buf) > 1<<20 {
 		a.buf = nil
 	}
 	db := a.db
 	a.db = nil
 	db.appenders.Put(a)
+}
+
+// reuse empties s for the next batch, dropping it if it is over 16,384
+// entries.
+func reuse[T any](s []T) []T {
+	if cap(s) > 1<<14 {
+		return nil
+	}
+	clear(s)
+	return s[:0]
 }
 
 // describe names a label set for an error message.

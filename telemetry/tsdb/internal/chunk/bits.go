@@ -36,11 +36,12 @@ func (w *bitWriter) writeBits(v uint64, n int) {
 	}
 }
 
-// grow makes room for one more byte, growing by an eighth rather than
-// append's doubling: head chunks are long-lived, and the slack of a doubled
-// buffer would be a quarter of the head's chunk memory.
+// grow makes room for one more byte. Past 256 bytes it grows by an eighth
+// rather than append's doubling: head chunks are long-lived, and the slack
+// of a doubled buffer would be a quarter of the head's chunk memory. Below,
+// append's steps follow the allocator's size classes, which waste less.
 func (w *bitWriter) grow() {
-	if len(w.b) < cap(w.b) {
+	if len(w.b) < cap(w.b) || cap(w.b) < 256 {
 		return
 	}
 	b := make([]byte, len(w.b), len(w.b)+max(len(w.b)/8, 16))
