@@ -49,7 +49,7 @@ func main() {
 	flag.StringVar(&c.only, "only", "", "run one part: ingest (with memory and disk), query, or spectatord")
 	flag.Float64Var(&c.lineSeconds, "line-seconds", 5, "seconds of spectatord line ingest per transport")
 	flag.IntVar(&c.udpRate, "udp-rate", 400_000, "lines per second sent over UDP")
-	flag.IntVar(&c.udpSenders, "udp-senders", 4, "goroutines sending UDP, each at udp-rate/udp-senders")
+	flag.IntVar(&c.udpSenders, "udp-senders", 8, "goroutines sending UDP, each at udp-rate/udp-senders")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 
