@@ -16,8 +16,9 @@ import (
 
 // spectatordBench measures Gaffer's spectatord line ingest: as fast as
 // possible over the unix datagram socket with 32 lines per datagram, and
-// at a fixed rate over UDP with one line per datagram, sent with sendmmsg (as spectatord's
-// own figures), counting drops.
+// at a fixed rate over UDP with one line per datagram (as spectatord's own
+// figures; the senders hand the kernel 32 datagrams per sendmmsg),
+// counting drops.
 func spectatordBench(c config, bin string) ([][]string, error) {
 	sockDir, err := os.MkdirTemp("", "bench-spectatord-")
 	if err != nil {
