@@ -178,6 +178,10 @@ func (a *Appender) Commit() error {
 	h := db.head
 	var dropped, backfilled int64
 	minValid := h.minValid.Load()
+	var obs Observer
+	if box := db.observer.Load(); box != nil {
+		obs = box.o
+	}
 	for _, p := range a.pending {
 		p.s.mu.Lock()
 		switch {
@@ -186,6 +190,8 @@ func (a *Appender) Commit() error {
 			backfilled++
 		case p.s.append(p.t, p.v, h.oooWindow, h.blockRange) != nil:
 			dropped++ // a concurrent batch wrote this timestamp first
+		case obs != nil:
+			obs.ObserveSample(&p.s.obs, p.s.lset, p.t, p.v)
 		}
 		p.s.pending--
 		p.s.mu.Unlock()

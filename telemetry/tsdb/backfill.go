@@ -149,6 +149,23 @@ func (db *DB) flushBackfill() error {
 			bf.restore(left)
 			return fmt.Errorf("write %d backfill ranges (%d done): %w", len(starts), i, err)
 		}
+		db.observeBackfill(start, start+db.head.blockRange, waiting)
 	}
 	return nil
+}
+
+// observeBackfill tells the observer which series got samples in [start,
+// end) that are now visible.
+func (db *DB) observeBackfill(start, end int64, waiting map[*memSeries][]sample) {
+	box := db.observer.Load()
+	if box == nil {
+		return
+	}
+	for s, ss := range waiting {
+		i, _ := slices.BinarySearchFunc(ss, start, func(x sample, t int64) int { return cmp.Compare(x.t, t) })
+		j, _ := slices.BinarySearchFunc(ss, end, func(x sample, t int64) int { return cmp.Compare(x.t, t) })
+		if i < j {
+			box.o.ObserveBackfill(s.lset, ss[i].t, ss[j-1].t)
+		}
+	}
 }

@@ -49,6 +49,7 @@ type DB struct {
 	compactMu sync.Mutex // one Compact at a time
 
 	appenders       sync.Pool
+	observer        atomic.Pointer[observerBox] // set under commitMu
 	closed          atomic.Bool
 	droppedAtCommit atomic.Int64
 	replayDropped   int64

@@ -1,0 +1,35 @@
+package tsdb
+
+// Observer is told about the samples the store makes visible, as it makes
+// them visible: the hook that keeps a derived view current without reading
+// the store back (Atlas's in-memory tier, package telemetry/atlas).
+type Observer interface {
+	// ObserveSample is called for every sample stored in the head — in
+	// order or out of order, never for a rejected or ignored duplicate —
+	// while the series' lock is held, so calls for one series come in the
+	// order the head applied them. state is the observer's slot in the
+	// series (nil at first), kept while the series stays in the head. It
+	// must be quick and must not call into the DB.
+	ObserveSample(state *any, ls Labels, t int64, v float64)
+	// ObserveBackfill is called after samples of series ls older than the
+	// head, between mint and maxt inclusive, were written to blocks and
+	// became visible to queries. It is called from the compaction and may
+	// read the DB, but not compact it.
+	ObserveBackfill(ls Labels, mint, maxt int64)
+}
+
+// observerBox lets an interface live in an atomic.Pointer.
+type observerBox struct{ o Observer }
+
+// SetObserver makes o see every sample stored from now on; nil removes the
+// observer. Commits being applied when it is called finish first, so a
+// sample is seen either in full by o or not at all.
+func (db *DB) SetObserver(o Observer) {
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
+	if o == nil {
+		db.observer.Store(nil)
+		return
+	}
+	db.observer.Store(&observerBox{o})
+}
