@@ -126,7 +126,9 @@ func matcherFor(q Query) *tsdb.Matcher {
 }
 
 // Fetch implements Source with the store's step consolidation: a step's
-// value is the mean of the samples in [t, t+step).
+// value is the mean of the samples in [t, t+step). Series without a
+// sample in the range are left out, whether or not the store still lists
+// them (its head keeps idle series for a while).
 func (s TSDBSource) Fetch(ctx context.Context, q Query, start, end, step int64, fn func(map[string]string, []float64) error) error {
 	if end <= start {
 		return nil
@@ -158,11 +160,16 @@ func (s TSDBSource) Fetch(ctx context.Context, q Query, start, end, step int64, 
 				}
 				seen[k] = true
 			}
+			found := false
 			for i := range vals {
 				vals[i] = math.NaN()
 				if i < len(steps) && steps[i].Count > 0 {
 					vals[i] = steps[i].Sum / steps[i].Count
+					found = true
 				}
+			}
+			if !found {
+				return nil // no sample in the range
 			}
 			return fn(tags, vals)
 		})

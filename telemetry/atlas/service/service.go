@@ -56,6 +56,7 @@ type Settings struct {
 	MaxDatapoints int
 	MaxLines      int
 	Zone          string
+	MemoryWindow  time.Duration
 }
 
 func flags(fs *pflag.FlagSet) any {
@@ -64,8 +65,13 @@ func flags(fs *pflag.FlagSet) any {
 	fs.IntVar(&s.MaxDatapoints, "atlas-max-datapoints", atlas.DefaultLimits.MaxDatapoints, "datapoints per line of an Atlas graph")
 	fs.IntVar(&s.MaxLines, "atlas-max-lines", atlas.DefaultLimits.MaxLines, "series one :all or groups one :by may return")
 	fs.StringVar(&s.Zone, "atlas-tz", "UTC", "default time zone of Atlas graphs")
+	fs.DurationVar(&s.MemoryWindow, "atlas-memory-window", DefaultMemoryWindow,
+		"recent data Atlas keeps in memory at a 1-minute step, fed at ingest (about 8 bytes per series and minute); 0 reads everything from the store")
 	return s
 }
+
+// DefaultMemoryWindow is how much recent data the memory tier keeps.
+const DefaultMemoryWindow = 6 * time.Hour
 
 // DBProvider is what the metrics system offers: its store.
 type DBProvider interface{ DB() *tsdb.DB }
@@ -80,6 +86,12 @@ type Service struct {
 	// source finds the data; tests replace it.
 	source func() (atlas.Source, error)
 	pages  *pages
+
+	window time.Duration // of the memory tier; 0 for none
+	tier   *atlas.Tier   // set by Start when the store runs here
+	tierDB *tsdb.DB
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // errNoStore is returned while no metrics store runs in this process.
@@ -91,7 +103,8 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{log: log.With("system", Name), deps: deps, st: deps.Store, limits: atlas.DefaultLimits, zone: time.UTC}
+	s := &Service{log: log.With("system", Name), deps: deps, st: deps.Store, limits: atlas.DefaultLimits, zone: time.UTC,
+		window: DefaultMemoryWindow}
 	if st := platform.Setting[*Settings](deps, Name); st != nil {
 		if st.Budget <= 0 || st.MaxDatapoints <= 0 || st.MaxLines <= 0 {
 			return nil, fmt.Errorf("--atlas-budget, --atlas-max-datapoints and --atlas-max-lines must be positive")
@@ -102,6 +115,10 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 			return nil, fmt.Errorf("--atlas-tz: %w", err)
 		}
 		s.zone = z
+		if st.MemoryWindow < 0 {
+			return nil, fmt.Errorf("--atlas-memory-window must not be negative")
+		}
+		s.window = st.MemoryWindow
 	}
 	s.source = s.lookupSource
 	return s, nil
@@ -121,6 +138,9 @@ func (s *Service) lookupSource() (atlas.Source, error) {
 		if db == nil {
 			return nil, fmt.Errorf("%w: the %s service has not opened its store", errNoStore, role)
 		}
+		if s.tier != nil && s.tierDB == db {
+			return atlas.TieredSource{Tier: s.tier, Store: atlas.TSDBSource{DB: db}}, nil
+		}
 		return atlas.TSDBSource{DB: db}, nil
 	}
 	return nil, fmt.Errorf("%w: the metrics role is not running in this process", errNoStore)
@@ -139,11 +159,51 @@ func (s *Service) evaluator() (*atlas.Evaluator, error) {
 	return &atlas.Evaluator{Source: src, Limits: s.limits}, nil
 }
 
-// Start does nothing: the service has no background work.
-func (s *Service) Start(context.Context) error { return nil }
+// Start attaches the memory tier to the store when the store runs in this
+// process: the tier warms up from the store in the background (graphs read
+// the store until it is ready) and then follows ingest.
+func (s *Service) Start(context.Context) error {
+	if s.window <= 0 {
+		return nil
+	}
+	src, err := s.lookupSource()
+	if err != nil {
+		return nil // no store here: nothing to keep in memory
+	}
+	db := src.(atlas.TSDBSource).DB
+	tier := atlas.NewTier(s.window, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.tier, s.tierDB, s.stop, s.done = tier, db, cancel, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		t0 := time.Now()
+		if err := tier.Attach(ctx, db); err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("atlas: memory tier not available; graphs read the store", "err", err)
+			}
+			tier.Detach(db)
+			return
+		}
+		st := tier.Stats()
+		s.log.Info("atlas: memory tier ready", "window", s.window, "series", st.Series,
+			"bytes", st.Bytes, "took", time.Since(t0).Round(time.Millisecond))
+		tier.Run(ctx, db, 10*time.Second)
+	}()
+	return nil
+}
 
-// Stop does nothing: graphs end with their requests.
-func (s *Service) Stop(context.Context) error { return nil }
+// Stop detaches the memory tier; graphs end with their requests.
+func (s *Service) Stop(context.Context) error {
+	if s.stop != nil {
+		s.stop()
+		<-s.done
+		s.tier.Detach(s.tierDB)
+	}
+	return nil
+}
+
+// Tier returns the memory tier, nil when there is none (tests, tools).
+func (s *Service) Tier() *atlas.Tier { return s.tier }
 
 // Health reports whether the metrics store can be read.
 func (s *Service) Health(context.Context) error {

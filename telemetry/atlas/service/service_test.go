@@ -13,6 +13,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
@@ -180,3 +181,40 @@ func TestSavedGraphsAndDashboards(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestMemoryTier: the service attaches a memory tier to the store, which
+// warms up and then answers recent graphs with the store's values.
+func TestMemoryTier(t *testing.T) {
+	srv, db := start(t, false)
+	svc, _ := srv.Deps().Lookup(Name)
+	as := svc.(*Service)
+	tier := as.Tier()
+	if tier == nil {
+		t.Fatal("no memory tier")
+	}
+	for deadline := time.Now().Add(30 * time.Second); !tier.Ready(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the memory tier is not ready after 30 s")
+		}
+	}
+	src, err := as.source()
+	if ts, ok := src.(atlas.TieredSource); err != nil || !ok || ts.Tier != tier {
+		t.Fatalf("source %T (%v), want the tiered source", src, err)
+	}
+	end := time.Now().Truncate(time.Minute)
+	if !tier.Covers(end.Add(-time.Hour).UnixMilli(), end.Add(time.Minute).UnixMilli(), 60_000) {
+		t.Fatal("the tier does not cover the last hour")
+	}
+	read := srv.Token(ReadScope)
+	q := url.Values{"q": {"name,sps,:eq,(,cluster,),:by,name,sps,:eq,:sum"}, "format": {"json"},
+		"s": {strconv.FormatInt(end.Add(-time.Hour).UnixMilli(), 10)}, "e": {strconv.FormatInt(end.UnixMilli(), 10)}}
+	fromTier := srv.Do("GET", "/api/v1/graph?"+q.Encode(), read, nil)
+	as.UseSource(atlas.TSDBSource{DB: db})
+	fromStore := srv.Do("GET", "/api/v1/graph?"+q.Encode(), read, nil)
+	if fromTier.Status != 200 || string(fromTier.Body) != string(fromStore.Body) {
+		t.Fatalf("tier: %d %s\nstore: %d %s", fromTier.Status, fromTier.Body, fromStore.Status, fromStore.Body)
+	}
+	if !strings.Contains(string(fromTier.Body), "30.0") && !strings.Contains(string(fromTier.Body), "30") {
+		t.Fatalf("no sum of 10 and 20 in %s", fromTier.Body)
+	}
+}
