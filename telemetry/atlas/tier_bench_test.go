@@ -165,3 +165,18 @@ func BenchmarkAppendWithTier(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTierWarmUp fills a new tier from a store holding 100,000
+// series × 3 h at 1 m, as a restart does.
+func BenchmarkTierWarmUp(b *testing.B) {
+	db, old, _ := tierStore(b)
+	old.Detach(db)
+	b.ResetTimer()
+	for b.Loop() {
+		tier := NewTier(6*time.Hour, nil)
+		if err := tier.Attach(context.Background(), db); err != nil {
+			b.Fatal(err)
+		}
+		tier.Detach(db)
+	}
+}

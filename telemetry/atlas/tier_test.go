@@ -369,3 +369,48 @@ func TestTierWindow(t *testing.T) {
 		t.Fatal("a 30 s step is not the tier's")
 	}
 }
+
+// TestTierWarmUpDuringCompaction attaches a tier while the store cuts its
+// head into blocks, which hides samples from a reader of the head: the
+// tier notices and warms up again.
+func TestTierWarmUpDuringCompaction(t *testing.T) {
+	db := openTierStore(t)
+	now := time.Now()
+	ingest(t, db, tierWorkload(now, 3))
+	tier := NewTier(6*time.Hour, nil)
+	done := make(chan error)
+	go func() { done <- db.Compact() }()
+	if err := tier.Attach(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	defer tier.Detach(db)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	compareWithStore(t, tier, db, now)
+}
+
+// TestTierReset empties a tier under ingest and warms it up again.
+func TestTierReset(t *testing.T) {
+	db := openTierStore(t)
+	now := time.Now()
+	w := tierWorkload(now, 4)
+	slices.SortStableFunc(w, func(a, b testSample) int { return int(a.t/minuteMs - b.t/minuteMs) })
+	ingest(t, db, w[:len(w)/2])
+	tier := NewTier(6*time.Hour, nil)
+	if err := tier.Attach(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	defer tier.Detach(db)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ingest(t, db, w[len(w)/2:])
+	}()
+	tier.reset()
+	if err := tier.warm(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	compareWithStore(t, tier, db, now)
+}

@@ -16,12 +16,49 @@ import (
 // out those the read already saw (the store holds one sample per
 // timestamp), so that nothing is counted twice or missed. Call Run
 // afterwards to keep the window moving; Detach stops the observation.
+//
+// A reader of the store misses the samples that the store moves from its
+// head to a new block while it reads; if that happens, Attach empties the
+// tier and warms it up again, after the cut, up to ten times.
 func (t *Tier) Attach(ctx context.Context, db *tsdb.DB) error {
 	db.SetObserver(t)
-	if err := t.warm(ctx, db); err != nil {
-		return fmt.Errorf("atlas memory tier: warm up from the store: %w", err)
+	for attempt := 1; ; attempt++ {
+		cuts := db.HeadCuts()
+		for ; cuts%2 == 1; cuts = db.HeadCuts() { // a cut is under way
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if err := t.warm(ctx, db); err != nil {
+			return fmt.Errorf("atlas memory tier: warm up from the store: %w", err)
+		}
+		if db.HeadCuts() == cuts {
+			t.ready.Store(true)
+			return nil
+		}
+		if attempt == 10 {
+			return fmt.Errorf("atlas memory tier: the store cut its head during each of %d warm-ups", attempt)
+		}
+		t.reset()
 	}
-	return nil
+}
+
+// reset forgets every series, for another warm-up. Samples stored before
+// it returns are in the store for the next warm-up to read; later ones
+// find their series gone and register a new one, which waits for it.
+func (t *Tier) reset() {
+	t.mu.Lock()
+	old := t.all
+	t.byKey, t.byName, t.all = map[string]*tierSeries{}, map[string][]*tierSeries{}, nil
+	t.warmDone, t.dirty = false, false
+	t.mu.Unlock()
+	for _, s := range old {
+		s.mu.Lock()
+		s.gone = true
+		s.mu.Unlock()
+	}
 }
 
 // Detach stops db from feeding the tier.
@@ -84,7 +121,6 @@ func (t *Tier) warm(ctx context.Context, db *tsdb.DB) error {
 		}
 		s.mu.Unlock()
 	}
-	t.ready.Store(true)
 	return nil
 }
 

@@ -88,6 +88,8 @@ func (db *DB) FlushHead() error {
 // starts (ErrTooOld), and batches already past that check finish first, so
 // nothing acknowledged can land in the head after it was written out.
 func (db *DB) cutHead(start int64) error {
+	db.headCuts.Add(1)
+	defer db.headCuts.Add(1)
 	h := db.head
 	end := start + h.blockRange
 	prev := h.minValid.Load()

@@ -50,6 +50,7 @@ type DB struct {
 
 	appenders       sync.Pool
 	observer        atomic.Pointer[observerBox] // set under commitMu
+	headCuts        atomic.Int64                // odd while the head is cut
 	closed          atomic.Bool
 	droppedAtCommit atomic.Int64
 	replayDropped   int64

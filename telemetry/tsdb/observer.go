@@ -33,3 +33,9 @@ func (db *DB) SetObserver(o Observer) {
 	}
 	db.observer.Store(&observerBox{o})
 }
+
+// HeadCuts counts the moves of samples from the head to blocks, twice
+// each: it is odd while one is under way. A reader that walked the head
+// can tell whether a cut raced with it, which would hide samples from it,
+// by reading it before and after.
+func (db *DB) HeadCuts() int64 { return db.headCuts.Load() }
