@@ -68,12 +68,13 @@ type tierSeries struct {
 	ls   tsdb.Labels
 	tags map[string]string
 
-	mu     sync.Mutex
-	cur    *tierBlock   // the newest block, to skip the ring at ingest
-	blocks []*tierBlock // ring indexed by hour modulo len
-	warm   bool         // samples go straight to blocks
-	late   []lateSample // samples seen before the series was warmed
-	gone   bool         // dropped from the registry: register again
+	mu      sync.Mutex
+	cur     *tierBlock // the newest block and its hour, to skip the ring at ingest
+	curHour int64
+	blocks  []*tierBlock // ring indexed by hour modulo len
+	warm    bool         // samples go straight to blocks
+	late    []lateSample // samples seen before the series was warmed
+	gone    bool         // dropped from the registry: register again
 }
 
 // lateSample is a sample that arrived while the series waited for Warm.
@@ -234,7 +235,7 @@ func (s *tierSeries) add(ts int64, v float64, fh int64) {
 	m := floorDiv(ts, minuteMs)
 	hour := floorDiv(m, blockMinutes)
 	b := s.cur
-	if b == nil || b.hour != hour {
+	if b == nil || s.curHour != hour {
 		n := int64(len(s.blocks))
 		if hour < fh || hour > fh+n-1 {
 			return
@@ -248,8 +249,8 @@ func (s *tierSeries) add(ts int64, v float64, fh int64) {
 		case b.hour > hour:
 			return
 		}
-		if s.cur == nil || hour > s.cur.hour {
-			s.cur = b
+		if s.cur == nil || hour > s.curHour {
+			s.cur, s.curHour = b, hour
 		}
 	}
 	j := int8(m - hour*blockMinutes)

@@ -144,7 +144,7 @@ func BenchmarkAppendWithTier(b *testing.B) {
 			for i := range series {
 				series[i] = tsdb.FromStrings(tsdb.MetricName, "requests_total", "job", "api", "instance", fmt.Sprintf("host-%d", i%500), "path", fmt.Sprintf("/p%d", i/500))
 			}
-			base := time.Now().Add(-time.Hour).UnixMilli()
+			base := time.Now().Add(-3 * time.Hour).UnixMilli()
 			a := db.Appender()
 			i := 0
 			b.ReportAllocs()
@@ -179,4 +179,19 @@ func BenchmarkTierWarmUp(b *testing.B) {
 		}
 		tier.Detach(db)
 	}
+}
+
+// BenchmarkStoreSum100k is BenchmarkTierSum100k's query read from the
+// store through TSDBSource instead, for comparison.
+func BenchmarkStoreSum100k(b *testing.B) {
+	db, _, end := tierStore(b)
+	ev := &Evaluator{Source: TSDBSource{DB: db}}
+	req := Request{Query: "name,sps,:eq,:sum", Start: end.Add(-3 * time.Hour), End: end, Step: time.Minute}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ev.Evaluate(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(18e6/(b.Elapsed().Seconds()/float64(b.N))/1e6, "Mpoints/s")
 }

@@ -22,6 +22,7 @@ type memSeries struct {
 	lset Labels
 
 	mu      sync.Mutex
+	obs     any // the Observer's state for the series, beside mu: one cache line
 	enc     chunk.Encoder
 	encMinT int64
 	chunks  []chunkData // closed chunks, immutable, time-ordered
@@ -32,7 +33,6 @@ type memSeries struct {
 	pending int32       // samples accepted by appenders, not yet committed
 	deleted atomic.Bool // removed from the head; appenders must look it up again
 	logged  bool        // series record in the WAL; guarded by DB.walMu
-	obs     any         // the Observer's state for the series
 }
 
 func newMemSeries(ref uint32, hash uint64, lset Labels) *memSeries {

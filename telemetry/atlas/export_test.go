@@ -1,0 +1,4 @@
+package atlas
+
+// TierStore is tierStore for the benchmarks of package atlas_test.
+var TierStore = tierStore
