@@ -20,10 +20,15 @@ import (
 
 func openTierStore(t testing.TB) *tsdb.DB {
 	t.Helper()
+	return openTierStoreIn(t, filepath.Join(t.TempDir(), "tsdb"))
+}
+
+func openTierStoreIn(t testing.TB, dir string) *tsdb.DB {
+	t.Helper()
 	o := tsdb.DefaultOptions()
 	o.CompactInterval = -1
 	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := tsdb.Open(filepath.Join(t.TempDir(), "tsdb"), o)
+	db, err := tsdb.Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,4 +418,34 @@ func TestTierReset(t *testing.T) {
 	}
 	<-done
 	compareWithStore(t, tier, db, now)
+}
+
+// TestTierAfterRestart: a tier attached to a reopened store (its head
+// rebuilt from the WAL) holds the recent data again.
+func TestTierAfterRestart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tsdb")
+	db := openTierStoreIn(t, dir)
+	now := time.Now()
+	ingest(t, db, tierWorkload(now, 5))
+	tier := NewTier(6*time.Hour, nil)
+	if err := tier.Attach(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	tier.Detach(db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTierStoreIn(t, dir)
+	again := NewTier(6*time.Hour, nil)
+	if again.Covers(again.Start(), now.UnixMilli(), minuteMs) {
+		t.Fatal("a tier covers ranges before it warmed up")
+	}
+	if err := again.Attach(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	defer again.Detach(db)
+	if a, b := tier.Stats(), again.Stats(); a.Series != b.Series || a.Blocks != b.Blocks || a.Series == 0 {
+		t.Fatalf("before the restart %+v, after %+v", a, b)
+	}
+	compareWithStore(t, again, db, now)
 }
