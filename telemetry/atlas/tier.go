@@ -37,10 +37,10 @@ type Tier struct {
 
 	mu       sync.RWMutex // guards the registry below
 	byKey    map[string]*tierSeries
-	all      []*tierSeries // sorted by labels unless dirty
+	all      []*tierSeries // sorted by labels unless unsorted[""]
 	byName   map[string][]*tierSeries
-	dirty    bool
-	warmDone bool // series registered from now on need no warm-up
+	unsorted map[string]bool // lists with series added since sorted: names, "" for all
+	warmDone bool            // series registered from now on need no warm-up
 
 	backMu sync.Mutex
 	back   []backfillRange // backfilled ranges to read again from the store
@@ -98,7 +98,8 @@ func NewTier(window time.Duration, now func() time.Time) *Tier {
 	}
 	hours := int((window + time.Hour - 1) / time.Hour)
 	t := &Tier{window: window.Milliseconds(), nring: hours + 3, now: now,
-		byKey: map[string]*tierSeries{}, byName: map[string][]*tierSeries{}, wake: make(chan struct{}, 1)}
+		byKey: map[string]*tierSeries{}, byName: map[string][]*tierSeries{}, unsorted: map[string]bool{},
+		wake: make(chan struct{}, 1)}
 	t.floorHour.Store(t.clockHour())
 	return t
 }
@@ -207,7 +208,7 @@ func (t *Tier) register(ls tsdb.Labels) *tierSeries {
 	t.all = append(t.all, s)
 	name := s.tags["name"]
 	t.byName[name] = append(t.byName[name], s)
-	t.dirty = true
+	t.unsorted[""], t.unsorted[name] = true, true
 	return s
 }
 

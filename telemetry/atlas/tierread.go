@@ -65,20 +65,35 @@ func (t *Tier) TagValues(_ context.Context, key string, q Query, _, _ int64) ([]
 }
 
 // candidates returns the series q may match, sorted by labels: those of
-// the names q requires, or all.
+// the names q requires, or all. Lists that got series since they were
+// last sorted are sorted first.
 func (t *Tier) candidates(q Query) []*tierSeries {
-	t.mu.Lock()
-	if t.dirty {
-		slices.SortFunc(t.all, compareSeries)
-		for _, l := range t.byName {
-			slices.SortFunc(l, compareSeries)
-		}
-		t.dirty = false
+	names, ok := queryNames(q)
+	if !ok {
+		names = []string{""}
 	}
-	t.mu.Unlock()
+	t.mu.RLock()
+	unsorted := false
+	for _, n := range names {
+		unsorted = unsorted || t.unsorted[n]
+	}
+	t.mu.RUnlock()
+	if unsorted {
+		t.mu.Lock()
+		for _, n := range names {
+			if t.unsorted[n] {
+				if n == "" {
+					slices.SortFunc(t.all, compareSeries)
+				} else {
+					slices.SortFunc(t.byName[n], compareSeries)
+				}
+				delete(t.unsorted, n)
+			}
+		}
+		t.mu.Unlock()
+	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	names, ok := queryNames(q)
 	if !ok {
 		return slices.Clone(t.all)
 	}

@@ -52,7 +52,7 @@ func (t *Tier) reset() {
 	t.mu.Lock()
 	old := t.all
 	t.byKey, t.byName, t.all = map[string]*tierSeries{}, map[string][]*tierSeries{}, nil
-	t.warmDone, t.dirty = false, false
+	t.unsorted, t.warmDone = map[string]bool{}, false
 	t.mu.Unlock()
 	for _, s := range old {
 		s.mu.Lock()
