@@ -53,13 +53,14 @@ const blockMinutes = 60
 // minuteMs is Atlas's primary step, the tier's resolution.
 const minuteMs = 60_000
 
-// tierBlock is one hour of a series.
+// tierBlock is one hour of a series: a slot of the series' ring, which
+// holds the header so that a read walks one array and then the sums.
 type tierBlock struct {
-	hour   int64 // minute of sums[0] / 60
-	first  int8  // first and last minute holding data
+	hour   int64                  // minute of sums[0] / 60
+	sums   *[blockMinutes]float64 // sum of the minute's samples, NaN while it has none; nil: empty slot
+	counts *[blockMinutes]uint16  // nil while no minute holds more than one sample
+	first  int8                   // first and last minute holding data
 	last   int8
-	sums   [blockMinutes]float64 // sum of the minute's samples; NaN while it has none
-	counts *[blockMinutes]uint16 // nil while no minute holds more than one sample
 }
 
 // tierSeries is one series of the tier.
@@ -71,7 +72,7 @@ type tierSeries struct {
 	mu      sync.Mutex
 	cur     *tierBlock // the newest block and its hour, to skip the ring at ingest
 	curHour int64
-	blocks  []*tierBlock // ring indexed by hour modulo len
+	blocks  []tierBlock  // ring indexed by hour modulo len
 	warm    bool         // samples go straight to blocks
 	late    []lateSample // samples seen before the series was warmed
 	gone    bool         // dropped from the registry: register again
@@ -203,7 +204,7 @@ func (t *Tier) register(ls tsdb.Labels) *tierSeries {
 		return s
 	}
 	ls = cloneLabels(ls)
-	s = &tierSeries{tier: t, ls: ls, tags: atlasTags(ls), blocks: make([]*tierBlock, t.nring), warm: t.warmDone}
+	s = &tierSeries{tier: t, ls: ls, tags: atlasTags(ls), blocks: make([]tierBlock, t.nring), warm: t.warmDone}
 	t.byKey[key] = s
 	t.all = append(t.all, s)
 	name := s.tags["name"]
@@ -241,12 +242,10 @@ func (s *tierSeries) add(ts int64, v float64, fh int64) {
 		if hour < fh || hour > fh+n-1 {
 			return
 		}
-		i := hour % n
-		b = s.blocks[i]
+		b = &s.blocks[hour%n]
 		switch {
-		case b == nil || b.hour < hour:
-			b = newTierBlock(hour)
-			s.blocks[i] = b
+		case b.sums == nil || b.hour < hour:
+			b.reset(hour)
 		case b.hour > hour:
 			return
 		}
@@ -281,12 +280,15 @@ func (s *tierSeries) add(ts int64, v float64, fh int64) {
 	b.counts[j]++
 }
 
-func newTierBlock(hour int64) *tierBlock {
-	b := &tierBlock{hour: hour, first: -1, last: -1}
+// reset empties the slot for the hour, reusing its sums.
+func (b *tierBlock) reset(hour int64) {
+	if b.sums == nil {
+		b.sums = new([blockMinutes]float64)
+	}
 	for k := range b.sums {
 		b.sums[k] = math.NaN()
 	}
-	return b
+	b.hour, b.counts, b.first, b.last = hour, nil, -1, -1
 }
 
 // at returns the sum and count of minute j.
@@ -307,14 +309,15 @@ func (b *tierBlock) at(j int) (float64, float64) {
 // now empty; the caller holds s.mu.
 func (s *tierSeries) evict(fh int64) bool {
 	empty := true
-	for i, b := range s.blocks {
-		if b != nil && b.hour < fh {
-			s.blocks[i] = nil
-		} else if b != nil {
+	for i := range s.blocks {
+		b := &s.blocks[i]
+		if b.sums != nil && b.hour < fh {
+			*b = tierBlock{}
+		} else if b.sums != nil {
 			empty = false
 		}
 	}
-	if s.cur != nil && s.cur.hour < fh {
+	if s.cur != nil && s.curHour < fh {
 		s.cur = nil
 	}
 	return empty && s.warm && len(s.late) == 0

@@ -150,9 +150,9 @@ func (s *tierSeries) read(buf []float64, m0, k int64) bool {
 			j := int(m - hour*blockMinutes)
 			c := min(blockMinutes-j, len(buf)-i)
 			seg := buf[i : i+c]
-			b := s.blocks[hour%n]
+			b := &s.blocks[hour%n]
 			switch {
-			case b == nil || b.hour != hour:
+			case b.sums == nil || b.hour != hour:
 				for x := range seg {
 					seg[x] = math.NaN()
 				}
@@ -181,7 +181,7 @@ func (s *tierSeries) read(buf []float64, m0, k int64) bool {
 		sum, cnt := 0.0, 0.0
 		for m := m0 + int64(o)*k; m < m0+int64(o+1)*k; m++ {
 			hour := floorDiv(m, blockMinutes)
-			if b := s.blocks[hour%n]; b != nil && b.hour == hour {
+			if b := &s.blocks[hour%n]; b.sums != nil && b.hour == hour {
 				if v, c := b.at(int(m - hour*blockMinutes)); c > 0 {
 					sum += v
 					cnt += c

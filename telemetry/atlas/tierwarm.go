@@ -269,8 +269,8 @@ func (s *tierSeries) clear(mint, maxt int64) {
 	n := int64(len(s.blocks))
 	for m := mint / minuteMs; m <= maxt/minuteMs; m++ {
 		hour := floorDiv(m, blockMinutes)
-		b := s.blocks[hour%n]
-		if b == nil || b.hour != hour {
+		b := &s.blocks[hour%n]
+		if b.sums == nil || b.hour != hour {
 			continue
 		}
 		j := m - hour*blockMinutes
@@ -279,8 +279,8 @@ func (s *tierSeries) clear(mint, maxt int64) {
 			b.counts[j] = 0
 		}
 	}
-	for _, b := range s.blocks {
-		if b != nil {
+	for i := range s.blocks {
+		if b := &s.blocks[i]; b.sums != nil {
 			b.first, b.last = -1, -1
 			for j := range b.sums {
 				if _, c := b.at(j); c > 0 {
@@ -311,14 +311,14 @@ func (t *Tier) Stats() TierStats {
 	st.Series = len(list)
 	for _, s := range list {
 		s.mu.Lock()
-		st.Bytes += 200 + int64(len(s.blocks))*8 // struct, map and slice headers
+		st.Bytes += 200 + int64(len(s.blocks))*32 // struct, map headers, ring
 		for k, v := range s.tags {
 			st.Bytes += int64(len(k)+len(v)) + 48
 		}
 		for _, b := range s.blocks {
-			if b != nil {
+			if b.sums != nil {
 				st.Blocks++
-				st.Bytes += 512
+				st.Bytes += 480
 				if b.counts != nil {
 					st.Counts++
 					st.Bytes += 128
