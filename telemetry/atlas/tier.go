@@ -65,17 +65,22 @@ type tierBlock struct {
 
 // tierSeries is one series of the tier.
 type tierSeries struct {
-	tier *Tier
-	ls   tsdb.Labels
-	tags map[string]string
+	mu sync.Mutex
+	// The newest block, its hour and its arrays, in the series' first
+	// cache line, so that a sample of the current hour reads nothing else
+	// unless it starts a minute.
+	cur       *tierBlock
+	curHour   int64
+	curSums   *[blockMinutes]float64
+	curCounts *[blockMinutes]uint16
 
-	mu      sync.Mutex
-	cur     *tierBlock // the newest block and its hour, to skip the ring at ingest
-	curHour int64
-	blocks  []tierBlock  // ring indexed by hour modulo len
-	warm    bool         // samples go straight to blocks
-	late    []lateSample // samples seen before the series was warmed
-	gone    bool         // dropped from the registry: register again
+	tier   *Tier
+	ls     tsdb.Labels
+	tags   map[string]string
+	blocks []tierBlock  // ring indexed by hour modulo len
+	warm   bool         // samples go straight to blocks
+	late   []lateSample // samples seen before the series was warmed
+	gone   bool         // dropped from the registry: register again
 }
 
 // lateSample is a sample that arrived while the series waited for Warm.
@@ -236,27 +241,43 @@ func (s *tierSeries) add(ts int64, v float64, fh int64) {
 	}
 	m := floorDiv(ts, minuteMs)
 	hour := floorDiv(m, blockMinutes)
-	b := s.cur
-	if b == nil || s.curHour != hour {
-		n := int64(len(s.blocks))
-		if hour < fh || hour > fh+n-1 {
-			return
-		}
-		b = &s.blocks[hour%n]
-		switch {
-		case b.sums == nil || b.hour < hour:
-			b.reset(hour)
-		case b.hour > hour:
-			return
-		}
-		if s.cur == nil || hour > s.curHour {
-			s.cur, s.curHour = b, hour
-		}
-	}
 	j := int8(m - hour*blockMinutes)
 	if v == 0 {
 		v = 0 // the store's sum starts at +0: -0 becomes +0
 	}
+	b := s.cur
+	if b != nil && s.curHour == hour {
+		if c := s.curCounts; c != nil && c[j] > 0 { // another sample in the minute
+			s.curSums[j] += v
+			c[j]++
+			return
+		}
+		b.put(j, v)
+		s.curCounts = b.counts
+		return
+	}
+	n := int64(len(s.blocks))
+	if hour < fh || hour > fh+n-1 {
+		return
+	}
+	b = &s.blocks[hour%n]
+	switch {
+	case b.sums == nil || b.hour < hour:
+		b.reset(hour)
+	case b.hour > hour:
+		return
+	}
+	b.put(j, v)
+	if s.cur == nil || hour > s.curHour {
+		s.cur, s.curHour = b, hour
+	}
+	if b == s.cur {
+		s.curSums, s.curCounts = b.sums, b.counts
+	}
+}
+
+// put adds v to minute j.
+func (b *tierBlock) put(j int8, v float64) {
 	if b.sums[j] != b.sums[j] && (b.counts == nil || b.counts[j] == 0) {
 		b.sums[j] = v
 		if b.counts != nil {
@@ -318,7 +339,7 @@ func (s *tierSeries) evict(fh int64) bool {
 		}
 	}
 	if s.cur != nil && s.curHour < fh {
-		s.cur = nil
+		s.cur, s.curSums, s.curCounts = nil, nil, nil
 	}
 	return empty && s.warm && len(s.late) == 0
 }
