@@ -142,8 +142,12 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 		}
 		return n
 	}
-	platformtest.Eventually(t, "worker A to finish a shard", func() bool {
-		return count("SELECT COUNT(*) FROM analysis_shards WHERE report_id = ? AND worker = ?", rep.ID, nameA) > 0
+	// Kill A once it has finished a shard and holds another: with two job
+	// slots per worker, three running shard jobs mean A runs at least one
+	// (each runs 700 ms, so it is still running when A dies).
+	platformtest.Eventually(t, "worker A to finish a shard and hold another", func() bool {
+		return count("SELECT COUNT(*) FROM analysis_shards WHERE report_id = ? AND worker = ?", rep.ID, nameA) > 0 &&
+			count("SELECT COUNT(*) FROM river_job WHERE kind = ? AND state = 'running'", correlateservice.ShardJob) >= 3
 	})
 	if err := a.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -166,8 +170,17 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 	if byA == 0 || byB == 0 || byA+byB != rep.Shards {
 		t.Errorf("shards by A %d, by B %d, of %d", byA, byB, rep.Shards)
 	}
-	if n := count("SELECT COUNT(*) FROM river_job WHERE kind = ? AND attempt > 1 AND state = 'completed'", correlateservice.ShardJob); n == 0 {
-		t.Errorf("no shard was retried after worker A died")
+	// The shard A held is rescued and run again: before the report was
+	// complete if A died before recording it, after (finding it done
+	// already) if A recorded it but died before River marked its job
+	// completed.
+	retried := func() bool {
+		return count("SELECT COUNT(*) FROM river_job WHERE kind = ? AND attempt > 1 AND state = 'completed'", correlateservice.ShardJob) > 0
+	}
+	for deadline := time.Now().Add(2 * time.Minute); !retried(); time.Sleep(250 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no shard was retried after worker A died")
+		}
 	}
 	if n := count("SELECT COUNT(*) FROM analysis_results WHERE report_id = ?", rep.ID); n != rep.Candidates {
 		t.Errorf("%d results for %d candidates", n, rep.Candidates)

@@ -114,6 +114,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	}
 	s.platformRoutes()
 	s.metricsRoute()
+	s.pprofRoutes()
 	console.New(tokens, auditLog, q, s.Checks).Register(s.router, s.shell)
 	return s, nil
 }
