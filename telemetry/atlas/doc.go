@@ -17,6 +17,15 @@
 // Source at the graph's step, consolidates it as Atlas does, and computes
 // the lines. Errors name the word and its position in the program.
 //
+// # Sources
+//
+// TSDBSource reads the store, consolidating chunks per query. Tier is
+// Atlas's in-memory tier: the last hours of every series at the 1-minute
+// step, fed by the store as it ingests (a tsdb.Observer) and warmed up from
+// it on start, giving TSDBSource's values without decoding a chunk.
+// TieredSource reads from the tier what it covers and from the store the
+// rest. MemSource holds series given to it, for tests and benchmarks.
+//
 // # Time
 //
 // A step's datapoint at time t is the value Atlas would show at t. Gaffer
