@@ -21,6 +21,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas"
+	"github.com/gaffer-sre/gaffer/telemetry/spectator"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
@@ -187,9 +188,32 @@ func (s *Service) Start(context.Context) error {
 		st := tier.Stats()
 		s.log.Info("atlas: memory tier ready", "window", s.window, "series", st.Series,
 			"bytes", st.Bytes, "took", time.Since(t0).Round(time.Millisecond))
+		if m := s.deps.Metrics; m != nil {
+			go s.measureTier(ctx, m)
+		}
 		tier.Run(ctx, db, 10*time.Second)
 	}()
 	return nil
+}
+
+// measureTier publishes the memory tier's size every minute until ctx
+// ends: gaffer.atlas.memoryTier.series, .blocks (hours held) and .bytes.
+func (s *Service) measureTier(ctx context.Context, m *spectator.Registry) {
+	gauge := func(what string) *spectator.Gauge { return m.Gauge("gaffer.atlas.memoryTier."+what, nil) }
+	series, blocks, bytes := gauge("series"), gauge("blocks"), gauge("bytes")
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		st := s.tier.Stats()
+		series.Set(float64(st.Series))
+		blocks.Set(float64(st.Blocks))
+		bytes.Set(float64(st.Bytes))
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // Stop detaches the memory tier; graphs end with their requests.
