@@ -218,3 +218,19 @@ func TestMemoryTier(t *testing.T) {
 		t.Fatalf("no sum of 10 and 20 in %s", fromTier.Body)
 	}
 }
+
+// TestMemoryTierOff: --atlas-memory-window=0 reads every graph from the
+// store.
+func TestMemoryTierOff(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{Args: []string{"--atlas-memory-window=0"}})
+	svc, _ := srv.Deps().Lookup(Name)
+	as := svc.(*Service)
+	if as.Tier() != nil {
+		t.Fatal("a memory tier with --atlas-memory-window=0")
+	}
+	if src, err := as.source(); err != nil {
+		t.Fatal(err)
+	} else if _, ok := src.(atlas.TSDBSource); !ok {
+		t.Fatalf("source %T, want the store", src)
+	}
+}
