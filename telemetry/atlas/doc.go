@@ -20,11 +20,13 @@
 // # Sources
 //
 // TSDBSource reads the store, consolidating chunks per query. Tier is
-// Atlas's in-memory tier: the last hours of every series at the 1-minute
-// step, fed by the store as it ingests (a tsdb.Observer) and warmed up from
-// it on start, giving TSDBSource's values without decoding a chunk.
-// TieredSource reads from the tier what it covers and from the store the
-// rest. MemSource holds series given to it, for tests and benchmarks.
+// Atlas's in-memory tier: the last hours at the 1-minute step of the
+// series Atlas graphs read, admitted on demand (warmed up from the store,
+// then fed by it as it ingests, as a tsdb.Observer) and dropped when no
+// graph reads them, giving TSDBSource's values without decoding a chunk.
+// TieredSource reads from the tier the queries it holds and from the
+// store the rest, asking the tier to admit what it missed. MemSource
+// holds series given to it, for tests and benchmarks.
 //
 // # Time
 //

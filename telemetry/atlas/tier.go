@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"log/slog"
 	"math"
 	"strings"
 	"sync"
@@ -10,10 +11,21 @@ import (
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
-// Tier is Atlas's in-memory tier: the last hours of every series of the
-// store, normalised to Atlas's 1-minute step, kept current by the store
+// Tier is Atlas's in-memory tier: the last hours of the series Atlas
+// graphs, normalised to Atlas's 1-minute step, kept current by the store
 // (it is a tsdb.Observer) and answering the queries that fall in it
 // without decoding a chunk.
+//
+// The tier is demand-driven. It holds a series only once a query that
+// matches it was admitted (Request, Admit): the query's series are found
+// in the store's index, registered, and filled from the store for the
+// window in the background; from then on ingest feeds them. A series
+// that appears later and matches an admitted query is admitted as its
+// first sample arrives. A query is answered by the tier (Fetch) only once
+// all its series are warm; a series no admitted query has read for the
+// idle time is dropped, with the queries that match it. A series never
+// admitted costs the store's ingest a type check and an atomic load per
+// sample.
 //
 // A minute holds the sum and the count of the series' samples in
 // [t, t+1m), NaN ones left out — exactly what the store's consolidation
@@ -24,27 +36,87 @@ import (
 // count array of a block exists only once a minute of it holds two
 // samples, so a series published once a minute costs 8 bytes a minute.
 //
-// A Tier is filled by Warm from the store and by ObserveSample as
-// samples arrive; until Warm has finished, Ready is false. It is safe for
-// concurrent use.
+// A Tier answers nothing until Attach; it is safe for concurrent use.
 type Tier struct {
-	window int64 // ms
-	nring  int   // blocks per series: hours of the window, the current and a future one
-	now    func() time.Time
+	window    int64 // ms
+	nring     int   // blocks per series: hours of the window, the current and a future one
+	now       func() time.Time
+	idle      int64 // ms a series and a query stay unread before they are dropped
+	maxSeries int
+	log       *slog.Logger
 
 	floorHour atomic.Int64 // blocks before this hour are dropped
-	ready     atomic.Bool  // Warm has finished
+	ready     atomic.Bool  // attached to a store
 
-	mu       sync.RWMutex // guards the registry below
+	// mark is the current admission generation: a series the tier does
+	// not hold keeps it in its slot, so that its samples are ignored at
+	// the cost of one comparison until the next admission.
+	mark      atomic.Pointer[tierMark]
+	nSeries   atomic.Int64 // series registered
+	unwarmed  atomic.Int64 // registered series not warm yet
+	fromTier  atomic.Int64 // fetches answered by the tier
+	fromStore atomic.Int64 // tier-eligible fetches answered by the store
+	refused   atomic.Int64 // admissions refused for MaxSeries
+
+	attachMu sync.Mutex // guards db; held across SetObserver
+	db       *tsdb.DB
+
+	// fetchMu is held shared by fetches and exclusively by idle eviction,
+	// so that a fetch never reads a series being dropped.
+	fetchMu sync.RWMutex
+
+	mu       sync.RWMutex // guards the registry and the queries below
 	byKey    map[string]*tierSeries
 	all      []*tierSeries // sorted by labels unless unsorted[""]
 	byName   map[string][]*tierSeries
 	unsorted map[string]bool // lists with series added since sorted: names, "" for all
-	warmDone bool            // series registered from now on need no warm-up
+	gen      int64           // of mark
+	queries  map[string]*tierQuery
+	byGen    []*tierQuery     // the queries by generation, ascending
+	requests map[string]Query // queries to admit
+	refusals map[string]int64 // refused queries: when they may be tried again (ms)
+	pending  []*tierSeries    // admitted at ingest, to warm
 
 	backMu sync.Mutex
 	back   []backfillRange // backfilled ranges to read again from the store
 	wake   chan struct{}
+}
+
+// tierMark is an admission generation.
+type tierMark struct{ gen int64 }
+
+// tierQuery is an admitted query: every series of the store that matches
+// it is in the tier, or joins it with its first sample.
+type tierQuery struct {
+	q     Query
+	key   string
+	gen   int64
+	ready atomic.Bool  // its series are warm
+	used  atomic.Int64 // last fetch, ms
+}
+
+// Defaults of TierOptions.
+const (
+	// DefaultTierMaxSeries bounds the series a tier holds: about 4.4 GB
+	// with a 6-hour window.
+	DefaultTierMaxSeries = 1_000_000
+	// maxRequests bounds the queries waiting for admission.
+	maxRequests = 1024
+	// refuseRetry is how long a query refused for MaxSeries is not
+	// tried again.
+	refuseRetry = 10 * time.Minute
+)
+
+// TierOptions are a tier's limits.
+type TierOptions struct {
+	// MaxSeries is the most series the tier holds; a query that would
+	// take it over is answered by the store. 0 means DefaultTierMaxSeries.
+	MaxSeries int
+	// Idle is how long a series or a query stays in the tier without
+	// being read by a fetch. 0 means twice the window.
+	Idle time.Duration
+	// Logger reports refused admissions (slog.Default if nil).
+	Logger *slog.Logger
 }
 
 // blockMinutes is the span of one block.
@@ -80,7 +152,8 @@ type tierSeries struct {
 	blocks []tierBlock  // ring indexed by hour modulo len
 	warm   bool         // samples go straight to blocks
 	late   []lateSample // samples seen before the series was warmed
-	gone   bool         // dropped from the registry: register again
+	gone   atomic.Bool  // dropped from the registry; set under mu
+	readAt int64        // last read by a fetch, or admitted (ms)
 }
 
 // lateSample is a sample that arrived while the series waited for Warm.
@@ -96,8 +169,8 @@ type backfillRange struct {
 }
 
 // NewTier returns an empty tier that keeps at least window of data (whole
-// hours; it holds up to an hour more). now is the clock (time.Now if
-// nil).
+// hours; it holds up to an hour more) for the series admitted to it, with
+// the default TierOptions. now is the clock (time.Now if nil).
 func NewTier(window time.Duration, now func() time.Time) *Tier {
 	if now == nil {
 		now = time.Now
@@ -105,9 +178,26 @@ func NewTier(window time.Duration, now func() time.Time) *Tier {
 	hours := int((window + time.Hour - 1) / time.Hour)
 	t := &Tier{window: window.Milliseconds(), nring: hours + 3, now: now,
 		byKey: map[string]*tierSeries{}, byName: map[string][]*tierSeries{}, unsorted: map[string]bool{},
+		queries: map[string]*tierQuery{}, requests: map[string]Query{}, refusals: map[string]int64{},
 		wake: make(chan struct{}, 1)}
+	t.SetOptions(TierOptions{})
+	t.mark.Store(&tierMark{})
 	t.floorHour.Store(t.clockHour())
 	return t
+}
+
+// SetOptions sets the tier's limits; call it before Attach.
+func (t *Tier) SetOptions(o TierOptions) {
+	if o.MaxSeries <= 0 {
+		o.MaxSeries = DefaultTierMaxSeries
+	}
+	if o.Idle <= 0 {
+		o.Idle = 2 * time.Duration(t.window) * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	t.maxSeries, t.idle, t.log = o.MaxSeries, o.Idle.Milliseconds(), o.Logger
 }
 
 // clockHour is the hour the window starts in by the clock.
@@ -118,7 +208,8 @@ func (t *Tier) clockHour() int64 {
 // Window returns the span the tier keeps.
 func (t *Tier) Window() time.Duration { return time.Duration(t.window) * time.Millisecond }
 
-// Ready reports whether Warm has finished, so that the tier answers.
+// Ready reports whether the tier is attached to a store, so that it
+// answers the queries admitted to it.
 func (t *Tier) Ready() bool { return t.ready.Load() }
 
 // Start returns the first time (ms) the tier holds in full.
@@ -135,9 +226,10 @@ func (t *Tier) advance() int64 {
 	}
 }
 
-// Covers reports whether the tier answers a fetch of [start, end) at
-// step: it is warm, the step is whole minutes, start is a multiple of it,
-// and the range lies in the window (up to the hour after the clock's).
+// Covers reports whether a fetch of [start, end) at step is the tier's
+// to answer once its query is admitted: the tier is attached, the step is
+// whole minutes, start is a multiple of it, and the range lies in the
+// window (up to the hour after the clock's).
 func (t *Tier) Covers(start, end, step int64) bool {
 	if !t.Ready() || step <= 0 || step%minuteMs != 0 || start%step != 0 || end <= start {
 		return false
@@ -148,8 +240,31 @@ func (t *Tier) Covers(start, end, step int64) bool {
 }
 
 // ObserveSample implements tsdb.Observer: the store calls it, under the
-// series' lock, for every sample it stores in its head.
+// series' lock, for every sample it stores in its head. A series the tier
+// does not hold returns at the first comparison, unless a query was
+// admitted since its last sample.
 func (t *Tier) ObserveSample(state *any, ls tsdb.Labels, ts int64, v float64) {
+	var s *tierSeries
+	switch x := (*state).(type) {
+	case *tierMark:
+		if x == t.mark.Load() {
+			return
+		}
+		if s = t.resolve(state, ls, x.gen); s == nil {
+			return
+		}
+	case *tierSeries:
+		s = x
+		if s.tier != t {
+			if s = t.resolve(state, ls, 0); s == nil {
+				return
+			}
+		}
+	default:
+		if s = t.resolve(state, ls, 0); s == nil {
+			return
+		}
+	}
 	if v != v { // NaN, stale markers included: the store's consolidation skips them
 		return
 	}
@@ -158,16 +273,12 @@ func (t *Tier) ObserveSample(state *any, ls tsdb.Labels, ts int64, v float64) {
 	if hour < fh || hour > fh+int64(t.nring)-1 {
 		return
 	}
-	s, _ := (*state).(*tierSeries)
-	if s == nil || s.tier != t {
-		s = t.register(ls)
-		*state = s
-	}
 	s.mu.Lock()
-	if s.gone {
+	if s.gone.Load() {
 		s.mu.Unlock()
-		s = t.register(ls)
-		*state = s
+		if s = t.resolve(state, ls, 0); s == nil {
+			return
+		}
 		s.mu.Lock()
 	}
 	if s.warm {
@@ -176,6 +287,71 @@ func (t *Tier) ObserveSample(state *any, ls tsdb.Labels, ts int64, v float64) {
 		s.late = append(s.late, lateSample{ts, v})
 	}
 	s.mu.Unlock()
+}
+
+// resolve finds the tier's series for ls after the admissions since
+// generation gen, admitting it if it matches a query admitted since, and
+// keeps the answer in state: the series, or the current mark.
+func (t *Tier) resolve(state *any, ls tsdb.Labels, gen int64) *tierSeries {
+	t.mu.RLock()
+	m := t.mark.Load()
+	var s *tierSeries
+	if t.nSeries.Load() > 0 {
+		if s = t.byKey[ls.String()]; s != nil && s.gone.Load() {
+			s = nil
+		}
+	}
+	match := false
+	if s == nil && len(t.byGen) > 0 && t.byGen[len(t.byGen)-1].gen > gen {
+		tags := atlasTags(ls)
+		for i := len(t.byGen) - 1; i >= 0 && t.byGen[i].gen > gen && !match; i-- {
+			match = t.byGen[i].q.Matches(tags)
+		}
+	}
+	t.mu.RUnlock()
+	if s == nil && match {
+		s = t.admitSeries(ls)
+	}
+	if s == nil {
+		*state = m
+		return nil
+	}
+	*state = s
+	return s
+}
+
+// admitSeries registers a series that matches an admitted query, to be
+// warmed by Run; over MaxSeries it drops the queries it matches instead,
+// which the store then answers.
+func (t *Tier) admitSeries(ls tsdb.Labels) *tierSeries {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := t.byKey[ls.String()]; s != nil && !s.gone.Load() {
+		return s
+	}
+	if int(t.nSeries.Load()) >= t.maxSeries {
+		tags := atlasTags(ls)
+		for _, q := range t.byGen {
+			if q.q.Matches(tags) {
+				t.dropQueryLocked(q)
+				t.refusals[q.key] = t.now().UnixMilli() + refuseRetry.Milliseconds()
+				t.refused.Add(1)
+			}
+		}
+		return nil
+	}
+	s := t.registerLocked(ls, false)
+	t.pending = append(t.pending, s)
+	t.poke()
+	return s
+}
+
+// poke wakes Run.
+func (t *Tier) poke() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
 }
 
 // ObserveBackfill implements tsdb.Observer: the range is read again from
@@ -188,40 +364,37 @@ func (t *Tier) ObserveBackfill(ls tsdb.Labels, mint, maxt int64) {
 	t.backMu.Lock()
 	t.back = append(t.back, backfillRange{ls: cloneLabels(ls), mint: mint, maxt: maxt})
 	t.backMu.Unlock()
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
+	t.poke()
 }
 
-// register finds or creates the series with labels ls.
-func (t *Tier) register(ls tsdb.Labels) *tierSeries {
+// registerLocked creates the series with labels ls, which the registry
+// does not hold; the caller holds t.mu.
+func (t *Tier) registerLocked(ls tsdb.Labels, warm bool) *tierSeries {
 	key := ls.String()
-	t.mu.RLock()
-	s := t.byKey[key]
-	t.mu.RUnlock()
-	if s != nil && !s.isGone() {
-		return s
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if s = t.byKey[key]; s != nil && !s.isGone() {
-		return s
-	}
 	ls = cloneLabels(ls)
-	s = &tierSeries{tier: t, ls: ls, tags: atlasTags(ls), blocks: make([]tierBlock, t.nring), warm: t.warmDone}
+	s := &tierSeries{tier: t, ls: ls, tags: atlasTags(ls), blocks: make([]tierBlock, t.nring), warm: warm,
+		readAt: t.now().UnixMilli()}
 	t.byKey[key] = s
 	t.all = append(t.all, s)
 	name := s.tags["name"]
 	t.byName[name] = append(t.byName[name], s)
 	t.unsorted[""], t.unsorted[name] = true, true
+	t.nSeries.Add(1)
+	if !warm {
+		t.unwarmed.Add(1)
+	}
 	return s
 }
 
-func (s *tierSeries) isGone() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gone
+// lookup returns the series with labels ls, nil if the tier does not hold
+// it.
+func (t *Tier) lookup(ls tsdb.Labels) *tierSeries {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if s := t.byKey[ls.String()]; s != nil && !s.gone.Load() {
+		return s
+	}
+	return nil
 }
 
 // cloneLabels copies labels that may point into a block's memory.
@@ -326,8 +499,8 @@ func (b *tierBlock) at(j int) (float64, float64) {
 	return 0, 0
 }
 
-// evict drops blocks before the hour fh and reports whether the series is
-// now empty; the caller holds s.mu.
+// evict drops blocks before the hour fh and reports whether the series
+// holds no block now; the caller holds s.mu.
 func (s *tierSeries) evict(fh int64) bool {
 	empty := true
 	for i := range s.blocks {
@@ -341,7 +514,7 @@ func (s *tierSeries) evict(fh int64) bool {
 	if s.cur != nil && s.curHour < fh {
 		s.cur, s.curSums, s.curCounts = nil, nil, nil
 	}
-	return empty && s.warm && len(s.late) == 0
+	return empty
 }
 
 func floorDiv(a, b int64) int64 {

@@ -165,8 +165,15 @@ func tierSame(a, b []float64, tol bool) bool {
 // and values for ranges over the whole workload at several steps.
 func compareWithStore(t *testing.T, tier *Tier, db *tsdb.DB, now time.Time) {
 	t.Helper()
+	ctx := context.Background()
 	store := TSDBSource{DB: db}
 	queries := []Query{True{}, Equal{"name", "sps"}, Or{Equal{"name", "lat"}, Equal{"name", "odd"}}, In{"name", []string{"burst", "nan"}}}
+	tier.AdmitRequested(ctx, db) // series that joined at ingest
+	for _, q := range queries {
+		if err := tier.Admit(ctx, db, q); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, stepMin := range []int64{1, 2, 5, 10, 60} {
 		step := stepMin * minuteMs
 		first := (tier.Start() + step - 1) / step * step
@@ -207,9 +214,19 @@ func compareWithStore(t *testing.T, tier *Tier, db *tsdb.DB, now time.Time) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := (&Evaluator{Source: TieredSource{Tier: tier, Store: store}}).Evaluate(context.Background(), req)
+			tiered := &Evaluator{Source: TieredSource{Tier: tier, Store: store}}
+			if _, err := tiered.Evaluate(ctx, req); err != nil { // admits the expression's queries
+				t.Fatal(err)
+			}
+			tier.AdmitRequested(ctx, db)
+			before := tier.Stats()
+			got, err := tiered.Evaluate(ctx, req)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if after := tier.Stats(); after.FromStore != before.FromStore || after.FromTier == before.FromTier {
+				t.Fatalf("%s at %v: %d fetches from the store, %d from the tier, want all from the tier", expr, step,
+					after.FromStore-before.FromStore, after.FromTier-before.FromTier)
 			}
 			for i, e := range want.Exprs {
 				for j, l := range e.Lines {
@@ -237,10 +254,11 @@ func TestTierMatchesStore(t *testing.T) {
 
 	tier := NewTier(6*time.Hour, nil)
 	ctx := context.Background()
-	if err := tier.Attach(ctx, db); err != nil {
+	tier.Attach(db)
+	defer tier.Detach(db)
+	if err := tier.Admit(ctx, db, True{}); err != nil {
 		t.Fatal(err)
 	}
-	defer tier.Detach(db)
 	ingest(t, db, w[half:])
 	if err := db.Compact(); err != nil { // cuts the oldest hours into blocks
 		t.Fatal(err)
@@ -264,9 +282,7 @@ func TestTierMatchesStore(t *testing.T) {
 
 	t.Run("warm-up only", func(t *testing.T) {
 		fresh := NewTier(6*time.Hour, nil)
-		if err := fresh.Attach(ctx, db); err != nil {
-			t.Fatal(err)
-		}
+		fresh.Attach(db)
 		defer fresh.Detach(db)
 		compareWithStore(t, fresh, db, now)
 	})
@@ -293,10 +309,11 @@ func TestTierWarmUpUnderIngest(t *testing.T) {
 			}
 		}()
 	}
-	if err := tier.Attach(context.Background(), db); err != nil {
+	tier.Attach(db)
+	defer tier.Detach(db)
+	if err := tier.Admit(context.Background(), db, True{}); err != nil {
 		t.Fatal(err)
 	}
-	defer tier.Detach(db)
 	var readers sync.WaitGroup
 	readers.Add(1)
 	go func() { // queries and sweeps while ingest goes on
@@ -304,7 +321,8 @@ func TestTierWarmUpUnderIngest(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			tier.Sweep()
 			end := (now.UnixMilli()/minuteMs + 1) * minuteMs
-			if err := tier.Fetch(context.Background(), True{}, end-3*3_600_000, end, minuteMs, func(map[string]string, []float64) error { return nil }); err != nil {
+			err := tier.Fetch(context.Background(), True{}, end-3*3_600_000, end, minuteMs, func(map[string]string, []float64) error { return nil })
+			if err != nil && !errors.Is(err, ErrNotInTier) { // new series may be warming up
 				t.Error(err)
 			}
 		}
@@ -321,10 +339,12 @@ func TestTierWindow(t *testing.T) {
 	db := openTierStore(t)
 	clock := time.Date(2026, 11, 25, 12, 30, 0, 0, time.UTC)
 	tier := NewTier(2*time.Hour, func() time.Time { return clock })
-	if err := tier.Attach(context.Background(), db); err != nil {
+	tier.Attach(db)
+	defer tier.Detach(db)
+	ctx := context.Background()
+	if err := tier.Admit(ctx, db, True{}); err != nil { // series join at their first sample
 		t.Fatal(err)
 	}
-	defer tier.Detach(db)
 	if got, want := tier.Start(), clock.Add(-3*time.Hour+30*time.Minute).UnixMilli(); got != want {
 		t.Fatalf("window starts at %d, want %d (10:00)", got, want)
 	}
@@ -338,6 +358,7 @@ func TestTierWindow(t *testing.T) {
 		}
 	}
 	tier.ObserveSample(&stateA, a, clock.Add(-4*time.Hour).UnixMilli(), 5) // before the window: ignored
+	tier.AdmitRequested(ctx, db)                                           // warms them up: nothing in the store
 	if st := tier.Stats(); st.Series != 2 || st.Blocks != 5 {
 		t.Fatalf("stats %+v, want 2 series in 5 blocks", st)
 	}
@@ -384,36 +405,52 @@ func TestTierWarmUpDuringCompaction(t *testing.T) {
 	ingest(t, db, tierWorkload(now, 3))
 	tier := NewTier(6*time.Hour, nil)
 	done := make(chan error)
+	tier.Attach(db)
+	defer tier.Detach(db)
 	go func() { done <- db.Compact() }()
-	if err := tier.Attach(context.Background(), db); err != nil {
+	if err := tier.Admit(context.Background(), db, True{}); err != nil {
 		t.Fatal(err)
 	}
-	defer tier.Detach(db)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	compareWithStore(t, tier, db, now)
 }
 
-// TestTierReset empties a tier under ingest and warms it up again.
-func TestTierReset(t *testing.T) {
+// TestTierRewarm empties the admitted series under ingest and reads
+// them again, as Admit does when the store cut its head during a read.
+func TestTierRewarm(t *testing.T) {
 	db := openTierStore(t)
 	now := time.Now()
 	w := tierWorkload(now, 4)
 	slices.SortStableFunc(w, func(a, b testSample) int { return int(a.t/minuteMs - b.t/minuteMs) })
 	ingest(t, db, w[:len(w)/2])
 	tier := NewTier(6*time.Hour, nil)
-	if err := tier.Attach(context.Background(), db); err != nil {
+	tier.Attach(db)
+	defer tier.Detach(db)
+	ctx := context.Background()
+	if err := tier.Admit(ctx, db, True{}); err != nil {
 		t.Fatal(err)
 	}
-	defer tier.Detach(db)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		ingest(t, db, w[len(w)/2:])
 	}()
-	tier.reset()
-	if err := tier.warm(context.Background(), db); err != nil {
+	tier.mu.RLock()
+	batch := slices.Clone(tier.all)
+	tier.mu.RUnlock()
+	want := map[string]*tierSeries{}
+	for _, s := range batch {
+		s.mu.Lock()
+		s.unwarm()
+		s.mu.Unlock()
+		want[s.ls.String()] = s
+	}
+	if err := tier.settle(db); err != nil {
+		t.Fatal(err)
+	}
+	if err := tier.read(ctx, db, selectors(True{}), want); err != nil {
 		t.Fatal(err)
 	}
 	<-done
@@ -428,7 +465,8 @@ func TestTierAfterRestart(t *testing.T) {
 	now := time.Now()
 	ingest(t, db, tierWorkload(now, 5))
 	tier := NewTier(6*time.Hour, nil)
-	if err := tier.Attach(context.Background(), db); err != nil {
+	tier.Attach(db)
+	if err := tier.Admit(context.Background(), db, True{}); err != nil {
 		t.Fatal(err)
 	}
 	tier.Detach(db)
@@ -438,12 +476,13 @@ func TestTierAfterRestart(t *testing.T) {
 	db = openTierStoreIn(t, dir)
 	again := NewTier(6*time.Hour, nil)
 	if again.Covers(again.Start(), now.UnixMilli(), minuteMs) {
-		t.Fatal("a tier covers ranges before it warmed up")
+		t.Fatal("a tier covers ranges before it is attached")
 	}
-	if err := again.Attach(context.Background(), db); err != nil {
+	again.Attach(db)
+	defer again.Detach(db)
+	if err := again.Admit(context.Background(), db, True{}); err != nil {
 		t.Fatal(err)
 	}
-	defer again.Detach(db)
 	if a, b := tier.Stats(), again.Stats(); a.Series != b.Series || a.Blocks != b.Blocks || a.Series == 0 {
 		t.Fatalf("before the restart %+v, after %+v", a, b)
 	}

@@ -1,11 +1,16 @@
 package atlas
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
-// TieredSource reads from the memory tier what it covers — once warm,
-// ranges within its window at whole-minute steps — and from Store the
-// rest, as Atlas reads recent data from memory and older data from its
-// long-term store. Tag queries go to Store.
+// TieredSource reads from the memory tier what it answers — ranges
+// within its window at whole-minute steps, of queries admitted to it —
+// and from Store the rest, as Atlas reads recent data from memory and
+// older data from its long-term store. A fetch the tier could answer but
+// for its query not being admitted reads Store and asks the tier to admit
+// the query, so that the next one reads memory. Tag queries go to Store.
 type TieredSource struct {
 	Tier  *Tier // nil reads everything from Store
 	Store Source
@@ -13,8 +18,16 @@ type TieredSource struct {
 
 // Fetch implements Source.
 func (s TieredSource) Fetch(ctx context.Context, q Query, start, end, step int64, fn func(map[string]string, []float64) error) error {
-	if s.Tier != nil && s.Tier.Covers(start, end, step) {
-		return s.Tier.Fetch(ctx, q, start, end, step, fn)
+	if t := s.Tier; t != nil && t.Covers(start, end, step) {
+		err := t.Fetch(ctx, q, start, end, step, fn)
+		if !errors.Is(err, ErrNotInTier) {
+			if err == nil {
+				t.fromTier.Add(1)
+			}
+			return err
+		}
+		t.fromStore.Add(1)
+		t.Request(q)
 	}
 	return s.Store.Fetch(ctx, q, start, end, step, fn)
 }

@@ -2,6 +2,7 @@ package atlas
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -9,16 +10,47 @@ import (
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
-// Fetch implements Source for the ranges Covers accepts (an error
-// otherwise): the series matching q with a sample in [start, end), in the
-// store's label order, with the values TSDBSource would give.
+// ErrNotInTier is returned by Fetch, before it calls fn, when the tier
+// does not answer the fetch: the range is not in its window, or the query
+// is not admitted or its series are not all warm yet.
+var ErrNotInTier = errors.New("atlas memory tier: not in the tier")
+
+// Fetch implements Source for the ranges Covers accepts and the queries
+// admitted to the tier (ErrNotInTier otherwise): the series matching q
+// with a sample in [start, end), in the store's label order, with the
+// values TSDBSource would give. It counts as a read of q and its series.
 func (t *Tier) Fetch(ctx context.Context, q Query, start, end, step int64, fn func(map[string]string, []float64) error) error {
 	if !t.Covers(start, end, step) {
-		return fmt.Errorf("atlas memory tier: [%d, %d) at step %d ms is not in the tier", start, end, step)
+		return fmt.Errorf("%w: [%d, %d) at step %d ms is not in the window", ErrNotInTier, start, end, step)
+	}
+	t.fetchMu.RLock()
+	defer t.fetchMu.RUnlock()
+	key := exprString(q)
+	t.mu.RLock()
+	r := t.queries[key]
+	t.mu.RUnlock()
+	if r == nil || !r.ready.Load() {
+		return fmt.Errorf("%w: %s is not admitted", ErrNotInTier, key)
+	}
+	now := t.now().UnixMilli()
+	r.used.Store(now)
+	list := t.candidates(q)
+	if t.unwarmed.Load() > 0 { // series that joined at ingest may be warming up
+		for _, s := range list {
+			if !q.Matches(s.tags) {
+				continue
+			}
+			s.mu.Lock()
+			warm := s.warm || s.gone.Load()
+			s.mu.Unlock()
+			if !warm {
+				return fmt.Errorf("%w: %s has series warming up", ErrNotInTier, key)
+			}
+		}
 	}
 	buf := make([]float64, int((end-start)/step))
 	m0, k := start/minuteMs, step/minuteMs
-	for i, s := range t.candidates(q) {
+	for i, s := range list {
 		if i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -28,7 +60,8 @@ func (t *Tier) Fetch(ctx context.Context, q Query, start, end, step int64, fn fu
 			continue
 		}
 		s.mu.Lock()
-		ok := s.read(buf, m0, k)
+		s.readAt = now
+		ok := !s.gone.Load() && s.read(buf, m0, k)
 		s.mu.Unlock()
 		if !ok {
 			continue

@@ -58,6 +58,8 @@ type Settings struct {
 	MaxLines      int
 	Zone          string
 	MemoryWindow  time.Duration
+	MemoryIdle    time.Duration
+	MemoryMax     int
 }
 
 func flags(fs *pflag.FlagSet) any {
@@ -67,7 +69,11 @@ func flags(fs *pflag.FlagSet) any {
 	fs.IntVar(&s.MaxLines, "atlas-max-lines", atlas.DefaultLimits.MaxLines, "series one :all or groups one :by may return")
 	fs.StringVar(&s.Zone, "atlas-tz", "UTC", "default time zone of Atlas graphs")
 	fs.DurationVar(&s.MemoryWindow, "atlas-memory-window", DefaultMemoryWindow,
-		"recent data Atlas keeps in memory at a 1-minute step, fed at ingest (about 8 bytes per series and minute); 0 reads everything from the store")
+		"recent data Atlas keeps in memory at a 1-minute step for the series its graphs read, fed at ingest (about 8 bytes per series and minute); 0 reads everything from the store")
+	fs.DurationVar(&s.MemoryIdle, "atlas-memory-idle", 0,
+		"how long a series stays in Atlas's memory tier without being graphed; 0 means twice --atlas-memory-window")
+	fs.IntVar(&s.MemoryMax, "atlas-memory-max-series", atlas.DefaultTierMaxSeries,
+		"most series Atlas's memory tier holds (about 4.4 KB each with a 6h window); graphs of more read the store")
 	return s
 }
 
@@ -88,11 +94,12 @@ type Service struct {
 	source func() (atlas.Source, error)
 	pages  *pages
 
-	window time.Duration // of the memory tier; 0 for none
-	tier   *atlas.Tier   // set by Start when the store runs here
-	tierDB *tsdb.DB
-	stop   context.CancelFunc
-	done   chan struct{}
+	window   time.Duration // of the memory tier; 0 for none
+	tierOpts atlas.TierOptions
+	tier     *atlas.Tier // set by Start when the store runs here
+	tierDB   *tsdb.DB
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
 // errNoStore is returned while no metrics store runs in this process.
@@ -120,7 +127,12 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 			return nil, fmt.Errorf("--atlas-memory-window must not be negative")
 		}
 		s.window = st.MemoryWindow
+		if st.MemoryIdle < 0 || st.MemoryMax < 0 {
+			return nil, fmt.Errorf("--atlas-memory-idle and --atlas-memory-max-series must not be negative")
+		}
+		s.tierOpts.Idle, s.tierOpts.MaxSeries = st.MemoryIdle, st.MemoryMax
 	}
+	s.tierOpts.Logger = s.log
 	s.source = s.lookupSource
 	return s, nil
 }
@@ -161,8 +173,9 @@ func (s *Service) evaluator() (*atlas.Evaluator, error) {
 }
 
 // Start attaches the memory tier to the store when the store runs in this
-// process: the tier warms up from the store in the background (graphs read
-// the store until it is ready) and then follows ingest.
+// process. The tier holds nothing at first: a graph of recent data reads
+// the store and has the tier admit its series in the background, from the
+// store and then at ingest, so that the next graph reads memory.
 func (s *Service) Start(context.Context) error {
 	if s.window <= 0 {
 		return nil
@@ -173,34 +186,29 @@ func (s *Service) Start(context.Context) error {
 	}
 	db := src.(atlas.TSDBSource).DB
 	tier := atlas.NewTier(s.window, nil)
+	tier.SetOptions(s.tierOpts)
+	tier.Attach(db)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.tier, s.tierDB, s.stop, s.done = tier, db, cancel, make(chan struct{})
+	s.log.Info("atlas: memory tier attached; it admits the series graphs read", "window", s.window)
+	if m := s.deps.Metrics; m != nil {
+		go s.measureTier(ctx, m)
+	}
 	go func() {
 		defer close(s.done)
-		t0 := time.Now()
-		if err := tier.Attach(ctx, db); err != nil {
-			if ctx.Err() == nil {
-				s.log.Error("atlas: memory tier not available; graphs read the store", "err", err)
-			}
-			tier.Detach(db)
-			return
-		}
-		st := tier.Stats()
-		s.log.Info("atlas: memory tier ready", "window", s.window, "series", st.Series,
-			"bytes", st.Bytes, "took", time.Since(t0).Round(time.Millisecond))
-		if m := s.deps.Metrics; m != nil {
-			go s.measureTier(ctx, m)
-		}
 		tier.Run(ctx, db, 10*time.Second)
 	}()
 	return nil
 }
 
 // measureTier publishes the memory tier's size every minute until ctx
-// ends: gaffer.atlas.memoryTier.series, .blocks (hours held) and .bytes.
+// ends: gaffer.atlas.memoryTier.series, .blocks (hours held), .bytes,
+// .queries (admitted) and .refused (admissions refused for
+// --atlas-memory-max-series, since the start).
 func (s *Service) measureTier(ctx context.Context, m *spectator.Registry) {
 	gauge := func(what string) *spectator.Gauge { return m.Gauge("gaffer.atlas.memoryTier."+what, nil) }
 	series, blocks, bytes := gauge("series"), gauge("blocks"), gauge("bytes")
+	queries, refused := gauge("queries"), gauge("refused")
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
@@ -208,6 +216,8 @@ func (s *Service) measureTier(ctx context.Context, m *spectator.Registry) {
 		series.Set(float64(st.Series))
 		blocks.Set(float64(st.Blocks))
 		bytes.Set(float64(st.Bytes))
+		queries.Set(float64(st.Queries))
+		refused.Set(float64(st.Refused))
 		select {
 		case <-ctx.Done():
 			return
