@@ -138,21 +138,21 @@ type tierBlock struct {
 // tierSeries is one series of the tier.
 type tierSeries struct {
 	mu sync.Mutex
-	// The newest block, its hour and its arrays, in the series' first
-	// cache line, so that a sample of the current hour reads nothing else
-	// unless it starts a minute.
+	// The newest block, its hour and its arrays, and what a sample checks,
+	// in the series' first 56 bytes, so that a sample of the current hour
+	// reads nothing else unless it starts a minute.
 	cur       *tierBlock
 	curHour   int64
 	curSums   *[blockMinutes]float64
 	curCounts *[blockMinutes]uint16
+	tier      *Tier
+	gone      atomic.Bool // dropped from the registry; set under mu
+	warm      bool        // samples go straight to blocks
 
-	tier   *Tier
 	ls     tsdb.Labels
 	tags   map[string]string
 	blocks []tierBlock  // ring indexed by hour modulo len
-	warm   bool         // samples go straight to blocks
 	late   []lateSample // samples seen before the series was warmed
-	gone   atomic.Bool  // dropped from the registry; set under mu
 	readAt int64        // last read by a fetch, or admitted (ms)
 }
 

@@ -155,20 +155,6 @@ func BenchmarkAppendWithTier(b *testing.B) {
 	for _, mode := range []string{"none", "idle", "admitted"} {
 		b.Run("tier="+mode, func(b *testing.B) {
 			db := openTierStore(b)
-			if mode != "none" {
-				tier := NewTier(6*time.Hour, nil)
-				tier.Attach(db)
-				if mode == "admitted" {
-					if err := tier.Admit(context.Background(), db, True{}); err != nil {
-						b.Fatal(err)
-					}
-					b.Cleanup(func() {
-						if st := tier.Stats(); st.Series != 10_000 {
-							b.Errorf("the tier holds %d series", st.Series)
-						}
-					})
-				}
-			}
 			const n = 10_000
 			series := make([]tsdb.Labels, n)
 			refs := make([]tsdb.SeriesRef, n)
@@ -176,7 +162,35 @@ func BenchmarkAppendWithTier(b *testing.B) {
 				series[i] = tsdb.FromStrings(tsdb.MetricName, "requests_total", "job", "api", "instance", fmt.Sprintf("host-%d", i%500), "path", fmt.Sprintf("/p%d", i/500))
 			}
 			base := time.Now().Add(-3 * time.Hour).UnixMilli()
+			var tier *Tier
+			if mode != "none" {
+				tier = NewTier(6*time.Hour, nil)
+				tier.Attach(db)
+			}
+			if mode == "admitted" {
+				// The series join at their first sample, in the order they
+				// are appended, and are then warmed up.
+				if err := tier.Admit(context.Background(), db, True{}); err != nil {
+					b.Fatal(err)
+				}
+			}
 			a := db.Appender()
+			for i := range series { // a first sample
+				var err error
+				if refs[i], err = a.Append(refs[i], series[i], base-10_000, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := a.Commit(); err != nil {
+				b.Fatal(err)
+			}
+			if mode == "admitted" {
+				tier.AdmitRequested(context.Background(), db)
+				if st := tier.Stats(); st.Series != n {
+					b.Fatalf("the tier holds %d series", st.Series)
+				}
+			}
+			a = db.Appender()
 			i := 0
 			b.ReportAllocs()
 			for b.Loop() {
