@@ -247,6 +247,19 @@ func TestTierIdle(t *testing.T) {
 	if st := tier.Stats(); st.Series != 0 || st.Queries != 0 || st.Bytes != 0 {
 		t.Fatalf("after 4 hours without graphs: %+v", st)
 	}
+	// A query whose graphs read the store (its series warming up) is not
+	// kept by them while its series go idle.
+	if err := tier.Admit(ctx, db, Equal{"name", "a"}); err != nil {
+		t.Fatal(err)
+	}
+	for h := 0; h < 4; h++ {
+		clock = clock.Add(time.Hour)
+		tier.Request(Equal{"name", "a"})
+		tier.Sweep()
+	}
+	if st := tier.Stats(); st.Series != 0 || st.Queries != 0 {
+		t.Fatalf("requests kept a query whose series no fetch read: %+v", st)
+	}
 	// Samples of the dropped series are ignored again.
 	var state any
 	tier.ObserveSample(&state, a[0], clock.UnixMilli(), 1)

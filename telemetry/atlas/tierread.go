@@ -33,7 +33,6 @@ func (t *Tier) Fetch(ctx context.Context, q Query, start, end, step int64, fn fu
 		return fmt.Errorf("%w: %s is not admitted", ErrNotInTier, key)
 	}
 	now := t.now().UnixMilli()
-	r.used.Store(now)
 	list := t.candidates(q)
 	if t.unwarmed.Load() > 0 { // series that joined at ingest may be warming up
 		for _, s := range list {
@@ -48,6 +47,7 @@ func (t *Tier) Fetch(ctx context.Context, q Query, start, end, step int64, fn fu
 			}
 		}
 	}
+	r.used.Store(now) // and every series it matches below
 	buf := make([]float64, int((end-start)/step))
 	m0, k := start/minuteMs, step/minuteMs
 	for i, s := range list {

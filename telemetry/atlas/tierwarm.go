@@ -61,11 +61,9 @@ func (t *Tier) Request(q Query) {
 	_, waiting := t.requests[key]
 	until := t.refusals[key]
 	t.mu.RUnlock()
-	if r != nil {
-		r.used.Store(now)
-		return
-	}
-	if waiting || now < until {
+	// An admitted query is not used here: only a fetch that reads all its
+	// series is (see Sweep).
+	if r != nil || waiting || now < until {
 		return
 	}
 	t.mu.Lock()
@@ -93,7 +91,6 @@ func (t *Tier) Admit(ctx context.Context, db *tsdb.DB, q Query) error {
 	delete(t.requests, key)
 	if r := t.queries[key]; r != nil {
 		t.mu.Unlock()
-		r.used.Store(now)
 		return nil
 	}
 	t.mu.Unlock()
@@ -419,9 +416,10 @@ func (t *Tier) Sweep() {
 	t.fetchMu.Lock()
 	t.mu.Lock()
 	for _, r := range slices.Clone(t.byGen) {
-		// A query's fetch reads all its series; a series' last read is at
-		// least its queries' last use, so no query kept has a series
-		// dropped below.
+		// A query is used only by a fetch that reads all its series, and
+		// a series is admitted no earlier than the queries matching it
+		// were last used, so a series' last read is at least its queries'
+		// last use: no query kept here has a series dropped below.
 		if r.used.Load() < cutoff {
 			t.dropQueryLocked(r)
 		}
