@@ -82,8 +82,11 @@ type Tier struct {
 	wake   chan struct{}
 }
 
-// tierMark is an admission generation.
-type tierMark struct{ gen int64 }
+// tierMark is an admission generation of a tier.
+type tierMark struct {
+	tier *Tier
+	gen  int64
+}
 
 // tierQuery is an admitted query: every series of the store that matches
 // it is in the tier, or joins it with its first sample.
@@ -181,7 +184,7 @@ func NewTier(window time.Duration, now func() time.Time) *Tier {
 		queries: map[string]*tierQuery{}, requests: map[string]Query{}, refusals: map[string]int64{},
 		wake: make(chan struct{}, 1)}
 	t.SetOptions(TierOptions{})
-	t.mark.Store(&tierMark{})
+	t.mark.Store(&tierMark{tier: t})
 	t.floorHour.Store(t.clockHour())
 	return t
 }
@@ -250,7 +253,11 @@ func (t *Tier) ObserveSample(state *any, ls tsdb.Labels, ts int64, v float64) {
 		if x == t.mark.Load() {
 			return
 		}
-		if s = t.resolve(state, ls, x.gen); s == nil {
+		gen := x.gen
+		if x.tier != t {
+			gen = 0
+		}
+		if s = t.resolve(state, ls, gen); s == nil {
 			return
 		}
 	case *tierSeries:

@@ -96,7 +96,7 @@ func BenchmarkTierMemory(b *testing.B) {
 		tier.ready.Store(true)
 		tier.gen++ // a query admitting every series
 		tier.byGen = append(tier.byGen, &tierQuery{q: True{}, key: ":true", gen: 1})
-		tier.mark.Store(&tierMark{gen: 1})
+		tier.mark.Store(&tierMark{tier: tier, gen: 1})
 		const n = 100_000
 		states := make([]any, n)
 		series := make([]tsdb.Labels, n)

@@ -74,15 +74,15 @@ func (t *Tier) Request(q Query) {
 	t.poke()
 }
 
-// Admit admits q now. It finds the series of db matching q that have data
-// in the window or are in the store's head (its index, no samples read),
-// registers those the tier does not hold together with q, and fills them
-// from db for the window; samples stored meanwhile are kept aside per
-// series and folded in once the series has been read, leaving out the
-// timestamps the read saw, so that nothing is counted twice or missed. A
-// head cut during the read hides samples from it: the series are then
-// emptied and read again, up to ten times. Series appearing later that
-// match q join the tier with their first sample. Over MaxSeries, Admit
+// Admit admits q now. It registers q, so that series appearing from then
+// on join the tier with their first sample, then finds the series of db
+// matching q that have data in the window or are in the store's head (its
+// index, no samples read), registers those the tier does not hold, and
+// fills them from db for the window. Samples stored meanwhile are kept
+// aside per series and folded in once the series has been read, leaving
+// out the timestamps the read saw, so that nothing is counted twice or
+// missed. A head cut during the read hides samples from it: the series are
+// then emptied and read again, up to ten times. Over MaxSeries, Admit
 // admits nothing and returns ErrTierFull.
 func (t *Tier) Admit(ctx context.Context, db *tsdb.DB, q Query) error {
 	key := exprString(q)
@@ -93,12 +93,24 @@ func (t *Tier) Admit(ctx context.Context, db *tsdb.DB, q Query) error {
 		t.mu.Unlock()
 		return nil
 	}
+	t.gen++
+	r := &tierQuery{q: q, key: key, gen: t.gen}
+	r.used.Store(now)
+	t.queries[key] = r
+	t.byGen = append(t.byGen, r)
+	t.mark.Store(&tierMark{tier: t, gen: t.gen}) // series not held look at q
 	t.mu.Unlock()
+	fail := func(err error) error {
+		t.mu.Lock()
+		t.dropQueryLocked(r)
+		t.mu.Unlock()
+		return fmt.Errorf("atlas memory tier: admit %s: %w", key, err)
+	}
 
 	sels := selectors(q)
 	qr, err := db.Querier(t.Start(), math.MaxInt64)
 	if err != nil {
-		return fmt.Errorf("atlas memory tier: admit %s: %w", key, err)
+		return fail(err)
 	}
 	defer qr.Close()
 	type found struct {
@@ -112,7 +124,7 @@ func (t *Tier) Admit(ctx context.Context, db *tsdb.DB, q Query) error {
 		for i := 0; set.Next(); i++ {
 			if i%1024 == 0 {
 				if err := ctx.Err(); err != nil {
-					return err
+					return fail(err)
 				}
 			}
 			ls := set.At().Labels()
@@ -124,22 +136,20 @@ func (t *Tier) Admit(ctx context.Context, db *tsdb.DB, q Query) error {
 			list = append(list, found{k, ls})
 		}
 		if err := set.Err(); err != nil {
-			return fmt.Errorf("atlas memory tier: admit %s: find its series: %w", key, err)
+			return fail(fmt.Errorf("find its series: %w", err))
 		}
 	}
 
 	t.mu.Lock()
-	if r := t.queries[key]; r != nil {
-		t.mu.Unlock()
-		return nil
-	}
 	fresh := 0
 	for _, f := range list {
 		if s := t.byKey[f.key]; s == nil || s.gone.Load() {
 			fresh++
 		}
 	}
-	if held := int(t.nSeries.Load()); held+fresh > t.maxSeries {
+	held := int(t.nSeries.Load())
+	if t.queries[key] != r || held+fresh > t.maxSeries { // a new series of q may have filled the tier
+		t.dropQueryLocked(r)
 		t.refusals[key] = now + refuseRetry.Milliseconds()
 		t.mu.Unlock()
 		t.refused.Add(1)
@@ -158,21 +168,15 @@ func (t *Tier) Admit(ctx context.Context, db *tsdb.DB, q Query) error {
 		s.readAt = max(s.readAt, now)
 		s.mu.Unlock()
 	}
-	t.gen++
-	r := &tierQuery{q: q, key: key, gen: t.gen}
-	r.used.Store(now)
-	t.queries[key] = r
-	t.byGen = append(t.byGen, r)
-	t.mark.Store(&tierMark{gen: t.gen}) // series not held look again
 	t.mu.Unlock()
 	qr.Close()
 
+	// A series of the batch whose sample arrived since q was registered
+	// found q and joined; its earlier samples are in the store, and those
+	// of commits still under way are once settle returns.
 	if err := t.warmSeries(ctx, db, sels, batch); err != nil {
-		t.mu.Lock()
-		t.dropQueryLocked(r)
-		t.mu.Unlock()
 		t.dropUnwarmed(batch)
-		return fmt.Errorf("atlas memory tier: admit %s: %w", key, err)
+		return fail(err)
 	}
 	r.ready.Store(true)
 	return nil
