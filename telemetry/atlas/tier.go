@@ -98,11 +98,11 @@ type tierQuery struct {
 	used  atomic.Int64 // last fetch, ms
 }
 
-// Defaults of TierOptions.
+// DefaultTierMaxSeries bounds the series a tier holds unless
+// TierOptions.MaxSeries says otherwise: about 4.4 GB with a 6-hour window.
+const DefaultTierMaxSeries = 1_000_000
+
 const (
-	// DefaultTierMaxSeries bounds the series a tier holds: about 4.4 GB
-	// with a 6-hour window.
-	DefaultTierMaxSeries = 1_000_000
 	// maxRequests bounds the queries waiting for admission.
 	maxRequests = 1024
 	// refuseRetry is how long a query refused for MaxSeries is not
