@@ -127,7 +127,8 @@ func (db *DB) flushBackfill() error {
 			ranges[floorDiv(x.t, db.head.blockRange)] = true
 		}
 	}
-	slices.SortFunc(series, func(a, b *memSeries) int { return Compare(a.lset, b.lset) })
+	series, groups := sortByLabels(series)
+	mergeSamples(waiting, groups)
 	starts := make([]int64, 0, len(ranges))
 	for r := range ranges {
 		starts = append(starts, r*db.head.blockRange)

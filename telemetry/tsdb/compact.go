@@ -107,10 +107,17 @@ func (db *DB) cutHead(start int64) error {
 // persistHead writes the head's samples in [start, end) as a raw block and
 // one block per rollup tier.
 func (db *DB) persistHead(start, end int64) error {
-	series := db.head.allSeries()
-	slices.SortFunc(series, func(a, b *memSeries) int { return Compare(a.lset, b.lset) })
+	series, groups := sortByLabels(db.head.allSeries())
 	return db.writeBlocks(start, end, series, func(s *memSeries, mint, maxt int64) Iterator {
-		return s.iterator(mint, maxt)
+		group, ok := groups[s]
+		if !ok {
+			return s.iterator(mint, maxt)
+		}
+		its := make([]Iterator, len(group))
+		for i, g := range group {
+			its[i] = g.iterator(mint, maxt)
+		}
+		return newMergeIterator(its)
 	})
 }
 

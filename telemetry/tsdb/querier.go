@@ -171,7 +171,8 @@ func (q *Querier) selectHead(mint, maxt int64, ms []*Matcher) SeriesSet {
 			series = append(series, s)
 		}
 	}
-	slices.SortFunc(series, func(a, b *memSeries) int { return Compare(a.lset, b.lset) })
+	// A deleted series listed beside its successor holds no sample.
+	series, _ = sortByLabels(series)
 	return &headSeriesSet{series: series, mint: mint, maxt: maxt}
 }
 
