@@ -107,10 +107,7 @@ type Service struct {
 
 // New constructs the service.
 func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
-	set := platform.Setting[*Settings](deps, Name)
-	if set == nil {
-		set = DefaultSettings()
-	}
+	set := platform.SettingOr(deps, Name, DefaultSettings)
 	if set.Workers < 1 || set.Reload <= 0 {
 		return nil, errors.New("--alerting-workers and --alerting-reload must be positive")
 	}

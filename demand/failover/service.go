@@ -36,11 +36,7 @@ func init() {
 		Migrations: store.MustSub(migrations, "migrations"),
 		Flags:      addFlags,
 		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-			var o Options
-			if p := platform.Setting[*Options](deps, Name); p != nil {
-				o = *p
-			}
-			return New(ctx, deps, o)
+			return New(ctx, deps, *platform.SettingOr(deps, Name, func() *Options { return &Options{} }))
 		},
 	})
 }

@@ -149,6 +149,16 @@ func Setting[T any](d *Deps, name string) T {
 	return v
 }
 
+// SettingOr returns the settings of module name as T, or def() when the
+// module has none in this server (or they are the zero T).
+func SettingOr[T comparable](d *Deps, name string, def func() T) T {
+	var zero T
+	if v := Setting[T](d, name); v != zero {
+		return v
+	}
+	return def()
+}
+
 var (
 	registryMu sync.Mutex
 	registry   = map[string]Module{}

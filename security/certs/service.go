@@ -100,10 +100,7 @@ type Service struct {
 
 // New builds the service; getenv supplies the key-encryption keys.
 func New(ctx context.Context, deps *platform.Deps, getenv func(string) string) (*Service, error) {
-	settings := platform.Setting[*Settings](deps, Name)
-	if settings == nil {
-		settings = DefaultSettings()
-	}
+	settings := platform.SettingOr(deps, Name, DefaultSettings)
 	keys, generated, err := LoadKeyring(getenv, deps.DataDir)
 	if err != nil {
 		return nil, err

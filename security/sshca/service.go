@@ -28,14 +28,11 @@ var Module = platform.Module{
 	Migrations: store.MustSub(migrationsFS, "migrations"),
 	Flags:      addFlags,
 	New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-		s := platform.Setting[*Settings](deps, "sshca")
-		if s == nil {
-			s = &Settings{CertRetention: DefaultCertRetention}
-		}
+		s := *platform.SettingOr(deps, "sshca", func() *Settings { return &Settings{CertRetention: DefaultCertRetention} })
 		if s.KEK == "" {
 			s.KEK = os.Getenv(KEKEnv)
 		}
-		return New(ctx, deps, *s)
+		return New(ctx, deps, s)
 	},
 }
 

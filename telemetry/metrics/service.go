@@ -59,10 +59,7 @@ type Service struct {
 // and builds the query engine and ingest paths. Background work
 // (compaction, spectatord, the live demo) begins in Start.
 func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
-	set := platform.Setting[*Settings](deps, Name)
-	if set == nil {
-		set = DefaultSettings()
-	}
+	set := platform.SettingOr(deps, Name, DefaultSettings)
 	opts, err := set.options()
 	if err != nil {
 		return nil, err

@@ -109,10 +109,7 @@ type Service struct {
 
 // New constructs the service and registers its job kinds.
 func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
-	set := platform.Setting[*Settings](deps, Name)
-	if set == nil {
-		set = DefaultSettings()
-	}
+	set := platform.SettingOr(deps, Name, DefaultSettings)
 	if set.ShardSize < 1 || set.MaxCandidates < 1 || set.Wait < 0 {
 		return nil, errors.New("--analysis-shard-size and --analysis-max-candidates must be positive")
 	}
