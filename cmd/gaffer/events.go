@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -225,32 +224,21 @@ func eventsTailCommand(flags *cli.ClientFlags) *cobra.Command {
 
 // printTail prints the server-sent events of a tail: a line per event.
 func printTail(ctx context.Context, body io.Reader, w, errw io.Writer, asJSON bool) error {
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	event := ""
-	for sc.Scan() {
-		line := sc.Text()
+	err := cli.ReadEvents(body, func(event, data string) bool {
 		switch {
-		case strings.HasPrefix(line, "event: "):
-			event = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			data := strings.TrimPrefix(line, "data: ")
-			switch {
-			case event == "dropped":
-				fmt.Fprintf(errw, "fell behind; events not shown: %s\n", data)
-			case asJSON:
-				fmt.Fprintln(w, data)
-			default:
-				fmt.Fprintln(w, eventLine([]byte(data))...)
-			}
-		case line == "":
-			event = ""
+		case event == "dropped":
+			fmt.Fprintf(errw, "fell behind; events not shown: %s\n", data)
+		case asJSON:
+			fmt.Fprintln(w, data)
+		default:
+			fmt.Fprintln(w, eventLine([]byte(data))...)
 		}
-	}
+		return true
+	})
 	if ctx.Err() != nil {
 		return nil
 	}
-	if err := sc.Err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("tail: %w", err)
 	}
 	return fmt.Errorf("tail: the server closed the stream")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,35 +215,28 @@ func waitExecution(cmd *cobra.Command, c *cli.Client, id string, out *cli.Output
 
 // followLogs copies "log" events to w and reports whether "end" came.
 func followLogs(r io.Reader, w io.Writer, after *int64) bool {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	event := ""
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			event = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			data := strings.TrimPrefix(line, "data: ")
-			if event == "end" {
-				return true
+	ended := false
+	cli.ReadEvents(r, func(event, data string) bool {
+		if event == "end" {
+			ended = true
+			return false
+		}
+		var l remediation.LogLine
+		if json.Unmarshal([]byte(data), &l) == nil {
+			*after = l.ID
+			prefix := "[" + l.Step + "] "
+			for _, part := range strings.SplitAfter(l.Data, "\n") {
+				if part != "" {
+					io.WriteString(w, prefix+part)
+				}
 			}
-			var l remediation.LogLine
-			if json.Unmarshal([]byte(data), &l) == nil {
-				*after = l.ID
-				prefix := "[" + l.Step + "] "
-				for _, part := range strings.SplitAfter(l.Data, "\n") {
-					if part != "" {
-						io.WriteString(w, prefix+part)
-					}
-				}
-				if !strings.HasSuffix(l.Data, "\n") {
-					io.WriteString(w, "\n")
-				}
+			if !strings.HasSuffix(l.Data, "\n") {
+				io.WriteString(w, "\n")
 			}
 		}
-	}
-	return false
+		return true
+	})
+	return ended
 }
 
 func runbookExecutionsCommand(flags *cli.ClientFlags) *cobra.Command {
