@@ -191,9 +191,11 @@ func (s *Service) Start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.tier, s.tierDB, s.stop, s.done = tier, db, cancel, make(chan struct{})
 	s.log.Info("atlas: memory tier attached; it admits the series graphs read", "window", s.window)
+	s.readmitTierQueries()
 	if m := s.deps.Metrics; m != nil {
 		go s.measureTier(ctx, m)
 	}
+	go s.keepTierQueries(ctx, time.Minute)
 	go func() {
 		defer close(s.done)
 		tier.Run(ctx, db, 10*time.Second)
@@ -231,6 +233,9 @@ func (s *Service) Stop(context.Context) error {
 	if s.stop != nil {
 		s.stop()
 		<-s.done
+		if err := s.saveTierQueries(); err != nil {
+			s.log.Warn("atlas: memory tier", "error", err)
+		}
 		s.tier.Detach(s.tierDB)
 	}
 	return nil
