@@ -88,23 +88,30 @@ func BenchmarkMemoryPerSeries(b *testing.B) {
 // block and reports its size (index and chunks) per sample.
 func BenchmarkBytesPerSample(b *testing.B) {
 	for b.Loop() {
-		db := openTest(b, b.TempDir(), benchOptions())
-		w := newWorkload(1000, 2) // 21k series
-		start := int64(1_700_000_000_000)
-		start -= start % (2 * 3_600_000)
-		if err := w.fill(db, start, start+2*3_600_000); err != nil {
-			b.Fatal(err)
-		}
-		if err := db.FlushHead(); err != nil {
-			b.Fatal(err)
-		}
-		st, err := db.Stats(0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(st.BytesPerSample, "bytes/sample")
-		db.Close()
+		b.ReportMetric(mixedDensity(b, 1000), "bytes/sample") // 21k series
 	}
+}
+
+// mixedDensity writes two hours of the mixed workload for targets scrape
+// targets (seed 2) into a block and returns its bytes per sample.
+func mixedDensity(tb testing.TB, targets int) float64 {
+	tb.Helper()
+	db := openTest(tb, tb.TempDir(), benchOptions())
+	defer db.Close()
+	w := newWorkload(targets, 2)
+	start := int64(1_700_000_000_000)
+	start -= start % (2 * 3_600_000)
+	if err := w.fill(db, start, start+2*3_600_000); err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.FlushHead(); err != nil {
+		tb.Fatal(err)
+	}
+	st, err := db.Stats(0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st.BytesPerSample
 }
 
 // BenchmarkQuerySum sums 10k series over 1h and 24h ranges: raw samples
