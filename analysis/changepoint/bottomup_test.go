@@ -55,10 +55,41 @@ func TestGrowTree(t *testing.T) {
 		for jump := 1; jump <= 9; jump++ {
 			for minSize := 1; minSize <= 9; minSize++ {
 				b := &BottomUp{searchConfig{jump: jump, minSize: minSize}}
-				got, want := b.growTree(n), growTreeReference(n, jump, minSize)
+				got, want := b.growTree(n, nil), growTreeReference(n, jump, minSize)
 				if !slices.Equal(got, want) {
 					t.Fatalf("n=%d jump=%d min_size=%d: got %v, want %v", n, jump, minSize, got, want)
 				}
+			}
+		}
+	}
+}
+
+// TestMergeHeap checks that mergeHeap pops candidates in the order of
+// pyHeap with ruptures' (gain, Bnode) ordering, ties included.
+func TestMergeHeap(t *testing.T) {
+	rng := newRand(5)
+	for rep := 0; rep < 200; rep++ {
+		ref := &pyHeap[candidate]{less: func(a, b candidate) bool {
+			if a.gain != b.gain {
+				return a.gain < b.gain
+			}
+			return a.start < b.start
+		}}
+		var h mergeHeap
+		for i := 0; i < 500; i++ {
+			if h.len() > 0 && rng.IntN(3) == 0 {
+				if got, want := h.pop(), ref.pop(); got != want {
+					t.Fatalf("rep %d, op %d: popped %+v, want %+v", rep, i, got, want)
+				}
+				continue
+			}
+			c := candidate{gain: float64(rng.IntN(4)), start: int32(rng.IntN(6)), n: int32(i)}
+			h.push(c)
+			ref.push(c)
+		}
+		for h.len() > 0 {
+			if got, want := h.pop(), ref.pop(); got != want {
+				t.Fatalf("rep %d: popped %+v, want %+v", rep, got, want)
 			}
 		}
 	}

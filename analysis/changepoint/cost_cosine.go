@@ -26,8 +26,9 @@ func (c *CostCosine) MinSize() int { return 1 }
 func (c *CostCosine) Fit(s *Signal) error {
 	n, d := s.n, s.d
 	c.d = d
-	c.pu = make([]float64, (n+1)*d)
-	c.pq = make([]float64, n+1)
+	all := make([]float64, (n+1)*d+n+1)
+	c.pu, c.pq = all[:(n+1)*d], all[(n+1)*d:]
+	pq := 0.0 // c.pq[i], kept in a register
 	for i := 0; i < n; i++ {
 		r := s.Row(i)
 		norm := math.Sqrt(dot(r, r))
@@ -41,7 +42,8 @@ func (c *CostCosine) Fit(s *Signal) error {
 			cur[j] = prev[j] + u
 			q += u * u
 		}
-		c.pq[i+1] = c.pq[i] + q
+		pq = pq + q
+		c.pq[i+1] = pq
 	}
 	return nil
 }

@@ -18,14 +18,15 @@ func (c *CostL2) MinSize() int { return 1 }
 func (c *CostL2) Fit(s *Signal) error {
 	n, d := s.n, s.d
 	c.d = d
-	c.s1 = make([]float64, (n+1)*d)
-	c.s2 = make([]float64, (n+1)*d)
+	all := make([]float64, 2*(n+1)*d)
+	c.s1, c.s2 = all[:(n+1)*d], all[(n+1)*d:]
 	for j := 0; j < d; j++ {
 		mu := columnMean(s.data, d, j, 0, n)
+		s1, s2 := 0.0, 0.0 // c.s1[i*d+j] and c.s2[i*d+j], kept in registers
 		for i := 0; i < n; i++ {
 			v := s.data[i*d+j] - mu
-			c.s1[(i+1)*d+j] = c.s1[i*d+j] + v
-			c.s2[(i+1)*d+j] = c.s2[i*d+j] + v*v
+			s1, s2 = s1+v, s2+v*v
+			c.s1[(i+1)*d+j], c.s2[(i+1)*d+j] = s1, s2
 		}
 	}
 	return nil

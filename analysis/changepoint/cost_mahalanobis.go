@@ -53,27 +53,34 @@ func (c *CostMahalanobis) Fit(s *Signal) error {
 	for j := range mu {
 		mu[j] = columnMean(s.data, d, j, 0, n)
 	}
-	c.s1 = make([]float64, (n+1)*d)
-	c.q = make([]float64, n+1)
-	c.buf = make([]float64, d)
-	v := make([]float64, d)
+	// One allocation: the prefix sums, then two vectors of d.
+	all := make([]float64, (n+1)*d+(n+1)+2*d)
+	c.s1, all = all[:(n+1)*d], all[(n+1)*d:]
+	c.q, all = all[:n+1], all[n+1:]
+	c.buf = all[:d]
+	v := all[d:]
+	q := 0.0 // c.q[i], kept in a register
 	for i := 0; i < n; i++ {
-		for j := 0; j < d; j++ {
-			v[j] = s.data[i*d+j] - mu[j]
-			c.s1[(i+1)*d+j] = c.s1[i*d+j] + v[j]
+		row, prev, cur := s.data[i*d:(i+1)*d], c.s1[i*d:(i+1)*d], c.s1[(i+1)*d:(i+2)*d]
+		for j := range v {
+			v[j] = row[j] - mu[j]
+			cur[j] = prev[j] + v[j]
 		}
-		c.q[i+1] = c.q[i] + c.quad(v)
+		q = q + c.quad(v)
+		c.q[i+1] = q
 	}
 	return nil
 }
 
+// quad returns v^T M v, summed row by row of M.
 func (c *CostMahalanobis) quad(v []float64) float64 {
-	d := c.d
+	d := len(v)
+	m := c.m[:d*d]
 	s := 0.0
-	for a := 0; a < d; a++ {
+	for a := range v {
 		t := 0.0
-		for b := 0; b < d; b++ {
-			t += c.m[a*d+b] * v[b]
+		for b, mb := range m[a*d : (a+1)*d] {
+			t += mb * v[b]
 		}
 		s += v[a] * t
 	}
@@ -83,8 +90,9 @@ func (c *CostMahalanobis) quad(v []float64) float64 {
 // Error returns the Mahalanobis scatter of [start, end).
 func (c *CostMahalanobis) Error(start, end int) float64 {
 	d := c.d
-	for j := 0; j < d; j++ {
-		c.buf[j] = c.s1[end*d+j] - c.s1[start*d+j]
+	a, b := c.s1[start*d:(start+1)*d], c.s1[end*d:(end+1)*d]
+	for j := range c.buf {
+		c.buf[j] = b[j] - a[j]
 	}
 	return (c.q[end] - c.q[start]) - c.quad(c.buf)/float64(end-start)
 }

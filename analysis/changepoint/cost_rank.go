@@ -1,10 +1,8 @@
 package changepoint
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -31,10 +29,15 @@ func (c *CostRank) Fit(s *Signal) error {
 	c.d = d
 	ranks := make([]float64, n*d)
 	half := float64(n+1) / 2
+	col, r := make([]float64, 2*n), make([]int32, 2*n)
+	col, r2 := col[:n], col[n:]
 	for j := 0; j < d; j++ {
-		r := averageRanks(s.Column(j))
-		for i := range r {
-			ranks[i*d+j] = r[i] - half
+		for i := range col {
+			col[i] = s.data[i*d+j]
+		}
+		averageRanksInto(r2, col, r[:n], r[n:])
+		for i, v := range r2 {
+			ranks[i*d+j] = v - half
 		}
 	}
 	inv, err := pinv(covariance(ranks, n, d, true), d)
@@ -70,20 +73,11 @@ func (c *CostRank) Error(start, end int) float64 {
 	return v
 }
 
-// averageRanks returns the 1-based ranks of x, ties sharing their mean rank.
-func averageRanks(x []float64) []float64 {
+// averageRanksInto sets r to the 1-based ranks of x, ties sharing their
+// mean rank; idx and tmp are scratch space of len(x).
+func averageRanksInto(r, x []float64, idx, tmp []int32) {
 	n := len(x)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		if c := cmp.Compare(x[a], x[b]); c != 0 {
-			return c
-		}
-		return a - b
-	})
-	r := make([]float64, n)
+	sortOrder(x, idx, tmp)
 	for i := 0; i < n; {
 		j := i
 		for j+1 < n && x[idx[j+1]] == x[idx[i]] {
@@ -95,7 +89,6 @@ func averageRanks(x []float64) []float64 {
 		}
 		i = j + 1
 	}
-	return r
 }
 
 // pinv returns the Moore-Penrose pseudo-inverse of the k x k matrix a, with

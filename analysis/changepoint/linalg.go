@@ -88,12 +88,23 @@ func covariance(data []float64, n, d int, bias bool) []float64 {
 		mu[j] = columnMean(data, d, j, 0, n)
 	}
 	c := make([]float64, d*d)
-	for i := 0; i < n; i++ {
-		row := data[i*d : (i+1)*d]
-		for a := 0; a < d; a++ {
-			va := row[a] - mu[a]
-			for b := a; b < d; b++ {
-				c[a*d+b] += va * (row[b] - mu[b])
+	if d == 1 {
+		// The same sums, kept in a register.
+		s, m := 0.0, mu[0]
+		for _, x := range data[:n] {
+			va := x - m
+			s += va * (x - m)
+		}
+		c[0] = s
+	} else {
+		for i := 0; i < n; i++ {
+			row := data[i*d : (i+1)*d]
+			for a := 0; a < d; a++ {
+				va := row[a] - mu[a]
+				ca := c[a*d : (a+1)*d]
+				for b := a; b < d; b++ {
+					ca[b] += va * (row[b] - mu[b])
+				}
 			}
 		}
 	}

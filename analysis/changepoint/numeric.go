@@ -85,3 +85,57 @@ func columnMean(data []float64, d, j, start, end int) float64 {
 
 // ceilDiv returns ceil(a/b) for non-negative a and positive b.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// sortOrder sets idx (of len(x)) to the positions of x in increasing
+// order of value, equal values (-0 and +0 among them) in increasing order
+// of position: the order of (x[i], i) pairs. tmp is scratch space of the
+// same length. It is a stable merge sort, with insertion-sorted runs,
+// which on the short signals of most searches costs less than a sort
+// through a comparison function.
+func sortOrder(x []float64, idx, tmp []int32) {
+	n := len(x)
+	idx, tmp = idx[:n], tmp[:n]
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	if n < 2 {
+		return
+	}
+	const run = 16
+	for lo := 0; lo < n; lo += run {
+		hi := min(lo+run, n)
+		for i := lo + 1; i < hi; i++ {
+			p := idx[i]
+			v := x[p]
+			j := i
+			for ; j > lo && v < x[idx[j-1]]; j-- {
+				idx[j] = idx[j-1]
+			}
+			idx[j] = p
+		}
+	}
+	src, dst := idx, tmp
+	for w := run; w < n; w *= 2 {
+		for lo := 0; lo < n; lo += 2 * w {
+			mid, hi := min(lo+w, n), min(lo+2*w, n)
+			i, j, k := lo, mid, lo
+			for i < mid && j < hi {
+				// The right run's item goes first only if strictly smaller.
+				if x[src[j]] < x[src[i]] {
+					dst[k] = src[j]
+					j++
+				} else {
+					dst[k] = src[i]
+					i++
+				}
+				k++
+			}
+			k += copy(dst[k:], src[i:mid])
+			copy(dst[k:], src[j:hi])
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &idx[0] {
+		copy(idx, src)
+	}
+}

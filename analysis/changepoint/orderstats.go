@@ -1,9 +1,6 @@
 package changepoint
 
-import (
-	"math/bits"
-	"slices"
-)
+import "math/bits"
 
 // orderStats answers "the k-th smallest value of x[a:b], and the sum of
 // the values below it" for any range in O(log n): a wavelet matrix over
@@ -21,66 +18,55 @@ type orderStats struct {
 // newOrderStats builds the structure over x.
 func newOrderStats(x []float64) *orderStats {
 	n := len(x)
-	idx := make([]int32, n)
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		switch {
-		case x[a] < x[b]:
-			return -1
-		case x[a] > x[b]:
-			return 1
-		}
-		return int(a - b) // distinct ranks for equal values
-	})
 	levels := 0
 	if n > 1 {
 		levels = bits.Len(uint(n - 1))
 	}
 	w := n + 1
-	o := &orderStats{n: n, levels: levels, zeros: make([]int, levels),
-		rank0: make([]int32, levels*w), sums: make([]float64, (levels+1)*w)}
-	rank := make([]int32, n)
+	// Ranks are distinct: equal values rank by position.
+	scratch := make([]int32, 4*n)
+	idx, tmp, rank, nextRank := scratch[:n], scratch[n:2*n], scratch[2*n:3*n], scratch[3*n:]
+	sortOrder(x, idx, tmp)
 	for r, i := range idx {
 		rank[i] = int32(r)
 	}
-	cur, next := idx, make([]int32, n)
-	for i := range cur {
-		cur[i] = int32(i)
-	}
-	o.prefix(0, x, cur)
+	o := &orderStats{n: n, levels: levels, zeros: make([]int, levels),
+		rank0: make([]int32, levels*w), sums: make([]float64, (levels+1)*w)}
+	// Each level's row first holds the values in that level's order (from
+	// index 1), with their ranks in rank; the prefix sums are taken at the
+	// end, every level in one pass.
+	copy(o.sums[1:w], x)
 	for l := 0; l < levels; l++ {
 		shift := uint(levels - 1 - l)
-		r0 := o.rank0[l*w : (l+1)*w]
-		z := 0
-		for i, p := range cur {
-			if rank[p]>>shift&1 == 0 {
-				next[z] = p
-				z++
-			}
-			r0[i+1] = int32(z)
-		}
+		// Ranks are 0..n-1, so the count of 0 bits at this level is known
+		// up front and the ones can be placed in the same pass.
+		z := n>>(shift+1)<<shift + min(n&(1<<(shift+1)-1), 1<<shift)
 		o.zeros[l] = z
-		one := z
-		for _, p := range cur {
-			if rank[p]>>shift&1 == 1 {
-				next[one] = p
+		r0 := o.rank0[l*w : (l+1)*w]
+		val, next := o.sums[l*w+1:(l+1)*w], o.sums[(l+1)*w+1:(l+2)*w]
+		zero, one := 0, z
+		for i, rk := range rank {
+			if rk>>shift&1 == 0 {
+				nextRank[zero], next[zero] = rk, val[i]
+				zero++
+			} else {
+				nextRank[one], next[one] = rk, val[i]
 				one++
 			}
+			r0[i+1] = int32(zero)
 		}
-		cur, next = next, cur
-		o.prefix(l+1, x, cur)
+		rank, nextRank = nextRank, rank
+	}
+	// sums[l*w+i+1] = sums[l*w+i] + value, as a pass over each level's
+	// values in turn would add them; the levels' independent chains of
+	// additions are interleaved so that they overlap in the processor.
+	for i := 0; i < n; i++ {
+		for l := 0; l <= levels; l++ {
+			s := o.sums[l*w+i : l*w+i+2]
+			s[1] = s[0] + s[1]
+		}
 	}
 	return o
-}
-
-// prefix fills level l's prefix sums of x taken in the order of pos.
-func (o *orderStats) prefix(l int, x []float64, pos []int32) {
-	s := o.sums[l*(o.n+1) : (l+1)*(o.n+1)]
-	for i, p := range pos {
-		s[i+1] = s[i] + x[p]
-	}
 }
 
 // kth returns the k-th smallest value of x[a:b] (0-based, k < b-a) and

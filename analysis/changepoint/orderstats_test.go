@@ -56,3 +56,42 @@ func TestCostL1(t *testing.T) {
 		}
 	}
 }
+
+// TestSortOrder compares sortOrder with a comparison sort of (value,
+// position) pairs, on values with many ties and both signed zeros.
+func TestSortOrder(t *testing.T) {
+	rng := newRand(4)
+	for n := 0; n <= 300; n++ {
+		for rep := 0; rep < 5; rep++ {
+			x := make([]float64, n)
+			for i := range x {
+				switch rng.IntN(4) {
+				case 0:
+					x[i] = math.Copysign(0, float64(rng.IntN(2)*2-1))
+				case 1:
+					x[i] = float64(rng.IntN(5) - 2)
+				default:
+					x[i] = rng.NormFloat64()
+				}
+			}
+			want := make([]int32, n)
+			for i := range want {
+				want[i] = int32(i)
+			}
+			slices.SortFunc(want, func(a, b int32) int {
+				switch {
+				case x[a] < x[b]:
+					return -1
+				case x[a] > x[b]:
+					return 1
+				}
+				return int(a - b)
+			})
+			got, tmp := make([]int32, n), make([]int32, n)
+			sortOrder(x, got, tmp)
+			if !slices.Equal(got, want) {
+				t.Fatalf("n=%d: got %v, want %v", n, got, want)
+			}
+		}
+	}
+}
