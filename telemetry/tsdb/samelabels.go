@@ -16,7 +16,7 @@ import (
 // series with equal labels, the group's first live member (or its first
 // member, when all are deleted) and the whole group, in order.
 func sortByLabels(series []*memSeries) (reps []*memSeries, groups map[*memSeries][]*memSeries) {
-	slices.SortStableFunc(series, func(a, b *memSeries) int { return Compare(a.lset, b.lset) })
+	slices.SortFunc(series, func(a, b *memSeries) int { return Compare(a.lset, b.lset) })
 	reps = make([]*memSeries, 0, len(series))
 	for i := 0; i < len(series); {
 		j := i + 1

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -100,6 +101,9 @@ type Service struct {
 	tierDB   *tsdb.DB
 	stop     context.CancelFunc
 	done     chan struct{}
+
+	saveMu           sync.Mutex // one save of the tier's queries at a time
+	savedTierQueries []byte     // what the last save wrote
 }
 
 // errNoStore is returned while no metrics store runs in this process.

@@ -1,6 +1,7 @@
 package atlasservice
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,11 +46,17 @@ func (s *Service) readmitTierQueries() {
 }
 
 // saveTierQueries writes the tier's admitted queries, replacing the file
-// whole (a crash leaves the old list or the new one).
+// whole (a crash leaves the old list or the new one); an unchanged list is
+// not written again.
 func (s *Service) saveTierQueries() error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
 	b, err := json.Marshal(s.tier.AdmittedQueries())
 	if err != nil {
 		return fmt.Errorf("encode the memory tier's queries: %w", err)
+	}
+	if bytes.Equal(b, s.savedTierQueries) {
+		return nil
 	}
 	path := s.tierQueriesPath()
 	tmp := path + ".tmp"
@@ -59,6 +66,7 @@ func (s *Service) saveTierQueries() error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("save the memory tier's queries: %w", err)
 	}
+	s.savedTierQueries = b
 	return nil
 }
 
