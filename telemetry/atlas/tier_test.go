@@ -265,9 +265,17 @@ func TestTierMatchesStore(t *testing.T) {
 	}
 	// Backfill before the head: a new series, and a repeat of a stored
 	// sample (which the store drops).
+	// The new series' two samples lie in one block range whatever the
+	// time of day, so that it is one backfilled range.
+	late2 := now.Add(-4*time.Hour - 20*time.Minute).Truncate(time.Minute).UnixMilli()
+	late1 := late2 - 10*minuteMs
+	if block := tsdb.DefaultOptions().BlockDuration.Milliseconds(); late1/block != late2/block {
+		late2 = late2/block*block - minuteMs
+		late1 = late2 - 10*minuteMs
+	}
 	back := []testSample{
-		{tsdb.FromStrings(tsdb.MetricName, "sps", "node", "late", "app", "web"), now.Add(-4*time.Hour - 30*time.Minute).Truncate(time.Minute).UnixMilli(), 42},
-		{tsdb.FromStrings(tsdb.MetricName, "sps", "node", "late", "app", "web"), now.Add(-4*time.Hour - 20*time.Minute).Truncate(time.Minute).UnixMilli(), 43},
+		{tsdb.FromStrings(tsdb.MetricName, "sps", "node", "late", "app", "web"), late1, 42},
+		{tsdb.FromStrings(tsdb.MetricName, "sps", "node", "late", "app", "web"), late2, 43},
 		w[0],
 	}
 	ingest(t, db, back)
