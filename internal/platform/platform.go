@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -76,6 +77,10 @@ type Deps struct {
 	// waits for in-flight HTTP requests: long-lived responses (server-sent
 	// events) end on it so that they do not hold the shutdown up.
 	Stopping <-chan struct{}
+	// Now is the clock every system reads instead of time.Now, so that a
+	// test can fix the time of day; the server sets it (never nil there).
+	// Durations measured for logs and metrics may use the wall clock.
+	Now func() time.Time
 	// Settings holds each module's settings as returned by its Flags
 	// function, by module name; see Module.Flags.
 	Settings map[string]any

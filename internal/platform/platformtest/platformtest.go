@@ -45,6 +45,18 @@ type Options struct {
 	// Args are systems' flags as on the command line, e.g.
 	// []string{"--tsdb-retention", "30d"}.
 	Args []string
+	// Now is the clock the systems read (Deps.Now); nil is the wall
+	// clock. Anchored gives one that starts at a fixed time and moves on
+	// with the wall clock, for tests whose result may depend on the hour.
+	Now func() time.Time
+}
+
+// Anchored returns a clock that reads base when it is created and then
+// advances with the wall clock, so that timers and deadlines still move
+// while the time of day is fixed.
+func Anchored(base time.Time) func() time.Time {
+	start := time.Now()
+	return func() time.Time { return base.Add(time.Since(start)) }
 }
 
 // Server is a running test server.
@@ -67,7 +79,7 @@ func Start(t testing.TB, o Options) *Server {
 		dir = t.TempDir()
 	}
 	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, NATSListen: "127.0.0.1:0", Roles: o.Roles,
-		Demo: o.Demo, ShutdownTimeout: 10 * time.Second, JobPollInterval: 20 * time.Millisecond}
+		Demo: o.Demo, ShutdownTimeout: 10 * time.Second, JobPollInterval: 20 * time.Millisecond, Now: o.Now}
 	if o.Postgres {
 		cfg.DB = storetest.PostgresDSN(t)
 	}

@@ -50,6 +50,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Version is reported by /healthz and the OpenAPI document.
 	Version string
+	// Now is the clock systems read through Deps.Now; nil means
+	// time.Now. Tests set a fixed or anchored clock (see
+	// platformtest.Options.Now) so that results do not depend on the hour.
+	Now func() time.Time
 	// Settings are the systems' own settings, by module name (see
 	// platform.Module.Flags).
 	Settings map[string]any

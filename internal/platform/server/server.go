@@ -103,7 +103,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	registerPlatformJobs(q, tokens)
 	s.stopping = make(chan struct{})
 	s.deps = &platform.Deps{Log: log, Store: st, Bus: b, Jobs: q, Audit: auditLog, Tokens: tokens, Metrics: s.metrics.Registry,
-		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings, Stopping: s.stopping}
+		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings, Stopping: s.stopping, Now: cfg.Now}
+	if s.deps.Now == nil {
+		s.deps.Now = time.Now
+	}
 	s.router = httpapi.NewRouter(httpapi.Options{Auth: httpapi.TokenAuthenticator{Tokens: tokens}, Audit: auditLog, Log: log,
 		Observe: s.observeRequest})
 	if s.shell, err = ui.New(s.router, tokens, log); err != nil {
