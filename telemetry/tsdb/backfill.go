@@ -120,15 +120,22 @@ func (db *DB) flushBackfill() error {
 		return nil
 	}
 	series := make([]*memSeries, 0, len(waiting))
-	ranges := map[int64]bool{}
-	for s, ss := range waiting {
+	for s := range waiting {
 		series = append(series, s)
+	}
+	series, groups := sortByLabels(series)
+	mergeSamples(waiting, groups)
+	if err := db.dropStored(waiting); err != nil {
+		bf.restore(waiting)
+		return err
+	}
+	series = slices.DeleteFunc(series, func(s *memSeries) bool { return len(waiting[s]) == 0 })
+	ranges := map[int64]bool{}
+	for _, ss := range waiting {
 		for _, x := range ss {
 			ranges[floorDiv(x.t, db.head.blockRange)] = true
 		}
 	}
-	series, groups := sortByLabels(series)
-	mergeSamples(waiting, groups)
 	starts := make([]int64, 0, len(ranges))
 	for r := range ranges {
 		starts = append(starts, r*db.head.blockRange)

@@ -79,6 +79,11 @@ func TestBackfill(t *testing.T) {
 	if want := 0.5 * 239 * 240 / 2; err != nil || sum != want {
 		t.Fatalf("consolidated history: %v, %v; want %v", sum, err, want)
 	}
+	// Consolidating m — from raw samples at a 30 s step, from the
+	// rollups at 1 m and 1 h — counts each stored sample once: the
+	// repeats were dropped, and the rollups of the overlapping blocks
+	// were merged by adding their windows.
+	checkConsolidated(t, db, "m", want[ls.String()], 10*hourMs, 14*hourMs-1)
 	// No two raw blocks overlap after compaction.
 	st, _ := db.Stats(0)
 	var raw []BlockMeta
@@ -96,4 +101,33 @@ func TestBackfill(t *testing.T) {
 	db.Close()
 	db = openTest(t, dir, o)
 	checkAll(t, db, want)
+}
+
+// checkConsolidated compares Consolidate of metric name over [mint, maxt]
+// with the sums and counts of the samples want, at a raw step and at the
+// default rollups' resolutions.
+func checkConsolidated(t *testing.T, db *DB, name string, want []sample, mint, maxt int64) {
+	t.Helper()
+	for _, step := range []int64{30_000, 60_000, hourMs} {
+		sums, counts := map[int64]float64{}, map[int64]float64{}
+		for _, x := range want {
+			if x.t >= mint && x.t <= maxt {
+				w := floorDiv(x.t, step) * step
+				sums[w] += x.v
+				counts[w]++
+			}
+		}
+		err := db.Consolidate(mint, maxt, step, []*Matcher{MustMatcher(MatchEqual, MetricName, name)}, func(_ Labels, steps []StepAggregate) error {
+			for _, a := range steps {
+				if a.Count != counts[a.T] || a.Sum != sums[a.T] {
+					t.Errorf("step %d at %d: sum %v count %v, want %v and %v", step, a.T, a.Sum, a.Count, sums[a.T], counts[a.T])
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -327,7 +327,7 @@ func (db *DB) compactGroup(group []*block) error {
 			}
 			var it Iterator = &chainIterator{its: its}
 			if !disjoint {
-				it = newMergeIterator(its)
+				it = newCombineIterator(its, kind)
 			}
 			cuts[i].reset(kind, db.head.blockRange)
 			if err := cutIterator(it, &cuts[i], nil); err != nil {

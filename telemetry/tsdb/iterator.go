@@ -277,7 +277,11 @@ func (it *sliceIterator) Err() error           { return nil }
 // ordered by time, then by when they were written, so the first-written
 // value wins, as it does in the head.
 type mergeIterator struct {
-	its  []Iterator
+	// combine, when set, folds the values of a tie instead of keeping
+	// the first: rollup windows of overlapping blocks, which hold
+	// different samples (backfill drops repeats), are added.
+	combine func(a, b float64) float64
+	its     []Iterator
 	ok   []bool // its[i] has a current sample
 	init bool
 	done bool
@@ -291,6 +295,25 @@ func newMergeIterator(its []Iterator) Iterator {
 		return its[0]
 	}
 	return &mergeIterator{its: its, ok: make([]bool, len(its))}
+}
+
+// newCombineIterator merges iterators of one rollup aggregate by window,
+// folding the windows several hold: sums and counts add, minimums and
+// maximums combine, and the last value is the first-written block's.
+func newCombineIterator(its []Iterator, kind byte) Iterator {
+	if len(its) == 1 {
+		return its[0]
+	}
+	m := &mergeIterator{its: its, ok: make([]bool, len(its))}
+	switch kind {
+	case kindSum, kindCount:
+		m.combine = func(a, b float64) float64 { return a + b }
+	case kindMin:
+		m.combine = math.Min
+	case kindMax:
+		m.combine = math.Max
+	}
+	return m
 }
 
 func (m *mergeIterator) start(seek bool, t int64) {
@@ -331,6 +354,8 @@ func (m *mergeIterator) pick() bool {
 			if t, v := it.At(); t == best {
 				if first {
 					m.t, m.v, first = t, v, false
+				} else if m.combine != nil {
+					m.v = m.combine(m.v, v)
 				}
 				m.ok[i] = it.Next()
 			}
