@@ -282,12 +282,12 @@ type mergeIterator struct {
 	// different samples (backfill drops repeats), are added.
 	combine func(a, b float64) float64
 	its     []Iterator
-	ok   []bool // its[i] has a current sample
-	init bool
-	done bool
-	t    int64
-	v    float64
-	err  error
+	ok      []bool // its[i] has a current sample
+	init    bool
+	done    bool
+	t       int64
+	v       float64
+	err     error
 }
 
 func newMergeIterator(its []Iterator) Iterator {
