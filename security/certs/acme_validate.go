@@ -79,15 +79,15 @@ func (v *acmeValidator) http01(ctx context.Context, identifier, token, keyAuth s
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return problem(http.StatusBadRequest, probConnection, "http-01: fetch %s: %v", url, err)
+		return problem(http.StatusBadRequest, probConnection, "http-01: fetch %s: %s", url, connFailure(err))
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
 	if resp.StatusCode != http.StatusOK {
-		return problem(http.StatusForbidden, probUnauthorized, "http-01: %s answered %s", url, resp.Status)
+		return problem(http.StatusForbidden, probUnauthorized, "http-01: %s answered HTTP %d, want 200", url, resp.StatusCode)
 	}
 	if got := strings.TrimRight(string(body), " \t\r\n"); got != keyAuth {
-		return problem(http.StatusForbidden, probIncorrectResp, "http-01: %s answered %q, want the key authorization", url, truncate(got, 100))
+		return problem(http.StatusForbidden, probIncorrectResp, "http-01: %s answered with a body that is not the key authorization", url)
 	}
 	return nil
 }
@@ -98,7 +98,7 @@ func (v *acmeValidator) tlsALPN01(ctx context.Context, identifier, keyAuth strin
 	}}
 	conn, err := d.DialContext(ctx, "tcp", v.addr(identifier, v.tlsPort))
 	if err != nil {
-		return problem(http.StatusBadRequest, probConnection, "tls-alpn-01: connect to %s: %v", identifier, err)
+		return problem(http.StatusBadRequest, probConnection, "tls-alpn-01: connect to %s: %s", identifier, connFailure(err))
 	}
 	defer conn.Close()
 	st := conn.(*tls.Conn).ConnectionState()
