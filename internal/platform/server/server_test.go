@@ -176,11 +176,14 @@ func TestUISessionLoginCSRFAndLogout(t *testing.T) {
 	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode {
 		t.Fatalf("session cookie = %+v", session)
 	}
-	// Open redirects are refused.
-	resp, _ = client.PostForm(srv.URL+"/login", url.Values{"token": {srv.AdminToken}, "next": {"//evil.example/"}})
-	resp.Body.Close()
-	if resp.Header.Get("Location") != "/" {
-		t.Fatalf("login redirect to %q", resp.Header.Get("Location"))
+	// Open redirects are refused (issue #15 item 12: a body field
+	// next=/%09/evil.example arrives as "/\t/evil.example").
+	for _, next := range []string{"//evil.example/", "/\t/evil.example", "/%09/evil.example", "/\\evil.example", "https://evil.example/"} {
+		resp, _ = client.PostForm(srv.URL+"/login", url.Values{"token": {srv.AdminToken}, "next": {next}})
+		resp.Body.Close()
+		if resp.Header.Get("Location") != "/" {
+			t.Fatalf("login with next=%q redirects to %q", next, resp.Header.Get("Location"))
+		}
 	}
 	resp, _ = client.Get(srv.URL + "/jobs")
 	resp.Body.Close()

@@ -92,14 +92,6 @@ func (s *Shell) renderError(w http.ResponseWriter, r *http.Request, e *httpapi.E
 	}
 }
 
-// safeNext keeps post-login redirects on this site.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	return next
-}
-
 // sameOrigin refuses cross-site form posts when the browser says where
 // they come from (login CSRF); requests without Origin or Referer (curl)
 // pass.
