@@ -87,7 +87,8 @@ func (s *Service) Routes(r *httpapi.Router) {
 			return httpapi.WriteJSON(w, http.StatusOK, pol)
 		}})
 	r.Handle(httpapi.Route{Method: "PUT", Path: p + "/policies/{name}", Scope: ScopeWrite, Action: "sshca.policy.put",
-		Summary: "Create or replace a signing policy (fields left out get their defaults)",
+		Summary: "Create or replace a signing policy (fields left out get their defaults); a policy naming principals " +
+			"beyond {{identity}}, leaving a blocked user name off its blocklist or above the validity ceiling needs admin",
 		Request: Policy{}, Response: Policy{}, Handler: s.putPolicy})
 	r.Handle(httpapi.Route{Method: "DELETE", Path: p + "/policies/{name}", Scope: ScopeWrite, Action: "sshca.policy.delete",
 		Summary: "Delete a signing policy", Handler: s.deletePolicy})
@@ -324,19 +325,28 @@ func (s *Service) putPolicy(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Name = name
 	httpapi.SetAuditTarget(r, "sshca-policy:"+name)
-	saved, err := s.ca.PutPolicy(r.Context(), p, auth.FromContext(r.Context()).Actor())
+	ch, err := s.ca.PutPolicyAs(r.Context(), p, editorOf(r))
 	if err != nil {
 		return apiError(err)
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, saved)
+	httpapi.SetAuditDetail(r, ch.Diff)
+	return httpapi.WriteJSON(w, http.StatusOK, ch.After)
+}
+
+// editorOf is the caller of a policy change.
+func editorOf(r *http.Request) Editor {
+	p := auth.FromContext(r.Context())
+	return Editor{Actor: p.Actor(), Admin: p.Has(auth.AdminScope)}
 }
 
 func (s *Service) deletePolicy(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	httpapi.SetAuditTarget(r, "sshca-policy:"+name)
-	if err := s.ca.DeletePolicy(r.Context(), name); err != nil {
+	removed, err := s.ca.DeletePolicy(r.Context(), name)
+	if err != nil {
 		return apiError(err)
 	}
+	httpapi.SetAuditDetail(r, policyDiff(&removed, nil))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

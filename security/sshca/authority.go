@@ -3,6 +3,7 @@ package sshca
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,8 @@ type Authority struct {
 	kek   *KEK
 	log   *slog.Logger
 	now   func() time.Time
+	// guard decides which policies need the admin scope.
+	guard PolicyGuard
 	// publish, when set, announces revocations and rotations.
 	publish publisher
 
@@ -67,7 +70,7 @@ func NewAuthority(s *store.Store, kek *KEK, log *slog.Logger) *Authority {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Authority{store: s, kek: kek, log: log, now: time.Now, signers: map[string]ssh.Signer{}}
+	return &Authority{store: s, kek: kek, log: log, now: time.Now, guard: DefaultPolicyGuard(), signers: map[string]ssh.Signer{}}
 }
 
 // invalidate drops the cached snapshot after a change.
@@ -207,34 +210,80 @@ func (a *Authority) Initialize(ctx context.Context) error {
 	return nil
 }
 
-// PutPolicy creates or replaces a policy after normalizing and checking it.
+// PutPolicy creates or replaces a policy after normalizing and checking
+// it, on behalf of trusted Go code (first start, demo data): the guard is
+// not applied.
 func (a *Authority) PutPolicy(ctx context.Context, p Policy, by string) (Policy, error) {
-	if err := ValidatePolicy(&p); err != nil {
-		return p, invalid("%v", err)
+	ch, err := a.PutPolicyAs(ctx, p, Editor{Actor: by, Admin: true})
+	return ch.After, err
+}
+
+// Editor is who saves or deletes a policy: the name the audit log records
+// and whether the caller holds the admin scope.
+type Editor struct {
+	Actor string
+	Admin bool
+}
+
+// PolicyChange is a saved policy and what the save changed.
+type PolicyChange struct {
+	// Before is the policy replaced (nil when it was created).
+	Before *Policy
+	// After is the policy as stored.
+	After Policy
+	// Diff says what changed, field by field, for the audit log.
+	Diff string
+}
+
+// PutPolicyAs creates or replaces a policy after normalizing and checking
+// it. A policy the guard finds privileged is refused (403, naming the
+// field) unless the editor is an admin.
+func (a *Authority) PutPolicyAs(ctx context.Context, p Policy, ed Editor) (PolicyChange, error) {
+	if p.UsernameBlocklist == nil && p.CertType != HostCert {
+		p.UsernameBlocklist = slices.Clone(a.guard.BlockedUsernames)
+	}
+	p.Normalize()
+	c, err := p.compile()
+	if err != nil {
+		return PolicyChange{After: p}, invalid("%v", err)
+	}
+	if !ed.Admin {
+		if ref := a.guard.needsAdmin(c); ref != nil {
+			return PolicyChange{After: p}, ref
+		}
 	}
 	body, err := json.Marshal(p)
 	if err != nil {
-		return p, fmt.Errorf("sshca: encode policy: %w", err)
+		return PolicyChange{After: p}, fmt.Errorf("sshca: encode policy: %w", err)
 	}
+	ch := PolicyChange{After: p}
 	now := a.now().UnixMilli()
 	err = a.store.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE sshca_policies SET body = ?, updated_at = ?, updated_by = ? WHERE name = ?",
-			string(body), now, by, p.Name)
-		if err != nil {
+		ch.Before = nil
+		var old string
+		switch err := tx.QueryRowContext(ctx, "SELECT body FROM sshca_policies WHERE name = ?", p.Name).Scan(&old); {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, "INSERT INTO sshca_policies (name, body, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+				p.Name, string(body), now, ed.Actor)
+			return err
+		case err != nil:
 			return err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
+		var before Policy
+		if err := json.Unmarshal([]byte(old), &before); err != nil {
+			return fmt.Errorf("stored policy: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO sshca_policies (name, body, updated_at, updated_by) VALUES (?, ?, ?, ?)",
-			p.Name, string(body), now, by)
+		ch.Before = &before
+		_, err := tx.ExecContext(ctx, "UPDATE sshca_policies SET body = ?, updated_at = ?, updated_by = ? WHERE name = ?",
+			string(body), now, ed.Actor, p.Name)
 		return err
 	})
 	if err != nil {
-		return p, fmt.Errorf("sshca: save policy %s: %w", p.Name, err)
+		return ch, fmt.Errorf("sshca: save policy %s: %w", p.Name, err)
 	}
+	ch.Diff = policyDiff(ch.Before, &ch.After)
 	a.invalidate()
-	return p, nil
+	return ch, nil
 }
 
 // ListPolicies returns every policy, by name.
@@ -273,17 +322,31 @@ func (a *Authority) GetPolicy(ctx context.Context, name string) (Policy, error) 
 	return Policy{}, fmt.Errorf("policy %q: %w", name, ErrNotFound)
 }
 
-// DeletePolicy removes a policy.
-func (a *Authority) DeletePolicy(ctx context.Context, name string) error {
-	res, err := a.store.ExecContext(ctx, "DELETE FROM sshca_policies WHERE name = ?", name)
+// DeletePolicy removes a policy and returns what it was.
+func (a *Authority) DeletePolicy(ctx context.Context, name string) (Policy, error) {
+	var removed Policy
+	err := a.store.InTx(ctx, func(tx *store.Tx) error {
+		var body string
+		if err := tx.QueryRowContext(ctx, "SELECT body FROM sshca_policies WHERE name = ?", name).Scan(&body); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("policy %q: %w", name, ErrNotFound)
+			}
+			return err
+		}
+		if err := json.Unmarshal([]byte(body), &removed); err != nil {
+			return fmt.Errorf("stored policy: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM sshca_policies WHERE name = ?", name)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("sshca: delete policy %s: %w", name, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("policy %q: %w", name, ErrNotFound)
+		if errors.Is(err, ErrNotFound) {
+			return removed, err
+		}
+		return removed, fmt.Errorf("sshca: delete policy %s: %w", name, err)
 	}
 	a.invalidate()
-	return nil
+	return removed, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

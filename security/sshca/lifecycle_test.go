@@ -63,9 +63,13 @@ func TestRotationAndHostCerts(t *testing.T) {
 	}
 
 	// Host certificates: a bootstrap identity, host names checked by policy.
+	// Host names beyond {{identity}} are for an admin to grant.
 	writer := srv.Token(ScopeWrite)
-	if r := srv.Do("PUT", "/api/v1/sshca/policies/hosts", writer, Policy{CertType: HostCert, Identities: []string{"bootstrap"},
-		Principals: []string{"*.prod.example.com"}}); r.Status != 200 {
+	hosts := Policy{CertType: HostCert, Identities: []string{"bootstrap"}, Principals: []string{"*.prod.example.com"}}
+	if r := srv.Do("PUT", "/api/v1/sshca/policies/hosts", writer, hosts); r.Status != 403 || !strings.Contains(string(r.Body), "principals[0]") {
+		t.Fatalf("host policy from sshca:write: %d %s", r.Status, r.Body)
+	}
+	if r := srv.Do("PUT", "/api/v1/sshca/policies/hosts", admin, hosts); r.Status != 200 {
 		t.Fatalf("put host policy: %d %s", r.Status, r.Body)
 	}
 	if r := srv.Do("PUT", "/api/v1/sshca/policies/bad", writer, Policy{CertType: "both"}); r.Status != 400 || !strings.Contains(string(r.Body), "cert_type") {

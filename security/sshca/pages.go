@@ -59,9 +59,11 @@ func (s *Service) Pages(sh *ui.Shell) {
 	sh.Handle(httpapi.Route{Method: "POST", Path: "/sshca/policies/{name}/delete", Scope: ScopeWrite, Action: "sshca.policy.delete",
 		Summary: "Delete a policy from the UI", Handler: func(w http.ResponseWriter, r *http.Request) error {
 			httpapi.SetAuditTarget(r, "sshca-policy:"+r.PathValue("name"))
-			if err := s.ca.DeletePolicy(r.Context(), r.PathValue("name")); err != nil {
+			removed, err := s.ca.DeletePolicy(r.Context(), r.PathValue("name"))
+			if err != nil {
 				return s.renderPolicies(w, r, statusOf(err), err.Error(), "", "")
 			}
+			httpapi.SetAuditDetail(r, policyDiff(&removed, nil))
 			http.Redirect(w, r, "/sshca/policies", http.StatusSeeOther)
 			return nil
 		}})
@@ -122,10 +124,12 @@ func (s *Service) savePolicyForm(w http.ResponseWriter, r *http.Request) error {
 		return s.renderPolicies(w, r, http.StatusBadRequest, "policy: "+err.Error(), name, body)
 	}
 	p.Name = name
-	if _, err := s.ca.PutPolicy(r.Context(), p, auth.FromContext(r.Context()).Actor()); err != nil {
+	ch, err := s.ca.PutPolicyAs(r.Context(), p, editorOf(r))
+	if err != nil {
 		httpapi.SetAuditDetail(r, err.Error())
 		return s.renderPolicies(w, r, statusOf(err), err.Error(), name, body)
 	}
+	httpapi.SetAuditDetail(r, ch.Diff)
 	http.Redirect(w, r, "/sshca/policies", http.StatusSeeOther)
 	return nil
 }

@@ -34,10 +34,12 @@ var DefaultExtensions = []string{
 // POSIX-portable login names of at most 32 characters.
 const DefaultUsernamePattern = `^[a-z_][a-z0-9_.-]{0,31}$`
 
-// DefaultUsernameBlocklist are system accounts no certificate names unless
-// a policy lists its own blocklist.
+// DefaultUsernameBlocklist are system and administrator accounts no
+// certificate names: the default of --sshca-blocked-usernames, and so the
+// blocklist of a user policy that sets none. Only an admin may save a
+// policy that leaves one off (see PolicyGuard).
 var DefaultUsernameBlocklist = []string{
-	"root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news",
+	"root", "admin", "administrator", "toor", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news",
 	"uucp", "proxy", "www-data", "backup", "list", "irc", "nobody", "sshd", "postgres",
 }
 

@@ -28,7 +28,9 @@ var Module = platform.Module{
 	Migrations: store.MustSub(migrationsFS, "migrations"),
 	Flags:      addFlags,
 	New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-		s := *platform.SettingOr(deps, "sshca", func() *Settings { return &Settings{CertRetention: DefaultCertRetention} })
+		s := *platform.SettingOr(deps, "sshca", func() *Settings {
+			return &Settings{CertRetention: DefaultCertRetention, Guard: DefaultPolicyGuard()}
+		})
 		if s.KEK == "" {
 			s.KEK = os.Getenv(KEKEnv)
 		}
@@ -49,6 +51,8 @@ type Settings struct {
 	// (0: forever). Expired certificates also leave the KRL, an hour after
 	// they expire (sshd refuses them anyway).
 	CertRetention time.Duration
+	// Guard decides which policies only an admin may save.
+	Guard PolicyGuard
 }
 
 func addFlags(fs *pflag.FlagSet) any {
@@ -62,6 +66,12 @@ func addFlags(fs *pflag.FlagSet) any {
 	fs.StringVar(&s.OIDC.GroupsClaim, "sshca-oidc-groups-claim", "groups", "claim listing the caller's groups")
 	fs.BoolVar(&s.OIDC.Required, "sshca-oidc-required", false, "require an OIDC ID token with every signing request")
 	fs.DurationVar(&s.CertRetention, "sshca-cert-retention", DefaultCertRetention, "how long records of expired SSH certificates are kept (0: forever)")
+	fs.StringSliceVar(&s.Guard.BlockedUsernames, "sshca-blocked-usernames", DefaultUsernameBlocklist,
+		"user names a policy must keep on its username_blocklist unless an admin saves it")
+	fs.DurationVar(&s.Guard.MaxUserValidity, "sshca-max-user-validity", DefaultMaxUserValidity,
+		"longest max_validity of a user policy saved without the admin scope")
+	fs.DurationVar(&s.Guard.MaxHostValidity, "sshca-max-host-validity", DefaultMaxHostValidity,
+		"longest max_validity of a host policy saved without the admin scope")
 	return s
 }
 
@@ -86,6 +96,9 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 	if settings.CertRetention < 0 {
 		return nil, errors.New("sshca-cert-retention: must not be negative")
 	}
+	if err := settings.Guard.validate(); err != nil {
+		return nil, err
+	}
 	if deps.Worker {
 		// A worker only prunes: it needs no key-encryption key.
 		s.ca = NewAuthority(deps.Store, nil, deps.Log)
@@ -103,6 +116,7 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 		deps.Log.Info("sshca: using the key-encryption key", "source", kek.Source, "kek_id", kek.ID)
 	}
 	s.ca = NewAuthority(deps.Store, kek, deps.Log)
+	s.ca.guard = settings.Guard
 	if deps.Bus != nil {
 		s.ca.publish = s.busPublisher(deps.Bus)
 	}

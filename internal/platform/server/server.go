@@ -78,7 +78,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 		return nil, err
 	}
 	s.closers = append(s.closers, func() { st.Close() })
-	tokens, err := auth.NewTokens(ctx, st)
+	tokens, err := auth.NewTokens(ctx, st, cfg.Now)
 	if err != nil {
 		return nil, err
 	}
