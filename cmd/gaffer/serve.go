@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/server"
 )
 
@@ -61,6 +62,7 @@ func addServerFlags(cmd *cobra.Command, cfg *server.Config) {
 	f.IntVar(&cfg.JobWorkers, "job-workers", 500, "jobs of the default queue this process runs at once (serve: 0 runs none, leaving them to gaffer worker)")
 	f.DurationVar(&cfg.JobPollInterval, "job-poll-interval", 100*time.Millisecond, "how often jobs queued by other processes are picked up")
 	f.DurationVar(&cfg.JobRescueAfter, "job-rescue-after", 2*time.Minute, "how long a job may run before it is taken for abandoned by a dead process and run again")
+	egress.AddFlag(f, &cfg.EgressAllow)
 	f.Int("gc-percent", 50, "Go garbage collector target (GOGC): heap growth over live data before a collection; the GOGC variable wins unless this flag is given")
 }
 

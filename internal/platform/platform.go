@@ -20,6 +20,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
@@ -81,6 +82,13 @@ type Deps struct {
 	// test can fix the time of day; the server sets it (never nil there).
 	// Durations measured for logs and metrics may use the wall clock.
 	Now func() time.Time
+	// Egress is the policy every outbound request made on a user's
+	// behalf (webhooks, runbook http steps, scans, validations) dials
+	// through: build clients with Egress.Client and raw connections with
+	// Egress.DialContext, never an http.Client or net.Dialer of your own.
+	// nil is the default policy (loopback, link-local, private ranges
+	// refused), which is what a system constructed without a server gets.
+	Egress *egress.Policy
 	// Settings holds each module's settings as returned by its Flags
 	// function, by module name; see Module.Flags.
 	Settings map[string]any

@@ -45,11 +45,19 @@ type Options struct {
 	// Args are systems' flags as on the command line, e.g.
 	// []string{"--tsdb-retention", "30d"}.
 	Args []string
+	// EgressAllow are --egress-allow entries for the server's outbound
+	// requests; a test whose systems call a test server on 127.0.0.1
+	// opens it here (AllowLoopback) rather than bypassing the policy.
+	EgressAllow []string
 	// Now is the clock the systems read (Deps.Now); nil is the wall
 	// clock. Anchored gives one that starts at a fixed time and moves on
 	// with the wall clock, for tests whose result may depend on the hour.
 	Now func() time.Time
 }
+
+// AllowLoopback is the EgressAllow entry for tests whose systems call
+// test servers on 127.0.0.1 (the server's own listeners stay refused).
+var AllowLoopback = []string{"127.0.0.0/8", "::1"}
 
 // Anchored returns a clock that reads base when it is created and then
 // advances with the wall clock, so that timers and deadlines still move
@@ -79,7 +87,8 @@ func Start(t testing.TB, o Options) *Server {
 		dir = t.TempDir()
 	}
 	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, NATSListen: "127.0.0.1:0", Roles: o.Roles,
-		Demo: o.Demo, ShutdownTimeout: 10 * time.Second, JobPollInterval: 20 * time.Millisecond, Now: o.Now}
+		Demo: o.Demo, ShutdownTimeout: 10 * time.Second, JobPollInterval: 20 * time.Millisecond, Now: o.Now,
+		EgressAllow: o.EgressAllow}
 	if o.Postgres {
 		cfg.DB = storetest.PostgresDSN(t)
 	}

@@ -54,6 +54,10 @@ type Config struct {
 	// time.Now. Tests set a fixed or anchored clock (see
 	// platformtest.Options.Now) so that results do not depend on the hour.
 	Now func() time.Time
+	// EgressAllow are --egress-allow entries: the CIDR ranges, addresses
+	// and host names outbound requests made for users may reach beyond
+	// public addresses (see internal/platform/egress).
+	EgressAllow []string
 	// Settings are the systems' own settings, by module name (see
 	// platform.Module.Flags).
 	Settings map[string]any

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/console"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/selfmetrics"
@@ -65,6 +67,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 		log = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: log, started: time.Now()}
+	egressPolicy, err := egress.Parse(cfg.EgressAllow)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			s.closeAll()
@@ -94,6 +100,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 		return nil, err
 	}
 	s.closers = append(s.closers, b.Close)
+	if err := denyBusListener(egressPolicy, b); err != nil {
+		return nil, err
+	}
 	s.metrics = selfmetrics.New(map[string]string{"nf.app": "gaffer"})
 	q, err := jobs.New(ctx, st, jobs.Options{Workers: cfg.JobWorkers, PollInterval: cfg.JobPollInterval,
 		RescueAfter: cfg.JobRescueAfter, Log: log, Observe: s.observeJob})
@@ -103,7 +112,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	registerPlatformJobs(q, tokens)
 	s.stopping = make(chan struct{})
 	s.deps = &platform.Deps{Log: log, Store: st, Bus: b, Jobs: q, Audit: auditLog, Tokens: tokens, Metrics: s.metrics.Registry,
-		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings, Stopping: s.stopping, Now: cfg.Now}
+		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings, Stopping: s.stopping, Now: cfg.Now, Egress: egressPolicy}
 	if s.deps.Now == nil {
 		s.deps.Now = time.Now
 	}
@@ -239,6 +248,13 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
 	s.listener = ln
+	if err := s.deps.Egress.DenyListener(ln.Addr().String()); err != nil {
+		ln.Close()
+		return err
+	}
+	if allowed := s.deps.Egress.Allowed(); len(allowed) > 0 {
+		s.log.Info("outbound requests may reach these ranges and hosts besides public addresses", "egress_allow", allowed)
+	}
 	s.http = &http.Server{Handler: s.router, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -250,6 +266,19 @@ func (s *Server) Start(ctx context.Context) error {
 		"database", string(s.deps.Store.Dialect), "nats_embedded", s.deps.Bus.Embedded(),
 		"startup", time.Since(s.started).Round(time.Millisecond).String())
 	return nil
+}
+
+// denyBusListener keeps outbound requests off the embedded NATS server's
+// listener, which speaks a protocol a crafted request body could drive.
+func denyBusListener(p *egress.Policy, b *bus.Bus) error {
+	if b.ClientURL == "" {
+		return nil
+	}
+	u, err := url.Parse(b.ClientURL)
+	if err != nil {
+		return fmt.Errorf("egress: embedded nats address: %w", err)
+	}
+	return p.DenyListener(u.Host)
 }
 
 // StartWorker starts only the job queue (`gaffer worker`).
