@@ -77,6 +77,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		return s, nil
 	}
 	opts.Logger = s.log
+	opts.Now = deps.Now
 	opts.CompactInterval = -1 // Start runs compaction
 	if s.db, err = tsdb.Open(s.dir, opts); err != nil {
 		return nil, fmt.Errorf("open the time-series store: %w", err)

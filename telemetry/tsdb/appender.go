@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 )
 
 // SeriesRef identifies a series in the head. Appenders return it so that
@@ -47,7 +46,7 @@ func (db *DB) Appender() *Appender {
 	a.mint, a.maxt = math.MaxInt64, math.MinInt64
 	a.maxFuture = math.MaxInt64
 	if fw := db.opts.FutureWindow; fw > 0 {
-		a.maxFuture = time.Now().Add(fw).UnixMilli() // once per batch, off the hot path
+		a.maxFuture = db.opts.Now().Add(fw).UnixMilli() // once per batch, off the hot path
 	}
 	return a
 }

@@ -110,6 +110,9 @@ type Options struct {
 	// compaction keeps the head. It lets the layers above test their
 	// answer to a full disk without filling one.
 	FailWrites func() bool
+	// Now is the clock FutureWindow is measured against; time.Now if nil.
+	// Tests and replays of recorded data set it.
+	Now func() time.Time
 
 	walOpenFile func(name string) (wal.File, error) // test hook
 }
@@ -153,6 +156,9 @@ func (o *Options) normalize() error {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	for i, r := range o.Rollups {
 		if r.Resolution < time.Millisecond || o.BlockDuration%r.Resolution != 0 {

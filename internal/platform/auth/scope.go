@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // AdminScope grants every permission.
@@ -39,6 +40,9 @@ type Principal struct {
 	Identity string `json:"identity,omitempty"`
 	// Scopes are the permissions granted.
 	Scopes []string `json:"scopes"`
+	// ExpiresAt is when the token stops working; nil when it does not
+	// expire. A UI session opened with the token ends no later.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // Actor returns the name recorded in the audit log for this principal.

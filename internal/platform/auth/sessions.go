@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// SessionTTL is how long a UI login lasts.
+// SessionTTL is how long a UI login lasts at most; a session ends sooner
+// when the token it was opened with expires or is revoked.
 const SessionTTL = 12 * time.Hour
 
 // Session is a UI login made with a token.
@@ -40,6 +41,9 @@ func (t *Tokens) Login(ctx context.Context, secret string) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{ID: randomString(), CSRF: randomString(), Principal: p, ExpiresAt: t.now().Add(SessionTTL)}
+	if p.ExpiresAt != nil && p.ExpiresAt.Before(s.ExpiresAt) {
+		s.ExpiresAt = *p.ExpiresAt
+	}
 	_, err = t.store.ExecContext(ctx, `INSERT INTO auth_sessions
 		(id_hash, token_id, name, identity, scopes, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		hashSecret(s.ID), p.TokenID, p.Name, p.Identity, strings.Join(p.Scopes, " "), s.CSRF,
@@ -51,31 +55,39 @@ func (t *Tokens) Login(ctx context.Context, secret string) (*Session, error) {
 }
 
 // Session returns the live session with the given cookie value. A session
-// ends when it expires or when its token is revoked.
+// ends at the earliest of its own lifetime (SessionTTL), its token's
+// expiry and its token's revocation; the token's expiry and revocation
+// are read at every call, so a session stored before either still ends.
 func (t *Tokens) Session(ctx context.Context, id string) (*Session, error) {
 	if id == "" {
 		return nil, ErrNoToken
 	}
 	var (
-		p       Principal
-		scopes  string
-		csrf    string
-		expires int64
-		revoked sql.NullInt64
+		p            Principal
+		scopes       string
+		csrf         string
+		expires      int64
+		tokenExpires sql.NullInt64
+		revoked      sql.NullInt64
 	)
-	err := t.store.QueryRowContext(ctx, `SELECT s.token_id, s.name, s.identity, s.scopes, s.csrf, s.expires_at, t.revoked_at
+	err := t.store.QueryRowContext(ctx, `SELECT s.token_id, s.name, s.identity, s.scopes, s.csrf, s.expires_at,
+		t.expires_at, t.revoked_at
 		FROM auth_sessions s LEFT JOIN auth_tokens t ON t.id = s.token_id WHERE s.id_hash = ?`,
-		hashSecret(id)).Scan(&p.TokenID, &p.Name, &p.Identity, &scopes, &csrf, &expires, &revoked)
+		hashSecret(id)).Scan(&p.TokenID, &p.Name, &p.Identity, &scopes, &csrf, &expires, &tokenExpires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrInvalidToken
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up session: %w", err)
 	}
+	if tokenExpires.Valid && tokenExpires.Int64 < expires {
+		expires = tokenExpires.Int64
+	}
 	if revoked.Valid || t.now().UnixMilli() >= expires {
 		return nil, ErrInvalidToken
 	}
 	p.Scopes = strings.Fields(scopes)
+	p.ExpiresAt = optTime(tokenExpires)
 	return &Session{ID: id, CSRF: csrf, Principal: &p, ExpiresAt: time.UnixMilli(expires)}, nil
 }
 

@@ -65,11 +65,16 @@ type cachedPrincipal struct {
 const cacheTTL = 5 * time.Second
 
 // NewTokens applies the token tables' migrations and returns the store.
-func NewTokens(ctx context.Context, s *store.Store) (*Tokens, error) {
+// now is the clock expiries are measured against (Deps.Now); nil means
+// time.Now.
+func NewTokens(ctx context.Context, s *store.Store, now func() time.Time) (*Tokens, error) {
 	if err := s.Migrate(ctx, "auth", store.MustSub(migrations, "migrations")); err != nil {
 		return nil, err
 	}
-	return &Tokens{store: s, now: time.Now, cache: map[string]cachedPrincipal{}}, nil
+	if now == nil {
+		now = time.Now
+	}
+	return &Tokens{store: s, now: now, cache: map[string]cachedPrincipal{}}, nil
 }
 
 // SetAdminToken installs the bootstrap admin token (from the admin token
@@ -192,6 +197,7 @@ func (t *Tokens) Verify(ctx context.Context, secret string) (*Principal, error) 
 		return nil, ErrInvalidToken
 	}
 	p.Scopes = strings.Fields(scopes)
+	p.ExpiresAt = optTime(expires)
 	t.store.ExecContext(ctx, "UPDATE auth_tokens SET last_used_at = ? WHERE id = ?", now.UnixMilli(), p.TokenID)
 	cacheUntil := now.Add(cacheTTL)
 	if expires.Valid && time.UnixMilli(expires.Int64).Before(cacheUntil) {
