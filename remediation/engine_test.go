@@ -117,7 +117,7 @@ func TestRetriesTimeoutsAndOnFailure(t *testing.T) {
 		}
 	}))
 	defer web.Close()
-	s := start(t)
+	s := startAllowing(t, platformtest.AllowLoopback) // the steps call a test server on 127.0.0.1
 	s.apply(`
 name: retry
 params: {type: object, properties: {base: {type: string}}}
@@ -240,7 +240,7 @@ steps:
 }
 
 func TestPauseResumeCancelRerun(t *testing.T) {
-	s := start(t)
+	s := startAllowing(t, platformtest.AllowLoopback) // the steps call a test server on 127.0.0.1
 	s.apply(`
 name: control
 steps:

@@ -16,6 +16,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
@@ -110,7 +111,7 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 		log = slog.Default()
 	}
 	s := &Service{opts: o, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, tokens: deps.Tokens,
-		audit: deps.Audit, deps: deps, httpClient: &http.Client{Timeout: 5 * time.Minute}, stop: make(chan struct{})}
+		audit: deps.Audit, deps: deps, httpClient: deps.Egress.Client(egress.ClientOptions{Timeout: 5 * time.Minute, MaxRedirects: 10}), stop: make(chan struct{})}
 	var err error
 	if s.install, err = installation(ctx, s.db); err != nil {
 		return nil, err

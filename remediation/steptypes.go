@@ -18,6 +18,7 @@ import (
 	"github.com/gaffer-sre/gaffer/analysis/changepoint"
 	"github.com/gaffer-sre/gaffer/analysis/correlate"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/remediation/agent"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 )
@@ -111,6 +112,10 @@ func (r *stepRun) http(ctx context.Context) outcome {
 		}
 	}
 	resp, err := r.e.s.httpClient.Do(req)
+	if de := (*egress.DeniedError)(nil); errors.As(err, &de) {
+		// Retrying cannot help: the operator must allow the address.
+		return outcome{status: StepFailed, err: fmt.Sprintf("%s %s: %v", method, u, de), noRetry: true}
+	}
 	if err != nil {
 		return failed(fmt.Errorf("%s %s: %w", method, u, err))
 	}
