@@ -71,7 +71,8 @@ func start(t *testing.T, b backend, dataDir, dsn string, args ...string) *testSe
 		t.Cleanup(func() { deleteConsumer(t, consumer) })
 	}
 	opts := platformtest.Options{ExternalNATS: b.external, DataDir: dataDir,
-		Args: append([]string{"--events-ack-wait", "3s"}, args...)}
+		Args:        append([]string{"--events-ack-wait", "3s"}, args...),
+		EgressAllow: platformtest.AllowLoopback} // webhook receivers listen on 127.0.0.1
 	if dsn != "" {
 		opts.Configure = func(c *server.Config) { c.DB = dsn }
 	}

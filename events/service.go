@@ -133,7 +133,7 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 	s.index = newIndexer(s.db, log)
 	s.suppress = &suppressor{db: s.db}
 	s.deadletter = &deadLetters{db: s.db}
-	s.client = newWebhookClient()
+	s.client = newWebhookClient(deps.Egress)
 	s.breaker = newBreaker(30 * time.Second)
 	s.registerJobs()
 	if err := s.set.reload(ctx); err != nil {

@@ -13,20 +13,15 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 )
 
-// newWebhookClient returns the client webhooks are POSTed with: keep-alive
-// connections to each target, and redirects not followed (a webhook that
-// moved is a configuration error to see, not to paper over).
-func newWebhookClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 512
-	tr.MaxIdleConnsPerHost = 128
-	tr.IdleConnTimeout = 90 * time.Second
-	return &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+// newWebhookClient returns the client webhooks are POSTed with, dialling
+// through the egress policy: keep-alive connections to each target, and
+// redirects not followed (a webhook that moved is a configuration error to
+// see, not to paper over).
+func newWebhookClient(p *egress.Policy) *http.Client {
+	return p.Client(egress.ClientOptions{MaxIdleConnsPerHost: 128})
 }
 
 // deliveryError is a failed webhook attempt.
@@ -65,6 +60,9 @@ func deliver(ctx context.Context, client *http.Client, target string, timeout ti
 	req.Header.Set("X-Gaffer-Rule", ruleID)
 	req.Header.Set("X-Gaffer-Delivery-Attempt", strconv.Itoa(attempt))
 	resp, err := client.Do(req)
+	if de := (*egress.DeniedError)(nil); errors.As(err, &de) {
+		return &deliveryError{Permanent: true, Msg: de.Error()}
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -75,19 +73,20 @@ func deliver(ctx context.Context, client *http.Client, target string, timeout ti
 		}
 		return &deliveryError{Msg: err.Error()}
 	}
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, egress.ExcerptLen+1))
+	snippet := egress.Excerpt(head)
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		return &deliveryError{Permanent: true, Status: resp.StatusCode,
-			Msg: "redirected to " + resp.Header.Get("Location") + " (redirects are not followed; fix the rule's url)"}
+			Msg: "redirected to " + egress.Excerpt([]byte(resp.Header.Get("Location"))) + " (redirects are not followed; fix the rule's url)"}
 	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return &deliveryError{Status: resp.StatusCode, Msg: string(snippet)}
+		return &deliveryError{Status: resp.StatusCode, Msg: snippet}
 	}
-	return &deliveryError{Permanent: true, Status: resp.StatusCode, Msg: string(snippet)}
+	return &deliveryError{Permanent: true, Status: resp.StatusCode, Msg: snippet}
 }
 
 // breaker remembers webhook hosts that just failed, so that events for
