@@ -80,7 +80,8 @@ func startRemediation(t *testing.T) *remediationServer {
 func (s *remediationServer) start(t *testing.T) {
 	t.Helper()
 	s.proc = platformtest.StartServe(t, s.bin, s.dir, "--nats-listen", s.nats, "--job-poll-interval", "50ms",
-		"--remediation-lease", "2s", "--remediation-agent-heartbeat", "500ms")
+		"--remediation-lease", "2s", "--remediation-agent-heartbeat", "500ms",
+		"--egress-allow", "127.0.0.0/8") // http steps call test servers on loopback
 	b, err := os.ReadFile(filepath.Join(s.dir, "admin.token"))
 	if err != nil {
 		t.Fatal(err)
