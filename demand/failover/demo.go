@@ -16,13 +16,14 @@ import (
 // The demo: stream starts per second from four client geographies served
 // by three regions, with a daily cycle in each geography's time zone,
 // weekends 15% busier and 3% noise, written to the metrics system as
-// stream_starts_per_second{region, geo} every minute for the last eight
-// days. Every three days us-west-2 loses 70% of its stream starts for 30
+// stream_starts_per_second{region, geo} every minute for the last eleven
+// days: the latest incident can be three days old, and detection compares
+// it with the same minute a week earlier. Every three days us-west-2 loses 70% of its stream starts for 30
 // minutes, together with the metrics demo's playback incident there.
 const (
 	demoFleet     = "demo"
 	demoMetric    = "stream_starts_per_second"
-	demoDays      = 8
+	demoDays      = 11
 	demoPeriodMin = 3 * 24 * 60
 	demoDropFrom  = 2500 // minute of the period (as in the metrics demo)
 	demoDropTo    = 2530
@@ -207,10 +208,17 @@ func (s *Service) demoLoop(m appenderAPI, last int64) {
 // demoRecommendation runs detection ten minutes into the latest incident
 // in the history, recording its recommendation (once).
 func (s *Service) demoRecommendation(ctx context.Context, now int64) error {
+	_, err := s.Detect(ctx, demoFleet, time.Unix(demoDetectAt(now)*60, 0), true)
+	return err
+}
+
+// demoDetectAt is the minute, ten minutes into the latest demo incident
+// that is at least ten minutes old at minute now, at which the demo runs
+// detection.
+func demoDetectAt(now int64) int64 {
 	onset := now - ((now-demoDropFrom)%demoPeriodMin+demoPeriodMin)%demoPeriodMin
 	if onset+10 > now {
 		onset -= demoPeriodMin
 	}
-	_, err := s.Detect(ctx, demoFleet, time.Unix((onset+10)*60, 0), true)
-	return err
+	return onset + 10
 }

@@ -159,8 +159,20 @@ func reason(e Evidence, baselines int) string {
 	case e.ChangePoint == nil:
 		return "below its usual level, but without an abrupt onset in the lookback window"
 	}
-	return fmt.Sprintf("dropped at %s from %.4g to %.4g; below %.0f%% of yesterday and last week",
-		e.ChangePoint.Onset.Format(time.RFC3339), e.ChangePoint.Before, e.ChangePoint.After, e.Threshold*100)
+	return fmt.Sprintf("dropped at %s from %.4g to %.4g; below %.0f%% of %s",
+		e.ChangePoint.Onset.Format(time.RFC3339), e.ChangePoint.Before, e.ChangePoint.After, e.Threshold*100, comparedWith(e))
+}
+
+// comparedWith names the baselines the evidence has.
+func comparedWith(e Evidence) string {
+	switch {
+	case e.Yesterday != nil && e.LastWeek != nil:
+		return "yesterday and last week"
+	case e.Yesterday != nil:
+		return "yesterday (no data last week)"
+	default:
+		return "last week (no data yesterday)"
+	}
 }
 
 // onset finds the last change point of the series by PELT (l2 cost,

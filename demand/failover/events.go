@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 )
@@ -33,7 +32,7 @@ func (s *Service) publish(ctx context.Context, id, typ, subject string, data any
 		s.log.Warn("failover: encode event", "type", typ, "error", err)
 		return
 	}
-	ev := &bus.Event{ID: id, Source: eventSource, Type: typ, Subject: subject, Time: time.Now().UTC(), Data: b}
+	ev := &bus.Event{ID: id, Source: eventSource, Type: typ, Subject: subject, Time: s.now().UTC(), Data: b}
 	if _, err := s.bus.Publish(context.WithoutCancel(ctx), ev); err != nil {
 		s.log.Warn("failover: publish event", "type", typ, "error", err)
 	}

@@ -7,8 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gaffer-sre/gaffer/demand/failover"
+	"github.com/gaffer-sre/gaffer/internal/platform/clocktest"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 )
 
@@ -16,7 +18,10 @@ import (
 // regions, plans (with the diff), executions and exercises (with the
 // timeline chart), and posts each form.
 func TestDemoAndPages(t *testing.T) {
-	srv, svc := start(t, platformtest.Options{Demo: true})
+	// 05:57 on a Monday: the hour at which the demo's latest incident
+	// was once too old for its last-week baseline.
+	now := platformtest.Anchored(time.Date(2026, 12, 7, 5, 57, 0, 0, time.UTC))
+	srv, svc := start(t, platformtest.Options{Demo: true, Now: now})
 	// The demo's recommendation of the latest us-west-2 incident.
 	var recs struct{ Items []failover.Recommendation }
 	call(t, srv, "GET", "/api/v1/failover/recommendations?fleet=demo", nil, 200, &recs)
@@ -128,3 +133,27 @@ func TestDemoAndPages(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestDemoRecommendationAcrossPeriod starts the demo at four times spread
+// over its three-day incident period (at hours that are not multiples of
+// one another): each time, the latest us-west-2 incident is recommended
+// with both baselines. TestDemoDetectAtAnyTime checks the window
+// arithmetic at every 7 minutes; this checks the data behind it.
+func TestDemoRecommendationAcrossPeriod(t *testing.T) {
+	var times []time.Time
+	for k := range 4 {
+		times = append(times, clocktest.Base.Add(time.Duration(k)*(18*time.Hour+7*time.Minute)))
+	}
+	clocktest.Sweep(t, times, func(t *testing.T, at time.Time) {
+		srv, _ := start(t, platformtest.Options{Demo: true, Now: platformtest.Anchored(at)})
+		var recs struct{ Items []failover.Recommendation }
+		call(t, srv, "GET", "/api/v1/failover/recommendations?fleet=demo", nil, 200, &recs)
+		if len(recs.Items) != 1 {
+			t.Fatalf("at %s: %d recommendations, want 1: %+v", at, len(recs.Items), recs.Items)
+		}
+		e := recs.Items[0].Evidence
+		if recs.Items[0].Region != "us-west-2" || e.Yesterday == nil || e.LastWeek == nil {
+			t.Fatalf("at %s: recommendation %+v", at, recs.Items[0])
+		}
+	})
+}

@@ -63,7 +63,7 @@ type Options struct {
 	// RecoverInterval is how often executions left without a running
 	// step are picked up again (default 2s).
 	RecoverInterval time.Duration
-	// Now replaces the wall clock (tests).
+	// Now replaces the platform's clock (deps.Now) for this system.
 	Now func() time.Time
 }
 
@@ -107,6 +107,9 @@ type Service struct {
 
 // New constructs the service and registers its job kinds.
 func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) {
+	if o.Now == nil {
+		o.Now = deps.Now
+	}
 	o.defaults()
 	log := deps.Log
 	if log == nil {
@@ -114,7 +117,7 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 	}
 	s := &Service{opts: o, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, deps: deps,
 		stop: make(chan struct{})}
-	s.worlds = &worldStore{db: s.db}
+	s.worlds = &worldStore{db: s.db, now: s.now}
 	s.engine = newEngine(s)
 	if err := s.registerJobs(); err != nil {
 		return nil, err

@@ -18,7 +18,10 @@ import (
 
 // worldStore keeps simulated worlds in the database: the simulator plays
 // the user's infrastructure, so its state outlives the process.
-type worldStore struct{ db *store.Store }
+type worldStore struct {
+	db  *store.Store
+	now func() time.Time
+}
 
 // LoadWorld implements sim.Store.
 func (w *worldStore) LoadWorld(ctx context.Context, key string) ([]byte, error) {
@@ -37,7 +40,7 @@ func (w *worldStore) LoadWorld(ctx context.Context, key string) ([]byte, error) 
 func (w *worldStore) SaveWorld(ctx context.Context, key string, state []byte) error {
 	_, err := w.db.ExecContext(ctx, `INSERT INTO failover_sim_worlds (world_key, state, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (world_key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-		key, string(state), time.Now().UnixMilli())
+		key, string(state), w.now().UnixMilli())
 	return err
 }
 

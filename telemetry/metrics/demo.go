@@ -212,7 +212,7 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 		return nil
 	}
 	insts := newDemoInstances()
-	now := time.Now().Unix() / 60
+	now := s.now().Unix() / 60
 	from := now - demoPeriodMin
 	if last, ok := s.lastDemoMinute(); ok && last >= from {
 		from = last + 1
@@ -244,7 +244,7 @@ func (s *Service) demoLoop(insts []*demoInstance, last int64, stop chan struct{}
 			return
 		case <-t.C:
 		}
-		now := time.Now().Unix() / 60
+		now := s.now().Unix() / 60
 		if now <= last {
 			continue
 		}
@@ -286,7 +286,7 @@ func (s *Service) appendDemo(insts []*demoInstance, from, to int64) (int, error)
 
 // lastDemoMinute finds the newest demo sample in the last three days.
 func (s *Service) lastDemoMinute() (int64, bool) {
-	now := time.Now().UnixMilli()
+	now := s.now().UnixMilli()
 	q, err := s.db.Querier(now-demoPeriodMin*60_000, now+time.Hour.Milliseconds())
 	if err != nil {
 		return 0, false

@@ -71,7 +71,7 @@ func (s *Service) pageData(r *http.Request) pageData {
 	if !found {
 		d.Range = "1h"
 	}
-	end := time.Now()
+	end := s.now()
 	if names, err := s.metricNames(end.Add(-rng), end); err == nil {
 		d.Metrics = names
 	}

@@ -42,6 +42,7 @@ type Service struct {
 	log      *slog.Logger
 	set      *Settings
 	dir      string
+	now      func() time.Time // the platform's clock (deps.Now)
 	db       *tsdb.DB
 	engine   *promql.Engine
 	receiver *prom.Receiver
@@ -64,7 +65,10 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{log: deps.Log.With("system", Name), set: set, dir: set.Path}
+	s := &Service{log: deps.Log.With("system", Name), set: set, dir: set.Path, now: deps.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	if s.dir == "" {
 		s.dir = filepath.Join(deps.DataDir, "tsdb")
 	}
@@ -92,7 +96,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	}
 	s.daemon = &ingest.Daemon{Registry: &ingest.Registry{Common: tags, MeterTTL: set.SpectatordMeterTTL},
 		Storage: storage, Step: set.SpectatordStep, Log: s.log}
-	s.api = &prom.API{Queryable: prom.Queryable{DB: s.db}, Engine: s.engine, Scope: ReadScope}
+	s.api = &prom.API{Queryable: prom.Queryable{DB: s.db}, Engine: s.engine, Scope: ReadScope, Now: s.now}
 	return s, nil
 }
 
