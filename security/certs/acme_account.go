@@ -14,14 +14,19 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
 
 // acmeAccount is an ACME account.
 type acmeAccount struct {
-	ID      string
-	Status  string
-	Contact []string
-	key     *jose.JSONWebKey
+	ID     string
+	Status string
+	// Authority is the authority the account registered with; it is used
+	// there only. Accounts from before accounts were bound to an
+	// authority have none and are refused everywhere.
+	Authority string
+	Contact   []string
+	key       *jose.JSONWebKey
 }
 
 func thumbprint(k *jose.JSONWebKey) (string, error) {
@@ -35,8 +40,8 @@ func thumbprint(k *jose.JSONWebKey) (string, error) {
 func (a *acmeServer) account(ctx context.Context, id string) (*acmeAccount, error) {
 	var jwkJSON, contact string
 	acct := &acmeAccount{ID: id}
-	err := a.mgr.store.QueryRowContext(ctx, `SELECT jwk, contact, status FROM certs_acme_accounts WHERE id = ?`, id).
-		Scan(&jwkJSON, &contact, &acct.Status)
+	err := a.mgr.store.QueryRowContext(ctx, `SELECT jwk, contact, status, authority FROM certs_acme_accounts WHERE id = ?`, id).
+		Scan(&jwkJSON, &contact, &acct.Status, &acct.Authority)
 	if err != nil {
 		return nil, err
 	}
@@ -68,9 +73,10 @@ func (a *acmeServer) newAccount(w http.ResponseWriter, r *http.Request, req *acm
 		return problem(http.StatusBadRequest, probMalformed, "newAccount must be signed with a jwk, not a kid")
 	}
 	var p struct {
-		Contact              []string `json:"contact"`
-		TermsOfServiceAgreed bool     `json:"termsOfServiceAgreed"`
-		OnlyReturnExisting   bool     `json:"onlyReturnExisting"`
+		Contact                []string        `json:"contact"`
+		TermsOfServiceAgreed   bool            `json:"termsOfServiceAgreed"`
+		OnlyReturnExisting     bool            `json:"onlyReturnExisting"`
+		ExternalAccountBinding json.RawMessage `json:"externalAccountBinding"`
 	}
 	if err := json.Unmarshal(req.payload, &p); err != nil {
 		return problem(http.StatusBadRequest, probMalformed, "payload: %v", err)
@@ -81,10 +87,15 @@ func (a *acmeServer) newAccount(w http.ResponseWriter, r *http.Request, req *acm
 	}
 	var id string
 	err = a.mgr.store.QueryRowContext(r.Context(), `SELECT id FROM certs_acme_accounts WHERE thumbprint = ?`, tp).Scan(&id)
+	ca := r.PathValue("ca")
 	if err == nil {
 		acct, err := a.account(r.Context(), id)
 		if err != nil {
 			return err
+		}
+		if acct.Authority != ca {
+			return problem(http.StatusUnauthorized, probUnauthorized,
+				"this account key belongs to an account of another authority, or to one made before accounts were bound to an authority: register with a new account key")
 		}
 		httpapi.SetAuditActor(r, "acme-account:"+id)
 		return a.accountJSON(w, r, acct, http.StatusOK)
@@ -100,17 +111,41 @@ func (a *acmeServer) newAccount(w http.ResponseWriter, r *http.Request, req *acm
 			return problem(http.StatusBadRequest, acmeErr+"invalidContact", "contact %q: only mailto: addresses", c)
 		}
 	}
+	eabKID, err := a.checkBinding(r, req, p.ExternalAccountBinding)
+	if err != nil {
+		return err
+	}
 	keyJSON, err := req.jwk.MarshalJSON()
 	if err != nil {
 		return err
 	}
-	acct := &acmeAccount{ID: randomID(12), Status: "valid", Contact: p.Contact, key: req.jwk}
-	if _, err := a.mgr.store.ExecContext(r.Context(), `INSERT INTO certs_acme_accounts (id, thumbprint, jwk, contact, status, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, acct.ID, tp, string(keyJSON), strings.Join(p.Contact, ","), acct.Status, a.mgr.now().UnixMilli()); err != nil {
+	acct := &acmeAccount{ID: randomID(12), Status: "valid", Authority: ca, Contact: p.Contact, key: req.jwk}
+	now := a.mgr.now()
+	err = a.mgr.store.InTx(r.Context(), func(tx *store.Tx) error {
+		if eabKID != "" {
+			if err := bindEABKey(r.Context(), tx, ca, eabKID, acct.ID, now); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(r.Context(), `INSERT INTO certs_acme_accounts (id, thumbprint, jwk, contact, status, created_at, authority, eab_key_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, acct.ID, tp, string(keyJSON), strings.Join(p.Contact, ","), acct.Status, now.UnixMilli(), ca, eabKID)
+		return err
+	})
+	switch {
+	case errors.Is(err, errEABKeyUsed):
+		return problem(http.StatusUnauthorized, probUnauthorized, "externalAccountBinding: EAB key %s already created an account; ask for a new key", eabKID)
+	case errors.Is(err, errEABKeyUnknown):
+		return problem(http.StatusUnauthorized, probUnauthorized, "externalAccountBinding: EAB key %s was revoked", eabKID)
+	case err != nil:
 		return fmt.Errorf("acme: store account: %w", err)
 	}
 	httpapi.SetAuditActor(r, "acme-account:"+acct.ID)
 	httpapi.SetAuditTarget(r, "acme-account:"+acct.ID)
+	if eabKID != "" {
+		httpapi.SetAuditDetail(r, "bound to EAB key "+eabKID)
+	} else {
+		httpapi.SetAuditDetail(r, "anonymous account: authority "+ca+" allows ACME accounts without external account binding")
+	}
 	return a.accountJSON(w, r, acct, http.StatusCreated)
 }
 
@@ -211,4 +246,26 @@ func (a *acmeServer) keyChange(w http.ResponseWriter, r *http.Request, req *acme
 	}
 	req.account.key = newKey
 	return a.accountJSON(w, r, req.account, http.StatusOK)
+}
+
+// checkBinding decides whether a new account may be created: with a valid
+// external account binding it returns the EAB key id; without one it
+// refuses with externalAccountRequired unless the authority allows
+// anonymous accounts.
+func (a *acmeServer) checkBinding(r *http.Request, req *acmeRequest, eab json.RawMessage) (string, error) {
+	ca := r.PathValue("ca")
+	settings, err := a.mgr.ACMEServer(r.Context(), ca)
+	if err != nil {
+		return "", err
+	}
+	if len(eab) == 0 || string(eab) == "null" {
+		if settings.AnonymousAccounts {
+			return "", nil
+		}
+		return "", problem(http.StatusForbidden, probExternalAccountRequired,
+			"authority %s requires external account binding: ask an admin for an EAB key (gaffer certs acme eab create %s)", ca, ca)
+	}
+	return verifyEAB(eab, req.url, req.jwk, func(kid string) ([]byte, error) {
+		return a.mgr.eabHMACKey(r.Context(), ca, kid)
+	})
 }

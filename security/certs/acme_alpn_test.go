@@ -39,7 +39,9 @@ func TestLegoTLSALPN01(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if user.reg, err = client.Registration.Register(ctx, registration.RegisterOptions{TermsOfServiceAgreed: true}); err != nil {
+	eab := createEABKey(t, srv, "issuing")
+	if user.reg, err = client.Registration.RegisterWithExternalAccountBinding(ctx, registration.RegisterEABOptions{
+		TermsOfServiceAgreed: true, Kid: eab.ID, HmacEncoded: eab.HMACKey}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := client.Certificate.Obtain(ctx, certificate.ObtainRequest{Domains: []string{"alpn.example.test"}, KeyType: certcrypto.EC256})

@@ -77,7 +77,9 @@ func legoObtainsFromGafferACME(t *testing.T, o platformtest.Options) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	reg, err := client.Registration.Register(ctx, registration.RegisterOptions{TermsOfServiceAgreed: true})
+	eab := createEABKey(t, srv, "issuing")
+	reg, err := client.Registration.RegisterWithExternalAccountBinding(ctx, registration.RegisterEABOptions{
+		TermsOfServiceAgreed: true, Kid: eab.ID, HmacEncoded: eab.HMACKey})
 	if err != nil {
 		t.Fatalf("register: %v", err)
 	}

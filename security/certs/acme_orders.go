@@ -104,6 +104,19 @@ func (a *acmeServer) orderJSON(w http.ResponseWriter, r *http.Request, o *acmeOr
 	return httpapi.WriteJSON(w, status, body)
 }
 
+// acmeNeedsAllowedDomains refuses ACME orders from an authority whose
+// policy lists no allowed domains. The token API treats an empty list as
+// "any name that is not a public suffix"; the ACME server, which anyone
+// holding an account reaches, never does.
+func acmeNeedsAllowedDomains(ca *CA) error {
+	if len(ca.Policy.AllowedDomains) == 0 {
+		return problem(http.StatusForbidden, probRejectedID,
+			"authority %s has no policy.allowed_domains: its ACME server refuses every order until an admin sets them (PUT /api/v1/certs/authorities/%s/policy)",
+			ca.Name, ca.Name)
+	}
+	return nil
+}
+
 func (a *acmeServer) needAccount(req *acmeRequest) error {
 	if req.account == nil {
 		return problem(http.StatusUnauthorized, probMalformed, "this request must be signed by an account (kid)")
@@ -131,6 +144,9 @@ func (a *acmeServer) newOrder(w http.ResponseWriter, r *http.Request, req *acmeR
 	}
 	ca, err := a.mgr.CA(r.Context(), r.PathValue("ca"))
 	if err != nil {
+		return err
+	}
+	if err := acmeNeedsAllowedDomains(ca); err != nil {
 		return err
 	}
 	var names []string
@@ -231,6 +247,13 @@ func (a *acmeServer) finalize(w http.ResponseWriter, r *http.Request, req *acmeR
 	httpapi.SetAuditTarget(r, "acme-order:"+o.ID)
 	if o.Status != "ready" {
 		return problem(http.StatusForbidden, probOrderNotReady, "order %s is %s, not ready", o.ID, o.Status)
+	}
+	ca, err := a.mgr.CA(r.Context(), r.PathValue("ca"))
+	if err != nil {
+		return err
+	}
+	if err := acmeNeedsAllowedDomains(ca); err != nil {
+		return err
 	}
 	var p struct {
 		CSR string `json:"csr"`

@@ -17,7 +17,61 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/security/certs"
 )
+
+// createEABKey has the admin create an EAB key for authority ca.
+func createEABKey(t *testing.T, srv *platformtest.Server, ca string) certs.NewEABKey {
+	t.Helper()
+	var k certs.NewEABKey
+	mustDo(t, srv, "POST", "/api/v1/certs/authorities/"+ca+"/acme/eab-keys", srv.AdminToken,
+		certs.CreateEABKeyRequest{Note: "test"}, http.StatusCreated).JSON(t, &k)
+	if k.ID == "" || k.HMACKey == "" {
+		t.Fatalf("EAB key without id or secret: %+v", k)
+	}
+	return k
+}
+
+// allowAnonymousACME has the admin let authority ca's ACME server take
+// accounts without external account binding.
+func allowAnonymousACME(t *testing.T, srv *platformtest.Server, ca string) {
+	t.Helper()
+	mustDo(t, srv, "PUT", "/api/v1/certs/authorities/"+ca+"/acme", srv.AdminToken,
+		certs.ACMEServerSettings{AnonymousAccounts: true}, http.StatusOK)
+}
+
+// eabBinding returns the externalAccountBinding of a newAccount request
+// (RFC 8555 section 7.3.4): the account's public key, MACed with the EAB
+// key kid/hmacKey, for url.
+func eabBinding(t *testing.T, key *ecdsa.PrivateKey, kid, hmacKey, url string) json.RawMessage {
+	t.Helper()
+	mac, err := base64.RawURLEncoding.DecodeString(hmacKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: mac},
+		(&jose.SignerOptions{}).WithHeader("kid", kid).WithHeader("url", url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk, _ := (&jose.JSONWebKey{Key: key.Public()}).MarshalJSON()
+	jws, err := signer.Sign(jwk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return json.RawMessage(jws.FullSerialize())
+}
+
+// register creates the client's account with EAB key k and sets its kid.
+func (c *acmeWire) register(k certs.NewEABKey) {
+	c.t.Helper()
+	st, typ, body, hdr := c.post(c.base+"/new-account", c.nonce(), map[string]any{"termsOfServiceAgreed": true,
+		"externalAccountBinding": eabBinding(c.t, c.key, k.ID, k.HMACKey, c.base+"/new-account")})
+	if st != http.StatusCreated {
+		c.t.Fatalf("new account with EAB key %s: %d %s %v", k.ID, st, typ, body)
+	}
+	c.kid = hdr.Get("Location")
+}
 
 // acmeWire is a minimal ACME client for protocol error tests.
 type acmeWire struct {
@@ -95,7 +149,9 @@ func TestACMEProtocolErrors(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	c := &acmeWire{t: t, base: front + "/api/v1/certs/acme/issuing", hc: hc, key: key}
 	n := c.nonce()
-	st, _, _, hdr := c.post(c.base+"/new-account", n, map[string]any{"termsOfServiceAgreed": true})
+	k := createEABKey(t, srv, "issuing")
+	st, _, _, hdr := c.post(c.base+"/new-account", n, map[string]any{"termsOfServiceAgreed": true,
+		"externalAccountBinding": eabBinding(t, key, k.ID, k.HMACKey, c.base+"/new-account")})
 	if st != http.StatusCreated {
 		t.Fatalf("new account: %d", st)
 	}
@@ -135,8 +191,7 @@ func TestACMEProtocolErrors(t *testing.T) {
 	// Another account may not read the order.
 	otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	other := &acmeWire{t: t, base: c.base, hc: hc, key: otherKey}
-	_, _, _, h2 := other.post(c.base+"/new-account", other.nonce(), map[string]any{"termsOfServiceAgreed": true})
-	other.kid = h2.Get("Location")
+	other.register(createEABKey(t, srv, "issuing"))
 	if st, typ, _, _ := other.post(orderURL, other.nonce(), nil); st != 401 || !strings.HasSuffix(typ, "unauthorized") {
 		t.Errorf("another account's order: %d %s", st, typ)
 	}

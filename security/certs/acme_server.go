@@ -118,14 +118,15 @@ func (a *acmeServer) routes(r *httpapi.Router, prefix string) {
 }
 
 func (a *acmeServer) directory(w http.ResponseWriter, r *http.Request) error {
-	if _, err := a.mgr.CA(r.Context(), r.PathValue("ca")); err != nil {
+	settings, err := a.mgr.ACMEServer(r.Context(), r.PathValue("ca"))
+	if err != nil {
 		return apiError(err)
 	}
 	b := a.base(r)
 	return httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"newNonce": b + "/new-nonce", "newAccount": b + "/new-account", "newOrder": b + "/new-order",
 		"revokeCert": b + "/revoke-cert", "keyChange": b + "/key-change",
-		"meta": map[string]any{"externalAccountRequired": false, "website": "https://github.com/gaffer-sre/gaffer"},
+		"meta": map[string]any{"externalAccountRequired": !settings.AnonymousAccounts, "website": "https://github.com/gaffer-sre/gaffer"},
 	})
 }
 
@@ -260,6 +261,9 @@ func (a *acmeServer) verify(r *http.Request) (*acmeRequest, error) {
 		acct, err := a.account(r.Context(), id)
 		if err != nil {
 			return nil, problem(http.StatusBadRequest, probAccountNotExist, "account %q does not exist", hdr.KeyID)
+		}
+		if acct.Authority != r.PathValue("ca") {
+			return nil, problem(http.StatusUnauthorized, probUnauthorized, "account %s is not registered with authority %s", acct.ID, r.PathValue("ca"))
 		}
 		if acct.Status != "valid" {
 			return nil, problem(http.StatusUnauthorized, probUnauthorized, "account %s is %s", acct.ID, acct.Status)

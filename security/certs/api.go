@@ -154,6 +154,7 @@ func (s *Service) Routes(r *httpapi.Router) {
 	s.certRoutes(r, p)
 	s.revocationRoutes(r, p)
 	s.operationRoutes(r, p)
+	s.acmeAdminRoutes(r, p)
 	s.acme.routes(r, p+"/acme")
 }
 

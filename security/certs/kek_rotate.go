@@ -15,6 +15,7 @@ func (m *Manager) Rewrap(ctx context.Context) (int, error) {
 	for _, t := range []struct{ table, key, label string }{
 		{"certs_authorities", "name", "authority:"},
 		{"certs_certificates", "serial", "cert:"},
+		{"certs_acme_eab_keys", "id", "acme-eab:"},
 	} {
 		err := m.store.InTx(ctx, func(tx *store.Tx) error {
 			rows, err := tx.QueryContext(ctx, `SELECT `+t.key+`, sealed_key, kek_id FROM `+t.table+`
