@@ -35,7 +35,7 @@ func (s *Service) eventRoutes(r *httpapi.Router) {
 		Summary: "One stored event by stream sequence", Response: StoredEvent{}, Handler: s.handleGetEvent})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/events/stream", Scope: ReadScope,
 		Summary: "Live tail of new events as server-sent events (one CloudEvent per message)",
-		Query:   tailParams, Handler: s.handleTail})
+		Query:   tailParams, Streaming: true, Handler: s.handleTail})
 }
 
 // apiError turns the package's errors into API errors.

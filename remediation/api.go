@@ -121,7 +121,7 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Response: Execution{}, Handler: s.apiGetExecution})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/executions/{id}/logs", Scope: ReadScope,
 		Summary: "Step output after ?after=ID; with Accept: text/event-stream, followed live until the execution ends",
-		Query:   []httpapi.Param{{Name: "after"}}, Response: []LogLine{}, Handler: s.apiLogs})
+		Query:   []httpapi.Param{{Name: "after"}}, Response: []LogLine{}, Streaming: true, Handler: s.apiLogs})
 	for _, op := range []string{"cancel", "pause", "resume"} {
 		op := op
 		r.Handle(httpapi.Route{Method: "POST", Path: p + "/executions/{id}/" + op, Scope: WriteScope, Action: "remediation.executions." + op,

@@ -127,6 +127,10 @@ func newServeCommand() *cobra.Command {
 	f.DurationVar(&cfg.EventMaxAge, "event-retention", 7*24*time.Hour, "how long events are kept")
 	f.Int64Var(&cfg.EventMaxBytes, "event-max-bytes", 0, "largest size of the event stream in bytes (0: no limit)")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs may take to finish on shutdown")
+	f.DurationVar(&cfg.HTTPReadHeaderTimeout, "http-read-header-timeout", server.DefaultHTTPReadHeaderTimeout, "how long a client may take to send a request's header")
+	f.DurationVar(&cfg.HTTPReadTimeout, "http-read-timeout", server.DefaultHTTPReadTimeout, "how long a client may take to send a whole request, header and body")
+	f.DurationVar(&cfg.HTTPWriteTimeout, "http-write-timeout", server.DefaultHTTPWriteTimeout, "how long a request may take from the end of its header to the end of its response (streaming routes are exempt)")
+	f.DurationVar(&cfg.HTTPIdleTimeout, "http-idle-timeout", server.DefaultHTTPIdleTimeout, "how long a kept-alive connection may wait for its next request")
 	logs.add(cmd)
 	return cmd
 }

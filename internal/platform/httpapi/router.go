@@ -51,6 +51,13 @@ type Route struct {
 	// entry per actor and minute ("412 calls"), while refused and failed
 	// calls are still written one by one.
 	AuditSummary bool
+	// Streaming marks a GET whose response stays open (server-sent
+	// events): the connection's read and write deadlines (the server's
+	// --http-read-timeout and --http-write-timeout) are lifted once the
+	// caller is authorised, so that they do not cut the stream off. The
+	// handler must end the stream with the client, its own end condition
+	// or the server's shutdown (Deps.Stopping).
+	Streaming bool
 	// Summary is a one-line description for the OpenAPI document.
 	Summary string
 	// Action names the call in the audit log; by default it is derived
@@ -152,6 +159,9 @@ func (rt *Router) Handle(route Route) {
 		if route.Unaudited && !strings.HasSuffix(route.Scope, ":read") {
 			panic(fmt.Sprintf("httpapi: route %s %s: only public and read-scoped routes may be unaudited", route.Method, route.Path))
 		}
+	}
+	if route.Streaming && route.Method != http.MethodGet {
+		panic(fmt.Sprintf("httpapi: route %s %s: only GET routes may stream", route.Method, route.Path))
 	}
 	rt.mu.Lock()
 	rt.routes = append(rt.routes, route)
@@ -275,6 +285,14 @@ func (rt *Router) wrap(route Route) http.Handler {
 			}
 		}
 		r = r.WithContext(ctx)
+		if route.Streaming {
+			// Exempt from the server's timeouts (see Route.Streaming).
+			// The errors are ignored: a writer without deadlines (a
+			// test recorder) has none to lift.
+			rc := http.NewResponseController(w)
+			rc.SetReadDeadline(time.Time{})
+			rc.SetWriteDeadline(time.Time{})
+		}
 		if err := route.Handler(sw, r); err != nil {
 			handlerErr = err
 			if e := asError(err); e.Status >= 500 {

@@ -48,6 +48,20 @@ type Config struct {
 	JobRescueAfter time.Duration
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration
+	// HTTPReadHeaderTimeout bounds reading a request's header (default
+	// 10 s) and HTTPReadTimeout reading the whole request, header and
+	// body (default 1 minute); once the body is read, net/http lifts the
+	// read deadline. HTTPWriteTimeout bounds a request from the end of its
+	// header to the end of its response, so that a client reading slowly
+	// cannot hold a connection (default 10 minutes, above every query
+	// budget). HTTPIdleTimeout is how long a kept-alive connection may
+	// wait for its next request (default 2 minutes). Streaming routes
+	// (httpapi.Route.Streaming) are exempt from the read and write
+	// timeouts.
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
 	// Version is reported by /healthz and the OpenAPI document.
 	Version string
 	// Now is the clock systems read through Deps.Now; nil means
@@ -62,6 +76,14 @@ type Config struct {
 	// platform.Module.Flags).
 	Settings map[string]any
 }
+
+// The HTTP server's timeouts when Config leaves them zero.
+const (
+	DefaultHTTPReadHeaderTimeout = 10 * time.Second
+	DefaultHTTPReadTimeout       = time.Minute
+	DefaultHTTPWriteTimeout      = 10 * time.Minute
+	DefaultHTTPIdleTimeout       = 2 * time.Minute
+)
 
 // Defaults fills unset fields.
 func (c *Config) Defaults() {
@@ -83,6 +105,18 @@ func (c *Config) Defaults() {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
+	if c.HTTPReadHeaderTimeout == 0 {
+		c.HTTPReadHeaderTimeout = DefaultHTTPReadHeaderTimeout
+	}
+	if c.HTTPReadTimeout == 0 {
+		c.HTTPReadTimeout = DefaultHTTPReadTimeout
+	}
+	if c.HTTPWriteTimeout == 0 {
+		c.HTTPWriteTimeout = DefaultHTTPWriteTimeout
+	}
+	if c.HTTPIdleTimeout == 0 {
+		c.HTTPIdleTimeout = DefaultHTTPIdleTimeout
+	}
 	if c.Version == "" {
 		c.Version = "dev"
 	}
@@ -102,6 +136,19 @@ func (c *Config) Validate() error {
 	}
 	if c.JobWorkers < 0 {
 		return errors.New("job-workers: must not be negative")
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"http-read-header-timeout", c.HTTPReadHeaderTimeout}, {"http-read-timeout", c.HTTPReadTimeout},
+		{"http-write-timeout", c.HTTPWriteTimeout}, {"http-idle-timeout", c.HTTPIdleTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("%s: must not be negative, got %s", d.flag, d.v)
+		}
+	}
+	if c.HTTPReadTimeout > 0 && c.HTTPReadHeaderTimeout > c.HTTPReadTimeout {
+		return fmt.Errorf("http-read-header-timeout: %s is longer than http-read-timeout (%s), which includes the header",
+			c.HTTPReadHeaderTimeout, c.HTTPReadTimeout)
 	}
 	return nil
 }

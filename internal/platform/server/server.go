@@ -255,7 +255,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if allowed := s.deps.Egress.Allowed(); len(allowed) > 0 {
 		s.log.Info("outbound requests may reach these ranges and hosts besides public addresses", "egress_allow", allowed)
 	}
-	s.http = &http.Server{Handler: s.router, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.http = &http.Server{Handler: s.router, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: s.cfg.HTTPReadHeaderTimeout, ReadTimeout: s.cfg.HTTPReadTimeout,
+		WriteTimeout: s.cfg.HTTPWriteTimeout, IdleTimeout: s.cfg.HTTPIdleTimeout}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http server stopped", "error", err)
