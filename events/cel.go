@@ -6,18 +6,17 @@ import (
 	"sync"
 
 	"cel.dev/cel-go/cel"
-	celast "cel.dev/cel-go/common/ast"
 	celext "cel.dev/cel-go/ext"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/celbudget"
 )
 
-// Limits on CEL expressions written by users.
-const (
-	// MaxExpressionLength bounds the text of a condition or transform.
-	MaxExpressionLength = 4096
-	// evalCostLimit bounds the work of one evaluation (CEL's abstract cost
-	// units: roughly one per operation, more for string and list work).
-	evalCostLimit = 100_000
-)
+// MaxExpressionLength bounds the text of a condition or transform.
+const MaxExpressionLength = 4096
+
+// celBudget bounds every evaluation of a condition or transform: its
+// cost, the size of the values it builds and its time (see celbudget).
+var celBudget = celbudget.Default()
 
 // The variables an expression sees. Absent optional string attributes are
 // "", a missing time is the time the stream received the event, data is
@@ -57,6 +56,7 @@ func celEnv() (*cel.Env, error) {
 			celext.Lists(celext.ListsMaxRangeSize(10_000)),
 			celext.Sets(),
 		}, celVariables...)
+		opts = append(opts, celBudget.EnvOptions()...)
 		envVal, envErr = cel.NewEnv(opts...)
 		if envErr != nil {
 			envErr = fmt.Errorf("events: build CEL environment: %w", envErr)
@@ -70,7 +70,7 @@ type Expression struct {
 	// Source is the expression's text.
 	Source string
 	ast    *cel.Ast
-	prg    cel.Program
+	prg    *celbudget.Program
 }
 
 // ExpressionError is a CEL expression that does not compile; Message is
@@ -107,37 +107,9 @@ func compileExpression(field, src string, want *cel.Type) (*Expression, error) {
 				Message: fmt.Sprintf("must evaluate to %s, but evaluates to %s", want, out)}
 		}
 	}
-	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
-	if needsCostLimit(ast.NativeRep().Expr()) {
-		opts = append(opts, cel.CostLimit(evalCostLimit))
-	}
-	prg, err := env.Program(ast, opts...)
+	prg, err := celBudget.Program(env, ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, &ExpressionError{Field: field, Message: err.Error()}
 	}
 	return &Expression{Source: src, ast: ast, prg: prg}, nil
-}
-
-// costlyFunctions can do more than linear work in the size of the event.
-var costlyFunctions = map[string]bool{"lists.range": true, "flatten": true, "distinct": true, "sort": true,
-	"sortBy": true, "sets.contains": true, "sets.equivalent": true, "sets.intersects": true}
-
-// needsCostLimit reports whether an expression may do more than linear
-// work in the size of the event: it has a comprehension (all, exists, map,
-// filter) or calls a function that can. Only those pay for CEL's runtime
-// cost tracking; the others are bounded by the expression's size times the
-// event's, which the stream bounds.
-func needsCostLimit(e celast.Expr) bool {
-	costly := false
-	celast.PreOrderVisit(e, celast.NewExprVisitor(func(e celast.Expr) {
-		switch e.Kind() {
-		case celast.ComprehensionKind:
-			costly = true
-		case celast.CallKind:
-			if costlyFunctions[e.AsCall().FunctionName()] {
-				costly = true
-			}
-		}
-	}))
-	return costly
 }

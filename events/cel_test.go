@@ -17,11 +17,10 @@ func TestCostLimit(t *testing.T) {
 	if strings.Join(got, ",") != "cheap" {
 		t.Fatalf("matched %v", got)
 	}
-	if costly.stats.evalErrors.Load() != 1 || !strings.Contains(costly.stats.snapshot().LastEvalError, "cost limit") {
+	// The cost or, on a slow machine, the time limit stops it first.
+	if st := costly.stats.snapshot(); st.EvalErrors != 1 || st.BudgetExceeded != 1 ||
+		!strings.Contains(st.LastEvalError, "limit of") {
 		t.Fatalf("costly rule: %+v", costly.stats.snapshot())
-	}
-	if needsCostLimit(cheap.cond.ast.NativeRep().Expr()) {
-		t.Fatal("a loop-free condition pays for cost tracking")
 	}
 	long := `type == "` + strings.Repeat("x", MaxExpressionLength) + `"`
 	if _, err := compileExpression("condition", long, nil); err == nil || !strings.Contains(err.Error(), "longer than") {

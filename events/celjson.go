@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -110,7 +111,7 @@ func appendObject(b []byte, m traits.Mapper, depth int) ([]byte, error) {
 
 // evalJSON evaluates a transform for the event in act and encodes it.
 func evalJSON(e *Expression, act *activation) ([]byte, error) {
-	out, _, err := e.prg.Eval(act)
+	out, err := e.prg.Eval(context.Background(), act)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e.Source, err)
 	}
@@ -124,7 +125,7 @@ func evalJSON(e *Expression, act *activation) ([]byte, error) {
 // evalString evaluates an expression that yields a string; other results
 // are written as JSON.
 func evalString(e *Expression, act *activation) (string, error) {
-	out, _, err := e.prg.Eval(act)
+	out, err := e.prg.Eval(context.Background(), act)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", e.Source, err)
 	}

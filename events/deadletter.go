@@ -233,7 +233,7 @@ func (s *Service) deadLetter(ctx context.Context, r *compiledRule, a *compiledAc
 	if err := s.deadletter.add(ctx, dl); err != nil {
 		return err
 	}
-	r.stats.actionErrors.Add(1)
+	r.stats.actionError(cause)
 	s.log.Warn("event action dead-lettered", "rule", r.rule.Name, "action", a.index, "type", a.Type,
 		"event", ev.ID, "attempts", attempts, "error", cause)
 	return nil

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func FuzzCompileRule(f *testing.F) {
 			act.reset(ev, time.Now())
 			matched := len(m.Match(&act, nil)) == 1
 			act.reset(ev, time.Now())
-			out, _, err := cr.cond.prg.Eval(&act)
+			out, err := cr.cond.prg.Eval(context.Background(), &act)
 			if want := err == nil && out == types.True; want != matched {
 				t.Fatalf("%q on %s: index says %v, evaluation %v (%v)", cond, ev.Data, matched, want, err)
 			}

@@ -89,7 +89,7 @@ func (f *eventFilter) matches(ev *bus.Event, received time.Time, act *activation
 		return true
 	}
 	act.reset(ev, received)
-	out, _, err := f.Expr.prg.Eval(act)
+	out, err := f.Expr.prg.Eval(context.Background(), act)
 	return err == nil && out == types.True
 }
 

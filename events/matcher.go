@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"slices"
 	"sort"
 	"sync"
@@ -194,7 +195,7 @@ func (m *Matcher) Match(act *activation, dst []*compiledRule) []*compiledRule {
 	}
 	for _, id := range ids {
 		r := m.rules[id]
-		out, _, err := r.cond.prg.Eval(act)
+		out, err := r.cond.prg.Eval(context.Background(), act)
 		if err != nil {
 			r.stats.evalError(err)
 			continue

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -105,7 +106,7 @@ func BenchmarkMatchEveryRule(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		act.reset(evs[i%len(evs)], now)
 		for _, r := range rules {
-			if out, _, err := r.cond.prg.Eval(&act); err == nil && out == types.True {
+			if out, err := r.cond.prg.Eval(context.Background(), &act); err == nil && out == types.True {
 				_ = r
 			}
 		}
@@ -139,7 +140,7 @@ func TestBenchmarkWorkload(t *testing.T) {
 		want := 0
 		for _, r := range rules {
 			act.reset(ev, time.Now())
-			if out, _, err := r.cond.prg.Eval(&act); err == nil && out == types.True {
+			if out, err := r.cond.prg.Eval(context.Background(), &act); err == nil && out == types.True {
 				want++
 			}
 		}

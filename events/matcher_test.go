@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -147,7 +148,7 @@ func TestJSONValues(t *testing.T) {
 		if got != want {
 			var act activation
 			act.reset(ev, time.Now())
-			out, _, err := m.rules[0].cond.prg.Eval(&act)
+			out, err := m.rules[0].cond.prg.Eval(context.Background(), &act)
 			t.Errorf("%s = %v (%v, %v), want %v", cond, got, out, err, want)
 		}
 	}
@@ -170,7 +171,7 @@ func TestIndexIsSound(t *testing.T) {
 		}
 		for _, r := range rules {
 			act.reset(ev, time.Now())
-			out, _, err := r.cond.prg.Eval(&act)
+			out, err := r.cond.prg.Eval(context.Background(), &act)
 			want := err == nil && out == types.True
 			if want != got[r.rule.Name] {
 				t.Fatalf("rule %s (%s) on %s %s %s: index says %v, evaluation %v",

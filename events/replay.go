@@ -42,8 +42,14 @@ type ReplayResult struct {
 	Matched int       `json:"matched"`
 	// Truncated is true when the run stopped at max_events or the time
 	// limit before reaching until.
-	Truncated bool   `json:"truncated,omitempty"`
-	Elapsed   string `json:"elapsed"`
+	Truncated bool `json:"truncated,omitempty"`
+	// EvalErrors counts events whose condition could not be evaluated
+	// (they do not match; the replay goes on); BudgetExceeded those among
+	// them stopped by the CEL budget. LastEvalError is one of the errors.
+	EvalErrors     int64  `json:"eval_errors"`
+	BudgetExceeded int64  `json:"budget_exceeded"`
+	LastEvalError  string `json:"last_eval_error,omitempty"`
+	Elapsed        string `json:"elapsed"`
 	// Matches are the first 100 matching events and what each action
 	// would have done.
 	Matches []ReplayMatch `json:"matches"`
@@ -147,7 +153,12 @@ func (s *Service) replay(ctx context.Context, cr *compiledRule, req ReplayReques
 	budget = min(budget, maxReplayScan)
 	res := &ReplayResult{Rule: cr.rule.Name, Since: since, Until: until, Matches: []ReplayMatch{}}
 	start := time.Now()
-	defer func() { res.Elapsed = time.Since(start).Round(time.Millisecond).String() }()
+	cr.stats = &ruleStats{exceeded: s.celExceeded}
+	defer func() {
+		res.Elapsed = time.Since(start).Round(time.Millisecond).String()
+		st := cr.stats.snapshot()
+		res.EvalErrors, res.BudgetExceeded, res.LastEvalError = st.EvalErrors, st.BudgetExceeded, st.LastEvalError
+	}()
 
 	info, err := s.bus.Stream.Info(ctx)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gaffer-sre/gaffer/telemetry/spectator"
 )
 
 // ruleSet holds the compiled rules of this process and the Matcher over
@@ -14,6 +16,9 @@ import (
 type ruleSet struct {
 	store *ruleStore
 	log   *slog.Logger
+	// exceeded is the self-metric every rule's stats count CEL budget
+	// errors in (nil: none).
+	exceeded *spectator.Counter
 
 	mu         sync.Mutex
 	compiled   map[string]*compiledRule // by rule ID
@@ -24,8 +29,8 @@ type ruleSet struct {
 	matcher atomic.Pointer[Matcher]
 }
 
-func newRuleSet(s *ruleStore, log *slog.Logger) *ruleSet {
-	rs := &ruleSet{store: s, log: log, compiled: map[string]*compiledRule{},
+func newRuleSet(s *ruleStore, log *slog.Logger, exceeded *spectator.Counter) *ruleSet {
+	rs := &ruleSet{store: s, log: log, exceeded: exceeded, compiled: map[string]*compiledRule{},
 		stats: map[string]*ruleStats{}, broken: map[string]string{}}
 	rs.matcher.Store(newMatcher(nil))
 	return rs
@@ -76,7 +81,7 @@ func (rs *ruleSet) reload(ctx context.Context) error {
 			}
 		}
 		if rs.stats[r.ID] == nil {
-			rs.stats[r.ID] = &ruleStats{}
+			rs.stats[r.ID] = &ruleStats{exceeded: rs.exceeded}
 		}
 		cr.stats = rs.stats[r.ID]
 		next[r.ID] = cr

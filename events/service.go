@@ -18,6 +18,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+	"github.com/gaffer-sre/gaffer/telemetry/spectator"
 )
 
 //go:embed migrations/*.sql
@@ -107,6 +108,9 @@ type Service struct {
 	consumer   *consumer
 
 	pages *pages
+	// celExceeded counts evaluations stopped by the CEL budget
+	// (gaffer.events.celBudgetExceeded); nil without a registry.
+	celExceeded *spectator.Counter
 
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -129,7 +133,10 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 		return nil, err
 	}
 	s.rules = &ruleStore{db: s.db}
-	s.set = newRuleSet(s.rules, log)
+	if deps.Metrics != nil {
+		s.celExceeded = deps.Metrics.Counter("gaffer.events.celBudgetExceeded", nil)
+	}
+	s.set = newRuleSet(s.rules, log, s.celExceeded)
 	s.index = newIndexer(s.db, log)
 	s.suppress = &suppressor{db: s.db}
 	s.deadletter = &deadLetters{db: s.db}

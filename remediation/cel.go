@@ -1,6 +1,7 @@
 package remediation
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
 	celext "cel.dev/cel-go/ext"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/celbudget"
 )
 
 // The variables CEL expressions in runbooks see. All are JSON-like values:
@@ -30,8 +33,9 @@ import (
 //	failure    {step, error} on the run's on_failure path
 var celVars = []string{"params", "steps", "vars", "trigger", "execution", "item", "index", "result", "event", "failure"}
 
-// evalCostLimit bounds the work of one evaluation.
-const evalCostLimit = 1_000_000
+// celBudget bounds every evaluation of a runbook expression: its cost,
+// the size of the values it builds and its time (see celbudget).
+var celBudget = celbudget.Default()
 
 var (
 	envOnce sync.Once
@@ -53,6 +57,7 @@ func celEnv() (*cel.Env, error) {
 		for _, v := range celVars {
 			opts = append(opts, cel.Variable(v, cel.DynType))
 		}
+		opts = append(opts, celBudget.EnvOptions()...)
 		envVal, envErr = cel.NewEnv(opts...)
 	})
 	return envVal, envErr
@@ -61,7 +66,7 @@ func celEnv() (*cel.Env, error) {
 // expr is a compiled CEL expression.
 type expr struct {
 	src string
-	prg cel.Program
+	prg *celbudget.Program
 }
 
 func compileExpr(src string) (*expr, error) {
@@ -73,7 +78,7 @@ func compileExpr(src string) (*expr, error) {
 	if iss.Err() != nil {
 		return nil, errors.New(strings.ReplaceAll(iss.Err().Error(), "\n", " "))
 	}
-	prg, err := env.Program(ast, cel.CostLimit(evalCostLimit), cel.InterruptCheckFrequency(100))
+	prg, err := celBudget.Program(env, ast)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +86,7 @@ func compileExpr(src string) (*expr, error) {
 }
 
 func (e *expr) eval(vars map[string]any) (any, error) {
-	out, _, err := e.prg.Eval(activation(vars))
+	out, err := e.prg.Eval(context.Background(), activation(vars))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e.src, err)
 	}

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"cel.dev/cel-go/cel"
-	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -106,9 +105,10 @@ func (b Budget) sizeExceeded(detail string) *ExceededError {
 type Program struct {
 	prg    cel.Program
 	budget Budget
-	// loops is whether the expression has a comprehension, the only
-	// place CEL checks for an interrupt.
-	loops bool
+	shape  shape
+	// costTracked and sizeTracked say whether evaluations count their
+	// cost and measure the values they build (see Budget.Program).
+	costTracked, sizeTracked bool
 	// Estimate is the type checker's estimate of one evaluation's cost.
 	Estimate cost.CostEstimate
 }
@@ -116,6 +116,15 @@ type Program struct {
 // Program plans a checked ast of env, which must have been built with
 // EnvOptions, under the budget. It refuses an expression that the type
 // checker says always costs more than the budget.
+//
+// The limits are checked while the program runs unless they are proven
+// when it is planned, which keeps the common cheap condition as fast as
+// without a budget: the cost limit when CEL's estimate of the most the
+// expression can cost, with every variable as large as the size limit, is
+// within it (the estimate is an upper bound; Kubernetes admits
+// expressions on it); the size limit when the expression has no
+// comprehension and calls only functions whose result is no larger than
+// their arguments (nonGrowing).
 func (b Budget) Program(env *cel.Env, ast *cel.Ast, opts ...cel.ProgramOption) (*Program, error) {
 	est, err := env.EstimateCost(ast, sizeEstimator{max: uint64(b.MaxSize)})
 	if err != nil {
@@ -124,22 +133,27 @@ func (b Budget) Program(env *cel.Env, ast *cel.Ast, opts ...cel.ProgramOption) (
 	if est.Min > b.Cost {
 		return nil, b.costExceeded(fmt.Sprintf("the expression costs at least %d units", est.Min))
 	}
-	calc := types.NewSizeCalculator(
-		// Each node counts at least one unit: a value with more nodes
-		// than MaxSize is over the limit anyway.
-		types.SizeCalculatorMaxTraversal(int(min(b.MaxSize, 1<<30))+1),
-		types.SizeCalculatorMaxDepth(1000),
-		types.SizeCalculatorStringUnitLength(1))
-	opts = append(opts,
-		cel.CostLimit(b.Cost),
-		cel.InterruptCheckFrequency(InterruptEvery),
-		cel.MemoryTracking(types.MemoryTrackerSizeCalculator(calc)),
-		cel.MemoryLimit(b.MaxSize))
-	prg, err := env.Program(ast, opts...)
-	if err != nil {
+	p := &Program{budget: b, Estimate: est, shape: shapeOf(ast)}
+	p.costTracked = est.Max > b.Cost || p.shape.loops
+	p.sizeTracked = p.shape.grows || p.shape.loops
+	if p.costTracked {
+		opts = append(opts, cel.CostLimit(b.Cost), cel.InterruptCheckFrequency(InterruptEvery))
+	}
+	if p.sizeTracked {
+		calc := types.NewSizeCalculator(
+			// Each node counts at least one unit: a value with more nodes
+			// than MaxSize is over the limit anyway.
+			types.SizeCalculatorMaxTraversal(int(min(b.MaxSize, 1<<30))+1),
+			types.SizeCalculatorMaxDepth(1000),
+			types.SizeCalculatorStringUnitLength(1))
+		opts = append(opts,
+			cel.MemoryTracking(types.MemoryTrackerSizeCalculator(calc)),
+			cel.MemoryLimit(b.MaxSize))
+	}
+	if p.prg, err = env.Program(ast, opts...); err != nil {
 		return nil, err
 	}
-	return &Program{prg: prg, budget: b, Estimate: est, loops: hasComprehension(ast)}, nil
+	return p, nil
 }
 
 // Eval evaluates the program for vars (an interpreter.Activation or a map
@@ -151,7 +165,7 @@ func (b Budget) Program(env *cel.Env, ast *cel.Ast, opts ...cel.ProgramOption) (
 // iterations), so it is evaluated without a deadline, which costs a timer
 // per call.
 func (p *Program) Eval(ctx context.Context, vars any) (ref.Val, error) {
-	if !p.loops {
+	if !p.shape.loops {
 		out, _, err := p.prg.Eval(vars)
 		if err != nil {
 			return nil, p.classify(ctx, err)
@@ -186,18 +200,6 @@ func (p *Program) classify(ctx context.Context, err error) error {
 		return &ExceededError{Limit: "time", Max: p.budget.Timeout.String()}
 	}
 	return err
-}
-
-// hasComprehension reports whether ast has a comprehension (all, exists,
-// map, filter and the macros of the extension libraries).
-func hasComprehension(a *cel.Ast) bool {
-	found := false
-	celast.PreOrderVisit(a.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
-		if e.Kind() == celast.ComprehensionKind {
-			found = true
-		}
-	}))
-	return found
 }
 
 // sizeEstimator tells the cost estimator that no variable is larger than

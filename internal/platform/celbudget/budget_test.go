@@ -197,3 +197,21 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestCheapExpressionsAreProvenWhenPlanned(t *testing.T) {
+	b := Default()
+	for src, want := range map[string][2]bool{ // cost tracked, size tracked
+		`s.startsWith("a") && n > 3`:      {false, false},
+		`s == "x" || s.size() < 10`:       {false, false},
+		`s + s == "aa"`:                   {true, true}, // 2 × 8 MiB at ten bytes a unit
+		`s.replace("a", "b") == "b"`:      {true, true},
+		`[1, 2, 3].exists(x, x == n)`:     {true, true},
+		`lists.range(n).size() > 0`:       {true, true},
+		`s.contains("a") && s.size() > 0`: {false, false},
+	} {
+		p := plan(t, b, src)
+		if got := [2]bool{p.costTracked, p.sizeTracked}; got != want {
+			t.Errorf("%s: cost tracked, size tracked = %v, want %v (estimate %+v)", src, got, want, p.Estimate)
+		}
+	}
+}
