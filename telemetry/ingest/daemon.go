@@ -74,9 +74,18 @@ func (d *Daemon) ListenUDP(addr string) (net.Addr, error) {
 	return c.LocalAddr(), nil
 }
 
+// DefaultUnixMode is the unix socket's mode unless set otherwise: the
+// owner and its group may send metrics, other users may not.
+const DefaultUnixMode os.FileMode = 0o660
+
 // ListenUnix starts reading a unix datagram socket at path, replacing a
-// stale socket file.
-func (d *Daemon) ListenUnix(path string) error {
+// stale socket file, and gives the socket the permission bits mode
+// (DefaultUnixMode unless an operator chose otherwise): whoever may write
+// to the socket may send metrics, unauthenticated.
+func (d *Daemon) ListenUnix(path string, mode os.FileMode) error {
+	if mode&^os.ModePerm != 0 {
+		return fmt.Errorf("spectatord: unix socket mode %#o has bits beyond the permission bits", mode)
+	}
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
 		os.Remove(path)
 	}
@@ -84,7 +93,10 @@ func (d *Daemon) ListenUnix(path string) error {
 	if err != nil {
 		return fmt.Errorf("spectatord: listen on unix socket %s: %w", path, err)
 	}
-	os.Chmod(path, 0o666)
+	if err := os.Chmod(path, mode); err != nil {
+		c.Close()
+		return fmt.Errorf("spectatord: set mode %#o on unix socket %s: %w", mode, path, err)
+	}
 	setReadBuffer(c)
 	d.mu.Lock()
 	d.paths = append(d.paths, path)

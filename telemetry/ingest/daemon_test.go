@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,8 +20,11 @@ func TestDaemonSockets(t *testing.T) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(t.TempDir(), "spectatord.unix")
-	if err := d.ListenUnix(sock); err != nil {
+	if err := d.ListenUnix(sock, DefaultUnixMode); err != nil {
 		t.Fatal(err)
+	}
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o660 {
+		t.Fatalf("socket mode: %v, %v; want 0660", fi.Mode(), err)
 	}
 	defer d.Close()
 	udp, err := net.Dial("udp", addr.String())
@@ -54,5 +58,22 @@ func TestDaemonSockets(t *testing.T) {
 	}
 	if strings.Join(got, " ") != `udp.requests{statistic="count"}=3 unix.requests{k="v", statistic="count"}=5` {
 		t.Fatalf("stored %v", got)
+	}
+}
+
+// TestDaemonUnixSocketMode is issue #15 item 16: the socket gets the mode
+// asked for, not 0666.
+func TestDaemonUnixSocketMode(t *testing.T) {
+	d := &Daemon{Registry: &Registry{}, Storage: prom.DBAppendable{DB: openDB(t)}, Step: time.Second}
+	defer d.Close()
+	sock := filepath.Join(t.TempDir(), "spectatord.unix")
+	if err := d.ListenUnix(sock, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode: %v, %v; want 0600", fi.Mode(), err)
+	}
+	if err := d.ListenUnix(filepath.Join(t.TempDir(), "other.unix"), os.ModeSetuid|0o660); err == nil {
+		t.Fatal("a mode with setuid was accepted")
 	}
 }

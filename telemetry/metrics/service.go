@@ -119,10 +119,15 @@ func (s *Service) Start(context.Context) error {
 		s.log.Info("spectatord protocol on UDP", "addr", addr.String())
 	}
 	if s.set.SpectatordUnix != "" {
-		if err := s.daemon.ListenUnix(s.set.SpectatordUnix); err != nil {
+		if err := s.daemon.ListenUnix(s.set.SpectatordUnix, s.set.SpectatordUnixMode); err != nil {
 			return err
 		}
-		s.log.Info("spectatord protocol on a unix socket", "path", s.set.SpectatordUnix)
+		s.log.Info("spectatord protocol on a unix socket", "path", s.set.SpectatordUnix,
+			"mode", fmt.Sprintf("%#o", uint32(s.set.SpectatordUnixMode)))
+		if s.set.SpectatordUnixMode&0o002 != 0 {
+			s.log.Warn("any local user may send metrics to the spectatord unix socket (--spectatord-unix-mode allows others to write)",
+				"path", s.set.SpectatordUnix)
+		}
 	}
 	if s.set.SpectatordUDP != "" || s.set.SpectatordUnix != "" {
 		s.daemon.Start()

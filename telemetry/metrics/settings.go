@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/spf13/pflag"
 
+	"github.com/gaffer-sre/gaffer/telemetry/ingest"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
@@ -31,6 +33,7 @@ type Settings struct {
 
 	SpectatordUDP        string
 	SpectatordUnix       string
+	SpectatordUnixMode   os.FileMode
 	SpectatordStep       time.Duration
 	SpectatordCommonTags string
 	SpectatordMeterTTL   time.Duration
@@ -50,6 +53,7 @@ func DefaultSettings() *Settings {
 		LookbackDelta:      5 * time.Minute,
 		PublishMaxAge:      time.Minute,
 		SpectatordStep:     time.Minute,
+		SpectatordUnixMode: ingest.DefaultUnixMode,
 		SpectatordMeterTTL: 15 * time.Minute,
 	}
 }
@@ -68,8 +72,9 @@ func Flags(fs *pflag.FlagSet) any {
 	fs.IntVar(&s.QueryMaxSamples, "metrics-query-max-samples", s.QueryMaxSamples, "most samples a PromQL query may hold in memory at once")
 	fs.Var(durationValue{&s.LookbackDelta}, "metrics-lookback-delta", "how far back PromQL looks for the latest sample of an instant vector")
 	fs.Var(durationValue{&s.PublishMaxAge}, "metrics-publish-max-age", "Atlas publish refuses datapoints further than this from now, either way (Atlas: one step)")
-	fs.StringVar(&s.SpectatordUDP, "spectatord-udp", "", "UDP address for the spectatord line protocol, e.g. 127.0.0.1:1234 (empty: off)")
+	fs.StringVar(&s.SpectatordUDP, "spectatord-udp", "", "UDP address for the spectatord line protocol, e.g. 127.0.0.1:1234; unauthenticated: whoever reaches it may send metrics (empty, the default: off)")
 	fs.StringVar(&s.SpectatordUnix, "spectatord-unix", "", "unix datagram socket for the spectatord line protocol, e.g. /run/spectatord/spectatord.unix (empty: off)")
+	fs.Var(modeValue{&s.SpectatordUnixMode}, "spectatord-unix-mode", "permission bits of the spectatord unix socket, in octal: who may send metrics to it, unauthenticated")
 	fs.Var(durationValue{&s.SpectatordStep}, "spectatord-step", "interval at which spectatord meters are aggregated and stored")
 	fs.StringVar(&s.SpectatordCommonTags, "spectatord-common-tags", "", "tags added to every spectatord meter, e.g. nf.app=api,nf.region=us-east-1")
 	fs.Var(durationValue{&s.SpectatordMeterTTL}, "spectatord-meter-ttl", "spectatord meters idle this long are dropped")
@@ -177,3 +182,38 @@ func (v bytesValue) Set(s string) error {
 }
 
 func (v bytesValue) Type() string { return "bytes" }
+
+// modeValue is a flag holding file permission bits in octal (0660).
+type modeValue struct{ m *os.FileMode }
+
+func (v modeValue) String() string {
+	if v.m == nil {
+		return ""
+	}
+	return fmt.Sprintf("%#o", uint32(*v.m))
+}
+
+func (v modeValue) Set(s string) error {
+	m, err := parseMode(s)
+	if err != nil {
+		return err
+	}
+	*v.m = m
+	return nil
+}
+
+func (v modeValue) Type() string { return "mode" }
+
+// parseMode reads permission bits written in octal, with or without a
+// leading 0 or 0o: "0660", "660", "0o600".
+func parseMode(s string) (os.FileMode, error) {
+	digits := strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O")
+	n, err := strconv.ParseUint(digits, 8, 32)
+	if err != nil || digits == "" || digits[0] == '+' || digits[0] == '-' {
+		return 0, fmt.Errorf("%q: want octal permission bits such as 0660", s)
+	}
+	if n > 0o777 {
+		return 0, fmt.Errorf("%q: more than the permission bits (at most 0777)", s)
+	}
+	return os.FileMode(n), nil
+}
