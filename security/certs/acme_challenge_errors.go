@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"syscall"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 )
 
 // connFailure describes why a validation connection failed in a fixed
@@ -15,7 +17,10 @@ import (
 // server into a way to read what answers on an address.
 func connFailure(err error) string {
 	var dnsErr *net.DNSError
+	var denied *egress.DeniedError
 	switch {
+	case errors.As(err, &denied):
+		return "refused by this server's egress policy (" + denied.Reason + ")"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		return "timed out"
 	case errors.As(err, &dnsErr):

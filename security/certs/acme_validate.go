@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 )
 
 // acmeValidationTimeout bounds one challenge validation.
@@ -26,11 +28,16 @@ var idPeACMEIdentifier = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 31}
 // acmeValidator checks challenges by connecting to the identifier: port 80
 // for http-01 and 443 for tls-alpn-01 unless the settings move them, and
 // to Settings.ACMEResolveTo instead of the identifier's DNS address when
-// that is set (tests and closed networks).
+// that is set (tests and closed networks). Connections dial through the
+// egress policy, so a client cannot make Gaffer fetch from loopback,
+// link-local or private addresses by naming them.
 type acmeValidator struct {
 	httpPort, tlsPort int
 	resolveTo         string
 	dnsResolver       string
+	// egress is the outbound policy (the service sets Deps.Egress; nil
+	// is the default policy).
+	egress *egress.Policy
 }
 
 func newACMEValidator(s *Settings) *acmeValidator {
@@ -60,10 +67,9 @@ func (v *acmeValidator) validate(ctx context.Context, typ, identifier, token, ke
 }
 
 func (v *acmeValidator) http01(ctx context.Context, identifier, token, keyAuth string) *acmeProblem {
-	dialer := &net.Dialer{Timeout: acmeValidationTimeout}
 	client := &http.Client{
 		Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, v.addr(identifier, v.httpPort))
+			return v.egress.DialContext(ctx, network, v.addr(identifier, v.httpPort), acmeValidationTimeout)
 		}, DisableKeepAlives: true},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 10 {
@@ -93,15 +99,18 @@ func (v *acmeValidator) http01(ctx context.Context, identifier, token, keyAuth s
 }
 
 func (v *acmeValidator) tlsALPN01(ctx context.Context, identifier, keyAuth string) *acmeProblem {
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: acmeValidationTimeout}, Config: &tls.Config{
-		ServerName: identifier, NextProtos: []string{"acme-tls/1"}, InsecureSkipVerify: true, // the certificate is self-signed by design
-	}}
-	conn, err := d.DialContext(ctx, "tcp", v.addr(identifier, v.tlsPort))
+	raw, err := v.egress.DialContext(ctx, "tcp", v.addr(identifier, v.tlsPort), acmeValidationTimeout)
 	if err != nil {
 		return problem(http.StatusBadRequest, probConnection, "tls-alpn-01: connect to %s: %s", identifier, connFailure(err))
 	}
+	conn := tls.Client(raw, &tls.Config{
+		ServerName: identifier, NextProtos: []string{"acme-tls/1"}, InsecureSkipVerify: true, // the certificate is self-signed by design
+	})
 	defer conn.Close()
-	st := conn.(*tls.Conn).ConnectionState()
+	if err := conn.HandshakeContext(ctx); err != nil {
+		return problem(http.StatusBadRequest, probConnection, "tls-alpn-01: connect to %s: %s", identifier, connFailure(err))
+	}
+	st := conn.ConnectionState()
 	if st.NegotiatedProtocol != "acme-tls/1" {
 		return problem(http.StatusForbidden, probUnauthorized, "tls-alpn-01: the server did not negotiate acme-tls/1")
 	}

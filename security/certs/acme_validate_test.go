@@ -6,7 +6,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 )
 
 // rawResponder answers every connection on a loopback port with reply,
@@ -35,6 +38,55 @@ func rawResponder(t *testing.T, reply string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// loopbackValidator is a validator whose egress policy lets it reach the
+// test responders on 127.0.0.1.
+func loopbackValidator(t *testing.T, s *Settings) *acmeValidator {
+	t.Helper()
+	v := newACMEValidator(s)
+	p, err := egress.Parse([]string{"127.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.egress = p
+	return v
+}
+
+// TestChallengeEgressPolicy: under the default policy a challenge whose
+// identifier leads to a loopback or link-local address fails with a
+// connection problem naming the policy, and nothing is fetched.
+func TestChallengeEgressPolicy(t *testing.T) {
+	var accepted atomic.Int32
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			conn.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	for _, c := range []struct{ resolveTo, typ, reason string }{
+		{"127.0.0.1", "http-01", "loopback"}, {"127.0.0.1", "tls-alpn-01", "loopback"},
+		{"169.254.169.254", "http-01", "link-local"}, {"10.0.0.1", "tls-alpn-01", "private"},
+	} {
+		v := newACMEValidator(&Settings{ACMEHTTPPort: port, ACMETLSPort: port, ACMEResolveTo: c.resolveTo})
+		p := v.validate(context.Background(), c.typ, "app.example.test", "tok", "tok.thumbprint")
+		if p == nil || p.Type != probConnection || !strings.Contains(p.Detail, "egress policy") || !strings.Contains(p.Detail, c.reason) {
+			t.Errorf("%s at %s: problem %+v, want a connection problem naming the egress policy (%s)", c.typ, c.resolveTo, p, c.reason)
+		}
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Fatalf("the loopback listener accepted %d connections under the default policy", n)
+	}
+}
+
 // TestChallengeErrorsDoNotEchoTheFetchedBody has the validator fetch
 // http-01 and tls-alpn-01 challenges from responders that answer with a
 // secret in the body, the status line's reason phrase, or a raw service
@@ -59,7 +111,7 @@ func TestChallengeErrorsDoNotEchoTheFetchedBody(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			port := rawResponder(t, c.reply)
-			v := newACMEValidator(&Settings{ACMEHTTPPort: port, ACMETLSPort: port, ACMEResolveTo: "127.0.0.1"})
+			v := loopbackValidator(t, &Settings{ACMEHTTPPort: port, ACMETLSPort: port, ACMEResolveTo: "127.0.0.1"})
 			p := v.validate(context.Background(), c.typ, "app.example.test", "tok", "tok.thumbprint")
 			if p == nil {
 				t.Fatal("validation passed")
@@ -83,7 +135,7 @@ func TestChallengeConnectionRefused(t *testing.T) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	v := newACMEValidator(&Settings{ACMEHTTPPort: port, ACMEResolveTo: "127.0.0.1"})
+	v := loopbackValidator(t, &Settings{ACMEHTTPPort: port, ACMEResolveTo: "127.0.0.1"})
 	p := v.validate(context.Background(), "http-01", "app.example.test", "tok", "tok.thumbprint")
 	if p == nil || p.Type != probConnection || p.Status != http.StatusBadRequest ||
 		p.Detail != "http-01: fetch http://app.example.test/.well-known/acme-challenge/tok: connection refused" {

@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 )
 
 // Destination kinds.
@@ -22,7 +24,8 @@ const (
 	// DestFile writes the certificate chain (and key) to files and runs
 	// a reload command.
 	DestFile = "file"
-	// DestWebhook POSTs the certificate chain (and key) as JSON.
+	// DestWebhook POSTs the certificate chain (and key) as JSON to an
+	// https:// URL (plain HTTP would carry the private key in the clear).
 	DestWebhook = "webhook"
 )
 
@@ -69,12 +72,23 @@ func (d *Destination) validate() error {
 			return badInput("a file destination needs an absolute cert_path (and key_path, when set)")
 		}
 	case DestWebhook:
-		u, err := url.Parse(d.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return badInput("a webhook destination needs an http or https url")
-		}
+		return checkWebhookURL(d.URL)
 	default:
 		return badInput("destination kind %q: want file or webhook", d.Kind)
+	}
+	return nil
+}
+
+// checkWebhookURL accepts only https:// URLs for webhook destinations:
+// the deployment carries the certificate's private key.
+func checkWebhookURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return badInput("url: a webhook destination needs an https:// URL, got %q", egress.Excerpt([]byte(raw)))
+	}
+	if u.Scheme != "https" {
+		return badInput("url: a webhook destination receives the private key, so it must be https://, not %s:// (%s)",
+			u.Scheme, u.Host)
 	}
 	return nil
 }
@@ -288,6 +302,10 @@ func runReload(ctx context.Context, command string) (string, error) {
 }
 
 func (m *Manager) deployWebhook(ctx context.Context, d Destination, mat material, previous *material) error {
+	if err := checkWebhookURL(d.URL); err != nil {
+		// Stored before plain HTTP was refused: nothing is sent.
+		return fmt.Errorf("destination %d: %w; delete it and add it again with an https:// URL", d.ID, err)
+	}
 	send := func(mat material, rollback bool) error {
 		body, _ := json.Marshal(WebhookDeployment{Serial: mat.cert.Serial, CommonName: mat.cert.CommonName, Names: mat.cert.Names,
 			NotAfter: mat.cert.NotAfter, Certificate: mat.cert.Certificate, Chain: mat.cert.Chain, PrivateKey: string(mat.keyPEM),
@@ -302,6 +320,9 @@ func (m *Manager) deployWebhook(ctx context.Context, d Destination, mat material
 			return err
 		}
 		resp.Body.Close()
+		if resp.StatusCode/100 == 3 {
+			return fmt.Errorf("webhook answered %s: redirects are not followed (the body carries the private key); fix the url", resp.Status)
+		}
 		if resp.StatusCode/100 != 2 {
 			return fmt.Errorf("webhook answered %s", resp.Status)
 		}

@@ -23,9 +23,20 @@ import (
 // startPKI starts a server with a root and an issuing intermediate
 // ("issuing", allowed under .example.test and .svc.internal) and returns it
 // with an admin token.
+// startPKI starts a server with a root and an issuing authority. Its
+// egress policy allows loopback unless o says otherwise: the tests' TLS
+// endpoints, webhooks and ACME clients listen on 127.0.0.1.
 func startPKI(t *testing.T, o platformtest.Options) (*platformtest.Server, string) {
 	t.Helper()
-	srv := platformtest.Start(t, o)
+	if o.EgressAllow == nil {
+		o.EgressAllow = platformtest.AllowLoopback
+	}
+	return setupPKI(t, platformtest.Start(t, o))
+}
+
+// setupPKI creates a root and an issuing authority on srv.
+func setupPKI(t *testing.T, srv *platformtest.Server) (*platformtest.Server, string) {
+	t.Helper()
 	tok := srv.AdminToken
 	mustDo(t, srv, "POST", "/api/v1/certs/authorities", tok, certs.CreateAuthorityRequest{
 		Name: "root", Kind: "root", CommonName: "Gaffer Test Root", Organization: "Gaffer"}, http.StatusCreated)

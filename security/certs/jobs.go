@@ -108,7 +108,7 @@ func (s *Service) registerJobs() error {
 		})
 	if len(s.settings.ScanTargets) > 0 && s.settings.ScanInterval > 0 {
 		req := ScanRequest{Targets: s.settings.ScanTargets, Ports: s.settings.ScanPorts}
-		if _, err := expandTargets(req.Targets, req.Ports); err != nil {
+		if _, err := s.mgr.planScan(req); err != nil {
 			return fmt.Errorf("--certs-scan-targets: %w", err)
 		}
 		if err := q.Every(JobScan, s.settings.ScanInterval, req, true); err != nil {

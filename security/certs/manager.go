@@ -2,6 +2,8 @@ package certs
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
@@ -34,7 +37,11 @@ type Manager struct {
 	notifyDays []int
 	// bus receives expiry notifications; nil publishes nothing.
 	bus *bus.Bus
-	// deployer deploys to destinations (tests replace it).
+	// egress is the policy scans, webhook destinations and ACME
+	// validations dial through.
+	egress *egress.Policy
+	// httpClient posts to webhook destinations, under egress, following
+	// no redirects (the body carries the private key).
 	httpClient *http.Client
 
 	mu   sync.Mutex
@@ -56,6 +63,12 @@ type ManagerOptions struct {
 	DefaultAuthority string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Egress is the outbound policy (platform.Deps.Egress); nil refuses
+	// loopback, link-local and private addresses.
+	Egress *egress.Policy
+	// DestinationRoots verify webhook destinations' https servers; nil
+	// uses the system's roots.
+	DestinationRoots *x509.CertPool
 }
 
 // NewManager returns a Manager.
@@ -67,7 +80,8 @@ func NewManager(o ManagerOptions) *Manager {
 		o.Now = time.Now
 	}
 	return &Manager{store: o.Store, keys: o.Keys, urls: o.URLs, log: o.Log, audit: o.Audit, now: o.Now,
-		defaultAuthority: o.DefaultAuthority, httpClient: &http.Client{Timeout: 30 * time.Second}, cas: map[string]*CA{}, crls: map[string]*crlCache{}, ocsp: newOCSPCache()}
+		defaultAuthority: o.DefaultAuthority, egress: o.Egress,
+		httpClient: o.Egress.Client(egress.ClientOptions{Timeout: 30 * time.Second, TLS: &tls.Config{RootCAs: o.DestinationRoots}}), cas: map[string]*CA{}, crls: map[string]*crlCache{}, ocsp: newOCSPCache()}
 }
 
 // Store returns the manager's store.

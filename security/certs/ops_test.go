@@ -24,6 +24,21 @@ import (
 func TestRotationDeploysAndRollsBack(t *testing.T) { engines(t, rotationDeploysAndRollsBack) }
 
 func rotationDeploysAndRollsBack(t *testing.T, o platformtest.Options) {
+	var hookMu sync.Mutex
+	var hooks []certs.WebhookDeployment
+	fail := false
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b certs.WebhookDeployment
+		json.NewDecoder(r.Body).Decode(&b)
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		hooks = append(hooks, b)
+		if fail && !b.Rollback {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	}))
+	defer hook.Close()
+	o.Args = append(o.Args, "--certs-destination-ca-file", trustFile(t, hook))
 	srv, tok := startPKI(t, o)
 	dir := t.TempDir()
 	certPath, keyPath, marker := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), filepath.Join(dir, "reloaded")
@@ -35,20 +50,6 @@ func rotationDeploysAndRollsBack(t *testing.T, o platformtest.Options) {
 	var d certs.Destination
 	mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/destinations", tok, certs.Destination{Kind: "file",
 		CertPath: certPath, KeyPath: keyPath, ReloadCommand: "echo ok >> " + marker}, http.StatusCreated).JSON(t, &d)
-	var hookMu sync.Mutex
-	var hooks []certs.WebhookDeployment
-	fail := false
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b certs.WebhookDeployment
-		json.NewDecoder(r.Body).Decode(&b)
-		hookMu.Lock()
-		defer hookMu.Unlock()
-		hooks = append(hooks, b)
-		if fail && !b.Rollback {
-			w.WriteHeader(http.StatusBadGateway)
-		}
-	}))
-	defer hook.Close()
 	mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/destinations", tok, certs.Destination{Kind: "webhook", URL: hook.URL}, http.StatusCreated)
 	mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/destinations", tok, certs.Destination{Kind: "file", CertPath: "relative"}, http.StatusBadRequest)
 

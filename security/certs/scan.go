@@ -123,11 +123,34 @@ func expandTargets(targets []string, ports []int) ([]probe, error) {
 	return out, nil
 }
 
+// planScan expands req's targets into probes and refuses the request when
+// an address target (or range) includes an address the egress policy
+// refuses, naming it; targets given by name are checked as they are
+// dialled, since their address is known only then.
+func (m *Manager) planScan(req ScanRequest) ([]probe, error) {
+	probes, err := expandTargets(req.Targets, req.Ports)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range probes {
+		a, err := netip.ParseAddr(p.host)
+		if err != nil {
+			continue
+		}
+		port, _ := strconv.ParseUint(p.port, 10, 16)
+		if err := m.egress.Check(p.host, netip.AddrPortFrom(a, uint16(port))); err != nil {
+			return nil, badInput("scan targets: %v", err)
+		}
+	}
+	return probes, nil
+}
+
 // Scan connects to every endpoint of req, records each certificate found
 // in the inventory (new ones as discovered) with the endpoint where it
-// was seen, and returns what each endpoint presented.
+// was seen, and returns what each endpoint presented. Connections dial
+// through the egress policy.
 func (m *Manager) Scan(ctx context.Context, req ScanRequest) (ScanResponse, error) {
-	probes, err := expandTargets(req.Targets, req.Ports)
+	probes, err := m.planScan(req)
 	if err != nil {
 		return ScanResponse{}, err
 	}
@@ -150,7 +173,7 @@ func (m *Manager) Scan(ctx context.Context, req ScanRequest) (ScanResponse, erro
 			defer wg.Done()
 			defer func() { <-sem }()
 			ep := net.JoinHostPort(p.host, p.port)
-			chain, err := fetchChain(ctx, p.host, ep, timeout)
+			chain, err := m.fetchChain(ctx, p.host, ep, timeout)
 			results[i] = found{endpoint: ep, chain: chain, err: err}
 		}()
 	}
@@ -175,20 +198,23 @@ func (m *Manager) Scan(ctx context.Context, req ScanRequest) (ScanResponse, erro
 	return res, nil
 }
 
-func fetchChain(ctx context.Context, host, endpoint string, timeout time.Duration) ([]*x509.Certificate, error) {
+func (m *Manager) fetchChain(ctx context.Context, host, endpoint string, timeout time.Duration) ([]*x509.Certificate, error) {
 	cfg := &tls.Config{InsecureSkipVerify: true} // discovery reads what is served, trusted or not
 	if net.ParseIP(host) == nil {
 		cfg.ServerName = host
 	}
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: cfg}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := d.DialContext(ctx, "tcp", endpoint)
+	raw, err := m.egress.DialContext(ctx, "tcp", endpoint, timeout)
 	if err != nil {
 		return nil, err
 	}
+	conn := tls.Client(raw, cfg)
 	defer conn.Close()
-	chain := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if err := conn.HandshakeContext(ctx); err != nil {
+		return nil, fmt.Errorf("tls handshake with %s: %w", endpoint, err)
+	}
+	chain := conn.ConnectionState().PeerCertificates
 	if len(chain) == 0 {
 		return nil, fmt.Errorf("%s presented no certificate", endpoint)
 	}

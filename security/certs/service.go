@@ -2,6 +2,7 @@ package certs
 
 import (
 	"context"
+	"crypto/x509"
 	"embed"
 	"fmt"
 	"os"
@@ -65,6 +66,9 @@ type Settings struct {
 	ScanTargets  []string
 	ScanPorts    []int
 	ScanInterval time.Duration
+	// DestinationCAFile holds PEM certificates trusted, besides the
+	// system's roots, for webhook destinations' https servers.
+	DestinationCAFile string
 }
 
 // DefaultSettings are the settings when no flags were parsed.
@@ -85,6 +89,7 @@ func addFlags(fs *pflag.FlagSet) any {
 	fs.StringSliceVar(&s.ScanTargets, "certs-scan-targets", nil, "TLS endpoints to discover certificates on periodically: host:port, hosts, CIDR ranges")
 	fs.IntSliceVar(&s.ScanPorts, "certs-scan-ports", s.ScanPorts, "ports for scan targets without one")
 	fs.DurationVar(&s.ScanInterval, "certs-scan-interval", s.ScanInterval, "how often the scan targets are scanned")
+	fs.StringVar(&s.DestinationCAFile, "certs-destination-ca-file", "", "PEM file of CA certificates trusted, besides the system's, for https webhook destinations")
 	fs.StringVar(&s.ACMEDNSResolver, "certs-acme-dns-resolver", "", "DNS server (host:port) for dns-01 validation; when set the ACME server offers dns-01 and wildcards")
 	return s
 }
@@ -109,16 +114,42 @@ func New(ctx context.Context, deps *platform.Deps, getenv func(string) string) (
 		deps.Log.Warn("certs: generated a key-encryption key for private keys in the data directory; "+
 			"in production keep it elsewhere and pass it with $"+KEKEnv+" or $"+KEKFileEnv, "file", keys.Source())
 	}
+	roots, err := destinationRoots(settings.DestinationCAFile)
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{deps: deps, settings: settings}
 	s.mgr = NewManager(ManagerOptions{Store: deps.Store, Keys: keys, URLs: URLs{Base: strings.TrimRight(settings.URL, "/")},
-		Log: deps.Log, Audit: deps.Audit, DefaultAuthority: settings.DefaultAuthority})
+		Log: deps.Log, Audit: deps.Audit, DefaultAuthority: settings.DefaultAuthority, Egress: deps.Egress,
+		DestinationRoots: roots})
 	s.mgr.notifyDays = settings.NotifyDays
 	s.mgr.bus = deps.Bus
 	s.acme = newACMEServer(s.mgr, settings)
+	s.acme.validator.egress = deps.Egress
 	if err := s.registerJobs(); err != nil {
 		return nil, fmt.Errorf("certs: %w", err)
 	}
 	return s, nil
+}
+
+// destinationRoots returns the system's roots plus the certificates of
+// the PEM file at path, or nil (the system's roots) when path is empty.
+func destinationRoots(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("certs-destination-ca-file: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("certs-destination-ca-file: %s holds no PEM certificate", path)
+	}
+	return roots, nil
 }
 
 // Manager returns the Go API.
