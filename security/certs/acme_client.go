@@ -48,6 +48,12 @@ type ACMEIssuerConfig struct {
 	CABundle string `json:"ca_bundle,omitempty"`
 	// AccountURL is the registered account; Gaffer sets it.
 	AccountURL string `json:"account_url,omitempty"`
+	// EABKeyID and EABHMACKey (base64url) are the external account
+	// binding (RFC 8555 section 7.3.4) a CA that requires one gave for
+	// registering. They are used once, when the authority is created;
+	// the HMAC key is never stored.
+	EABKeyID   string `json:"eab_key_id,omitempty"`
+	EABHMACKey string `json:"eab_hmac_key,omitempty"`
 }
 
 // DNSProvider publishes and removes the TXT records of dns-01 challenges
@@ -141,6 +147,9 @@ func (cfg *ACMEIssuerConfig) validate() error {
 	default:
 		return badInput("acme.challenge %q: want http-01 or dns-01", cfg.Challenge)
 	}
+	if (cfg.EABKeyID == "") != (cfg.EABHMACKey == "") {
+		return badInput("acme.eab_key_id and acme.eab_hmac_key go together: give both or neither")
+	}
 	if cfg.CABundle != "" {
 		if !x509.NewCertPool().AppendCertsFromPEM([]byte(cfg.CABundle)) {
 			return badInput("acme.ca_bundle: no PEM certificate in it")
@@ -219,11 +228,17 @@ func (m *Manager) createACMEAuthority(ctx context.Context, req CreateAuthorityRe
 	if err != nil {
 		return Authority{}, badInput("%v", err)
 	}
-	reg, err := client.Registration.Register(ctx, registration.RegisterOptions{TermsOfServiceAgreed: true})
+	var reg *acme.ExtendedAccount
+	if cfg.EABKeyID != "" {
+		reg, err = client.Registration.RegisterWithExternalAccountBinding(ctx, registration.RegisterEABOptions{
+			TermsOfServiceAgreed: true, Kid: cfg.EABKeyID, HmacEncoded: cfg.EABHMACKey})
+	} else {
+		reg, err = client.Registration.Register(ctx, registration.RegisterOptions{TermsOfServiceAgreed: true})
+	}
 	if err != nil {
 		return Authority{}, badInput("register with %s: %v", cfg.DirectoryURL, err)
 	}
-	cfg.AccountURL = reg.Location
+	cfg.AccountURL, cfg.EABHMACKey = reg.Location, ""
 	der, err := marshalKey(key)
 	if err != nil {
 		return Authority{}, err

@@ -28,13 +28,17 @@ func gafferACMEClientObtainsFromGafferACMEServer(t *testing.T, o platformtest.Op
 	front, _ := tlsFront(t, srv, tok)
 	var root certs.Authority
 	mustDo(t, srv, "GET", "/api/v1/certs/authorities/root", tok, nil, http.StatusOK).JSON(t, &root)
-	// Gaffer's ACME client does not send external account binding: the
-	// issuing authority takes anonymous accounts, as in a lab.
-	allowAnonymousACME(t, srv, "issuing")
+	eab := createEABKey(t, srv, "issuing")
 	mustDo(t, srv, "POST", "/api/v1/certs/authorities", tok, certs.CreateAuthorityRequest{Name: "upstream", Kind: "acme",
 		Policy: certs.Policy{AllowedDomains: []string{".example.test"}},
 		ACME: &certs.ACMEIssuerConfig{DirectoryURL: front + "/api/v1/certs/acme/issuing/directory", Email: "ops@example.test",
-			HTTPAddress: "127.0.0.1:" + strconv.Itoa(port), CABundle: root.Certificate}}, http.StatusCreated)
+			HTTPAddress: "127.0.0.1:" + strconv.Itoa(port), CABundle: root.Certificate,
+			EABKeyID: eab.ID, EABHMACKey: eab.HMACKey}}, http.StatusCreated)
+	if body := mustDo(t, srv, "GET", "/api/v1/certs/authorities/upstream", tok, nil, http.StatusOK).Body; strings.Contains(string(body), eab.HMACKey) {
+		t.Errorf("the ACME authority keeps the EAB HMAC key: %s", body)
+	}
+	mustDo(t, srv, "POST", "/api/v1/certs/authorities", tok, certs.CreateAuthorityRequest{Name: "half-eab", Kind: "acme",
+		ACME: &certs.ACMEIssuerConfig{DirectoryURL: front + "/api/v1/certs/acme/issuing/directory", EABKeyID: eab.ID}}, http.StatusBadRequest)
 	c := issue(t, srv, tok, certs.IssueRequest{Authority: "upstream", CommonName: "svc.example.test", SANs: []string{"api.example.test"}, Owner: "team-a"})
 	if c.Source != "acme" || !c.HasKey || c.Issuer != "CN=Gaffer Test Issuing CA" || len(c.Names) != 2 {
 		t.Fatalf("certificate from ACME: %+v", c)
@@ -120,13 +124,12 @@ func TestGafferACMEClientDNS01(t *testing.T) {
 	front, _ := tlsFront(t, srv, tok)
 	var root certs.Authority
 	mustDo(t, srv, "GET", "/api/v1/certs/authorities/root", tok, nil, http.StatusOK).JSON(t, &root)
-	// Gaffer's ACME client does not send external account binding: the
-	// issuing authority takes anonymous accounts, as in a lab.
-	allowAnonymousACME(t, srv, "issuing")
+	eab := createEABKey(t, srv, "issuing")
 	mustDo(t, srv, "POST", "/api/v1/certs/authorities", tok, certs.CreateAuthorityRequest{Name: "upstream-dns", Kind: "acme",
 		Policy: certs.Policy{AllowedDomains: []string{".example.test", "example.test"}, AllowWildcards: true},
 		ACME: &certs.ACMEIssuerConfig{DirectoryURL: front + "/api/v1/certs/acme/issuing/directory", Challenge: "dns-01",
-			DNSProvider: "test-memory", DNSResolvers: []string{resolver}, CABundle: root.Certificate}}, http.StatusCreated)
+			DNSProvider: "test-memory", DNSResolvers: []string{resolver}, CABundle: root.Certificate,
+			EABKeyID: eab.ID, EABHMACKey: eab.HMACKey}}, http.StatusCreated)
 	c := issue(t, srv, tok, certs.IssueRequest{Authority: "upstream-dns", CommonName: "example.test", SANs: []string{"*.example.test"}})
 	if c.Source != "acme" || len(c.Names) != 2 || c.Names[1] != "*.example.test" {
 		t.Fatalf("wildcard through dns-01: %+v", c.Names)
