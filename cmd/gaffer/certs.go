@@ -30,7 +30,7 @@ func newCertsCommand() *cobra.Command {
 	flags := cli.AddClientFlags(cmd)
 	cmd.AddCommand(certsIssueCommand(flags), certsListCommand(flags), certsShowCommand(flags), certsRevokeCommand(flags),
 		certsRotateCommand(flags), certsScanCommand(flags), certsImportCommand(flags), certsExportCommand(flags),
-		certsBulkCommand(flags), certsCACommand(flags))
+		certsBulkCommand(flags), certsCACommand(flags), certsACMECommand(flags))
 	return cmd
 }
 
