@@ -65,7 +65,10 @@ func (s *Service) fleetRoutes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "POST", Path: api + "/fleets/validate", Scope: ReadScope, Unaudited: true,
 		Summary: "Check a fleet document (YAML or JSON) without storing it", Response: ValidateResult{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			_, err := readFleet(r)
+			f, err := readFleet(r)
+			if err == nil {
+				err = s.checkSecretEnv(f)
+			}
 			if fe, ok := err.(*fleet.Error); ok {
 				return httpapi.WriteJSON(w, http.StatusOK, ValidateResult{Problems: fe.Problems})
 			}

@@ -78,7 +78,7 @@ func events(t *testing.T, srv *platformtest.Server) []*bus.Event {
 // wall time: every step acts, checks and hands over to the next, and
 // each publishes its events.
 func TestExecuteOnWebhook(t *testing.T) {
-	srv, _ := start(t, platformtest.Options{})
+	srv, _ := start(t, platformtest.Options{EgressAllow: platformtest.AllowLoopback}) // the infrastructure's webhook is on 127.0.0.1
 	f := testFleet(t)
 	in := newInfra(t, f)
 	putFleet(t, srv, webhookFleet(t, in.srv.URL))
@@ -159,7 +159,7 @@ func TestInfeasiblePlanNeverRuns(t *testing.T) {
 // TestPauseResumeAbortRollback drives an execution by hand while a
 // webhook call is held.
 func TestPauseResumeAbortRollback(t *testing.T) {
-	srv, _ := start(t, platformtest.Options{})
+	srv, _ := start(t, platformtest.Options{EgressAllow: platformtest.AllowLoopback}) // the infrastructure's webhook is on 127.0.0.1
 	f := testFleet(t)
 	in := newInfra(t, f)
 	putFleet(t, srv, webhookFleet(t, in.srv.URL))

@@ -59,6 +59,9 @@ func (s *Service) PutFleet(ctx context.Context, f *fleet.Fleet, kind, by, note s
 	if err := f.Validate(); err != nil {
 		return FleetInfo{}, false, err
 	}
+	if err := s.checkSecretEnv(f); err != nil {
+		return FleetInfo{}, false, err
+	}
 	spec, err := json.Marshal(f)
 	if err != nil {
 		return FleetInfo{}, false, fmt.Errorf("encode fleet %s: %w", f.Name, err)

@@ -62,7 +62,7 @@ func TestExecutionSurvivesSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--failover-lease", "2s", "--roles", "failover"}
+	args := []string{"--failover-lease", "2s", "--roles", "failover", "--egress-allow", "127.0.0.0/8"} // the webhook is on loopback
 	p := platformtest.StartServe(t, bin, dir, args...)
 	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
 	if err != nil {

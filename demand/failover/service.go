@@ -5,11 +5,13 @@ import (
 	"embed"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/gaffer-sre/gaffer/demand/failover/webhook"
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
@@ -48,6 +50,8 @@ func addFlags(fs *pflag.FlagSet) any {
 		"how long a step stays claimed by a process that stopped renewing it before another process takes the execution over")
 	fs.DurationVar(&o.DetectInterval, "failover-detect-interval", o.DetectInterval, "how often regional health is checked for a failover recommendation")
 	fs.DurationVar(&o.DarkPoolInterval, "failover-darkpool-interval", o.DarkPoolInterval, "how often dark pools are sized from the forecast (fleets with manage_dark)")
+	fs.StringVar(&o.SecretEnvPrefix, "failover-secret-env-prefix", o.SecretEnvPrefix,
+		"prefix of the server environment variables a fleet's webhook secret_env may name")
 	return o
 }
 
@@ -63,6 +67,10 @@ type Options struct {
 	// RecoverInterval is how often executions left without a running
 	// step are picked up again (default 2s).
 	RecoverInterval time.Duration
+	// SecretEnvPrefix is the prefix of the environment variables a
+	// webhook provider's secret_env may name (default
+	// DefaultSecretEnvPrefix).
+	SecretEnvPrefix string
 	// Now replaces the platform's clock (deps.Now) for this system.
 	Now func() time.Time
 }
@@ -76,6 +84,9 @@ func (o *Options) defaults() {
 	}
 	if o.DarkPoolInterval <= 0 {
 		o.DarkPoolInterval = 10 * time.Minute
+	}
+	if o.SecretEnvPrefix == "" {
+		o.SecretEnvPrefix = DefaultSecretEnvPrefix
 	}
 	if o.RecoverInterval <= 0 {
 		o.RecoverInterval = 2 * time.Second
@@ -96,7 +107,10 @@ type Service struct {
 
 	engine *engine
 	worlds *worldStore
-	pages  *pages
+	// webhookClient makes webhook providers' calls, through the egress
+	// policy.
+	webhookClient *http.Client
+	pages         *pages
 	// synthetic caches exercises' demand by exercise ID.
 	synthetic sync.Map
 
@@ -118,6 +132,7 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 	s := &Service{opts: o, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, deps: deps,
 		stop: make(chan struct{})}
 	s.worlds = &worldStore{db: s.db, now: s.now}
+	s.webhookClient = webhook.NewClient(deps.Egress)
 	s.engine = newEngine(s)
 	if err := s.registerJobs(); err != nil {
 		return nil, err

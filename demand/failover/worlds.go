@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -55,15 +54,11 @@ func (e *engine) provider(ctx context.Context, ex *Execution, f *fleet.Fleet, de
 	switch f.ProviderType() {
 	case "webhook":
 		w := f.Provider.Webhook
-		var secret []byte
-		if w.SecretEnv != "" {
-			v, ok := os.LookupEnv(w.SecretEnv)
-			if !ok {
-				return nil, provider.Permanent(fmt.Errorf("webhook secret: environment variable %s is not set on the server", w.SecretEnv))
-			}
-			secret = []byte(v)
+		secret, err := e.s.webhookSecret(w)
+		if err != nil {
+			return nil, err
 		}
-		return webhook.New(w.URL, secret, w.Timeout.D()), nil
+		return webhook.New(w.URL, secret, w.Timeout.D(), e.s.webhookClient), nil
 	case "simulator":
 		e.mu.Lock()
 		defer e.mu.Unlock()

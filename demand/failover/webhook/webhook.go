@@ -20,8 +20,14 @@
 //
 // Any 2xx is success. 409 with error code "capacity" means the
 // infrastructure has no room (permanent); other 4xx answers (but 408 and
-// 429) are permanent failures; 5xx, 408, 429 and network errors are
-// transient, retried by the execution.
+// 429) and redirects (which are not followed) are permanent failures; 5xx,
+// 408, 429 and network errors are transient, retried by the execution.
+//
+// Calls dial through the server's egress policy: a URL on a loopback,
+// link-local or private address fails permanently unless an operator
+// allowed it with --egress-allow. Answers are read up to MaxAnswerBytes
+// (plus MaxStatusBytesPerCluster per cluster of a status call), and an
+// error quotes at most a short excerpt of one.
 package webhook
 
 import (
@@ -40,6 +46,7 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/demand/failover/provider"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 )
 
 // Provider calls a webhook.
@@ -48,21 +55,44 @@ type Provider struct {
 	URL string
 	// Secret signs requests when set.
 	Secret []byte
-	// Client makes the calls; its Timeout bounds each.
+	// Client makes the calls (see NewClient).
 	Client *http.Client
+	// Timeout bounds each call.
+	Timeout time.Duration
 	// Now is the clock of signatures (default time.Now).
 	Now func() time.Time
 }
 
 var _ provider.Provider = (*Provider)(nil)
 
+// Answer size limits: MaxAnswerBytes for any answer, and as much again as
+// MaxStatusBytesPerCluster for each cluster a status call asks about (a
+// fleet may have 100,000 clusters).
+const (
+	MaxAnswerBytes           = 1 << 20
+	MaxStatusBytesPerCluster = 1 << 10
+)
+
+// NewClient returns the client providers share: connections dial through
+// the egress policy p (nil: the default policy), and redirects are not
+// followed (a moved automation endpoint is a fleet to fix, and following
+// would send the signed body elsewhere).
+func NewClient(p *egress.Policy) *http.Client {
+	return p.Client(egress.ClientOptions{MaxIdleConnsPerHost: 16})
+}
+
 // New returns a provider for url with the given secret and per-call
-// timeout (default 30s).
-func New(url string, secret []byte, timeout time.Duration) *Provider {
+// timeout (default 30s), calling through client (nil: a client of the
+// default egress policy, which refuses loopback, link-local and private
+// addresses).
+func New(url string, secret []byte, timeout time.Duration, client *http.Client) *Provider {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	return &Provider{URL: strings.TrimRight(url, "/"), Secret: secret, Client: &http.Client{Timeout: timeout}}
+	if client == nil {
+		client = NewClient(nil)
+	}
+	return &Provider{URL: strings.TrimRight(url, "/"), Secret: secret, Client: client, Timeout: timeout}
 }
 
 // Simulated implements provider.Provider: webhooks run in wall time.
@@ -75,7 +105,7 @@ type targetsBody[T any] struct {
 
 // Scale implements provider.Scaler.
 func (p *Provider) Scale(ctx context.Context, c provider.Call, targets []provider.ScaleTarget) error {
-	return p.post(ctx, "/scale", c.Key, targetsBody[provider.ScaleTarget]{c, targets}, nil)
+	return p.post(ctx, "/scale", c.Key, targetsBody[provider.ScaleTarget]{c, targets}, nil, MaxAnswerBytes)
 }
 
 // Status implements provider.Scaler.
@@ -87,7 +117,8 @@ func (p *Provider) Status(ctx context.Context, c provider.Call, clusters []strin
 		Call     provider.Call `json:"call"`
 		Clusters []string      `json:"clusters"`
 	}{c, clusters}
-	if err := p.post(ctx, "/status", c.Key, body, &out); err != nil {
+	limit := int64(MaxAnswerBytes) + int64(len(clusters))*MaxStatusBytesPerCluster
+	if err := p.post(ctx, "/status", c.Key, body, &out, limit); err != nil {
 		return nil, err
 	}
 	got := map[string]bool{}
@@ -104,12 +135,12 @@ func (p *Provider) Status(ctx context.Context, c provider.Call, clusters []strin
 
 // Ungate implements provider.Gate.
 func (p *Provider) Ungate(ctx context.Context, c provider.Call, targets []provider.GateTarget) error {
-	return p.post(ctx, "/ungate", c.Key, targetsBody[provider.GateTarget]{c, targets}, nil)
+	return p.post(ctx, "/ungate", c.Key, targetsBody[provider.GateTarget]{c, targets}, nil, MaxAnswerBytes)
 }
 
 // SizeDark implements provider.Gate.
 func (p *Provider) SizeDark(ctx context.Context, c provider.Call, targets []provider.GateTarget) error {
-	return p.post(ctx, "/dark", c.Key, targetsBody[provider.GateTarget]{c, targets}, nil)
+	return p.post(ctx, "/dark", c.Key, targetsBody[provider.GateTarget]{c, targets}, nil, MaxAnswerBytes)
 }
 
 // Steer implements provider.Steerer.
@@ -118,7 +149,7 @@ func (p *Provider) Steer(ctx context.Context, c provider.Call, s provider.Steeri
 		Call     provider.Call     `json:"call"`
 		Steering provider.Steering `json:"steering"`
 	}{c, s}
-	return p.post(ctx, "/steer", c.Key, body, nil)
+	return p.post(ctx, "/steer", c.Key, body, nil, MaxAnswerBytes)
 }
 
 // SteeringStatus implements provider.Steerer.
@@ -127,7 +158,7 @@ func (p *Provider) SteeringStatus(ctx context.Context, c provider.Call) (provide
 	body := struct {
 		Call provider.Call `json:"call"`
 	}{c}
-	err := p.post(ctx, "/steering", c.Key, body, &out)
+	err := p.post(ctx, "/steering", c.Key, body, &out, MaxAnswerBytes)
 	return out, err
 }
 
@@ -154,7 +185,14 @@ func Verify(secret []byte, r *http.Request, body []byte, maxAge time.Duration) e
 	return nil
 }
 
-func (p *Provider) post(ctx context.Context, path, key string, body, out any) error {
+// post sends one call and decodes its answer into out, reading at most
+// limit bytes of it.
+func (p *Provider) post(ctx context.Context, path, key string, body, out any, limit int64) error {
+	if p.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.Timeout)
+		defer cancel()
+	}
 	b, err := json.Marshal(body)
 	if err != nil {
 		return provider.Permanent(fmt.Errorf("webhook %s: encode: %w", path, err))
@@ -178,19 +216,27 @@ func (p *Provider) post(ctx context.Context, path, key string, body, out any) er
 		req.Header.Set("X-Gaffer-Signature", Sign(p.Secret, ts, b))
 	}
 	resp, err := p.Client.Do(req)
+	if de := (*egress.DeniedError)(nil); errors.As(err, &de) {
+		return provider.Permanent(fmt.Errorf("webhook POST %s%s: %w", p.URL, path, de))
+	}
 	if err != nil {
 		return fmt.Errorf("webhook POST %s%s: %w", p.URL, path, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("webhook POST %s%s: read answer: %w", p.URL, path, err)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return provider.Permanent(fmt.Errorf("webhook POST %s%s: %d %s to %s: redirects are not followed; fix provider.webhook.url",
+			p.URL, path, resp.StatusCode, http.StatusText(resp.StatusCode), egress.Excerpt([]byte(resp.Header.Get("Location")))))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return answerError(p.URL+path, resp.StatusCode, data)
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes))
+		return answerError(p.URL+path, resp.StatusCode, head)
 	}
 	if out == nil {
 		return nil
+	}
+	data, err := egress.ReadAll(resp.Body, limit)
+	if err != nil {
+		return fmt.Errorf("webhook POST %s%s: read answer: %w", p.URL, path, err)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("webhook POST %s%s: answer is not the expected JSON: %w", p.URL, path, err)
@@ -205,12 +251,9 @@ func answerError(url string, status int, body []byte) error {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	msg := strings.TrimSpace(string(body))
+	msg := egress.Excerpt(bytes.TrimSpace(body))
 	if json.Unmarshal(body, &env) == nil && env.Error.Message != "" {
-		msg = env.Error.Message
-	}
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
+		msg = egress.Excerpt([]byte(env.Error.Message))
 	}
 	err := fmt.Errorf("webhook POST %s: %d %s: %s", url, status, http.StatusText(status), msg)
 	switch {

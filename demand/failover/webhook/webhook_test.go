@@ -14,7 +14,19 @@ import (
 
 	"github.com/gaffer-sre/gaffer/demand/failover/provider"
 	"github.com/gaffer-sre/gaffer/demand/failover/webhook"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 )
+
+// loopback is a client whose egress policy lets it reach the test
+// receivers on 127.0.0.1.
+func loopback(t *testing.T) *http.Client {
+	t.Helper()
+	p, err := egress.Parse([]string{"127.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return webhook.NewClient(p)
+}
 
 type recorded struct {
 	path, key string
@@ -63,7 +75,7 @@ func TestCallsAndAnswers(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	})
-	p := webhook.New(srv.URL+"/", secret, time.Second)
+	p := webhook.New(srv.URL+"/", secret, time.Second, loopback(t))
 	ctx := context.Background()
 	if p.Simulated() {
 		t.Error("a webhook runs in wall time")
@@ -130,7 +142,7 @@ func TestErrors(t *testing.T) {
 			w.WriteHeader(c.status)
 			io.WriteString(w, c.body)
 		})
-		err := webhook.New(srv.URL, nil, time.Second).Scale(context.Background(), call, nil)
+		err := webhook.New(srv.URL, nil, time.Second, loopback(t)).Scale(context.Background(), call, nil)
 		if err == nil || provider.IsPermanent(err) != c.permanent || errors.Is(err, provider.ErrCapacity) != c.capacity {
 			t.Errorf("%d %s: err = %v (permanent %v)", c.status, c.body, err, provider.IsPermanent(err))
 		}
@@ -140,15 +152,15 @@ func TestErrors(t *testing.T) {
 	}
 	// Bad answers and unreachable receivers are transient.
 	srv, _ := receiver(t, nil, func(_ string, w http.ResponseWriter) { io.WriteString(w, `{"clusters": 3}`) })
-	if _, err := webhook.New(srv.URL, nil, time.Second).Status(context.Background(), call, []string{"a"}); err == nil || provider.IsPermanent(err) {
+	if _, err := webhook.New(srv.URL, nil, time.Second, loopback(t)).Status(context.Background(), call, []string{"a"}); err == nil || provider.IsPermanent(err) {
 		t.Errorf("bad answer: %v", err)
 	}
 	srv, _ = receiver(t, nil, func(_ string, w http.ResponseWriter) { io.WriteString(w, `{"clusters": []}`) })
-	if _, err := webhook.New(srv.URL, nil, time.Second).Status(context.Background(), call, []string{"a"}); err == nil {
+	if _, err := webhook.New(srv.URL, nil, time.Second, loopback(t)).Status(context.Background(), call, []string{"a"}); err == nil {
 		t.Error("a status without the cluster asked for was accepted")
 	}
 	srv.Close()
-	if err := webhook.New(srv.URL, nil, time.Second).Scale(context.Background(), call, nil); err == nil || provider.IsPermanent(err) {
+	if err := webhook.New(srv.URL, nil, time.Second, loopback(t)).Scale(context.Background(), call, nil); err == nil || provider.IsPermanent(err) {
 		t.Errorf("unreachable: %v", err)
 	}
 }
@@ -179,4 +191,64 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 func jsonNumber(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestEgressPolicy: under the default policy a provider URL on loopback,
+// link-local or private addresses fails permanently without reaching it.
+func TestEgressPolicy(t *testing.T) {
+	srv, calls := receiver(t, nil, func(_ string, w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) })
+	for url, reason := range map[string]string{srv.URL: "loopback", "http://169.254.169.254": "link-local", "http://10.0.0.1": "private"} {
+		err := webhook.New(url, nil, time.Second, nil).Scale(context.Background(), call, nil)
+		var de *egress.DeniedError
+		if !errors.As(err, &de) || !provider.IsPermanent(err) || !strings.Contains(err.Error(), reason) {
+			t.Errorf("%s: %v, want a permanent refusal naming %s", url, err, reason)
+		}
+	}
+	if len(*calls) != 0 {
+		t.Fatalf("the receiver was reached %d times under the default policy", len(*calls))
+	}
+	if err := webhook.New(srv.URL, nil, time.Second, loopback(t)).Scale(context.Background(), call, nil); err != nil {
+		t.Fatalf("loopback allowed: %v", err)
+	}
+}
+
+// TestRedirectsAreNotFollowed: a redirect (here to a server the policy
+// would allow) is a permanent failure naming the field to fix; the
+// signed body goes nowhere else.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	elsewhere, calls := receiver(t, nil, func(_ string, w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	err := webhook.New(srv.URL, []byte("k"), time.Second, loopback(t)).Scale(context.Background(), call, nil)
+	if err == nil || !provider.IsPermanent(err) || !strings.Contains(err.Error(), "redirects are not followed") ||
+		!strings.Contains(err.Error(), "provider.webhook.url") {
+		t.Fatalf("redirect: %v", err)
+	}
+	if len(*calls) != 0 {
+		t.Fatal("the redirect was followed")
+	}
+}
+
+// TestAnswersAreBounded: an answer over the limit is an error, not read
+// on; an error answer is quoted as a short excerpt.
+func TestAnswersAreBounded(t *testing.T) {
+	huge := strings.Repeat("x", webhook.MaxAnswerBytes+webhook.MaxStatusBytesPerCluster+1)
+	srv, _ := receiver(t, nil, func(path string, w http.ResponseWriter) {
+		if path == "/status" {
+			io.WriteString(w, `{"clusters":[{"cluster":"a","message":"`+huge+`"}]}`)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "\x1b[2J"+huge)
+	})
+	p := webhook.New(srv.URL, nil, 5*time.Second, loopback(t))
+	if _, err := p.Status(context.Background(), call, []string{"a"}); !errors.Is(err, egress.ErrTooLarge) {
+		t.Errorf("oversized status answer: %v", err)
+	}
+	err := p.Scale(context.Background(), call, nil)
+	if err == nil || len(err.Error()) > 300 || strings.ContainsRune(err.Error(), '\x1b') || !strings.Contains(err.Error(), "400") {
+		t.Errorf("error answer quoted as %d bytes: %.400q", len(err.Error()), err)
+	}
 }
