@@ -1,6 +1,7 @@
 package certs_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -37,7 +38,8 @@ func (c *acmeWire) directory() map[string]any {
 // one with an admin's EAB key succeeds and binds the key, the key cannot
 // create a second account, a key of another authority and an account of
 // another authority are refused, a KEK rotation keeps unused keys
-// working, and revoking a used key deactivates its account.
+// working, an account from before accounts belonged to an authority is
+// refused, and revoking a used key deactivates its account.
 func TestACMEExternalAccountBinding(t *testing.T) {
 	srv, tok := startPKI(t, platformtest.Options{Args: []string{"--certs-acme-resolve-to", "127.0.0.1",
 		"--certs-acme-http-port", strconv.Itoa(freePort(t))}})
@@ -81,6 +83,13 @@ func TestACMEExternalAccountBinding(t *testing.T) {
 		"identifiers": []map[string]string{{"type": "dns", "value": "x.example.test"}}}); st != http.StatusUnauthorized || !strings.HasSuffix(typ, ":unauthorized") {
 		t.Errorf("account used at another authority: %d %s", st, typ)
 	}
+	// Its key cannot register at second either: keys are unique, accounts per authority.
+	byKeyAtSecond := &acmeWire{t: t, base: secondBase, hc: hc, key: a.key}
+	if st, typ, _, _ := byKeyAtSecond.post(secondBase+"/new-account", byKeyAtSecond.nonce(), map[string]any{"termsOfServiceAgreed": true,
+		"externalAccountBinding": eabBinding(t, a.key, other.ID, other.HMACKey, secondBase+"/new-account")}); st != http.StatusUnauthorized ||
+		!strings.HasSuffix(typ, ":unauthorized") {
+		t.Errorf("issuing's account key registering at second: %d %s", st, typ)
+	}
 	var keys []certs.EABKey
 	mustDo(t, srv, "GET", "/api/v1/certs/authorities/issuing/acme/eab-keys", tok, nil, http.StatusOK).JSON(t, &keys)
 	if len(keys) != 1 || keys[0].ID != k.ID || keys[0].Account == "" || !strings.HasSuffix(a.kid, "/account/"+keys[0].Account) {
@@ -94,6 +103,16 @@ func TestACMEExternalAccountBinding(t *testing.T) {
 	var rot certs.KEKRotateResponse
 	mustDo(t, srv, "POST", "/api/v1/certs/kek/rotate", tok, nil, http.StatusOK).JSON(t, &rot)
 	b.register(fresh)
+	// An account from before accounts were bound to an authority is refused.
+	if _, err := srv.Deps().Store.ExecContext(context.Background(), `UPDATE certs_acme_accounts SET authority = '' WHERE id = ?`,
+		b.kid[strings.LastIndex(b.kid, "/")+1:]); err != nil {
+		t.Fatal(err)
+	}
+	if st, typ, body, _ := b.post(base+"/new-order", b.nonce(), map[string]any{
+		"identifiers": []map[string]string{{"type": "dns", "value": "x.example.test"}}}); st != http.StatusUnauthorized ||
+		!strings.Contains(body["detail"].(string), "is not registered with authority issuing") {
+		t.Errorf("legacy account: %d %s %v", st, typ, body)
+	}
 	// Revoking a used key deactivates its account.
 	mustDo(t, srv, "DELETE", "/api/v1/certs/authorities/issuing/acme/eab-keys/"+k.ID, tok, nil, http.StatusOK)
 	if st, typ, _, _ := a.post(base+"/new-order", a.nonce(), map[string]any{
