@@ -44,19 +44,53 @@ type agents struct {
 	log          *slog.Logger
 	heartbeat    time.Duration
 	offlineAfter time.Duration
+	now          func() time.Time
+
+	// keyMu guards signer, loaded from the database on first use.
+	keyMu  sync.Mutex
+	signer *agent.RequestSigner
+	// mintMu serialises this process's agent token mints (see mint).
+	mintMu sync.Mutex
 
 	mu       sync.Mutex
 	secrets  map[string]string    // agent name -> the token it connected with
 	verified map[string]time.Time // when each agent's token was last checked
 	seen     map[string]time.Time // heartbeats not yet written
-	boots    map[string]string
 	runs     map[string][2]string // run ID -> execution, step key
 	subs     []*nats.Subscription
 }
 
 func newAgents(s *Service) *agents {
-	return &agents{s: s, db: s.db, log: s.log, heartbeat: s.opts.AgentHeartbeat, offlineAfter: 6 * s.opts.AgentHeartbeat,
-		secrets: map[string]string{}, verified: map[string]time.Time{}, seen: map[string]time.Time{}, boots: map[string]string{}, runs: map[string][2]string{}}
+	now := time.Now
+	if s.deps != nil && s.deps.Now != nil {
+		now = s.deps.Now
+	}
+	return &agents{s: s, db: s.db, log: s.log, heartbeat: s.opts.AgentHeartbeat, offlineAfter: 6 * s.opts.AgentHeartbeat, now: now,
+		secrets: map[string]string{}, verified: map[string]time.Time{}, seen: map[string]time.Time{}, runs: map[string][2]string{}}
+}
+
+// requestSigner returns the signer of requests to agents, loading the
+// installation's key on first use.
+func (a *agents) requestSigner(ctx context.Context) (*agent.RequestSigner, error) {
+	a.keyMu.Lock()
+	defer a.keyMu.Unlock()
+	if a.signer == nil {
+		key, err := loadSigningKey(ctx, a.db, a.now())
+		if err != nil {
+			return nil, err
+		}
+		a.signer = agent.NewRequestSigner(key, a.now)
+	}
+	return a.signer, nil
+}
+
+// signed returns body signed for verb to agent name in its life boot.
+func (a *agents) signed(ctx context.Context, name, boot, verb string, body any) ([]byte, error) {
+	signer, err := a.requestSigner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return signer.Sign(name, boot, verb, body)
 }
 
 // authorize decides an agent's NATS connection: its password must be a
@@ -178,9 +212,6 @@ func (a *agents) onHello(name string, m *nats.Msg) {
 		a.log.Error("register agent", "agent", name, "error", err)
 		return
 	}
-	a.mu.Lock()
-	a.boots[name] = f.Boot
-	a.mu.Unlock()
 	reply(m, agent.HelloReply{Heartbeat: a.heartbeat})
 	// Runs dispatched to an earlier life of this agent are lost.
 	a.lostRuns(ctx, name, f.Boot, fmt.Sprintf("agent %s restarted during the action", name))
@@ -338,46 +369,73 @@ func (a *agents) onBundle(name string, m *nats.Msg) {
 	reply(m, out)
 }
 
-// run asks an agent to start a run.
-func (a *agents) run(ctx context.Context, name string, req agent.RunRequest) (agent.RunReply, error) {
+// errRunNotStarted is the error of a run request an agent refused for a
+// reason a fresh request may not have (it named an earlier life).
+var errRunNotStarted = errors.New("the run did not start")
+
+// run asks agent name, in its life boot, to start a run. A request the
+// agent refused because it has restarted since is an error (the run did
+// not start), not a refused run.
+func (a *agents) run(ctx context.Context, name, boot string, req agent.RunRequest) (agent.RunReply, error) {
 	var out agent.RunReply
-	b, _ := json.Marshal(req)
+	b, err := a.signed(ctx, name, boot, agent.VerbRun, req)
+	if err != nil {
+		return out, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	msg, err := a.s.bus.Conn.RequestWithContext(ctx, agent.ToAgent(name)+"."+agent.VerbRun, b)
 	if err != nil {
 		return out, err
 	}
-	err = json.Unmarshal(msg.Data, &out)
-	return out, err
+	if err := json.Unmarshal(msg.Data, &out); err != nil {
+		return out, fmt.Errorf("agent %s: run reply: %w", name, err)
+	}
+	if !out.Accepted && out.Retry {
+		return out, fmt.Errorf("%w: agent %s: %s", errRunNotStarted, name, out.Error)
+	}
+	return out, nil
 }
 
 func (a *agents) cancel(name, run string) {
-	b, _ := json.Marshal(agent.CancelRequest{Run: run})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b, err := a.signed(ctx, name, a.boot(name), agent.VerbCancel, agent.CancelRequest{Run: run})
+	if err != nil {
+		a.log.Error("cancel an agent's run", "agent", name, "run", run, "error", err)
+		return
+	}
 	a.s.bus.Conn.Publish(agent.ToAgent(name)+"."+agent.VerbCancel, b)
 }
 
-// status asks an agent what became of runs.
+// status asks an agent (whatever its life) what became of runs.
 func (a *agents) status(ctx context.Context, name string, runs []string) (agent.StatusReply, error) {
 	var out agent.StatusReply
-	b, _ := json.Marshal(agent.StatusRequest{Runs: runs})
+	b, err := a.signed(ctx, name, "", agent.VerbStatus, agent.StatusRequest{Runs: runs})
+	if err != nil {
+		return out, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	msg, err := a.s.bus.Conn.RequestWithContext(ctx, agent.ToAgent(name)+"."+agent.VerbStatus, b)
 	if err != nil {
 		return out, err
 	}
-	err = json.Unmarshal(msg.Data, &out)
-	return out, err
+	if err := json.Unmarshal(msg.Data, &out); err != nil {
+		return out, fmt.Errorf("agent %s: status reply: %w", name, err)
+	}
+	if out.Error != "" {
+		return out, fmt.Errorf("agent %s: %s", name, out.Error)
+	}
+	return out, nil
 }
 
+// boot is the current life of agent name, as its last hello recorded it
+// in the database (which any process of the installation may have
+// handled).
 func (a *agents) boot(name string) string {
-	a.mu.Lock()
-	b, ok := a.boots[name]
-	a.mu.Unlock()
-	if !ok {
-		a.db.QueryRowContext(context.Background(), `SELECT boot FROM remediation_agents WHERE name = ?`, name).Scan(&b)
-	}
+	var b string
+	a.db.QueryRowContext(context.Background(), `SELECT boot FROM remediation_agents WHERE name = ?`, name).Scan(&b)
 	return b
 }
 

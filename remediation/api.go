@@ -145,7 +145,8 @@ func (s *Service) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/agents", Scope: ReadScope, Summary: "Registered agents and their state",
 		Response: httpapi.Page[AgentInfo]{}, Handler: s.apiAgents})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/agents/{name}/token", Scope: WriteScope, Action: "remediation.agents.token",
-		Summary: "Create a token for agent NAME (identity agent:NAME, scope agent:read); shown once", Response: AgentToken{},
+		Summary: "Create a token for agent NAME (identity agent:NAME, scope agent:read); shown once. " +
+			"For a name that already exists it needs admin and revokes the old token", Response: AgentToken{},
 		Handler: s.apiAgentToken})
 	r.Handle(httpapi.Route{Method: "DELETE", Path: p + "/agents/{name}", Scope: WriteScope, Action: "remediation.agents.revoke",
 		Summary: "Revoke an agent's tokens and disconnect it", Handler: s.apiRevokeAgent})
@@ -607,50 +608,17 @@ func (s *Service) apiAgents(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[AgentInfo]{Items: list})
 }
 
-func (s *Service) apiAgentToken(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	if err := agent.ValidName(name); err != nil {
-		return httpapi.BadRequest("%v", err)
-	}
-	tok, secret, err := s.tokens.Create(r.Context(), auth.CreateRequest{Name: "agent " + name, Identity: agent.NATSUserPrefix + name,
-		Scopes: []string{agent.AgentScope}, CreatedBy: actor(r)})
-	if err != nil {
-		return err
-	}
-	httpapi.SetAuditTarget(r, "token:"+tok.ID)
-	httpapi.SetAuditDetail(r, "agent="+name)
-	return httpapi.WriteJSON(w, http.StatusCreated, AgentToken{Name: name, Secret: secret})
-}
-
-func (s *Service) apiRevokeAgent(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	httpapi.SetAuditTarget(r, "agent:"+name)
-	toks, err := s.tokens.List(r.Context())
-	if err != nil {
-		return err
-	}
-	n := 0
-	for _, t := range toks {
-		if t.Identity == agent.NATSUserPrefix+name && t.RevokedAt == nil {
-			if err := s.tokens.Revoke(r.Context(), t.ID); err != nil {
-				return err
-			}
-			n++
-		}
-	}
-	s.agents.disconnect(name, "revoked by "+actor(r))
-	httpapi.SetAuditDetail(r, fmt.Sprintf("tokens revoked=%d", n))
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Service) apiBootstrap(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())
 	name, ok := strings.CutPrefix(p.Identity, agent.NATSUserPrefix)
 	if !ok || agent.ValidName(name) != nil || !hasScope(p, agent.AgentScope) {
 		return httpapi.Errorf(http.StatusForbidden, "forbidden", "not an agent token (want identity agent:<name> and scope %s)", agent.AgentScope)
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, agent.Bootstrap{Name: name, NATS: s.agents.natsURLs()})
+	signer, err := s.agents.requestSigner(r.Context())
+	if err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, agent.Bootstrap{Name: name, NATS: s.agents.natsURLs(), RequestKey: signer.PublicKey()})
 }
 
 func (s *Service) apiPutBundle(w http.ResponseWriter, r *http.Request) error {

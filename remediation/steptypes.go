@@ -41,10 +41,12 @@ func (r *stepRun) agent(ctx context.Context) outcome {
 		runID, boot, r.ex.ID, r.st.Key, r.st.Attempt); err != nil {
 		return failed(err)
 	}
-	reply, err := r.e.s.agents.run(ctx, name, agent.RunRequest{Run: runID, Action: r.cs.Action, Params: pj, Timeout: r.cs.timeout})
+	reply, err := r.e.s.agents.run(ctx, name, boot, agent.RunRequest{Run: runID, Action: r.cs.Action, Params: pj, Timeout: r.cs.timeout})
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
 		return failed(fmt.Errorf("agent %s is not connected", name))
+	case errors.Is(err, errRunNotStarted):
+		return failed(err)
 	case err != nil:
 		return r.unknown(ctx, fmt.Sprintf("no answer from agent %s to run %s (%v): it may or may not have started", name, runID, err))
 	case !reply.Accepted:

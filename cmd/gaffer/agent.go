@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +23,8 @@ import (
 func init() { registerCommand(newAgentCommand) }
 
 func newAgentCommand() *cobra.Command {
-	var actionsDir, tags, natsURL, natsCreds, hostname string
+	var actionsDir, tags, natsURL, natsCreds, hostname, requestKey string
+	var maxRequestAge time.Duration
 	cmd := &cobra.Command{
 		Use:   "agent --server URL --token-file FILE --actions-dir DIR [--tags k=v,...]",
 		Short: "The host agent (Bolt): runs the actions declared in --actions-dir when runbooks ask (SIGHUP re-reads them); also manages agents",
@@ -46,7 +48,7 @@ func newAgentCommand() *cobra.Command {
 		log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 		abs, _ := filepath.Abs(actionsDir)
 		a, err := agent.New(ctx, agent.Config{Server: c.Server, Token: c.Token, ActionsDir: abs, Tags: tagMap,
-			NATSURL: natsURL, NATSCreds: natsCreds, Hostname: hostname, Log: log})
+			NATSURL: natsURL, NATSCreds: natsCreds, Hostname: hostname, RequestKey: requestKey, MaxRequestAge: maxRequestAge, Log: log})
 		if err != nil {
 			return err
 		}
@@ -69,6 +71,10 @@ func newAgentCommand() *cobra.Command {
 	f.StringVar(&natsURL, "nats-url", "", "NATS URLs to use instead of the ones the server advertises")
 	f.StringVar(&natsCreds, "nats-creds", "", "NATS credentials file (for an external NATS cluster)")
 	f.StringVar(&hostname, "hostname", "", "host name to report (default the system's)")
+	f.StringVar(&requestKey, "request-key", "", "pin the server's request-signing key (ed25519:BASE64, from the bootstrap answer); "+
+		"the agent does not start when the server gives another")
+	f.DurationVar(&maxRequestAge, "max-request-age", agent.DefaultMaxRequestAge,
+		"how far a signed request's issue time may lie from this host's clock, either way, before it is refused")
 	cmd.AddCommand(agentTokenCommand(flags), agentListCommand(flags), agentRevokeCommand(flags), agentBundleCommand(flags))
 	return cmd
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -38,7 +39,16 @@ type Config struct {
 	NATSCreds string
 	// Hostname overrides the host name reported (for tests).
 	Hostname string
-	Log      *slog.Logger
+	// RequestKey, when set, pins the server's request-signing key
+	// (FormatRequestKey form): an agent whose server answers the bootstrap
+	// with another key does not start.
+	RequestKey string
+	// MaxRequestAge is how far a request's issue time may lie from this
+	// host's clock (default DefaultMaxRequestAge).
+	MaxRequestAge time.Duration
+	// Now is the agent's clock (default time.Now).
+	Now func() time.Time
+	Log *slog.Logger
 	// HTTP is the client for the bootstrap call (default: 10 s timeout).
 	HTTP *http.Client
 }
@@ -51,6 +61,8 @@ type Agent struct {
 	boot    string
 	nc      *nats.Conn
 	actions map[string]*Action
+	// verifier checks the server's signed requests.
+	verifier *RequestVerifier
 
 	mu       sync.Mutex
 	running  map[string]context.CancelFunc
@@ -82,6 +94,12 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if cfg.Hostname == "" {
 		cfg.Hostname, _ = os.Hostname()
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxRequestAge < 0 {
+		return nil, fmt.Errorf("agent: max-request-age: must not be negative, got %s", cfg.MaxRequestAge)
+	}
 	var b [8]byte
 	rand.Read(b[:])
 	a := &Agent{cfg: cfg, log: cfg.Log, boot: hex.EncodeToString(b[:]), running: map[string]context.CancelFunc{},
@@ -92,6 +110,11 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	a.name = boot.Name
 	a.log = a.log.With("agent", a.name)
+	key, err := a.requestKey(boot)
+	if err != nil {
+		return nil, err
+	}
+	a.verifier = NewRequestVerifier(key, a.name, cfg.MaxRequestAge, cfg.Now)
 	urls := boot.NATS
 	if cfg.NATSURL != "" {
 		urls = strings.Split(cfg.NATSURL, ",")
@@ -150,6 +173,30 @@ func (a *Agent) bootstrap(ctx context.Context) (*Bootstrap, error) {
 		}
 	}
 	return &b, nil
+}
+
+// requestKey is the server's request-signing key from the bootstrap
+// answer, checked against the pinned one.
+func (a *Agent) requestKey(b *Bootstrap) (ed25519.PublicKey, error) {
+	if b.RequestKey == "" {
+		return nil, fmt.Errorf("agent: the server at %s gives no request-signing key (a server older than this agent?); "+
+			"this agent runs only signed requests", a.cfg.Server)
+	}
+	key, err := ParseRequestKey(b.RequestKey)
+	if err != nil {
+		return nil, fmt.Errorf("agent: bootstrap answer: %w", err)
+	}
+	if a.cfg.RequestKey != "" {
+		pinned, err := ParseRequestKey(a.cfg.RequestKey)
+		if err != nil {
+			return nil, fmt.Errorf("agent: request-key: %w", err)
+		}
+		if !pinned.Equal(key) {
+			return nil, fmt.Errorf("agent: the server at %s signs with %s, not the pinned request key %s",
+				a.cfg.Server, b.RequestKey, a.cfg.RequestKey)
+		}
+	}
+	return key, nil
 }
 
 func (a *Agent) connect(urls []string) error {
@@ -370,9 +417,25 @@ func (a *Agent) reply(m *nats.Msg, v any) {
 	m.Respond(b)
 }
 
+// open checks a signed request from the server and returns its body; a
+// refusal is logged.
+func (a *Agent) open(m *nats.Msg, verb, boot string) (json.RawMessage, error) {
+	body, err := a.verifier.Open(m.Data, verb, boot)
+	if err != nil {
+		a.log.Warn("refused a request", "verb", verb, "error", err)
+		return nil, fmt.Errorf("agent %s refused the %s request: %w", a.name, verb, err)
+	}
+	return body, nil
+}
+
 func (a *Agent) handleRun(m *nats.Msg) {
+	body, err := a.open(m, VerbRun, a.boot)
+	if err != nil {
+		a.reply(m, RunReply{Error: err.Error(), Retry: errors.Is(err, ErrOtherBoot)})
+		return
+	}
 	var req RunRequest
-	if err := json.Unmarshal(m.Data, &req); err != nil || req.Run == "" {
+	if err := json.Unmarshal(body, &req); err != nil || req.Run == "" {
 		a.reply(m, RunReply{Error: "malformed run request"})
 		return
 	}
@@ -436,8 +499,12 @@ func (a *Agent) markUnacked(run string) {
 }
 
 func (a *Agent) handleCancel(m *nats.Msg) {
+	body, err := a.open(m, VerbCancel, a.boot)
+	if err != nil {
+		return
+	}
 	var req CancelRequest
-	if json.Unmarshal(m.Data, &req) != nil {
+	if json.Unmarshal(body, &req) != nil {
 		return
 	}
 	a.mu.Lock()
@@ -449,8 +516,18 @@ func (a *Agent) handleCancel(m *nats.Msg) {
 }
 
 func (a *Agent) handleStatus(m *nats.Msg) {
+	// Any life of the agent answers: a new life tells the server, by its
+	// boot, that the runs of the old one are lost.
+	body, err := a.open(m, VerbStatus, "")
+	if err != nil {
+		a.reply(m, StatusReply{Error: err.Error()})
+		return
+	}
 	var req StatusRequest
-	json.Unmarshal(m.Data, &req)
+	if err := json.Unmarshal(body, &req); err != nil {
+		a.reply(m, StatusReply{Error: "malformed status request"})
+		return
+	}
 	out := StatusReply{Boot: a.boot, Runs: map[string]string{}}
 	for _, id := range req.Runs {
 		a.mu.Lock()

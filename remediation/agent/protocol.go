@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// The agent and the server speak JSON over core NATS. An agent named N may
+// The agent and the server speak JSON over core NATS; requests from the
+// server are signed (see SignedRequest). An agent named N may
 // subscribe only to ToAgent(N)+".>" and publish only to FromAgent(N)+".>"
 // (and reply once to requests it receives), so the subject an agent
 // message arrives on proves who sent it.
@@ -32,7 +33,7 @@ const (
 )
 
 // Version is the agent's version, reported in its facts.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // NATSUserPrefix starts the NATS user name of every agent: "agent:<name>".
 const NATSUserPrefix = "agent:"
@@ -112,6 +113,9 @@ type RunRequest struct {
 type RunReply struct {
 	Accepted bool   `json:"accepted"`
 	Error    string `json:"error,omitempty"`
+	// Retry is set when the request, not the action, was refused because
+	// it named an earlier life of the agent: a fresh request may succeed.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // CancelRequest stops a run.
@@ -166,6 +170,8 @@ type StatusRequest struct {
 type StatusReply struct {
 	Boot string            `json:"boot"`
 	Runs map[string]string `json:"runs"`
+	// Error is set when the agent refused the request.
+	Error string `json:"error,omitempty"`
 }
 
 // BundleRequest fetches an action bundle.
@@ -188,4 +194,7 @@ type Bootstrap struct {
 	Name string `json:"name"`
 	// NATS lists the URLs (without credentials) of the NATS servers.
 	NATS []string `json:"nats"`
+	// RequestKey is the public key the server signs its requests to
+	// agents with (see SignedRequest), in the form of FormatRequestKey.
+	RequestKey string `json:"request_key"`
 }
