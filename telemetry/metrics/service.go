@@ -45,6 +45,7 @@ type Service struct {
 	now      func() time.Time // the platform's clock (deps.Now)
 	db       *tsdb.DB
 	engine   *promql.Engine
+	limiter  *prom.Limiter
 	receiver *prom.Receiver
 	publish  *ingest.Publisher
 	daemon   *ingest.Daemon
@@ -75,8 +76,9 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	s.engine = promql.NewEngine(promql.EngineOpts{
 		Logger: s.log, MaxSamples: set.QueryMaxSamples, Timeout: set.QueryTimeout,
 		LookbackDelta: set.LookbackDelta, EnableAtModifier: true, EnableNegativeOffset: true,
-		NoStepSubqueryIntervalFn: func(int64) int64 { return time.Minute.Milliseconds() },
+		NoStepSubqueryIntervalFn: func(int64) int64 { return set.QueryLimits.SubqueryStep.Milliseconds() },
 	})
+	s.limiter = prom.NewLimiter(set.QueryLimits)
 	if deps.Worker {
 		return s, nil
 	}
@@ -87,7 +89,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		return nil, fmt.Errorf("open the time-series store: %w", err)
 	}
 	storage := prom.DBAppendable{DB: s.db}
-	s.receiver = &prom.Receiver{Storage: storage, Log: s.log}
+	s.receiver = &prom.Receiver{Storage: storage, Log: s.log, Limits: set.WriteLimits, Now: s.now}
 	s.publish = &ingest.Publisher{Storage: storage, Rules: ingest.DefaultAtlasRules, MaxAge: set.PublishMaxAge}
 	tags, err := set.commonTags()
 	if err != nil {
@@ -96,7 +98,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	}
 	s.daemon = &ingest.Daemon{Registry: &ingest.Registry{Common: tags, MeterTTL: set.SpectatordMeterTTL},
 		Storage: storage, Step: set.SpectatordStep, Log: s.log}
-	s.api = &prom.API{Queryable: prom.Queryable{DB: s.db}, Engine: s.engine, Scope: ReadScope, Now: s.now}
+	s.api = &prom.API{Queryable: prom.Queryable{DB: s.db}, Engine: s.engine, Limiter: s.limiter, Scope: ReadScope, Now: s.now}
 	return s, nil
 }
 
@@ -190,11 +192,17 @@ func (s *Service) Queryable() storage.Queryable { return prom.Queryable{DB: s.db
 // Engine returns the PromQL engine the HTTP API uses.
 func (s *Service) Engine() *promql.Engine { return s.engine }
 
-// Query evaluates a PromQL expression at t.
+// Query evaluates a PromQL expression at t, admitted by the query limits
+// (--metrics-query-max-concurrency and the others) like an API query.
 func (s *Service) Query(ctx context.Context, expr string, t time.Time) (prom.Result, error) {
 	if s.db == nil {
 		return prom.Result{}, ErrNotOpen
 	}
+	release, err := s.limiter.Admit(ctx, expr, t, t)
+	if err != nil {
+		return prom.Result{}, fmt.Errorf("query %q: %w", expr, err)
+	}
+	defer release()
 	q, err := s.engine.NewInstantQuery(ctx, s.Queryable(), nil, expr, t)
 	if err != nil {
 		return prom.Result{}, fmt.Errorf("query %q: %w", expr, err)
@@ -203,11 +211,17 @@ func (s *Service) Query(ctx context.Context, expr string, t time.Time) (prom.Res
 	return result(q.Exec(ctx), expr)
 }
 
-// QueryRange evaluates a PromQL expression from start to end every step.
+// QueryRange evaluates a PromQL expression from start to end every step,
+// admitted by the query limits like an API query.
 func (s *Service) QueryRange(ctx context.Context, expr string, start, end time.Time, step time.Duration) (prom.Result, error) {
 	if s.db == nil {
 		return prom.Result{}, ErrNotOpen
 	}
+	release, err := s.limiter.Admit(ctx, expr, start, end)
+	if err != nil {
+		return prom.Result{}, fmt.Errorf("query %q: %w", expr, err)
+	}
+	defer release()
 	q, err := s.engine.NewRangeQuery(ctx, s.Queryable(), nil, expr, start, end, step)
 	if err != nil {
 		return prom.Result{}, fmt.Errorf("query %q: %w", expr, err)

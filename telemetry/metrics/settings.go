@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/telemetry/ingest"
+	"github.com/gaffer-sre/gaffer/telemetry/prom"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
@@ -28,6 +29,10 @@ type Settings struct {
 	QueryTimeout    time.Duration
 	QueryMaxSamples int
 	LookbackDelta   time.Duration
+	// QueryLimits bound concurrency and subqueries (see prom.Limits).
+	QueryLimits prom.Limits
+	// WriteLimits bound remote write (see prom.WriteLimits).
+	WriteLimits prom.WriteLimits
 
 	PublishMaxAge time.Duration
 
@@ -49,7 +54,9 @@ func DefaultSettings() *Settings {
 		MaxSeries:          d.MaxSeries,
 		MaxSeriesPerMetric: d.MaxSeriesPerMetric,
 		QueryTimeout:       2 * time.Minute,
-		QueryMaxSamples:    50_000_000,
+		QueryMaxSamples:    DefaultQueryMaxSamples,
+		QueryLimits:        prom.DefaultLimits(),
+		WriteLimits:        prom.DefaultWriteLimits(),
 		LookbackDelta:      5 * time.Minute,
 		PublishMaxAge:      time.Minute,
 		SpectatordStep:     time.Minute,
@@ -57,6 +64,11 @@ func DefaultSettings() *Settings {
 		SpectatordMeterTTL: 15 * time.Minute,
 	}
 }
+
+// DefaultQueryMaxSamples is --metrics-query-max-samples's default: a
+// query stopped at it has held about 350 MB (Prometheus's 50,000,000 took
+// a server past 6 GB).
+const DefaultQueryMaxSamples = 5_000_000
 
 // Flags registers the settings on fs and returns them.
 func Flags(fs *pflag.FlagSet) any {
@@ -69,7 +81,14 @@ func Flags(fs *pflag.FlagSet) any {
 	fs.IntVar(&s.MaxSeries, "tsdb-max-series", s.MaxSeries, "most active series in the store; new series over it are refused (0: no limit)")
 	fs.IntVar(&s.MaxSeriesPerMetric, "tsdb-max-series-per-metric", s.MaxSeriesPerMetric, "most active series of one metric name (0: no limit)")
 	fs.Var(durationValue{&s.QueryTimeout}, "metrics-query-timeout", "longest a PromQL query may run")
-	fs.IntVar(&s.QueryMaxSamples, "metrics-query-max-samples", s.QueryMaxSamples, "most samples a PromQL query may hold in memory at once")
+	fs.IntVar(&s.QueryMaxSamples, "metrics-query-max-samples", s.QueryMaxSamples, "most samples a PromQL query may hold in memory at once (about 70 bytes each at the limit)")
+	fs.IntVar(&s.QueryLimits.MaxConcurrent, "metrics-query-max-concurrency", s.QueryLimits.MaxConcurrent, "most PromQL queries evaluated at once; more wait for a slot")
+	fs.Var(durationValue{&s.QueryLimits.QueueTimeout}, "metrics-query-queue-timeout", "longest a PromQL query waits for a slot before it fails")
+	fs.Int64Var(&s.QueryLimits.MaxSubquerySteps, "metrics-query-max-subquery-steps", s.QueryLimits.MaxSubquerySteps, "most steps one PromQL subquery may evaluate (its window over its step)")
+	fs.IntVar(&s.WriteLimits.MaxRequestBytes, "metrics-write-max-request-bytes", s.WriteLimits.MaxRequestBytes, "most bytes one remote-write request may decode to")
+	fs.Int64Var(&s.WriteLimits.MaxInFlightBytes, "metrics-write-max-inflight-bytes", s.WriteLimits.MaxInFlightBytes, "most bytes the remote-write requests being handled may hold at once; more are refused with 503 and Retry-After")
+	fs.IntVar(&s.WriteLimits.MaxNewSeriesPerRequest, "metrics-write-max-new-series-per-request", s.WriteLimits.MaxNewSeriesPerRequest, "most series one remote-write request may create")
+	fs.IntVar(&s.WriteLimits.MaxNewSeriesPerToken, "metrics-write-max-new-series-per-token", s.WriteLimits.MaxNewSeriesPerToken, "most series one token may create by remote write in an hour")
 	fs.Var(durationValue{&s.LookbackDelta}, "metrics-lookback-delta", "how far back PromQL looks for the latest sample of an instant vector")
 	fs.Var(durationValue{&s.PublishMaxAge}, "metrics-publish-max-age", "Atlas publish refuses datapoints further than this from now, either way (Atlas: one step)")
 	fs.StringVar(&s.SpectatordUDP, "spectatord-udp", "", "UDP address for the spectatord line protocol, e.g. 127.0.0.1:1234; unauthenticated: whoever reaches it may send metrics (empty, the default: off)")
@@ -96,6 +115,15 @@ func (s *Settings) options() (tsdb.Options, error) {
 	o.WALSync = p
 	if s.QueryTimeout <= 0 {
 		return o, fmt.Errorf("metrics-query-timeout: must be positive, got %v", s.QueryTimeout)
+	}
+	if s.QueryMaxSamples <= 0 {
+		return o, fmt.Errorf("metrics-query-max-samples: must be positive, got %d", s.QueryMaxSamples)
+	}
+	if err := s.QueryLimits.Validate(); err != nil {
+		return o, err
+	}
+	if err := s.WriteLimits.Validate(); err != nil {
+		return o, err
 	}
 	if s.LookbackDelta <= 0 {
 		return o, fmt.Errorf("metrics-lookback-delta: must be positive, got %v", s.LookbackDelta)

@@ -29,6 +29,9 @@ const MaxPoints = 11000
 type API struct {
 	Queryable storage.Queryable
 	Engine    *promql.Engine
+	// Limiter admits each query (concurrency, subquery steps); nil admits
+	// every query.
+	Limiter *Limiter
 	// Scope is the scope the routes require (e.g. "metrics:read").
 	Scope string
 	// Now is the clock for queries without a time; time.Now if nil.
@@ -167,14 +170,15 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 		}
 		ts = t
 	}
-	return a.run(w, r, func(ctx context.Context, opts promql.QueryOpts) (promql.Query, error) {
+	return a.run(w, r, ts, ts, func(ctx context.Context, opts promql.QueryOpts) (promql.Query, error) {
 		return a.Engine.NewInstantQuery(ctx, a.Queryable, opts, r.FormValue("query"), ts)
 	})
 }
 
-// run creates a query with the request's options and timeout, evaluates
-// it and answers its result.
-func (a *API) run(w http.ResponseWriter, r *http.Request, newQuery func(context.Context, promql.QueryOpts) (promql.Query, error)) error {
+// run creates a query from start to end with the request's options and
+// timeout, admits it through the Limiter, evaluates it and answers its
+// result.
+func (a *API) run(w http.ResponseWriter, r *http.Request, start, end time.Time, newQuery func(context.Context, promql.QueryOpts) (promql.Query, error)) error {
 	opts, e := a.queryOpts(r)
 	if e != nil {
 		return writeError(w, e)
@@ -184,6 +188,13 @@ func (a *API) run(w http.ResponseWriter, r *http.Request, newQuery func(context.
 		return writeError(w, e)
 	}
 	defer cancel()
+	if a.Limiter != nil {
+		release, err := a.Limiter.Admit(ctx, r.FormValue("query"), start, end)
+		if err != nil {
+			return writeError(w, limitError(err))
+		}
+		defer release()
+	}
 	qry, err := newQuery(ctx, opts)
 	if err != nil {
 		return writeError(w, queryError(err))
@@ -221,9 +232,22 @@ func (a *API) queryRange(w http.ResponseWriter, r *http.Request) error {
 	if end.Sub(start)/step > MaxPoints {
 		return writeError(w, badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"))
 	}
-	return a.run(w, r, func(ctx context.Context, opts promql.QueryOpts) (promql.Query, error) {
+	return a.run(w, r, start, end, func(ctx context.Context, opts promql.QueryOpts) (promql.Query, error) {
 		return a.Engine.NewRangeQuery(ctx, a.Queryable, opts, r.FormValue("query"), start, end, step)
 	})
+}
+
+// limitError classifies an error from Limiter.Admit: a query too large
+// to run is bad data, a busy server is unavailable.
+func limitError(err error) *apiError {
+	var le *LimitError
+	if errors.As(err, &le) {
+		if le.Busy {
+			return &apiError{typ: ErrUnavailable, err: err}
+		}
+		return &apiError{typ: ErrBadData, err: err}
+	}
+	return execError(err)
 }
 
 // queryError classifies an error from creating a query (parsing).

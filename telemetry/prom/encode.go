@@ -20,6 +20,8 @@ const (
 	ErrTimeout   = "timeout"
 	ErrInternal  = "internal"
 	ErrNotFound  = "not_found"
+	// ErrUnavailable is a query refused because the server is busy.
+	ErrUnavailable = "unavailable"
 )
 
 // apiError is an error answered in Prometheus's envelope.
@@ -37,7 +39,7 @@ func (e *apiError) status() int {
 		return http.StatusBadRequest
 	case ErrExecution:
 		return http.StatusUnprocessableEntity
-	case ErrCanceled, ErrTimeout:
+	case ErrCanceled, ErrTimeout, ErrUnavailable:
 		return http.StatusServiceUnavailable
 	case ErrNotFound:
 		return http.StatusNotFound
