@@ -39,6 +39,32 @@ type StoreResult struct {
 	FirstRefused string
 	// ByReason counts refused samples by reason.
 	ByReason map[string]int
+	// NewSeries counts the series the batch created, when the Appender
+	// reports it (a *tsdb.Appender does).
+	NewSeries int
+}
+
+// seriesCounter is an Appender that reports how many series its batch
+// created.
+type seriesCounter interface{ NewSeries() int }
+
+// NewSeriesError is a batch refused, and not stored, because it would
+// create more series than it may.
+type NewSeriesError struct {
+	// Max is the most it may create; Limit names the flag that sets it.
+	Max   int
+	Limit string
+	// Window, for a limit over time, says what it is and when it resets.
+	Window string
+}
+
+// Error implements error.
+func (e *NewSeriesError) Error() string {
+	s := fmt.Sprintf("the request creates more than %d new series (limit: --%s", e.Max, e.Limit)
+	if e.Window != "" {
+		s += ", " + e.Window
+	}
+	return s + ")"
 }
 
 // Err is a summary error when samples were refused, else nil.
@@ -86,19 +112,32 @@ func refusal(err error) string {
 // (*tsdb.LimitError), a full disk (tsdb.ErrStorageFull) — stores nothing
 // of the batch and is returned.
 func Store(s Appendable, series []TimeSeries) (StoreResult, error) {
-	res, err := storeOnce(s, series)
+	return StoreLimited(s, series, nil)
+}
+
+// StoreLimited is Store for a batch that may create at most
+// limit.Max new series when limit is not nil and the Appender reports
+// what it created; over that it stores nothing and returns limit, having
+// created at most one series more than allowed (and dropped them).
+func StoreLimited(s Appendable, series []TimeSeries, limit *NewSeriesError) (StoreResult, error) {
+	res, err := storeOnce(s, series, limit)
 	if errors.Is(err, tsdb.ErrTooOld) {
 		// The head was cut past part of the batch between Append and
 		// Commit; appending again refuses those samples one by one.
-		res, err = storeOnce(s, series)
+		res, err = storeOnce(s, series, limit)
 	}
 	return res, err
 }
 
-func storeOnce(s Appendable, series []TimeSeries) (StoreResult, error) {
+func storeOnce(s Appendable, series []TimeSeries, limit *NewSeriesError) (StoreResult, error) {
 	var res StoreResult
 	app := s.Appender()
+	counter, _ := app.(seriesCounter)
 	for i := range series {
+		if counter != nil && limit != nil && counter.NewSeries() > limit.Max {
+			app.Rollback()
+			return StoreResult{}, limit
+		}
 		ts := &series[i]
 		var ref tsdb.SeriesRef
 		for _, smp := range ts.Samples {
@@ -121,6 +160,12 @@ func storeOnce(s Appendable, series []TimeSeries) (StoreResult, error) {
 				res.FirstRefused = fmt.Sprintf("%s at %s: %v", ts.Labels, time.UnixMilli(smp.Timestamp).UTC().Format(time.RFC3339Nano), err)
 			}
 			res.Refused++
+		}
+	}
+	if counter != nil {
+		if res.NewSeries = counter.NewSeries(); limit != nil && res.NewSeries > limit.Max {
+			app.Rollback()
+			return StoreResult{}, limit
 		}
 	}
 	if err := app.Commit(); err != nil {

@@ -10,33 +10,47 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/golang/snappy"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
-// Limits on remote-write bodies.
-const (
-	MaxCompressedBytes = 32 << 20
-	MaxDecodedBytes    = 256 << 20
-)
+// pooledMax is the largest buffer kept for the next request: a larger
+// one, from a rare large request, goes to the garbage collector rather
+// than staying allocated in the pool.
+const pooledMax = 4 << 20
+
+// pooledSeriesMax is the most series a pooled request keeps room for.
+const pooledSeriesMax = 20_000
 
 // Receiver serves POST /api/v1/write: Prometheus remote write 1.0.
 type Receiver struct {
 	Storage Appendable
 	Log     *slog.Logger
+	// Limits bound requests; the zero value means DefaultWriteLimits.
+	// Set them before the first request.
+	Limits WriteLimits
+	// Now is the clock of the per-token series budget; time.Now if nil.
+	Now func() time.Time
 	// Stats count what the receiver did; read them with Load.
 	Stats ReceiverStats
 
 	warnHistograms sync.Once
 	pool           sync.Pool
+	init           sync.Once
+	inflight       byteBudget
+	series         seriesBudget
 }
 
-// ReceiverStats are the receiver's counters.
+// ReceiverStats are the receiver's counters. Busy counts requests refused
+// for the in-flight bound; SeriesLimited those refused for a new-series
+// limit.
 type ReceiverStats struct {
-	Requests, Samples, Refused, Histograms, Errors atomic.Int64
+	Requests, Samples, Refused, Histograms, Errors, Busy, SeriesLimited atomic.Int64
 }
 
 type writeBuffers struct {
@@ -76,23 +90,52 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) error {
 		return httpapi.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
 			"Content-Encoding %q: want snappy", enc)
 	}
+	rc.init.Do(func() {
+		if rc.Limits == (WriteLimits{}) {
+			rc.Limits = DefaultWriteLimits()
+		}
+		rc.inflight.max = rc.Limits.MaxInFlightBytes
+		rc.series.max = rc.Limits.MaxNewSeriesPerToken
+	})
+	maxBytes := int64(rc.Limits.MaxRequestBytes)
+	if r.ContentLength > maxBytes {
+		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "too_large",
+			"body: %d bytes, more than %d (limit: --metrics-write-max-request-bytes)", r.ContentLength, maxBytes)
+	}
+	// The body's bytes are reserved before it is read: its length when
+	// the request states it, else the most it may be.
+	reserved := maxBytes
+	if r.ContentLength >= 0 {
+		reserved = r.ContentLength
+	}
+	if err := rc.reserve(w, reserved); err != nil {
+		return err
+	}
+	defer func() { rc.inflight.give(reserved) }()
 	bufs, _ := rc.pool.Get().(*writeBuffers)
 	if bufs == nil {
 		bufs = &writeBuffers{}
 	}
-	defer rc.pool.Put(bufs)
-	body, err := readBody(r.Body, bufs.body[:0])
+	defer rc.recycle(bufs)
+	body, err := readBody(r.Body, bufs.body[:0], maxBytes)
 	bufs.body = body
 	if err != nil {
 		return err
 	}
+	rc.inflight.give(reserved - int64(len(body)))
+	reserved = int64(len(body))
 	n, err := snappy.DecodedLen(body)
 	if err != nil {
 		return httpapi.BadRequest("body: not snappy block format: %v", err)
 	}
-	if n > MaxDecodedBytes {
-		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "too_large", "body: decodes to %d bytes, more than %d", n, MaxDecodedBytes)
+	if int64(n) > maxBytes {
+		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "too_large",
+			"body: decodes to %d bytes, more than %d (limit: --metrics-write-max-request-bytes)", n, maxBytes)
 	}
+	if err := rc.reserve(w, int64(n)); err != nil {
+		return err
+	}
+	reserved += int64(n)
 	if cap(bufs.decoded) < n {
 		bufs.decoded = make([]byte, n)
 	}
@@ -115,7 +158,7 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) error {
 				"first_batch", histograms)
 		})
 	}
-	res, err := Store(rc.Storage, series)
+	res, err := rc.store(r, series)
 	if err != nil {
 		if errors.Is(err, tsdb.ErrStorageFull) {
 			w.Header().Set("Retry-After", "30")
@@ -138,14 +181,72 @@ func (rc *Receiver) log() *slog.Logger {
 	return slog.Default()
 }
 
-func readBody(r io.Reader, buf []byte) ([]byte, error) {
+// reserve takes n bytes of the in-flight bound or answers 503.
+func (rc *Receiver) reserve(w http.ResponseWriter, n int64) error {
+	if rc.inflight.take(n) {
+		return nil
+	}
+	rc.Stats.Busy.Add(1)
+	w.Header().Set("Retry-After", "5")
+	return httpapi.Unavailable("remote write: more than %d bytes in flight (limit: --metrics-write-max-inflight-bytes); retry later",
+		rc.inflight.max)
+}
+
+// recycle returns bufs to the pool, trimmed.
+func (rc *Receiver) recycle(bufs *writeBuffers) {
+	bufs.trim()
+	rc.pool.Put(bufs)
+}
+
+// trim drops the buffers a large request grew, so that the pool does not
+// keep them allocated.
+func (b *writeBuffers) trim() {
+	if cap(b.body) > pooledMax {
+		b.body = nil
+	}
+	// The series' labels point into decoded: they go with it.
+	if cap(b.decoded) > pooledMax || cap(b.req.Series) > pooledSeriesMax {
+		b.decoded, b.req.Series = nil, nil
+	}
+}
+
+// store writes series within the request's and the token's new-series
+// limits.
+func (rc *Receiver) store(r *http.Request, series []TimeSeries) (StoreResult, error) {
+	token := "anonymous"
+	if p := auth.FromContext(r.Context()); p != nil {
+		token = p.TokenID
+	}
+	now := time.Now
+	if rc.Now != nil {
+		now = rc.Now
+	}
+	perRequest := rc.Limits.MaxNewSeriesPerRequest
+	took, ends := rc.series.reserve(token, now(), perRequest)
+	limit := &NewSeriesError{Max: perRequest, Limit: "metrics-write-max-new-series-per-request"}
+	if took < perRequest {
+		limit = &NewSeriesError{Max: took, Limit: "metrics-write-max-new-series-per-token",
+			Window: fmt.Sprintf("%d an hour; this token may create more from %s", rc.Limits.MaxNewSeriesPerToken,
+				ends.UTC().Format(time.RFC3339))}
+	}
+	res, err := StoreLimited(rc.Storage, series, limit)
+	rc.series.refund(token, took-res.NewSeries)
+	var nse *NewSeriesError
+	if errors.As(err, &nse) {
+		rc.Stats.SeriesLimited.Add(1)
+	}
+	return res, err
+}
+
+func readBody(r io.Reader, buf []byte, max int64) ([]byte, error) {
 	b := bytes.NewBuffer(buf)
-	n, err := b.ReadFrom(io.LimitReader(r, MaxCompressedBytes+1))
+	n, err := b.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return b.Bytes(), httpapi.BadRequest("body: read: %v", err)
 	}
-	if n > MaxCompressedBytes {
-		return b.Bytes(), httpapi.Errorf(http.StatusRequestEntityTooLarge, "too_large", "body: larger than %d bytes", MaxCompressedBytes)
+	if n > max {
+		return b.Bytes(), httpapi.Errorf(http.StatusRequestEntityTooLarge, "too_large",
+			"body: larger than %d bytes (limit: --metrics-write-max-request-bytes)", max)
 	}
 	return b.Bytes(), nil
 }
@@ -157,12 +258,15 @@ func WriteError(err error) error {
 	var (
 		verr *tsdb.ValidationError
 		lerr *tsdb.LimitError
+		nerr *NewSeriesError
 	)
 	switch {
 	case errors.As(err, &verr):
 		return httpapi.Errorf(http.StatusBadRequest, "invalid_series", "%v; nothing of this request was stored", verr)
 	case errors.As(err, &lerr):
 		return httpapi.Errorf(http.StatusBadRequest, "series_limit", "%v; nothing of this request was stored", lerr)
+	case errors.As(err, &nerr):
+		return httpapi.Errorf(http.StatusTooManyRequests, "series_limit", "%v; nothing of this request was stored", nerr)
 	case errors.Is(err, tsdb.ErrStorageFull):
 		return httpapi.Unavailable("storage full: %v; nothing of this request was stored, retry later", err)
 	case errors.Is(err, tsdb.ErrClosed), errors.Is(err, tsdb.ErrReadOnly):

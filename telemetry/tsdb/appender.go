@@ -126,6 +126,10 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 	return SeriesRef(s.ref), nil
 }
 
+// NewSeries is how many series the batch has created so far (they are
+// dropped again if it is rolled back).
+func (a *Appender) NewSeries() int { return len(a.created) }
+
 // lookup finds or creates the series for ls.
 func (a *Appender) lookup(ls Labels) (*memSeries, error) {
 	if !ls.sorted() {
