@@ -179,7 +179,8 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 	}
 	for deadline := time.Now().Add(2 * time.Minute); !retried(); time.Sleep(250 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no shard was retried after worker A died")
+			t.Fatalf("no shard was retried after worker A died; shard jobs not completed at the first attempt:\n%s\nworker B:\n%s",
+				shardJobs(st), b.Log())
 		}
 	}
 	if n := count("SELECT COUNT(*) FROM analysis_results WHERE report_id = ?", rep.ID); n != rep.Candidates {
@@ -229,4 +230,25 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"status": "complete"`) {
 		t.Errorf("gaffer analyze report: %v\n%s", err, out)
 	}
+}
+
+// shardJobs lists the correlation shard jobs that were not completed at
+// their first attempt, for a failure message.
+func shardJobs(st *store.Store) string {
+	rows, err := st.QueryContext(context.Background(), "SELECT id, state, attempt, scheduled_at FROM river_job WHERE kind = ? AND (attempt > 1 OR state != 'completed')", correlateservice.ShardJob)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, attempt int
+		var state string
+		var at any
+		if err := rows.Scan(&id, &state, &attempt, &at); err != nil {
+			return err.Error()
+		}
+		fmt.Fprintf(&b, "job %d %s, attempt %d, scheduled %v\n", id, state, attempt, at)
+	}
+	return b.String()
 }

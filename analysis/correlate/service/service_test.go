@@ -10,6 +10,7 @@ import (
 	"time"
 
 	correlateservice "github.com/gaffer-sre/gaffer/analysis/correlate/service"
+	jobsqueue "github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/telemetry/metrics"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
@@ -120,6 +121,24 @@ func TestCorrelateOverTheAPI(t *testing.T) {
 			a, b := ranking(t, srv, tok, jobs.ID), ranking(t, srv, tok, local.ID)
 			if len(a) != 40 || strings.Join(a, " ") != strings.Join(b, " ") {
 				t.Errorf("rankings differ:\njobs  %v\nlocal %v", a, b)
+			}
+
+			// A shard job run again after the report is complete (as
+			// when its worker recorded the shard but died before the job
+			// was marked done) completes without redoing the shard.
+			again, err := srv.Deps().Jobs.Enqueue(t.Context(), correlateservice.ShardJob, map[string]any{"report_id": jobs.ID, "shard": 0}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			platformtest.Eventually(t, "the repeated shard job to finish", func() bool {
+				in, err := srv.Deps().Jobs.Get(t.Context(), again.ID)
+				return err == nil && in.FinalizedAt != nil
+			})
+			if in, _ := srv.Deps().Jobs.Get(t.Context(), again.ID); in.State != jobsqueue.StateCompleted {
+				t.Errorf("repeated shard job: %s %+v", in.State, in.Errors)
+			}
+			if c := ranking(t, srv, tok, jobs.ID); strings.Join(a, " ") != strings.Join(c, " ") {
+				t.Errorf("ranking changed after the repeated shard:\nbefore %v\nafter  %v", a, c)
 			}
 
 			// The report's page.

@@ -42,6 +42,15 @@ func (s *Service) handleFinalize(ctx context.Context, _ *jobs.Job, a shardArgs) 
 // last shard (then the finalize job is enqueued in the same transaction,
 // in jobs mode).
 func (s *Service) scoreShard(ctx context.Context, id string, shard int) (bool, error) {
+	// A retry of a shard recorded before its worker died has nothing to
+	// do: the report may be complete and its inputs gone already.
+	var done bool
+	if err := s.st.QueryRowContext(ctx, "SELECT done FROM analysis_shards WHERE report_id = ? AND shard = ?", id, shard).Scan(&done); err != nil {
+		return false, err
+	}
+	if done {
+		return false, nil
+	}
 	req, err := s.loadRequest(ctx, s.st, id)
 	if err != nil {
 		return false, err
