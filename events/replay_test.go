@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/events"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 )
 
 func TestReplay(t *testing.T) {
@@ -68,9 +69,14 @@ func TestReplay(t *testing.T) {
 				t.Fatalf("old window matched %d", res.Matched)
 			}
 			must(t, ts.do("POST", "/api/v1/events/rules/"+r.ID+"/replay", map[string]any{"since": "1h", "until": "2h"}), 400)
-			time.Sleep(200 * time.Millisecond)
+			// A replay runs in its request and neither publishes nor
+			// enqueues: had it acted, the receiver would have been called
+			// or a delivery job queued by the time the calls returned.
 			if rc.count() != 0 {
 				t.Fatalf("a dry run delivered %d webhooks", rc.count())
+			}
+			if list, err := ts.Deps().Jobs.List(t.Context(), jobs.ListFilter{Kinds: []string{events.WebhookJob}}); err != nil || len(list.Jobs) != 0 {
+				t.Fatalf("a dry run queued webhook deliveries: %+v %v", list.Jobs, err)
 			}
 		})
 	}

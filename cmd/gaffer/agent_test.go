@@ -351,7 +351,12 @@ func TestAgentSIGKILLMidAction(t *testing.T) {
 		applyRunbook(t, s, fmt.Sprintf(sleeperRunbook, idempotent))
 		id := runRunbook(t, s, "sleeper", map[string]any{"seconds": 30})
 		s.waitExec(t, id, func(e remediation.Execution) bool { return stepNamed(e, "nap[0]").RunID != "" })
-		time.Sleep(300 * time.Millisecond)
+		// The action runs: its first line of output has reached the server.
+		platformtest.Eventually(t, "the action's first output", func() bool {
+			var lines []remediation.LogLine
+			call(t, "GET", s.url("/api/v1/remediation/executions/"+id+"/logs"), s.admin, nil, &lines)
+			return len(lines) > 0 && strings.Contains(lines[0].Data, "slept 0")
+		})
 		agent.Cmd.Process.Signal(syscall.SIGKILL)
 		agent.Cmd.Wait()
 		agent = s.startAgent(t, "h1", tokFile, actions, "")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/security/sshca"
+	"golang.org/x/crypto/ssh"
 )
 
 // lookTool finds an OpenSSH program on PATH or in /usr/sbin.
@@ -174,7 +175,10 @@ func TestRealOpenSSH(t *testing.T) {
 	otherKey, otherCert := issue("--principal", "someone-else")
 	expect("certificate for another principal", otherKey, otherCert, false)
 	expKey, expCert := issue("--principal", me.Username, "--validity", "1s")
-	time.Sleep(2100 * time.Millisecond) // let it expire
+	// sshd reads the wall clock: wait until it is past the certificate's
+	// valid-before second.
+	until := certValidBefore(t, expCert)
+	platformtest.Eventually(t, "the certificate to expire", func() bool { return time.Now().Unix() > until })
 	expect("expired certificate", expKey, expCert, false)
 
 	revKey, revCert := issue("--principal", me.Username)
@@ -196,4 +200,23 @@ func TestRealOpenSSH(t *testing.T) {
 			t.Errorf("sshd log lacks %q", want)
 		}
 	}
+}
+
+// certValidBefore reads an OpenSSH certificate file's valid-before time
+// (Unix seconds).
+func certValidBefore(t *testing.T, file string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		t.Fatalf("parse %s: %v", file, err)
+	}
+	cert, ok := pub.(*ssh.Certificate)
+	if !ok {
+		t.Fatalf("%s is not a certificate", file)
+	}
+	return int64(cert.ValidBefore)
 }

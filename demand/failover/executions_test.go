@@ -179,7 +179,7 @@ func TestPauseResumeAbortRollback(t *testing.T) {
 	in.release()
 	second := paused.Step
 	waitExecution(t, srv, ex.ID, "the held step to stop", func(e *failover.Execution) bool { return e.Steps[second].Progress.Acted })
-	time.Sleep(100 * time.Millisecond) // nothing may run while paused (whatever the timing, the checks below hold)
+	waitStepsIdle(t, srv, ex.ID)
 	call(t, srv, "GET", "/api/v1/failover/executions/"+ex.ID, nil, 200, &paused)
 	if paused.Status != failover.ExecPaused || paused.Step != second || paused.Steps[second+1].Status != failover.StepPending || in.count("/steer") != 2 {
 		t.Fatalf("after the held %s: %s", held, describe(&paused))
@@ -216,9 +216,8 @@ func TestPauseResumeAbortRollback(t *testing.T) {
 	call(t, srv, "POST", "/api/v1/failover/executions/"+ex2.ID+"/abort", nil, 200, nil)
 	in2.release()
 	aborted := waitExecution(t, srv, ex2.ID, "aborted", statusIs(failover.ExecAborted))
-	steers := in2.count("/steer")
-	time.Sleep(100 * time.Millisecond)
-	if in2.count("/steer") != steers || steers != 1 {
+	waitStepsIdle(t, srv, ex2.ID)
+	if steers := in2.count("/steer"); steers != 1 {
 		t.Errorf("steering went on after the abort: %d calls", in2.count("/steer"))
 	}
 	if aborted.WallEnd == nil {

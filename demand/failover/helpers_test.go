@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gaffer-sre/gaffer/demand/failover"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 
 	_ "github.com/gaffer-sre/gaffer/events"
@@ -92,4 +94,24 @@ func describe(ex *failover.Execution) string {
 		out += fmt.Sprintf("\n  %d %s %s %s %s", s.Seq, s.Kind, s.Status, s.Progress.Note, s.Error)
 	}
 	return out
+}
+
+// waitStepsIdle waits until no step job of execution id is queued or
+// running. A paused or aborted execution then does nothing until it is
+// resumed, so a check after this one sees its settled state.
+func waitStepsIdle(t *testing.T, srv *platformtest.Server, id string) {
+	t.Helper()
+	platformtest.Eventually(t, "execution "+id+" to have no step job queued or running", func() bool {
+		list, err := srv.Deps().Jobs.List(t.Context(), jobs.ListFilter{Kinds: []string{"failover.step"},
+			States: []string{jobs.StateAvailable, jobs.StateScheduled, jobs.StateRunning, jobs.StateRetryable, jobs.StatePending}, Limit: 1000})
+		if err != nil {
+			t.Fatalf("list step jobs: %v", err)
+		}
+		for _, j := range list.Jobs {
+			if strings.Contains(string(j.Args), `"exec":"`+id+`"`) {
+				return false
+			}
+		}
+		return true
+	})
 }

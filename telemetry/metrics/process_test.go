@@ -61,7 +61,10 @@ func TestSIGKILLKeepsAcknowledgedSamples(t *testing.T) {
 		}(w)
 	}
 	platformtest.Eventually(t, "some writes to be acknowledged", func() bool { return acked[0].Load() > 20 && acked[1].Load() > 20 })
-	time.Sleep(500 * time.Millisecond)
+	// Kill while both writers are still writing: wait for each to be
+	// acknowledged again after the first check.
+	a0, a1 := acked[0].Load(), acked[1].Load()
+	platformtest.Eventually(t, "more writes to be acknowledged", func() bool { return acked[0].Load() > a0+5 && acked[1].Load() > a1+5 })
 	if err := p.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}

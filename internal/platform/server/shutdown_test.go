@@ -2,7 +2,10 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,25 +28,61 @@ func (slowService) Health(context.Context) error { return nil }
 func (s slowService) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/slowtest", Scope: "slowtest:read", Summary: "slow",
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			time.Sleep(500 * time.Millisecond)
+			slowRequestArrived <- struct{}{}
+			if !untilShutdownBegins(r.Context(), r.Host) {
+				return httpapi.WriteJSON(w, 500, map[string]string{"error": "the server did not begin to shut down"})
+			}
 			return httpapi.WriteJSON(w, 200, map[string]string{"ok": "yes"})
 		}})
 }
 
-var slowJobsFinished atomic.Int32
+// slowRequestArrived receives once per /api/v1/slowtest request, when
+// the handler has begun.
+var slowRequestArrived = make(chan struct{}, 1)
+
+// untilShutdownBegins waits until addr refuses new connections (the HTTP
+// server closes its listener first when it shuts down), or ctx is done,
+// or 30 s pass; it reports whether the listener closed.
+func untilShutdownBegins(ctx context.Context, addr string) bool {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return true
+		}
+		c.Close()
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return false
+}
+
+var slowJobsFinished, slowHoldRuns atomic.Int32
 
 func init() {
 	platform.Register(platform.Module{Name: "slowtest", New: func(ctx context.Context, d *platform.Deps) (platform.Service, error) {
-		jobs.HandleFunc(d.Jobs, "slowtest.sleep", jobs.KindOptions{}, func(ctx context.Context, j *jobs.Job, a struct {
-			MS int `json:"ms"`
+		// A slowtest.hold job's first run in this process waits until
+		// the server at Addr begins to shut down, then, with Hold, until
+		// it is cancelled; later runs finish at once. (A shutdown puts
+		// an interrupted job back as never attempted, so Job.Attempt
+		// cannot tell the runs apart.)
+		jobs.HandleFunc(d.Jobs, "slowtest.hold", jobs.KindOptions{}, func(ctx context.Context, j *jobs.Job, a struct {
+			Addr string `json:"addr"`
+			Hold bool   `json:"hold"`
 		}) error {
-			select {
-			case <-time.After(time.Duration(a.MS) * time.Millisecond):
-				slowJobsFinished.Add(1)
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
+			if slowHoldRuns.Add(1) == 1 {
+				if !untilShutdownBegins(ctx, a.Addr) {
+					return fmt.Errorf("the server did not begin to shut down: %w", ctx.Err())
+				}
+				if a.Hold {
+					<-ctx.Done()
+					return ctx.Err()
+				}
 			}
+			slowJobsFinished.Add(1)
+			return nil
 		})
 		return slowService{finished: &slowJobsFinished}, nil
 	}})
@@ -51,8 +90,10 @@ func init() {
 
 func TestShutdownFinishesInFlightRequestsAndJobs(t *testing.T) {
 	slowJobsFinished.Store(0)
+	slowHoldRuns.Store(0)
 	srv := platformtest.Start(t, platformtest.Options{})
-	job, err := srv.Deps().Jobs.Enqueue(context.Background(), "slowtest.sleep", map[string]int{"ms": 800}, nil)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	job, err := srv.Deps().Jobs.Enqueue(context.Background(), "slowtest.hold", map[string]any{"addr": addr}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +114,7 @@ func TestShutdownFinishesInFlightRequestsAndJobs(t *testing.T) {
 		resp.Body.Close()
 		status <- resp.StatusCode
 	}()
-	time.Sleep(100 * time.Millisecond) // let the request arrive
+	<-slowRequestArrived
 	if err := srv.Shutdown(); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
@@ -87,10 +128,12 @@ func TestShutdownFinishesInFlightRequestsAndJobs(t *testing.T) {
 
 func TestShutdownTimeoutRequeuesRunningJobs(t *testing.T) {
 	slowJobsFinished.Store(0)
+	slowHoldRuns.Store(0)
 	dir := t.TempDir()
 	short := func(c *server.Config) { c.ShutdownTimeout = 200 * time.Millisecond }
 	srv := platformtest.Start(t, platformtest.Options{DataDir: dir, Configure: short})
-	job, err := srv.Deps().Jobs.Enqueue(context.Background(), "slowtest.sleep", map[string]int{"ms": 1500}, &jobs.EnqueueOptions{})
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	job, err := srv.Deps().Jobs.Enqueue(context.Background(), "slowtest.hold", map[string]any{"addr": addr, "hold": true}, &jobs.EnqueueOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
