@@ -93,7 +93,7 @@ const cliPromRules = `groups:
 // TestAlertsCLI drives rules, alerts and silences through the CLI, and
 // follows a notification through an events rule to a webhook.
 func TestAlertsCLI(t *testing.T) {
-	srv := platformtest.Start(t, platformtest.Options{})
+	srv := platformtest.Start(t, platformtest.Options{EgressAllow: platformtest.AllowLoopback}) // the webhook is on 127.0.0.1
 	tok := srv.Token(alerting.WriteScope, events.WriteScope)
 	run := func(stdin string, args ...string) string {
 		t.Helper()

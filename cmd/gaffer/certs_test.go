@@ -18,7 +18,7 @@ import (
 // TestCertsCLI drives gaffer certs against a server: create authorities,
 // issue with a local key, list, rotate, scan, export and revoke.
 func TestCertsCLI(t *testing.T) {
-	srv := platformtest.Start(t, platformtest.Options{Roles: []string{"certs"}})
+	srv := platformtest.Start(t, platformtest.Options{Roles: []string{"certs"}, EgressAllow: platformtest.AllowLoopback}) // scans 127.0.0.1
 	admin := srv.AdminToken
 	mustCLI(t, srv, admin, "certs", "ca", "create", "root", "--kind", "root", "--org", "Gaffer")
 	mustCLI(t, srv, admin, "certs", "ca", "create", "issuing", "--parent", "root", "--allowed-domain", ".example.test", "--allow-ips")
@@ -90,7 +90,7 @@ func TestCertsCLI(t *testing.T) {
 // manager and the event platform: an expiry notification is a CloudEvent
 // that an events rule routes to a webhook.
 func TestCertsExpiryRoutedByEvents(t *testing.T) {
-	srv := platformtest.Start(t, platformtest.Options{Roles: []string{"certs", "events"}})
+	srv := platformtest.Start(t, platformtest.Options{Roles: []string{"certs", "events"}, EgressAllow: platformtest.AllowLoopback}) // the webhook is on 127.0.0.1
 	admin := srv.AdminToken
 	var mu sync.Mutex
 	var got []map[string]any

@@ -56,7 +56,7 @@ func (h *hookCounter) has(id string) bool {
 }
 
 func TestEventsCLI(t *testing.T) {
-	srv := platformtest.Start(t, platformtest.Options{})
+	srv := platformtest.Start(t, platformtest.Options{EgressAllow: platformtest.AllowLoopback}) // the webhook is on 127.0.0.1
 	tok := srv.Token(events.WriteScope)
 	run := func(stdin string, args ...string) string {
 		t.Helper()
@@ -180,7 +180,7 @@ func TestEventsSurviveSIGKILL(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			dir := t.TempDir()
 			extra, consumer := v.args(t)
-			extra = append(extra, "--events-ack-wait", "2s")
+			extra = append(extra, "--events-ack-wait", "2s", "--egress-allow", "127.0.0.0/8") // the webhook is on loopback
 			if consumer != nil {
 				t.Cleanup(func() { dropConsumer(t, consumer()) })
 			}
