@@ -5,11 +5,15 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
@@ -48,9 +52,34 @@ type Recorder interface {
 // together (group commit): each Record still returns only once its entry
 // is stored, but many callers share one transaction.
 type Log struct {
-	store   *store.Store
-	pending chan pendingEntry
+	store    *store.Store
+	now      func() time.Time
+	pending  chan pendingEntry
+	refusals *refusalLimiter
+	stop     chan struct{}
+	stopped  sync.Once
+	flushed  chan struct{}
 }
+
+// Options configure a Log; zero fields take the defaults.
+type Options struct {
+	// Now is the clock entries are stamped with (Deps.Now); default
+	// time.Now.
+	Now func() time.Time
+	// RefusalWindow is how long refused anonymous calls from one source
+	// are counted after the first is recorded in full (default 1 minute).
+	RefusalWindow time.Duration
+	// MaxRefusalSources bounds the sources counted at once; calls from
+	// further sources are counted together (default 1,000).
+	MaxRefusalSources int
+}
+
+// Bounds on the text an entry keeps; longer values are cut with a note of
+// their full length.
+const (
+	MaxTarget = 1024
+	MaxDetail = 4096
+)
 
 type pendingEntry struct {
 	e    Entry
@@ -61,28 +90,70 @@ type pendingEntry struct {
 const maxBatch = 128
 
 // Open applies the audit log's migrations and returns it. The log's writer
-// runs for the life of the process.
-func Open(ctx context.Context, s *store.Store) (*Log, error) {
+// runs for the life of the process; Close writes the counts of refused
+// anonymous calls still open.
+func Open(ctx context.Context, s *store.Store, o Options) (*Log, error) {
 	if err := s.Migrate(ctx, "audit", store.MustSub(migrations, "migrations")); err != nil {
 		return nil, err
 	}
-	l := &Log{store: s, pending: make(chan pendingEntry, 4*maxBatch)}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RefusalWindow <= 0 {
+		o.RefusalWindow = time.Minute
+	}
+	if o.MaxRefusalSources <= 0 {
+		o.MaxRefusalSources = 1000
+	}
+	l := &Log{store: s, now: o.Now, pending: make(chan pendingEntry, 4*maxBatch),
+		refusals: newRefusalLimiter(o.RefusalWindow, o.MaxRefusalSources),
+		stop:     make(chan struct{}), flushed: make(chan struct{})}
 	go l.writer()
+	go l.flushLoop(o.RefusalWindow)
 	return l, nil
 }
 
 // Record appends e and returns once it is stored. A zero Time is set to
-// now.
+// now; the target and detail are cut to MaxTarget and MaxDetail bytes.
+//
+// Calls refused to anonymous callers (outcome denied or failure, no
+// actor) are limited per source address: the first in each RefusalWindow
+// is recorded in full and the rest are counted, then written as one
+// summary entry (action RefusedAnonymousAction) when the window has
+// passed. Record returns nil at once for a call it counted.
 func (l *Log) Record(ctx context.Context, e Entry) error {
 	if e.Time.IsZero() {
-		e.Time = time.Now()
+		e.Time = l.now()
 	}
 	if e.Actor == "" {
 		e.Actor = "anonymous"
 	}
-	if len(e.Detail) > 4096 {
-		e.Detail = e.Detail[:4096]
+	e.Target = truncate(e.Target, MaxTarget)
+	e.Detail = truncate(e.Detail, MaxDetail)
+	if e.Actor == "anonymous" && (e.Outcome == OutcomeDenied || e.Outcome == OutcomeFailure) {
+		write, summaries := l.refusals.admit(e, l.now())
+		if err := l.write(summaries...); err != nil {
+			return err
+		}
+		if !write {
+			return nil
+		}
 	}
+	return l.write(e)
+}
+
+// write stores entries and returns once they are stored.
+func (l *Log) write(entries ...Entry) error {
+	var errs []error
+	for _, e := range entries {
+		if err := l.writeOne(e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (l *Log) writeOne(e Entry) error {
 	// Record even when the request's context is already cancelled: an
 	// action that happened must not go unaudited.
 	p := pendingEntry{e: e, done: make(chan error, 1)}
@@ -175,7 +246,7 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, int64, error) {
 	if f.Before > 0 {
 		add("id < ?", f.Before)
 	}
-	q := "SELECT id, at, actor, action, target, request_id, outcome, status, remote_addr, detail FROM audit_log"
+	q := "SELECT " + entryColumns + " FROM audit_log"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -187,13 +258,10 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, int64, error) {
 	defer rows.Close()
 	var out []Entry
 	for rows.Next() {
-		var e Entry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.RequestID, &e.Outcome,
-			&e.Status, &e.RemoteAddr, &e.Detail); err != nil {
+		e, err := scanEntry(rows)
+		if err != nil {
 			return nil, 0, fmt.Errorf("audit: list: %w", err)
 		}
-		e.Time = time.UnixMilli(at).UTC()
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -207,7 +275,34 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, int64, error) {
 	return out, next, nil
 }
 
+// entryColumns are the columns scanEntry reads, in its order.
+const entryColumns = "id, at, actor, action, target, request_id, outcome, status, remote_addr, detail"
+
+// scanEntry reads one row of entryColumns.
+func scanEntry(rows *sql.Rows) (Entry, error) {
+	var e Entry
+	var at int64
+	err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.RequestID, &e.Outcome,
+		&e.Status, &e.RemoteAddr, &e.Detail)
+	e.Time = time.UnixMilli(at).UTC()
+	return e, err
+}
+
 // escapeLike escapes LIKE wildcards in user input.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+// truncate cuts s to at most max bytes on a character boundary, ending it
+// with a note of the full length.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	note := fmt.Sprintf("…[%d bytes]", len(s))
+	cut := max - len(note)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + note
 }

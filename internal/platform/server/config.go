@@ -62,6 +62,11 @@ type Config struct {
 	HTTPReadTimeout       time.Duration
 	HTTPWriteTimeout      time.Duration
 	HTTPIdleTimeout       time.Duration
+	// AuditRetention is how long audit entries stay in the database
+	// (default 90 days); older ones are exported to AuditExportDir
+	// (default <data-dir>/audit-export) as JSON lines, then deleted.
+	AuditRetention time.Duration
+	AuditExportDir string
 	// Version is reported by /healthz and the OpenAPI document.
 	Version string
 	// Now is the clock systems read through Deps.Now; nil means
@@ -76,6 +81,10 @@ type Config struct {
 	// platform.Module.Flags).
 	Settings map[string]any
 }
+
+// DefaultAuditRetention is how long audit entries are kept in the
+// database unless Config.AuditRetention says otherwise.
+const DefaultAuditRetention = 90 * 24 * time.Hour
 
 // The HTTP server's timeouts when Config leaves them zero.
 const (
@@ -104,6 +113,12 @@ func (c *Config) Defaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.AuditRetention == 0 {
+		c.AuditRetention = DefaultAuditRetention
+	}
+	if c.AuditExportDir == "" {
+		c.AuditExportDir = filepath.Join(c.DataDir, "audit-export")
 	}
 	if c.HTTPReadHeaderTimeout == 0 {
 		c.HTTPReadHeaderTimeout = DefaultHTTPReadHeaderTimeout
@@ -136,6 +151,9 @@ func (c *Config) Validate() error {
 	}
 	if c.JobWorkers < 0 {
 		return errors.New("job-workers: must not be negative")
+	}
+	if c.AuditRetention < 0 {
+		return fmt.Errorf("audit-retention: must not be negative, got %s", c.AuditRetention)
 	}
 	for _, d := range []struct {
 		flag string

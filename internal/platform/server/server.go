@@ -91,10 +91,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	if err := s.installAdminToken(tokens, worker); err != nil {
 		return nil, err
 	}
-	auditLog, err := audit.Open(ctx, st)
+	auditLog, err := audit.Open(ctx, st, audit.Options{Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
+	s.closers = append(s.closers, func() { auditLog.Close(context.Background()) })
 	b, err := s.openBus(ctx, worker)
 	if err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	if err != nil {
 		return nil, err
 	}
-	registerPlatformJobs(q, tokens)
+	registerPlatformJobs(q, tokens, auditLog, cfg)
 	s.stopping = make(chan struct{})
 	s.deps = &platform.Deps{Log: log, Store: st, Bus: b, Jobs: q, Audit: auditLog, Tokens: tokens, Metrics: s.metrics.Registry,
 		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings, Stopping: s.stopping, Now: cfg.Now, Egress: egressPolicy}
@@ -309,6 +310,9 @@ func (s *Server) Shutdown() error {
 		}
 	}
 	s.router.FlushAudit(ctx)
+	if err := s.deps.Audit.Close(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	for i := len(s.services) - 1; i >= 0; i-- {
 		if err := s.services[i].svc.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", s.services[i].name, err))
