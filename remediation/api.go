@@ -555,6 +555,11 @@ func (s *Service) answer(ctx context.Context, id, key string, p *auth.Principal,
 		return httpapi.Errorf(http.StatusForbidden, "forbidden", "%s may not answer step %s (approvers: %s)",
 			p.Actor(), key, strings.Join(cs.Approvers, ", "))
 	}
+	if approve && !c.selfApprove() && startedBy(p, ex) {
+		return httpapi.Errorf(http.StatusForbidden, "forbidden",
+			"%s started this run and may not approve its step %s: another approver must (four eyes; "+
+				"a runbook may allow it with approval: {self_approve: true})", p.Actor(), key)
+	}
 	by := p.Actor()
 	if !approve {
 		addHistory(ctx, s.db, id, by, "rejected", key, req.Reason)
@@ -581,6 +586,11 @@ func (s *Service) answer(ctx context.Context, id, key string, p *auth.Principal,
 	addHistory(ctx, s.db, id, by, "approved", key, string(req.Answer))
 	return s.engine.finish(ctx, id, key, st.Attempt, succeeded(map[string]any{"approved": true, "by": by,
 		"answer": answer, "at": time.Now().UTC()}))
+}
+
+// startedBy reports whether p started the run ex.
+func startedBy(p *auth.Principal, ex *Execution) bool {
+	return p != nil && ex.StartedBy != "" && ex.StartedBy == p.Actor()
 }
 
 // mayApprove: a listed approver (by identity or actor name), or anyone

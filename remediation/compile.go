@@ -140,6 +140,9 @@ func compile(rb *Runbook) (*Compiled, []Problem) {
 	if rb.OnFailure != "" {
 		exists("/on_failure", rb.OnFailure)
 	}
+	if rb.Approval != nil && !hasApprovalStep(rb) {
+		add("/approval", "the runbook has no approval step for this to apply to")
+	}
 	for i, s := range rb.Steps {
 		cs := c.steps[s.Name]
 		if cs == nil {
@@ -164,6 +167,22 @@ func compile(rb *Runbook) (*Compiled, []Problem) {
 	sum := sha256.Sum256(norm)
 	c.Digest = hex.EncodeToString(sum[:])
 	return c, nil
+}
+
+// hasApprovalStep reports whether any step of rb is an approval.
+func hasApprovalStep(rb *Runbook) bool {
+	for _, s := range rb.Steps {
+		if s.Type == TypeApproval {
+			return true
+		}
+	}
+	return false
+}
+
+// selfApprove reports whether a run's starter may approve its approval
+// steps.
+func (c *Compiled) selfApprove() bool {
+	return c.Approval != nil && c.Approval.SelfApprove
 }
 
 func compileStep(s *Step, i int) (*cstep, []Problem) {

@@ -456,7 +456,8 @@ steps:
 `)
 	id := s.run("pg", nil)
 	platformtest.Eventually(t, "approval", func() bool { st := step(s.exec(id), "ok"); return st != nil && st.Status == "waiting" })
-	s.Do("POST", "/api/v1/remediation/executions/"+id+"/steps/ok/approve", s.token, map[string]any{})
+	// Another operator approves (the starter may not: four eyes).
+	s.Do("POST", "/api/v1/remediation/executions/"+id+"/steps/ok/approve", s.identityToken("olga", remediation.WriteScope), map[string]any{})
 	ex := s.waitStatus(id, "succeeded", "failed")
 	if ex.Status != "succeeded" || len(ex.Steps) != 7 {
 		t.Fatalf("%s %s, %d steps", ex.Status, ex.Error, len(ex.Steps))

@@ -24,6 +24,8 @@ func TestExampleRunbooks(t *testing.T) {
 	dir := actionsDir(t)
 	s.startAgent("web-1", map[string]string{"role": "web"}, dir)
 	s.startAgent("web-2", map[string]string{"role": "web"}, dir)
+	// Runs start with the admin token; another operator approves them.
+	approver := s.identityToken("olga", "remediation:write")
 	for _, n := range []string{"collect-diagnostics", "clean-disk", "restart-service", "rollback-on-error"} {
 		applyExample(t, s, n)
 	}
@@ -49,7 +51,7 @@ func TestExampleRunbooks(t *testing.T) {
 		ex := s.waitStatus(s.run("clean-disk", map[string]any{"host": "web-1", "path": junk, "threshold": 0}), "succeeded", "failed", "running")
 		for ex.Status == "running" {
 			if st := step(ex, "approve"); st != nil && st.Status == "waiting" {
-				s.Do("POST", "/api/v1/remediation/executions/"+ex.ID+"/steps/approve/approve", s.token,
+				s.Do("POST", "/api/v1/remediation/executions/"+ex.ID+"/steps/approve/approve", approver,
 					map[string]any{"answer": map[string]any{"confirm": true}})
 			}
 			time.Sleep(20 * time.Millisecond)

@@ -252,6 +252,9 @@ type approvalView struct {
 	Key, Question string
 	Approvers     []string
 	Schema        string
+	// OwnRun is set when the viewer started the run and so may not
+	// approve it (four eyes).
+	OwnRun bool
 }
 
 func (p *pages) view(r *http.Request) (*execView, error) {
@@ -260,8 +263,10 @@ func (p *pages) view(r *http.Request) (*execView, error) {
 		return nil, apiError(err)
 	}
 	v := &execView{Ex: ex, CanWrite: canWrite(r), Done: execDone(ex.Status)}
+	ownRun := startedBy(auth.FromContext(r.Context()), ex)
 	if c, err := p.s.runbooks.compiled(r.Context(), ex.Runbook, ex.Version); err == nil {
 		v.Graph = layout(c, ex.Steps)
+		ownRun = ownRun && !c.selfApprove()
 	}
 	for _, st := range ex.Steps {
 		if st.Parent == "" {
@@ -274,7 +279,8 @@ func (p *pages) view(r *http.Request) (*execView, error) {
 				Schema    json.RawMessage `json:"answer_schema"`
 			}
 			json.Unmarshal(st.Detail, &d)
-			v.Approval = append(v.Approval, approvalView{Key: st.Key, Question: d.Question, Approvers: d.Approvers, Schema: string(d.Schema)})
+			v.Approval = append(v.Approval, approvalView{Key: st.Key, Question: d.Question, Approvers: d.Approvers, Schema: string(d.Schema),
+				OwnRun: ownRun})
 		}
 	}
 	v.Logs, err = readLogs(r.Context(), p.s.db, ex.ID, 0, 2000)

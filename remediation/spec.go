@@ -20,7 +20,19 @@ type Runbook struct {
 	// OnFailure is a step run when the run fails, as clean-up; the run
 	// still ends failed.
 	OnFailure string `json:"on_failure,omitempty"`
-	Steps     []Step `json:"steps"`
+	// Approval is how the run's approval steps may be answered (default:
+	// four eyes).
+	Approval *ApprovalPolicy `json:"approval,omitempty"`
+	Steps    []Step          `json:"steps"`
+}
+
+// ApprovalPolicy is a runbook's rule for answering its approval steps.
+// By default (four eyes) whoever started a run may not approve its
+// approval steps, even when the step lists them as an approver; they may
+// still reject.
+type ApprovalPolicy struct {
+	// SelfApprove lets the run's starter approve its approval steps.
+	SelfApprove bool `json:"self_approve"`
 }
 
 // Schedule is a cron trigger.
