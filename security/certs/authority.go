@@ -76,7 +76,7 @@ func (m *Manager) CreateAuthority(ctx context.Context, req CreateAuthorityReques
 		if validity == 0 {
 			validity = 10 * 365 * 24 * time.Hour
 		}
-		ca, err = NewRoot(req.Name, subject, req.KeyType, validity)
+		ca, err = NewRoot(req.Name, subject, req.KeyType, validity, m.now())
 	case KindIntermediate:
 		if validity == 0 {
 			validity = 5 * 365 * 24 * time.Hour
@@ -85,7 +85,7 @@ func (m *Manager) CreateAuthority(ctx context.Context, req CreateAuthorityReques
 		if parent, err = m.CA(ctx, req.Parent); err != nil {
 			return Authority{}, err
 		}
-		ca, err = parent.NewIntermediate(req.Name, subject, req.KeyType, validity, req.Policy)
+		ca, err = parent.NewIntermediate(req.Name, subject, req.KeyType, validity, req.Policy, m.now())
 	case KindACME:
 		if req.ACME == nil || req.ACME.DirectoryURL == "" {
 			return Authority{}, badInput("an ACME authority needs acme.directory_url")

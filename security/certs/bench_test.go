@@ -8,12 +8,12 @@ import (
 
 func benchCA(b *testing.B) *CA {
 	b.Helper()
-	root, err := NewRoot("root", pkix.Name{CommonName: "Bench Root"}, KeyECDSAP256, 10*365*24*time.Hour)
+	root, err := NewRoot("root", pkix.Name{CommonName: "Bench Root"}, KeyECDSAP256, 10*365*24*time.Hour, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
 	root.URLs = URLs{Base: "https://gaffer.example.com"}
-	ca, err := root.NewIntermediate("issuing", pkix.Name{CommonName: "Bench Issuing"}, KeyECDSAP256, 5*365*24*time.Hour, Policy{})
+	ca, err := root.NewIntermediate("issuing", pkix.Name{CommonName: "Bench Issuing"}, KeyECDSAP256, 5*365*24*time.Hour, Policy{}, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -197,8 +197,9 @@ func subjectKeyID(pub crypto.PublicKey) ([]byte, error) {
 	return sum[:], nil
 }
 
-// NewRoot creates a self-signed root CA certificate and key.
-func NewRoot(name string, subject pkix.Name, keyType string, validity time.Duration) (*CA, error) {
+// NewRoot creates a self-signed root CA certificate and key, valid from
+// an hour before now for validity.
+func NewRoot(name string, subject pkix.Name, keyType string, validity time.Duration, now time.Time) (*CA, error) {
 	key, err := GenerateKey(keyType)
 	if err != nil {
 		return nil, err
@@ -211,7 +212,7 @@ func NewRoot(name string, subject pkix.Name, keyType string, validity time.Durat
 	if err != nil {
 		return nil, err
 	}
-	nb := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	nb := now.Add(-time.Hour).UTC().Truncate(time.Second)
 	tmpl := &x509.Certificate{
 		SerialNumber: serial, Subject: subject, NotBefore: nb, NotAfter: nb.Add(validity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
@@ -232,12 +233,13 @@ func NewRoot(name string, subject pkix.Name, keyType string, validity time.Durat
 }
 
 // NewIntermediate creates an issuing CA signed by parent.
-func (ca *CA) NewIntermediate(name string, subject pkix.Name, keyType string, validity time.Duration, p Policy) (*CA, error) {
+func (ca *CA) NewIntermediate(name string, subject pkix.Name, keyType string, validity time.Duration, p Policy, now time.Time) (*CA, error) {
 	key, err := GenerateKey(keyType)
 	if err != nil {
 		return nil, err
 	}
-	cert, err := ca.Sign(&Template{Subject: &subject, PublicKey: key.Public(), Validity: validity, IsCA: true, MaxPathLen: 0, OwnKey: true})
+	cert, err := ca.Sign(&Template{Subject: &subject, PublicKey: key.Public(), Validity: validity, IsCA: true, MaxPathLen: 0, OwnKey: true,
+		NotBefore: now.Add(-time.Minute)})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"testing"
+	"time"
 )
 
 func seedCSR(f *testing.F) []byte {
@@ -53,7 +54,7 @@ func FuzzParseCSR(f *testing.F) {
 // FuzzParseBundle feeds arbitrary bytes to the PEM bundle parser: it must
 // never panic, and what it accepts must be certificates.
 func FuzzParseBundle(f *testing.F) {
-	root, err := NewRoot("fuzz", pkix.Name{CommonName: "Fuzz Root"}, KeyECDSAP256, 24*3600e9)
+	root, err := NewRoot("fuzz", pkix.Name{CommonName: "Fuzz Root"}, KeyECDSAP256, 24*3600e9, time.Now())
 	if err != nil {
 		f.Fatal(err)
 	}

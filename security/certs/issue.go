@@ -157,6 +157,9 @@ func (m *Manager) issue(ctx context.Context, req IssueRequest, source string) (C
 		}
 		t.ExtKeyUsage = append(t.ExtKeyUsage, eku)
 	}
+	if t.NotBefore.IsZero() {
+		t.NotBefore = m.now().Add(-time.Minute)
+	}
 	cert, err := ca.Sign(t)
 	if err != nil {
 		return Certificate{}, err

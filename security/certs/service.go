@@ -121,7 +121,7 @@ func New(ctx context.Context, deps *platform.Deps, getenv func(string) string) (
 	s := &Service{deps: deps, settings: settings}
 	s.mgr = NewManager(ManagerOptions{Store: deps.Store, Keys: keys, URLs: URLs{Base: strings.TrimRight(settings.URL, "/")},
 		Log: deps.Log, Audit: deps.Audit, DefaultAuthority: settings.DefaultAuthority, Egress: deps.Egress,
-		DestinationRoots: roots})
+		DestinationRoots: roots, Now: deps.Now})
 	s.mgr.notifyDays = settings.NotifyDays
 	s.mgr.bus = deps.Bus
 	s.acme = newACMEServer(s.mgr, settings)

@@ -102,6 +102,7 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 	if deps.Worker {
 		// A worker only prunes: it needs no key-encryption key.
 		s.ca = NewAuthority(deps.Store, nil, deps.Log)
+		s.ca.now = clockOf(deps)
 		return s, s.registerJobs(settings.CertRetention)
 	}
 	kek, generated, err := LoadKEK(settings.KEK, settings.KEKFile, deps.DataDir)
@@ -116,6 +117,7 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 		deps.Log.Info("sshca: using the key-encryption key", "source", kek.Source, "kek_id", kek.ID)
 	}
 	s.ca = NewAuthority(deps.Store, kek, deps.Log)
+	s.ca.now = clockOf(deps)
 	s.ca.guard = settings.Guard
 	if deps.Bus != nil {
 		s.ca.publish = s.busPublisher(deps.Bus)
@@ -147,7 +149,7 @@ func (s *Service) registerJobs(retention time.Duration) error {
 	}
 	jobs.HandleFunc(s.deps.Jobs, "sshca.prune", jobs.KindOptions{MaxAttempts: 3},
 		func(ctx context.Context, job *jobs.Job, args pruneArgs) error {
-			n, err := s.ca.PruneExpired(ctx, time.Now().Add(-args.Retention))
+			n, err := s.ca.PruneExpired(ctx, s.ca.now().Add(-args.Retention))
 			if err == nil && n > 0 {
 				s.deps.Log.Info("sshca: pruned expired certificate records", "count", n)
 			}
@@ -177,4 +179,12 @@ func (s *Service) Health(ctx context.Context) error {
 	}
 	_, err := s.ca.snapshot(ctx)
 	return err
+}
+
+// clockOf is the platform's clock, or the wall clock where none is set.
+func clockOf(deps *platform.Deps) func() time.Time {
+	if deps.Now != nil {
+		return deps.Now
+	}
+	return time.Now
 }
