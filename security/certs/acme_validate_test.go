@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -12,8 +13,10 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 )
 
-// rawResponder answers every connection on a loopback port with reply,
-// whatever was asked, and returns the port.
+// rawResponder answers every connection on a loopback port with reply
+// and returns the port. An HTTP reply is sent after the request's head
+// has been read, as a web server would; anything else at once, as a
+// service that speaks first (SSH, SMTP) does.
 func rawResponder(t *testing.T, reply string) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -29,6 +32,15 @@ func rawResponder(t *testing.T, reply string) int {
 			}
 			go func() {
 				defer conn.Close()
+				if strings.HasPrefix(reply, "HTTP/") {
+					rd := bufio.NewReader(conn)
+					for {
+						line, err := rd.ReadString('\n')
+						if err != nil || line == "\r\n" {
+							break
+						}
+					}
+				}
 				io.WriteString(conn, reply)
 				conn.(*net.TCPConn).CloseWrite()
 				io.Copy(io.Discard, conn)
