@@ -3,6 +3,8 @@ package certs_test
 import (
 	"context"
 	"encoding/pem"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,7 +13,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/spf13/pflag"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/internal/platform/server"
 	"github.com/gaffer-sre/gaffer/security/certs"
 )
 
@@ -105,5 +111,34 @@ func TestCertificateEgressPolicy(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Fatalf("the loopback server was reached %d times under the default policy", hits.Load())
+	}
+}
+
+// TestScheduledScanTargetsMustPassEgress: a server whose
+// --certs-scan-targets include an address the egress policy refuses does
+// not start, naming the setting; with --egress-allow it does.
+func TestScheduledScanTargetsMustPassEgress(t *testing.T) {
+	newServer := func(allow []string) error {
+		fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+		settings, err := platform.AddModuleFlags(fs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fs.Parse([]string{"--certs-scan-targets", "10.9.0.0/30"}); err != nil {
+			t.Fatal(err)
+		}
+		srv, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), Roles: []string{certs.Name},
+			Settings: settings, EgressAllow: allow}, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+		if err == nil {
+			srv.Shutdown()
+		}
+		return err
+	}
+	err := newServer(nil)
+	if err == nil || !strings.Contains(err.Error(), "--certs-scan-targets") || !strings.Contains(err.Error(), "egress policy") {
+		t.Fatalf("refused scan target: %v, want an error naming --certs-scan-targets and the egress policy", err)
+	}
+	if err := newServer([]string{"10.9.0.0/24"}); err != nil {
+		t.Fatalf("with --egress-allow 10.9.0.0/24: %v", err)
 	}
 }
