@@ -58,6 +58,10 @@ type NewSeriesError struct {
 	Window string
 }
 
+// copy returns a copy of e to return: taking e's own address would move
+// it, a parameter, to the heap on every call.
+func (e NewSeriesError) copy() *NewSeriesError { return &e }
+
 // Error implements error.
 func (e *NewSeriesError) Error() string {
 	s := fmt.Sprintf("the request creates more than %d new series (limit: --%s", e.Max, e.Limit)
@@ -112,14 +116,14 @@ func refusal(err error) string {
 // (*tsdb.LimitError), a full disk (tsdb.ErrStorageFull) — stores nothing
 // of the batch and is returned.
 func Store(s Appendable, series []TimeSeries) (StoreResult, error) {
-	return StoreLimited(s, series, nil)
+	return StoreLimited(s, series, NewSeriesError{})
 }
 
-// StoreLimited is Store for a batch that may create at most
-// limit.Max new series when limit is not nil and the Appender reports
-// what it created; over that it stores nothing and returns limit, having
-// created at most one series more than allowed (and dropped them).
-func StoreLimited(s Appendable, series []TimeSeries, limit *NewSeriesError) (StoreResult, error) {
+// StoreLimited is Store for a batch that may create at most limit.Max new
+// series when limit.Limit is set and the Appender reports what it created;
+// over that it stores nothing and returns a copy of limit, having created
+// at most one series more than allowed (and dropped them).
+func StoreLimited(s Appendable, series []TimeSeries, limit NewSeriesError) (StoreResult, error) {
 	res, err := storeOnce(s, series, limit)
 	if errors.Is(err, tsdb.ErrTooOld) {
 		// The head was cut past part of the batch between Append and
@@ -129,14 +133,15 @@ func StoreLimited(s Appendable, series []TimeSeries, limit *NewSeriesError) (Sto
 	return res, err
 }
 
-func storeOnce(s Appendable, series []TimeSeries, limit *NewSeriesError) (StoreResult, error) {
+func storeOnce(s Appendable, series []TimeSeries, limit NewSeriesError) (StoreResult, error) {
 	var res StoreResult
 	app := s.Appender()
 	counter, _ := app.(seriesCounter)
+	limited := counter != nil && limit.Limit != ""
 	for i := range series {
-		if counter != nil && limit != nil && counter.NewSeries() > limit.Max {
+		if limited && counter.NewSeries() > limit.Max {
 			app.Rollback()
-			return StoreResult{}, limit
+			return StoreResult{}, limit.copy()
 		}
 		ts := &series[i]
 		var ref tsdb.SeriesRef
@@ -163,9 +168,9 @@ func storeOnce(s Appendable, series []TimeSeries, limit *NewSeriesError) (StoreR
 		}
 	}
 	if counter != nil {
-		if res.NewSeries = counter.NewSeries(); limit != nil && res.NewSeries > limit.Max {
+		if res.NewSeries = counter.NewSeries(); limited && res.NewSeries > limit.Max {
 			app.Rollback()
-			return StoreResult{}, limit
+			return StoreResult{}, limit.copy()
 		}
 	}
 	if err := app.Commit(); err != nil {

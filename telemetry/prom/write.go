@@ -223,9 +223,9 @@ func (rc *Receiver) store(r *http.Request, series []TimeSeries) (StoreResult, er
 	}
 	perRequest := rc.Limits.MaxNewSeriesPerRequest
 	took, ends := rc.series.reserve(token, now(), perRequest)
-	limit := &NewSeriesError{Max: perRequest, Limit: "metrics-write-max-new-series-per-request"}
+	limit := NewSeriesError{Max: perRequest, Limit: "metrics-write-max-new-series-per-request"}
 	if took < perRequest {
-		limit = &NewSeriesError{Max: took, Limit: "metrics-write-max-new-series-per-token",
+		limit = NewSeriesError{Max: took, Limit: "metrics-write-max-new-series-per-token",
 			Window: fmt.Sprintf("%d an hour; this token may create more from %s", rc.Limits.MaxNewSeriesPerToken,
 				ends.UTC().Format(time.RFC3339))}
 	}
