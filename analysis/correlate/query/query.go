@@ -39,6 +39,27 @@ type PromQuerier interface {
 type Source struct {
 	Prom  PromQuerier
 	Atlas atlas.Source
+	// MaxValues bounds the values (series times grid points) one Fetch
+	// may build (--analysis-max-values); 0 means DefaultMaxValues.
+	MaxValues int64
+}
+
+// DefaultMaxValues is --analysis-max-values's default: 20,000,000 values,
+// 160 MB of series on the grid.
+const DefaultMaxValues = 20_000_000
+
+// checkValues refuses series × g.N values over the source's bound before
+// they are allocated.
+func (s Source) checkValues(series int, g Grid) error {
+	max := s.MaxValues
+	if max <= 0 {
+		max = DefaultMaxValues
+	}
+	if n := int64(series) * int64(g.N); n > max {
+		return fmt.Errorf("%d series × %d points = %d values, more than %d (limit: --analysis-max-values); narrow the query or use a larger step",
+			series, g.N, n, max)
+	}
+	return nil
 }
 
 // ErrNoMetrics is returned while no metrics store is reachable.
@@ -112,6 +133,9 @@ func (s Source) Fetch(ctx context.Context, engine, expr string, g Grid, dropName
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkValues(len(res.Series), g); err != nil {
+		return nil, err
+	}
 	out := make([]Series, 0, len(res.Series))
 	first, step := g.Start.UnixMilli(), g.Step.Milliseconds()
 	for _, rs := range res.Series {
@@ -143,6 +167,13 @@ func (s Source) fetchAtlas(ctx context.Context, expr string, g Grid) ([]Series, 
 	start := g.Start.UnixMilli() - step
 	res, err := ev.EvaluateExprs(ctx, exprs, start, start+int64(g.N)*step, step, time.UTC)
 	if err != nil {
+		return nil, err
+	}
+	lines := 0
+	for _, e := range res.Exprs {
+		lines += len(e.Lines)
+	}
+	if err := s.checkValues(lines, g); err != nil {
 		return nil, err
 	}
 	var out []Series

@@ -60,7 +60,9 @@ func init() {
 type Settings struct {
 	ShardSize     int
 	MaxCandidates int
-	Wait          time.Duration
+	// MaxValues bounds series × points one read of an analysis builds.
+	MaxValues int64
+	Wait      time.Duration
 	// ShardDelay holds every shard this long before it records its
 	// results: a testing aid, to watch shards spread over workers and
 	// to kill a worker in the middle of one.
@@ -69,13 +71,14 @@ type Settings struct {
 
 // DefaultSettings are the flags' defaults.
 func DefaultSettings() *Settings {
-	return &Settings{ShardSize: 250, MaxCandidates: 20_000, Wait: time.Minute}
+	return &Settings{ShardSize: 250, MaxCandidates: 20_000, MaxValues: query.DefaultMaxValues, Wait: time.Minute}
 }
 
 func flags(fs *pflag.FlagSet) any {
 	s := DefaultSettings()
 	fs.IntVar(&s.ShardSize, "analysis-shard-size", s.ShardSize, "candidates one analysis job scores")
 	fs.IntVar(&s.MaxCandidates, "analysis-max-candidates", s.MaxCandidates, "candidate series one analysis may compare")
+	fs.Int64Var(&s.MaxValues, "analysis-max-values", s.MaxValues, "values (series × points) one analysis may read; over it the analysis fails naming the limit")
 	fs.DurationVar(&s.Wait, "analysis-wait", s.Wait, "how long POST /api/v1/analysis/correlate waits for the report before answering 202")
 	fs.DurationVar(&s.ShardDelay, "analysis-shard-delay", 0, "hold every analysis shard this long before recording it (for tests)")
 	fs.MarkHidden("analysis-shard-delay")
@@ -113,6 +116,9 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if set.ShardSize < 1 || set.MaxCandidates < 1 || set.Wait < 0 {
 		return nil, errors.New("--analysis-shard-size and --analysis-max-candidates must be positive")
 	}
+	if set.MaxValues < 1 {
+		return nil, fmt.Errorf("--analysis-max-values: must be positive, got %d", set.MaxValues)
+	}
 	log := deps.Log
 	if log == nil {
 		log = slog.Default()
@@ -141,7 +147,7 @@ func (s *Service) lookupSource() (query.Source, error) {
 	if db == nil {
 		return query.Source{}, query.ErrNoMetrics
 	}
-	return query.Source{Prom: m, Atlas: atlas.TSDBSource{DB: db}}, nil
+	return query.Source{Prom: m, Atlas: atlas.TSDBSource{DB: db}, MaxValues: s.set.MaxValues}, nil
 }
 
 // UseSource makes the service read src (tests, tools).
