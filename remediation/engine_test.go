@@ -112,8 +112,11 @@ func TestRetriesTimeoutsAndOnFailure(t *testing.T) {
 				return
 			}
 			fmt.Fprint(w, `{"ok": true}`)
-		case "/slow":
-			time.Sleep(2 * time.Second)
+		case "/slow": // answers only after the step has given up
+			select {
+			case <-r.Context().Done():
+			case <-time.After(30 * time.Second):
+			}
 		}
 	}))
 	defer web.Close()
@@ -262,7 +265,7 @@ steps:
 	}
 	post("/pause", 200)
 	post("/pause", 409)
-	time.Sleep(500 * time.Millisecond)
+	s.waitWakesDone(id) // the nap ends while paused
 	if ex := s.exec(id); ex.Status != "paused" || step(ex, "after").Status != "pending" {
 		t.Fatalf("paused run went on: %s, after %s", ex.Status, step(ex, "after").Status)
 	}
@@ -286,7 +289,7 @@ steps:
 	if st := step(ex, "nap"); st.Status != "cancelled" {
 		t.Fatalf("nap %s", st.Status)
 	}
-	time.Sleep(500 * time.Millisecond)
+	s.waitWakesDone(id) // the nap's end comes after the cancel
 	if step(s.exec(id), "after") != nil {
 		t.Fatal("a cancelled run went on")
 	}

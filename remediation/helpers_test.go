@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/remediation"
 	"github.com/gaffer-sre/gaffer/remediation/agent"
@@ -193,5 +194,25 @@ func copyDir(t testing.TB, from, to string) {
 			return err
 		}
 		return os.WriteFile(dst, b, fi.Mode())
+	})
+}
+
+// waitWakesDone waits until every wake job of the execution (a sleep's
+// end, a retry, a timeout) has finished, so that whatever it was to set
+// off has happened by the time the caller looks.
+func (s *server) waitWakesDone(id string) {
+	s.t.Helper()
+	platformtest.Eventually(s.t, "the wake jobs of "+id+" to finish", func() bool {
+		list, err := s.Deps().Jobs.List(s.t.Context(), jobs.ListFilter{Kinds: []string{"remediation.wake"},
+			States: []string{jobs.StateAvailable, jobs.StateScheduled, jobs.StateRunning, jobs.StateRetryable, jobs.StatePending}, Limit: 1000})
+		if err != nil {
+			s.t.Fatalf("list wake jobs: %v", err)
+		}
+		for _, j := range list.Jobs {
+			if strings.Contains(string(j.Args), `"exec":"`+id+`"`) && !strings.Contains(string(j.Args), `"reason":"deadline"`) {
+				return false
+			}
+		}
+		return true
 	})
 }
