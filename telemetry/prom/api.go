@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/util/annotations"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/gate"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 )
 
@@ -240,12 +241,15 @@ func (a *API) queryRange(w http.ResponseWriter, r *http.Request) error {
 // limitError classifies an error from Limiter.Admit: a query too large
 // to run is bad data, a busy server is unavailable.
 func limitError(err error) *apiError {
-	var le *LimitError
-	if errors.As(err, &le) {
-		if le.Busy {
-			return &apiError{typ: ErrUnavailable, err: err}
-		}
+	var (
+		le   *LimitError
+		busy *gate.BusyError
+	)
+	switch {
+	case errors.As(err, &le):
 		return &apiError{typ: ErrBadData, err: err}
+	case errors.As(err, &busy):
+		return &apiError{typ: ErrUnavailable, err: err}
 	}
 	return execError(err)
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/gate"
 )
 
 // Limits bound what PromQL queries may take from the process, so that no
@@ -53,14 +55,12 @@ func (l Limits) Validate() error {
 	return nil
 }
 
-// LimitError is a query refused by a limit. Limit names the flag that
-// sets it.
+// LimitError is a query too large to run. Limit names the flag that sets
+// the limit. (A query that waited too long for a slot fails with a
+// *gate.BusyError.)
 type LimitError struct {
 	Limit  string
 	Detail string
-	// Busy is true when the query could run later (the concurrency
-	// limit); false when it is too large to run at all.
-	Busy bool
 }
 
 // Error implements error.
@@ -70,46 +70,31 @@ func (e *LimitError) Error() string { return e.Detail + " (limit: --" + e.Limit 
 // use; one Limiter serves every query path of a process.
 type Limiter struct {
 	limits Limits
-	slots  chan struct{}
+	gate   *gate.Gate
 	parser parser.Parser
 }
 
 // NewLimiter returns a Limiter for l, which must be valid.
 func NewLimiter(l Limits) *Limiter {
-	return &Limiter{limits: l, slots: make(chan struct{}, l.MaxConcurrent), parser: parser.NewParser(parser.Options{})}
+	return &Limiter{limits: l, parser: parser.NewParser(parser.Options{}),
+		gate: gate.New(l.MaxConcurrent, l.QueueTimeout, "metrics-query-max-concurrency", "metrics-query-queue-timeout")}
 }
 
 // Admit checks query, to be evaluated from start to end (equal for an
 // instant query), against the limits, then waits for a slot: until one
 // is free, ctx ends or the queue timeout passes. It returns the function
 // that frees the slot, which the caller must call when the query is done.
-// A query that does not parse is admitted; the engine reports its error.
+// A query too large fails with a *LimitError, one that waited too long
+// with a *gate.BusyError. A query that does not parse is admitted; the
+// engine reports its error.
 func (l *Limiter) Admit(ctx context.Context, query string, start, end time.Time) (release func(), err error) {
 	if expr, err := l.parser.ParseExpr(query); err == nil {
 		if err := l.checkSubqueries(expr, end.Sub(start)); err != nil {
 			return nil, err
 		}
 	}
-	select {
-	case l.slots <- struct{}{}:
-		return l.release, nil
-	default:
-	}
-	t := time.NewTimer(l.limits.QueueTimeout)
-	defer t.Stop()
-	select {
-	case l.slots <- struct{}{}:
-		return l.release, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for a query slot: %w", ctx.Err())
-	case <-t.C:
-		return nil, &LimitError{Limit: "metrics-query-max-concurrency", Busy: true,
-			Detail: fmt.Sprintf("too many concurrent queries: %d are running and this one waited %v for a slot (--metrics-query-queue-timeout)",
-				l.limits.MaxConcurrent, l.limits.QueueTimeout)}
-	}
+	return l.gate.Enter(ctx)
 }
-
-func (l *Limiter) release() { <-l.slots }
 
 // checkSubqueries refuses a query with a subquery that evaluates more
 // than MaxSubquerySteps steps. A subquery is evaluated once over the
