@@ -21,12 +21,17 @@ type Limits struct {
 	MaxLines int
 	// MaxInputDatapoints bounds the datapoints read from the store.
 	MaxInputDatapoints int64
+	// MaxValues bounds the values (lines × datapoints) one graph's data
+	// expressions hold together; each is bounded by MaxLines, but a
+	// program may have many.
+	MaxValues int64
 	// Budget bounds the time of one evaluation.
 	Budget time.Duration
 }
 
 // DefaultLimits are Atlas's defaults plus a 30 s time budget.
-var DefaultLimits = Limits{MaxDatapoints: 1440, MaxLines: 1024, MaxInputDatapoints: 500_000_000, Budget: 30 * time.Second}
+var DefaultLimits = Limits{MaxDatapoints: 1440, MaxLines: 1024, MaxInputDatapoints: 500_000_000,
+	MaxValues: 16_000_000, Budget: 30 * time.Second}
 
 // ErrLimit is wrapped by every error of a query over a limit.
 var ErrLimit = errors.New("query limit exceeded")
@@ -170,6 +175,9 @@ func (ev *Evaluator) limits() Limits {
 	if l.MaxInputDatapoints <= 0 {
 		l.MaxInputDatapoints = d.MaxInputDatapoints
 	}
+	if l.MaxValues <= 0 {
+		l.MaxValues = d.MaxValues
+	}
 	if l.Budget <= 0 {
 		l.Budget = d.Budget
 	}
@@ -240,6 +248,7 @@ func (ev *Evaluator) EvaluateExprs(ctx context.Context, exprs []*StyleExpr, star
 	ectx := &EvalContext{Start: start, End: end, Step: step, Zone: zone}
 	data := DataMap{}
 	f := &fetcher{ev: ev, lim: lim, ectx: ectx}
+	var held int64 // values in data
 	for _, e := range expanded {
 		for _, de := range e.Expr.DataExprs() {
 			k := exprString(de)
@@ -254,6 +263,10 @@ func (ev *Evaluator) EvaluateExprs(ctx context.Context, exprs []*StyleExpr, star
 				return nil, err
 			}
 			data[k] = lines
+			if held += int64(len(lines)) * int64(ectx.Len()); held > lim.MaxValues {
+				return nil, fmt.Errorf("%w: the graph's data holds more than %d values (lines × datapoints); draw fewer lines or use a larger step",
+					ErrLimit, lim.MaxValues)
+			}
 		}
 	}
 	res := &Result{Start: start, End: end, Step: step}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/gate"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas/graph"
@@ -36,8 +37,13 @@ func (s *Service) Routes(r *httpapi.Router) {
 // apiError maps evaluation errors to HTTP errors: bad programs and
 // queries over a limit are the caller's (400), a missing store is 503.
 func apiError(err error) error {
-	var ae *atlas.Error
+	var (
+		ae   *atlas.Error
+		busy *gate.BusyError
+	)
 	switch {
+	case errors.As(err, &busy):
+		return httpapi.Unavailable("%v", err)
 	case errors.As(err, &ae):
 		return &httpapi.Error{Status: http.StatusBadRequest, Code: "invalid_expression", Message: ae.Error()}
 	case errors.Is(err, atlas.ErrLimit):
@@ -61,7 +67,12 @@ func (s *Service) graph(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httpapi.BadRequest("%v", err)
 	}
+	release, err := s.graphs.Enter(r.Context())
+	if err != nil {
+		return apiError(err)
+	}
 	res, err := ev.Evaluate(r.Context(), req)
+	release()
 	if err != nil {
 		return apiError(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/gate"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas"
 	"github.com/gaffer-sre/gaffer/telemetry/spectator"
@@ -57,17 +58,31 @@ type Settings struct {
 	Budget        time.Duration
 	MaxDatapoints int
 	MaxLines      int
+	MaxValues     int64
 	Zone          string
 	MemoryWindow  time.Duration
 	MemoryIdle    time.Duration
 	MemoryMax     int
+	// MaxConcurrent graphs are evaluated at once; more wait up to
+	// QueueTimeout for a slot.
+	MaxConcurrent int
+	QueueTimeout  time.Duration
 }
+
+// Defaults of --atlas-max-concurrency and --atlas-queue-timeout.
+const (
+	DefaultMaxConcurrent = 4
+	DefaultQueueTimeout  = 30 * time.Second
+)
 
 func flags(fs *pflag.FlagSet) any {
 	s := &Settings{}
 	fs.DurationVar(&s.Budget, "atlas-budget", atlas.DefaultLimits.Budget, "time one Atlas graph may take before it is stopped")
 	fs.IntVar(&s.MaxDatapoints, "atlas-max-datapoints", atlas.DefaultLimits.MaxDatapoints, "datapoints per line of an Atlas graph")
 	fs.IntVar(&s.MaxLines, "atlas-max-lines", atlas.DefaultLimits.MaxLines, "series one :all or groups one :by may return")
+	fs.Int64Var(&s.MaxValues, "atlas-max-values", atlas.DefaultLimits.MaxValues, "values (lines × datapoints) the data of one Atlas graph may hold")
+	fs.IntVar(&s.MaxConcurrent, "atlas-max-concurrency", DefaultMaxConcurrent, "most Atlas graphs evaluated at once; more wait for a slot")
+	fs.DurationVar(&s.QueueTimeout, "atlas-queue-timeout", DefaultQueueTimeout, "longest an Atlas graph waits for a slot before it fails with 503")
 	fs.StringVar(&s.Zone, "atlas-tz", "UTC", "default time zone of Atlas graphs")
 	fs.DurationVar(&s.MemoryWindow, "atlas-memory-window", DefaultMemoryWindow,
 		"recent data Atlas keeps in memory at a 1-minute step for the series its graphs read, fed at ingest (about 8 bytes per series and minute); 0 reads everything from the store")
@@ -90,6 +105,8 @@ type Service struct {
 	deps   *platform.Deps
 	st     *store.Store
 	limits atlas.Limits
+	// graphs bounds the graphs evaluated at once.
+	graphs *gate.Gate
 	zone   *time.Location
 	// source finds the data; tests replace it.
 	source func() (atlas.Source, error)
@@ -117,11 +134,17 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	}
 	s := &Service{log: log.With("system", Name), deps: deps, st: deps.Store, limits: atlas.DefaultLimits, zone: time.UTC,
 		window: DefaultMemoryWindow}
+	slots, wait := DefaultMaxConcurrent, DefaultQueueTimeout
 	if st := platform.Setting[*Settings](deps, Name); st != nil {
-		if st.Budget <= 0 || st.MaxDatapoints <= 0 || st.MaxLines <= 0 {
-			return nil, fmt.Errorf("--atlas-budget, --atlas-max-datapoints and --atlas-max-lines must be positive")
+		if st.MaxConcurrent <= 0 || st.QueueTimeout <= 0 {
+			return nil, fmt.Errorf("--atlas-max-concurrency and --atlas-queue-timeout must be positive")
+		}
+		slots, wait = st.MaxConcurrent, st.QueueTimeout
+		if st.Budget <= 0 || st.MaxDatapoints <= 0 || st.MaxLines <= 0 || st.MaxValues <= 0 {
+			return nil, fmt.Errorf("--atlas-budget, --atlas-max-datapoints, --atlas-max-lines and --atlas-max-values must be positive")
 		}
 		s.limits.Budget, s.limits.MaxDatapoints, s.limits.MaxLines = st.Budget, st.MaxDatapoints, st.MaxLines
+		s.limits.MaxValues = st.MaxValues
 		z, err := time.LoadLocation(st.Zone)
 		if err != nil {
 			return nil, fmt.Errorf("--atlas-tz: %w", err)
@@ -136,6 +159,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		}
 		s.tierOpts.Idle, s.tierOpts.MaxSeries = st.MemoryIdle, st.MemoryMax
 	}
+	s.graphs = gate.New(slots, wait, "atlas-max-concurrency", "atlas-queue-timeout")
 	s.tierOpts.Logger = s.log
 	s.source = s.lookupSource
 	return s, nil
