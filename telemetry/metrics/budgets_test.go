@@ -18,7 +18,7 @@ func TestBudgetFlags(t *testing.T) {
 	}
 	if s.QueryMaxSamples != 5_000_000 || s.QueryLimits.MaxConcurrent != 4 || s.QueryLimits.MaxSubquerySteps != 1_000_000 ||
 		s.WriteLimits.MaxRequestBytes != 32<<20 || s.WriteLimits.MaxInFlightBytes != 256<<20 ||
-		s.WriteLimits.MaxNewSeriesPerRequest != 10_000 || s.WriteLimits.MaxNewSeriesPerToken != 100_000 {
+		s.WriteLimits.MaxNewSeriesPerRequest != 10_000 || s.WriteLimits.MaxNewSeriesPerToken != 1_000_000 {
 		t.Fatalf("defaults %+v", s)
 	}
 	if err := fs.Parse([]string{"--metrics-query-max-concurrency=2", "--metrics-query-queue-timeout=5s",

@@ -28,11 +28,13 @@ type WriteLimits struct {
 
 // DefaultWriteLimits are the limits a server uses unless its flags say
 // otherwise: 32 MiB per request, 256 MiB in flight, 10,000 new series
-// per request and 100,000 per token an hour. (A Prometheus sender's
-// requests hold a few thousand samples, well under a megabyte.)
+// per request and 1,000,000 per token an hour (about 800 MB of head
+// memory; a Prometheus that starts writing sends every series it has
+// within minutes). A Prometheus sender's requests hold a few thousand
+// samples, well under a megabyte.
 func DefaultWriteLimits() WriteLimits {
 	return WriteLimits{MaxRequestBytes: 32 << 20, MaxInFlightBytes: 256 << 20,
-		MaxNewSeriesPerRequest: 10_000, MaxNewSeriesPerToken: 100_000}
+		MaxNewSeriesPerRequest: 10_000, MaxNewSeriesPerToken: 1_000_000}
 }
 
 // Validate reports a limit that is not positive or an in-flight bound
