@@ -40,12 +40,13 @@ type Server struct {
 
 	services []namedService
 	metrics  *selfmetrics.Recorder
-	stopLoop chan struct{}
-	listener net.Listener
-	http     *http.Server
-	ready    atomic.Bool
-	started  time.Time
-	closers  []func()
+	// measureDone is closed when the self-measurement loop has returned.
+	measureDone chan struct{}
+	listener    net.Listener
+	http        *http.Server
+	ready       atomic.Bool
+	started     time.Time
+	closers     []func()
 	// stopping is closed when Shutdown begins (Deps.Stopping).
 	stopping chan struct{}
 	stopOnce sync.Once
@@ -228,8 +229,11 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.deps.Jobs.Start(ctx, !s.cfg.NoJobs); err != nil {
 		return err
 	}
-	s.stopLoop = make(chan struct{})
-	go s.measureLoop(s.stopLoop)
+	s.measureDone = make(chan struct{})
+	go func() {
+		defer close(s.measureDone)
+		s.measureLoop(s.stopping)
+	}()
 	for _, ns := range s.services {
 		if err := ns.svc.Start(ctx); err != nil {
 			return fmt.Errorf("start %s: %w", ns.name, err)
@@ -301,6 +305,9 @@ func (s *Server) StartWorker(ctx context.Context) error {
 func (s *Server) Shutdown() error {
 	s.ready.Store(false)
 	s.stopOnce.Do(func() { close(s.stopping) })
+	if s.measureDone != nil {
+		<-s.measureDone // it stores into the metrics system, stopped below
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	var errs []error
