@@ -86,7 +86,7 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 		Equal: []string{"job", "region"}, Comment: "the Atlas rule says it first"}, "demo"); err != nil {
 		return err
 	}
-	if err := s.setMeta(ctx, "demo_loaded", time.Now().UTC().Format(time.RFC3339)); err != nil {
+	if err := s.setMeta(ctx, "demo_loaded", s.now().UTC().Format(time.RFC3339)); err != nil {
 		return err
 	}
 	s.wg.Add(1)
@@ -97,7 +97,7 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 				s.log.Warn("demo: evaluate the history", "rule", r.Spec.Name, "error", err)
 			}
 		}
-		s.setMeta(context.Background(), "demo_backfilled", time.Now().UTC().Format(time.RFC3339))
+		s.setMeta(context.Background(), "demo_backfilled", s.now().UTC().Format(time.RFC3339))
 		s.log.Info("demo alert history evaluated")
 	}()
 	return nil

@@ -95,7 +95,7 @@ func (sp *SilenceSpec) validate(now time.Time) (Matchers, error) {
 
 // CreateSilence records a silence.
 func (s *Service) CreateSilence(ctx context.Context, sp SilenceSpec, by string) (*Silence, error) {
-	now := time.Now()
+	now := s.now()
 	ms, err := sp.validate(now)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (s *Service) CreateSilence(ctx context.Context, sp SilenceSpec, by string) 
 
 // ExpireSilence ends a silence now.
 func (s *Service) ExpireSilence(ctx context.Context, id string) (*Silence, error) {
-	now := time.Now().UnixMilli()
+	now := s.now().UnixMilli()
 	res, err := s.st.ExecContext(ctx, "UPDATE alert_silences SET ends_at = ?, updated_at = ? WHERE id = ? AND ends_at > ?", now, now, id, now)
 	if err != nil {
 		return nil, fmt.Errorf("expire silence: %w", err)
@@ -152,7 +152,7 @@ func scanSilence(row scanner, now time.Time) (*Silence, error) {
 
 // Silence reads one silence.
 func (s *Service) Silence(ctx context.Context, id string) (*Silence, error) {
-	sil, err := scanSilence(s.st.QueryRowContext(ctx, "SELECT "+silenceColumns+" FROM alert_silences WHERE id = ?", id), time.Now())
+	sil, err := scanSilence(s.st.QueryRowContext(ctx, "SELECT "+silenceColumns+" FROM alert_silences WHERE id = ?", id), s.now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("silence %q: %w", id, ErrNotFound)
 	}
@@ -162,7 +162,7 @@ func (s *Service) Silence(ctx context.Context, id string) (*Silence, error) {
 // Silences lists silences, those that have not ended first; expired
 // ones only when all is true (the last 200).
 func (s *Service) Silences(ctx context.Context, all bool) ([]*Silence, error) {
-	now := time.Now()
+	now := s.now()
 	q := "SELECT " + silenceColumns + " FROM alert_silences WHERE ends_at > ? ORDER BY starts_at, id"
 	if all {
 		q = "SELECT " + silenceColumns + " FROM alert_silences WHERE ends_at > ? OR 1 = 1 ORDER BY ends_at DESC, id LIMIT 200"
@@ -196,7 +196,7 @@ func (s *Service) CreateInhibition(ctx context.Context, in Inhibition, by string
 	if err := checkLabelNames("equal", in.Equal); err != nil {
 		return nil, err
 	}
-	in.ID, in.CreatedBy, in.CreatedAt = newID(), by, time.Now().UTC().Truncate(time.Millisecond)
+	in.ID, in.CreatedBy, in.CreatedAt = newID(), by, s.now().UTC().Truncate(time.Millisecond)
 	in.Source, in.Target = src.Strings(), tgt.Strings()
 	sb, _ := json.Marshal(in.Source)
 	tb, _ := json.Marshal(in.Target)

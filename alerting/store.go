@@ -97,7 +97,7 @@ func (s *Service) putRule(ctx context.Context, id string, spec Spec, source, by 
 		return nil, false, err
 	}
 	created := false
-	now := time.Now().UnixMilli()
+	now := s.now().UnixMilli()
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
 		if id == "" {
 			id = newID()
