@@ -63,6 +63,7 @@ func addServerFlags(cmd *cobra.Command, cfg *server.Config) {
 	f.DurationVar(&cfg.JobPollInterval, "job-poll-interval", 100*time.Millisecond, "how often jobs queued by other processes are picked up")
 	f.DurationVar(&cfg.JobRescueAfter, "job-rescue-after", 2*time.Minute, "how long a job may run before it is taken for abandoned by a dead process and run again")
 	egress.AddFlag(f, &cfg.EgressAllow)
+	f.StringVar(&cfg.KEKCommand, "kek-command", "", "shell command printing a key-encryption key (for a KMS or vault), run with the key's name (certs, sshca) in $GAFFER_KEK_NAME; used when no key or key file is given")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", server.DefaultAuditRetention, "how long audit entries stay in the database; older ones are exported to --audit-export-dir, then deleted")
 	f.StringVar(&cfg.AuditExportDir, "audit-export-dir", "", "directory for audit entries past --audit-retention, as JSON lines (default <data-dir>/audit-export)")
 	f.Int("gc-percent", 50, "Go garbage collector target (GOGC): heap growth over live data before a collection; the GOGC variable wins unless this flag is given")
@@ -105,6 +106,7 @@ func newServeCommand() *cobra.Command {
 			if err := setGCPercent(cmd); err != nil {
 				return err
 			}
+			restrictUmask()
 			cfg.Roles = strings.Split(roles, ",")
 			if cfg.JobWorkers == 0 {
 				cfg.NoJobs = true
@@ -152,6 +154,7 @@ func newWorkerCommand() *cobra.Command {
 			if err := setGCPercent(cmd); err != nil {
 				return err
 			}
+			restrictUmask()
 			cfg.Version = version()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()

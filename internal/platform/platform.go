@@ -89,6 +89,11 @@ type Deps struct {
 	// nil is the default policy (loopback, link-local, private ranges
 	// refused), which is what a system constructed without a server gets.
 	Egress *egress.Policy
+	// KEKCommand is --kek-command: a shell command that prints a
+	// key-encryption key, run with the key's name in $GAFFER_KEK_NAME (see
+	// seal.RunCommand). Systems that seal secrets at rest use it when the
+	// operator gives no key or key file of their own; empty means none.
+	KEKCommand string
 	// Settings holds each module's settings as returned by its Flags
 	// function, by module name; see Module.Flags.
 	Settings map[string]any

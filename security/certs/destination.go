@@ -236,9 +236,16 @@ func (f savedFile) restore() error {
 	return writeAtomic(f.path, f.data, 0o600)
 }
 
+// writeAtomic writes data to path through a temporary file, with exactly
+// mode: `gaffer serve` runs with umask 077 (its own files are private),
+// and a certificate is for other programs to read.
 func writeAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp := path + ".gaffer-new"
 	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, path)

@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -14,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/seal"
 )
 
 // Environment variables that supply key-encryption keys.
@@ -152,9 +155,11 @@ func (kr *Keyring) Open(sealed []byte, kekID, label string) ([]byte, error) {
 
 // LoadKeyring finds the key-encryption keys: $GAFFER_CERTS_KEK (with
 // $GAFFER_CERTS_KEK_PREVIOUS), else the file named by
-// $GAFFER_CERTS_KEK_FILE, else <dataDir>/certs.kek, which is generated
-// (mode 0600) when missing. generated reports that last case.
-func LoadKeyring(getenv func(string) string, dataDir string) (kr *Keyring, generated bool, err error) {
+// $GAFFER_CERTS_KEK_FILE, else what command (--kek-command, run with
+// $GAFFER_KEK_NAME=certs) prints, in the key file's format, else
+// <dataDir>/certs.kek, which is generated (mode 0600) when missing.
+// generated reports that last case.
+func LoadKeyring(getenv func(string) string, command, dataDir string) (kr *Keyring, generated bool, err error) {
 	if v := getenv(KEKEnv); v != "" {
 		lines := []string{v}
 		if prev := getenv(KEKPreviousEnv); prev != "" {
@@ -169,6 +174,14 @@ func LoadKeyring(getenv func(string) string, dataDir string) (kr *Keyring, gener
 			return nil, false, fmt.Errorf("certs: read key-encryption keys ($%s): %w", KEKFileEnv, err)
 		}
 		kr, err := keyringFromLines(f, strings.Split(string(b), "\n"))
+		return kr, false, err
+	}
+	if command != "" {
+		out, err := seal.RunCommand(context.Background(), command, "certs")
+		if err != nil {
+			return nil, false, fmt.Errorf("certs: %w", err)
+		}
+		kr, err := keyringFromLines("--kek-command", strings.Split(out, "\n"))
 		return kr, false, err
 	}
 	path := filepath.Join(dataDir, KEKFileName)
@@ -192,7 +205,7 @@ func LoadKeyring(getenv func(string) string, dataDir string) (kr *Keyring, gener
 	}
 	if err := writeKeyFile(path, [][]byte{raw}, true); err != nil {
 		if errors.Is(err, fs.ErrExist) { // another process was first
-			return LoadKeyring(getenv, dataDir)
+			return LoadKeyring(getenv, command, dataDir)
 		}
 		return nil, false, err
 	}

@@ -106,7 +106,7 @@ type Service struct {
 // New builds the service; getenv supplies the key-encryption keys.
 func New(ctx context.Context, deps *platform.Deps, getenv func(string) string) (*Service, error) {
 	settings := platform.SettingOr(deps, Name, DefaultSettings)
-	keys, generated, err := LoadKeyring(getenv, deps.DataDir)
+	keys, generated, err := LoadKeyring(getenv, deps.KEKCommand, deps.DataDir)
 	if err != nil {
 		return nil, err
 	}

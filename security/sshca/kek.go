@@ -2,6 +2,7 @@ package sshca
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -14,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/seal"
 )
 
 // Where the key-encryption key comes from.
@@ -79,11 +82,12 @@ func ParseKEK(text, source string) (*KEK, error) {
 }
 
 // LoadKEK finds the key-encryption key: the key itself (from
-// $GAFFER_SSHCA_KEK), else the file named by --sshca-kek-file, else
+// $GAFFER_SSHCA_KEK), else the file named by --sshca-kek-file, else what
+// command (--kek-command, run with $GAFFER_KEK_NAME=sshca) prints, else
 // <dataDir>/sshca.kek, which is generated (mode 0600) when missing.
 // generated reports that last case, so the caller can warn that production
 // should keep the key elsewhere.
-func LoadKEK(key, file, dataDir string) (k *KEK, generated bool, err error) {
+func LoadKEK(key, file, command, dataDir string) (k *KEK, generated bool, err error) {
 	if key != "" {
 		k, err := ParseKEK(key, "$"+KEKEnv)
 		return k, false, err
@@ -94,6 +98,14 @@ func LoadKEK(key, file, dataDir string) (k *KEK, generated bool, err error) {
 			return nil, false, fmt.Errorf("sshca: read key-encryption key (--sshca-kek-file): %w", err)
 		}
 		k, err := ParseKEK(string(b), f)
+		return k, false, err
+	}
+	if command != "" {
+		out, err := seal.RunCommand(context.Background(), command, "sshca")
+		if err != nil {
+			return nil, false, fmt.Errorf("sshca: %w", err)
+		}
+		k, err := ParseKEK(out, "--kek-command")
 		return k, false, err
 	}
 	path := filepath.Join(dataDir, KEKFileName)
@@ -115,7 +127,7 @@ func LoadKEK(key, file, dataDir string) (k *KEK, generated bool, err error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) { // another process won the race
-			return LoadKEK("", "", dataDir)
+			return LoadKEK("", "", "", dataDir)
 		}
 		return nil, false, fmt.Errorf("sshca: write key-encryption key: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 
 func TestLoadKEK(t *testing.T) {
 	dir := t.TempDir()
-	k, generated, err := LoadKEK("", "", dir)
+	k, generated, err := LoadKEK("", "", "", dir)
 	if err != nil || !generated {
 		t.Fatalf("generate: %v %v", generated, err)
 	}
@@ -19,23 +19,23 @@ func TestLoadKEK(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("generated KEK file: %v mode %v", err, st.Mode())
 	}
-	again, generated, err := LoadKEK("", "", dir)
+	again, generated, err := LoadKEK("", "", "", dir)
 	if err != nil || generated || again.ID != k.ID {
 		t.Fatalf("reload: generated %v, id %s vs %s, %v", generated, again.ID, k.ID, err)
 	}
-	fromFile, _, err := LoadKEK("", filepath.Join(dir, KEKFileName), t.TempDir())
+	fromFile, _, err := LoadKEK("", filepath.Join(dir, KEKFileName), "", t.TempDir())
 	if err != nil || fromFile.ID != k.ID {
 		t.Fatalf("from file: %v", err)
 	}
 	hexKey := hex.EncodeToString(bytes.Repeat([]byte{1}, 32))
-	fromEnv, _, err := LoadKEK(hexKey, filepath.Join(dir, "missing"), dir)
+	fromEnv, _, err := LoadKEK(hexKey, filepath.Join(dir, "missing"), "", dir)
 	if err != nil || fromEnv.ID == k.ID {
 		t.Fatalf("the key itself should win over files: %v", err)
 	}
-	if _, _, err := LoadKEK("c2hvcnQ=", "", dir); err == nil || !strings.Contains(err.Error(), "32 bytes") {
+	if _, _, err := LoadKEK("c2hvcnQ=", "", "", dir); err == nil || !strings.Contains(err.Error(), "32 bytes") {
 		t.Fatalf("short key: %v", err)
 	}
-	if _, _, err := LoadKEK("", filepath.Join(dir, "missing"), dir); err == nil {
+	if _, _, err := LoadKEK("", filepath.Join(dir, "missing"), "", dir); err == nil {
 		t.Fatal("missing KEK file accepted")
 	}
 }
@@ -59,5 +59,28 @@ func TestSealOpen(t *testing.T) {
 	sealed[len(sealed)-1] ^= 1
 	if _, err := k.Open(sealed, "ck_1"); err == nil {
 		t.Fatal("opened tampered data")
+	}
+}
+
+// TestLoadKEKFromCommand is issue #15 item 13: the key can come from a
+// command (a KMS or vault client), which then wins over the data
+// directory and creates no key file there.
+func TestLoadKEKFromCommand(t *testing.T) {
+	dir := t.TempDir()
+	hexKey := hex.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	want, _ := ParseKEK(hexKey, "test")
+	k, generated, err := LoadKEK("", "", `test "$1" = sshca && echo `+hexKey, dir)
+	if err != nil || generated || k.ID != want.ID || k.Source != "--kek-command" {
+		t.Fatalf("from command: %+v generated=%v %v", k, generated, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, KEKFileName)); !os.IsNotExist(err) {
+		t.Fatalf("a key file was written beside a key command: %v", err)
+	}
+	if _, _, err := LoadKEK("", "", "echo vault sealed >&2; exit 2", dir); err == nil ||
+		!strings.Contains(err.Error(), "vault sealed") || !strings.Contains(err.Error(), "kek-command") {
+		t.Fatalf("failing command: %v", err)
+	}
+	if _, _, err := LoadKEK("", "", "echo not-a-key", dir); err == nil || !strings.Contains(err.Error(), "32 bytes") {
+		t.Fatalf("command printing a bad key: %v", err)
 	}
 }

@@ -105,7 +105,7 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 		s.ca.now = clockOf(deps)
 		return s, s.registerJobs(settings.CertRetention)
 	}
-	kek, generated, err := LoadKEK(settings.KEK, settings.KEKFile, deps.DataDir)
+	kek, generated, err := LoadKEK(settings.KEK, settings.KEKFile, deps.KEKCommand, deps.DataDir)
 	if err != nil {
 		return nil, err
 	}

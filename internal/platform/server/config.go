@@ -62,6 +62,11 @@ type Config struct {
 	HTTPReadTimeout       time.Duration
 	HTTPWriteTimeout      time.Duration
 	HTTPIdleTimeout       time.Duration
+	// KEKCommand is --kek-command: a shell command printing a
+	// key-encryption key, run with the key's name ("certs", "sshca") in
+	// $GAFFER_KEK_NAME, for keys kept in a KMS or vault (see
+	// Deps.KEKCommand).
+	KEKCommand string
 	// AuditRetention is how long audit entries stay in the database
 	// (default 90 days); older ones are exported to AuditExportDir
 	// (default <data-dir>/audit-export) as JSON lines, then deleted.

@@ -80,6 +80,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
+	warnDataDirOpen(log, cfg.DataDir)
 	st, err := store.Open(ctx, cfg.DatabaseDSN())
 	if err != nil {
 		return nil, err
@@ -114,7 +115,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	registerPlatformJobs(q, tokens, auditLog, cfg)
 	s.stopping = make(chan struct{})
 	s.deps = &platform.Deps{Log: log, Store: st, Bus: b, Jobs: q, Audit: auditLog, Tokens: tokens, Metrics: s.metrics.Registry,
-		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings, Stopping: s.stopping, Now: cfg.Now, Egress: egressPolicy}
+		DataDir: cfg.DataDir, Demo: cfg.Demo, Worker: worker, Settings: cfg.Settings, Stopping: s.stopping, Now: cfg.Now, Egress: egressPolicy,
+		KEKCommand: cfg.KEKCommand}
 	if s.deps.Now == nil {
 		s.deps.Now = time.Now
 	}
@@ -126,6 +128,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	if err := s.buildServices(ctx); err != nil {
 		return nil, err
 	}
+	warnKEKBesideDatabase(log, cfg)
 	s.platformRoutes()
 	s.metricsRoute()
 	s.pprofRoutes()

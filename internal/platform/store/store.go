@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -85,6 +86,9 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
 		}
 	}
+	if err := restrictDatabaseFiles(path); err != nil {
+		return nil, err
+	}
 	registerCachedDriver()
 	db, err := sql.Open(cachedDriverName, SQLiteDSN(path))
 	if err != nil {
@@ -103,6 +107,33 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	return &Store{DB: db, Dialect: SQLite, DSN: path}, nil
+}
+
+// restrictDatabaseFiles creates the database file mode 0600 if it is
+// missing, and takes group and other permissions off it and its -wal and
+// -shm files if it is not: SQLite gives the -wal and -shm files it creates
+// the database file's mode, so all three end up readable by the owner only.
+func restrictDatabaseFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create sqlite database %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("store: restrict %s to its owner: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes the pool.
