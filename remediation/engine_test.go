@@ -496,3 +496,28 @@ func TestRunTimeout(t *testing.T) {
 		t.Fatalf("%s: nap %s", ex.Error, step(ex, "nap").Status)
 	}
 }
+
+// TestCronAcrossADay walks the schedule's clock over a whole day in
+// 53-second steps (the cron job runs every 15 s; 53 s does not divide a
+// minute or an hour) for a runbook due at minute 17 of every fifth hour:
+// each of the five due times starts exactly one run, keyed by its time.
+func TestCronAcrossADay(t *testing.T) {
+	s := start(t)
+	s.apply(`
+name: fifth-hour
+schedule: {cron: "17 */5 * * *"}
+steps:
+  - {name: a, type: noop}
+`)
+	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	for at := day; at.Before(day.Add(24 * time.Hour)); at = at.Add(53 * time.Second) {
+		if err := remediation.RunSchedules(s.svc(), at); err != nil {
+			t.Fatalf("at %s: %v", at.Format("15:04:05"), err)
+		}
+	}
+	var list struct{ Items []remediation.Execution }
+	s.Do("GET", "/api/v1/remediation/executions?runbook=fifth-hour&limit=100", s.token, nil).JSON(t, &list)
+	if len(list.Items) != 5 {
+		t.Fatalf("%d scheduled runs over the day, want 5 (00:17, 05:17, 10:17, 15:17, 20:17)", len(list.Items))
+	}
+}
