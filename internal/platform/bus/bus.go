@@ -153,15 +153,9 @@ func (b *Bus) startEmbedded(o Options) error {
 	}
 	b.auth = newClientAuth("gaffer", secret)
 	opts.CustomClientAuthentication = b.auth
-	srv, err := server.NewServer(opts)
+	srv, err := startServer(opts, b.log, embeddedStartup)
 	if err != nil {
-		return fmt.Errorf("bus: embedded nats: %w", err)
-	}
-	srv.ConfigureLogger()
-	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		srv.Shutdown()
-		return errors.New("bus: embedded nats did not become ready within 10s")
+		return err
 	}
 	b.server = srv
 	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.UserInfo("gaffer", secret), nats.Name("gaffer"))
