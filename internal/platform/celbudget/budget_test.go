@@ -74,9 +74,11 @@ func TestReplaceBombStopsBeforeAllocating(t *testing.T) {
 			t.Errorf("budget %+v: error = %q, want the size limit naming replace's result", b, err)
 		}
 		// The largest string allowed is 8 MiB; the evaluation builds a few
-		// below it (1 MB, 100 kB, ...) and nothing near the 10 MB refused.
-		if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
-			t.Errorf("budget %+v: the evaluation allocated %d bytes, want < 4 MiB", b, grew)
+		// below it (1 MB, 100 kB, ...) and never the 10 MB refused. The
+		// bound is under 10 MB rather than tight: under the race detector
+		// the same evaluation allocates about 6 MB.
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 9<<20 {
+			t.Errorf("budget %+v: the evaluation allocated %d bytes, want < 9 MiB (less than the 10 MB string refused)", b, grew)
 		}
 	}
 }
