@@ -120,10 +120,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		log = slog.Default()
 	}
 	s := &Service{log: log.With("system", Name), st: deps.Store, bus: deps.Bus, deps: deps, set: set, base: base,
-		now: deps.Now, mutes: &mutes{}}
-	if s.now == nil {
-		s.now = time.Now
-	}
+		now: deps.Clock(), mutes: &mutes{}}
 	s.data = s.lookupData
 	s.saver = newSaver(s)
 	s.disp = newDispatcher(s)

@@ -23,7 +23,7 @@ var listParams = append(append([]httpapi.Param{}, filterParams...),
 var tailParams = filterParams
 
 // filterFrom reads the filter parameters of a request.
-func filterFrom(r *http.Request, withTimes bool) (*eventFilter, error) {
+func filterFrom(r *http.Request, now time.Time, withTimes bool) (*eventFilter, error) {
 	q := r.URL.Query()
 	f := &eventFilter{Type: q.Get("type"), Source: q.Get("source")}
 	var err error
@@ -31,7 +31,6 @@ func filterFrom(r *http.Request, withTimes bool) (*eventFilter, error) {
 		return nil, apiError(err)
 	}
 	if withTimes {
-		now := time.Now()
 		if f.Since, err = parseTime("since", q.Get("since"), now); err != nil {
 			return nil, err
 		}
@@ -43,7 +42,7 @@ func filterFrom(r *http.Request, withTimes bool) (*eventFilter, error) {
 }
 
 func (s *Service) listRequest(r *http.Request) (*EventList, error) {
-	f, err := filterFrom(r, true)
+	f, err := filterFrom(r, s.now(), true)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func (s *Service) runMaintenance(ctx context.Context, _ *jobs.Job) error {
 	if err != nil {
 		return fmt.Errorf("events: maintenance: stream info: %w", err)
 	}
-	now := time.Now().UnixMilli()
+	now := s.now().UnixMilli()
 	steps := []struct {
 		what string
 		sql  string

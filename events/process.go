@@ -21,7 +21,7 @@ func (s *Service) processEvent(ctx context.Context, ev *bus.Event, seq uint64, r
 	act.reset(ev, received)
 	var buf [8]*compiledRule
 	matched := s.set.current().Match(act, buf[:0])
-	now := time.Now()
+	now := s.now()
 	for _, r := range matched {
 		r.stats.match(now)
 		if err := s.runActions(ctx, r, act); err != nil {

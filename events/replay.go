@@ -128,7 +128,7 @@ func (s *Service) handleReplaySpec(w http.ResponseWriter, r *http.Request) error
 // every event, simulating suppression from an empty state. It reads at
 // most MaxEvents events and runs for at most 30 seconds.
 func (s *Service) replay(ctx context.Context, cr *compiledRule, req ReplayRequest) (*ReplayResult, error) {
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	since, err := parseTime("since", req.Since, now)
 	if err != nil {
 		return nil, err

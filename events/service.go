@@ -89,6 +89,7 @@ func (o *Options) defaults() {
 type Service struct {
 	opts   Options
 	log    *slog.Logger
+	now    func() time.Time // the platform's clock (deps.Clock)
 	db     *store.Store
 	bus    *bus.Bus
 	jobs   *jobs.Queue
@@ -127,7 +128,7 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 	}
 	log = log.With("system", Name)
 	s := &Service{opts: o, log: log, db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, worker: deps.Worker,
-		demo: deps.Demo, stopping: deps.Stopping, stop: make(chan struct{})}
+		demo: deps.Demo, stopping: deps.Stopping, stop: make(chan struct{}), now: deps.Clock()}
 	var err error
 	if s.install, err = loadInstallation(ctx, s.db); err != nil {
 		return nil, err

@@ -28,7 +28,7 @@ const tailBuffer = 1024
 // events it missed; the tail is a view, not a delivery guarantee (rules
 // are). Comments keep idle connections open through proxies.
 func (s *Service) handleTail(w http.ResponseWriter, r *http.Request) error {
-	f, err := filterFrom(r, false)
+	f, err := filterFrom(r, s.now(), false)
 	if err != nil {
 		return err
 	}

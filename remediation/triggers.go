@@ -34,20 +34,12 @@ type StartJob struct {
 	Rule string `json:"rule_id,omitempty"`
 }
 
-// clock reads the platform's clock (the wall clock without one).
-func (s *Service) clock() time.Time {
-	if s.deps != nil && s.deps.Now != nil {
-		return s.deps.Now()
-	}
-	return time.Now()
-}
-
 func (s *Service) registerTriggers() {
 	jobs.HandleFunc(s.jobs, StartJobKind, jobs.KindOptions{MaxAttempts: 10, Timeout: time.Minute,
 		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Second }},
 		func(ctx context.Context, job *jobs.Job, a StartJob) error { return s.startFromJob(ctx, a) })
 	jobs.HandleFunc(s.jobs, cronKind, jobs.KindOptions{MaxAttempts: 1, Timeout: time.Minute},
-		func(ctx context.Context, _ *jobs.Job, _ struct{}) error { return s.runSchedules(ctx, s.clock()) })
+		func(ctx context.Context, _ *jobs.Job, _ struct{}) error { return s.runSchedules(ctx, s.deps.Clock()()) })
 	if err := s.jobs.Every(cronKind, 15*time.Second, struct{}{}, true); err != nil {
 		s.log.Error("schedule runbook cron", "error", err)
 	}

@@ -105,6 +105,15 @@ type Deps struct {
 // Lookup returns the running service of another system, for calling its Go
 // API through an interface the caller defines. It reports false when that
 // system is not running in this process (its role was not selected).
+// Clock returns Now, or time.Now for a Deps built without one (a
+// system constructed by hand in a test).
+func (d *Deps) Clock() func() time.Time {
+	if d.Now != nil {
+		return d.Now
+	}
+	return time.Now
+}
+
 func (d *Deps) Lookup(name string) (Service, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

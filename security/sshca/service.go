@@ -102,7 +102,7 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 	if deps.Worker {
 		// A worker only prunes: it needs no key-encryption key.
 		s.ca = NewAuthority(deps.Store, nil, deps.Log)
-		s.ca.now = clockOf(deps)
+		s.ca.now = deps.Clock()
 		return s, s.registerJobs(settings.CertRetention)
 	}
 	kek, generated, err := LoadKEK(settings.KEK, settings.KEKFile, deps.KEKCommand, deps.DataDir)
@@ -117,7 +117,7 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 		deps.Log.Info("sshca: using the key-encryption key", "source", kek.Source, "kek_id", kek.ID)
 	}
 	s.ca = NewAuthority(deps.Store, kek, deps.Log)
-	s.ca.now = clockOf(deps)
+	s.ca.now = deps.Clock()
 	s.ca.guard = settings.Guard
 	if deps.Bus != nil {
 		s.ca.publish = s.busPublisher(deps.Bus)
@@ -179,12 +179,4 @@ func (s *Service) Health(ctx context.Context) error {
 	}
 	_, err := s.ca.snapshot(ctx)
 	return err
-}
-
-// clockOf is the platform's clock, or the wall clock where none is set.
-func clockOf(deps *platform.Deps) func() time.Time {
-	if deps.Now != nil {
-		return deps.Now
-	}
-	return time.Now
 }

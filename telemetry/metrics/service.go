@@ -66,10 +66,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{log: deps.Log.With("system", Name), set: set, dir: set.Path, now: deps.Now}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s := &Service{log: deps.Log.With("system", Name), set: set, dir: set.Path, now: deps.Clock()}
 	if s.dir == "" {
 		s.dir = filepath.Join(deps.DataDir, "tsdb")
 	}
