@@ -102,9 +102,6 @@ type Deps struct {
 	services map[string]Service
 }
 
-// Lookup returns the running service of another system, for calling its Go
-// API through an interface the caller defines. It reports false when that
-// system is not running in this process (its role was not selected).
 // Clock returns Now, or time.Now for a Deps built without one (a
 // system constructed by hand in a test).
 func (d *Deps) Clock() func() time.Time {
@@ -114,6 +111,9 @@ func (d *Deps) Clock() func() time.Time {
 	return time.Now
 }
 
+// Lookup returns the running service of another system, for calling its Go
+// API through an interface the caller defines. It reports false when that
+// system is not running in this process (its role was not selected).
 func (d *Deps) Lookup(name string) (Service, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
