@@ -103,7 +103,7 @@ func (s *Service) pageGet(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	status := http.StatusOK
-	sq, err := parseSeriesQuery(q, time.Now())
+	sq, err := parseSeriesQuery(q, s.now())
 	if err == nil {
 		var resp *SeriesResponse
 		if resp, err = s.segmentSeries(r.Context(), sq); err == nil {

@@ -131,7 +131,7 @@ func parseSeriesQuery(v url.Values, now time.Time) (seriesQuery, error) {
 }
 
 func (s *Service) handleSeries(w http.ResponseWriter, r *http.Request) error {
-	sq, err := parseSeriesQuery(r.URL.Query(), time.Now())
+	sq, err := parseSeriesQuery(r.URL.Query(), s.now())
 	if err != nil {
 		return httpapi.BadRequest("%v", err)
 	}

@@ -68,6 +68,7 @@ type Service struct {
 	slots chan struct{}
 	// source finds the metrics store for the series endpoint.
 	source func() (Source, error)
+	now    func() time.Time // the platform's clock (deps.Clock)
 	page   *ui.Page
 }
 
@@ -90,6 +91,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		budget: budget,
 		slots:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 		source: func() (Source, error) { return lookupSource(deps) },
+		now:    deps.Clock(),
 	}, nil
 }
 

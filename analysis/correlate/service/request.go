@@ -77,7 +77,7 @@ type resolved struct {
 
 // resolve checks r and computes its grid: Lookback before Start to End,
 // on multiples of Step; the window is the grid's part from Start on.
-func (r Request) resolve(defaultShard int) (resolved, error) {
+func (r Request) resolve(defaultShard int, now time.Time) (resolved, error) {
 	out := resolved{Request: r}
 	bad := func(f string, a ...any) (resolved, error) { return out, fmt.Errorf(f, a...) }
 	for name, q := range map[string]*Query{"target": &out.Target, "candidates": &out.Candidates} {
@@ -110,7 +110,7 @@ func (r Request) resolve(defaultShard int) (resolved, error) {
 	if r.Start.IsZero() || r.End.IsZero() || !r.End.After(r.Start) {
 		return bad("start and end: required, end after start")
 	}
-	if r.End.After(time.Now().Add(time.Minute)) {
+	if r.End.After(now.Add(time.Minute)) {
 		return bad("end: %s is in the future", r.End.Format(time.RFC3339))
 	}
 	first := query.AlignDown(r.Start.Add(-lookback), step)

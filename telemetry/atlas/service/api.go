@@ -63,7 +63,7 @@ func (s *Service) graph(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apiError(err)
 	}
-	req, err := p.Request(time.Now())
+	req, err := p.Request(s.deps.Clock()())
 	if err != nil {
 		return httpapi.BadRequest("%v", err)
 	}
@@ -131,7 +131,7 @@ func (s *Service) tags(w http.ResponseWriter, r *http.Request, key string) error
 	if err != nil {
 		return apiError(err)
 	}
-	end := time.Now()
+	end := s.deps.Clock()()
 	start := end.Add(-14 * 24 * time.Hour)
 	var out []string
 	if key == "" {

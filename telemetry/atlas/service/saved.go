@@ -157,7 +157,7 @@ func (s *Service) CreateGraph(ctx context.Context, req CreateGraphRequest, actor
 		return SavedGraph{}, httpapi.BadRequest("params: %v", err)
 	}
 	v.Del("q")
-	g := SavedGraph{Name: req.Name, Query: req.Query, Params: v.Encode(), CreatedBy: actor, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	g := SavedGraph{Name: req.Name, Query: req.Query, Params: v.Encode(), CreatedBy: actor, CreatedAt: s.deps.Clock()().UTC().Truncate(time.Millisecond)}
 	err = s.st.QueryRowContext(ctx, "INSERT INTO atlas_graphs (name, query, params, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
 		g.Name, g.Query, g.Params, g.CreatedBy, g.CreatedAt.UnixMilli()).Scan(&g.ID)
 	if store.IsUniqueViolation(err) {
@@ -216,11 +216,11 @@ func (s *Service) CreateDashboard(ctx context.Context, req CreateDashboardReques
 	if req.End == "" {
 		req.End = "now"
 	}
-	if _, _, err := atlas.ParseTimeRange(req.Start, req.End, time.UTC, time.Now()); err != nil {
+	if _, _, err := atlas.ParseTimeRange(req.Start, req.End, time.UTC, s.deps.Clock()()); err != nil {
 		return Dashboard{}, httpapi.BadRequest("time range: %v", err)
 	}
 	d := Dashboard{Name: req.Name, Start: req.Start, End: req.End, GraphIDs: req.GraphIDs, CreatedBy: actor,
-		CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+		CreatedAt: s.deps.Clock()().UTC().Truncate(time.Millisecond)}
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, "INSERT INTO atlas_dashboards (name, range_start, range_end, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
 			d.Name, d.Start, d.End, d.CreatedBy, d.CreatedAt.UnixMilli()).Scan(&d.ID)

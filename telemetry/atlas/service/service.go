@@ -213,7 +213,7 @@ func (s *Service) Start(context.Context) error {
 		return nil // no store here: nothing to keep in memory
 	}
 	db := src.(atlas.TSDBSource).DB
-	tier := atlas.NewTier(s.window, nil)
+	tier := atlas.NewTier(s.window, s.deps.Clock())
 	tier.SetOptions(s.tierOpts)
 	tier.Attach(db)
 	ctx, cancel := context.WithCancel(context.Background())
