@@ -48,7 +48,7 @@ func newAgentCommand() *cobra.Command {
 		log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 		abs, _ := filepath.Abs(actionsDir)
 		a, err := agent.New(ctx, agent.Config{Server: c.Server, Token: c.Token, ActionsDir: abs, Tags: tagMap,
-			NATSURL: natsURL, NATSCreds: natsCreds, Hostname: hostname, RequestKey: requestKey, MaxRequestAge: maxRequestAge, Log: log})
+			NATSURL: natsURL, NATSCreds: natsCreds, Hostname: hostname, RequestKey: requestKey, MaxRequestAge: maxRequestAge, Log: log, TLS: c.TLS})
 		if err != nil {
 			return err
 		}

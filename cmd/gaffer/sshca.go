@@ -34,11 +34,7 @@ func publicClient(flags *cli.ClientFlags) (*cli.Client, error) {
 	if c, err := flags.Client(); err == nil {
 		return c, nil
 	}
-	server := strings.TrimRight(flags.Server, "/")
-	if !strings.HasPrefix(server, "http://") && !strings.HasPrefix(server, "https://") {
-		return nil, fmt.Errorf("server: %q must start with http:// or https://", flags.Server)
-	}
-	return &cli.Client{Server: server, HTTP: &http.Client{Timeout: flags.Timeout}}, nil
+	return flags.PublicClient()
 }
 
 // getRaw fetches a public endpoint's body.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -49,8 +50,12 @@ type Config struct {
 	// Now is the agent's clock (default time.Now).
 	Now func() time.Time
 	Log *slog.Logger
-	// HTTP is the client for the bootstrap call (default: 10 s timeout).
+	// HTTP is the client for the bootstrap call (default: 10 s timeout,
+	// verifying an https server with TLS).
 	HTTP *http.Client
+	// TLS pins the server's CA for the bootstrap call and NATS: nil for
+	// an http:// server; required for https:// (see cli.PinnedTLS).
+	TLS *tls.Config
 }
 
 // Agent is a running host agent.
@@ -88,8 +93,16 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if strings.HasPrefix(cfg.Server, "https://") && cfg.TLS == nil {
+		return nil, fmt.Errorf("agent: server %s is https but no CA certificate is pinned (--ca-file)", cfg.Server)
+	}
 	if cfg.HTTP == nil {
 		cfg.HTTP = &http.Client{Timeout: 10 * time.Second}
+		if cfg.TLS != nil {
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.TLSClientConfig = cfg.TLS
+			cfg.HTTP.Transport = tr
+		}
 	}
 	if cfg.Hostname == "" {
 		cfg.Hostname, _ = os.Hostname()
@@ -212,6 +225,14 @@ func (a *Agent) connect(urls []string) error {
 		opts = append(opts, nats.UserCredentials(a.cfg.NATSCreds))
 	} else {
 		opts = append(opts, nats.UserInfo(NATSUserPrefix+a.name, a.cfg.Token))
+	}
+	if a.cfg.TLS != nil {
+		// A server with --tls advertises tls:// addresses, which make the
+		// connection TLS: the token then goes only to a server with a
+		// certificate from the pinned CA. A nats:// address given with
+		// --nats-url (an external cluster) is TLS when its server says so.
+		tc := a.cfg.TLS.Clone()
+		opts = append(opts, func(o *nats.Options) error { o.TLSConfig = tc; return nil })
 	}
 	nc, err := nats.Connect(strings.Join(urls, ","), opts...)
 	if err != nil {

@@ -7,11 +7,13 @@ package bus
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,7 +50,13 @@ type Options struct {
 	MaxBytes int64
 	// Replicas of the event stream on an external cluster (1 or 3).
 	Replicas int
-	Log      *slog.Logger
+	// TLS, when set, makes the embedded server require TLS on its
+	// listener with this configuration (its certificate).
+	TLS *tls.Config
+	// ClientTLS, when set, verifies the server of a URL connection
+	// (a worker's, an external cluster's) with these roots.
+	ClientTLS *tls.Config
+	Log       *slog.Logger
 }
 
 // Bus is a connection to NATS with JetStream.
@@ -100,12 +108,26 @@ func (b *Bus) connectExternal(o Options) error {
 	if o.CredsFile != "" {
 		opts = append(opts, nats.UserCredentials(o.CredsFile))
 	}
+	if o.ClientTLS != nil {
+		opts = append(opts, nats.Secure(o.ClientTLS))
+	}
 	nc, err := nats.Connect(o.URL, opts...)
 	if err != nil {
-		return fmt.Errorf("bus: connect to %s: %w", o.URL, err)
+		return fmt.Errorf("bus: connect to %s: %w", redactURLs(o.URL), err)
 	}
 	b.Conn, b.ClientURL = nc, o.URL
 	return nil
+}
+
+// redactURLs hides the passwords of comma-separated NATS URLs, for errors.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // Embedded server connection details, written for local processes.
@@ -151,6 +173,13 @@ func (b *Bus) startEmbedded(o Options) error {
 		}
 		opts.Host, opts.Port = host, port
 	}
+	scheme := "nats"
+	if o.TLS != nil && !opts.DontListen {
+		// Clients must verify the certificate; the in-process connection
+		// below does not cross a network and is not encrypted.
+		opts.TLS, opts.TLSConfig, opts.TLSTimeout = true, o.TLS, 5
+		scheme = "tls"
+	}
 	b.auth = newClientAuth("gaffer", secret)
 	opts.CustomClientAuthentication = b.auth
 	srv, err := startServer(opts, b.log, embeddedStartup)
@@ -164,7 +193,7 @@ func (b *Bus) startEmbedded(o Options) error {
 	}
 	b.Conn = nc
 	if !opts.DontListen {
-		u := fmt.Sprintf("nats://gaffer:%s@%s", secret, srv.Addr().String())
+		u := fmt.Sprintf("%s://gaffer:%s@%s", scheme, secret, srv.Addr().String())
 		b.ClientURL = u
 		if err := os.WriteFile(filepath.Join(o.DataDir, urlFile), []byte(u+"\n"), 0o600); err != nil {
 			return fmt.Errorf("bus: write %s: %w", urlFile, err)

@@ -6,6 +6,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/tlsca"
 )
 
 // DefaultServer is where clients look for Gaffer unless told otherwise.
@@ -28,6 +31,9 @@ type ClientFlags struct {
 	Token     string
 	TokenFile string
 	Timeout   time.Duration
+	// CAFile is the CA certificate (PEM) an https server must present a
+	// certificate from: the bootstrap bundle of `gaffer serve --tls`.
+	CAFile string
 }
 
 // AddClientFlags registers --server, --token, --token-file and --timeout
@@ -39,6 +45,7 @@ func AddClientFlags(cmd *cobra.Command) *ClientFlags {
 	fl.StringVar(&f.Token, "token", "", "API token (env GAFFER_TOKEN)")
 	fl.StringVar(&f.TokenFile, "token-file", "", "file holding the API token (env GAFFER_TOKEN_FILE; default ./gaffer-data/admin.token when it exists)")
 	fl.DurationVar(&f.Timeout, "timeout", 60*time.Second, "request timeout")
+	fl.StringVar(&f.CAFile, "ca-file", "", "CA certificate (PEM) to verify an https server with: <data-dir>/ca.pem of `gaffer serve --tls` (env GAFFER_CA_FILE)")
 	return f
 }
 
@@ -47,6 +54,8 @@ type Client struct {
 	Server string
 	Token  string
 	HTTP   *http.Client
+	// TLS is the pinned configuration for an https server, else nil.
+	TLS *tls.Config
 }
 
 // Client returns an API client from the flags.
@@ -70,11 +79,51 @@ func (f *ClientFlags) Client() (*Client, error) {
 	if tok == "" {
 		return nil, errors.New("no API token: pass --token or --token-file, or set GAFFER_TOKEN")
 	}
+	c, err := f.PublicClient()
+	if err != nil {
+		return nil, err
+	}
+	c.Token = tok
+	return c, nil
+}
+
+// PublicClient returns a client without a token, for public routes; an
+// https server is verified as for Client.
+func (f *ClientFlags) PublicClient() (*Client, error) {
 	server := strings.TrimRight(f.Server, "/")
 	if !strings.HasPrefix(server, "http://") && !strings.HasPrefix(server, "https://") {
 		return nil, fmt.Errorf("server: %q must start with http:// or https://", f.Server)
 	}
-	return &Client{Server: server, Token: tok, HTTP: &http.Client{Timeout: f.Timeout}}, nil
+	c := &Client{Server: server, HTTP: &http.Client{Timeout: f.Timeout}}
+	var err error
+	if c.TLS, err = PinnedTLS(server, f.CAFile); err != nil {
+		return nil, err
+	}
+	if c.TLS != nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = c.TLS
+		c.HTTP.Transport = tr
+	}
+	return c, nil
+}
+
+// PinnedTLS is how a client verifies server: for an https URL, only
+// against the CA certificates in caFile, which is then required (the
+// error says how to get it); for http, nil. A CA file with an http URL is
+// an error, since nothing would be verified.
+func PinnedTLS(server, caFile string) (*tls.Config, error) {
+	if !strings.HasPrefix(server, "https://") {
+		if caFile != "" {
+			return nil, fmt.Errorf("ca-file: given, but server %s is not https:// (the CA would verify nothing)", server)
+		}
+		return nil, nil
+	}
+	if caFile == "" {
+		return nil, fmt.Errorf("server %s is https but no CA certificate is pinned: pass --ca-file (or set GAFFER_CA_FILE) "+
+			"with the server's <data-dir>/%s, copied from the server or fetched with `gaffer tls fetch-ca --server %s "+
+			"--fingerprint sha256:...` using the ca_fingerprint the server logs at start", server, tlsca.CertFile, server)
+	}
+	return tlsca.ClientConfig(caFile)
 }
 
 // APIError is an error answer from the server.

@@ -82,6 +82,18 @@ type Config struct {
 	// and host names outbound requests made for users may reach beyond
 	// public addresses (see internal/platform/egress).
 	EgressAllow []string
+	// TLS (--tls) serves HTTPS and TLS on the embedded NATS listener with
+	// a certificate from the internal CA in DataDir (created on first
+	// start), or the operator's TLSCert and TLSKey (which imply TLS).
+	// TLSNames are added to the names the internal CA's certificate
+	// carries (see TLSHostNames).
+	TLS             bool
+	TLSCert, TLSKey string
+	TLSNames        []string
+	// CAFile (--ca-file) is the CA certificate (PEM) a URL connection to
+	// NATS verifies; a worker joining an embedded NATS that uses TLS
+	// defaults to <data-dir>/ca.pem.
+	CAFile string
 	// Settings are the systems' own settings, by module name (see
 	// platform.Module.Flags).
 	Settings map[string]any

@@ -27,6 +27,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/selfmetrics"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/internal/platform/tlsca"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
 )
 
@@ -44,9 +45,11 @@ type Server struct {
 	measureDone chan struct{}
 	listener    net.Listener
 	http        *http.Server
-	ready       atomic.Bool
-	started     time.Time
-	closers     []func()
+	// tls is the listeners' certificate with --tls, else nil.
+	tls     *tlsca.Server
+	ready   atomic.Bool
+	started time.Time
+	closers []func()
 	// stopping is closed when Shutdown begins (Deps.Stopping).
 	stopping chan struct{}
 	stopOnce sync.Once
@@ -81,6 +84,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
 	warnDataDirOpen(log, cfg.DataDir)
+	if !worker {
+		if err := s.loadTLS(); err != nil {
+			return nil, err
+		}
+	}
 	st, err := store.Open(ctx, cfg.DatabaseDSN())
 	if err != nil {
 		return nil, err
@@ -130,6 +138,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	}
 	warnKEKBesideDatabase(log, cfg)
 	s.platformRoutes()
+	s.caRoute()
 	s.metricsRoute()
 	s.pprofRoutes()
 	console.New(tokens, auditLog, q, s.Checks).Register(s.router, s.shell)
@@ -155,7 +164,8 @@ func (s *Server) installAdminToken(tokens *auth.Tokens, worker bool) error {
 
 func (s *Server) openBus(ctx context.Context, worker bool) (*bus.Bus, error) {
 	o := bus.Options{URL: s.cfg.NATSURL, CredsFile: s.cfg.NATSCreds, DataDir: s.cfg.DataDir,
-		Listen: s.cfg.NATSListen, MaxAge: s.cfg.EventMaxAge, MaxBytes: s.cfg.EventMaxBytes, Log: s.log}
+		Listen: s.cfg.NATSListen, MaxAge: s.cfg.EventMaxAge, MaxBytes: s.cfg.EventMaxBytes, Log: s.log,
+		TLS: s.serverTLS()}
 	if worker && o.URL == "" {
 		// A worker joins the embedded server of the `gaffer serve` that
 		// shares its data directory.
@@ -164,6 +174,12 @@ func (s *Server) openBus(ctx context.Context, worker bool) (*bus.Bus, error) {
 			return nil, err
 		}
 		o.URL = u
+	}
+	if o.URL != "" {
+		var err error
+		if o.ClientTLS, err = s.workerNATSTLS(o.URL); err != nil {
+			return nil, err
+		}
 	}
 	return bus.Open(ctx, o)
 }
@@ -265,14 +281,18 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.http = &http.Server{Handler: s.router, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: s.cfg.HTTPReadHeaderTimeout, ReadTimeout: s.cfg.HTTPReadTimeout,
-		WriteTimeout: s.cfg.HTTPWriteTimeout, IdleTimeout: s.cfg.HTTPIdleTimeout}
+		WriteTimeout: s.cfg.HTTPWriteTimeout, IdleTimeout: s.cfg.HTTPIdleTimeout, TLSConfig: s.serverTLS()}
+	serve := s.http.Serve
+	if s.tls != nil {
+		serve = func(ln net.Listener) error { return s.http.ServeTLS(ln, "", "") }
+	}
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http server stopped", "error", err)
 		}
 	}()
 	s.ready.Store(true)
-	s.log.Info("gaffer is ready", "url", "http://"+ln.Addr().String(), "data_dir", s.cfg.DataDir,
+	s.log.Info("gaffer is ready", "url", s.scheme()+"://"+ln.Addr().String(), "data_dir", s.cfg.DataDir,
 		"database", string(s.deps.Store.Dialect), "nats_embedded", s.deps.Bus.Embedded(),
 		"startup", time.Since(s.started).Round(time.Millisecond).String())
 	return nil
