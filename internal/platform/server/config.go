@@ -181,6 +181,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s: must not be negative, got %s", d.flag, d.v)
 		}
 	}
+	if len(c.TLSNames) > 0 && (!c.TLS || c.TLSCert != "") {
+		return errors.New("tls-names: names go into the certificate Gaffer's CA issues: they need --tls and no --tls-cert")
+	}
 	if c.HTTPReadTimeout > 0 && c.HTTPReadHeaderTimeout > c.HTTPReadTimeout {
 		return fmt.Errorf("http-read-header-timeout: %s is longer than http-read-timeout (%s), which includes the header",
 			c.HTTPReadHeaderTimeout, c.HTTPReadTimeout)

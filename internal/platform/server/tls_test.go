@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,5 +106,32 @@ func TestTLSStreamOutlivesTimeouts(t *testing.T) {
 		if line == "data: still here\n" {
 			return
 		}
+	}
+}
+
+func TestTLSNamesNeedGaffersCA(t *testing.T) {
+	for _, c := range []server.Config{{TLSNames: []string{"a.example"}},
+		{TLS: true, TLSCert: "c.pem", TLSKey: "k.pem", TLSNames: []string{"a.example"}}} {
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "tls-names") {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+	ok := server.Config{TLS: true, TLSNames: []string{"a.example"}}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTLSHostNames(t *testing.T) {
+	c := server.Config{Listen: "0.0.0.0:7070", NATSListen: "gaffer.lan:7422", TLSNames: []string{"extra.example"}}
+	got := strings.Join(c.TLSHostNames(), " ")
+	host, _ := os.Hostname()
+	for _, want := range []string{"localhost", "127.0.0.1", "::1", "gaffer.lan", "extra.example", host} {
+		if !strings.Contains(" "+got+" ", " "+want+" ") {
+			t.Errorf("names %q lack %q", got, want)
+		}
+	}
+	if strings.Contains(got, "0.0.0.0") {
+		t.Errorf("names %q hold the unspecified address", got)
 	}
 }
