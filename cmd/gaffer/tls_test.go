@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,8 +35,17 @@ type tlsServe struct {
 // 200 over HTTPS verified with <data-dir>/ca.pem.
 func startServeTLS(t *testing.T, extra ...string) *tlsServe {
 	t.Helper()
-	s := &tlsServe{bin: platformtest.BuildGaffer(t), dir: t.TempDir(), nats: platformtest.FreeAddr(t)}
-	s.caFile = filepath.Join(s.dir, tlsca.CertFile)
+	return startServeTLSPinning(t, "", extra...)
+}
+
+// startServeTLSPinning is startServeTLS with clients pinning caFile
+// instead of <data-dir>/ca.pem.
+func startServeTLSPinning(t *testing.T, caFile string, extra ...string) *tlsServe {
+	t.Helper()
+	s := &tlsServe{bin: platformtest.BuildGaffer(t), dir: t.TempDir(), nats: platformtest.FreeAddr(t), caFile: caFile}
+	if s.caFile == "" {
+		s.caFile = filepath.Join(s.dir, tlsca.CertFile)
+	}
 	addr := platformtest.FreeAddr(t)
 	args := append([]string{"serve", "--tls", "--listen", addr, "--data-dir", s.dir, "--nats-listen", s.nats}, extra...)
 	s.proc = platformtest.StartProcess(t, s.bin, args...)
@@ -295,5 +306,56 @@ func TestAgentAndWorkerOverTLS(t *testing.T) {
 	}
 	if strings.Contains(bad.Log(), creds) {
 		t.Fatalf("the worker's error shows the NATS password:\n%s", bad.Log())
+	}
+}
+
+// TestServeOperatorCertificate: with --tls-cert/--tls-key the server
+// presents the operator's certificate on HTTPS and NATS, creates no CA
+// of its own and serves no bootstrap bundle.
+func TestServeOperatorCertificate(t *testing.T) {
+	opsDir := t.TempDir()
+	ca, _, err := tlsca.LoadOrCreate(opsDir, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _ := tlsca.ParseNames([]string{"127.0.0.1"})
+	cert, err := ca.Issue(names, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(opsDir, "tls.crt"), filepath.Join(opsDir, "tls.key")
+	var chain []byte
+	for _, der := range cert.Certificate {
+		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	os.WriteFile(certFile, chain, 0o644)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+
+	s := startServeTLSPinning(t, filepath.Join(opsDir, tlsca.CertFile), "--tls-cert", certFile, "--tls-key", keyFile)
+	for _, f := range []string{tlsca.CertFile, tlsca.KeyFile} {
+		if _, err := os.Stat(filepath.Join(s.dir, f)); err == nil {
+			t.Errorf("%s created although the operator's certificate is used", f)
+		}
+	}
+	resp, err := s.client.Get(s.proc.URL + "/api/v1/tls/ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "operator") {
+		t.Fatalf("bootstrap bundle with an operator's certificate: %d %s", resp.StatusCode, body)
+	}
+	natsURL, _ := os.ReadFile(filepath.Join(s.dir, "nats.url"))
+	pinned, _ := tlsca.ClientConfig(s.caFile)
+	nc, err := nats.Connect(strings.TrimSpace(string(natsURL)), nats.Secure(pinned), nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatalf("NATS with the operator's certificate: %v", err)
+	}
+	nc.Close()
+	if out, err := s.gaffer(nil, "agent", "list", "--server", s.proc.URL, "--token-file", filepath.Join(s.dir, "admin.token"),
+		"--ca-file", s.caFile); err != nil {
+		t.Fatalf("CLI pinning the operator's CA: %v\n%s", err, out)
 	}
 }
