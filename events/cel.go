@@ -3,7 +3,6 @@ package events
 import (
 	"fmt"
 	"strings"
-	"sync"
 
 	"cel.dev/cel-go/cel"
 	celext "cel.dev/cel-go/ext"
@@ -16,7 +15,8 @@ const MaxExpressionLength = 4096
 
 // celBudget bounds every evaluation of a condition or transform: its
 // cost, the size of the values it builds and its time (see celbudget).
-var celBudget = celbudget.Default()
+// The service sets it from --events-cel-* when it is constructed.
+var celBudget celbudget.Process
 
 // The variables an expression sees. Absent optional string attributes are
 // "", a missing time is the time the stream received the event, data is
@@ -35,34 +35,35 @@ var celVariables = []cel.EnvOption{
 	cel.Variable("ext", cel.MapType(cel.StringType, cel.DynType)),
 }
 
-var (
-	envOnce sync.Once
-	envVal  *cel.Env
-	envErr  error
-)
+var celEnvs = celbudget.EnvCache{Build: buildEnv}
 
-// celEnv returns the CEL environment shared by conditions and transforms.
-func celEnv() (*cel.Env, error) {
-	envOnce.Do(func() {
-		opts := append([]cel.EnvOption{
-			cel.OptionalTypes(),
-			cel.CrossTypeNumericComparisons(true),
-			cel.DefaultUTCTimeZone(true),
-			cel.ParserExpressionSizeLimit(MaxExpressionLength),
-			cel.ParserRecursionLimit(100),
-			celext.Strings(),
-			celext.Encoders(),
-			celext.Math(),
-			celext.Lists(celext.ListsMaxRangeSize(10_000)),
-			celext.Sets(),
-		}, celVariables...)
-		opts = append(opts, celBudget.EnvOptions()...)
-		envVal, envErr = cel.NewEnv(opts...)
-		if envErr != nil {
-			envErr = fmt.Errorf("events: build CEL environment: %w", envErr)
-		}
-	})
-	return envVal, envErr
+// celEnv returns the CEL environment shared by conditions and
+// transforms, and the budget it was built for.
+func celEnv() (*cel.Env, celbudget.Budget, error) {
+	b := celBudget.Get()
+	env, err := celEnvs.Get(b)
+	return env, b, err
+}
+
+func buildEnv(b celbudget.Budget) (*cel.Env, error) {
+	opts := append([]cel.EnvOption{
+		cel.OptionalTypes(),
+		cel.CrossTypeNumericComparisons(true),
+		cel.DefaultUTCTimeZone(true),
+		cel.ParserExpressionSizeLimit(MaxExpressionLength),
+		cel.ParserRecursionLimit(100),
+		celext.Strings(),
+		celext.Encoders(),
+		celext.Math(),
+		celext.Lists(celext.ListsMaxRangeSize(10_000)),
+		celext.Sets(),
+	}, celVariables...)
+	opts = append(opts, b.EnvOptions()...)
+	env, err := cel.NewEnv(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("events: build CEL environment: %w", err)
+	}
+	return env, nil
 }
 
 // Expression is a compiled CEL expression over an event.
@@ -92,7 +93,7 @@ func compileExpression(field, src string, want *cel.Type) (*Expression, error) {
 	if len(src) > MaxExpressionLength {
 		return nil, &ExpressionError{Field: field, Message: fmt.Sprintf("longer than %d bytes", MaxExpressionLength)}
 	}
-	env, err := celEnv()
+	env, budget, err := celEnv()
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func compileExpression(field, src string, want *cel.Type) (*Expression, error) {
 				Message: fmt.Sprintf("must evaluate to %s, but evaluates to %s", want, out)}
 		}
 	}
-	prg, err := celBudget.Program(env, ast, cel.EvalOptions(cel.OptOptimize))
+	prg, err := budget.Program(env, ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, &ExpressionError{Field: field, Message: err.Error()}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/celbudget"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
@@ -48,6 +49,7 @@ func addFlags(fs *pflag.FlagSet) any {
 		"how long the event stream waits for a process to finish an event before redelivering it")
 	fs.DurationVar(&o.InlineAttempt, "events-inline-attempt", o.InlineAttempt,
 		"longest first webhook attempt made while an event is processed; retries run as jobs")
+	celbudget.AddFlags(fs, "events", &o.CEL)
 	return o
 }
 
@@ -68,9 +70,16 @@ type Options struct {
 	// looked for (default 2s); changes made through this process apply at
 	// once.
 	ReloadEvery time.Duration
+	// CEL bounds each evaluation of a condition, transform, list filter
+	// or replay (default celbudget.Default()); it applies to the whole
+	// process.
+	CEL celbudget.Budget
 }
 
 func (o *Options) defaults() {
+	if o.CEL == (celbudget.Budget{}) {
+		o.CEL = celbudget.Default()
+	}
 	if o.Workers <= 0 {
 		o.Workers = 64
 	}
@@ -122,6 +131,9 @@ type Service struct {
 // maintenance) and loads the rules. Background work starts in Start.
 func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) {
 	o.defaults()
+	if err := celBudget.Set(o.CEL, "events"); err != nil {
+		return nil, err
+	}
 	log := deps.Log
 	if log == nil {
 		log = slog.Default()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -34,33 +33,27 @@ import (
 var celVars = []string{"params", "steps", "vars", "trigger", "execution", "item", "index", "result", "event", "failure"}
 
 // celBudget bounds every evaluation of a runbook expression: its cost,
-// the size of the values it builds and its time (see celbudget).
-var celBudget = celbudget.Default()
+// the size of the values it builds and its time (see celbudget). The
+// service sets it from --remediation-cel-* when it is constructed.
+var celBudget celbudget.Process
 
-var (
-	envOnce sync.Once
-	envVal  *cel.Env
-	envErr  error
-)
+var celEnvs = celbudget.EnvCache{Build: buildEnv}
 
-func celEnv() (*cel.Env, error) {
-	envOnce.Do(func() {
-		opts := []cel.EnvOption{
-			cel.OptionalTypes(),
-			cel.CrossTypeNumericComparisons(true),
-			cel.DefaultUTCTimeZone(true),
-			cel.ParserExpressionSizeLimit(4096),
-			cel.ParserRecursionLimit(100),
-			celext.Strings(), celext.Encoders(), celext.Math(), celext.Sets(),
-			celext.Lists(celext.ListsMaxRangeSize(10_000)),
-		}
-		for _, v := range celVars {
-			opts = append(opts, cel.Variable(v, cel.DynType))
-		}
-		opts = append(opts, celBudget.EnvOptions()...)
-		envVal, envErr = cel.NewEnv(opts...)
-	})
-	return envVal, envErr
+func buildEnv(b celbudget.Budget) (*cel.Env, error) {
+	opts := []cel.EnvOption{
+		cel.OptionalTypes(),
+		cel.CrossTypeNumericComparisons(true),
+		cel.DefaultUTCTimeZone(true),
+		cel.ParserExpressionSizeLimit(4096),
+		cel.ParserRecursionLimit(100),
+		celext.Strings(), celext.Encoders(), celext.Math(), celext.Sets(),
+		celext.Lists(celext.ListsMaxRangeSize(10_000)),
+	}
+	for _, v := range celVars {
+		opts = append(opts, cel.Variable(v, cel.DynType))
+	}
+	opts = append(opts, b.EnvOptions()...)
+	return cel.NewEnv(opts...)
 }
 
 // expr is a compiled CEL expression.
@@ -70,7 +63,8 @@ type expr struct {
 }
 
 func compileExpr(src string) (*expr, error) {
-	env, err := celEnv()
+	budget := celBudget.Get()
+	env, err := celEnvs.Get(budget)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +72,7 @@ func compileExpr(src string) (*expr, error) {
 	if iss.Err() != nil {
 		return nil, errors.New(strings.ReplaceAll(iss.Err().Error(), "\n", " "))
 	}
-	prg, err := celBudget.Program(env, ast)
+	prg, err := budget.Program(env, ast)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/celbudget"
 	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
@@ -53,6 +54,7 @@ func addFlags(fs *pflag.FlagSet) any {
 	fs.DurationVar(&o.AgentHeartbeat, "remediation-agent-heartbeat", o.AgentHeartbeat, "how often agents send heartbeats")
 	fs.StringVar(&o.AgentNATSURL, "remediation-agent-nats-url", o.AgentNATSURL,
 		"NATS URLs (comma-separated) told to agents; default the embedded server's --nats-listen address")
+	celbudget.AddFlags(fs, "remediation", &o.CEL)
 	return o
 }
 
@@ -66,9 +68,15 @@ type Options struct {
 	AgentHeartbeat time.Duration
 	// AgentNATSURL overrides the NATS address agents are told.
 	AgentNATSURL string
+	// CEL bounds each evaluation of a runbook expression (default
+	// celbudget.Default()); it applies to the whole process.
+	CEL celbudget.Budget
 }
 
 func (o *Options) defaults() {
+	if o.CEL == (celbudget.Budget{}) {
+		o.CEL = celbudget.Default()
+	}
 	if o.Lease <= 0 {
 		o.Lease = 15 * time.Second
 	}
@@ -106,6 +114,9 @@ type Service struct {
 // New constructs the service and registers its job kinds.
 func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) {
 	o.defaults()
+	if err := celBudget.Set(o.CEL, "remediation"); err != nil {
+		return nil, err
+	}
 	log := deps.Log
 	if log == nil {
 		log = slog.Default()
