@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/gaffer-sre/gaffer/analysis/changepoint"
 	"github.com/gaffer-sre/gaffer/analysis/changepoint/display"
@@ -176,14 +175,15 @@ func readSignal(stdin io.Reader, path string) (*changepoint.Signal, error) {
 	return signalio.Read(fh)
 }
 
-func writePlot(path string, sig *changepoint.Signal, trueBkps, bkps []int) (err error) {
-	fh, err := os.Create(path)
-	if err != nil {
+// writePlot renders the plot in memory first, so bad breakpoints or a
+// size over display.MaxPixels leave no partial file behind. The image is
+// 960 px wide with a panel about 150 px high per dimension.
+func writePlot(path string, sig *changepoint.Signal, trueBkps, bkps []int) error {
+	var buf bytes.Buffer
+	if err := display.WritePNG(&buf, sig, trueBkps, bkps, 960, 192+154*sig.Dims()); err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, fh.Close()) }()
-	height := vg.Length(2+1.6*float64(sig.Dims())) * vg.Inch
-	return display.WritePNG(fh, sig, trueBkps, bkps, 10*vg.Inch, height)
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // writeSegmentTable prints one row per segment with its per-dimension mean.

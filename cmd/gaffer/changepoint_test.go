@@ -87,8 +87,22 @@ func TestChangepointDetectTableAndPlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	if _, err := png.Decode(fh); err != nil {
-		t.Errorf("plot is not a PNG: %v", err)
+	img, err := png.Decode(fh)
+	if err != nil {
+		t.Fatalf("plot is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 960 || b.Dy() != 192+154*2 {
+		t.Errorf("plot is %v, want 960x%d (two panels)", b, 192+154*2)
+	}
+
+	badPath := filepath.Join(dir, "bad.png")
+	_, err = runGaffer(t, "", "changepoint", "detect", "--method", "dynp", "--cost", "l2", "--n-bkps", "1",
+		"--jump", "1", "--input", in, "--plot", badPath, "--true-bkps", "4,20")
+	if err == nil || !strings.Contains(err.Error(), "true breakpoints: entry 1 is 20") {
+		t.Errorf("--true-bkps past the signal: err = %v, want it named", err)
+	}
+	if _, statErr := os.Stat(badPath); !os.IsNotExist(statErr) {
+		t.Errorf("a failed --plot left %s behind (stat: %v)", badPath, statErr)
 	}
 }
 
