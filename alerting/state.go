@@ -163,18 +163,3 @@ func (r *Rule) annotations(ctx context.Context, s Sample, t time.Time, ex expand
 	}
 	return out
 }
-
-// summary is the rule's state: firing when an alert fires, else pending
-// when one is pending, else inactive.
-func (rs *ruleState) summary() State {
-	st := StateInactive
-	for _, a := range rs.alerts {
-		switch a.State {
-		case StateFiring:
-			return StateFiring
-		case StatePending:
-			st = StatePending
-		}
-	}
-	return st
-}

@@ -3,7 +3,6 @@ package events
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -71,5 +70,3 @@ func parseTime(name, v string, now time.Time) (time.Time, error) {
 func wantsJSON(r *http.Request) bool {
 	return httpapi.SessionFrom(r.Context()) == nil || strings.Contains(r.Header.Get("Accept"), "application/json")
 }
-
-func formatInt(n int64) string { return strconv.FormatInt(n, 10) }

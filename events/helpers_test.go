@@ -199,15 +199,6 @@ func (rc *receiver) events() []bus.Event {
 	return append([]bus.Event(nil), rc.got...)
 }
 
-func decode[T any](t *testing.T, b []byte) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	return v
-}
-
 // parseEvent reads a stored CloudEvent.
 func parseEvent(t *testing.T, b []byte) *bus.Event {
 	t.Helper()

@@ -37,37 +37,6 @@ func pairwiseSum(x []float64) float64 {
 	return pairwiseSum(x[:n2]) + pairwiseSum(x[n2:])
 }
 
-// pairwiseSumStrided is pairwiseSum over x[0], x[stride], ... (n values).
-func pairwiseSumStrided(x []float64, n, stride int) float64 {
-	if n < 8 {
-		res := 0.0
-		for i := 0; i < n; i++ {
-			res += x[i*stride]
-		}
-		return res
-	}
-	if n <= 128 {
-		var r [8]float64
-		for j := 0; j < 8; j++ {
-			r[j] = x[j*stride]
-		}
-		i := 8
-		for ; i < n-n%8; i += 8 {
-			for j := 0; j < 8; j++ {
-				r[j] += x[(i+j)*stride]
-			}
-		}
-		res := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-		for ; i < n; i++ {
-			res += x[i*stride]
-		}
-		return res
-	}
-	n2 := n / 2
-	n2 -= n2 % 8
-	return pairwiseSumStrided(x, n2, stride) + pairwiseSumStrided(x[n2*stride:], n-n2, stride)
-}
-
 // columnMean returns the mean of column j over samples [start, end) of a
 // row-major n x d array, summed as NumPy's mean(axis=0) does: pairwise
 // when d == 1, sequentially otherwise.

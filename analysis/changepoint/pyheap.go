@@ -7,8 +7,6 @@ type pyHeap[T any] struct {
 	less  func(a, b T) bool
 }
 
-func (h *pyHeap[T]) len() int { return len(h.items) }
-
 // push is heapq.heappush.
 func (h *pyHeap[T]) push(x T) {
 	h.items = append(h.items, x)

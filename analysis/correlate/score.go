@@ -265,8 +265,6 @@ func dot(a, b []float64) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-func clamp01(v float64) float64 { return min(1, max(0, v)) }
-
 func abs(i int) int {
 	if i < 0 {
 		return -i

@@ -80,12 +80,6 @@ func NewTarget(y []float64, w Window, p Params) (*Target, error) {
 	return t, nil
 }
 
-// Len is the number of values of the target (and of every candidate).
-func (t *Target) Len() int { return t.n }
-
-// Params returns the parameters with their defaults filled in.
-func (t *Target) Params() Params { return t.p }
-
 // prepare computes what candidates are compared with.
 func (t *Target) prepare(y []float64) {
 	m, k, L := t.To-t.From, t.p.DiffLag, t.p.MaxLag

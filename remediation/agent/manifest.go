@@ -74,9 +74,6 @@ func (a *Action) Info() ActionInfo {
 		Idempotent: a.Idempotent, Timeout: a.timeout.String()}
 }
 
-// TimeoutDuration returns the action's timeout.
-func (a *Action) TimeoutDuration() time.Duration { return a.timeout }
-
 var (
 	actionName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,99}$`)
 	argParam   = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)

@@ -2,7 +2,6 @@ package sshca
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -345,6 +344,3 @@ func (a *Authority) keysWithKeyID(ctx context.Context, keyID, ca string) ([]stri
 	}
 	return out, rows.Err()
 }
-
-// IsNotFound reports whether err names something that does not exist.
-func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -52,7 +52,6 @@ type DataExpr interface {
 	// Offset shifts the data back in time.
 	Offset() time.Duration
 	withOffset(d time.Duration) DataExpr
-	withQuery(q Query) DataExpr
 }
 
 // All returns every matching series unaggregated (:all).
@@ -101,9 +100,6 @@ func (e *Aggregate) withQuery(q Query) DataExpr {
 	c := *e
 	c.Q = q
 	return &c
-}
-func (e *GroupBy) withQuery(q Query) DataExpr {
-	return &GroupBy{AF: e.AF.withQuery(q).(*Aggregate), Keys: e.Keys}
 }
 
 func (e *All) DataExprs() []DataExpr       { return []DataExpr{e} }

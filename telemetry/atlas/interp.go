@@ -147,15 +147,6 @@ func define(ws ...*wordDef) {
 	}
 }
 
-// Words returns the names of every word, for completion and docs.
-func Words() []string {
-	out := make([]string, 0, len(vocabulary))
-	for n := range vocabulary {
-		out = append(out, n)
-	}
-	return out
-}
-
 func (c *Context) fail(name, format string, args ...any) error {
 	return &Error{Word: ":" + name, Pos: c.pos, Msg: fmt.Sprintf(format, args...)}
 }

@@ -3,7 +3,6 @@ package atlas
 import (
 	"fmt"
 	"math"
-	"strings"
 )
 
 func unary(name string, fn func(float64) float64) *wordDef {
@@ -228,5 +227,3 @@ func namedRewriteWord() *wordDef {
 		return nil
 	}}
 }
-
-var _ = strings.Join

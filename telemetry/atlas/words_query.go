@@ -1,9 +1,7 @@
 package atlas
 
 import (
-	"fmt"
 	"regexp"
-	"strings"
 	"time"
 )
 
@@ -196,7 +194,3 @@ func commonGroupBy(t TimeSeriesExpr, keys []string) TimeSeriesExpr {
 	}
 	return add(t)
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
-
-var _ = strings.Join

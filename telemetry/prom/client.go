@@ -99,13 +99,6 @@ func (c *Client) QueryRange(ctx context.Context, expr string, start, end time.Ti
 		"end": {FormatTime(end)}, "step": {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)}})
 }
 
-// LabelValues lists the values of a label.
-func (c *Client) LabelValues(ctx context.Context, name string) ([]string, error) {
-	var out []string
-	err := c.call(ctx, "/api/v1/label/"+url.PathEscape(name)+"/values", nil, &out)
-	return out, err
-}
-
 func (c *Client) get(ctx context.Context, path string, q url.Values) (Result, error) {
 	var data struct {
 		ResultType string          `json:"resultType"`
@@ -129,11 +122,6 @@ type envelope struct {
 	Error     string          `json:"error"`
 	Warnings  []string        `json:"warnings"`
 	Infos     []string        `json:"infos"`
-}
-
-func (c *Client) call(ctx context.Context, path string, q url.Values, out any) error {
-	_, err := c.callEnv(ctx, path, q, out)
-	return err
 }
 
 func (c *Client) callEnv(ctx context.Context, path string, q url.Values, out any) (envelope, error) {

@@ -1,7 +1,6 @@
 package spectator
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -204,6 +203,3 @@ func (b *BufferedWriter) Close() error {
 	<-b.done
 	return b.next.Close()
 }
-
-// SplitLines splits a buffered payload into lines.
-func SplitLines(payload []byte) [][]byte { return bytes.Split(payload, []byte{'\n'}) }

@@ -171,22 +171,6 @@ func (b *block) load(m chunkMeta) (chunkData, error) {
 	return c, err
 }
 
-// verify reads every chunk and checks its checksum.
-func (b *block) verify() error {
-	for ord := 0; ord < b.index.n; ord++ {
-		_, metas, err := b.index.series(uint32(ord))
-		if err != nil {
-			return err
-		}
-		for _, m := range metas {
-			if _, err := b.load(m); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // close unmaps the block's files once no querier uses it.
 func (b *block) close() error {
 	b.readers.Wait()

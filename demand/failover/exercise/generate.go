@@ -80,11 +80,6 @@ func (p *Params) Check() error {
 	return p.Simulator.Validate()
 }
 
-// RegionNames returns the names of the first n generated regions.
-func RegionNames(n int) []string {
-	return append([]string(nil), regionNames[:min(n, len(regionNames))]...)
-}
-
 // Generate builds the exercise's fleet and its synthetic demand.
 func Generate(p Params) (*fleet.Fleet, *Synthetic, error) {
 	if err := p.Check(); err != nil {

@@ -231,9 +231,6 @@ func (s *Server) Deps() *platform.Deps { return s.deps }
 // Router returns the HTTP router (for tests that enumerate routes).
 func (s *Server) Router() *httpapi.Router { return s.router }
 
-// Handler returns the HTTP handler.
-func (s *Server) Handler() http.Handler { return s.router }
-
 // Addr is the HTTP address once Start has returned.
 func (s *Server) Addr() string {
 	if s.listener == nil {

@@ -49,15 +49,6 @@ func (w *bitWriter) grow() {
 	w.b = b
 }
 
-// writeBit appends one bit.
-func (w *bitWriter) writeBit(bit bool) {
-	if bit {
-		w.writeBits(1, 1)
-	} else {
-		w.writeBits(0, 1)
-	}
-}
-
 // bitReader reads bits written by bitWriter.
 type bitReader struct {
 	b   []byte

@@ -77,9 +77,6 @@ func (it *Iterator) SeekTime(t int64) bool {
 // At returns the current sample.
 func (it *Iterator) At() (int64, float64) { return it.t, it.v }
 
-// AtT returns the current timestamp.
-func (it *Iterator) AtT() int64 { return it.t }
-
 // Err returns the decoding error, if any.
 func (it *Iterator) Err() error { return it.err }
 
