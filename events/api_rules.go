@@ -208,14 +208,17 @@ func (s *Service) enableHandler(enabled bool) httpapi.HandlerFunc {
 	}
 }
 
-// validate checks a condition and actions as a rule would be checked.
+// validate checks a condition and actions as a rule would be checked;
+// without actions only the condition is checked.
 func (s *Service) validate(req ValidateRequest) ValidateResult {
-	actions := req.Actions
-	if len(actions) == 0 {
-		// Only the condition is being checked.
-		actions = []Action{{Type: ActionWebhook, URL: "http://placeholder.invalid/"}}
+	rule := &Rule{Name: "validate", Condition: req.Condition, Actions: req.Actions}
+	var cr *compiledRule
+	var err error
+	if len(req.Actions) == 0 {
+		cr, err = compileCondition(rule)
+	} else {
+		cr, err = compileRule(rule, s.checkKind)
 	}
-	cr, err := compileRule(&Rule{Name: "validate", Condition: req.Condition, Actions: actions}, s.checkKind)
 	if err != nil {
 		field, msg, ok := fieldError(err)
 		if !ok {

@@ -55,7 +55,7 @@ func compileRule(r *Rule, kinds KindChecker) (*compiledRule, error) {
 	if len(r.Description) > maxDescription {
 		return nil, invalid("description", "longer than %d bytes", maxDescription)
 	}
-	cond, err := compileExpression("condition", r.Condition, cel.BoolType)
+	cr, err := compileCondition(r)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +65,6 @@ func compileRule(r *Rule, kinds KindChecker) (*compiledRule, error) {
 	if len(r.Actions) > maxActions {
 		return nil, invalid("actions", "at most %d actions", maxActions)
 	}
-	cr := &compiledRule{rule: r, cond: cond, options: indexOptions(cond.ast.NativeRep().Expr()),
-		stats: &ruleStats{}}
 	for i, a := range r.Actions {
 		ca, err := compileAction(fmt.Sprintf("actions[%d]", i), a, kinds)
 		if err != nil {
@@ -76,6 +74,18 @@ func compileRule(r *Rule, kinds KindChecker) (*compiledRule, error) {
 		cr.actions = append(cr.actions, ca)
 	}
 	return cr, nil
+}
+
+// compileCondition compiles r's condition and finds the conjuncts the index
+// can file it under; it checks neither the name nor the actions, so the
+// editor can check a condition on its own.
+func compileCondition(r *Rule) (*compiledRule, error) {
+	cond, err := compileExpression("condition", r.Condition, cel.BoolType)
+	if err != nil {
+		return nil, err
+	}
+	return &compiledRule{rule: r, cond: cond, options: indexOptions(cond.ast.NativeRep().Expr()),
+		stats: &ruleStats{}}, nil
 }
 
 // fieldsOf lists the non-empty fields of a, by JSON name, for reporting
