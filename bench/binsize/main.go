@@ -78,8 +78,9 @@ func run(w io.Writer, path string, top int) error {
 
 // moduleOf names the module defining symbol sym: the longest of modules
 // that prefixes its import path ("main" counts as mainModule), "std" for
-// the standard library, "(runtime metadata)" for the linker's go:
-// tables and "(other)" otherwise. Type, itab and equality-function
+// the standard library (generic instantiations included),
+// "(runtime metadata)" for the linker's go: tables and "(other)" for
+// modules missing from the list. Type, itab and equality-function
 // prefixes are stripped first. A package path's last element is written
 // with dots as %2e in symbols (nats.go's root package is nats%2ego), so
 // each module is matched in both spellings.
@@ -111,8 +112,10 @@ func moduleOf(sym, mainModule string, modules []string) string {
 	if best != "" {
 		return best
 	}
-	first, _, hasSlash := strings.Cut(s, "/")
-	if hasSlash && strings.Contains(first, ".") {
+	// A module path's first element has a dot ("github.com/…"); a standard
+	// package's does not, though a generic instantiation's type arguments
+	// may ("slices.pdqsortCmpFunc[go.shape.struct { github.com/…").
+	if i := strings.IndexAny(s, "/[( "); i >= 0 && s[i] == '/' && strings.Contains(s[:i], ".") {
 		return "(other)"
 	}
 	return "std"

@@ -19,6 +19,8 @@ func TestModuleOf(t *testing.T) {
 		{"runtime.mallocgc", "std"},
 		{"crypto/tls.(*Conn).Read", "std"},
 		{"go:func.*", "(runtime metadata)"},
+		{"slices.pdqsortCmpFunc[go.shape.struct { github.com/x/y.A int }]", "std"},
+		{"example.org/unlisted/pkg.F", "(other)"},
 		{"sync/atomic.(*Pointer[github.com/a/b/pkg.T]).Load", "std"},
 	}
 	for _, tc := range tests {
