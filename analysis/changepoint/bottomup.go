@@ -288,3 +288,10 @@ func (b *BottomUp) growTree(n int, buf []node) []node {
 	}
 	return out
 }
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

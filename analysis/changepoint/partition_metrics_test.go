@@ -159,10 +159,3 @@ func MeanTime(truth, pred []int) (float64, error) {
 	}
 	return sum / float64(len(cp)), nil
 }
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
-}

@@ -225,3 +225,9 @@ func FuzzDecodeFloats(f *testing.F) {
 		roundTripFloats(t, "reencode", vs)
 	})
 }
+
+// AppendInts appends the encoding of xs to dst with a fresh Encoder.
+func AppendInts(dst []byte, xs []int64) []byte {
+	var e Encoder
+	return e.AppendInts(dst, xs)
+}

@@ -31,14 +31,8 @@ const (
 // cannot ask for huge allocations.
 const maxInts = 1 << 20
 
-// AppendInts appends the encoding of xs to dst. The encoding does not
-// record len(xs); DecodeInts must be told it.
-func AppendInts(dst []byte, xs []int64) []byte {
-	var e Encoder
-	return e.AppendInts(dst, xs)
-}
-
-// AppendInts is AppendInts reusing e's scratch space.
+// AppendInts appends the encoding of xs to dst, reusing e's scratch space.
+// The encoding does not record len(xs); DecodeInts must be told it.
 func (e *Encoder) AppendInts(dst []byte, xs []int64) []byte {
 	if len(xs) == 0 {
 		return dst
