@@ -1,9 +1,6 @@
 package spectator
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 type discard struct{ n int }
 
@@ -14,30 +11,6 @@ func (d *discard) Close() error       { return nil }
 // and handing it to a writer that drops it.
 func BenchmarkCounterIncrement(b *testing.B) {
 	c := NewRegistry(&discard{}, nil).Counter("server.requests", map[string]string{"status": "2xx", "method": "GET"})
-	b.ReportAllocs()
-	for b.Loop() {
-		c.Increment()
-	}
-}
-
-// BenchmarkBufferedWriter is lines per second through a BufferedWriter.
-func BenchmarkBufferedWriter(b *testing.B) {
-	w := NewBufferedWriter(&discard{}, 60<<10, time.Second)
-	defer w.Close()
-	t := NewRegistry(w, nil).Timer("server.latency", map[string]string{"status": "2xx"})
-	b.ReportAllocs()
-	for b.Loop() {
-		t.Record(1500 * time.Microsecond)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
-}
-
-// BenchmarkCounterIncrementBuffered is Counter.Increment through a
-// BufferedWriter: the line copied into the batch under its lock.
-func BenchmarkCounterIncrementBuffered(b *testing.B) {
-	w := NewBufferedWriter(&discard{}, 60<<10, time.Second)
-	defer w.Close()
-	c := NewRegistry(w, nil).Counter("server.requests", map[string]string{"status": "2xx", "method": "GET"})
 	b.ReportAllocs()
 	for b.Loop() {
 		c.Increment()

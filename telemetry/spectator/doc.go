@@ -5,8 +5,8 @@
 //
 //	<type>[,<option>]:<name>[,<key>=<value>...]:<value>
 //
-// to a Writer: UDP, a unix socket, a file, stdout or memory (for tests),
-// optionally through a BufferedWriter. Characters outside [-._A-Za-z0-9^~]
+// to a Writer (Gaffer's in-process spectatord aggregator, see
+// internal/platform/selfmetrics). Characters outside [-._A-Za-z0-9^~]
 // in names and tags are replaced with '_', as Spectator does, and common
 // tags come from the environment (NETFLIX_PROCESS_NAME, TITUS_CONTAINER_NAME).
 // Percentile timers and distribution summaries use Spectator's 276-bucket

@@ -55,19 +55,6 @@ func TestCommonTags(t *testing.T) {
 	}
 }
 
-func TestBufferedWriter(t *testing.T) {
-	m := &MemoryWriter{}
-	b := NewBufferedWriter(m, 20, time.Hour)
-	b.WriteLine([]byte("c:a:1"))
-	b.WriteLine([]byte("c:b:1"))
-	b.WriteLine([]byte("c:ccccccccccccc:1"))
-	b.Close()
-	got := m.Lines()
-	if len(got) != 2 || got[0] != "c:a:1\nc:b:1" || got[1] != "c:ccccccccccccc:1" {
-		t.Fatalf("batches %q", got)
-	}
-}
-
 // TestPercentileBuckets checks the layout against Spectator's: 276
 // buckets, the first and last bounds, and indexes at bucket edges.
 func TestPercentileBuckets(t *testing.T) {
@@ -99,18 +86,5 @@ func TestPercentileBuckets(t *testing.T) {
 		if math.Abs(res[i]-want)/want > 0.1 {
 			t.Errorf("p%v = %v, want about %v", []float64{50, 90, 99}[i], res[i], want)
 		}
-	}
-}
-
-func TestWriterLocations(t *testing.T) {
-	for _, loc := range []string{"memory", "none", "stdout", "udp", "udp://127.0.0.1:9", "file://" + t.TempDir() + "/lines"} {
-		w, err := NewWriter(loc)
-		if err != nil {
-			t.Fatalf("%s: %v", loc, err)
-		}
-		w.Close()
-	}
-	if _, err := NewWriter("carrier-pigeon"); err == nil {
-		t.Fatal("unknown location accepted")
 	}
 }
