@@ -23,72 +23,12 @@ func TestPenaltyHelpers(t *testing.T) {
 	if pr, rc, _ := PrecisionRecall(truth, bkps, 10); pr < 1 || rc < 1 {
 		t.Errorf("BIC penalty: got %v, truth %v", bkps, truth)
 	}
-	if PenaltyMBIC(s) <= pen {
-		t.Error("MBIC should be larger than BIC")
-	}
-	el, err := ElbowPenalty(context.Background(), s, p, 0.1, 1e4, 25)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(el.Bkps) != len(truth) {
-		t.Errorf("elbow chose pen %v with %v, truth %v", el.Pen, el.Bkps, truth)
-	}
 	// A signal constant but for its changes keeps a penalty at its scale.
 	steps, _ := NewSeries([]float64{0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5})
 	pen = PenaltyBIC(steps)
 	bkps, err = Detect(context.Background(), steps, Params{Method: "pelt", Cost: "l2", Pen: &pen, Jump: 1, MinSize: 1})
 	if err != nil || len(bkps) != 2 || bkps[0] != 6 {
 		t.Errorf("noiseless steps: pen %v gives %v, %v; want [6 13]", pen, bkps, err)
-	}
-	kp := Params{Method: "kernelcpd", Cost: "linear"}
-	if _, err := PenaltyPath(context.Background(), s, kp, []float64{1, 10}); err != nil {
-		t.Errorf("kernelcpd path: %v", err)
-	}
-}
-
-func TestChangeSignificance(t *testing.T) {
-	ctx := context.Background()
-	s, truth, _ := PwConstant(200, 1, 1, 1, 5)
-	res, err := TestChange(ctx, s, &CostL2{}, 99, 0.05, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Changed || res.PValue > 0.02 || abs(res.Bkp-truth[0]) > 3 {
-		t.Errorf("step signal: %+v, truth %v", res, truth)
-	}
-	flat, _, _ := PwConstant(200, 1, 0, 1, 5)
-	res, err = TestChange(ctx, flat, &CostL2{}, 99, 0.05, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Changed {
-		t.Errorf("flat signal reported a change: %+v", res)
-	}
-	if _, err := TestChange(ctx, flat, &CostL2{}, 0, 0.05, 1); err == nil {
-		t.Error("perms 0 accepted")
-	}
-}
-
-func TestOnline(t *testing.T) {
-	pen := 20.0
-	o, err := NewOnline(Params{Method: "pelt", Cost: "l2", Pen: &pen, Jump: 1}, 60, 1, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, truth, _ := PwConstant(300, 1, 2, 0.5, 11)
-	var got []int
-	for i := 0; i < s.Len(); i++ {
-		ch, err := o.Push(context.Background(), s.At(i, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, ch...)
-	}
-	if len(got) != 2 || abs(got[0]-truth[0]) > 2 || abs(got[1]-truth[1]) > 2 {
-		t.Errorf("online found %v, truth %v", got, truth)
-	}
-	if _, err := o.Push(context.Background(), 1, 2); err == nil {
-		t.Error("wrong sample width accepted")
 	}
 }
 
