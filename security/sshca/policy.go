@@ -263,13 +263,6 @@ func (p Policy) compile() (*compiledPolicy, error) {
 	return c, nil
 }
 
-// ValidatePolicy normalizes p and reports the first problem with it.
-func ValidatePolicy(p *Policy) error {
-	p.Normalize()
-	_, err := p.compile()
-	return err
-}
-
 // matchScore says how specifically the policy names the caller: 3 for the
 // exact identity, 2 for one of its groups, 1 for a glob of identities, 0
 // for not at all.

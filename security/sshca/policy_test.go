@@ -89,9 +89,17 @@ func TestPolicyValidation(t *testing.T) {
 		{Policy{Name: "p", Identities: []string{"*"}, UsernamePattern: "("}, "username_pattern"},
 		{Policy{Name: "p", Identities: []string{"["}}, "glob"},
 	} {
-		err := ValidatePolicy(&c.p)
+		err := validatePolicy(&c.p)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want an error naming %s", c.p, err, c.want)
 		}
 	}
+}
+
+// validatePolicy normalizes p and reports the first problem with it, as
+// storing a policy does.
+func validatePolicy(p *Policy) error {
+	p.Normalize()
+	_, err := p.compile()
+	return err
 }

@@ -26,7 +26,15 @@ func BenchmarkTierGraphPNG(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := graph.Render(context.Background(), &atlas.Evaluator{Source: src}, p, time.Now(), io.Discard); err != nil {
+		req, err := p.Request(time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := (&atlas.Evaluator{Source: src}).Evaluate(context.Background(), req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := graph.Write(io.Discard, p, res); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -287,6 +286,3 @@ func (s *Simulator) Status(ctx context.Context, c provider.Call, clusters []stri
 	}
 	return out, nil
 }
-
-// IsTransient reports whether err was injected as a transient failure.
-func IsTransient(err error) bool { return errors.Is(err, ErrTransient) }

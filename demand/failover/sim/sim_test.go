@@ -118,7 +118,7 @@ func TestRegionInstanceLimit(t *testing.T) {
 func TestInjectedFaults(t *testing.T) {
 	s, _ := open(t, fleet.Simulator{CallErrorRate: 1})
 	err := s.Scale(context.Background(), at(0), []provider.ScaleTarget{{Cluster: "e", Desired: 20}})
-	if !sim.IsTransient(err) || provider.IsPermanent(err) {
+	if !errors.Is(err, sim.ErrTransient) || provider.IsPermanent(err) {
 		t.Fatalf("err = %v, want a transient error", err)
 	}
 	// Slow calls take effect a minute late.

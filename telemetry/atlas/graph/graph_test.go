@@ -22,8 +22,16 @@ func render(t *testing.T, src atlas.Source, query string) string {
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
+	req, err := p.Request(time.Now())
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	res, err := (&atlas.Evaluator{Source: src}).Evaluate(context.Background(), req)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
 	var b bytes.Buffer
-	if err := Render(context.Background(), &atlas.Evaluator{Source: src}, p, time.Now(), &b); err != nil {
+	if err := Write(&b, p, res); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return b.String()

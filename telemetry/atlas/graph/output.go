@@ -2,7 +2,6 @@ package graph
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"math"
@@ -33,19 +32,6 @@ func Lines(res *atlas.Result) []Line {
 		}
 	}
 	return out
-}
-
-// Render evaluates the graph and writes it in p.Format.
-func Render(ctx context.Context, ev *atlas.Evaluator, p *Params, now time.Time, w io.Writer) error {
-	req, err := p.Request(now)
-	if err != nil {
-		return err
-	}
-	res, err := ev.Evaluate(ctx, req)
-	if err != nil {
-		return err
-	}
-	return Write(w, p, res)
 }
 
 // Write writes an evaluated graph in p.Format.
