@@ -3,6 +3,7 @@ package cpservice
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -43,9 +44,23 @@ func rows(s *changepoint.Signal) [][]float64 {
 	return out
 }
 
+// steps is a seeded signal of n samples in dims dimensions whose level
+// jumps by 10 at n/3 and 2n/3, with unit Gaussian noise.
+func steps(n, dims int, seed uint64) (*changepoint.Signal, error) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	data := make([]float64, 0, n*dims)
+	for i := 0; i < n; i++ {
+		level := float64(10 * (3 * i / n))
+		for range dims {
+			data = append(data, level+rng.NormFloat64())
+		}
+	}
+	return changepoint.NewSignalFlat(data, n, dims)
+}
+
 func TestDetect(t *testing.T) {
 	srv, tok, _ := start(t)
-	sig, _, err := changepoint.PwConstant(300, 2, 3, 1, 7)
+	sig, err := steps(300, 2, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +86,7 @@ func TestDetect(t *testing.T) {
 		}
 	}
 	// One dimension, every method, with its default parameters.
-	one, _, _ := changepoint.PwConstant(200, 1, 2, 0.5, 3)
+	one, _ := steps(200, 1, 3)
 	for _, m := range changepoint.MethodNames() {
 		body := map[string]any{"signal": one.Column(0), "method": m, "cost": "l2", "n_bkps": 2}
 		if m == "pelt" {
@@ -133,7 +148,7 @@ func TestDetectBadInput(t *testing.T) {
 // the fly: minutes of work).
 func TestDetectBudget(t *testing.T) {
 	srv, tok, _ := start(t, "--changepoint-budget=200ms")
-	sig, _, _ := changepoint.PwConstant(20_000, 1, 3, 1, 1)
+	sig, _ := steps(20_000, 1, 1)
 	resp := srv.Do("POST", "/api/v1/changepoint/detect", tok,
 		map[string]any{"signal": sig.Column(0), "method": "binseg", "cost": "rbf", "n_bkps": 3})
 	if resp.Status != http.StatusServiceUnavailable || resp.ErrorCode() != "timeout" {
