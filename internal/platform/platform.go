@@ -29,12 +29,17 @@ import (
 )
 
 // Service is one system running in the process.
+//
+// The server calls, in order: the module's New (in dependency order),
+// Start (same order, once), then Stop (reverse order) when it shuts down.
+// Stop may come without Start (a start that failed earlier) and may come
+// twice; both must be safe.
 type Service interface {
 	// Start begins background work (consumers, loops). It must return
 	// promptly; long-running work goes in goroutines stopped by Stop.
 	Start(ctx context.Context) error
 	// Stop ends background work, letting in-flight work finish until ctx
-	// is done.
+	// is done. It must work without a Start and when called again.
 	Stop(ctx context.Context) error
 	// Health reports whether the service can do its job (for /readyz).
 	Health(ctx context.Context) error
