@@ -22,6 +22,13 @@ import (
 // call sends a JSON request to a gaffer process and decodes the answer.
 func call(t *testing.T, method, url, token string, body, out any) int {
 	t.Helper()
+	return callWith(t, http.DefaultClient, method, url, token, body, out)
+}
+
+// callWith sends a JSON (or, for a string body, YAML) request with client
+// and decodes a 2xx answer into out; other answers are logged.
+func callWith(t *testing.T, client *http.Client, method, url, token string, body, out any) int {
+	t.Helper()
 	var rd io.Reader
 	ct := "application/json"
 	switch b := body.(type) {
@@ -35,7 +42,7 @@ func call(t *testing.T, method, url, token string, body, out any) int {
 	req, _ := http.NewRequest(method, url, rd)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", ct)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -78,35 +77,10 @@ func startServeTLSPinning(t *testing.T, caFile string, extra ...string) *tlsServ
 	return s
 }
 
-// call sends a JSON (or, for a string body, YAML) request over the pinned
-// client and decodes a 2xx answer into out.
+// call sends a request over the pinned client as admin (see callWith).
 func (s *tlsServe) call(t *testing.T, method, path string, body, out any) int {
 	t.Helper()
-	var rd io.Reader
-	ct := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd, ct = strings.NewReader(b), "application/yaml"
-	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
-	}
-	req, _ := http.NewRequest(method, s.proc.URL+path, rd)
-	req.Header.Set("Authorization", "Bearer "+s.admin)
-	req.Header.Set("Content-Type", ct)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, path, err, data)
-		}
-	}
-	return resp.StatusCode
+	return callWith(t, s.client, method, s.proc.URL+path, s.admin, body, out)
 }
 
 // gaffer runs a client subcommand to completion with env added.
