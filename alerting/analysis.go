@@ -6,7 +6,7 @@ import (
 	"text/template"
 	"time"
 
-	correlateservice "github.com/gaffer-sre/gaffer/analysis/correlate/service"
+	"github.com/gaffer-sre/gaffer/analysis/correlate"
 )
 
 // startAnalyses starts the analysis of every alert of the rule that has
@@ -47,11 +47,11 @@ func (s *Service) startAnalyses(ctx context.Context, e *entry, r *StoredRule, t 
 
 // analysisRequest is the analysis of alert a over [start, end): the
 // rule's values for the alert's series against the scope's candidates.
-func analysisRequest(r *Rule, a *Alert, start, end time.Time) (correlateservice.Request, error) {
+func analysisRequest(r *Rule, a *Alert, start, end time.Time) (correlate.Request, error) {
 	scope := r.Spec.Analysis
 	cands, err := expandLabels(scope.Candidates, a.SeriesLabels)
 	if err != nil {
-		return correlateservice.Request{}, err
+		return correlate.Request{}, err
 	}
 	lookback := scope.Lookback.D()
 	if lookback == 0 {
@@ -62,12 +62,12 @@ func analysisRequest(r *Rule, a *Alert, start, end time.Time) (correlateservice.
 		engine = EnginePromQL
 	}
 	maxLag := scope.MaxLag
-	req := correlateservice.Request{
-		Target:     correlateservice.Query{Query: r.ValueExpr(), Engine: r.Engine(), Labels: a.SeriesLabels},
-		Candidates: correlateservice.Query{Query: cands, Engine: engine},
+	req := correlate.Request{
+		Target:     correlate.Query{Query: r.ValueExpr(), Engine: r.Engine(), Labels: a.SeriesLabels},
+		Candidates: correlate.Query{Query: cands, Engine: engine},
 		Start:      start, End: end, Lookback: lookback.String(), Step: r.every.String(),
 		Title: r.Spec.Name + " " + labelKey(a.SeriesLabels),
-		Alert: &correlateservice.AlertRef{RuleID: r.ID, Fingerprint: a.Fingerprint, Name: r.Spec.Name},
+		Alert: &correlate.AlertRef{RuleID: r.ID, Fingerprint: a.Fingerprint, Name: r.Spec.Name},
 	}
 	req.Params.MaxLag = maxLag
 	return req, nil

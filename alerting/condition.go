@@ -6,8 +6,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/analysis/changepoint"
-	"github.com/gaffer-sre/gaffer/telemetry/atlas"
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 )
 
 // compareOps are the threshold operators.
@@ -18,15 +18,15 @@ var compareOps = map[string]func(a, b float64) bool{
 }
 
 // desPresets are Atlas's smoothing presets.
-var desPresets = atlas.DESPresets
+var desPresets = stack.DESPresets
 
 // params returns the smoothing's training size, alpha, beta and whether
 // it slides.
-func (d *DESBand) params() atlas.DESPreset {
+func (d *DESBand) params() stack.DESPreset {
 	if p, ok := desPresets[d.Preset]; ok {
 		return p
 	}
-	return atlas.DESPreset{Training: d.Training, Alpha: d.Alpha, Beta: d.Beta, Sliding: d.Sliding}
+	return stack.DESPreset{Training: d.Training, Alpha: d.Alpha, Beta: d.Beta, Sliding: d.Sliding}
 }
 
 // lookback is how many steps of history the condition needs before the
@@ -121,9 +121,9 @@ func threshold(s *series, t Threshold) {
 // the smoothed prediction.
 func desBand(s *series, d *DESBand, start time.Time, step time.Duration) {
 	p := d.params()
-	next := atlas.NewDES(p.Training, p.Alpha, p.Beta)
+	next := stack.NewDES(p.Training, p.Alpha, p.Beta)
 	if p.Sliding {
-		next = atlas.NewSDES(start.UnixMilli(), step.Milliseconds(), p.Training, p.Alpha, p.Beta)
+		next = stack.NewSDES(start.UnixMilli(), step.Milliseconds(), p.Training, p.Alpha, p.Beta)
 	}
 	maxPct, minPct := d.MaxPercent, d.MinPercent
 	if maxPct == 0 {
@@ -247,12 +247,12 @@ func changeOnset(ctx context.Context, s *series, c *ChangeOnset, from int, step 
 // last change's shift in noise deviations and how many steps ago it was
 // (-1 when there is none).
 func lastChange(ctx context.Context, x []float64) (shift float64, age int, err error) {
-	sig, err := changepoint.NewSeries(x)
+	sig, err := detect.NewSeries(x)
 	if err != nil {
 		return 0, -1, err
 	}
-	pen := changepoint.PenaltyBIC(sig)
-	bkps, err := changepoint.Detect(ctx, sig, changepoint.Params{Method: "pelt", Cost: "l2", Pen: &pen, MinSize: 3, Jump: 1})
+	pen := detect.PenaltyBIC(sig)
+	bkps, err := detect.Detect(ctx, sig, detect.Params{Method: "pelt", Cost: "l2", Pen: &pen, MinSize: 3, Jump: 1})
 	if err != nil || len(bkps) < 2 {
 		return 0, -1, err
 	}
@@ -261,7 +261,7 @@ func lastChange(ctx context.Context, x []float64) (shift float64, age int, err e
 	if len(bkps) > 2 {
 		prev = bkps[len(bkps)-3]
 	}
-	sigma := math.Sqrt(changepoint.NoiseVariance(sig)[0])
+	sigma := math.Sqrt(detect.NoiseVariance(sig)[0])
 	if sigma == 0 {
 		sigma = math.SmallestNonzeroFloat64
 	}

@@ -5,8 +5,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/analysis/correlate"
 	"github.com/gaffer-sre/gaffer/analysis/correlate/query"
+	"github.com/gaffer-sre/gaffer/analysis/correlate/rank"
 )
 
 // Sample is one series' outcome at one evaluation.
@@ -88,11 +88,11 @@ type Chart struct {
 // absent when the rule draws none.
 type ChartSeries struct {
 	Labels   map[string]string `json:"labels"`
-	Values   correlate.Values  `json:"values"`
+	Values   rank.Values       `json:"values"`
 	Breach   []bool            `json:"breach"`
-	Lower    correlate.Values  `json:"lower,omitempty"`
-	Upper    correlate.Values  `json:"upper,omitempty"`
-	Baseline correlate.Values  `json:"baseline,omitempty"`
+	Lower    rank.Values       `json:"lower,omitempty"`
+	Upper    rank.Values       `json:"upper,omitempty"`
+	Baseline rank.Values       `json:"baseline,omitempty"`
 }
 
 // maxChartSteps bounds the steps of a chart (the interval grows to fit).

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/analysis/correlate/query"
 	"github.com/gaffer-sre/gaffer/internal/platform"
-	"github.com/gaffer-sre/gaffer/telemetry/atlas"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 	"github.com/gaffer-sre/gaffer/telemetry/metrics"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
@@ -51,7 +51,7 @@ func testData(t testing.TB, end time.Time, minutes int, ss ...testSeries) (Data,
 			t.Fatal(err)
 		}
 	}
-	return Data{Prom: m, Atlas: atlas.TSDBSource{DB: db}}, m
+	return Data{Prom: m, Atlas: stack.TSDBSource{DB: db}}, m
 }
 
 func mustCompile(t testing.TB, s Spec) *Rule {

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	promtemplate "github.com/prometheus/prometheus/template"
 
-	"github.com/gaffer-sre/gaffer/telemetry/atlas"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 )
 
 // Engines of rule expressions.
@@ -64,7 +64,7 @@ type Rule struct {
 	expr     string // the expression as given
 	valueOf  string // the expression whose values are charted and analysed
 	promExpr parser.Expr
-	atlas    *atlas.StyleExpr
+	atlas    *stack.StyleExpr
 	// implied is the threshold a PromQL or Atlas comparison at the top
 	// of the expression draws (nil when there is none).
 	implied *Threshold
@@ -206,7 +206,7 @@ func (r *Rule) compileExpr(spec Spec) error {
 		if len(r.expr) > maxExprLength {
 			return invalid("atlas", "longer than %d bytes", maxExprLength)
 		}
-		exprs, err := atlas.Parse(r.expr, time.UTC)
+		exprs, err := stack.Parse(r.expr, time.UTC)
 		if err != nil {
 			return invalid("atlas", "%v", err)
 		}
@@ -214,9 +214,9 @@ func (r *Rule) compileExpr(spec Spec) error {
 			return invalid("atlas", "the program leaves %d expressions on the stack; an alert rule needs exactly one", len(exprs))
 		}
 		r.atlas, r.valueOf = exprs[0], r.expr
-		if b, ok := exprs[0].Expr.(*atlas.Binary); ok {
+		if b, ok := exprs[0].Expr.(*stack.Binary); ok {
 			if op, ok := atlasComparisons[b.Name]; ok {
-				if c, ok := b.Expr2.(*atlas.Constant); ok {
+				if c, ok := b.Expr2.(*stack.Constant); ok {
 					r.valueOf = fmt.Sprint(b.Expr1)
 					r.implied = &Threshold{Op: op, Value: c.V}
 				}

@@ -13,11 +13,11 @@ import (
 
 	"github.com/spf13/pflag"
 
-	correlateservice "github.com/gaffer-sre/gaffer/analysis/correlate/service"
+	"github.com/gaffer-sre/gaffer/analysis/correlate"
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
-	"github.com/gaffer-sre/gaffer/telemetry/atlas"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
@@ -40,7 +40,7 @@ const (
 var migrations embed.FS
 
 func init() {
-	platform.Register(platform.Module{Name: Name, Requires: []string{"metrics", correlateservice.Name}, Flags: flags,
+	platform.Register(platform.Module{Name: Name, Requires: []string{"metrics", correlate.Name}, Flags: flags,
 		Migrations: store.MustSub(migrations, "migrations"), New: New})
 }
 
@@ -76,8 +76,8 @@ type metricsAPI interface {
 
 // analyzer is what the analysis system offers.
 type analyzer interface {
-	Analyze(ctx context.Context, req correlateservice.Request, by string) (string, error)
-	Reports(ctx context.Context, f correlateservice.Filter) ([]correlateservice.Report, error)
+	Analyze(ctx context.Context, req correlate.Request, by string) (string, error)
+	Reports(ctx context.Context, f correlate.Filter) ([]correlate.Report, error)
 }
 
 // Service is the running alerting system.
@@ -142,7 +142,7 @@ func (s *Service) lookupData() (Data, error) {
 	if db == nil {
 		return Data{}, errNoMetrics
 	}
-	return Data{Prom: m, Atlas: atlas.TSDBSource{DB: db}}, nil
+	return Data{Prom: m, Atlas: stack.TSDBSource{DB: db}}, nil
 }
 
 // UseData makes the service read d (tests, tools).
@@ -150,7 +150,7 @@ func (s *Service) UseData(d Data) { s.data = func() (Data, error) { return d, ni
 
 // analysis returns the analysis system, when it runs in this process.
 func (s *Service) analysis() (analyzer, bool) {
-	svc, ok := s.deps.Lookup(correlateservice.Name)
+	svc, ok := s.deps.Lookup(correlate.Name)
 	if !ok {
 		return nil, false
 	}

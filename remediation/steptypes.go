@@ -15,8 +15,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/gaffer-sre/gaffer/analysis/changepoint"
-	"github.com/gaffer-sre/gaffer/analysis/correlate"
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
+	"github.com/gaffer-sre/gaffer/analysis/correlate/rank"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/remediation/agent"
@@ -270,11 +270,11 @@ func (r *stepRun) changepoint(ctx context.Context) outcome {
 	if bad != nil {
 		return *bad
 	}
-	sig, err := changepoint.NewSeries(xs)
+	sig, err := detect.NewSeries(xs)
 	if err != nil {
 		return outcome{status: StepFailed, err: err.Error(), noRetry: true}
 	}
-	p := changepoint.Params{Method: r.cs.Algorithm, Cost: r.cs.Cost, Pen: r.cs.Penalty, NBkps: r.cs.NBkps}
+	p := detect.Params{Method: r.cs.Algorithm, Cost: r.cs.Cost, Pen: r.cs.Penalty, NBkps: r.cs.NBkps}
 	if p.Method == "" {
 		p.Method = "pelt"
 	}
@@ -285,7 +285,7 @@ func (r *stepRun) changepoint(ctx context.Context) outcome {
 		pen := 3 * math.Log(float64(max(len(xs), 2)))
 		p.Pen = &pen
 	}
-	bkps, err := changepoint.Detect(ctx, sig, p)
+	bkps, err := detect.Detect(ctx, sig, p)
 	if err != nil {
 		return outcome{status: StepFailed, err: err.Error(), noRetry: true}
 	}
@@ -401,11 +401,11 @@ func (r *stepRun) correlate(ctx context.Context) outcome {
 	if !ok1 || !ok2 {
 		return outcome{status: StepFailed, err: fmt.Sprintf("window: want whole numbers, got %s", short(wm)), noRetry: true}
 	}
-	t, err := correlate.NewTarget(target, correlate.Window{Start: int(start), End: int(end)}, correlate.Params{})
+	t, err := rank.NewTarget(target, rank.Window{Start: int(start), End: int(end)}, rank.Params{})
 	if err != nil {
 		return outcome{status: StepFailed, err: err.Error(), noRetry: true}
 	}
-	res, err := correlate.Rank(ctx, t, cands, 0)
+	res, err := rank.Rank(ctx, t, cands, 0)
 	if err != nil {
 		return failed(err)
 	}

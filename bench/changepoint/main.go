@@ -17,7 +17,7 @@ import (
 	"runtime/pprof"
 	"slices"
 
-	"github.com/gaffer-sre/gaffer/analysis/changepoint"
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
 )
 
 type benchCase struct {
@@ -125,17 +125,17 @@ func run(o options) error {
 // timeCase returns the time of one detection of c (the median or minimum
 // of o.reps runs).
 func timeCase(c benchCase, o options, now func() float64) (float64, error) {
-	sig, err := changepoint.NewSignal(c.Signal)
+	sig, err := detect.NewSignal(c.Signal)
 	if err != nil {
 		return 0, err
 	}
-	p := changepoint.Params{Method: c.Method, Cost: c.Cost, Pen: c.Params.Pen, NBkps: c.Params.NBkps,
+	p := detect.Params{Method: c.Method, Cost: c.Cost, Pen: c.Params.Pen, NBkps: c.Params.NBkps,
 		Epsilon: c.Params.Epsilon, MinSize: c.Params.MinSize, Jump: c.Params.Jump, Width: c.Params.Width,
-		CostParams: changepoint.CostParams{Gamma: c.Params.Gamma, Order: c.Params.Order}}
+		CostParams: detect.CostParams{Gamma: c.Params.Gamma, Order: c.Params.Order}}
 	times := make([]float64, o.reps)
 	for r := range times {
 		start := now()
-		if _, err := changepoint.Detect(context.Background(), sig, p); err != nil {
+		if _, err := detect.Detect(context.Background(), sig, p); err != nil {
 			return 0, err
 		}
 		times[r] = now() - start

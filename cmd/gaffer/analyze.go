@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	correlateservice "github.com/gaffer-sre/gaffer/analysis/correlate/service"
+	"github.com/gaffer-sre/gaffer/analysis/correlate"
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 )
 
@@ -60,7 +60,7 @@ the shards. Times are RFC 3339 or a duration before now (90m).`,
 			if err != nil {
 				return err
 			}
-			var rep correlateservice.Report
+			var rep correlate.Report
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/analysis/correlate?wait=0", req, &rep); err != nil {
 				return err
 			}
@@ -102,23 +102,23 @@ func cliTime(v string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-func (f *correlateFlags) request(now time.Time) (correlateservice.Request, error) {
+func (f *correlateFlags) request(now time.Time) (correlate.Request, error) {
 	if f.target == "" || f.candidates == "" || f.from == "" {
-		return correlateservice.Request{}, fmt.Errorf("--target, --candidates and --from are required")
+		return correlate.Request{}, fmt.Errorf("--target, --candidates and --from are required")
 	}
 	start, err := cliTime(f.from, now)
 	if err != nil {
-		return correlateservice.Request{}, fmt.Errorf("--from: %w", err)
+		return correlate.Request{}, fmt.Errorf("--from: %w", err)
 	}
 	end := now
 	if f.to != "" {
 		if end, err = cliTime(f.to, now); err != nil {
-			return correlateservice.Request{}, fmt.Errorf("--to: %w", err)
+			return correlate.Request{}, fmt.Errorf("--to: %w", err)
 		}
 	}
-	req := correlateservice.Request{
-		Target:     correlateservice.Query{Query: f.target, Engine: f.targetEngine},
-		Candidates: correlateservice.Query{Query: f.candidates, Engine: f.engine},
+	req := correlate.Request{
+		Target:     correlate.Query{Query: f.target, Engine: f.targetEngine},
+		Candidates: correlate.Query{Query: f.candidates, Engine: f.engine},
 		Start:      start, End: end, Lookback: f.lookback, Step: f.step, Top: f.top, ShardSize: f.shardSize, Mode: f.mode,
 	}
 	req.Params.MaxLag = f.maxLag
@@ -137,19 +137,19 @@ func (f *correlateFlags) request(now time.Time) (correlateservice.Request, error
 
 // followReport polls a report until it is complete or failed, drawing
 // the shards' progress on w.
-func followReport(ctx context.Context, c *cli.Client, id string, w io.Writer) (*correlateservice.Report, error) {
+func followReport(ctx context.Context, c *cli.Client, id string, w io.Writer) (*correlate.Report, error) {
 	bar := newShardBar(w)
 	for {
-		var rep correlateservice.Report
+		var rep correlate.Report
 		if err := c.Do(ctx, "GET", "/api/v1/analysis/reports/"+url.PathEscape(id), nil, &rep); err != nil {
 			return nil, err
 		}
 		bar.show(&rep)
 		switch rep.Status {
-		case correlateservice.StatusComplete:
+		case correlate.StatusComplete:
 			bar.done()
 			return &rep, nil
-		case correlateservice.StatusFailed:
+		case correlate.StatusFailed:
 			bar.done()
 			return nil, fmt.Errorf("analysis %s failed: %s", id, rep.Error)
 		}
@@ -179,13 +179,13 @@ func newShardBar(w io.Writer) *shardBar {
 	return b
 }
 
-func (b *shardBar) show(rep *correlateservice.Report) {
+func (b *shardBar) show(rep *correlate.Report) {
 	const width = 30
 	frac := 0.0
 	if rep.Shards > 0 {
 		frac = float64(rep.ShardsDone) / float64(rep.Shards)
 	}
-	if rep.Status == correlateservice.StatusComplete {
+	if rep.Status == correlate.StatusComplete {
 		frac = 1
 	}
 	filled := int(frac * width)
@@ -209,7 +209,7 @@ func (b *shardBar) done() {
 }
 
 // printAnalysis writes a complete report's ranking.
-func printAnalysis(w io.Writer, out *cli.OutputFlag, rep *correlateservice.Report) error {
+func printAnalysis(w io.Writer, out *cli.OutputFlag, rep *correlate.Report) error {
 	return out.Print(w, rep, func(t *cli.Table) {
 		if s := rep.Summary; s != nil {
 			t.Row("target", seriesText(s.Target.Labels), "moved at", s.Target.Onset.Format(time.RFC3339))

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	correlateservice "github.com/gaffer-sre/gaffer/analysis/correlate/service"
+	"github.com/gaffer-sre/gaffer/analysis/correlate"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
@@ -79,7 +79,7 @@ func (c httpClient) do(method, path string, body, out any) int {
 	return resp.StatusCode
 }
 
-type rankedList []correlateservice.Ranked
+type rankedList []correlate.Ranked
 
 func (r rankedList) String() string {
 	var b strings.Builder
@@ -124,7 +124,7 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 		"target": map[string]any{"query": `latency{svc="checkout"}`}, "candidates": map[string]any{"query": "cpu"},
 		"start": onset, "end": onset.Add(90 * time.Minute), "lookback": "5h", "shard_size": 10, "mode": "jobs",
 	}
-	var rep correlateservice.Report
+	var rep correlate.Report
 	if status := c.do("POST", "/api/v1/analysis/correlate?wait=0", req, &rep); status != http.StatusAccepted {
 		t.Fatalf("correlate: %d %+v", status, rep)
 	}
@@ -147,7 +147,7 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 	// (each runs 700 ms, so it is still running when A dies).
 	platformtest.Eventually(t, "worker A to finish a shard and hold another", func() bool {
 		return count("SELECT COUNT(*) FROM analysis_shards WHERE report_id = ? AND worker = ?", rep.ID, nameA) > 0 &&
-			count("SELECT COUNT(*) FROM river_job WHERE kind = ? AND state = 'running'", correlateservice.ShardJob) >= 3
+			count("SELECT COUNT(*) FROM river_job WHERE kind = ? AND state = 'running'", correlate.ShardJob) >= 3
 	})
 	if err := a.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -158,8 +158,8 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 		count("SELECT COUNT(*) FROM analysis_shards WHERE report_id = ?", rep.ID))
 
 	deadline := time.Now().Add(3 * time.Minute)
-	for rep.Status != correlateservice.StatusComplete {
-		if time.Now().After(deadline) || rep.Status == correlateservice.StatusFailed {
+	for rep.Status != correlate.StatusComplete {
+		if time.Now().After(deadline) || rep.Status == correlate.StatusFailed {
 			t.Fatalf("report %s: %s %s, %d/%d shards\nworker B:\n%s", rep.ID, rep.Status, rep.Error, rep.ShardsDone, rep.Shards, b.Log())
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -175,7 +175,7 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 	// already) if A recorded it but died before River marked its job
 	// completed.
 	retried := func() bool {
-		return count("SELECT COUNT(*) FROM river_job WHERE kind = ? AND attempt > 1 AND state = 'completed'", correlateservice.ShardJob) > 0
+		return count("SELECT COUNT(*) FROM river_job WHERE kind = ? AND attempt > 1 AND state = 'completed'", correlate.ShardJob) > 0
 	}
 	for deadline := time.Now().Add(2 * time.Minute); !retried(); time.Sleep(250 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -202,9 +202,9 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 
 	// The same analysis in one process.
 	req["mode"] = "local"
-	var local correlateservice.Report
+	var local correlate.Report
 	c.do("POST", "/api/v1/analysis/correlate?wait=120", req, &local)
-	if local.Status != correlateservice.StatusComplete {
+	if local.Status != correlate.StatusComplete {
 		t.Fatalf("local analysis: %s %s", local.Status, local.Error)
 	}
 	var single rankedList
@@ -235,7 +235,7 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 // shardJobs lists the correlation shard jobs that were not completed at
 // their first attempt, for a failure message.
 func shardJobs(st *store.Store) string {
-	rows, err := st.QueryContext(context.Background(), "SELECT id, state, attempt, scheduled_at FROM river_job WHERE kind = ? AND (attempt > 1 OR state != 'completed')", correlateservice.ShardJob)
+	rows, err := st.QueryContext(context.Background(), "SELECT id, state, attempt, scheduled_at FROM river_job WHERE kind = ? AND (attempt > 1 OR state != 'completed')", correlate.ShardJob)
 	if err != nil {
 		return err.Error()
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gaffer-sre/gaffer/analysis/changepoint"
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
 	"github.com/gaffer-sre/gaffer/analysis/changepoint/display"
 	"github.com/gaffer-sre/gaffer/analysis/changepoint/signalio"
 )
@@ -63,8 +63,8 @@ alone, without reading the input.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.method, "method", "", "search method: "+strings.Join(changepoint.MethodNames(), ", "))
-	fl.StringVar(&f.cost, "cost", "", "cost: "+strings.Join(changepoint.CostNames(), ", ")+" (kernelcpd: linear, rbf, cosine)")
+	fl.StringVar(&f.method, "method", "", "search method: "+strings.Join(detect.MethodNames(), ", "))
+	fl.StringVar(&f.cost, "cost", "", "cost: "+strings.Join(detect.CostNames(), ", ")+" (kernelcpd: linear, rbf, cosine)")
 	fl.Float64Var(&f.pen, "pen", 0, "penalty per breakpoint")
 	fl.IntVar(&f.nBkps, "n-bkps", 0, "number of breakpoints")
 	fl.Float64Var(&f.epsilon, "epsilon", 0, "budget on the total cost")
@@ -84,9 +84,9 @@ alone, without reading the input.`,
 
 // detectParams turns the flags into library parameters, naming the flag
 // in every error.
-func detectParams(cmd *cobra.Command, f detectFlags) (changepoint.Params, error) {
-	p := changepoint.Params{Method: f.method, Cost: f.cost, MinSize: f.minSize, Jump: f.jump, Width: f.width,
-		CostParams: changepoint.CostParams{Gamma: f.gamma, Order: f.order}}
+func detectParams(cmd *cobra.Command, f detectFlags) (detect.Params, error) {
+	p := detect.Params{Method: f.method, Cost: f.cost, MinSize: f.minSize, Jump: f.jump, Width: f.width,
+		CostParams: detect.CostParams{Gamma: f.gamma, Order: f.order}}
 	fl := cmd.Flags()
 	var set []string
 	if fl.Changed("pen") {
@@ -126,7 +126,7 @@ func runDetect(cmd *cobra.Command, f detectFlags) error {
 	if err != nil {
 		return err
 	}
-	method, err := changepoint.NewMethod(p)
+	method, err := detect.NewMethod(p)
 	if err != nil {
 		return fmt.Errorf("--method %s --cost %s: %w", f.method, f.cost, err)
 	}
@@ -163,7 +163,7 @@ func runDetect(cmd *cobra.Command, f detectFlags) error {
 	return enc.Encode(detectResult{Bkps: bkps, ElapsedSeconds: elapsed.Seconds()})
 }
 
-func readSignal(stdin io.Reader, path string) (*changepoint.Signal, error) {
+func readSignal(stdin io.Reader, path string) (*detect.Signal, error) {
 	if path == "-" {
 		return signalio.Read(stdin)
 	}
@@ -178,7 +178,7 @@ func readSignal(stdin io.Reader, path string) (*changepoint.Signal, error) {
 // writePlot renders the plot in memory first, so bad breakpoints or a
 // size over display.MaxPixels leave no partial file behind. The image is
 // 960 px wide with a panel about 150 px high per dimension.
-func writePlot(path string, sig *changepoint.Signal, trueBkps, bkps []int) error {
+func writePlot(path string, sig *detect.Signal, trueBkps, bkps []int) error {
 	var buf bytes.Buffer
 	if err := display.WritePNG(&buf, sig, trueBkps, bkps, 960, 192+154*sig.Dims()); err != nil {
 		return err
@@ -187,7 +187,7 @@ func writePlot(path string, sig *changepoint.Signal, trueBkps, bkps []int) error
 }
 
 // writeSegmentTable prints one row per segment with its per-dimension mean.
-func writeSegmentTable(w io.Writer, sig *changepoint.Signal, bkps []int) error {
+func writeSegmentTable(w io.Writer, sig *detect.Signal, bkps []int) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEGMENT\tSTART\tEND\tLENGTH\tMEAN")
 	start := 0

@@ -5,13 +5,13 @@ package main
 // import here.
 import (
 	_ "github.com/gaffer-sre/gaffer/alerting"
-	_ "github.com/gaffer-sre/gaffer/analysis/changepoint/service"
-	_ "github.com/gaffer-sre/gaffer/analysis/correlate/service"
+	_ "github.com/gaffer-sre/gaffer/analysis/changepoint"
+	_ "github.com/gaffer-sre/gaffer/analysis/correlate"
 	_ "github.com/gaffer-sre/gaffer/demand/failover"
 	_ "github.com/gaffer-sre/gaffer/events"
 	_ "github.com/gaffer-sre/gaffer/remediation"
 	_ "github.com/gaffer-sre/gaffer/security/certs"
 	_ "github.com/gaffer-sre/gaffer/security/sshca"
-	_ "github.com/gaffer-sre/gaffer/telemetry/atlas/service"
+	_ "github.com/gaffer-sre/gaffer/telemetry/atlas"
 	_ "github.com/gaffer-sre/gaffer/telemetry/metrics"
 )

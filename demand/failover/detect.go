@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/analysis/changepoint"
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
 	"github.com/gaffer-sre/gaffer/demand/failover/fleet"
 	"github.com/gaffer-sre/gaffer/demand/failover/plan"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
@@ -66,7 +66,7 @@ func (s *Service) Detect(ctx context.Context, fleetName string, at time.Time, re
 	if err != nil {
 		return nil, err
 	}
-	out, err := detect(ctx, q, f, at)
+	out, err := detectRegions(ctx, q, f, at)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (s *Service) Detect(ctx context.Context, fleetName string, at time.Time, re
 	return out, nil
 }
 
-func detect(ctx context.Context, q Querier, f *fleet.Fleet, at time.Time) ([]Evidence, error) {
+func detectRegions(ctx context.Context, q Querier, f *fleet.Fleet, at time.Time) ([]Evidence, error) {
 	d, det := f.Demand.WithDefaults(), f.Detection.WithDefaults()
 	win := det.Window.D()
 	step := max(win/5, time.Second)
@@ -187,12 +187,12 @@ func onset(ctx context.Context, samples []plan.Sample, threshold float64) *Chang
 	for i, p := range samples {
 		x[i] = p.V
 	}
-	sig, err := changepoint.NewSeries(x)
+	sig, err := detect.NewSeries(x)
 	if err != nil {
 		return nil
 	}
-	pen := changepoint.PenaltyBIC(sig)
-	bkps, err := changepoint.Detect(ctx, sig, changepoint.Params{Method: "pelt", Cost: "l2", Pen: &pen, MinSize: 3, Jump: 1})
+	pen := detect.PenaltyBIC(sig)
+	bkps, err := detect.Detect(ctx, sig, detect.Params{Method: "pelt", Cost: "l2", Pen: &pen, MinSize: 3, Jump: 1})
 	if err != nil || len(bkps) < 2 {
 		return nil
 	}

@@ -141,6 +141,9 @@ func (d *Deps) Provide(name string, s Service) {
 type Module struct {
 	// Name is the system's role name (--roles), e.g. "events".
 	Name string
+	// FormerNames are names the system had before; --roles still accepts
+	// them, and its migration records move to Name on start.
+	FormerNames []string
 	// Requires lists modules that must be constructed first when they are
 	// selected; a module must still work (or fail clearly) without them.
 	Requires []string

@@ -21,7 +21,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
-	"github.com/gaffer-sre/gaffer/analysis/changepoint"
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas/chart"
 )
 
@@ -48,7 +48,7 @@ var (
 // as dashed lines, and writes a PNG of exactly width x height pixels to w.
 // Breakpoints are sample indices ending a segment: strictly increasing,
 // each in [1, s.Len()]; a breakpoint at s.Len() draws no line.
-func WritePNG(w io.Writer, s *changepoint.Signal, trueBkps, pred []int, width, height int) error {
+func WritePNG(w io.Writer, s *detect.Signal, trueBkps, pred []int, width, height int) error {
 	img, err := render(s, trueBkps, pred, width, height)
 	if err != nil {
 		return err
@@ -64,7 +64,7 @@ func WritePNG(w io.Writer, s *changepoint.Signal, trueBkps, pred []int, width, h
 }
 
 // render draws the image WritePNG encodes.
-func render(s *changepoint.Signal, trueBkps, pred []int, width, height int) (*image.RGBA, error) {
+func render(s *detect.Signal, trueBkps, pred []int, width, height int) (*image.RGBA, error) {
 	n, d := s.Len(), s.Dims()
 	if err := checkBkps("true breakpoints", trueBkps, n); err != nil {
 		return nil, err

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gaffer-sre/gaffer/analysis/changepoint"
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
 )
 
 // steps is a two-dimensional signal of n samples: dimension 0 steps from 0
 // up to 10 at sample n/2, dimension 1 from 10 down to 0.
-func steps(t *testing.T, n int) *changepoint.Signal {
+func steps(t *testing.T, n int) *detect.Signal {
 	t.Helper()
 	rows := make([][]float64, n)
 	for i := range rows {
@@ -24,14 +24,14 @@ func steps(t *testing.T, n int) *changepoint.Signal {
 			rows[i] = []float64{10, 0}
 		}
 	}
-	s, err := changepoint.NewSignal(rows)
+	s, err := detect.NewSignal(rows)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func decode(t *testing.T, s *changepoint.Signal, trueBkps, pred []int, w, h int) image.Image {
+func decode(t *testing.T, s *detect.Signal, trueBkps, pred []int, w, h int) image.Image {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := WritePNG(&buf, s, trueBkps, pred, w, h); err != nil {
@@ -138,7 +138,7 @@ func TestWritePNGShadesPredictedWithoutTruth(t *testing.T) {
 }
 
 func TestWritePNGFlatSignal(t *testing.T) {
-	s, err := changepoint.NewSeries([]float64{3, 3, 3, 3})
+	s, err := detect.NewSeries([]float64{3, 3, 3, 3})
 	if err != nil {
 		t.Fatal(err)
 	}

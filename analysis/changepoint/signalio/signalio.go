@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gaffer-sre/gaffer/analysis/changepoint"
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
 )
 
 // MaxInputBytes bounds the size of an input signal (1 GiB).
@@ -21,7 +21,7 @@ const MaxInputBytes = 1 << 30
 // Read parses a signal from r: a JSON array of numbers or of arrays of
 // numbers, or CSV with one sample per line and one column per dimension
 // (an optional header line is detected and skipped).
-func Read(r io.Reader) (*changepoint.Signal, error) {
+func Read(r io.Reader) (*detect.Signal, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read signal: %w", err)
@@ -33,10 +33,10 @@ func Read(r io.Reader) (*changepoint.Signal, error) {
 }
 
 // Parse parses a signal held in memory; see Read.
-func Parse(raw []byte) (*changepoint.Signal, error) {
+func Parse(raw []byte) (*detect.Signal, error) {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%w: empty input", changepoint.ErrInvalidSignal)
+		return nil, fmt.Errorf("%w: empty input", detect.ErrInvalidSignal)
 	}
 	if trimmed[0] == '[' {
 		return parseJSON(trimmed)
@@ -44,33 +44,33 @@ func Parse(raw []byte) (*changepoint.Signal, error) {
 	return parseCSV(trimmed)
 }
 
-func parseJSON(raw []byte) (*changepoint.Signal, error) {
+func parseJSON(raw []byte) (*detect.Signal, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, fmt.Errorf("%w: parse JSON: %w", changepoint.ErrInvalidSignal, err)
+		return nil, fmt.Errorf("%w: parse JSON: %w", detect.ErrInvalidSignal, err)
 	}
 	if len(items) == 0 {
-		return nil, fmt.Errorf("%w: empty JSON array", changepoint.ErrInvalidSignal)
+		return nil, fmt.Errorf("%w: empty JSON array", detect.ErrInvalidSignal)
 	}
 	if t := bytes.TrimSpace(items[0]); len(t) > 0 && t[0] == '[' {
 		rows := make([][]float64, len(items))
 		for i, it := range items {
 			if err := json.Unmarshal(it, &rows[i]); err != nil {
-				return nil, fmt.Errorf("%w: JSON sample %d: want an array of numbers: %w", changepoint.ErrInvalidSignal, i, err)
+				return nil, fmt.Errorf("%w: JSON sample %d: want an array of numbers: %w", detect.ErrInvalidSignal, i, err)
 			}
 		}
-		return changepoint.NewSignal(rows)
+		return detect.NewSignal(rows)
 	}
 	xs := make([]float64, len(items))
 	for i, it := range items {
 		if err := json.Unmarshal(it, &xs[i]); err != nil {
-			return nil, fmt.Errorf("%w: JSON sample %d: want a number: %w", changepoint.ErrInvalidSignal, i, err)
+			return nil, fmt.Errorf("%w: JSON sample %d: want a number: %w", detect.ErrInvalidSignal, i, err)
 		}
 	}
-	return changepoint.NewSeries(xs)
+	return detect.NewSeries(xs)
 }
 
-func parseCSV(raw []byte) (*changepoint.Signal, error) {
+func parseCSV(raw []byte) (*detect.Signal, error) {
 	r := csv.NewReader(bytes.NewReader(raw))
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
@@ -82,7 +82,7 @@ func parseCSV(raw []byte) (*changepoint.Signal, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: parse CSV: %w", changepoint.ErrInvalidSignal, err)
+			return nil, fmt.Errorf("%w: parse CSV: %w", detect.ErrInvalidSignal, err)
 		}
 		row, perr := parseRecord(rec)
 		if perr != nil {
@@ -90,14 +90,14 @@ func parseCSV(raw []byte) (*changepoint.Signal, error) {
 				continue // a header line
 			}
 			pos, _ := r.FieldPos(0)
-			return nil, fmt.Errorf("%w: CSV line %d: %w", changepoint.ErrInvalidSignal, pos, perr)
+			return nil, fmt.Errorf("%w: CSV line %d: %w", detect.ErrInvalidSignal, pos, perr)
 		}
 		rows = append(rows, row)
 	}
 	if len(rows) == 0 {
-		return nil, fmt.Errorf("%w: CSV input has no samples", changepoint.ErrInvalidSignal)
+		return nil, fmt.Errorf("%w: CSV input has no samples", detect.ErrInvalidSignal)
 	}
-	return changepoint.NewSignal(rows)
+	return detect.NewSignal(rows)
 }
 
 func parseRecord(rec []string) ([]float64, error) {

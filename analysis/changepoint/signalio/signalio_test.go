@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gaffer-sre/gaffer/analysis/changepoint"
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
 )
 
 func TestParse(t *testing.T) {
@@ -37,7 +37,7 @@ func TestParse(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want it to mention %q", err, tc.err)
 				}
-				if !errors.Is(err, changepoint.ErrInvalidSignal) {
+				if !errors.Is(err, detect.ErrInvalidSignal) {
 					t.Errorf("err %v does not wrap ErrInvalidSignal", err)
 				}
 				return

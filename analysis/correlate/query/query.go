@@ -16,7 +16,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/gaffer-sre/gaffer/telemetry/atlas"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
@@ -38,7 +38,7 @@ type PromQuerier interface {
 // Atlas source for atlas ones. Either may be nil where it is not needed.
 type Source struct {
 	Prom  PromQuerier
-	Atlas atlas.Source
+	Atlas stack.Source
 	// MaxValues bounds the values (series times grid points) one Fetch
 	// may build (--analysis-max-values); 0 means DefaultMaxValues.
 	MaxValues int64
@@ -110,7 +110,7 @@ func Check(engine, expr string) error {
 		_, err := promParser.ParseExpr(expr)
 		return err
 	case Atlas:
-		_, err := atlas.Parse(expr, time.UTC)
+		_, err := stack.Parse(expr, time.UTC)
 		return err
 	}
 	return fmt.Errorf("engine %q is not promql or atlas", engine)
@@ -158,11 +158,11 @@ func (s Source) fetchAtlas(ctx context.Context, expr string, g Grid) ([]Series, 
 	if s.Atlas == nil {
 		return nil, ErrNoMetrics
 	}
-	exprs, err := atlas.Parse(expr, time.UTC)
+	exprs, err := stack.Parse(expr, time.UTC)
 	if err != nil {
 		return nil, err
 	}
-	ev := &atlas.Evaluator{Source: s.Atlas}
+	ev := &stack.Evaluator{Source: s.Atlas}
 	step := g.Step.Milliseconds()
 	start := g.Start.UnixMilli() - step
 	res, err := ev.EvaluateExprs(ctx, exprs, start, start+int64(g.N)*step, step, time.UTC)

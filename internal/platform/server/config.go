@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
 )
 
 // Config is everything `gaffer serve` and `gaffer worker` are told.
@@ -199,9 +202,11 @@ func (c *Config) DatabaseDSN() string {
 	return filepath.Join(c.DataDir, "gaffer.db")
 }
 
-func (c *Config) wantsRole(name string) bool {
+// wantsRole reports whether --roles selects module m, by its name or a
+// name it had before.
+func (c *Config) wantsRole(m platform.Module) bool {
 	for _, r := range c.Roles {
-		if r == "all" || r == name {
+		if r == "all" || r == m.Name || slices.Contains(m.FormerNames, r) {
 			return true
 		}
 	}

@@ -191,8 +191,11 @@ func (s *Server) buildServices(ctx context.Context) error {
 	}
 	selected := map[string]bool{}
 	for _, m := range modules {
-		if s.cfg.wantsRole(m.Name) {
+		if s.cfg.wantsRole(m) {
 			selected[m.Name] = true
+			for _, former := range m.FormerNames {
+				selected[former] = true
+			}
 		}
 	}
 	for _, r := range s.cfg.Roles {
@@ -203,6 +206,11 @@ func (s *Server) buildServices(ctx context.Context) error {
 	for _, m := range modules {
 		if !selected[m.Name] {
 			continue
+		}
+		for _, former := range m.FormerNames {
+			if err := s.deps.Store.RenameSystem(ctx, former, m.Name); err != nil {
+				return err
+			}
 		}
 		if m.Migrations != nil {
 			if err := s.deps.Store.Migrate(ctx, m.Name, m.Migrations); err != nil {

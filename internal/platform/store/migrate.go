@@ -164,3 +164,25 @@ func MustSub(fsys fs.FS, dir string) fs.FS {
 	}
 	return sub
 }
+
+// RenameSystem moves the migration records of a system that was called
+// from to its new name to, so that a renamed system does not apply its
+// migrations again. It does nothing when to already has records.
+func (s *Store) RenameSystem(ctx context.Context, from, to string) error {
+	if _, err := s.ExecContext(ctx, migrationsTable); err != nil {
+		return fmt.Errorf("rename system %s: create migrations table: %w", from, err)
+	}
+	return s.InTx(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM gaffer_migrations WHERE system = ?", to).Scan(&n); err != nil {
+			return fmt.Errorf("rename system %s: %w", from, err)
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE gaffer_migrations SET system = ? WHERE system = ?", to, from); err != nil {
+			return fmt.Errorf("rename system %s to %s: %w", from, to, err)
+		}
+		return nil
+	})
+}

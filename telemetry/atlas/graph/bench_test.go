@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/telemetry/atlas"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 )
 
 // BenchmarkPNG700x300 renders a 700×300 graph of five lines over three
 // hours (evaluation excluded) and encodes it as PNG.
 func BenchmarkPNG700x300(b *testing.B) {
-	src := atlas.NewMemSource(60_000)
+	src := stack.NewMemSource(60_000)
 	end := time.Date(2024, 1, 1, 3, 0, 0, 0, time.UTC)
 	vs := make([]float64, 200)
 	for i := 0; i < 5; i++ {
@@ -29,7 +29,7 @@ func BenchmarkPNG700x300(b *testing.B) {
 		b.Fatal(err)
 	}
 	req, _ := p.Request(time.Now())
-	res, err := (&atlas.Evaluator{Source: src}).Evaluate(context.Background(), req)
+	res, err := (&stack.Evaluator{Source: src}).Evaluate(context.Background(), req)
 	if err != nil {
 		b.Fatal(err)
 	}

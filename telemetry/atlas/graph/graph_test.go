@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/telemetry/atlas"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 )
 
-func render(t *testing.T, src atlas.Source, query string) string {
+func render(t *testing.T, src stack.Source, query string) string {
 	t.Helper()
 	v, err := url.ParseQuery(query)
 	if err != nil {
@@ -26,7 +26,7 @@ func render(t *testing.T, src atlas.Source, query string) string {
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
-	res, err := (&atlas.Evaluator{Source: src}).Evaluate(context.Background(), req)
+	res, err := (&stack.Evaluator{Source: src}).Evaluate(context.Background(), req)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
@@ -40,7 +40,7 @@ func render(t *testing.T, src atlas.Source, query string) string {
 // TestOutputFormatExamples reproduces the examples of Atlas's output
 // formats page (docs/api/graph/outputs.md).
 func TestOutputFormatExamples(t *testing.T) {
-	src := atlas.NewMemSource(60_000)
+	src := stack.NewMemSource(60_000)
 	base := "e=2012-01-01T09:00&q=hourOfDay,:time,minuteOfHour,:time,NaN&s=e-5m&tz=UTC&format="
 	want := map[string]string{
 		"csv": `"timestamp","hourOfDay","minuteOfHour","NaN"

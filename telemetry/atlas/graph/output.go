@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/telemetry/atlas"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas/chart"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 )
 
 // Line is one line of an evaluated graph with its presentation.
@@ -19,12 +19,12 @@ type Line struct {
 	Legend string
 	Tags   map[string]string
 	Values []float64
-	Style  *atlas.StyleExpr
+	Style  *stack.StyleExpr
 	Offset time.Duration
 }
 
 // Lines flattens a result in drawing order.
-func Lines(res *atlas.Result) []Line {
+func Lines(res *stack.Result) []Line {
 	var out []Line
 	for _, e := range res.Exprs {
 		for _, l := range e.Lines {
@@ -35,7 +35,7 @@ func Lines(res *atlas.Result) []Line {
 }
 
 // Write writes an evaluated graph in p.Format.
-func Write(w io.Writer, p *Params, res *atlas.Result) error {
+func Write(w io.Writer, p *Params, res *stack.Result) error {
 	switch p.Format {
 	case "csv", "txt":
 		return writeTable(w, p, res)
@@ -48,7 +48,7 @@ func Write(w io.Writer, p *Params, res *atlas.Result) error {
 }
 
 // Chart turns an evaluated graph into a chart.
-func Chart(p *Params, res *atlas.Result) *chart.Graph {
+func Chart(p *Params, res *stack.Result) *chart.Graph {
 	g := &chart.Graph{Title: p.Title, Width: p.Width, Height: p.Height, Start: res.Start - res.Step, End: res.End - res.Step,
 		Step: res.Step, Zones: p.Zones, NoLegend: p.NoLegend, NoLegendStats: p.NoLegendStats, OnlyGraph: p.OnlyGraph,
 		Warnings: res.Warnings}
@@ -68,7 +68,7 @@ func Chart(p *Params, res *atlas.Result) *chart.Graph {
 			c = pal[i%len(pal)]
 		}
 		if col, ok := l.Style.Settings["color"]; ok {
-			if parsed, err := atlas.ParseColor(col); err == nil {
+			if parsed, err := stack.ParseColor(col); err == nil {
 				c = parsed
 			}
 		}
@@ -84,7 +84,7 @@ func Chart(p *Params, res *atlas.Result) *chart.Graph {
 		if p.AxisPerLine {
 			axis = min(i, len(g.Axes)-1)
 		}
-		s := atlas.Summarize(l.Values)
+		s := stack.Summarize(l.Values)
 		g.Lines = append(g.Lines, chart.Line{Legend: l.Legend, Values: l.Values, Color: c, Style: ls,
 			Width: l.Style.LineWidth(), Axis: axis, Stats: chart.Stats{Max: s.Max, Min: s.Min, Avg: s.Avg, Last: s.Last, Count: s.Count}})
 	}
@@ -93,7 +93,7 @@ func Chart(p *Params, res *atlas.Result) *chart.Graph {
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func writeTable(w io.Writer, p *Params, res *atlas.Result) error {
+func writeTable(w io.Writer, p *Params, res *stack.Result) error {
 	sep := ","
 	if p.Format == "txt" {
 		sep = "\t"
@@ -125,7 +125,7 @@ func writeTable(w io.Writer, p *Params, res *atlas.Result) error {
 // jsonNumber prints v as Java does (8.0, NaN), quoting non-finite values
 // for std.json.
 func jsonNumber(v float64, std bool) string {
-	s := atlas.String(v)
+	s := stack.String(v)
 	if std && (math.IsNaN(v) || math.IsInf(v, 0)) {
 		return `"` + s + `"`
 	}
@@ -165,10 +165,10 @@ func offsetString(d time.Duration) string {
 	if d == 0 {
 		return "0w"
 	}
-	return atlas.String(d)
+	return stack.String(d)
 }
 
-func writeHeader(bw *bufio.Writer, res *atlas.Result, lines []Line, withEnd bool) {
+func writeHeader(bw *bufio.Writer, res *stack.Result, lines []Line, withEnd bool) {
 	fmt.Fprintf(bw, `{"start":%d,`, res.Start)
 	if withEnd {
 		fmt.Fprintf(bw, `"end":%d,`, res.End)
@@ -184,7 +184,7 @@ func writeHeader(bw *bufio.Writer, res *atlas.Result, lines []Line, withEnd bool
 	writeMetrics(bw, lines)
 }
 
-func writeNotices(bw *bufio.Writer, res *atlas.Result) {
+func writeNotices(bw *bufio.Writer, res *stack.Result) {
 	bw.WriteString(`,"notices":[`)
 	for i, n := range res.Warnings {
 		if i > 0 {
@@ -195,7 +195,7 @@ func writeNotices(bw *bufio.Writer, res *atlas.Result) {
 	bw.WriteString("]}\n")
 }
 
-func writeJSON(w io.Writer, res *atlas.Result, std bool) error {
+func writeJSON(w io.Writer, res *stack.Result, std bool) error {
 	bw := bufio.NewWriter(w)
 	lines := Lines(res)
 	writeHeader(bw, res, lines, false)
@@ -219,7 +219,7 @@ func writeJSON(w io.Writer, res *atlas.Result, std bool) error {
 	return bw.Flush()
 }
 
-func writeStats(w io.Writer, res *atlas.Result) error {
+func writeStats(w io.Writer, res *stack.Result) error {
 	bw := bufio.NewWriter(w)
 	lines := Lines(res)
 	writeHeader(bw, res, lines, true)
@@ -228,7 +228,7 @@ func writeStats(w io.Writer, res *atlas.Result) error {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		s := atlas.Summarize(l.Values)
+		s := stack.Summarize(l.Values)
 		fmt.Fprintf(bw, `{"count":%d,"avg":%s,"total":%s,"max":%s,"min":%s,"last":%s}`, s.Count,
 			jsonNumber(s.Avg, false), jsonNumber(s.Total, false), jsonNumber(s.Max, false), jsonNumber(s.Min, false), jsonNumber(s.Last, false))
 	}

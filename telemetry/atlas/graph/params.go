@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/telemetry/atlas"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 )
 
 // Params are a graph request's parameters.
@@ -98,7 +98,7 @@ func ParseParams(v url.Values, defaultZone *time.Location) (*Params, error) {
 		p.Zones = []*time.Location{defaultZone}
 	}
 	if s := v.Get("step"); s != "" {
-		d, err := atlas.ParseDuration(s)
+		d, err := stack.ParseDuration(s)
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("step: %q is not a positive duration such as 1m or PT5M", s)
 		}
@@ -168,10 +168,10 @@ func bound(s string) (float64, error) {
 }
 
 // Request resolves the time range into an evaluation request.
-func (p *Params) Request(now time.Time) (atlas.Request, error) {
-	s, e, err := atlas.ParseTimeRange(p.Start, p.End, p.Zones[0], now)
+func (p *Params) Request(now time.Time) (stack.Request, error) {
+	s, e, err := stack.ParseTimeRange(p.Start, p.End, p.Zones[0], now)
 	if err != nil {
-		return atlas.Request{}, err
+		return stack.Request{}, err
 	}
-	return atlas.Request{Query: p.Query, Start: s, End: e, Step: p.Step, Width: p.Width, Zone: p.Zones[0]}, nil
+	return stack.Request{Query: p.Query, Start: s, End: e, Step: p.Step, Width: p.Width, Zone: p.Zones[0]}, nil
 }

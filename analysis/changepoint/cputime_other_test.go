@@ -1,8 +1,0 @@
-//go:build !linux
-
-package changepoint
-
-import "testing"
-
-// reportCPU reports nothing where the process's CPU time is not read.
-func reportCPU(*testing.B) func() { return func() {} }

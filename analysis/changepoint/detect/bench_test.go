@@ -1,0 +1,122 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"testing"
+)
+
+// BenchmarkPeltL2Fleet segments 1,000 signals of 360 points with Pelt/l2
+// (ruptures' defaults min_size 2, jump 5): the alert-analysis workload.
+func BenchmarkPeltL2Fleet(b *testing.B) {
+	sigs := make([]*Signal, 1000)
+	for i := range sigs {
+		sigs[i], _, _ = PwConstant(360, 1, 3, 1, uint64(i))
+	}
+	pen := 3 * math.Log(360)
+	p := Params{Method: "pelt", Cost: "l2", Pen: &pen}
+	ctx := context.Background()
+	b.ResetTimer()
+	defer reportCPU(b)()
+	for range b.N {
+		for _, s := range sigs {
+			if _, err := Detect(ctx, s, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkPeltL2N3000Jump1 is the case ruptures takes about 6.4 s on.
+func BenchmarkPeltL2N3000Jump1(b *testing.B) {
+	s, _, _ := PwConstant(3000, 1, 5, 1, 1)
+	pen := 3 * math.Log(3000)
+	p := Params{Method: "pelt", Cost: "l2", Pen: &pen, Jump: 1}
+	defer reportCPU(b)()
+	for range b.N {
+		if _, err := Detect(context.Background(), s, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRBF100k runs KernelCPD (Pelt) with the rbf kernel on 100,000
+// samples and reports the peak heap in use: no n x n matrix is built.
+func BenchmarkRBF100k(b *testing.B) {
+	s, _, _ := PwConstant(100_000, 1, 99, 1, 1)
+	pen := 5.0
+	p := Params{Method: "kernelcpd", Cost: "rbf", Pen: &pen, MinSize: 2}
+	defer reportCPU(b)()
+	for range b.N {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		bkps, err := Detect(context.Background(), s, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/(1<<20), "MiB-alloc/op")
+		b.ReportMetric(float64(len(bkps)-1), "bkps")
+	}
+}
+
+// BenchmarkRupturesCases times every method on the reference cases (see
+// bench/changepoint for the per-case comparison with ruptures' seconds).
+func BenchmarkRupturesCases(b *testing.B) {
+	cases := loadCases(b)
+	byMethod := map[string][]rupturesCase{}
+	for _, c := range cases {
+		byMethod[c.Method] = append(byMethod[c.Method], c)
+	}
+	for _, m := range MethodNames() {
+		b.Run(m, func(b *testing.B) {
+			sigs := make([]*Signal, len(byMethod[m]))
+			for i, c := range byMethod[m] {
+				sigs[i], _ = NewSignal(c.Signal)
+			}
+			b.ResetTimer()
+			defer reportCPU(b)()
+			for range b.N {
+				for i, c := range byMethod[m] {
+					if _, err := Detect(context.Background(), sigs[i], c.params()); err != nil {
+						b.Fatal(fmt.Errorf("%s: %w", c.name(i), err))
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMethodCost runs every search method with the costs the speed
+// work targets on one generated signal of 1,000 samples (4 changes, noise
+// 1; the cosine cost on 2 dimensions, which it needs to be meaningful),
+// with ruptures' defaults: min_size 2, jump 5, width 100.
+func BenchmarkMethodCost(b *testing.B) {
+	one, _, _ := PwConstant(1000, 1, 4, 1, 1)
+	two, _, _ := PwConstant(1000, 2, 4, 1, 1)
+	pen, k := 20.0, 4
+	for _, m := range []string{"pelt", "binseg", "bottomup", "window", "dynp"} {
+		for _, c := range []string{"l1", "l2", "normal", "rbf", "cosine", "ar"} {
+			s := one
+			if c == "cosine" {
+				s = two
+			}
+			p := Params{Method: m, Cost: c, NBkps: &k}
+			if m == "pelt" {
+				p = Params{Method: m, Cost: c, Pen: &pen}
+			}
+			b.Run(m+"/"+c, func(b *testing.B) {
+				defer reportCPU(b)()
+				for range b.N {
+					if _, err := Detect(context.Background(), s, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

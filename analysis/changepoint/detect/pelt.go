@@ -1,0 +1,101 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+)
+
+// Pelt is the penalised exact search with pruning (Killick et al. 2012),
+// as ruptures implements it: candidate breakpoints on the jump grid, the
+// admissible set pruned with the penalty.
+type Pelt struct{ cfg searchConfig }
+
+// NewPelt returns a Pelt search with the given cost, minimum segment length
+// and grid step (ruptures' defaults are 2 and 5).
+func NewPelt(cost Cost, minSize, jump int) (*Pelt, error) {
+	cfg, err := newSearchConfig(cost, minSize, jump)
+	return &Pelt{cfg}, err
+}
+
+// Name returns "pelt".
+func (p *Pelt) Name() string { return "pelt" }
+
+// Segment finds the breakpoints minimising the penalised cost; only the
+// Penalty rule applies.
+func (p *Pelt) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
+	if err := p.cfg.begin(ctx, "pelt", s, stop, StopPenalty); err != nil {
+		return nil, err
+	}
+	return peltSearch(ctx, p.cfg.cost, s.n, p.cfg.minSize, p.cfg.jump, stop.Pen)
+}
+
+func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float64) ([]int, error) {
+	total := make([]float64, n+1) // total[t]: cost of the best partition of [0, t)
+	prev := make([]int, n+1)      // prev[t]: start of its last segment
+	valid := make([]bool, n+1)
+	valid[0] = true
+	check := ctxEvery(ctx)
+	admissible := make([]int, 0, 64)
+	subT := make([]int, 0, 64)
+	subV := make([]float64, 0, 64)
+	next := make([]int, 0, 64)
+	step := func(bkp int) error {
+		admissible = append(admissible, (bkp-minSize)/jump*jump)
+		subT, subV = subT[:0], subV[:0]
+		for _, t := range admissible {
+			if !valid[t] {
+				continue // ruptures: no partition of [0, t) exists
+			}
+			subT = append(subT, t)
+			subV = append(subV, total[t]+(cost.Error(t, bkp)+pen))
+		}
+		if len(subV) == 0 {
+			return fmt.Errorf("%w: pelt found no admissible segment ending at %d", ErrBadSegmentation, bkp)
+		}
+		best := 0
+		for i, v := range subV {
+			if v < subV[best] {
+				best = i
+			}
+		}
+		total[bkp], prev[bkp], valid[bkp] = subV[best], subT[best], true
+		// ruptures zips the admissible list with the sub-problems, which
+		// skip invalid points: reproduce the pairing exactly.
+		limit := total[bkp] + pen
+		next = next[:0]
+		for i := 0; i < len(admissible) && i < len(subV); i++ {
+			if subV[i] <= limit {
+				next = append(next, admissible[i])
+			}
+		}
+		admissible, next = next, admissible
+		return nil
+	}
+	for k := 0; k < n; k += jump {
+		if k < minSize {
+			continue
+		}
+		if err := check(); err != nil {
+			return nil, err
+		}
+		if err := step(k); err != nil {
+			return nil, err
+		}
+	}
+	if err := step(n); err != nil {
+		return nil, err
+	}
+	return finish(ctx, backtrack(prev, n))
+}
+
+// backtrack follows prev pointers from n back to 0.
+func backtrack(prev []int, n int) []int {
+	var bkps []int
+	for t := n; t > 0; t = prev[t] {
+		bkps = append(bkps, t)
+	}
+	for i, j := 0, len(bkps)-1; i < j; i, j = i+1, j-1 {
+		bkps[i], bkps[j] = bkps[j], bkps[i]
+	}
+	return bkps
+}

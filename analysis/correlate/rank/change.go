@@ -1,0 +1,117 @@
+package rank
+
+import (
+	"math"
+	"slices"
+
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
+)
+
+// changes computes the change statistic of a series over the focus
+// window: at every index t, the mean of the width values from t on
+// minus the mean of the width values before t (the discrepancy of the
+// window method of change-point detection, in the series' units; fewer
+// values after t near the end of the data). It is standardised by its
+// own robust spread over the baseline, so that seasonality, drift and
+// autocorrelated noise, which move it at every time, do not pass for a
+// change.
+type changes struct {
+	prefix []float64
+	tmp    []float64
+}
+
+// changeResult is the largest standardised change near the onset.
+type changeResult struct {
+	at int     // absolute index
+	z  float64 // robust z, signed
+	d  float64 // the discrepancy itself (the size of the change)
+}
+
+// scan computes the statistic of x (the whole series) over [from, to)
+// and returns the largest |z| for t in [lo, hi]. Baseline positions are
+// those whose windows end before base. (Windows of several lengths at
+// once found no more related signals in the scenarios: the largest of
+// several z's is larger for noise too.)
+func (c *changes) scan(x []float64, from, to, width, lo, hi, base int) changeResult {
+	n := len(x)
+	start := max(0, from-width)
+	c.prefix = slices.Grow(c.prefix[:0], to-start+1)[:to-start+1]
+	c.prefix[0] = 0
+	for i := start; i < to; i++ {
+		c.prefix[i-start+1] = c.prefix[i-start] + x[i]
+	}
+	sum := func(a, b int) float64 { return c.prefix[b-start] - c.prefix[a-start] }
+	at := func(t int) float64 {
+		wl, wr := min(width, t-start), min(width, to-t, n-t)
+		if wl < 1 || wr < 1 {
+			return math.NaN()
+		}
+		return sum(t, t+wr)/float64(wr) - sum(t-wl, t)/float64(wl)
+	}
+	// The baseline: positions whose windows end before base, every
+	// stride-th (neighbours share most of their windows).
+	stride := max(2, width/4)
+	c.tmp = c.tmp[:0]
+	for t := max(from, start+width); t+width <= base; t += stride {
+		c.tmp = append(c.tmp, at(t))
+	}
+	if len(c.tmp) < 8 { // too short a baseline: every position far from the onset
+		c.tmp = c.tmp[:0]
+		for t := from; t < to; t += stride {
+			if v := at(t); (t < lo || t > hi) && !math.IsNaN(v) {
+				c.tmp = append(c.tmp, v)
+			}
+		}
+	}
+	med := detect.Median(c.tmp)
+	for i, v := range c.tmp {
+		c.tmp[i] = math.Abs(v - med)
+	}
+	scale := 1.4826 * detect.Median(c.tmp)
+	best := changeResult{at: -1}
+	for t := max(lo, from); t <= min(hi, to-1); t++ {
+		v := at(t)
+		if math.IsNaN(v) {
+			continue
+		}
+		wl, wr := min(width, t-start), min(width, to-t, n-t)
+		// A shorter window is noisier: widen the scale accordingly.
+		s := scale * math.Sqrt((1/float64(wl)+1/float64(wr))*float64(width)/2)
+		z := 0.0
+		switch {
+		case s > 0:
+			z = (v - med) / s
+		case v != med:
+			z = math.Copysign(1e6, v-med)
+		}
+		if best.at < 0 || math.Abs(z) > math.Abs(best.z) {
+			best = changeResult{at: t, z: z, d: v - med}
+		}
+	}
+	return best
+}
+
+// linearFit returns the least-squares line a + b·(i) through y (i from
+// 0), for detrending by the baseline.
+func linearFit(y []float64) (a, b float64) {
+	n := float64(len(y))
+	if n < 2 {
+		if n == 1 {
+			return y[0], 0
+		}
+		return 0, 0
+	}
+	mi := (n - 1) / 2
+	my, sxy, sxx := 0.0, 0.0, 0.0
+	for _, v := range y {
+		my += v
+	}
+	my /= n
+	for i, v := range y {
+		d := float64(i) - mi
+		sxy += d * (v - my)
+		sxx += d * d
+	}
+	b = sxy / sxx
+	return my - b*mi, b
+}

@@ -1,0 +1,73 @@
+package rank
+
+import (
+	"context"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// Result is one ranked candidate: its position in the slice given to
+// Rank and its features.
+type Result struct {
+	Index int `json:"index"`
+	Features
+}
+
+// Rank scores every candidate against t with up to workers goroutines (0:
+// one per CPU) and returns them best first (ties by index). It stops
+// early, returning ctx's error, when ctx is done.
+func Rank(ctx context.Context, t *Target, candidates [][]float64, workers int) ([]Result, error) {
+	out := make([]Result, len(candidates))
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, len(candidates)/64))
+	const chunk = 256
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		next int
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := t.NewScorer()
+			for ctx.Err() == nil {
+				mu.Lock()
+				from := next
+				next += chunk
+				mu.Unlock()
+				if from >= len(candidates) {
+					return
+				}
+				for i := from; i < min(from+chunk, len(candidates)); i++ {
+					out[i] = Result{Index: i, Features: s.Score(candidates[i])}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	SortResults(out, nil)
+	return out, nil
+}
+
+// SortResults orders results best first. Ties are broken by less on the
+// indices when it is given (the analysis system passes the candidates'
+// label strings, so that shards merge into the same order), else by
+// index.
+func SortResults(rs []Result, less func(i, j int) bool) {
+	sort.SliceStable(rs, func(a, b int) bool {
+		if rs[a].Score != rs[b].Score {
+			return rs[a].Score > rs[b].Score
+		}
+		if less != nil {
+			return less(rs[a].Index, rs[b].Index)
+		}
+		return rs[a].Index < rs[b].Index
+	})
+}

@@ -1,0 +1,273 @@
+package rank
+
+import (
+	"math"
+)
+
+// Features are what one candidate was scored on. Indices are positions on
+// the grid shared with the target.
+type Features struct {
+	// Score is the combined score in [0, 1]: the weighted mean of the
+	// four feature scores.
+	Score float64 `json:"score"`
+	// R is Pearson's r at the best lag of the cross-correlation of the
+	// k-step differences over the anomaly, Lag that lag in steps (the
+	// candidate's index minus the target's: negative when the candidate
+	// moved first), and XCorr the feature score.
+	R     float64 `json:"r"`
+	Lag   int     `json:"lag"`
+	XCorr float64 `json:"xcorr"`
+	// Rho is Spearman's ρ between the detrended levels over the anomaly
+	// (from Width steps before the onset), the candidate shifted by Lag,
+	// and Rank the feature score.
+	Rho  float64 `json:"rho"`
+	Rank float64 `json:"rank"`
+	// Change is the index, within Tolerance of the target's onset, of
+	// the candidate's largest change: the difference of the means of the
+	// Width values after and before it (ChangeSize, in the candidate's
+	// units); ChangeZ is that difference against its own spread over the
+	// baseline (a robust z), and ChangePoint the feature score.
+	Change      int     `json:"change"`
+	ChangeSize  float64 `json:"change_size"`
+	ChangeZ     float64 `json:"change_z"`
+	ChangePoint float64 `json:"change_point"`
+	// Effect is the Mann-Whitney rank-biserial effect of the anomaly
+	// against the baseline (in [-1, 1]; positive: the candidate went
+	// up), P the two-sided p-value of the U test corrected for the
+	// baseline's autocorrelation, and Shift the feature score.
+	Effect float64 `json:"effect"`
+	P      float64 `json:"p"`
+	Shift  float64 `json:"shift"`
+	// Phi is the lag-1 autocorrelation of the detrended baseline, which
+	// discounts the level features (an autocorrelated series wanders).
+	Phi float64 `json:"phi"`
+	// Missing counts values filled in by interpolation.
+	Missing int `json:"missing,omitempty"`
+	// Note says why a candidate could not be scored.
+	Note string `json:"note,omitempty"`
+}
+
+// Calibration of the feature scores: each statistic is a z under the
+// null of "no relation"; below the low end is what noise alone gives
+// (the largest over the lags and positions searched); the score rises
+// from there, 63% of the way to 1 at the high end.
+const (
+	zLow, zHigh         = 3.0, 9.0
+	changeLow, changeHi = 4.0, 12.0
+)
+
+// evidence maps |z| to [0, 1): nothing up to lo, then rising, 63% of the
+// way at hi and still growing beyond it (so that a stronger statistic
+// keeps ranking higher).
+func evidence(z, lo, hi float64) float64 { return 1 - math.Exp(-max(0, math.Abs(z)-lo)/(hi-lo)) }
+
+// Scorer scores candidates against a Target. It keeps buffers between
+// calls, so it is not safe for concurrent use: make one per goroutine.
+type Scorer struct {
+	t      *Target
+	x      []float64 // the candidate over the region the features read
+	dx, px []float64 // its k-step differences and their prefix sums
+	pxx    []float64
+	xd     []float64 // detrended focus window, MaxLag steps past levelTo
+	rk     ranker
+	ch     changes
+}
+
+// NewScorer returns a Scorer for t.
+func (t *Target) NewScorer() *Scorer {
+	L := t.p.MaxLag
+	span := t.To - t.From + 2*L
+	return &Scorer{t: t, x: make([]float64, t.n), dx: make([]float64, span),
+		px: make([]float64, span+1), pxx: make([]float64, span+1), xd: make([]float64, t.levelEnd()-t.From)}
+}
+
+// Score computes the features of candidate x, which must have the
+// target's length (NaN where it has no data).
+func (s *Scorer) Score(x []float64) Features {
+	t := s.t
+	var f Features
+	if len(x) != t.n {
+		f.Note = "length differs from the target's"
+		return f
+	}
+	lo, hi := t.region()
+	missing, ok := fillGaps(s.x[lo:hi], x[lo:hi])
+	f.Missing = missing
+	if !ok || missing > (hi-lo)/2 {
+		f.Note = "no data in most of the focus window"
+		return f
+	}
+	n := s.crossCorrelate(&f, lo)
+	f.XCorr = evidence(f.R*math.Sqrt(n), zLow, zHigh)
+	split := t.Onset - t.From
+	tol := t.p.Tolerance
+	c := s.ch.scan(s.x, t.historyFrom(), t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
+	f.Change, f.ChangeSize, f.ChangeZ = c.at, c.d, c.z
+	f.ChangePoint = evidence(c.z, changeLow, changeHi)
+	detrend(s.xd, s.x[t.From:t.levelEnd()], split)
+	s.rk.sort(s.xd)
+	hf := t.historyFrom()
+	f.Phi = diffAutocorrelation(s.x[hf-1 : t.Onset-tol])
+	// An AR(1) series has (1-φ)/(1+φ) as many independent values.
+	eff := math.Sqrt((1 - f.Phi) / (1 + f.Phi))
+	compared := s.rankCorrelate(&f)
+	f.Rank = evidence(f.Rho*math.Sqrt(float64(compared-1))*eff, zLow, zHigh)
+	levels := t.levelTo - t.From
+	s.rk.rankRange(0, levels)
+	// Compare the values after the candidate's own change with those
+	// before it, when it changed near the onset.
+	cut := split
+	if f.ChangePoint > 0 {
+		cut = min(max(f.Change-t.From, minBefore), levels-minAfter)
+	}
+	var z float64
+	f.Effect, z = mannWhitney(s.rk.ranks, cut, s.rk.ties)
+	f.P = pValue(z * eff)
+	f.Shift = evidence(z*eff, zLow, zHigh)
+	s.agree(&f)
+	w := t.p.Weights
+	f.Score = (w.XCorr*f.XCorr + w.Rank*f.Rank + w.ChangePoint*f.ChangePoint + w.Shift*f.Shift) / w.sum()
+	return f
+}
+
+// agree keeps the evidence of the features that tell the change
+// point's story: a candidate that changed the way the target did (or the
+// opposite way) must correlate positively (negatively) and shift up
+// (down) with it; a feature pointing the other way is noise and counts
+// for nothing.
+func (s *Scorer) agree(f *Features) {
+	dir := sign(f.ChangeZ) * sign(s.t.ChangeZ)
+	if dir == 0 {
+		return
+	}
+	if sign(f.R) != dir {
+		f.XCorr = 0
+	}
+	if sign(f.Rho) != dir {
+		f.Rank = 0
+	}
+	if sign(f.Effect)*sign(s.t.ChangeZ) != dir {
+		f.Shift = 0
+	}
+}
+
+func sign(v float64) float64 {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
+}
+
+// rankCorrelate computes Spearman's ρ over the anomaly, the candidate
+// shifted by its lag, from the sorted detrended values, and returns how
+// many values it compared.
+func (s *Scorer) rankCorrelate(f *Features) int {
+	t := s.t
+	lag := 0
+	switch {
+	case f.XCorr > 0:
+		lag = f.Lag
+	case f.ChangePoint > 0:
+		lag = f.Change - t.Onset
+	}
+	j := max(0, t.levelTo+lag-t.n)
+	if j >= len(t.rankY) || t.rankFrom+lag < t.From {
+		j, lag = 0, 0
+	}
+	lo := t.rankFrom + lag - t.From
+	hi := t.levelTo - j + lag - t.From
+	s.rk.rankRange(lo, hi)
+	f.Rho = spearman(s.rk.ranks, t.rankY[j], t.rankNorm[j])
+	return hi - lo
+}
+
+// diffAutocorrelation estimates the AR(1) coefficient φ of x from the
+// lag-1 autocorrelation ρ of its first differences (which trends and
+// seasonality hardly touch): ρ = -(1-φ)/2 for an AR(1) series. The
+// result is clamped to [0, 0.95].
+func diffAutocorrelation(x []float64) float64 {
+	if len(x) < 4 {
+		return 0
+	}
+	num, den := 0.0, 0.0
+	prev := x[1] - x[0]
+	den = prev * prev
+	for i := 2; i < len(x); i++ {
+		d := x[i] - x[i-1]
+		num += d * prev
+		den += d * d
+		prev = d
+	}
+	if den == 0 {
+		return 0
+	}
+	return min(0.95, max(0, 1+2*num/den))
+}
+
+// crossCorrelate finds the lag with the largest |r| between the k-step
+// differences of the target and the candidate, and returns how many
+// pairs it had. s.x holds the candidate from index lo on.
+func (s *Scorer) crossCorrelate(f *Features, lo int) float64 {
+	t := s.t
+	L, k := t.p.MaxLag, t.p.DiffLag
+	base := t.From - L
+	s.px[0], s.pxx[0] = 0, 0
+	for j := range s.dx {
+		i := base + j
+		d := 0.0
+		if i-k >= lo && i < t.n {
+			d = s.x[i] - s.x[i-k]
+		}
+		s.dx[j] = d
+		s.px[j+1] = s.px[j] + d
+		s.pxx[j+1] = s.pxx[j] + d*d
+	}
+	best, bestN := -1.0, 0.0
+	for li := range t.lagA {
+		a, b := t.lagA[li], t.lagB[li]
+		n := float64(b - a)
+		if n < 3 {
+			continue
+		}
+		l := li - L
+		ca, cb := a+l+L, b+l+L // a+l relative to base
+		sx, sxx := s.px[cb]-s.px[ca], s.pxx[cb]-s.pxx[ca]
+		sy, syy := t.lagSy[li], t.lagSS[li]
+		vx, vy := sxx-sx*sx/n, syy-sy*sy/n
+		if vx <= 1e-300 || vy <= 1e-300 {
+			continue
+		}
+		r := (dot(t.dy[a:b], s.dx[ca:cb]) - sx*sy/n) / math.Sqrt(vx*vy)
+		if ar := math.Abs(r); ar > best || (ar == best && abs(l) < abs(f.Lag)) {
+			best, bestN, f.R, f.Lag = ar, n, r, l
+		}
+	}
+	return bestN
+}
+
+// dot is the inner product of a and b[:len(a)], four sums at a time.
+func dot(a, b []float64) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func abs(i int) int {
+	if i < 0 {
+		return -i
+	}
+	return i
+}

@@ -1,0 +1,209 @@
+package rank
+
+import (
+	"fmt"
+	"math"
+)
+
+// Target is a target series prepared for scoring candidates against it:
+// its onset, the focus window and what every candidate is compared with.
+// It is read-only once built, and shared by any number of Scorers.
+type Target struct {
+	p Params
+	n int
+
+	// Onset is the index where the target moved: the largest change
+	// within Tolerance of the window's start.
+	Onset int
+	// From and To bound the focus window [From, To): the baseline
+	// [From, Onset) and the anomaly [Onset, To). The features but the
+	// change point read up to levelTo, Horizon steps after the onset at
+	// most.
+	From, To int
+	levelTo  int
+	// Change is the target's change at the onset (the difference of the
+	// window means, in its units) and ChangeZ its robust z.
+	Change, ChangeZ float64
+
+	// Cross-correlation: the target's k-step differences over the focus
+	// window and, per lag, the overlap with the candidate and its sums.
+	dy           []float64
+	lagA, lagB   []int // overlap of lag l: dy[lagA:lagB], relative to From
+	lagSy, lagSS []float64
+
+	// Rank correlation: the anomaly window starts at rankFrom;
+	// rankY[j] holds the centred midranks of the detrended target over
+	// [rankFrom, To-j) (a candidate lagging j steps past the end of the
+	// data is compared over fewer steps), rankNorm[j] their norm.
+	rankFrom int
+	rankY    [][]float64
+	rankNorm []float64
+	// Missing counts the target values filled in by interpolation.
+	Missing int
+}
+
+// NewTarget prepares y (one value per step; NaN where there is no data)
+// for ranking candidates of the same length against it, with the anomaly
+// in window w.
+func NewTarget(y []float64, w Window, p Params) (*Target, error) {
+	p, err := p.resolved()
+	if err != nil {
+		return nil, err
+	}
+	n := len(y)
+	if w.Start < 0 || w.End > n || w.End-w.Start < 1 {
+		return nil, fmt.Errorf("%w: window [%d, %d) is not inside the %d values of the target", ErrBadInput, w.Start, w.End, n)
+	}
+	filled := make([]float64, n)
+	missing, ok := fillGaps(filled, y)
+	if !ok || missing > n/2 {
+		return nil, fmt.Errorf("%w: the target has values at only %d of %d steps", ErrBadInput, n-missing, n)
+	}
+	t := &Target{p: p, n: n, Missing: missing}
+	before := p.Before
+	if before == 0 {
+		before = 60
+	}
+	lo := max(w.Start-p.Tolerance, p.DiffLag+minBefore)
+	hi := min(w.Start+p.Tolerance, w.End-minAfter)
+	if lo > hi {
+		return nil, fmt.Errorf("%w: window [%d, %d) leaves no onset with %d steps of baseline before it and %d after it",
+			ErrBadInput, w.Start, w.End, minBefore, minAfter)
+	}
+	t.Onset = onset(filled, max(p.DiffLag, lo-before), lo, hi, w.End)
+	var ch changes
+	c := ch.scan(filled, max(p.Width, lo-p.History), w.End, p.Width, t.Onset, t.Onset, lo)
+	t.Change, t.ChangeZ = c.d, c.z
+	t.From, t.To = max(p.DiffLag, t.Onset-before), w.End
+	t.levelTo = min(t.To, t.Onset+p.Horizon)
+	t.prepare(filled)
+	return t, nil
+}
+
+// prepare computes what candidates are compared with.
+func (t *Target) prepare(y []float64) {
+	m, k, L := t.To-t.From, t.p.DiffLag, t.p.MaxLag
+	yd := make([]float64, t.levelTo-t.From)
+	detrend(yd, y[t.From:t.levelTo], t.Onset-t.From)
+	var rk ranker
+	t.rankFrom = max(t.From, t.Onset-t.p.Width)
+	for j := 0; j <= L && t.levelTo-j-t.rankFrom >= minAfter; j++ {
+		rk.rank(yd[t.rankFrom-t.From : t.levelTo-j-t.From])
+		c := float64(len(rk.ranks)+1) / 2
+		ry, norm := make([]float64, len(rk.ranks)), 0.0
+		for i, r := range rk.ranks {
+			ry[i] = r - c
+			norm += (r - c) * (r - c)
+		}
+		t.rankY = append(t.rankY, ry)
+		t.rankNorm = append(t.rankNorm, math.Sqrt(norm))
+	}
+	t.dy = make([]float64, m)
+	for i := range t.dy {
+		t.dy[i] = y[t.From+i] - y[t.From+i-k]
+	}
+	nl := 2*L + 1
+	t.lagA, t.lagB = make([]int, nl), make([]int, nl)
+	t.lagSy, t.lagSS = make([]float64, nl), make([]float64, nl)
+	for i := range nl {
+		l := i - L
+		a := max(t.Onset-t.p.Tolerance, t.From, k-l) - t.From
+		b := min(t.levelTo, t.n-l) - t.From
+		if b < a {
+			b = a
+		}
+		t.lagA[i], t.lagB[i] = a, b
+		for _, v := range t.dy[a:b] {
+			t.lagSy[i] += v
+			t.lagSS[i] += v * v
+		}
+	}
+}
+
+// onset returns the split c in [lo, hi] of y[from:end], detrended by the
+// line of y[from:lo], that most reduces the squared error of a constant
+// on either side: the l2 change point of one breakpoint (binary
+// segmentation's first split), searched near the window's start.
+func onset(y []float64, from, lo, hi, end int) int {
+	a, b := linearFit(y[from:lo])
+	total := 0.0
+	for i := from; i < end; i++ {
+		total += y[i] - a - b*float64(i-from)
+	}
+	left := 0.0
+	for i := from; i < lo; i++ {
+		left += y[i] - a - b*float64(i-from)
+	}
+	n := float64(end - from)
+	best, bestGain := lo, -1.0
+	for c := lo; c <= hi; c++ {
+		nl := float64(c - from)
+		right := total - left
+		if g := left*left/nl + right*right/(n-nl); g > bestGain {
+			best, bestGain = c, g
+		}
+		left += y[c] - a - b*float64(c-from)
+	}
+	return best
+}
+
+// historyFrom is where the change statistic starts: History steps
+// before the onset's tolerance.
+func (t *Target) historyFrom() int {
+	return max(t.p.Width, min(t.From, t.Onset-t.p.Tolerance-t.p.History))
+}
+
+// levelEnd is where the detrended values a candidate is ranked on end:
+// MaxLag steps past levelTo, for the lagged rank correlation.
+func (t *Target) levelEnd() int { return min(t.n, t.levelTo+t.p.MaxLag) }
+
+// region is the part of a candidate the features read.
+func (t *Target) region() (lo, hi int) {
+	return max(0, min(t.From-t.p.MaxLag-t.p.DiffLag, t.historyFrom()-t.p.Width)), max(min(t.n, t.To+t.p.MaxLag), t.levelEnd())
+}
+
+// detrend writes x minus the line a + b·i fitted to its first split
+// values (the baseline) into dst, and returns the line.
+func detrend(dst, x []float64, split int) (a, b float64) {
+	a, b = linearFit(x[:split])
+	for i, v := range x {
+		dst[i] = v - a - b*float64(i)
+	}
+	return a, b
+}
+
+// fillGaps copies src into dst, replacing NaN and infinite values by
+// linear interpolation between their neighbours (the nearest value at
+// the edges). It reports how many values it filled, and false when src
+// has no value at all.
+func fillGaps(dst, src []float64) (int, bool) {
+	last := -1 // index of the last valid value
+	missing := 0
+	for i, v := range src {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			missing++
+			continue
+		}
+		dst[i] = v
+		switch {
+		case last < 0:
+			for j := 0; j < i; j++ {
+				dst[j] = v
+			}
+		case last < i-1:
+			a := dst[last]
+			step := (v - a) / float64(i-last)
+			for j := last + 1; j < i; j++ {
+				dst[j] = a + step*float64(j-last)
+			}
+		}
+		last = i
+	}
+	if last < 0 {
+		return missing, false
+	}
+	for j := last + 1; j < len(src); j++ {
+		dst[j] = dst[last]
+	}
+	return missing, true
+}

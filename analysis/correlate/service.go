@@ -1,0 +1,180 @@
+package correlate
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gaffer-sre/gaffer/analysis/correlate/query"
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
+)
+
+// Name is the system's role name.
+const Name = "correlate"
+
+// Scopes: reading reports, and starting analyses.
+const (
+	ReadScope  = "analysis:read"
+	WriteScope = "analysis:write"
+)
+
+// Job kinds.
+const (
+	ShardJob    = "analysis.correlate.shard"
+	FinalizeJob = "analysis.correlate.finalize"
+)
+
+// Event type published when a report is complete.
+const CompletedEvent = "gaffer.analysis.report.completed"
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+func init() {
+	platform.Register(platform.Module{Name: Name, FormerNames: []string{"analysis"}, Requires: []string{"metrics"}, Flags: flags,
+		Migrations: store.MustSub(migrations, "migrations"), New: New})
+}
+
+// Settings are the system's flags.
+type Settings struct {
+	ShardSize     int
+	MaxCandidates int
+	// MaxValues bounds series × points one read of an analysis builds.
+	MaxValues int64
+	Wait      time.Duration
+	// ShardDelay holds every shard this long before it records its
+	// results: a testing aid, to watch shards spread over workers and
+	// to kill a worker in the middle of one.
+	ShardDelay time.Duration
+}
+
+// DefaultSettings are the flags' defaults.
+func DefaultSettings() *Settings {
+	return &Settings{ShardSize: 250, MaxCandidates: 20_000, MaxValues: query.DefaultMaxValues, Wait: time.Minute}
+}
+
+func flags(fs *pflag.FlagSet) any {
+	s := DefaultSettings()
+	fs.IntVar(&s.ShardSize, "analysis-shard-size", s.ShardSize, "candidates one analysis job scores")
+	fs.IntVar(&s.MaxCandidates, "analysis-max-candidates", s.MaxCandidates, "candidate series one analysis may compare")
+	fs.Int64Var(&s.MaxValues, "analysis-max-values", s.MaxValues, "values (series × points) one analysis may read; over it the analysis fails naming the limit")
+	fs.DurationVar(&s.Wait, "analysis-wait", s.Wait, "how long POST /api/v1/analysis/correlate waits for the report before answering 202")
+	fs.DurationVar(&s.ShardDelay, "analysis-shard-delay", 0, "hold every analysis shard this long before recording it (for tests)")
+	fs.MarkHidden("analysis-shard-delay")
+	return s
+}
+
+// metricsAPI is what the metrics system offers.
+type metricsAPI interface {
+	query.PromQuerier
+	DB() *tsdb.DB
+}
+
+// Service is the running analysis system.
+type Service struct {
+	log    *slog.Logger
+	st     *store.Store
+	jobs   *jobs.Queue
+	bus    *bus.Bus
+	set    *Settings
+	deps   *platform.Deps
+	worker string
+	// source finds the series; tests replace it.
+	source func() (query.Source, error)
+
+	pages *pages
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New constructs the service and registers its job kinds.
+func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
+	set := platform.SettingOr(deps, Name, DefaultSettings)
+	if set.ShardSize < 1 || set.MaxCandidates < 1 || set.Wait < 0 {
+		return nil, errors.New("--analysis-shard-size and --analysis-max-candidates must be positive")
+	}
+	if set.MaxValues < 1 {
+		return nil, fmt.Errorf("--analysis-max-values: must be positive, got %d", set.MaxValues)
+	}
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	host, _ := os.Hostname()
+	s := &Service{log: log.With("system", Name), st: deps.Store, jobs: deps.Jobs, bus: deps.Bus, set: set, deps: deps,
+		worker: fmt.Sprintf("%s:%d", host, os.Getpid())}
+	s.source = s.lookupSource
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	jobs.HandleFunc(deps.Jobs, ShardJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute}, s.handleShard)
+	jobs.HandleFunc(deps.Jobs, FinalizeJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute}, s.handleFinalize)
+	return s, nil
+}
+
+// lookupSource finds the metrics system of this process.
+func (s *Service) lookupSource() (query.Source, error) {
+	svc, ok := s.deps.Lookup("metrics")
+	if !ok {
+		return query.Source{}, query.ErrNoMetrics
+	}
+	m, ok := svc.(metricsAPI)
+	if !ok {
+		return query.Source{}, fmt.Errorf("the metrics service (%T) has no Query, QueryRange and DB", svc)
+	}
+	db := m.DB()
+	if db == nil {
+		return query.Source{}, query.ErrNoMetrics
+	}
+	return query.Source{Prom: m, Atlas: stack.TSDBSource{DB: db}, MaxValues: s.set.MaxValues}, nil
+}
+
+// UseSource makes the service read src (tests, tools).
+func (s *Service) UseSource(src query.Source) {
+	s.source = func() (query.Source, error) { return src, nil }
+}
+
+// Start resumes the analyses whose series were being read when the
+// process stopped.
+func (s *Service) Start(ctx context.Context) error {
+	ids, err := s.preparing(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		s.log.Info("resuming an interrupted analysis", "report", id)
+		s.goPrepare(id)
+	}
+	return nil
+}
+
+// Stop cancels the analyses being read and waits for them.
+func (s *Service) Stop(ctx context.Context) error {
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Health reports the database reachable.
+func (s *Service) Health(ctx context.Context) error {
+	var n int
+	return s.st.QueryRowContext(ctx, "SELECT COUNT(*) FROM analysis_shards WHERE done = 2").Scan(&n)
+}

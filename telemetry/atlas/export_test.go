@@ -1,4 +1,0 @@
-package atlas
-
-// TierStore is tierStore for the benchmarks of package atlas_test.
-var TierStore = tierStore
