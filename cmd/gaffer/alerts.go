@@ -80,7 +80,7 @@ func alertRuleFileCommand(flags *cli.ClientFlags, use, short, long, path string)
 			if err != nil {
 				return err
 			}
-			body, err := readInput(cmd, file)
+			body, err := cli.ReadInput(cmd, file)
 			if err != nil {
 				return err
 			}

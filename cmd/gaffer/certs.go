@@ -73,11 +73,11 @@ func certsIssueCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err := c.Do(cmd.Context(), http.MethodPost, certsPath+"/certificates", req, &out); err != nil {
 				return err
 			}
-			if err := writeOut(cmd.OutOrStdout(), outCert, []byte(out.Certificate+out.Chain), 0o644); err != nil {
+			if err := cli.WriteOut(cmd.OutOrStdout(), outCert, []byte(out.Certificate+out.Chain), 0o644); err != nil {
 				return fmt.Errorf("write certificate: %w", err)
 			}
 			if keyPEM != nil {
-				if err := writeOut(cmd.OutOrStdout(), outKey, keyPEM, 0o600); err != nil {
+				if err := cli.WriteOut(cmd.OutOrStdout(), outKey, keyPEM, 0o600); err != nil {
 					return fmt.Errorf("write key: %w", err)
 				}
 			}
@@ -366,7 +366,7 @@ func certsExportCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeOut(cmd.OutOrStdout(), out, body, 0o600)
+			return cli.WriteOut(cmd.OutOrStdout(), out, body, 0o600)
 		},
 	}
 	cmd.Flags().StringVar(&req.Format, "format", "pem", "pem or pkcs12")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"os/user"
 	"strings"
 	"time"
@@ -31,17 +30,6 @@ func newEventsCommand() *cobra.Command {
 }
 
 // readInput reads a file argument, "-" meaning standard input.
-func readInput(cmd *cobra.Command, name string) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(cmd.InOrStdin())
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	return b, nil
-}
-
 func defaultSource() string {
 	if u, err := user.Current(); err == nil {
 		return "/cli/" + u.Username
@@ -64,7 +52,7 @@ func eventsPublishCommand(flags *cli.ClientFlags) *cobra.Command {
 			contentType := "application/cloudevents+json"
 			switch {
 			case file != "":
-				if body, err = readInput(cmd, file); err != nil {
+				if body, err = cli.ReadInput(cmd, file); err != nil {
 					return err
 				}
 				if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
@@ -318,7 +306,7 @@ func ruleFileCommand(flags *cli.ClientFlags, verb, method string) *cobra.Command
 			if err != nil {
 				return err
 			}
-			b, err := readInput(cmd, file)
+			b, err := cli.ReadInput(cmd, file)
 			if err != nil {
 				return err
 			}

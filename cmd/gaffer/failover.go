@@ -45,7 +45,7 @@ func failoverImportCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		src, err := readInput(cmd, file)
+		src, err := cli.ReadInput(cmd, file)
 		if err != nil {
 			return err
 		}

@@ -8,15 +8,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/config"
 )
 
-// commandConstructors holds the subcommands. Each file in this package adds
-// its own with registerCommand from an init function, so that a new system
-// adds a file here and changes no other.
+// commandConstructors holds the platform's own subcommands (serve, worker,
+// token, tls, version); each system brings its own through its module's
+// Commands.
 var commandConstructors []func() *cobra.Command
 
-// registerCommand adds a top-level subcommand constructor.
+// registerCommand adds one of the platform's top-level subcommands.
 func registerCommand(newCmd func() *cobra.Command) {
 	commandConstructors = append(commandConstructors, newCmd)
 }
@@ -38,6 +39,15 @@ func newRootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&configFile, "config", "", "YAML config file (env GAFFER_CONFIG); flags and GAFFER_* variables override it")
 	for _, newCmd := range commandConstructors {
 		root.AddCommand(newCmd())
+	}
+	modules, err := platform.Modules()
+	if err != nil {
+		panic(err) // a cycle among compiled-in modules is a programming error
+	}
+	for _, m := range modules {
+		if m.Commands != nil {
+			root.AddCommand(m.Commands()...)
+		}
 	}
 	return root
 }

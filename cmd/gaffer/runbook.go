@@ -42,7 +42,7 @@ func runbookApplyCommand(flags *cli.ClientFlags, validate bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			src, err := readInput(cmd, file)
+			src, err := cli.ReadInput(cmd, file)
 			if err != nil {
 				return err
 			}

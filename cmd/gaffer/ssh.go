@@ -149,7 +149,7 @@ func writeLoginFiles(out io.Writer, dir string, priv ed25519.PrivateKey, pub ssh
 		{base + ".pub", ssh.MarshalAuthorizedKey(pub), 0o644},
 		{base + "-cert.pub", []byte(rec.Certificate + "\n"), 0o644},
 	} {
-		if err := writeOut(nil, f.path, f.data, f.mode); err != nil {
+		if err := cli.WriteOut(nil, f.path, f.data, f.mode); err != nil {
 			return fmt.Errorf("write %s: %w", f.path, err)
 		}
 	}

@@ -60,18 +60,6 @@ func getRaw(ctx context.Context, c *cli.Client, path string) ([]byte, error) {
 
 // writeOut writes data to the file named by out, or to w when out is ""
 // or "-".
-func writeOut(w io.Writer, out string, data []byte, mode os.FileMode) error {
-	if out == "" || out == "-" {
-		_, err := w.Write(data)
-		return err
-	}
-	tmp := out + ".tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
-		return err
-	}
-	return os.Rename(tmp, out)
-}
-
 func sshcaPubkeyCommand(flags *cli.ClientFlags) *cobra.Command {
 	var certType, ca, hosts string
 	cmd := &cobra.Command{
@@ -138,7 +126,7 @@ func sshcaSignCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/sshca/sign", req, &cert); err != nil {
 				return err
 			}
-			if err := writeOut(cmd.OutOrStdout(), out, []byte(cert.Certificate+"\n"), 0o644); err != nil {
+			if err := cli.WriteOut(cmd.OutOrStdout(), out, []byte(cert.Certificate+"\n"), 0o644); err != nil {
 				return fmt.Errorf("out: %w", err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "signed serial %d for %s, valid until %s (policy %s)\n",
@@ -220,7 +208,7 @@ func sshcaKRLCommand(flags *cli.ClientFlags) *cobra.Command {
 			if out == "" && !plain {
 				return errors.New("out: required for the binary KRL (use --out - to write it to stdout)")
 			}
-			return writeOut(cmd.OutOrStdout(), out, body, 0o644)
+			return cli.WriteOut(cmd.OutOrStdout(), out, body, 0o644)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "file to write (sshd's RevokedKeys); - for stdout")

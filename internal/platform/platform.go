@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
@@ -155,6 +156,10 @@ type Module struct {
 	// The server hands it back in Deps.Settings[Name]. Flags is called
 	// once per command or test server, so settings are never global.
 	Flags func(fs *pflag.FlagSet) any
+	// Commands, when set, returns the system's top-level CLI commands
+	// (client verbs and local tools); cmd/gaffer adds them to the root
+	// command whether or not the system runs in this process.
+	Commands func() []*cobra.Command
 	// New constructs the service. It registers job kinds on deps.Jobs;
 	// it must not start background work (Start does).
 	New func(ctx context.Context, deps *Deps) (Service, error)
