@@ -1,7 +1,9 @@
-// Package seal holds what the systems that seal secrets at rest (the SSH
-// CA's and the certificate manager's private keys) share about their
-// key-encryption keys: reading one from an operator's command, so that it
-// can live in a KMS or a vault rather than on the server's disk.
+// Package seal seals secrets at rest (the SSH CA's and the certificate
+// manager's private keys) under key-encryption keys: a named Keyring of
+// AES-256-GCM keys from the operator (a variable, a key file, a command
+// printing them from a KMS or vault) or generated in the data directory,
+// blobs that name the key that sealed them, rotation, and re-sealing of
+// stored blobs under the current key. See docs/security.md.
 package seal
 
 import (
