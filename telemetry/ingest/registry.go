@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
+	"github.com/gaffer-sre/gaffer/telemetry/spectator"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
@@ -199,9 +201,9 @@ func (r *Registry) update(l Line, now time.Time) {
 		}
 		switch l.Type {
 		case PercentileTimer:
-			m.bucket(percentileIndex(int64(v * 1e9)))
+			m.bucket(spectator.BucketIndex(int64(v * 1e9)))
 		case PercentileDistSummary:
-			m.bucket(percentileIndex(int64(v)))
+			m.bucket(spectator.BucketIndex(int64(v)))
 		}
 	}
 	m.updated = true
@@ -227,6 +229,12 @@ func (m *meter) withStat(stat string) tsdb.Labels {
 	sort.Sort(ls)
 	m.statLabels[stat] = ls
 	return ls
+}
+
+// percentileTagValue names bucket i as Spectator does: T0042 for timers,
+// D0042 for distribution summaries.
+func percentileTagValue(prefix byte, i int) string {
+	return fmt.Sprintf("%c%04X", prefix, i)
 }
 
 func (m *meter) withPercentile(i int) tsdb.Labels {

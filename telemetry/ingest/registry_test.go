@@ -2,11 +2,11 @@ package ingest
 
 import (
 	"math"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
-	"github.com/gaffer-sre/gaffer/telemetry/spectator"
 )
 
 var timeZero = time.Unix(1_700_000_000, 0)
@@ -45,21 +45,21 @@ func TestRegistrySemantics(t *testing.T) {
 	feed(r, t0, "c:multi,b=2,a=1:1", "c:multi,a=1,b=2:1") // tag order does not make two meters
 	got := measured(r.Measure(t0.Add(step), step))
 	want := map[string]float64{
-		`req{nf.app="demo", statistic="count", status="2xx"}`: 0.7,
-		`queue{nf.app="demo", statistic="gauge"}`:             5,
-		`short{nf.app="demo", statistic="gauge"}`:             1,
-		`inflight{nf.app="demo", statistic="max"}`:            9,
-		`age{nf.app="demo", statistic="gauge"}`:               20,
-		`bytes{nf.app="demo", statistic="count"}`:             6,
-		`lat{nf.app="demo", statistic="count"}`:               0.2,
-		`lat{nf.app="demo", statistic="totalTime"}`:           0.2,
-		`lat{nf.app="demo", statistic="totalOfSquares"}`:      0.25,
-		`lat{nf.app="demo", statistic="max"}`:                 1.5,
-		`size{nf.app="demo", statistic="totalAmount"}`:        4,
-		`size{nf.app="demo", statistic="max"}`:                30,
-		`plat{nf.app="demo", percentile="` + percentileTagValue('T', percentileIndex(1e6)) + `", statistic="percentile"}`: 0.1,
-		`psize{nf.app="demo", percentile="D0005", statistic="percentile"}`:                                                0.1,
-		`multi{a="1", b="2", nf.app="demo", statistic="count"}`:                                                           0.2,
+		`req{nf.app="demo", statistic="count", status="2xx"}`:              0.7,
+		`queue{nf.app="demo", statistic="gauge"}`:                          5,
+		`short{nf.app="demo", statistic="gauge"}`:                          1,
+		`inflight{nf.app="demo", statistic="max"}`:                         9,
+		`age{nf.app="demo", statistic="gauge"}`:                            20,
+		`bytes{nf.app="demo", statistic="count"}`:                          6,
+		`lat{nf.app="demo", statistic="count"}`:                            0.2,
+		`lat{nf.app="demo", statistic="totalTime"}`:                        0.2,
+		`lat{nf.app="demo", statistic="totalOfSquares"}`:                   0.25,
+		`lat{nf.app="demo", statistic="max"}`:                              1.5,
+		`size{nf.app="demo", statistic="totalAmount"}`:                     4,
+		`size{nf.app="demo", statistic="max"}`:                             30,
+		`plat{nf.app="demo", percentile="T0056", statistic="percentile"}`:  0.1, // 1 ms: bucket 86, up to 2^20 ns
+		`psize{nf.app="demo", percentile="D0005", statistic="percentile"}`: 0.1,
+		`multi{a="1", b="2", nf.app="demo", statistic="count"}`:            0.2,
 	}
 	for k, v := range want {
 		if g, ok := got[k]; !ok || math.Abs(g-v) > 1e-12 {
@@ -85,18 +85,16 @@ func TestRegistrySemantics(t *testing.T) {
 	}
 }
 
-func TestPercentileBucketsAsSpectator(t *testing.T) {
-	if len(percentileBuckets) != spectator.BucketCount() {
-		t.Fatalf("%d buckets, Spectator has %d", len(percentileBuckets), spectator.BucketCount())
-	}
-	for i, b := range percentileBuckets {
-		if b != spectator.BucketValue(i) {
-			t.Fatalf("bucket %d bound %d, Spectator %d", i, b, spectator.BucketValue(i))
-		}
-	}
-	for _, v := range []int64{-1, 0, 1, 2, 4, 5, 15, 16, 17, 1_000_000, 1 << 40, math.MaxInt64 - 1, math.MaxInt64} {
-		if got, want := percentileIndex(v), spectator.BucketIndex(v); got != want {
-			t.Errorf("index of %d = %d, Spectator %d", v, got, want)
+// TestPercentileTagValue checks bucket names as Spectator writes them:
+// the type's letter and the index in four upper-case hex digits.
+func TestPercentileTagValue(t *testing.T) {
+	for _, c := range []struct {
+		prefix byte
+		i      int
+		want   string
+	}{{'T', 0, "T0000"}, {'T', 86, "T0056"}, {'D', 5, "D0005"}, {'D', 275, "D0113"}} {
+		if got := percentileTagValue(c.prefix, c.i); got != c.want {
+			t.Errorf("percentileTagValue(%c, %d) = %q, want %q", c.prefix, c.i, got, c.want)
 		}
 	}
 }
@@ -108,6 +106,31 @@ func BenchmarkHandleDatagram(b *testing.B) {
 		dg = append(dg, "c:server.requests,status=2xx,host=h"...)
 		dg = append(dg, byte('a'+i%8))
 		dg = append(dg, ":1\n"...)
+	}
+	buf := make([]byte, len(dg))
+	b.SetBytes(32)
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(buf, dg)
+		r.HandleDatagram(buf, timeZero)
+	}
+}
+
+// BenchmarkHandlePercentileDatagram is one datagram of 32 percentile
+// timer and distribution summary lines, each counted in its bucket.
+func BenchmarkHandlePercentileDatagram(b *testing.B) {
+	r := &Registry{}
+	var dg []byte
+	for i := 0; i < 32; i++ {
+		if i%2 == 0 {
+			dg = append(dg, "T:server.latency,host=h"...)
+		} else {
+			dg = append(dg, "D:server.size,host=h"...)
+		}
+		dg = append(dg, byte('a'+i%8))
+		dg = append(dg, ':')
+		dg = strconv.AppendFloat(dg, math.Pow(3.7, float64(i%24))*1e-6, 'g', -1, 64)
+		dg = append(dg, '\n')
 	}
 	buf := make([]byte, len(dg))
 	b.SetBytes(32)

@@ -16,3 +16,19 @@ func BenchmarkCounterIncrement(b *testing.B) {
 		c.Increment()
 	}
 }
+
+// BenchmarkBucketIndex is one BucketIndex over values spread across the
+// whole range (b/op is per lookup).
+func BenchmarkBucketIndex(b *testing.B) {
+	vs := make([]int64, 0, 64)
+	for v := int64(3); v > 0 && len(vs) < cap(vs); v = v*2 + v/3 {
+		vs = append(vs, v)
+	}
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		n += BucketIndex(vs[i%len(vs)])
+	}
+	if n < 0 {
+		b.Fatal(n)
+	}
+}

@@ -8,9 +8,11 @@ import (
 // The percentile bucket layout of Spectator's PercentileBuckets: 276
 // buckets whose bounds grow by powers of 4, each power split in three, so
 // that percentiles estimated from counts published by any Spectator client
-// agree with Atlas's :percentiles. As in Spectator's indexOf, bucket i
-// counts values v with bucket(i-1) ≤ v < bucket(i) (values up to 4 index
-// themselves).
+// agree with Atlas's :percentiles. This is the one implementation in
+// Gaffer: telemetry/ingest and telemetry/atlas use it. As in Spectator's
+// indexOf, bucket i counts values v with bucket(i-1) ≤ v < bucket(i),
+// except that the values past a power of 4's last bound and below the
+// next power (15, 61–63, 253–255, …) go one bucket up.
 var (
 	bucketValues []int64
 	powerOf4Idx  []int
@@ -36,10 +38,11 @@ func init() {
 // BucketCount is the number of percentile buckets (276).
 func BucketCount() int { return len(bucketValues) }
 
-// BucketValue returns the upper bound of bucket i.
+// BucketValue returns the upper bound of bucket i (0 ≤ i < BucketCount()).
 func BucketValue(i int) int64 { return bucketValues[i] }
 
-// BucketIndex returns the bucket that holds v.
+// BucketIndex returns the bucket that holds v, bit for bit as Spectator's
+// PercentileBuckets.indexOf: 0 for v ≤ 0, BucketCount()-1 at the top.
 func BucketIndex(v int64) int {
 	switch {
 	case v <= 0:
