@@ -74,11 +74,15 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 // SQLiteDSN returns the modernc.org/sqlite connection string Gaffer uses for
 // the file at path: WAL journal, a busy timeout so writers queue instead of
 // failing, foreign keys on, and immediate write transactions so that two
-// writers never deadlock upgrading a read lock.
+// writers never deadlock upgrading a read lock. The path is escaped for
+// the URI: a '#' or '?' in it (a directory named "run#2") would otherwise
+// end the path and open a different file.
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	return "file:" + uriPath.Replace(path) + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
+
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"testing/fstest"
 
@@ -93,5 +95,32 @@ func TestRebind(t *testing.T) {
 	want := "SELECT '?' , x FROM t WHERE a = $1 AND b = $2"
 	if got != want {
 		t.Fatalf("Rebind = %q, want %q", got, want)
+	}
+}
+
+// TestSQLitePathWithURICharacters: a '#', '?' or '%' in the database's
+// path names a directory, not the end of the SQLite URI's path.
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "run#2?x=1%41")
+	path := filepath.Join(dir, "gaffer.db")
+	s, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var mode string
+	if _, err := s.ExecContext(ctx, "CREATE TABLE t (x INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode %q, %v; want wal", mode, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Fatalf("the database is not at %s: %v", path, err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Fatalf("files beside the data directory: %v", entries)
 	}
 }
