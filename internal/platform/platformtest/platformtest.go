@@ -29,8 +29,12 @@ import (
 type Options struct {
 	// Roles to run; default all systems compiled into the test binary.
 	Roles []string
+	// DB is the database address (server.Config.DB); empty is SQLite in
+	// the data directory. Tests that store data run on every engine with
+	// EachBackend, whose Backend.Start sets it.
+	DB string
 	// Postgres runs on a fresh PostgreSQL schema (the test is skipped when
-	// GAFFER_TEST_POSTGRES is unset).
+	// GAFFER_TEST_POSTGRES is unset); it overrides DB.
 	Postgres bool
 	// ExternalNATS runs on an external nats-server of the test's own
 	// (see bustest.ExternalURL; skipped when none is available).
@@ -88,7 +92,7 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, NATSListen: "127.0.0.1:0", Roles: o.Roles,
 		Demo: o.Demo, ShutdownTimeout: 10 * time.Second, JobPollInterval: 20 * time.Millisecond, Now: o.Now,
-		EgressAllow: o.EgressAllow}
+		EgressAllow: o.EgressAllow, DB: o.DB}
 	if o.Postgres {
 		cfg.DB = storetest.PostgresDSN(t)
 	}

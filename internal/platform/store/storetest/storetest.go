@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
@@ -52,15 +53,20 @@ func SQLite(t testing.TB) *store.Store {
 
 // PostgresDSN creates a new schema in the PostgreSQL database named by
 // GAFFER_TEST_POSTGRES and returns an address whose search_path selects it,
-// dropping the schema when the test ends. It skips the test when the
-// variable is unset.
+// dropping the schema when the test ends. It skips the test, naming the
+// variable, when the variable is unset. The tests of one process share one
+// connection to the server for creating and dropping schemas.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
-		t.Skipf("PostgreSQL test skipped: %s is not set", PostgresEnv)
+		t.Skipf("PostgreSQL test skipped: %s is not set (e.g. eval \"$(.ci/start-services)\")", PostgresEnv)
 	}
-	admin, err := store.Open(context.Background(), base)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	admin, err := adminStore(base)
 	if err != nil {
 		t.Fatalf("connect to %s: %v", PostgresEnv, err)
 	}
@@ -68,21 +74,40 @@ func PostgresDSN(t testing.TB) string {
 	rand.Read(b[:])
 	schema := "gaffer_test_" + hex.EncodeToString(b[:])
 	if _, err := admin.DB.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
 		t.Fatalf("create test schema: %v", err)
 	}
 	t.Cleanup(func() {
-		admin.DB.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
+		if _, err := admin.DB.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Logf("drop test schema %s: %v", schema, err)
+		}
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
-	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+var admin struct {
+	sync.Mutex
+	dsn   string
+	store *store.Store
+}
+
+// adminStore returns the process's connection to the test server at dsn,
+// opening it on first use. It stays open until the process exits.
+func adminStore(dsn string) (*store.Store, error) {
+	admin.Lock()
+	defer admin.Unlock()
+	if admin.store != nil && admin.dsn == dsn {
+		return admin.store, nil
+	}
+	s, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		return nil, err
+	}
+	s.DB.SetMaxIdleConns(1)
+	admin.dsn, admin.store = dsn, s
+	return s, nil
 }
 
 // Postgres opens a store on a fresh schema; see PostgresDSN.

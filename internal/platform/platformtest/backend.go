@@ -1,0 +1,62 @@
+package platformtest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/internal/platform/store/storetest"
+)
+
+// Backend is the database one subtest of EachBackend runs on: new and
+// empty for that subtest, and dropped when it ends.
+type Backend struct {
+	// Name is "sqlite" or "postgres"; it is also the subtest's name.
+	Name string
+	// DB is the database's address as server.Config.DB takes it:
+	// sqlite:<path> for a file in a temporary directory, or a postgres://
+	// address whose search_path selects a schema of the subtest's own.
+	DB string
+}
+
+// EachBackend runs test once per database engine, each in a subtest with
+// a fresh database: "sqlite" always, and "postgres" on a new schema of
+// the server that GAFFER_TEST_POSTGRES names (.ci/start-services starts
+// one). Without that variable the postgres subtest is skipped with a
+// message naming it. Every system with tables runs its storage tests
+// through EachBackend.
+func EachBackend(t *testing.T, test func(t *testing.T, b Backend)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		test(t, Backend{Name: "sqlite", DB: "sqlite:" + filepath.Join(t.TempDir(), "gaffer.db")})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		test(t, Backend{Name: "postgres", DB: storetest.PostgresDSN(t)})
+	})
+}
+
+// Postgres reports whether the backend is PostgreSQL.
+func (b Backend) Postgres() bool { return store.IsPostgresDSN(b.DB) }
+
+// Start runs a server on the backend's database (o.DB is replaced); see
+// Start. Servers started one after another on the same Backend share its
+// data, as a restarted server does.
+func (b Backend) Start(t testing.TB, o Options) *Server {
+	t.Helper()
+	o.DB = b.DB
+	return Start(t, o)
+}
+
+// Open connects to the backend's database directly, for tests of a
+// system's store below its service; the connection closes when the test
+// ends. The caller applies the migrations it needs.
+func (b Backend) Open(t testing.TB) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), b.DB)
+	if err != nil {
+		t.Fatalf("open %s store: %v", b.Name, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
