@@ -1,4 +1,4 @@
-package main
+package events
 
 import (
 	"bytes"
@@ -13,14 +13,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gaffer-sre/gaffer/events"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 )
 
-func init() { registerCommand(newEventsCommand) }
-
+// newEventsCommand is `gaffer events`, the event platform's client; the
+// module registers it through its Commands.
 func newEventsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "events", Short: "The event platform: publish, list and tail events; rules; dead letters (see docs/events.md)"}
 	flags := cli.AddClientFlags(cmd)
@@ -29,7 +28,8 @@ func newEventsCommand() *cobra.Command {
 	return cmd
 }
 
-// readInput reads a file argument, "-" meaning standard input.
+// defaultSource is the source of events published from the command line:
+// /cli/USER, or /cli when the user is unknown.
 func defaultSource() string {
 	if u, err := user.Current(); err == nil {
 		return "/cli/" + u.Username
@@ -75,7 +75,7 @@ func eventsPublishCommand(flags *cli.ClientFlags) *cobra.Command {
 			default:
 				return fmt.Errorf("give --type (and --data) or -f FILE")
 			}
-			var res events.IngestResult
+			var res IngestResult
 			if err := c.DoRaw(cmd.Context(), "POST", "/api/v1/events", contentType, body, &res); err != nil {
 				return err
 			}
@@ -158,9 +158,9 @@ func eventsListCommand(flags *cli.ClientFlags) *cobra.Command {
 		}
 		v := q.values()
 		v.Set("limit", fmt.Sprint(limit))
-		var items []events.StoredEvent
+		var items []StoredEvent
 		for {
-			var page events.EventList
+			var page EventList
 			if err := c.Do(cmd.Context(), "GET", "/api/v1/events?"+v.Encode(), nil, &page); err != nil {
 				return err
 			}
@@ -241,7 +241,7 @@ func eventsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var page httpapi.Page[events.Rule]
+		var page httpapi.Page[Rule]
 		if err := c.Do(cmd.Context(), "GET", "/api/v1/events/rules", nil, &page); err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func eventsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var r events.Rule
+			var r Rule
 			if err := c.Do(cmd.Context(), method, fmt.Sprintf(path, url.PathEscape(args[0])), body, &r); err != nil {
 				return err
 			}
@@ -318,7 +318,7 @@ func ruleFileCommand(flags *cli.ClientFlags, verb, method string) *cobra.Command
 			if len(args) == 1 {
 				path += "/" + url.PathEscape(args[0])
 			}
-			var r events.Rule
+			var r Rule
 			if err := c.Do(cmd.Context(), method, path, spec, &r); err != nil {
 				return err
 			}
@@ -337,7 +337,7 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func eventsReplayCommand(flags *cli.ClientFlags) *cobra.Command {
-	var req events.ReplayRequest
+	var req ReplayRequest
 	cmd := &cobra.Command{
 		Use:   "replay ID|NAME",
 		Short: "Dry run: what a rule would have matched and done over a past time range (nothing is acted on)",
@@ -353,7 +353,7 @@ func eventsReplayCommand(flags *cli.ClientFlags) *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "replaying %s since %s…\n", args[0], req.Since)
-		var res events.ReplayResult
+		var res ReplayResult
 		if err := c.Do(cmd.Context(), "POST", "/api/v1/events/rules/"+url.PathEscape(args[0])+"/replay", req, &res); err != nil {
 			return err
 		}
@@ -394,7 +394,7 @@ func eventsDeadLettersCommand(flags *cli.ClientFlags) *cobra.Command {
 		if rule != "" {
 			v.Set("rule", rule)
 		}
-		var page httpapi.Page[events.DeadLetter]
+		var page httpapi.Page[DeadLetter]
 		if err := c.Do(cmd.Context(), "GET", "/api/v1/events/deadletters?"+v.Encode(), nil, &page); err != nil {
 			return err
 		}
@@ -418,7 +418,7 @@ func eventsDeadLettersCommand(flags *cli.ClientFlags) *cobra.Command {
 				return err
 			}
 			for _, id := range args {
-				var d events.DeadLetter
+				var d DeadLetter
 				if err := c.Do(cmd.Context(), "POST", "/api/v1/events/deadletters/"+url.PathEscape(id)+"/redrive", nil, &d); err != nil {
 					return fmt.Errorf("dead letter %s: %w", id, err)
 				}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
@@ -26,13 +27,14 @@ import (
 var migrations embed.FS
 
 // Name is the system's role name.
-const Name = "events"
+const Name = eventsapi.Name
 
 func init() {
 	platform.Register(platform.Module{
 		Name:       Name,
 		Migrations: store.MustSub(migrations, "migrations"),
 		Flags:      addFlags,
+		Commands:   func() []*cobra.Command { return []*cobra.Command{newEventsCommand()} },
 		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 			return New(ctx, deps, *platform.SettingOr(deps, Name, func() *Options { return &Options{} }))
 		},
