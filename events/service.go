@@ -27,7 +27,7 @@ import (
 var migrations embed.FS
 
 // Name is the system's role name.
-const Name = eventsapi.Name
+const Name = "events"
 
 func init() {
 	platform.Register(platform.Module{
