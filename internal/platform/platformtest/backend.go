@@ -2,6 +2,7 @@ package platformtest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -18,6 +19,8 @@ type Backend struct {
 	// sqlite:<path> for a file in a temporary directory, or a postgres://
 	// address whose search_path selects a schema of the subtest's own.
 	DB string
+	// dataDir holds the SQLite file; "" for PostgreSQL.
+	dataDir string
 }
 
 // EachBackend runs test once per database engine, each in a subtest with
@@ -29,7 +32,11 @@ type Backend struct {
 func EachBackend(t *testing.T, test func(t *testing.T, b Backend)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
-		test(t, Backend{Name: "sqlite", DB: "sqlite:" + filepath.Join(t.TempDir(), "gaffer.db")})
+		dir := t.TempDir()
+		if err := os.Chmod(dir, 0o700); err != nil { // as the server wants its data directory
+			t.Fatal(err)
+		}
+		test(t, Backend{Name: "sqlite", DB: "sqlite:" + filepath.Join(dir, "gaffer.db"), dataDir: dir})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		test(t, Backend{Name: "postgres", DB: storetest.PostgresDSN(t)})
@@ -40,11 +47,16 @@ func EachBackend(t *testing.T, test func(t *testing.T, b Backend)) {
 func (b Backend) Postgres() bool { return store.IsPostgresDSN(b.DB) }
 
 // Start runs a server on the backend's database (o.DB is replaced); see
-// Start. Servers started one after another on the same Backend share its
-// data, as a restarted server does.
+// Start. On SQLite a server whose o.DataDir is empty gets the directory
+// that holds the database, the layout of a production server, so that the
+// next server started on the same Backend is a restart. On PostgreSQL
+// each server gets a new data directory unless o.DataDir names one.
 func (b Backend) Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	o.DB = b.DB
+	if b.dataDir != "" && (o.DataDir == "" || o.DataDir == b.dataDir) {
+		o.DataDir, o.DB = b.dataDir, ""
+	}
 	return Start(t, o)
 }
 

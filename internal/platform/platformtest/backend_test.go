@@ -3,6 +3,7 @@ package platformtest_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
@@ -37,6 +38,15 @@ func TestEachBackend(t *testing.T) {
 			var got int
 			if err := srv.Deps().Store.QueryRowContext(ctx, "SELECT round FROM each_backend_probe").Scan(&got); err != nil || got != round {
 				t.Fatalf("the server does not see the backend's database: %d, %v", got, err)
+			}
+			if _, err := os.Stat(filepath.Join(srv.DataDir, "gaffer.db")); (err == nil) != (b.Name == "sqlite") {
+				t.Fatalf("on %s, gaffer.db in the data directory: %v", b.Name, err)
+			}
+			// The next server on the backend is a restart: same data.
+			srv.Shutdown()
+			again := b.Start(t, platformtest.Options{})
+			if err := again.Deps().Store.QueryRowContext(ctx, "SELECT round FROM each_backend_probe").Scan(&got); err != nil || got != round {
+				t.Fatalf("after a restart: %d, %v", got, err)
 			}
 		})
 	}

@@ -89,6 +89,9 @@ func Start(t testing.TB, o Options) *Server {
 	dir := o.DataDir
 	if dir == "" {
 		dir = t.TempDir()
+		if err := os.Chmod(dir, 0o700); err != nil { // as the server wants it
+			t.Fatal(err)
+		}
 	}
 	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, NATSListen: "127.0.0.1:0", Roles: o.Roles,
 		Demo: o.Demo, ShutdownTimeout: 10 * time.Second, JobPollInterval: 20 * time.Millisecond, Now: o.Now,
