@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/demand/failover/webhook"
@@ -37,6 +38,7 @@ func init() {
 		Requires:   []string{"metrics", "events"},
 		Migrations: store.MustSub(migrations, "migrations"),
 		Flags:      addFlags,
+		Commands:   func() []*cobra.Command { return []*cobra.Command{newFailoverCommand()} },
 		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 			return New(ctx, deps, *platform.SettingOr(deps, Name, func() *Options { return &Options{} }))
 		},
