@@ -38,9 +38,6 @@ func init() {
 // BucketCount is the number of percentile buckets (276).
 func BucketCount() int { return len(bucketValues) }
 
-// BucketValue returns the upper bound of bucket i (0 ≤ i < BucketCount()).
-func BucketValue(i int) int64 { return bucketValues[i] }
-
 // BucketIndex returns the bucket that holds v, bit for bit as Spectator's
 // PercentileBuckets.indexOf: 0 for v ≤ 0, BucketCount()-1 at the top.
 func BucketIndex(v int64) int {

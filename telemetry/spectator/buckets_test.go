@@ -33,16 +33,16 @@ func TestBucketBoundsAsSpectator(t *testing.T) {
 		t.Fatalf("%d buckets, Spectator has %d (276)", BucketCount(), len(want))
 	}
 	for i, w := range want {
-		if got := BucketValue(i); got != w {
-			t.Errorf("BucketValue(%d) = %d, want %d", i, got, w)
+		if got := bucketValues[i]; got != w {
+			t.Errorf("bucketValues[%d] = %d, want %d", i, got, w)
 		}
 	}
 	for i, w := range map[int]int64{
 		14: 16, 22: 56, 23: 64, 24: 85, 85: 961_192, 86: 1 << 20,
 		177: 1_466_015_503_701, 274: 4_227_378_850_225_105_576, 275: math.MaxInt64,
 	} {
-		if got := BucketValue(i); got != w {
-			t.Errorf("BucketValue(%d) = %d, want %d", i, got, w)
+		if got := bucketValues[i]; got != w {
+			t.Errorf("bucketValues[%d] = %d, want %d", i, got, w)
 		}
 	}
 }
@@ -106,8 +106,8 @@ func TestBucketIndexSweep(t *testing.T) {
 			t.Errorf("BucketIndex(%d) = %d, want %d", v, got, want)
 			continue
 		}
-		if BucketValue(got) < v {
-			t.Errorf("BucketValue(BucketIndex(%d)) = %d, below the value", v, BucketValue(got))
+		if bucketValues[got] < v {
+			t.Errorf("bucketValues[BucketIndex(%d)] = %d, below the value", v, bucketValues[got])
 		}
 		if got < prev {
 			t.Errorf("BucketIndex(%d) = %d, below %d for a smaller value", v, got, prev)
