@@ -24,11 +24,18 @@ type testServer struct {
 	t testing.TB
 }
 
-func startServer(t testing.TB, postgres bool) *testServer {
+func startServer(t testing.TB) *testServer {
+	t.Helper()
+	return startOn(t, platformtest.Backend{})
+}
+
+// startOn starts the server on a backend of platformtest.EachBackend (the
+// zero Backend is SQLite in the data directory).
+func startOn(t testing.TB, b platformtest.Backend) *testServer {
 	t.Helper()
 	t.Setenv(KEKEnv, "")
 	t.Setenv(KEKFileEnv, "")
-	srv := platformtest.Start(t, platformtest.Options{Postgres: postgres, Roles: []string{"sshca"}})
+	srv := b.Start(t, platformtest.Options{Roles: []string{"sshca"}})
 	return &testServer{Server: srv, t: t}
 }
 
@@ -72,24 +79,10 @@ func mustCert(t testing.TB, resp *platformtest.Response) (Cert, *ssh.Certificate
 	return rec, pub.(*ssh.Certificate)
 }
 
-func backends(t *testing.T) []bool {
-	out := []bool{false}
-	if platformtestPostgres() {
-		out = append(out, true)
-	} else {
-		t.Log("PostgreSQL backend skipped: GAFFER_TEST_POSTGRES is not set")
-	}
-	return out
-}
+func TestSignFlow(t *testing.T) { platformtest.EachBackend(t, testSignFlow) }
 
-func TestSignFlow(t *testing.T) {
-	for _, pg := range backends(t) {
-		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) { testSignFlow(t, pg) })
-	}
-}
-
-func testSignFlow(t *testing.T, pg bool) {
-	srv := startServer(t, pg)
+func testSignFlow(t *testing.T, b platformtest.Backend) {
+	srv := startOn(t, b)
 	alice := srv.identityToken("alice", ScopeSign)
 	key := newUserKey(t)
 	before := time.Now()
@@ -189,7 +182,7 @@ func checkRevokedWithSSHKeygen(t *testing.T, krl []byte, certLine string) {
 }
 
 func TestSignRefusals(t *testing.T) {
-	srv := startServer(t, false)
+	srv := startServer(t)
 	ctx := context.Background()
 	a := srv.service().Authority()
 	if _, err := a.PutPolicy(ctx, Policy{Name: "ops", Identities: []string{"olga"}, Principals: []string{"{{identity}}", "*"},

@@ -18,7 +18,7 @@ import (
 // certificate stays in the KRL until an hour after it expires. The times
 // run one after another on one server, since they share its authority.
 func TestCertificateLifeAtAnyTime(t *testing.T) {
-	srv := startServer(t, false)
+	srv := startServer(t)
 	a := srv.service().Authority()
 	ctx := context.Background()
 	alice := srv.identityToken("alice", ScopeSign)

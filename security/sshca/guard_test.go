@@ -62,7 +62,7 @@ func TestPolicyGuardNeedsAdmin(t *testing.T) {
 // TestPolicyPrivilegeOverAPI is the finding of issue #15 item 7 replayed:
 // an sshca:write token tries to grant root for 8,760 h.
 func TestPolicyPrivilegeOverAPI(t *testing.T) {
-	srv := startServer(t, false)
+	srv := startServer(t)
 	writer := srv.Token(ScopeWrite)
 	for _, c := range []struct {
 		p    Policy

@@ -13,7 +13,7 @@ import (
 )
 
 func TestRotationAndHostCerts(t *testing.T) {
-	srv := startServer(t, false)
+	srv := startServer(t)
 	admin := srv.AdminToken
 	alice := srv.identityToken("alice", ScopeSign)
 	key := pubLine(newUserKey(t).PublicKey())
@@ -100,7 +100,7 @@ func TestRotationAndHostCerts(t *testing.T) {
 }
 
 func TestDemoIsIdempotent(t *testing.T) {
-	srv := startServer(t, false)
+	srv := startServer(t)
 	a := srv.service().Authority()
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
@@ -126,7 +126,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 }
 
 func TestExpiredLeaveTheKRLAndArePruned(t *testing.T) {
-	srv := startServer(t, false)
+	srv := startServer(t)
 	a := srv.service().Authority()
 	ctx := context.Background()
 	alice := srv.identityToken("alice", ScopeSign)
@@ -166,7 +166,7 @@ func TestExpiredLeaveTheKRLAndArePruned(t *testing.T) {
 }
 
 func TestConcurrentSigning(t *testing.T) {
-	srv := startServer(t, false)
+	srv := startServer(t)
 	alice := srv.identityToken("alice", ScopeSign)
 	key := pubLine(newUserKey(t).PublicKey())
 	const n = 40

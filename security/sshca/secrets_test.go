@@ -22,18 +22,16 @@ import (
 // searches the data directory's files, the database and the API for the
 // private keys in any usual encoding, and finds none.
 func TestNoPrivateKeyInTheClear(t *testing.T) {
-	for _, pg := range backends(t) {
-		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) { testNoPrivateKey(t, pg) })
-	}
+	platformtest.EachBackend(t, testNoPrivateKey)
 }
 
-func testNoPrivateKey(t *testing.T, pg bool) {
+func testNoPrivateKey(t *testing.T, b platformtest.Backend) {
 	kekFile := filepath.Join(t.TempDir(), "kek")
 	if err := os.WriteFile(kekFile, []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(KEKEnv, "")
-	srv := &testServer{Server: platformtest.Start(t, platformtest.Options{Postgres: pg, Roles: []string{"sshca"}, Demo: true,
+	srv := &testServer{Server: b.Start(t, platformtest.Options{Roles: []string{"sshca"}, Demo: true,
 		Args: []string{"--sshca-kek-file", kekFile}}), t: t}
 	ctx := context.Background()
 	a := srv.service().Authority()

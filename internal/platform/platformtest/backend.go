@@ -11,7 +11,9 @@ import (
 )
 
 // Backend is the database one subtest of EachBackend runs on: new and
-// empty for that subtest, and dropped when it ends.
+// empty for that subtest, and dropped when it ends. The zero Backend is
+// SQLite in each server's data directory, the default of Start, for
+// helpers that take a Backend but are also called outside EachBackend.
 type Backend struct {
 	// Name is "sqlite" or "postgres"; it is also the subtest's name.
 	Name string
