@@ -263,10 +263,10 @@ func (m *Manager) createACMEAuthority(ctx context.Context, req CreateAuthorityRe
 
 // acmeAccount loads an ACME authority's settings and account.
 func (m *Manager) acmeAccount(ctx context.Context, name string) (*ACMEIssuerConfig, *acmeUser, Policy, error) {
-	var cfgJSON, polJSON, kekID string
+	var cfgJSON, polJSON string
 	var sealed []byte
-	err := m.store.QueryRowContext(ctx, `SELECT acme, policy, sealed_key, kek_id FROM certs_authorities WHERE name = ? AND kind = 'acme'`,
-		name).Scan(&cfgJSON, &polJSON, &sealed, &kekID)
+	err := m.store.QueryRowContext(ctx, `SELECT acme, policy, sealed_key FROM certs_authorities WHERE name = ? AND kind = 'acme'`,
+		name).Scan(&cfgJSON, &polJSON, &sealed)
 	if err != nil {
 		return nil, nil, Policy{}, fmt.Errorf("ACME authority %q: %w", name, ErrNotFound)
 	}
@@ -275,7 +275,7 @@ func (m *Manager) acmeAccount(ctx context.Context, name string) (*ACMEIssuerConf
 	if err := errors.Join(json.Unmarshal([]byte(cfgJSON), cfg), json.Unmarshal([]byte(polJSON), &pol)); err != nil {
 		return nil, nil, pol, fmt.Errorf("ACME authority %s: %w", name, err)
 	}
-	der, err := m.keys.Open(sealed, kekID, "authority:"+name)
+	der, err := m.keys.Open(sealed, "authority:"+name)
 	if err != nil {
 		return nil, nil, pol, err
 	}

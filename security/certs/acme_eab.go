@@ -177,10 +177,10 @@ func (m *Manager) RevokeEABKey(ctx context.Context, authority, id string) (EABKe
 // key: errEABKeyUnknown or errEABKeyUsed when there is none to use.
 func (m *Manager) eabHMACKey(ctx context.Context, authority, id string) ([]byte, error) {
 	var sealed []byte
-	var kekID, account string
+	var account string
 	var revoked int64
-	err := m.store.QueryRowContext(ctx, `SELECT sealed_key, kek_id, account_id, revoked_at FROM certs_acme_eab_keys
-		WHERE id = ? AND authority = ?`, id, authority).Scan(&sealed, &kekID, &account, &revoked)
+	err := m.store.QueryRowContext(ctx, `SELECT sealed_key, account_id, revoked_at FROM certs_acme_eab_keys
+		WHERE id = ? AND authority = ?`, id, authority).Scan(&sealed, &account, &revoked)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errEABKeyUnknown
@@ -191,7 +191,7 @@ func (m *Manager) eabHMACKey(ctx context.Context, authority, id string) ([]byte,
 	case account != "":
 		return nil, errEABKeyUsed
 	}
-	return m.keys.Open(sealed, kekID, eabLabel(id))
+	return m.keys.Open(sealed, eabLabel(id))
 }
 
 // bindEABKey marks an EAB key as having created account, in the

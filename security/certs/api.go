@@ -9,6 +9,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/internal/platform/seal"
 )
 
 // apiError maps the manager's errors to HTTP answers that say why.
@@ -36,7 +37,7 @@ func apiError(err error) error {
 		return httpapi.Conflict("%v", err)
 	case errors.Is(err, ErrOffline):
 		return httpapi.Errorf(http.StatusConflict, "offline", "%v", err)
-	case errors.Is(err, ErrKEKNotManaged):
+	case errors.Is(err, seal.ErrNotManaged):
 		return httpapi.Errorf(http.StatusConflict, "kek_not_managed", "%v", err)
 	}
 	return err

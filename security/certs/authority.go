@@ -239,10 +239,10 @@ func (m *Manager) loadCA(ctx context.Context, name string, depth int) (*CA, erro
 	if depth > 8 {
 		return nil, fmt.Errorf("authority %s: chain too deep", name)
 	}
-	var kind, parent, certPEM, polJSON, kekID string
+	var kind, parent, certPEM, polJSON string
 	var sealed []byte
-	err := m.store.QueryRowContext(ctx, `SELECT kind, parent, certificate, policy, sealed_key, kek_id
-		FROM certs_authorities WHERE name = ?`, name).Scan(&kind, &parent, &certPEM, &polJSON, &sealed, &kekID)
+	err := m.store.QueryRowContext(ctx, `SELECT kind, parent, certificate, policy, sealed_key
+		FROM certs_authorities WHERE name = ?`, name).Scan(&kind, &parent, &certPEM, &polJSON, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("authority %q: %w", name, ErrNotFound)
 	}
@@ -262,7 +262,7 @@ func (m *Manager) loadCA(ctx context.Context, name string, depth int) (*CA, erro
 	}
 	ca := &CA{Name: name, Kind: kind, Cert: cert, Policy: pol, URLs: m.urls}
 	if sealed != nil {
-		der, err := m.keys.Open(sealed, kekID, "authority:"+name)
+		der, err := m.keys.Open(sealed, "authority:"+name)
 		if err != nil {
 			return nil, err
 		}

@@ -158,12 +158,11 @@ type material struct {
 func (m *Manager) material(ctx context.Context, c Certificate) (material, error) {
 	mat := material{cert: c, chain: []byte(c.Certificate + c.Chain)}
 	var sealed []byte
-	var kekID string
-	if err := m.store.QueryRowContext(ctx, `SELECT sealed_key, kek_id FROM certs_certificates WHERE id = ?`, c.ID).Scan(&sealed, &kekID); err != nil {
+	if err := m.store.QueryRowContext(ctx, `SELECT sealed_key FROM certs_certificates WHERE id = ?`, c.ID).Scan(&sealed); err != nil {
 		return mat, err
 	}
 	if sealed != nil {
-		der, err := m.keys.Open(sealed, kekID, "cert:"+c.Serial)
+		der, err := m.keys.Open(sealed, "cert:"+c.Serial)
 		if err != nil {
 			return mat, err
 		}

@@ -29,14 +29,13 @@ func (m *Manager) Export(ctx context.Context, id int64, req ExportRequest) ([]by
 		return nil, "", err
 	}
 	var sealed []byte
-	var kekID string
-	if err := m.store.QueryRowContext(ctx, `SELECT sealed_key, kek_id FROM certs_certificates WHERE id = ?`, id).Scan(&sealed, &kekID); err != nil {
+	if err := m.store.QueryRowContext(ctx, `SELECT sealed_key FROM certs_certificates WHERE id = ?`, id).Scan(&sealed); err != nil {
 		return nil, "", fmt.Errorf("export %s: %w", c.Serial, err)
 	}
 	if sealed == nil {
 		return nil, "", badInput("Gaffer does not hold the private key of %s (it came from a CSR, an import or a scan)", c.Serial)
 	}
-	der, err := m.keys.Open(sealed, kekID, "cert:"+c.Serial)
+	der, err := m.keys.Open(sealed, "cert:"+c.Serial)
 	if err != nil {
 		return nil, "", err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/internal/platform/seal"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
 
@@ -23,7 +24,7 @@ import (
 // concurrent use.
 type Manager struct {
 	store *store.Store
-	keys  *Keyring
+	keys  *seal.Keyring
 	urls  URLs
 	log   *slog.Logger
 	audit audit.Recorder
@@ -53,7 +54,7 @@ type Manager struct {
 // ManagerOptions configure a Manager.
 type ManagerOptions struct {
 	Store *store.Store
-	Keys  *Keyring
+	Keys  *seal.Keyring
 	URLs  URLs
 	Log   *slog.Logger
 	// Audit records actions taken outside HTTP requests (jobs, refusals
@@ -88,7 +89,7 @@ func NewManager(o ManagerOptions) *Manager {
 func (m *Manager) Store() *store.Store { return m.store }
 
 // Keys returns the key-encryption keyring.
-func (m *Manager) Keys() *Keyring { return m.keys }
+func (m *Manager) Keys() *seal.Keyring { return m.keys }
 
 // record writes an audit entry for an action outside an HTTP request. The
 // actor is the context's principal, else "certs".

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/seal"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
 
@@ -22,7 +23,7 @@ func benchManager(b *testing.B) *Manager {
 	if err := st.Migrate(ctx, Name, store.MustSub(migrationsFS, "migrations")); err != nil {
 		b.Fatal(err)
 	}
-	kr, err := NewKeyring("bench", make([]byte, 32))
+	kr, err := seal.New(Name, "bench", make([]byte, 32))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,8 +5,11 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/seal"
 )
 
 // TestLoadKeyringFromCommand is issue #15 item 13: the keys can come from
@@ -22,9 +25,9 @@ func TestLoadKeyringFromCommand(t *testing.T) {
 	if err != nil || generated {
 		t.Fatalf("from command: generated=%v %v", generated, err)
 	}
-	want, _ := NewKeyring("test", bytes.Repeat([]byte{5}, 32))
-	if kr.Source() != "--kek-command" || kr.CurrentID() != want.CurrentID() {
-		t.Fatalf("from command: source %q, current %s, want %s", kr.Source(), kr.CurrentID(), want.CurrentID())
+	want := []string{seal.KeyID(bytes.Repeat([]byte{5}, 32)), seal.KeyID(bytes.Repeat([]byte{6}, 32))}
+	if kr.Source() != "--kek-command" || !slices.Equal(kr.IDs(), want) {
+		t.Fatalf("from command: source %q, keys %v, want %v", kr.Source(), kr.IDs(), want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, KEKFileName)); !os.IsNotExist(err) {
 		t.Fatalf("a key file was written beside a key command: %v", err)
