@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/spf13/cobra"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/telemetry/ingest"
@@ -32,7 +33,8 @@ const (
 var ErrNotOpen = errors.New("metrics: the store is not open in this process")
 
 func init() {
-	platform.Register(platform.Module{Name: Name, Flags: Flags, New: New})
+	platform.Register(platform.Module{Name: Name, Flags: Flags, New: New,
+		Commands: func() []*cobra.Command { return []*cobra.Command{newMetricsCommand(), newTSDBCommand()} }})
 }
 
 // Service is the running metrics system. Other systems reach it with

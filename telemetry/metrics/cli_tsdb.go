@@ -1,4 +1,4 @@
-package main
+package metrics
 
 import (
 	"encoding/json"
@@ -13,8 +13,6 @@ import (
 
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
-
-func init() { registerCommand(newTSDBCommand) }
 
 // newTSDBCommand is `gaffer tsdb`: local tools for the time-series store.
 func newTSDBCommand() *cobra.Command {
