@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
@@ -40,6 +41,7 @@ func init() {
 		Name:       Name,
 		Migrations: store.MustSub(migrations, "migrations"),
 		Flags:      addFlags,
+		Commands:   func() []*cobra.Command { return []*cobra.Command{newRunbookCommand(), newAgentCommand()} },
 		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 			return New(ctx, deps, *platform.SettingOr(deps, Name, func() *Options { return &Options{} }))
 		},

@@ -1,4 +1,4 @@
-package main
+package remediation
 
 import (
 	"context"
@@ -16,12 +16,11 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
-	"github.com/gaffer-sre/gaffer/remediation"
 	"github.com/gaffer-sre/gaffer/remediation/agent"
 )
 
-func init() { registerCommand(newAgentCommand) }
-
+// newAgentCommand is `gaffer agent`: it runs the host agent (package
+// remediation/agent) and, in its subcommands, manages agents on a server.
 func newAgentCommand() *cobra.Command {
 	var actionsDir, tags, natsURL, natsCreds, hostname, requestKey string
 	var maxRequestAge time.Duration
@@ -79,6 +78,7 @@ func newAgentCommand() *cobra.Command {
 	return cmd
 }
 
+// parseTags reads --tags: comma-separated KEY=VALUE pairs.
 func parseTags(s string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, kv := range strings.Split(s, ",") {
@@ -102,7 +102,7 @@ func agentTokenCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var tok remediation.AgentToken
+			var tok AgentToken
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/remediation/agents/"+url.PathEscape(args[0])+"/token", nil, &tok); err != nil {
 				return err
 			}
@@ -120,7 +120,7 @@ func agentListCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var page httpapi.Page[remediation.AgentInfo]
+		var page httpapi.Page[AgentInfo]
 		if err := c.Do(cmd.Context(), "GET", "/api/v1/remediation/agents", nil, &page); err != nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func agentBundleCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var info remediation.BundleInfo
+			var info BundleInfo
 			if err := c.DoRaw(context.Background(), "PUT", "/api/v1/remediation/bundles/"+url.PathEscape(a.Name)+"/"+url.PathEscape(a.Version),
 				"application/gzip", data, &info); err != nil {
 				return err
