@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
@@ -27,6 +28,7 @@ var Module = platform.Module{
 	Name:       "sshca",
 	Migrations: store.MustSub(migrationsFS, "migrations"),
 	Flags:      addFlags,
+	Commands:   func() []*cobra.Command { return []*cobra.Command{newSSHCACommand(), newSSHCommand()} },
 	New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 		s := *platform.SettingOr(deps, "sshca", func() *Settings {
 			return &Settings{CertRetention: DefaultCertRetention, Guard: DefaultPolicyGuard()}

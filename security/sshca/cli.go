@@ -1,4 +1,4 @@
-package main
+package sshca
 
 import (
 	"context"
@@ -15,11 +15,10 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
-	"github.com/gaffer-sre/gaffer/security/sshca"
 )
 
-func init() { registerCommand(newSSHCACommand) }
-
+// newSSHCACommand is `gaffer sshca`, the SSH CA's client; the module
+// registers it, and `gaffer ssh`, through its Commands.
 func newSSHCACommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "sshca", Short: "The SSH certificate authority: trust, sign, revoke (see docs/sshca.md)"}
 	flags := cli.AddClientFlags(cmd)
@@ -58,8 +57,6 @@ func getRaw(ctx context.Context, c *cli.Client, path string) ([]byte, error) {
 	return body, nil
 }
 
-// writeOut writes data to the file named by out, or to w when out is ""
-// or "-".
 func sshcaPubkeyCommand(flags *cli.ClientFlags) *cobra.Command {
 	var certType, ca, hosts string
 	cmd := &cobra.Command{
@@ -67,7 +64,7 @@ func sshcaPubkeyCommand(flags *cli.ClientFlags) *cobra.Command {
 		Short: "Print the CA public keys servers trust (TrustedUserCAKeys) or clients trust (@cert-authority lines)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if certType != sshca.UserCert && certType != sshca.HostCert {
+			if certType != UserCert && certType != HostCert {
 				return fmt.Errorf("type: %q is not user or host", certType)
 			}
 			c, err := publicClient(flags)
@@ -92,14 +89,14 @@ func sshcaPubkeyCommand(flags *cli.ClientFlags) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&certType, "type", sshca.UserCert, "user or host")
+	cmd.Flags().StringVar(&certType, "type", UserCert, "user or host")
 	cmd.Flags().StringVar(&ca, "ca", "", "one CA by name (default: every CA of the type)")
 	cmd.Flags().StringVar(&hosts, "hosts", "", "host pattern for the @cert-authority lines, e.g. '*.example.com' (default *)")
 	return cmd
 }
 
 func sshcaSignCommand(flags *cli.ClientFlags) *cobra.Command {
-	var req sshca.SignRequest
+	var req SignRequest
 	var pubkey, out, idTokenFile string
 	cmd := &cobra.Command{
 		Use:   "sign --pubkey FILE --principal NAME",
@@ -122,7 +119,7 @@ func sshcaSignCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var cert sshca.Cert
+			var cert Cert
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/sshca/sign", req, &cert); err != nil {
 				return err
 			}
@@ -140,7 +137,7 @@ func sshcaSignCommand(flags *cli.ClientFlags) *cobra.Command {
 	f.StringVar(&req.Validity, "validity", "", "how long the certificate lasts, e.g. 5m (default: the policy's)")
 	f.StringSliceVar(&req.SourceAddresses, "source-address", nil, "CIDR the certificate may be used from; repeatable")
 	f.StringVar(&req.ForceCommand, "force-command", "", "command forced on every session")
-	f.StringVar(&req.CertType, "type", sshca.UserCert, "user or host")
+	f.StringVar(&req.CertType, "type", UserCert, "user or host")
 	f.StringSliceVar(&req.Extensions, "extension", nil, "extensions wanted (default: all the policy grants)")
 	f.StringVar(&req.CA, "ca", "", "CA to sign with (default: the policy's)")
 	f.StringVar(&idTokenFile, "id-token-file", "", "file with an OIDC ID token proving your identity")
@@ -150,7 +147,7 @@ func sshcaSignCommand(flags *cli.ClientFlags) *cobra.Command {
 }
 
 func sshcaRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
-	var req sshca.RevokeRequest
+	var req RevokeRequest
 	var pubkey string
 	cmd := &cobra.Command{
 		Use:   "revoke (--serial N | --key-id ID | --pubkey FILE)",
@@ -168,7 +165,7 @@ func sshcaRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var rev sshca.Revocation
+			var rev Revocation
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/sshca/revocations", req, &rev); err != nil {
 				return err
 			}
@@ -232,7 +229,7 @@ func sshcaCertsCommand(flags *cli.ClientFlags) *cobra.Command {
 				q.Set(k, v)
 			}
 		}
-		var page httpapi.Page[sshca.Cert]
+		var page httpapi.Page[Cert]
 		if err := c.Do(cmd.Context(), "GET", "/api/v1/sshca/certs?"+q.Encode(), nil, &page); err != nil {
 			return err
 		}
@@ -249,157 +246,5 @@ func sshcaCertsCommand(flags *cli.ClientFlags) *cobra.Command {
 	f.StringVar(&status, "status", "", "valid, expired or revoked")
 	f.StringVar(&identity, "identity", "", "only this identity's certificates")
 	f.IntVar(&limit, "limit", 100, "at most this many")
-	return cmd
-}
-
-func sshcaCACommand(flags *cli.ClientFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "ca", Short: "List, create and rotate CAs (create, rotate and retire need the admin scope)"}
-	list := &cobra.Command{Use: "list", Short: "List CAs and their keys", Args: cobra.NoArgs}
-	output := cli.AddOutputFlag(list)
-	list.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := flags.Client()
-		if err != nil {
-			return err
-		}
-		var page httpapi.Page[sshca.CA]
-		if err := c.Do(cmd.Context(), "GET", "/api/v1/sshca/cas", nil, &page); err != nil {
-			return err
-		}
-		return output.Print(cmd.OutOrStdout(), page.Items, func(t *cli.Table) {
-			t.Row("CA", "TYPE", "KEY", "ALGORITHM", "STATE", "FINGERPRINT")
-			for _, ca := range page.Items {
-				for _, k := range ca.Keys {
-					t.Row(ca.Name, ca.CertType, k.ID, k.Algorithm, k.State, k.Fingerprint)
-				}
-			}
-		})
-	}
-	var req sshca.CreateCARequest
-	create := &cobra.Command{
-		Use:   "create NAME --type user|host",
-		Short: "Create a CA with a new key",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			req.Name = args[0]
-			return sshcaCAPost(cmd, flags, "/api/v1/sshca/cas", req)
-		},
-	}
-	create.Flags().StringVar(&req.CertType, "type", sshca.UserCert, "user or host")
-	create.Flags().StringVar(&req.Algorithm, "algorithm", sshca.AlgEd25519, "key algorithm: "+strings.Join(sshca.Algorithms, ", "))
-	create.Flags().StringVar(&req.Description, "description", "", "what the CA is for")
-	var rot sshca.RotateRequest
-	rotate := &cobra.Command{
-		Use:   "rotate NAME",
-		Short: "Add a new signing key; the old one stays trusted until retired",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return sshcaCAPost(cmd, flags, "/api/v1/sshca/cas/"+url.PathEscape(args[0])+"/rotate", rot)
-		},
-	}
-	rotate.Flags().StringVar(&rot.Algorithm, "algorithm", "", "algorithm of the new key (default: the current key's)")
-	retire := &cobra.Command{
-		Use:   "retire NAME KEY-ID",
-		Short: "Stop trusting an old CA key (update TrustedUserCAKeys afterwards)",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return sshcaCAPost(cmd, flags, "/api/v1/sshca/cas/"+url.PathEscape(args[0])+"/keys/"+url.PathEscape(args[1])+"/retire", nil)
-		},
-	}
-	cmd.AddCommand(list, create, rotate, retire)
-	return cmd
-}
-
-func sshcaCAPost(cmd *cobra.Command, flags *cli.ClientFlags, path string, body any) error {
-	c, err := flags.Client()
-	if err != nil {
-		return err
-	}
-	var ca sshca.CA
-	if err := c.Do(cmd.Context(), "POST", path, body, &ca); err != nil {
-		return err
-	}
-	for _, k := range ca.Keys {
-		fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\t%s\n", ca.Name, k.ID, k.State, k.Fingerprint)
-	}
-	return nil
-}
-
-func sshcaPolicyCommand(flags *cli.ClientFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "policy", Short: "List, show, set and delete signing policies"}
-	list := &cobra.Command{Use: "list", Short: "List policies", Args: cobra.NoArgs}
-	output := cli.AddOutputFlag(list)
-	list.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := flags.Client()
-		if err != nil {
-			return err
-		}
-		var page httpapi.Page[sshca.Policy]
-		if err := c.Do(cmd.Context(), "GET", "/api/v1/sshca/policies", nil, &page); err != nil {
-			return err
-		}
-		return output.Print(cmd.OutOrStdout(), page.Items, func(t *cli.Table) {
-			t.Row("NAME", "TYPE", "CA", "IDENTITIES", "GROUPS", "PRINCIPALS", "MAX VALIDITY")
-			for _, p := range page.Items {
-				t.Row(p.Name, p.CertType, p.CA, strings.Join(p.Identities, ","), strings.Join(p.Groups, ","),
-					strings.Join(p.Principals, ","), p.MaxValidity)
-			}
-		})
-	}
-	get := &cobra.Command{
-		Use: "get NAME", Short: "Print a policy as JSON", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := flags.Client()
-			if err != nil {
-				return err
-			}
-			var p sshca.Policy
-			if err := c.Do(cmd.Context(), "GET", "/api/v1/sshca/policies/"+url.PathEscape(args[0]), nil, &p); err != nil {
-				return err
-			}
-			return (&cli.OutputFlag{Format: "json"}).Print(cmd.OutOrStdout(), p, nil)
-		},
-	}
-	var file string
-	set := &cobra.Command{
-		Use: "set NAME --file policy.json", Short: "Create or replace a policy from a JSON file (- for stdin)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var b []byte
-			var err error
-			if file == "-" {
-				b, err = io.ReadAll(cmd.InOrStdin())
-			} else {
-				b, err = os.ReadFile(file)
-			}
-			if err != nil {
-				return fmt.Errorf("file: %w", err)
-			}
-			c, err := flags.Client()
-			if err != nil {
-				return err
-			}
-			var p sshca.Policy
-			if err := c.DoRaw(cmd.Context(), "PUT", "/api/v1/sshca/policies/"+url.PathEscape(args[0]), "application/json", b, &p); err != nil {
-				return err
-			}
-			return (&cli.OutputFlag{Format: "json"}).Print(cmd.OutOrStdout(), p, nil)
-		},
-	}
-	set.Flags().StringVarP(&file, "file", "f", "", "JSON policy file, - for stdin")
-	set.MarkFlagRequired("file")
-	del := &cobra.Command{
-		Use: "delete NAME", Short: "Delete a policy", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := flags.Client()
-			if err != nil {
-				return err
-			}
-			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/sshca/policies/"+url.PathEscape(args[0]), nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted policy %s\n", args[0])
-			return nil
-		},
-	}
-	cmd.AddCommand(list, get, set, del)
 	return cmd
 }

@@ -1,4 +1,4 @@
-package main
+package sshca
 
 import (
 	"crypto/ed25519"
@@ -18,11 +18,10 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
-	"github.com/gaffer-sre/gaffer/security/sshca"
 )
 
-func init() { registerCommand(newSSHCommand) }
-
+// newSSHCommand is `gaffer ssh`: logging in with a short-lived
+// certificate from the SSH CA.
 func newSSHCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "ssh", Short: "SSH access with short-lived certificates from Gaffer's SSH CA"}
 	flags := cli.AddClientFlags(cmd)
@@ -32,7 +31,7 @@ func newSSHCommand() *cobra.Command {
 
 // loginOptions are the flags of `gaffer ssh login`.
 type loginOptions struct {
-	req         sshca.SignRequest
+	req         SignRequest
 	keyDir      string
 	noAgent     bool
 	idTokenFile string
@@ -84,7 +83,7 @@ func sshLogin(cmd *cobra.Command, flags *cli.ClientFlags, o *loginOptions) error
 		return err
 	}
 	o.req.PublicKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
-	var rec sshca.Cert
+	var rec Cert
 	if err := c.Do(cmd.Context(), "POST", "/api/v1/sshca/sign", o.req, &rec); err != nil {
 		return err
 	}
@@ -124,7 +123,7 @@ func addToAgent(sock string, priv ed25519.PrivateKey, cert *ssh.Certificate, unt
 		Comment: fmt.Sprintf("gaffer sshca serial %d", cert.Serial), LifetimeSecs: uint32(life / time.Second)})
 }
 
-func writeLoginFiles(out io.Writer, dir string, priv ed25519.PrivateKey, pub ssh.PublicKey, rec sshca.Cert, what string) error {
+func writeLoginFiles(out io.Writer, dir string, priv ed25519.PrivateKey, pub ssh.PublicKey, rec Cert, what string) error {
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
