@@ -6,7 +6,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/analysis/correlate"
+	"github.com/gaffer-sre/gaffer/analysis/correlate/correlateapi"
 )
 
 // startAnalyses starts the analysis of every alert of the rule that has
@@ -47,11 +47,11 @@ func (s *Service) startAnalyses(ctx context.Context, e *entry, r *StoredRule, t 
 
 // analysisRequest is the analysis of alert a over [start, end): the
 // rule's values for the alert's series against the scope's candidates.
-func analysisRequest(r *Rule, a *Alert, start, end time.Time) (correlate.Request, error) {
+func analysisRequest(r *Rule, a *Alert, start, end time.Time) (correlateapi.Request, error) {
 	scope := r.Spec.Analysis
 	cands, err := expandLabels(scope.Candidates, a.SeriesLabels)
 	if err != nil {
-		return correlate.Request{}, err
+		return correlateapi.Request{}, err
 	}
 	lookback := scope.Lookback.D()
 	if lookback == 0 {
@@ -62,12 +62,12 @@ func analysisRequest(r *Rule, a *Alert, start, end time.Time) (correlate.Request
 		engine = EnginePromQL
 	}
 	maxLag := scope.MaxLag
-	req := correlate.Request{
-		Target:     correlate.Query{Query: r.ValueExpr(), Engine: r.Engine(), Labels: a.SeriesLabels},
-		Candidates: correlate.Query{Query: cands, Engine: engine},
+	req := correlateapi.Request{
+		Target:     correlateapi.Query{Query: r.ValueExpr(), Engine: r.Engine(), Labels: a.SeriesLabels},
+		Candidates: correlateapi.Query{Query: cands, Engine: engine},
 		Start:      start, End: end, Lookback: lookback.String(), Step: r.every.String(),
 		Title: r.Spec.Name + " " + labelKey(a.SeriesLabels),
-		Alert: &correlate.AlertRef{RuleID: r.ID, Fingerprint: a.Fingerprint, Name: r.Spec.Name},
+		Alert: &correlateapi.AlertRef{RuleID: r.ID, Fingerprint: a.Fingerprint, Name: r.Spec.Name},
 	}
 	req.Params.MaxLag = maxLag
 	return req, nil

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/alerting"
-	"github.com/gaffer-sre/gaffer/analysis/correlate"
+	"github.com/gaffer-sre/gaffer/analysis/correlate/correlateapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 )
 
@@ -18,14 +18,14 @@ func TestDemoIncidentFiresAndIsAnalysed(t *testing.T) {
 		t.Skip("the demo loads three days of metrics")
 	}
 	srv := platformtest.Start(t, platformtest.Options{Demo: true, Roles: []string{"metrics", "analysis", "alerting"}})
-	tok := srv.Token(alerting.ReadScope, correlate.ReadScope)
+	tok := srv.Token(alerting.ReadScope, correlateapi.ReadScope)
 	var reports struct {
-		Items []correlate.Report `json:"items"`
+		Items []correlateapi.Report `json:"items"`
 	}
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		srv.Do("GET", "/api/v1/analysis/reports?rule_id=demo-api-latency", tok, nil).JSON(t, &reports)
-		if len(reports.Items) > 0 && reports.Items[0].Status == correlate.StatusComplete {
+		if len(reports.Items) > 0 && reports.Items[0].Status == correlateapi.StatusComplete {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -36,7 +36,7 @@ func TestDemoIncidentFiresAndIsAnalysed(t *testing.T) {
 	if len(reports.Items) != 1 {
 		t.Errorf("%d reports for one incident", len(reports.Items))
 	}
-	var rep correlate.Report
+	var rep correlateapi.Report
 	srv.Do("GET", "/api/v1/analysis/reports/"+reports.Items[0].ID, tok, nil).JSON(t, &rep)
 	if tl := rep.Summary.Target.Labels; tl["job"] != "api" || tl["region"] != "eu-west-1" {
 		t.Fatalf("analysed %v, want api in eu-west-1", tl)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/analysis/correlate"
+	"github.com/gaffer-sre/gaffer/analysis/correlate/correlateapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
 )
@@ -87,7 +87,7 @@ type ruleView struct {
 	Timeline  []timelineRow
 	Alerts    []*Alert
 	History   []Transition
-	Reports   []correlate.Report
+	Reports   []correlateapi.Report
 }
 
 // timelineRow is one alert's states over the chart's range, as
@@ -148,7 +148,7 @@ func (s *Service) pageRule(w http.ResponseWriter, r *http.Request) error {
 		v.History = v.History[len(v.History)-100:]
 	}
 	if an, ok := s.analysis(); ok {
-		v.Reports, _ = an.Reports(r.Context(), correlate.Filter{RuleID: sr.ID, Limit: 20})
+		v.Reports, _ = an.Reports(r.Context(), correlateapi.Filter{RuleID: sr.ID, Limit: 20})
 	}
 	return s.pages.rule.Render(w, r, http.StatusOK, sr.Spec.Name, v)
 }

@@ -6,13 +6,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/events/eventsapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 )
 
 // Scopes of the events API.
 const (
-	ReadScope  = "events:read"
-	WriteScope = "events:write"
+	ReadScope  = eventsapi.ReadScope
+	WriteScope = eventsapi.WriteScope
 )
 
 // Routes implements platform.RouteProvider.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/gaffer-sre/gaffer/events/eventsapi"
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/celbudget"
@@ -27,7 +28,7 @@ import (
 var migrations embed.FS
 
 // Name is the system's role name.
-const Name = "events"
+const Name = eventsapi.Name
 
 func init() {
 	platform.Register(platform.Module{

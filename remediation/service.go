@@ -22,18 +22,19 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+	"github.com/gaffer-sre/gaffer/remediation/remediationapi"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
 // Name is the system's role name.
-const Name = "remediation"
+const Name = remediationapi.Name
 
 // Scopes of the remediation routes.
 const (
-	ReadScope  = "remediation:read"
-	WriteScope = "remediation:write"
+	ReadScope  = remediationapi.ReadScope
+	WriteScope = remediationapi.WriteScope
 )
 
 func init() {

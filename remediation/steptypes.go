@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
+
 	"github.com/nats-io/nats.go"
 
 	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
@@ -154,23 +156,8 @@ func flatHeaders(h http.Header) map[string]string {
 	return out
 }
 
-// MetricsQuerier is the Go API of the metrics system that metrics steps
-// use (telemetry/metrics implements it).
-type MetricsQuerier interface {
-	Query(ctx context.Context, expr string, t time.Time) (prom.Result, error)
-	QueryRange(ctx context.Context, expr string, start, end time.Time, step time.Duration) (prom.Result, error)
-}
-
-func (r *stepRun) querier() (MetricsQuerier, error) {
-	svc, ok := r.e.s.deps.Lookup("metrics")
-	if !ok {
-		return nil, errors.New("the metrics system is not running in this server (start it with role metrics)")
-	}
-	q, ok := svc.(MetricsQuerier)
-	if !ok {
-		return nil, errors.New("the metrics system does not offer queries")
-	}
-	return q, nil
+func (r *stepRun) querier() (metricsapi.Querier, error) {
+	return metricsapi.From(r.e.s.deps)
 }
 
 func (r *stepRun) metrics(ctx context.Context) outcome {

@@ -118,7 +118,7 @@ func TestSeries(t *testing.T) {
 func TestSeriesBadQuery(t *testing.T) {
 	srv, tok, svc := startRoles(t, Name)
 	resp := srv.Do("GET", "/api/v1/changepoint/series?q=cpu", tok, nil)
-	if resp.Status != http.StatusServiceUnavailable || !strings.Contains(string(resp.Body), "neither the metrics nor the tsdb role") {
+	if resp.Status != http.StatusServiceUnavailable || !strings.Contains(string(resp.Body), "the metrics system is not running") {
 		t.Errorf("without a store: status %d: %s", resp.Status, resp.Body)
 	}
 	db, _, _ := openStore(t)

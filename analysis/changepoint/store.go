@@ -13,12 +13,10 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
-
-// storeRoles are the systems that may own the metrics store, in order.
-var storeRoles = []string{"metrics", "tsdb"}
 
 // RangeQuerier evaluates a PromQL expression from start to end every step:
 // the metrics system's Go API. With it, q is any PromQL expression.
@@ -48,27 +46,15 @@ var errNoStore = errors.New("no metrics store")
 
 // lookupSource finds the running system that owns the metrics store.
 func lookupSource(deps *platform.Deps) (Source, error) {
-	for _, role := range storeRoles {
-		svc, ok := deps.Lookup(role)
-		if !ok {
-			continue
-		}
-		var src Source
-		src.Query, _ = svc.(RangeQuerier)
-		switch v := svc.(type) {
-		case Consolidator:
-			src.Store = v
-		case interface{ DB() *tsdb.DB }:
-			if db := v.DB(); db != nil {
-				src.Store = db
-			}
-		}
-		if src.Query == nil && src.Store == nil {
-			return src, fmt.Errorf("%w: the %s service (%T) offers neither QueryRange nor an open store", errNoStore, role, svc)
-		}
-		return src, nil
+	m, err := metricsapi.From(deps)
+	if err != nil {
+		return Source{}, fmt.Errorf("%w: %w", errNoStore, err)
 	}
-	return Source{}, fmt.Errorf("%w: neither the metrics nor the tsdb role is running in this process", errNoStore)
+	src := Source{Query: m}
+	if db := m.DB(); db != nil {
+		src.Store = db
+	}
+	return src, nil
 }
 
 // collector gathers series within the endpoint's limits.

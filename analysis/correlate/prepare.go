@@ -33,7 +33,7 @@ func newID() string {
 // background (in this process, which must hold the metrics store); it
 // returns the report's ID at once. by names who asked.
 func (s *Service) Analyze(ctx context.Context, req Request, by string) (string, error) {
-	res, err := req.resolve(s.set.ShardSize, s.deps.Clock()())
+	res, err := resolveRequest(req, s.set.ShardSize, s.deps.Clock()())
 	if err != nil {
 		return "", &BadRequestError{err}
 	}
@@ -81,7 +81,7 @@ func (s *Service) loadRequest(ctx context.Context, q querier, id string) (resolv
 	if err := json.Unmarshal([]byte(b), &req); err != nil {
 		return resolved{}, fmt.Errorf("report %s: decode request: %w", id, err)
 	}
-	return req.resolve(s.set.ShardSize, s.deps.Clock()())
+	return resolveRequest(req, s.set.ShardSize, s.deps.Clock()())
 }
 
 // prepare reads the target and the candidates, stores them in shards and

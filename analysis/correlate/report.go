@@ -8,81 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gaffer-sre/gaffer/analysis/correlate/rank"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
-
-// Report statuses.
-const (
-	StatusPreparing = "preparing"
-	StatusRunning   = "running"
-	StatusComplete  = "complete"
-	StatusFailed    = "failed"
-)
-
-// Report is an analysis: its request, progress and, once complete, its
-// summary.
-type Report struct {
-	ID          string     `json:"id"`
-	Title       string     `json:"title"`
-	Status      string     `json:"status"`
-	Error       string     `json:"error,omitempty"`
-	Request     Request    `json:"request"`
-	Shards      int        `json:"shards"`
-	ShardsDone  int        `json:"shards_done"`
-	Candidates  int        `json:"candidates"`
-	CreatedBy   string     `json:"created_by,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	CompletedAt *time.Time `json:"completed_at,omitempty"`
-	Summary     *Summary   `json:"summary,omitempty"`
-}
-
-// Summary is what a complete report found.
-type Summary struct {
-	// Times are the grid's times (unix seconds), StepSeconds its step.
-	Times       []float64 `json:"times"`
-	StepSeconds float64   `json:"step_seconds"`
-	Target      Target    `json:"target"`
-	// Results are the best candidates, best first, explained.
-	Results []Result `json:"results"`
-	// FirstMover is the first of them to change near the onset.
-	FirstMover *Mover `json:"first_mover,omitempty"`
-	// Workers are the processes that scored shards.
-	Workers []string `json:"workers"`
-	// Excluded counts candidates left out: without data, or the target
-	// itself.
-	Excluded int `json:"excluded"`
-}
-
-// Target is the analysed series and where it moved.
-type Target struct {
-	Labels  map[string]string `json:"labels"`
-	Values  rank.Values       `json:"values"`
-	Onset   time.Time         `json:"onset"`
-	From    time.Time         `json:"from"`
-	Change  float64           `json:"change"`
-	ChangeZ float64           `json:"change_z"`
-}
-
-// Result is one explained candidate.
-type Result struct {
-	Rank        int               `json:"rank"`
-	Labels      map[string]string `json:"labels"`
-	Score       float64           `json:"score"`
-	MovedAt     *time.Time        `json:"moved_at,omitempty"`
-	Features    rank.Features     `json:"features"`
-	Explanation rank.Explanation  `json:"explanation"`
-	Values      rank.Values       `json:"values"`
-}
-
-// Mover is the first signal that moved.
-type Mover struct {
-	Labels map[string]string `json:"labels"`
-	At     time.Time         `json:"at"`
-	// Lead is how long before the target's onset it moved (negative:
-	// after).
-	Lead string `json:"lead"`
-}
 
 // ErrNotFound is returned for an unknown report.
 var ErrNotFound = errors.New("no such report")
@@ -128,15 +55,6 @@ func (s *Service) Report(ctx context.Context, id string) (*Report, error) {
 	return r, err
 }
 
-// Filter selects reports.
-type Filter struct {
-	RuleID      string
-	Fingerprint string
-	// Before pages by creation time (exclusive); zero for the newest.
-	Before time.Time
-	Limit  int
-}
-
 // Reports lists reports, newest first, without their summaries.
 func (s *Service) Reports(ctx context.Context, f Filter) ([]Report, error) {
 	q := "SELECT " + reportColumns + " FROM analysis_reports WHERE 1 = 1"
@@ -171,13 +89,6 @@ func (s *Service) Reports(ctx context.Context, f Filter) ([]Report, error) {
 		out = append(out, *r)
 	}
 	return out, rows.Err()
-}
-
-// Ranked is one candidate of the full ranking.
-type Ranked struct {
-	Rank   int               `json:"rank"`
-	Labels map[string]string `json:"labels"`
-	Score  float64           `json:"score"`
 }
 
 // Ranking returns the complete ranking of a report's candidates from

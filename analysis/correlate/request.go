@@ -9,57 +9,6 @@ import (
 	"github.com/gaffer-sre/gaffer/analysis/correlate/rank"
 )
 
-// Query is a query of series in either language.
-type Query struct {
-	// Query is a PromQL expression or an Atlas program.
-	Query string `json:"query"`
-	// Engine is promql (default) or atlas.
-	Engine string `json:"engine,omitempty"`
-	// Labels, for the target, pick the one series whose labels include
-	// them among the query's results.
-	Labels map[string]string `json:"labels,omitempty"`
-}
-
-// Request asks for an analysis: rank the candidates by how they moved
-// with the target during the anomaly window [Start, End).
-type Request struct {
-	Target     Query     `json:"target"`
-	Candidates Query     `json:"candidates"`
-	Start      time.Time `json:"start"`
-	End        time.Time `json:"end"`
-	// Lookback is the history read before Start (default 6h).
-	Lookback string `json:"lookback,omitempty"`
-	// Step is the grid's step (default 1m).
-	Step string `json:"step,omitempty"`
-	// Params tune the ranking (analysis/correlate's defaults otherwise).
-	Params rank.Params `json:"params,omitempty"`
-	// Top is how many candidates the report explains (default 20).
-	Top int `json:"top,omitempty"`
-	// ShardSize is how many candidates one job scores (default from
-	// --analysis-shard-size).
-	ShardSize int `json:"shard_size,omitempty"`
-	// Mode is jobs (default: shards on the job queue, shared by every
-	// gaffer worker) or local (every shard in this process).
-	Mode string `json:"mode,omitempty"`
-	// Title names the report; default the target's query.
-	Title string `json:"title,omitempty"`
-	// Alert links the report to the alert that started it.
-	Alert *AlertRef `json:"alert,omitempty"`
-}
-
-// AlertRef names an alert.
-type AlertRef struct {
-	RuleID      string `json:"rule_id"`
-	Fingerprint string `json:"fingerprint"`
-	Name        string `json:"name,omitempty"`
-}
-
-// Modes of running an analysis.
-const (
-	ModeJobs  = "jobs"
-	ModeLocal = "local"
-)
-
 // Limits of a request.
 const (
 	maxLookback = 7 * 24 * time.Hour
@@ -77,7 +26,7 @@ type resolved struct {
 
 // resolve checks r and computes its grid: Lookback before Start to End,
 // on multiples of Step; the window is the grid's part from Start on.
-func (r Request) resolve(defaultShard int, now time.Time) (resolved, error) {
+func resolveRequest(r Request, defaultShard int, now time.Time) (resolved, error) {
 	out := resolved{Request: r}
 	bad := func(f string, a ...any) (resolved, error) { return out, fmt.Errorf(f, a...) }
 	for name, q := range map[string]*Query{"target": &out.Target, "candidates": &out.Candidates} {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
+
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/analysis/correlate/query"
@@ -18,16 +20,6 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
-	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
-)
-
-// Name is the system's role name.
-const Name = "correlate"
-
-// Scopes: reading reports, and starting analyses.
-const (
-	ReadScope  = "analysis:read"
-	WriteScope = "analysis:write"
 )
 
 // Job kinds.
@@ -43,7 +35,7 @@ const CompletedEvent = "gaffer.analysis.report.completed"
 var migrations embed.FS
 
 func init() {
-	platform.Register(platform.Module{Name: Name, FormerNames: []string{"analysis"}, Requires: []string{"metrics"}, Flags: flags,
+	platform.Register(platform.Module{Name: Name, FormerNames: []string{"analysis"}, Requires: []string{metricsapi.Name}, Flags: flags,
 		Migrations: store.MustSub(migrations, "migrations"), New: New})
 }
 
@@ -74,12 +66,6 @@ func flags(fs *pflag.FlagSet) any {
 	fs.DurationVar(&s.ShardDelay, "analysis-shard-delay", 0, "hold every analysis shard this long before recording it (for tests)")
 	fs.MarkHidden("analysis-shard-delay")
 	return s
-}
-
-// metricsAPI is what the metrics system offers.
-type metricsAPI interface {
-	query.PromQuerier
-	DB() *tsdb.DB
 }
 
 // Service is the running analysis system.
@@ -126,13 +112,12 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 
 // lookupSource finds the metrics system of this process.
 func (s *Service) lookupSource() (query.Source, error) {
-	svc, ok := s.deps.Lookup("metrics")
-	if !ok {
+	if _, ok := s.deps.Lookup(metricsapi.Name); !ok {
 		return query.Source{}, query.ErrNoMetrics
 	}
-	m, ok := svc.(metricsAPI)
-	if !ok {
-		return query.Source{}, fmt.Errorf("the metrics service (%T) has no Query, QueryRange and DB", svc)
+	m, err := metricsapi.From(s.deps)
+	if err != nil {
+		return query.Source{}, err
 	}
 	db := m.DB()
 	if db == nil {

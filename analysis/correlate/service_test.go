@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -72,96 +71,86 @@ func request(end time.Time, mode string) map[string]any {
 }
 
 func TestCorrelateOverTheAPI(t *testing.T) {
-	for _, pg := range []bool{false, true} {
-		name := "sqlite"
-		if pg {
-			name = "postgres"
-			if os.Getenv("GAFFER_TEST_POSTGRES") == "" {
-				t.Log("PostgreSQL backend skipped: GAFFER_TEST_POSTGRES is not set")
-				continue
+	platformtest.EachBackend(t, func(t *testing.T, backend platformtest.Backend) {
+		srv := platformtest.Start(t, platformtest.Options{Backend: backend})
+		end := time.Now().Truncate(time.Minute).Add(-time.Minute)
+		related := incident(t, srv, end)
+		tok := srv.Token(correlate.WriteScope)
+
+		var jobs correlate.Report
+		resp := srv.Do("POST", "/api/v1/analysis/correlate?wait=60", tok, request(end, "jobs"))
+		if resp.Status != http.StatusOK {
+			t.Fatalf("correlate: %d %s", resp.Status, resp.Body)
+		}
+		resp.JSON(t, &jobs)
+		if jobs.Status != correlate.StatusComplete || jobs.Shards != 6 || jobs.ShardsDone != 6 || jobs.Candidates != 40 {
+			t.Fatalf("report %s: status %s, shards %d/%d, candidates %d (%s)", jobs.ID, jobs.Status, jobs.ShardsDone, jobs.Shards, jobs.Candidates, jobs.Error)
+		}
+		sum := jobs.Summary
+		for _, r := range sum.Results[:5] {
+			if !related[r.Labels["host"]] {
+				t.Errorf("rank %d is %s (score %.2f), not a related host; ranking %v", r.Rank, r.Labels["host"], r.Score, hosts(sum.Results))
+			}
+			if r.Explanation.Summary == "" || len(r.Values) != len(sum.Times) {
+				t.Errorf("rank %d: explanation %q, %d values for %d times", r.Rank, r.Explanation.Summary, len(r.Values), len(sum.Times))
 			}
 		}
-		t.Run(name, func(t *testing.T) {
-			srv := platformtest.Start(t, platformtest.Options{Postgres: pg})
-			end := time.Now().Truncate(time.Minute).Add(-time.Minute)
-			related := incident(t, srv, end)
-			tok := srv.Token(correlate.WriteScope)
+		if fm := sum.FirstMover; fm == nil || fm.Labels["host"] != "h3" || !strings.HasPrefix(fm.Lead, "3m") {
+			t.Errorf("first mover %+v, want h3, 3m before", fm)
+		}
+		if want := end.Add(-99 * time.Minute); !sum.Target.Onset.Equal(want) {
+			t.Errorf("onset %s, want %s", sum.Target.Onset, want)
+		}
+		if len(sum.Workers) != 1 {
+			t.Errorf("workers %v", sum.Workers)
+		}
 
-			var jobs correlate.Report
-			resp := srv.Do("POST", "/api/v1/analysis/correlate?wait=60", tok, request(end, "jobs"))
-			if resp.Status != http.StatusOK {
-				t.Fatalf("correlate: %d %s", resp.Status, resp.Body)
-			}
-			resp.JSON(t, &jobs)
-			if jobs.Status != correlate.StatusComplete || jobs.Shards != 6 || jobs.ShardsDone != 6 || jobs.Candidates != 40 {
-				t.Fatalf("report %s: status %s, shards %d/%d, candidates %d (%s)", jobs.ID, jobs.Status, jobs.ShardsDone, jobs.Shards, jobs.Candidates, jobs.Error)
-			}
-			sum := jobs.Summary
-			for _, r := range sum.Results[:5] {
-				if !related[r.Labels["host"]] {
-					t.Errorf("rank %d is %s (score %.2f), not a related host; ranking %v", r.Rank, r.Labels["host"], r.Score, hosts(sum.Results))
-				}
-				if r.Explanation.Summary == "" || len(r.Values) != len(sum.Times) {
-					t.Errorf("rank %d: explanation %q, %d values for %d times", r.Rank, r.Explanation.Summary, len(r.Values), len(sum.Times))
-				}
-			}
-			if fm := sum.FirstMover; fm == nil || fm.Labels["host"] != "h3" || !strings.HasPrefix(fm.Lead, "3m") {
-				t.Errorf("first mover %+v, want h3, 3m before", fm)
-			}
-			if want := end.Add(-99 * time.Minute); !sum.Target.Onset.Equal(want) {
-				t.Errorf("onset %s, want %s", sum.Target.Onset, want)
-			}
-			if len(sum.Workers) != 1 {
-				t.Errorf("workers %v", sum.Workers)
-			}
+		// The same analysis in one process ranks the same.
+		var local correlate.Report
+		srv.Do("POST", "/api/v1/analysis/correlate?wait=60", tok, request(end, "local")).JSON(t, &local)
+		a, b := ranking(t, srv, tok, jobs.ID), ranking(t, srv, tok, local.ID)
+		if len(a) != 40 || strings.Join(a, " ") != strings.Join(b, " ") {
+			t.Errorf("rankings differ:\njobs  %v\nlocal %v", a, b)
+		}
 
-			// The same analysis in one process ranks the same.
-			var local correlate.Report
-			srv.Do("POST", "/api/v1/analysis/correlate?wait=60", tok, request(end, "local")).JSON(t, &local)
-			a, b := ranking(t, srv, tok, jobs.ID), ranking(t, srv, tok, local.ID)
-			if len(a) != 40 || strings.Join(a, " ") != strings.Join(b, " ") {
-				t.Errorf("rankings differ:\njobs  %v\nlocal %v", a, b)
-			}
-
-			// A shard job run again after the report is complete (as
-			// when its worker recorded the shard but died before the job
-			// was marked done) completes without redoing the shard.
-			again, err := srv.Deps().Jobs.Enqueue(t.Context(), correlate.ShardJob, map[string]any{"report_id": jobs.ID, "shard": 0}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			platformtest.Eventually(t, "the repeated shard job to finish", func() bool {
-				in, err := srv.Deps().Jobs.Get(t.Context(), again.ID)
-				return err == nil && in.FinalizedAt != nil
-			})
-			if in, _ := srv.Deps().Jobs.Get(t.Context(), again.ID); in.State != jobsqueue.StateCompleted {
-				t.Errorf("repeated shard job: %s %+v", in.State, in.Errors)
-			}
-			if c := ranking(t, srv, tok, jobs.ID); strings.Join(a, " ") != strings.Join(c, " ") {
-				t.Errorf("ranking changed after the repeated shard:\nbefore %v\nafter  %v", a, c)
-			}
-
-			// The report's page.
-			page := srv.Do("GET", "/analysis/reports/"+jobs.ID, tok, nil)
-			for _, want := range []string{"Related signals", "data-report-spark", `id="first-mover"`, "h3", "before the target"} {
-				if page.Status != 200 || !strings.Contains(string(page.Body), want) {
-					t.Errorf("report page: %d, lacks %q", page.Status, want)
-				}
-			}
-			if list := srv.Do("GET", "/analysis", tok, nil); list.Status != 200 || !strings.Contains(string(list.Body), jobs.ID) {
-				t.Errorf("reports page: %d", list.Status)
-			}
-
-			// Listing, by anyone who may read.
-			var list struct {
-				Items []correlate.Report `json:"items"`
-			}
-			srv.Do("GET", "/api/v1/analysis/reports", srv.Token(correlate.ReadScope), nil).JSON(t, &list)
-			if len(list.Items) != 2 || list.Items[0].Summary != nil {
-				t.Errorf("list: %+v", list.Items)
-			}
+		// A shard job run again after the report is complete (as
+		// when its worker recorded the shard but died before the job
+		// was marked done) completes without redoing the shard.
+		again, err := srv.Deps().Jobs.Enqueue(t.Context(), correlate.ShardJob, map[string]any{"report_id": jobs.ID, "shard": 0}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		platformtest.Eventually(t, "the repeated shard job to finish", func() bool {
+			in, err := srv.Deps().Jobs.Get(t.Context(), again.ID)
+			return err == nil && in.FinalizedAt != nil
 		})
-	}
+		if in, _ := srv.Deps().Jobs.Get(t.Context(), again.ID); in.State != jobsqueue.StateCompleted {
+			t.Errorf("repeated shard job: %s %+v", in.State, in.Errors)
+		}
+		if c := ranking(t, srv, tok, jobs.ID); strings.Join(a, " ") != strings.Join(c, " ") {
+			t.Errorf("ranking changed after the repeated shard:\nbefore %v\nafter  %v", a, c)
+		}
+
+		// The report's page.
+		page := srv.Do("GET", "/analysis/reports/"+jobs.ID, tok, nil)
+		for _, want := range []string{"Related signals", "data-report-spark", `id="first-mover"`, "h3", "before the target"} {
+			if page.Status != 200 || !strings.Contains(string(page.Body), want) {
+				t.Errorf("report page: %d, lacks %q", page.Status, want)
+			}
+		}
+		if list := srv.Do("GET", "/analysis", tok, nil); list.Status != 200 || !strings.Contains(string(list.Body), jobs.ID) {
+			t.Errorf("reports page: %d", list.Status)
+		}
+
+		// Listing, by anyone who may read.
+		var list struct {
+			Items []correlate.Report `json:"items"`
+		}
+		srv.Do("GET", "/api/v1/analysis/reports", srv.Token(correlate.ReadScope), nil).JSON(t, &list)
+		if len(list.Items) != 2 || list.Items[0].Summary != nil {
+			t.Errorf("list: %+v", list.Items)
+		}
+	})
 }
 
 func hosts(rs []correlate.Result) []string {

@@ -7,6 +7,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
+
 	"github.com/gaffer-sre/gaffer/demand/failover/fleet"
 	"github.com/gaffer-sre/gaffer/demand/failover/plan"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
@@ -25,15 +27,10 @@ func (s *Service) querier() (Querier, error) {
 	if s.deps == nil {
 		return nil, errNoMetrics
 	}
-	svc, ok := s.deps.Lookup("metrics")
-	if !ok {
+	if _, ok := s.deps.Lookup(metricsapi.Name); !ok {
 		return nil, errNoMetrics
 	}
-	q, ok := svc.(Querier)
-	if !ok {
-		return nil, errNoMetrics
-	}
-	return q, nil
+	return metricsapi.From(s.deps)
 }
 
 // seriesBy runs a range query and returns its samples by the value of

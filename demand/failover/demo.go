@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
+
 	"github.com/gaffer-sre/gaffer/demand/failover/fleet"
 	"github.com/gaffer-sre/gaffer/demand/failover/plan"
 	"github.com/gaffer-sre/gaffer/demand/failover/sim"
@@ -147,24 +149,15 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 	return nil
 }
 
-// appenderAPI is the metrics system's write path.
-type appenderAPI interface {
-	Append(ctx context.Context, series []prom.TimeSeries) (prom.StoreResult, error)
-}
-
-func (s *Service) appender() (appenderAPI, bool) {
-	svc, ok := s.deps.Lookup("metrics")
-	if !ok {
-		return nil, false
-	}
-	a, ok := svc.(appenderAPI)
-	return a, ok
+func (s *Service) appender() (metricsapi.Appender, bool) {
+	a, err := metricsapi.From(s.deps)
+	return a, err == nil
 }
 
 // appendDemo writes minutes [from, to] of demand, an hour per batch;
 // samples the store refuses (older than it accepts, or there already)
 // are skipped.
-func (s *Service) appendDemo(ctx context.Context, m appenderAPI, from, to int64) error {
+func (s *Service) appendDemo(ctx context.Context, m metricsapi.Appender, from, to int64) error {
 	for start := from; start <= to; start += 60 {
 		end := min(start+59, to)
 		var batch []prom.TimeSeries
@@ -184,7 +177,7 @@ func (s *Service) appendDemo(ctx context.Context, m appenderAPI, from, to int64)
 	return nil
 }
 
-func (s *Service) demoLoop(m appenderAPI, last int64) {
+func (s *Service) demoLoop(m metricsapi.Appender, last int64) {
 	defer s.wg.Done()
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()

@@ -12,30 +12,33 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/gaffer-sre/gaffer/demand/failover/failoverapi"
 	"github.com/gaffer-sre/gaffer/demand/failover/webhook"
+	"github.com/gaffer-sre/gaffer/events/eventsapi"
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
 // Name is the system's role name.
-const Name = "failover"
+const Name = failoverapi.Name
 
 // Scopes of the failover routes.
 const (
-	ReadScope  = "failover:read"
-	WriteScope = "failover:write"
+	ReadScope  = failoverapi.ReadScope
+	WriteScope = failoverapi.WriteScope
 )
 
 func init() {
 	platform.Register(platform.Module{
 		Name:       Name,
-		Requires:   []string{"metrics", "events"},
+		Requires:   []string{metricsapi.Name, eventsapi.Name},
 		Migrations: store.MustSub(migrations, "migrations"),
 		Flags:      addFlags,
 		Commands:   func() []*cobra.Command { return []*cobra.Command{newFailoverCommand()} },

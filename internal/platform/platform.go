@@ -118,8 +118,9 @@ func (d *Deps) Clock() func() time.Time {
 }
 
 // Lookup returns the running service of another system, for calling its Go
-// API through an interface the caller defines. It reports false when that
+// API through an interface of its leaf package. It reports false when that
 // system is not running in this process (its role was not selected).
+// LookupAs is the typed form.
 func (d *Deps) Lookup(name string) (Service, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -146,7 +147,9 @@ type Module struct {
 	// them, and its migration records move to Name on start.
 	FormerNames []string
 	// Requires lists modules that must be constructed first when they are
-	// selected; a module must still work (or fail clearly) without them.
+	// selected, by the Name constant of their leaf package (metricsapi.Name);
+	// a module must still work (or fail clearly) when they are not selected.
+	// Naming a module that is not compiled in, or a cycle, is an error.
 	Requires []string
 	// Migrations holds the system's NNN_name.sql files, applied before New.
 	Migrations fs.FS
@@ -222,6 +225,13 @@ func Register(m Module) {
 func Modules() ([]Module, error) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
+	return dependencyOrder(registry)
+}
+
+// dependencyOrder sorts modules so that each comes after those it
+// requires, ties broken by name; an unknown requirement or a cycle is an
+// error.
+func dependencyOrder(registry map[string]Module) ([]Module, error) {
 	names := make([]string, 0, len(registry))
 	for n := range registry {
 		names = append(names, n)
@@ -239,7 +249,7 @@ func Modules() ([]Module, error) {
 		}
 		m, ok := registry[n]
 		if !ok {
-			return nil // an optional dependency that is not compiled in
+			return fmt.Errorf("platform: module %s requires %q, which is not a module compiled into this binary", path[len(path)-1], n)
 		}
 		state[n] = 1
 		for _, r := range m.Requires {
@@ -257,4 +267,23 @@ func Modules() ([]Module, error) {
 		}
 	}
 	return out, nil
+}
+
+// LookupAs returns the running service of system name as T: the interface
+// that system's leaf package declares. The error says whether the system
+// does not run in this process or does not offer T.
+func LookupAs[T any](d *Deps, name string) (T, error) {
+	var zero T
+	if d == nil {
+		return zero, fmt.Errorf("the %s system is not running in this process", name)
+	}
+	svc, ok := d.Lookup(name)
+	if !ok {
+		return zero, fmt.Errorf("the %s system is not running in this process (start it with role %s)", name, name)
+	}
+	t, ok := svc.(T)
+	if !ok {
+		return zero, fmt.Errorf("the %s service (%T) does not offer %T", name, svc, (*T)(nil))
+	}
+	return t, nil
 }

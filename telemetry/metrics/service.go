@@ -15,12 +15,15 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/telemetry/ingest"
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
 // Name is the module's name: its role and its key for Deps.Lookup.
-const Name = "metrics"
+const Name = metricsapi.Name
+
+var _ metricsapi.Store = (*Service)(nil)
 
 // Scopes of the metrics routes.
 const (
@@ -37,9 +40,8 @@ func init() {
 		Commands: func() []*cobra.Command { return []*cobra.Command{newMetricsCommand(), newTSDBCommand()} }})
 }
 
-// Service is the running metrics system. Other systems reach it with
-// deps.Lookup("metrics") and a type assertion to an interface of the
-// methods they need (see the package documentation).
+// Service is the running metrics system. Other systems reach it through
+// metricsapi.From.
 type Service struct {
 	log      *slog.Logger
 	set      *Settings

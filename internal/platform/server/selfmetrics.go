@@ -28,9 +28,22 @@ func (s *Server) observeJob(kind string, err error, elapsed time.Duration) {
 	s.metrics.Registry.Timer("gaffer.jobs", map[string]string{"kind": kind, "outcome": outcome}).Record(elapsed)
 }
 
-// appender is what the metrics system offers for storing measurements.
+// appender is what a system that stores measurements offers (the metrics
+// system does). The platform imports no system, so it finds the store by
+// this interface rather than by name.
 type appender interface {
 	Append(ctx context.Context, series []prom.TimeSeries) (prom.StoreResult, error)
+}
+
+// selfMetricsStore returns the first running service, in dependency order,
+// that stores samples.
+func (s *Server) selfMetricsStore() (appender, bool) {
+	for _, ns := range s.services {
+		if a, ok := ns.svc.(appender); ok {
+			return a, true
+		}
+	}
+	return nil, false
 }
 
 // measureLoop closes a measurement step every selfmetrics.Step and stores
@@ -54,11 +67,10 @@ func (s *Server) measureLoop(stop <-chan struct{}) {
 // selfmetrics.Step; tests call it to avoid waiting.
 func (s *Server) MeasureNow(now time.Time) {
 	series := s.metrics.Measure(now)
-	svc, ok := s.deps.Lookup("metrics")
-	if !ok || len(series) == 0 {
+	if len(series) == 0 {
 		return
 	}
-	if a, ok := svc.(appender); ok {
+	if a, ok := s.selfMetricsStore(); ok {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		res, err := a.Append(ctx, series)

@@ -1,0 +1,13 @@
+// Package eventsapi is the leaf package of the events system (the event platform):
+// the names other systems and tools use to refer to it, without
+// importing the system itself.
+package eventsapi
+
+// Name is the system's module and role name.
+const Name = "events"
+
+// Scopes of the system's routes.
+const (
+	ReadScope  = "events:read"
+	WriteScope = "events:write"
+)

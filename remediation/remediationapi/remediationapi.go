@@ -1,0 +1,13 @@
+// Package remediationapi is the leaf package of the remediation system (runbooks and host agents):
+// the names other systems and tools use to refer to it, without
+// importing the system itself.
+package remediationapi
+
+// Name is the system's module and role name.
+const Name = "remediation"
+
+// Scopes of the system's routes.
+const (
+	ReadScope  = "remediation:read"
+	WriteScope = "remediation:write"
+)

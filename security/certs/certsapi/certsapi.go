@@ -1,0 +1,13 @@
+// Package certsapi is the leaf package of the certs system (the certificate manager):
+// the names other systems and tools use to refer to it, without
+// importing the system itself.
+package certsapi
+
+// Name is the system's module and role name.
+const Name = "certs"
+
+// Scopes of the system's routes.
+const (
+	ScopeRead  = "certs:read"
+	ScopeWrite = "certs:write"
+)

@@ -1,0 +1,14 @@
+// Package sshcaapi is the leaf package of the sshca system (the SSH certificate authority):
+// the names other systems and tools use to refer to it, without
+// importing the system itself.
+package sshcaapi
+
+// Name is the system's module and role name.
+const Name = "sshca"
+
+// Scopes of the system's routes.
+const (
+	ScopeRead  = "sshca:read"
+	ScopeWrite = "sshca:write"
+	ScopeSign  = "sshca:sign"
+)
