@@ -35,7 +35,7 @@ func startOn(t testing.TB, b platformtest.Backend) *testServer {
 	t.Helper()
 	t.Setenv(KEKEnv, "")
 	t.Setenv(KEKFileEnv, "")
-	srv := b.Start(t, platformtest.Options{Roles: []string{"sshca"}})
+	srv := platformtest.Start(t, platformtest.Options{Backend: b, Roles: []string{"sshca"}})
 	return &testServer{Server: srv, t: t}
 }
 

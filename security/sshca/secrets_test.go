@@ -31,7 +31,7 @@ func testNoPrivateKey(t *testing.T, b platformtest.Backend) {
 		t.Fatal(err)
 	}
 	t.Setenv(KEKEnv, "")
-	srv := &testServer{Server: b.Start(t, platformtest.Options{Roles: []string{"sshca"}, Demo: true,
+	srv := &testServer{Server: platformtest.Start(t, platformtest.Options{Backend: b, Roles: []string{"sshca"}, Demo: true,
 		Args: []string{"--sshca-kek-file", kekFile}}), t: t}
 	ctx := context.Background()
 	a := srv.service().Authority()

@@ -12,8 +12,11 @@ import (
 
 // Backend is the database one subtest of EachBackend runs on: new and
 // empty for that subtest, and dropped when it ends. The zero Backend is
-// SQLite in each server's data directory, the default of Start, for
-// helpers that take a Backend but are also called outside EachBackend.
+// SQLite in each server's data directory. Options.Backend runs a server
+// on one: on SQLite a server whose Options leave DataDir empty gets the
+// directory that holds the database, as in production, so the next
+// server started on the same Backend is a restart; on PostgreSQL each
+// server gets a new data directory unless Options.DataDir names one.
 type Backend struct {
 	// Name is "sqlite" or "postgres"; it is also the subtest's name.
 	Name string
@@ -47,20 +50,6 @@ func EachBackend(t *testing.T, test func(t *testing.T, b Backend)) {
 
 // Postgres reports whether the backend is PostgreSQL.
 func (b Backend) Postgres() bool { return store.IsPostgresDSN(b.DB) }
-
-// Start runs a server on the backend's database (o.DB is replaced); see
-// Start. On SQLite a server whose o.DataDir is empty gets the directory
-// that holds the database, the layout of a production server, so that the
-// next server started on the same Backend is a restart. On PostgreSQL
-// each server gets a new data directory unless o.DataDir names one.
-func (b Backend) Start(t testing.TB, o Options) *Server {
-	t.Helper()
-	o.DB = b.DB
-	if b.dataDir != "" && (o.DataDir == "" || o.DataDir == b.dataDir) {
-		o.DataDir, o.DB = b.dataDir, ""
-	}
-	return Start(t, o)
-}
 
 // Open connects to the backend's database directly, for tests of a
 // system's store below its service; the connection closes when the test

@@ -31,7 +31,7 @@ func TestEachBackend(t *testing.T) {
 			if _, err := s.ExecContext(ctx, "INSERT INTO each_backend_probe (round) VALUES (?)", round); err != nil {
 				t.Fatal(err)
 			}
-			srv := b.Start(t, platformtest.Options{})
+			srv := platformtest.Start(t, platformtest.Options{Backend: b})
 			if srv.Deps().Store.Dialect != s.Dialect {
 				t.Fatalf("server on %s runs on %s", b.Name, srv.Deps().Store.Dialect)
 			}
@@ -44,7 +44,7 @@ func TestEachBackend(t *testing.T) {
 			}
 			// The next server on the backend is a restart: same data.
 			srv.Shutdown()
-			again := b.Start(t, platformtest.Options{})
+			again := platformtest.Start(t, platformtest.Options{Backend: b})
 			if err := again.Deps().Store.QueryRowContext(ctx, "SELECT round FROM each_backend_probe").Scan(&got); err != nil || got != round {
 				t.Fatalf("after a restart: %d, %v", got, err)
 			}

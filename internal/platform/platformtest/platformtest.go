@@ -29,12 +29,12 @@ import (
 type Options struct {
 	// Roles to run; default all systems compiled into the test binary.
 	Roles []string
-	// DB is the database address (server.Config.DB); empty is SQLite in
-	// the data directory. Tests that store data run on every engine with
-	// EachBackend, whose Backend.Start sets it.
-	DB string
+	// Backend is the database; the zero Backend is SQLite in the data
+	// directory. Tests that store data run on every engine with
+	// EachBackend and pass its Backend here.
+	Backend Backend
 	// Postgres runs on a fresh PostgreSQL schema (the test is skipped when
-	// GAFFER_TEST_POSTGRES is unset); it overrides DB.
+	// GAFFER_TEST_POSTGRES is unset); it overrides Backend.
 	Postgres bool
 	// ExternalNATS runs on an external nats-server of the test's own
 	// (see bustest.ExternalURL; skipped when none is available).
@@ -87,6 +87,10 @@ type Server struct {
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	dir := o.DataDir
+	db := o.Backend.DB
+	if o.Backend.dataDir != "" && (dir == "" || dir == o.Backend.dataDir) {
+		dir, db = o.Backend.dataDir, "" // gaffer.db in the data directory
+	}
 	if dir == "" {
 		dir = t.TempDir()
 		if err := os.Chmod(dir, 0o700); err != nil { // as the server wants it
@@ -95,7 +99,7 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, NATSListen: "127.0.0.1:0", Roles: o.Roles,
 		Demo: o.Demo, ShutdownTimeout: 10 * time.Second, JobPollInterval: 20 * time.Millisecond, Now: o.Now,
-		EgressAllow: o.EgressAllow, DB: o.DB}
+		EgressAllow: o.EgressAllow, DB: db}
 	if o.Postgres {
 		cfg.DB = storetest.PostgresDSN(t)
 	}
