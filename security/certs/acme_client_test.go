@@ -20,10 +20,11 @@ import (
 // obtains a certificate through it over http-01, rotates it and revokes
 // it at the ACME server.
 func TestGafferACMEClientObtainsFromGafferACMEServer(t *testing.T) {
-	engines(t, gafferACMEClientObtainsFromGafferACMEServer)
+	platformtest.EachBackend(t, gafferACMEClientObtainsFromGafferACMEServer)
 }
 
-func gafferACMEClientObtainsFromGafferACMEServer(t *testing.T, o platformtest.Options) {
+func gafferACMEClientObtainsFromGafferACMEServer(t *testing.T, backend platformtest.Backend) {
+	o := platformtest.Options{Backend: backend}
 	srv, tok, port := acmePKI(t, o)
 	front, _ := tlsFront(t, srv, tok)
 	var root certs.Authority

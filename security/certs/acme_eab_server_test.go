@@ -40,9 +40,12 @@ func (c *acmeWire) directory() map[string]any {
 // another authority are refused, a KEK rotation keeps unused keys
 // working, an account from before accounts belonged to an authority is
 // refused, and revoking a used key deactivates its account.
-func TestACMEExternalAccountBinding(t *testing.T) { engines(t, acmeExternalAccountBinding) }
+func TestACMEExternalAccountBinding(t *testing.T) {
+	platformtest.EachBackend(t, acmeExternalAccountBinding)
+}
 
-func acmeExternalAccountBinding(t *testing.T, o platformtest.Options) {
+func acmeExternalAccountBinding(t *testing.T, backend platformtest.Backend) {
+	o := platformtest.Options{Backend: backend}
 	o.Args = append(o.Args, "--certs-acme-resolve-to", "127.0.0.1", "--certs-acme-http-port", strconv.Itoa(freePort(t)))
 	srv, tok := startPKI(t, o)
 	mustDo(t, srv, "POST", "/api/v1/certs/authorities", tok, certs.CreateAuthorityRequest{

@@ -58,9 +58,12 @@ func acmePKI(t *testing.T, o platformtest.Options) (*platformtest.Server, string
 // TestLegoObtainsFromGafferACME has the lego client library register,
 // order, answer http-01 (its own responder on a loopback port), finalize
 // and download a certificate from Gaffer's ACME server, then revoke it.
-func TestLegoObtainsFromGafferACME(t *testing.T) { engines(t, legoObtainsFromGafferACME) }
+func TestLegoObtainsFromGafferACME(t *testing.T) {
+	platformtest.EachBackend(t, legoObtainsFromGafferACME)
+}
 
-func legoObtainsFromGafferACME(t *testing.T, o platformtest.Options) {
+func legoObtainsFromGafferACME(t *testing.T, backend platformtest.Backend) {
+	o := platformtest.Options{Backend: backend}
 	srv, tok, port := acmePKI(t, o)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	user := &legoUser{key: key}

@@ -108,51 +108,49 @@ func TestLintRefusal(t *testing.T) {
 // with a generated RSA and ed25519 key, and checks the inventory's
 // filters, lineage and updates.
 func TestIssueFromCSRAndInventory(t *testing.T) {
-	for _, pg := range []bool{false, true} {
-		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			srv, tok := startPKI(t, platformtest.Options{Postgres: pg})
-			a := issue(t, srv, tok, certs.IssueRequest{CSR: csrPEM(t, "csr.example.test", "alt.example.test"), Owner: "alice", Team: "edge"})
-			if a.HasKey || a.CommonName != "csr.example.test" || len(a.Names) != 2 {
-				t.Errorf("from CSR: %+v", a)
+	platformtest.EachBackend(t, func(t *testing.T, backend platformtest.Backend) {
+		srv, tok := startPKI(t, platformtest.Options{Backend: backend})
+		a := issue(t, srv, tok, certs.IssueRequest{CSR: csrPEM(t, "csr.example.test", "alt.example.test"), Owner: "alice", Team: "edge"})
+		if a.HasKey || a.CommonName != "csr.example.test" || len(a.Names) != 2 {
+			t.Errorf("from CSR: %+v", a)
+		}
+		b := issue(t, srv, tok, certs.IssueRequest{CommonName: "rsa.svc.internal", KeyType: certs.KeyRSA2048, Validity: certs.Duration(10 * 24 * 3600e9), Owner: "bob"})
+		c := issue(t, srv, tok, certs.IssueRequest{CommonName: "ed.svc.internal", KeyType: certs.KeyEd25519, Owner: "bob", Notes: "the ed one"})
+		if !b.HasKey || b.KeyAlgorithm != certs.KeyRSA2048 || c.KeyAlgorithm != certs.KeyEd25519 {
+			t.Errorf("generated keys: %s %s", b.KeyAlgorithm, c.KeyAlgorithm)
+		}
+		if b.Status != "expiring" || b.DaysLeft != 9 {
+			t.Errorf("10-day certificate: status %s, %d days left", b.Status, b.DaysLeft)
+		}
+		for q, want := range map[string]int{
+			"": 3, "owner=bob": 2, "expiring=30d": 1, "domain=.svc.internal": 2, "domain=alt.example.test": 1,
+			"authority=issuing": 3, "q=the+ed": 1, "status=active": 3, "status=revoked": 0, "q=" + a.Serial: 1,
+		} {
+			if got := listCerts(t, srv, tok, q); len(got) != want {
+				t.Errorf("?%s: %d certificates, want %d", q, len(got), want)
 			}
-			b := issue(t, srv, tok, certs.IssueRequest{CommonName: "rsa.svc.internal", KeyType: certs.KeyRSA2048, Validity: certs.Duration(10 * 24 * 3600e9), Owner: "bob"})
-			c := issue(t, srv, tok, certs.IssueRequest{CommonName: "ed.svc.internal", KeyType: certs.KeyEd25519, Owner: "bob", Notes: "the ed one"})
-			if !b.HasKey || b.KeyAlgorithm != certs.KeyRSA2048 || c.KeyAlgorithm != certs.KeyEd25519 {
-				t.Errorf("generated keys: %s %s", b.KeyAlgorithm, c.KeyAlgorithm)
-			}
-			if b.Status != "expiring" || b.DaysLeft != 9 {
-				t.Errorf("10-day certificate: status %s, %d days left", b.Status, b.DaysLeft)
-			}
-			for q, want := range map[string]int{
-				"": 3, "owner=bob": 2, "expiring=30d": 1, "domain=.svc.internal": 2, "domain=alt.example.test": 1,
-				"authority=issuing": 3, "q=the+ed": 1, "status=active": 3, "status=revoked": 0, "q=" + a.Serial: 1,
-			} {
-				if got := listCerts(t, srv, tok, q); len(got) != want {
-					t.Errorf("?%s: %d certificates, want %d", q, len(got), want)
-				}
-			}
-			page1 := listCerts(t, srv, tok, "limit=2")
-			if len(page1) != 2 {
-				t.Errorf("limit=2 gave %d", len(page1))
-			}
-			var upd certs.Certificate
-			mustDo(t, srv, "PATCH", "/api/v1/certs/certificates/"+strconv.FormatInt(b.ID, 10), tok,
-				map[string]any{"owner": "carol", "notify_days": []int{7, 1}, "auto_rotate": true}, http.StatusOK).JSON(t, &upd)
-			if upd.Owner != "carol" || len(upd.NotifyDays) != 2 || !upd.AutoRotate {
-				t.Errorf("update: %+v", upd)
-			}
-			var rot certs.RotateResponse
-			mustDo(t, srv, "POST", "/api/v1/certs/rotate", tok, certs.RotateRequest{Certificates: []string{b.Serial}}, http.StatusOK).JSON(t, &rot)
-			var lineage []certs.Certificate
-			mustDo(t, srv, "GET", "/api/v1/certs/certificates/"+b.Serial+"/lineage", tok, nil, http.StatusOK).JSON(t, &lineage)
-			if len(lineage) != 2 || lineage[0].ID != b.ID || lineage[1].ID != rot.Rotated[0].New.ID || lineage[0].Status != "replaced" {
-				t.Errorf("lineage: %+v", lineage)
-			}
-			if n := rot.Rotated[0].New; n.Owner != "carol" || n.KeyAlgorithm != certs.KeyRSA2048 || *n.Replaces != b.ID {
-				t.Errorf("replacement keeps owner, key type and lineage: %+v", n)
-			}
-		})
-	}
+		}
+		page1 := listCerts(t, srv, tok, "limit=2")
+		if len(page1) != 2 {
+			t.Errorf("limit=2 gave %d", len(page1))
+		}
+		var upd certs.Certificate
+		mustDo(t, srv, "PATCH", "/api/v1/certs/certificates/"+strconv.FormatInt(b.ID, 10), tok,
+			map[string]any{"owner": "carol", "notify_days": []int{7, 1}, "auto_rotate": true}, http.StatusOK).JSON(t, &upd)
+		if upd.Owner != "carol" || len(upd.NotifyDays) != 2 || !upd.AutoRotate {
+			t.Errorf("update: %+v", upd)
+		}
+		var rot certs.RotateResponse
+		mustDo(t, srv, "POST", "/api/v1/certs/rotate", tok, certs.RotateRequest{Certificates: []string{b.Serial}}, http.StatusOK).JSON(t, &rot)
+		var lineage []certs.Certificate
+		mustDo(t, srv, "GET", "/api/v1/certs/certificates/"+b.Serial+"/lineage", tok, nil, http.StatusOK).JSON(t, &lineage)
+		if len(lineage) != 2 || lineage[0].ID != b.ID || lineage[1].ID != rot.Rotated[0].New.ID || lineage[0].Status != "replaced" {
+			t.Errorf("lineage: %+v", lineage)
+		}
+		if n := rot.Rotated[0].New; n.Owner != "carol" || n.KeyAlgorithm != certs.KeyRSA2048 || *n.Replaces != b.ID {
+			t.Errorf("replacement keeps owner, key type and lineage: %+v", n)
+		}
+	})
 }
 
 // TestExportNeedsAdmin checks that private keys leave only through an

@@ -22,10 +22,9 @@ import (
 
 // startPKI starts a server with a root and an issuing intermediate
 // ("issuing", allowed under .example.test and .svc.internal) and returns it
-// with an admin token.
-// startPKI starts a server with a root and an issuing authority. Its
-// egress policy allows loopback unless o says otherwise: the tests' TLS
-// endpoints, webhooks and ACME clients listen on 127.0.0.1.
+// with an admin token. Its egress policy allows loopback unless o says
+// otherwise: the tests' TLS endpoints, webhooks and ACME clients listen on
+// 127.0.0.1. o.Backend picks the database (platformtest.EachBackend).
 func startPKI(t *testing.T, o platformtest.Options) (*platformtest.Server, string) {
 	t.Helper()
 	if o.EgressAllow == nil {
@@ -137,11 +136,4 @@ func listCerts(t *testing.T, srv *platformtest.Server, tok, query string) []cert
 	var page certs.ListResponse
 	mustDo(t, srv, "GET", "/api/v1/certs/certificates?"+query, tok, nil, http.StatusOK).JSON(t, &page)
 	return page.Items
-}
-
-// engines runs a test on SQLite and, when GAFFER_TEST_POSTGRES is set, on
-// PostgreSQL.
-func engines(t *testing.T, test func(t *testing.T, o platformtest.Options)) {
-	t.Run("sqlite", func(t *testing.T) { test(t, platformtest.Options{}) })
-	t.Run("postgres", func(t *testing.T) { test(t, platformtest.Options{Postgres: true}) })
 }

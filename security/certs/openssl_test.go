@@ -18,9 +18,10 @@ import (
 // TestOpenSSLVerifyOCSPAndCRL checks issued chains, OCSP and CRLs with the
 // openssl command-line client: verify accepts the chain; OCSP answers good,
 // then revoked after a revocation, when the CRL lists the serial too.
-func TestOpenSSLVerifyOCSPAndCRL(t *testing.T) { engines(t, openSSLVerifyOCSPAndCRL) }
+func TestOpenSSLVerifyOCSPAndCRL(t *testing.T) { platformtest.EachBackend(t, openSSLVerifyOCSPAndCRL) }
 
-func openSSLVerifyOCSPAndCRL(t *testing.T, o platformtest.Options) {
+func openSSLVerifyOCSPAndCRL(t *testing.T, backend platformtest.Backend) {
+	o := platformtest.Options{Backend: backend}
 	openssl := needOpenSSL(t)
 	srv, tok := startPKI(t, o)
 	c := issue(t, srv, tok, certs.IssueRequest{CommonName: "api.example.test", SANs: []string{"www.example.test", "127.0.0.1"}})

@@ -21,9 +21,12 @@ import (
 // TestRotationDeploysAndRollsBack rotates a certificate deployed to files
 // with a reload command and to a webhook; then makes the reload fail and
 // checks the files are rolled back.
-func TestRotationDeploysAndRollsBack(t *testing.T) { engines(t, rotationDeploysAndRollsBack) }
+func TestRotationDeploysAndRollsBack(t *testing.T) {
+	platformtest.EachBackend(t, rotationDeploysAndRollsBack)
+}
 
-func rotationDeploysAndRollsBack(t *testing.T, o platformtest.Options) {
+func rotationDeploysAndRollsBack(t *testing.T, backend platformtest.Backend) {
+	o := platformtest.Options{Backend: backend}
 	var hookMu sync.Mutex
 	var hooks []certs.WebhookDeployment
 	fail := false
@@ -129,9 +132,10 @@ func rotationDeploysAndRollsBack(t *testing.T, o platformtest.Options) {
 // TestExpiryNotifications checks that certificates crossing their
 // thresholds are announced once as gaffer.certs.expiring CloudEvents, and
 // that a per-certificate override applies.
-func TestExpiryNotifications(t *testing.T) { engines(t, expiryNotifications) }
+func TestExpiryNotifications(t *testing.T) { platformtest.EachBackend(t, expiryNotifications) }
 
-func expiryNotifications(t *testing.T, o platformtest.Options) {
+func expiryNotifications(t *testing.T, backend platformtest.Backend) {
+	o := platformtest.Options{Backend: backend}
 	srv, tok := startPKI(t, o)
 	soon := issue(t, srv, tok, certs.IssueRequest{CommonName: "soon.example.test", Validity: certs.Duration(10 * 24 * 3600e9), Owner: "alice"})
 	issue(t, srv, tok, certs.IssueRequest{CommonName: "quiet.example.test", Validity: certs.Duration(10 * 24 * 3600e9), NotifyDays: []int{5}})
@@ -167,9 +171,10 @@ func expiryNotifications(t *testing.T, o platformtest.Options) {
 }
 
 // TestBulkJobs revokes and reissues by filter through River jobs.
-func TestBulkJobs(t *testing.T) { engines(t, bulkJobs) }
+func TestBulkJobs(t *testing.T) { platformtest.EachBackend(t, bulkJobs) }
 
-func bulkJobs(t *testing.T, o platformtest.Options) {
+func bulkJobs(t *testing.T, backend platformtest.Backend) {
+	o := platformtest.Options{Backend: backend}
 	srv, tok := startPKI(t, o)
 	for i := range 3 {
 		issue(t, srv, tok, certs.IssueRequest{CommonName: "b" + strconv.Itoa(i) + ".example.test", Team: "blue"})

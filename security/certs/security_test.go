@@ -53,77 +53,75 @@ func keyNeedles(t *testing.T, exported []byte) [][]byte {
 // SQLite database and its WAL included) and every column of Gaffer's
 // certificate tables for those keys in any form.
 func TestNoPrivateKeyInTheClear(t *testing.T) {
-	for _, pg := range []bool{false, true} {
-		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			srv, tok := startPKI(t, platformtest.Options{Postgres: pg})
-			var needles [][]byte
-			for _, kt := range []string{"", certs.KeyRSA2048, certs.KeyEd25519, certs.KeyECDSAP384} {
-				c := issue(t, srv, tok, certs.IssueRequest{CommonName: "k.example.test", KeyType: kt})
-				needles = append(needles, keyNeedles(t, mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/export", tok, nil, http.StatusOK).Body)...)
-			}
-			for _, a := range []string{"root", "issuing"} {
-				needles = append(needles, keyNeedles(t, mustDo(t, srv, "POST", "/api/v1/certs/authorities/"+a+"/export", tok, nil, http.StatusOK).Body)...)
-			}
-			files := 0
-			filepath.WalkDir(srv.DataDir, func(p string, d fs.DirEntry, err error) error {
-				if err != nil || d.IsDir() || filepath.Base(p) == certs.KEKFileName {
-					return nil
-				}
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return nil
-				}
-				files++
-				for _, n := range needles {
-					if bytes.Contains(b, n) {
-						t.Errorf("%s holds a private key in the clear", p)
-					}
-				}
+	platformtest.EachBackend(t, func(t *testing.T, backend platformtest.Backend) {
+		srv, tok := startPKI(t, platformtest.Options{Backend: backend})
+		var needles [][]byte
+		for _, kt := range []string{"", certs.KeyRSA2048, certs.KeyEd25519, certs.KeyECDSAP384} {
+			c := issue(t, srv, tok, certs.IssueRequest{CommonName: "k.example.test", KeyType: kt})
+			needles = append(needles, keyNeedles(t, mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/export", tok, nil, http.StatusOK).Body)...)
+		}
+		for _, a := range []string{"root", "issuing"} {
+			needles = append(needles, keyNeedles(t, mustDo(t, srv, "POST", "/api/v1/certs/authorities/"+a+"/export", tok, nil, http.StatusOK).Body)...)
+		}
+		files := 0
+		filepath.WalkDir(srv.DataDir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || filepath.Base(p) == certs.KEKFileName {
 				return nil
-			})
-			rows := 0
-			for _, table := range []string{"certs_authorities", "certs_certificates", "certs_destinations", "audit_log"} {
-				r, err := srv.Deps().Store.QueryContext(t.Context(), "SELECT * FROM "+table)
-				if err != nil {
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil
+			}
+			files++
+			for _, n := range needles {
+				if bytes.Contains(b, n) {
+					t.Errorf("%s holds a private key in the clear", p)
+				}
+			}
+			return nil
+		})
+		rows := 0
+		for _, table := range []string{"certs_authorities", "certs_certificates", "certs_destinations", "audit_log"} {
+			r, err := srv.Deps().Store.QueryContext(t.Context(), "SELECT * FROM "+table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := r.Columns()
+			for r.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := r.Scan(ptrs...); err != nil {
 					t.Fatal(err)
 				}
-				cols, _ := r.Columns()
-				for r.Next() {
-					vals := make([]any, len(cols))
-					ptrs := make([]any, len(cols))
-					for i := range vals {
-						ptrs[i] = &vals[i]
+				rows++
+				for i, v := range vals {
+					var b []byte
+					switch x := v.(type) {
+					case []byte:
+						b = x
+					case string:
+						b = []byte(x)
 					}
-					if err := r.Scan(ptrs...); err != nil {
-						t.Fatal(err)
+					for _, n := range needles {
+						if bytes.Contains(b, n) {
+							t.Errorf("%s.%s holds a private key in the clear", table, cols[i])
+						}
 					}
-					rows++
-					for i, v := range vals {
-						var b []byte
-						switch x := v.(type) {
-						case []byte:
-							b = x
-						case string:
-							b = []byte(x)
-						}
-						for _, n := range needles {
-							if bytes.Contains(b, n) {
-								t.Errorf("%s.%s holds a private key in the clear", table, cols[i])
-							}
-						}
-						if strings.Contains(string(b), "PRIVATE KEY") {
-							t.Errorf("%s.%s holds a PEM private key", table, cols[i])
-						}
+					if strings.Contains(string(b), "PRIVATE KEY") {
+						t.Errorf("%s.%s holds a PEM private key", table, cols[i])
 					}
 				}
-				r.Close()
 			}
-			t.Logf("searched %d files and %d rows for %d key encodings", files, rows, len(needles))
-			if st, err := os.Stat(filepath.Join(srv.DataDir, certs.KEKFileName)); err != nil || st.Mode().Perm() != 0o600 {
-				t.Errorf("key-encryption key file: %v %v", st, err)
-			}
-		})
-	}
+			r.Close()
+		}
+		t.Logf("searched %d files and %d rows for %d key encodings", files, rows, len(needles))
+		if st, err := os.Stat(filepath.Join(srv.DataDir, certs.KEKFileName)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("key-encryption key file: %v %v", st, err)
+		}
+	})
 }
 
 // TestKEKRotation rotates the key-encryption key, checks every sealed key
