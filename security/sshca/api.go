@@ -69,6 +69,9 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Request: RotateRequest{}, Response: CA{}, Handler: s.rotate})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/cas/{name}/keys/{id}/retire", Scope: auth.AdminScope,
 		Action: "sshca.ca.retire", Summary: "Stop trusting an old CA key", Response: CA{}, Handler: s.retire})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/kek/rotate", Scope: auth.AdminScope, Action: "sshca.kek.rotate",
+		Summary: "Rotate the key-encryption key and re-seal every CA private key", Response: KEKRotateResponse{},
+		Handler: s.rotateKEK})
 
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/policies", Scope: ScopeRead, Summary: "List signing policies",
 		Response: httpapi.Page[Policy]{}, Handler: func(w http.ResponseWriter, r *http.Request) error {

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/seal"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
 
@@ -25,6 +26,10 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// errNoKeys is returned by what needs the key-encryption keys in a process
+// that has none.
+var errNoKeys = errors.New("sshca: this process has no key-encryption keys (a job worker cannot sign)")
+
 // cacheTTL bounds how long a change made by another process (a rotation,
 // a policy edit, a revocation) takes to apply here; changes made through
 // this process apply at once.
@@ -34,7 +39,7 @@ const cacheTTL = 2 * time.Second
 // certificates and revocations, in the store.
 type Authority struct {
 	store *store.Store
-	kek   *KEK
+	keys  *seal.Keyring // nil in a job worker
 	log   *slog.Logger
 	now   func() time.Time
 	// guard decides which policies need the admin scope.
@@ -65,12 +70,13 @@ type krlCache struct {
 }
 
 // NewAuthority returns the CA over a store whose sshca migrations have
-// been applied, sealing keys with kek.
-func NewAuthority(s *store.Store, kek *KEK, log *slog.Logger) *Authority {
+// been applied, sealing keys with the keyring keys (nil: a process that
+// cannot sign, e.g. a job worker).
+func NewAuthority(s *store.Store, keys *seal.Keyring, log *slog.Logger) *Authority {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Authority{store: s, kek: kek, log: log, now: time.Now, guard: DefaultPolicyGuard(), signers: map[string]ssh.Signer{}}
+	return &Authority{store: s, keys: keys, log: log, now: time.Now, guard: DefaultPolicyGuard(), signers: map[string]ssh.Signer{}}
 }
 
 // invalidate drops the cached snapshot after a change.
@@ -147,22 +153,17 @@ func (a *Authority) signer(ctx context.Context, keyID string) (ssh.Signer, error
 	if ok {
 		return s, nil
 	}
-	if a.kek == nil {
-		return nil, errors.New("sshca: this process has no key-encryption key (a job worker cannot sign)")
+	if a.keys == nil {
+		return nil, errNoKeys
 	}
 	var sealed []byte
-	var kekID string
-	err := a.store.QueryRowContext(ctx, "SELECT sealed_private_key, kek_id FROM sshca_ca_keys WHERE id = ?", keyID).Scan(&sealed, &kekID)
+	err := a.store.QueryRowContext(ctx, "SELECT sealed_private_key FROM sshca_ca_keys WHERE id = ?", keyID).Scan(&sealed)
 	if err != nil {
 		return nil, fmt.Errorf("sshca: load CA key %s: %w", keyID, err)
 	}
-	if kekID != a.kek.ID {
-		return nil, fmt.Errorf("sshca: CA key %s was sealed with key-encryption key %s, but the configured one (%s) is %s",
-			keyID, kekID, a.kek.Source, a.kek.ID)
-	}
-	pemBytes, err := a.kek.Open(sealed, keyID)
+	pemBytes, err := a.keys.Open(sealed, keyID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sshca: %w", err)
 	}
 	s, err = parsePrivate(pemBytes)
 	clear(pemBytes)

@@ -111,6 +111,9 @@ type sealedKey struct {
 }
 
 func (a *Authority) newKey(ca, alg string) (*sealedKey, error) {
+	if a.keys == nil {
+		return nil, errNoKeys
+	}
 	priv, err := generateKey(alg)
 	if err != nil {
 		return nil, invalid("%v", err)
@@ -126,8 +129,7 @@ func (a *Authority) newKey(ca, alg string) (*sealedKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	k.sealed, err = a.kek.Seal(pemBytes, k.ID)
-	k.kekID = a.kek.ID
+	k.sealed, k.kekID, err = a.keys.Seal(pemBytes, k.ID)
 	clear(pemBytes)
 	return k, err
 }

@@ -8,13 +8,18 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/seal"
 )
 
 // TestEveryCAAlgorithmSigns signs with each CA algorithm, through the
 // sealed-key round trip, and has ssh-keygen read the certificate; RSA CAs
 // must sign with rsa-sha2-512, which OpenSSH accepts by default.
 func TestEveryCAAlgorithmSigns(t *testing.T) {
-	kek, _ := NewKEK(make([]byte, 32), "test")
+	kek, err := seal.New(keyringName, "test", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, alg := range Algorithms {
 		priv, err := generateKey(alg)
 		if err != nil {
@@ -24,7 +29,7 @@ func TestEveryCAAlgorithmSigns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sealed, err := kek.Seal(pemBytes, "ck_"+alg)
+		sealed, _, err := kek.Seal(pemBytes, "ck_"+alg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,7 +56,7 @@ func testNoPrivateKey(t *testing.T, b platformtest.Backend) {
 		if err := rows.Scan(&id, &sealed); err != nil {
 			t.Fatal(err)
 		}
-		pemBytes, err := a.kek.Open(sealed, id)
+		pemBytes, err := a.keys.Open(sealed, id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -36,6 +37,9 @@ var Module = platform.Module{
 		if s.KEK == "" {
 			s.KEK = os.Getenv(KEKEnv)
 		}
+		if s.KEKPrevious == "" {
+			s.KEKPrevious = os.Getenv(KEKPreviousEnv)
+		}
 		return New(ctx, deps, s)
 	},
 }
@@ -45,7 +49,10 @@ var Module = platform.Module{
 type Settings struct {
 	// KEK is the key-encryption key itself, only ever from $GAFFER_SSHCA_KEK.
 	KEK string
-	// KEKFile names a file holding the key-encryption key.
+	// KEKPrevious are earlier keys, comma-separated, only ever from
+	// $GAFFER_SSHCA_KEK_PREVIOUS.
+	KEKPrevious string
+	// KEKFile names a file of key-encryption keys, the current first.
 	KEKFile string
 	// OIDC configures ID-token verification.
 	OIDC OIDCConfig
@@ -59,8 +66,8 @@ type Settings struct {
 
 func addFlags(fs *pflag.FlagSet) any {
 	s := &Settings{}
-	fs.StringVar(&s.KEKFile, "sshca-kek-file", "", "file with the key-encryption key sealing SSH CA private keys "+
-		"(32 bytes, base64; $"+KEKEnv+" may hold the key itself; default: generated in <data-dir>/"+KEKFileName+")")
+	fs.StringVar(&s.KEKFile, "sshca-kek-file", "", "file with the key-encryption keys sealing SSH CA private keys "+
+		"(32 bytes, base64, one a line, the current first; $"+KEKEnv+" may hold the key itself; default: generated in <data-dir>/"+KEKFileName+")")
 	fs.StringVar(&s.OIDC.Issuer, "sshca-oidc-issuer", "", "OIDC issuer whose ID tokens prove identities to the SSH CA")
 	fs.StringVar(&s.OIDC.JWKSURL, "sshca-oidc-jwks-url", "", "the issuer's JWKS URL (default: from OIDC discovery)")
 	fs.StringVar(&s.OIDC.ClientID, "sshca-oidc-client-id", "", "audience the ID tokens must name")
@@ -107,18 +114,18 @@ func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service,
 		s.ca.now = deps.Clock()
 		return s, s.registerJobs(settings.CertRetention)
 	}
-	kek, generated, err := LoadKEK(settings.KEK, settings.KEKFile, deps.KEKCommand, deps.DataDir)
+	keys, generated, err := LoadKeyring(settings.KEK, settings.KEKPrevious, settings.KEKFile, deps.KEKCommand, deps.DataDir)
 	if err != nil {
 		return nil, err
 	}
 	if generated {
 		deps.Log.Warn("sshca: generated a key-encryption key for CA private keys in the data directory; "+
 			"in production keep it elsewhere and pass it with --sshca-kek-file or $"+KEKEnv,
-			"file", kek.Source, "kek_id", kek.ID)
+			"file", keys.Source(), "kek_id", keys.CurrentID())
 	} else {
-		deps.Log.Info("sshca: using the key-encryption key", "source", kek.Source, "kek_id", kek.ID)
+		deps.Log.Info("sshca: using the key-encryption key", "source", keys.Source(), "kek_id", keys.CurrentID())
 	}
-	s.ca = NewAuthority(deps.Store, kek, deps.Log)
+	s.ca = NewAuthority(deps.Store, keys, deps.Log)
 	s.ca.now = deps.Clock()
 	s.ca.guard = settings.Guard
 	if deps.Bus != nil {
@@ -163,10 +170,20 @@ func (s *Service) registerJobs(retention time.Duration) error {
 // Authority returns the CA itself, for Go callers.
 func (s *Service) Authority() *Authority { return s.ca }
 
-// Start creates the default CAs and policy on the first start.
+// Start re-seals, under the current key-encryption key, every CA key
+// still sealed with an older one or in the format used before the
+// keyring, then creates the default CAs and policy on the first start.
 func (s *Service) Start(ctx context.Context) error {
-	if s.ca == nil || s.ca.kek == nil {
+	if s.ca == nil || s.ca.keys == nil {
 		return nil
+	}
+	n, err := s.ca.Rewrap(ctx)
+	if err != nil {
+		return fmt.Errorf("sshca: re-seal CA keys under the current key-encryption key: %w", err)
+	}
+	if n > 0 {
+		s.deps.Log.Info("sshca: re-sealed CA private keys under the current key-encryption key; the old key can be removed",
+			"keys", n, "kek_id", s.ca.keys.CurrentID())
 	}
 	return s.ca.Initialize(ctx)
 }
@@ -176,7 +193,7 @@ func (s *Service) Stop(ctx context.Context) error { return nil }
 
 // Health reports whether the CA can read its keys and policies.
 func (s *Service) Health(ctx context.Context) error {
-	if s.ca == nil || s.ca.kek == nil {
+	if s.ca == nil || s.ca.keys == nil {
 		return nil
 	}
 	_, err := s.ca.snapshot(ctx)
