@@ -23,7 +23,8 @@ func newSSHCACommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "sshca", Short: "The SSH certificate authority: trust, sign, revoke (see docs/sshca.md)"}
 	flags := cli.AddClientFlags(cmd)
 	cmd.AddCommand(sshcaPubkeyCommand(flags), sshcaSignCommand(flags), sshcaRevokeCommand(flags),
-		sshcaKRLCommand(flags), sshcaCertsCommand(flags), sshcaCACommand(flags), sshcaPolicyCommand(flags))
+		sshcaKRLCommand(flags), sshcaCertsCommand(flags), sshcaCACommand(flags), sshcaPolicyCommand(flags),
+		sshcaKEKCommand(flags))
 	return cmd
 }
 

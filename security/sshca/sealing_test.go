@@ -212,7 +212,8 @@ func TestLegacyMigrationAllOrNothing(t *testing.T) {
 
 // TestKEKRotation rotates the generated key-encryption key through the
 // API (admin only, audited), checks every CA key moved to it and the old
-// key left the file, and restarts to sign with the re-sealed keys.
+// key left the file, rotates again with `gaffer sshca kek rotate`, and
+// restarts to sign with the re-sealed keys.
 func TestKEKRotation(t *testing.T) {
 	dir := t.TempDir()
 	srv := startWithKey(t, dir, "", "")
@@ -251,10 +252,18 @@ func TestKEKRotation(t *testing.T) {
 	if denied, _, err := srv.Deps().Audit.List(t.Context(), audit.Filter{Action: "sshca.kek.rotate", Outcome: "denied"}); err != nil || len(denied) != 2 {
 		t.Errorf("refused rotations audited: %v %+v, want 2", err, denied)
 	}
+	// The CLI verb rotates again.
+	var out bytes.Buffer
+	cmd := newSSHCACommand()
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"kek", "rotate", "--server", srv.URL, "--token", srv.AdminToken})
+	if err := cmd.ExecuteContext(t.Context()); err != nil || !strings.Contains(out.String(), "re-sealed 2 CA keys") {
+		t.Fatalf("gaffer sshca kek rotate: %q, %v", out.String(), err)
+	}
 	srv.Shutdown()
 	srv2 := startWithKey(t, dir, "", "")
 	if got := srv2.signedBy(); !bytes.Equal(got.Marshal(), before.Marshal()) {
-		t.Error("the user CA's key changed across the rotation")
+		t.Error("the user CA's key changed across the rotations")
 	}
 	// With the operator's key, rotation is refused: they rotate it.
 	srv3 := startWithKey(t, t.TempDir(), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), "")
