@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gaffer-sre/gaffer/events"
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 )
 
 // TestReplaceBombDoesNotStopTheStream is issue #15 item 2: a rule whose
@@ -13,7 +14,7 @@ import (
 // events that trigger it, is counted, and every other event (and the
 // replay) goes on.
 func TestReplaceBombDoesNotStopTheStream(t *testing.T) {
-	ts := start(t, backend{name: "sqlite+embedded"}, "", "")
+	ts := start(t, platformtest.Backend{}, "")
 	src := "/" + runID()
 	bomb := `data.s.replace("a", "aaaaaaaaaa").replace("a", "aaaaaaaaaa").replace("a", "aaaaaaaaaa")` +
 		`.replace("a", "aaaaaaaaaa").replace("a", "aaaaaaaaaa").replace("a", "aaaaaaaaaa")` +

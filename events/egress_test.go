@@ -18,7 +18,7 @@ import (
 // start's servers, which allow loopback, deliver to the same receiver.
 func TestWebhookEgressPolicy(t *testing.T) {
 	srv := platformtest.Start(t, platformtest.Options{Args: []string{"--events-ack-wait", "3s"}})
-	ts := &testServer{Server: srv, t: t, b: backend{name: "sqlite+embedded"}, token: srv.Token(events.WriteScope)}
+	ts := &testServer{Server: srv, t: t, token: srv.Token(events.WriteScope)}
 	rc := newReceiver(t)
 	var calls atomic.Int64
 	rc.status = func() int { calls.Add(1); return http.StatusOK }
@@ -44,7 +44,7 @@ func TestWebhookEgressPolicy(t *testing.T) {
 		t.Fatalf("the loopback receiver was reached %d times under the default policy", calls.Load())
 	}
 
-	open := start(t, backend{name: "sqlite+embedded"}, "", "")
+	open := start(t, platformtest.Backend{}, "")
 	open.createRule(map[string]any{"name": "to receiver", "condition": `type == "gaffer.test.egress"`,
 		"actions": []map[string]any{{"type": "webhook", "url": rc.URL}}})
 	open.publish(map[string]any{"id": "e2", "source": "/" + runID(), "type": "gaffer.test.egress"})
@@ -54,7 +54,7 @@ func TestWebhookEgressPolicy(t *testing.T) {
 // TestWebhookErrorQuotesAShortExcerpt: a failing target's answer reaches
 // the dead letter only as a short, printable excerpt.
 func TestWebhookErrorQuotesAShortExcerpt(t *testing.T) {
-	ts := start(t, backend{name: "sqlite+embedded"}, "", "")
+	ts := start(t, platformtest.Backend{}, "")
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		w.Write([]byte("\x1b[31m" + strings.Repeat("internal detail ", 1000)))

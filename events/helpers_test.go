@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -23,60 +22,38 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus/bustest"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
-	"github.com/gaffer-sre/gaffer/internal/platform/server"
-	"github.com/gaffer-sre/gaffer/internal/platform/store/storetest"
 )
-
-// backend is a store and bus combination the tests run against.
-type backend struct {
-	name     string
-	postgres bool
-	external bool
-}
-
-// backends returns SQLite with the embedded NATS, and PostgreSQL with the
-// external NATS when both are configured (CI).
-func backends(t *testing.T) []backend {
-	out := []backend{{name: "sqlite+embedded"}}
-	if os.Getenv(storetest.PostgresEnv) != "" && bustest.ExternalAvailable() {
-		out = append(out, backend{name: "postgres+external", postgres: true, external: true})
-	} else {
-		t.Logf("postgres+external backend skipped: set %s and %s", storetest.PostgresEnv, bustest.NATSEnv)
-	}
-	return out
-}
 
 // testServer is a running server and what the tests need of it.
 type testServer struct {
 	*platformtest.Server
-	t       *testing.T
-	b       backend
-	dsn     string
-	token   string
-	service *events.Service
+	t *testing.T
+	// external is set when the server runs on the external NATS.
+	external bool
+	token    string
+	service  *events.Service
 }
 
-// start runs a server on the backend. dataDir and dsn, when set, reuse
-// the data of an earlier server (a restart).
-func start(t *testing.T, b backend, dataDir, dsn string, args ...string) *testServer {
+// start runs a server on the database backend b (the zero Backend is
+// SQLite in the data directory). A PostgreSQL server also uses the
+// external NATS when one is available, the pairing of a production
+// installation with several processes. A dataDir, when set, reuses the
+// data directory of an earlier server (a restart); servers on one
+// Backend share its database.
+func start(t *testing.T, b platformtest.Backend, dataDir string, args ...string) *testServer {
 	t.Helper()
-	if b.postgres && dsn == "" {
-		dsn = storetest.PostgresDSN(t)
-	}
-	ts := &testServer{t: t, b: b, dsn: dsn}
+	ts := &testServer{t: t, external: b.Postgres() && bustest.ExternalAvailable()}
 	var consumer string
-	if b.external {
-		// Registered before the server's own cleanup, so it runs after the
-		// shutdown: leave no durable consumer behind on the shared server.
-		t.Cleanup(func() { deleteConsumer(t, consumer) })
+	if ts.external {
+		// Registered after the NATS server's cleanup and before the Gaffer
+		// server's, so it runs between them: leave no durable consumer
+		// behind on a shared NATS server.
+		url := bustest.ExternalURL(t)
+		t.Cleanup(func() { deleteConsumer(t, url, consumer) })
 	}
-	opts := platformtest.Options{ExternalNATS: b.external, DataDir: dataDir,
+	ts.Server = platformtest.Start(t, platformtest.Options{Backend: b, ExternalNATS: ts.external, DataDir: dataDir,
 		Args:        append([]string{"--events-ack-wait", "3s"}, args...),
-		EgressAllow: platformtest.AllowLoopback} // webhook receivers listen on 127.0.0.1
-	if dsn != "" {
-		opts.Configure = func(c *server.Config) { c.DB = dsn }
-	}
-	ts.Server = platformtest.Start(t, opts)
+		EgressAllow: platformtest.AllowLoopback}) // webhook receivers listen on 127.0.0.1
 	svc, ok := ts.Deps().Lookup(events.Name)
 	if !ok {
 		t.Fatal("the events system is not running")
@@ -87,11 +64,11 @@ func start(t *testing.T, b backend, dataDir, dsn string, args ...string) *testSe
 	return ts
 }
 
-func deleteConsumer(t *testing.T, name string) {
+func deleteConsumer(t *testing.T, url, name string) {
 	if name == "" {
 		return
 	}
-	nc, err := nats.Connect(bustest.ExternalURL(t))
+	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Logf("delete consumer %s: %v", name, err)
 		return

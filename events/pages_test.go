@@ -29,7 +29,7 @@ func contains(t *testing.T, resp *platformtest.Response, status int, want ...str
 }
 
 func TestPages(t *testing.T) {
-	ts := start(t, backend{name: "sqlite+embedded"}, "", "")
+	ts := start(t, platformtest.Backend{}, "")
 	r := ts.createRule(map[string]any{"name": "page me", "condition": `type == "gaffer.alerting.firing"`,
 		"actions": []map[string]any{{"type": "webhook", "url": "http://127.0.0.1:9/x", "max_attempts": 1}}})
 	ts.publish(map[string]any{"id": "p1", "source": "/t", "type": "gaffer.alerting.firing", "data": map[string]any{"n": 1}})
@@ -107,7 +107,7 @@ func TestDemo(t *testing.T) {
 // published meanwhile, and the rule editor shows CEL's error as you type.
 func TestBrowser(t *testing.T) {
 	ctx := browsertest.New(t, 120*time.Second)
-	ts := start(t, backend{name: "sqlite+embedded"}, "", "")
+	ts := start(t, platformtest.Backend{}, "")
 	if err := browsertest.Login(ctx, ts.URL, ts.AdminToken); err != nil {
 		t.Fatalf("login: %v", err)
 	}

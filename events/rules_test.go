@@ -7,65 +7,64 @@ import (
 
 	"github.com/gaffer-sre/gaffer/events"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 )
 
 func TestRulesAPI(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			ts := start(t, b, "", "")
-			rc := newReceiver(t)
-			r := ts.createRule(map[string]any{"name": "critical alerts",
-				"condition": `type == "gaffer.alerting.firing" && data.severity == "critical"`,
-				"actions":   []map[string]any{{"type": "webhook", "url": rc.URL}}})
-			if !r.Enabled || r.Version != 1 || !strings.HasPrefix(r.ID, "rule_") {
-				t.Fatalf("created %+v", r)
-			}
-			if r.Index != `evaluated when data.severity == "critical"` && r.Index != `evaluated when type == "gaffer.alerting.firing"` {
-				t.Fatalf("index: %s", r.Index)
-			}
-			// Names are unique.
-			dup := ts.do("POST", "/api/v1/events/rules", map[string]any{"name": "critical alerts", "condition": "true",
-				"actions": []map[string]any{{"type": "webhook", "url": rc.URL}}})
-			if dup.Status != http.StatusConflict {
-				t.Fatalf("duplicate name: %d %s", dup.Status, dup.Body)
-			}
-			// Get by ID and by name.
-			must(t, ts.do("GET", "/api/v1/events/rules/"+r.ID, nil), http.StatusOK)
-			must(t, ts.do("GET", "/api/v1/events/rules/critical%20alerts", nil), http.StatusOK)
-			must(t, ts.do("GET", "/api/v1/events/rules/nope", nil), http.StatusNotFound)
+	platformtest.EachBackend(t, func(t *testing.T, b platformtest.Backend) {
+		ts := start(t, b, "")
+		rc := newReceiver(t)
+		r := ts.createRule(map[string]any{"name": "critical alerts",
+			"condition": `type == "gaffer.alerting.firing" && data.severity == "critical"`,
+			"actions":   []map[string]any{{"type": "webhook", "url": rc.URL}}})
+		if !r.Enabled || r.Version != 1 || !strings.HasPrefix(r.ID, "rule_") {
+			t.Fatalf("created %+v", r)
+		}
+		if r.Index != `evaluated when data.severity == "critical"` && r.Index != `evaluated when type == "gaffer.alerting.firing"` {
+			t.Fatalf("index: %s", r.Index)
+		}
+		// Names are unique.
+		dup := ts.do("POST", "/api/v1/events/rules", map[string]any{"name": "critical alerts", "condition": "true",
+			"actions": []map[string]any{{"type": "webhook", "url": rc.URL}}})
+		if dup.Status != http.StatusConflict {
+			t.Fatalf("duplicate name: %d %s", dup.Status, dup.Body)
+		}
+		// Get by ID and by name.
+		must(t, ts.do("GET", "/api/v1/events/rules/"+r.ID, nil), http.StatusOK)
+		must(t, ts.do("GET", "/api/v1/events/rules/critical%20alerts", nil), http.StatusOK)
+		must(t, ts.do("GET", "/api/v1/events/rules/nope", nil), http.StatusNotFound)
 
-			// Update replaces; enabled is kept unless given.
-			var up events.Rule
-			must(t, ts.do("PUT", "/api/v1/events/rules/"+r.ID, map[string]any{"name": "critical alerts",
-				"condition": `type == "gaffer.alerting.firing" && data.severity in ["critical", "page"]`,
-				"actions":   []map[string]any{{"type": "webhook", "url": rc.URL, "max_attempts": 3}}}), http.StatusOK).JSON(t, &up)
-			if up.Version != 2 || !up.Enabled || up.Actions[0].MaxAttempts != 3 {
-				t.Fatalf("updated %+v", up)
-			}
-			var dis events.Rule
-			must(t, ts.do("POST", "/api/v1/events/rules/"+r.ID+"/disable", nil), http.StatusOK).JSON(t, &dis)
-			if dis.Enabled {
-				t.Fatal("still enabled")
-			}
-			must(t, ts.do("POST", "/api/v1/events/rules/"+r.ID+"/enable", nil), http.StatusOK)
-			var page httpapi.Page[events.Rule]
-			must(t, ts.do("GET", "/api/v1/events/rules", nil), http.StatusOK).JSON(t, &page)
-			if len(page.Items) != 1 || page.Items[0].Version != 4 || page.Items[0].Stats == nil {
-				t.Fatalf("list %+v", page.Items)
-			}
-			must(t, ts.do("DELETE", "/api/v1/events/rules/"+r.ID, nil), http.StatusNoContent)
-			must(t, ts.do("DELETE", "/api/v1/events/rules/"+r.ID, nil), http.StatusNotFound)
-			// Every change is in the audit log.
-			entries, _, err := ts.Deps().Audit.List(t.Context(), auditFilter("events.rules"))
-			if err != nil || len(entries) < 5 {
-				t.Fatalf("audit: %d entries, %v", len(entries), err)
-			}
-		})
-	}
+		// Update replaces; enabled is kept unless given.
+		var up events.Rule
+		must(t, ts.do("PUT", "/api/v1/events/rules/"+r.ID, map[string]any{"name": "critical alerts",
+			"condition": `type == "gaffer.alerting.firing" && data.severity in ["critical", "page"]`,
+			"actions":   []map[string]any{{"type": "webhook", "url": rc.URL, "max_attempts": 3}}}), http.StatusOK).JSON(t, &up)
+		if up.Version != 2 || !up.Enabled || up.Actions[0].MaxAttempts != 3 {
+			t.Fatalf("updated %+v", up)
+		}
+		var dis events.Rule
+		must(t, ts.do("POST", "/api/v1/events/rules/"+r.ID+"/disable", nil), http.StatusOK).JSON(t, &dis)
+		if dis.Enabled {
+			t.Fatal("still enabled")
+		}
+		must(t, ts.do("POST", "/api/v1/events/rules/"+r.ID+"/enable", nil), http.StatusOK)
+		var page httpapi.Page[events.Rule]
+		must(t, ts.do("GET", "/api/v1/events/rules", nil), http.StatusOK).JSON(t, &page)
+		if len(page.Items) != 1 || page.Items[0].Version != 4 || page.Items[0].Stats == nil {
+			t.Fatalf("list %+v", page.Items)
+		}
+		must(t, ts.do("DELETE", "/api/v1/events/rules/"+r.ID, nil), http.StatusNoContent)
+		must(t, ts.do("DELETE", "/api/v1/events/rules/"+r.ID, nil), http.StatusNotFound)
+		// Every change is in the audit log.
+		entries, _, err := ts.Deps().Audit.List(t.Context(), auditFilter("events.rules"))
+		if err != nil || len(entries) < 5 {
+			t.Fatalf("audit: %d entries, %v", len(entries), err)
+		}
+	})
 }
 
 func TestRuleValidation(t *testing.T) {
-	ts := start(t, backend{name: "sqlite+embedded"}, "", "")
+	ts := start(t, platformtest.Backend{}, "")
 	hook := []map[string]any{{"type": "webhook", "url": "http://127.0.0.1:9/x"}}
 	for _, c := range []struct {
 		spec map[string]any
