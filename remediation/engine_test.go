@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/remediation"
+	"github.com/gaffer-sre/gaffer/remediation/agent"
 )
 
 func TestChainOfNoopSteps(t *testing.T) {
@@ -434,14 +437,16 @@ func TestOutputLimit(t *testing.T) {
 	}
 }
 
-// TestOnPostgres runs the engine, an agent and an approval on PostgreSQL
-// (skipped unless GAFFER_TEST_POSTGRES is set).
-func TestOnPostgres(t *testing.T) {
-	srv := platformtest.Start(t, platformtest.Options{Postgres: true, Args: []string{"--remediation-lease", "1s",
-		"--remediation-agent-heartbeat", "200ms"}})
-	s := &server{Server: srv, t: t, token: srv.AdminToken}
-	s.startAgent("pg-1", map[string]string{"role": "db"}, actionsDir(t))
-	s.apply(`
+// TestEngineOnEachBackend runs the engine, an agent, an approval and the
+// bundle list on SQLite and PostgreSQL: every remediation table is
+// written and read.
+func TestEngineOnEachBackend(t *testing.T) {
+	platformtest.EachBackend(t, func(t *testing.T, b platformtest.Backend) {
+		srv := platformtest.Start(t, platformtest.Options{Backend: b, Args: []string{"--remediation-lease", "1s",
+			"--remediation-agent-heartbeat", "200ms"}})
+		s := &server{Server: srv, t: t, token: srv.AdminToken}
+		s.startAgent("pg-1", map[string]string{"role": "db"}, actionsDir(t))
+		s.apply(`
 name: pg
 steps:
   - name: each
@@ -457,20 +462,42 @@ steps:
     type: approval
     question: "fine?"
 `)
-	id := s.run("pg", nil)
-	platformtest.Eventually(t, "approval", func() bool { st := step(s.exec(id), "ok"); return st != nil && st.Status == "waiting" })
-	// Another operator approves (the starter may not: four eyes).
-	s.Do("POST", "/api/v1/remediation/executions/"+id+"/steps/ok/approve", s.identityToken("olga", remediation.WriteScope), map[string]any{})
-	ex := s.waitStatus(id, "succeeded", "failed")
-	if ex.Status != "succeeded" || len(ex.Steps) != 7 {
-		t.Fatalf("%s %s, %d steps", ex.Status, ex.Error, len(ex.Steps))
+		id := s.run("pg", nil)
+		platformtest.Eventually(t, "approval", func() bool { st := step(s.exec(id), "ok"); return st != nil && st.Status == "waiting" })
+		// Another operator approves (the starter may not: four eyes).
+		s.Do("POST", "/api/v1/remediation/executions/"+id+"/steps/ok/approve", s.identityToken("olga", remediation.WriteScope), map[string]any{})
+		ex := s.waitStatus(id, "succeeded", "failed")
+		if ex.Status != "succeeded" || len(ex.Steps) != 7 {
+			t.Fatalf("%s %s, %d steps", ex.Status, ex.Error, len(ex.Steps))
+		}
+		var agents httpapi.Page[remediation.AgentInfo]
+		get(t, s, "/api/v1/remediation/agents", &agents)
+		if len(agents.Items) != 1 || agents.Items[0].Name != "pg-1" || agents.Items[0].Tags["role"] != "db" {
+			t.Errorf("agents: %+v", agents.Items)
+		}
+		data, sum, err := agent.PackBundle(filepath.Join(actionsDir(t), "noop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := s.DoWith("PUT", "/api/v1/remediation/bundles/noop/9", s.token, "application/gzip", data); r.Status != 201 {
+			t.Fatalf("put bundle: %d %s", r.Status, r.Body)
+		}
+		var bundles httpapi.Page[remediation.BundleInfo]
+		get(t, s, "/api/v1/remediation/bundles", &bundles)
+		if len(bundles.Items) != 1 || bundles.Items[0].SHA256 != sum || bundles.Items[0].Size != len(data) {
+			t.Errorf("bundles: %+v", bundles.Items)
+		}
+	})
+}
+
+// get decodes a 200 answer to GET path into v.
+func get(t *testing.T, s *server, path string, v any) {
+	t.Helper()
+	r := s.Do("GET", path, s.token, nil)
+	if r.Status != 200 {
+		t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
 	}
-	var page struct{ Items []remediation.BundleInfo }
-	if r := s.Do("GET", "/api/v1/remediation/bundles", s.token, nil); r.Status != 200 {
-		t.Fatalf("bundles: %d %s", r.Status, r.Body)
-	} else {
-		r.JSON(t, &page)
-	}
+	r.JSON(t, v)
 }
 
 // TestOnExternalNATS runs an agent step over an external NATS server
