@@ -51,35 +51,47 @@ const maxRuleBody = maxRuleFile
 
 // Routes registers the API.
 func (s *Service) Routes(r *httpapi.Router) {
-	h := func(method, path, scope, summary string, handler httpapi.HandlerFunc, req, resp any, q ...httpapi.Param) {
-		r.Handle(httpapi.Route{Method: method, Path: path, Scope: scope, Summary: summary, Handler: handler,
-			Request: req, Response: resp, Query: q})
-	}
-	h("GET", "/api/v1/alerting/rules", ReadScope, "Alert rules with their state", s.apiRules, nil, []RuleView{})
-	h("POST", "/api/v1/alerting/rules", WriteScope, "Create an alert rule (its expression is checked by its parser)", s.apiCreateRule, Spec{}, RuleView{})
-	h("GET", "/api/v1/alerting/rules/{id}", ReadScope, "An alert rule", s.apiRule, nil, RuleView{})
-	h("PUT", "/api/v1/alerting/rules/{id}", WriteScope, "Replace (or create) an alert rule", s.apiPutRule, Spec{}, RuleView{})
-	h("DELETE", "/api/v1/alerting/rules/{id}", WriteScope, "Delete an alert rule and its alerts", s.apiDeleteRule, nil, nil)
-	h("POST", "/api/v1/alerting/rules/apply", WriteScope, "Create or update the rules of a Gaffer rule file (YAML or JSON), by group and name",
-		s.apiApply, nil, ImportResult{})
-	h("POST", "/api/v1/alerting/rules/import", WriteScope, "Import the alerting rules of a Prometheus rule file (YAML rule groups)",
-		s.apiImport, nil, ImportResult{})
-	h("GET", "/api/v1/alerting/rules/{id}/chart", ReadScope, "A rule's values, condition and band over a time range", s.apiChart, nil, Chart{},
-		httpapi.Param{Name: "s", Description: "start: RFC 3339 or a duration before the end (default 6h)"},
-		httpapi.Param{Name: "e", Description: "end: RFC 3339 (default now)"})
-	h("GET", "/api/v1/alerting/rules/{id}/history", ReadScope, "A rule's changes of state", s.apiHistory, nil, []Transition{},
-		httpapi.Param{Name: "since", Description: "RFC 3339 or a duration before now (default 24h)"})
-	h("GET", "/api/v1/alerting/alerts", ReadScope, "Pending, firing and recently resolved alerts", s.apiAlerts, nil, []*Alert{},
-		httpapi.Param{Name: "state", Description: "pending, firing or resolved"}, httpapi.Param{Name: "rule_id"})
-	h("GET", "/api/v1/alerting/silences", ReadScope, "Silences (expired ones with ?all=true)", s.apiSilences, nil, []*Silence{},
-		httpapi.Param{Name: "all"})
-	h("POST", "/api/v1/alerting/silences", WriteScope, "Create a silence", s.apiCreateSilence, SilenceSpec{}, Silence{})
-	h("GET", "/api/v1/alerting/silences/{id}", ReadScope, "A silence", s.apiSilence, nil, Silence{})
-	h("DELETE", "/api/v1/alerting/silences/{id}", WriteScope, "Expire a silence", s.apiExpireSilence, nil, Silence{})
-	h("GET", "/api/v1/alerting/inhibitions", ReadScope, "Inhibition rules", s.apiInhibitions, nil, []*Inhibition{})
-	h("POST", "/api/v1/alerting/inhibitions", WriteScope, "Create an inhibition rule", s.apiCreateInhibition, Inhibition{}, Inhibition{})
-	h("DELETE", "/api/v1/alerting/inhibitions/{id}", WriteScope, "Delete an inhibition rule", s.apiDeleteInhibition, nil, nil)
-	h("GET", "/api/v1/alerting/status", ReadScope, "The evaluator: rules and evaluation lag", s.apiStatus, nil, Status{})
+	const p = "/api/v1/alerting"
+	r.Handle(httpapi.Route{Method: "GET", Path: p + "/rules", Scope: ReadScope, Summary: "Alert rules with their state",
+		Response: []RuleView{}, Handler: s.apiRules})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/rules", Scope: WriteScope, Action: "alerting.rule.create",
+		Summary: "Create an alert rule (its expression is checked by its parser)", Request: Spec{}, Response: RuleView{}, Handler: s.apiCreateRule})
+	r.Handle(httpapi.Route{Method: "GET", Path: p + "/rules/{id}", Scope: ReadScope, Summary: "An alert rule",
+		Response: RuleView{}, Handler: s.apiRule})
+	r.Handle(httpapi.Route{Method: "PUT", Path: p + "/rules/{id}", Scope: WriteScope, Action: "alerting.rule.put",
+		Summary: "Replace (or create) an alert rule", Request: Spec{}, Response: RuleView{}, Handler: s.apiPutRule})
+	r.Handle(httpapi.Route{Method: "DELETE", Path: p + "/rules/{id}", Scope: WriteScope, Action: "alerting.rule.delete",
+		Summary: "Delete an alert rule and its alerts", Handler: s.apiDeleteRule})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/rules/apply", Scope: WriteScope, Action: "alerting.rules.apply",
+		Summary: "Create or update the rules of a Gaffer rule file (YAML or JSON), by group and name", Response: ImportResult{}, Handler: s.apiApply})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/rules/import", Scope: WriteScope, Action: "alerting.rules.import",
+		Summary: "Import the alerting rules of a Prometheus rule file (YAML rule groups)", Response: ImportResult{}, Handler: s.apiImport})
+	r.Handle(httpapi.Route{Method: "GET", Path: p + "/rules/{id}/chart", Scope: ReadScope,
+		Summary: "A rule's values, condition and band over a time range", Response: Chart{}, Handler: s.apiChart,
+		Query: []httpapi.Param{{Name: "s", Description: "start: RFC 3339 or a duration before the end (default 6h)"},
+			{Name: "e", Description: "end: RFC 3339 (default now)"}}})
+	r.Handle(httpapi.Route{Method: "GET", Path: p + "/rules/{id}/history", Scope: ReadScope, Summary: "A rule's changes of state",
+		Response: []Transition{}, Handler: s.apiHistory,
+		Query: []httpapi.Param{{Name: "since", Description: "RFC 3339 or a duration before now (default 24h)"}}})
+	r.Handle(httpapi.Route{Method: "GET", Path: p + "/alerts", Scope: ReadScope, Summary: "Pending, firing and recently resolved alerts",
+		Response: []*Alert{}, Handler: s.apiAlerts,
+		Query: []httpapi.Param{{Name: "state", Description: "pending, firing or resolved"}, {Name: "rule_id"}}})
+	r.Handle(httpapi.Route{Method: "GET", Path: p + "/silences", Scope: ReadScope, Summary: "Silences (expired ones with ?all=true)",
+		Response: []*Silence{}, Handler: s.apiSilences, Query: []httpapi.Param{{Name: "all"}}})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/silences", Scope: WriteScope, Action: "alerting.silence.create",
+		Summary: "Create a silence", Request: SilenceSpec{}, Response: Silence{}, Handler: s.apiCreateSilence})
+	r.Handle(httpapi.Route{Method: "GET", Path: p + "/silences/{id}", Scope: ReadScope, Summary: "A silence",
+		Response: Silence{}, Handler: s.apiSilence})
+	r.Handle(httpapi.Route{Method: "DELETE", Path: p + "/silences/{id}", Scope: WriteScope, Action: "alerting.silence.expire",
+		Summary: "Expire a silence", Response: Silence{}, Handler: s.apiExpireSilence})
+	r.Handle(httpapi.Route{Method: "GET", Path: p + "/inhibitions", Scope: ReadScope, Summary: "Inhibition rules",
+		Response: []*Inhibition{}, Handler: s.apiInhibitions})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/inhibitions", Scope: WriteScope, Action: "alerting.inhibition.create",
+		Summary: "Create an inhibition rule", Request: Inhibition{}, Response: Inhibition{}, Handler: s.apiCreateInhibition})
+	r.Handle(httpapi.Route{Method: "DELETE", Path: p + "/inhibitions/{id}", Scope: WriteScope, Action: "alerting.inhibition.delete",
+		Summary: "Delete an inhibition rule", Handler: s.apiDeleteInhibition})
+	r.Handle(httpapi.Route{Method: "GET", Path: p + "/status", Scope: ReadScope, Summary: "The evaluator: rules and evaluation lag",
+		Response: Status{}, Handler: s.apiStatus})
 }
 
 // apiError maps errors to API answers.

@@ -24,7 +24,7 @@ func (s *Service) Routes(r *httpapi.Router) {
 }
 
 func (s *Service) eventRoutes(r *httpapi.Router) {
-	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/events", Scope: WriteScope, Action: "events.publish", AuditSummary: true,
+	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/events", Scope: WriteScope, Action: "events.event.publish", AuditSummary: true,
 		Summary: "Publish CloudEvents: structured (application/cloudevents+json), batch " +
 			"(application/cloudevents-batch+json) or binary mode (ce-* headers); a batch with one invalid event is refused whole",
 		Response: IngestResult{}, Handler: s.handleIngest})

@@ -49,7 +49,7 @@ func (s *Service) ruleRoutes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/events/rules/{id}/replay", Scope: ReadScope, Action: "events.rules.replay",
 		Summary: "Dry run: what the rule would have matched and done over a past time range (nothing is acted on)",
 		Request: ReplayRequest{}, Response: ReplayResult{}, Handler: s.handleReplayRule})
-	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/events/replay", Scope: ReadScope, Action: "events.replay",
+	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/events/replay", Scope: ReadScope, Action: "events.event.replay",
 		Summary: "Dry run of an unsaved rule (the rule field) over a past time range", Request: ReplayRequest{},
 		Response: ReplayResult{}, Handler: s.handleReplaySpec})
 }

@@ -56,7 +56,7 @@ func newPages(s *Service, shell *ui.Shell) *pages {
 		Summary: "Delete a rule from the UI", Handler: s.handleDeleteRule})
 	shell.Handle(httpapi.Route{Method: "POST", Path: "/events/rules/check", Scope: ReadScope, Action: "events.rules.validate",
 		Summary: "Check the editor's condition and actions (htmx fragment)", Handler: p.check})
-	shell.Handle(httpapi.Route{Method: "POST", Path: "/events/rules/dryrun", Scope: ReadScope, Action: "events.replay",
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/events/rules/dryrun", Scope: ReadScope, Action: "events.event.replay",
 		Summary: "Dry-run the editor's rule (htmx fragment)", Handler: p.dryRun})
 	shell.Handle(httpapi.Route{Method: "GET", Path: "/events/deadletters", Scope: ReadScope, Summary: "Dead letters page",
 		Handler: p.deadLetters})
@@ -241,7 +241,10 @@ func (p *pages) check(w http.ResponseWriter, r *http.Request) error {
 	}
 	res := ValidateResult{}
 	if spec, _, err := specFromForm(r); err != nil {
-		res.Field, res.Message = "actions", err.(*ValidationError).Message
+		res.Field, res.Message = "actions", err.Error()
+		if ve, ok := errors.AsType[*ValidationError](err); ok {
+			res.Message = ve.Message
+		}
 	} else {
 		req.Actions = spec.Actions
 		res = p.svc.validate(req)

@@ -12,7 +12,7 @@ import (
 
 // Routes registers the API.
 func (s *Service) Routes(r *httpapi.Router) {
-	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/analysis/correlate", Scope: WriteScope, Action: "analysis.correlate",
+	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/analysis/correlate", Scope: WriteScope, Action: "correlate.analysis.start",
 		Summary: "Rank candidate series by how they moved with a target over an anomaly window (waits for the report up to ?wait seconds, then 202)",
 		Query:   []httpapi.Param{{Name: "wait", Description: "seconds to wait for the report (default --analysis-wait; 0: answer 202 at once)"}},
 		Request: Request{}, Response: Report{}, Handler: s.apiCorrelate})

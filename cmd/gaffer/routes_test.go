@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 )
@@ -78,5 +79,43 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		if !route.Public && op.Scope != route.Scope {
 			t.Errorf("openapi.json scope of %s %s = %q, want %q", route.Method, p, op.Scope, route.Scope)
 		}
+	}
+}
+
+// auditAction is the one form of a route's audit action:
+// <system>.<noun>.<verb>, lower case.
+var auditAction = regexp.MustCompile(`^([a-z]+)\.[a-z][a-z_]*\.[a-z][a-z_]*$`)
+
+// TestEveryMutatingRouteNamesItsAuditAction checks that every route that
+// can change state (every method but GET and HEAD) names its audit action
+// as <system>.<noun>.<verb>, where system is a compiled-in module or
+// "platform" for the server's own routes, so that the API and the UI
+// record one operation under one name.
+func TestEveryMutatingRouteNamesItsAuditAction(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	modules, err := platform.Modules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	systems := map[string]bool{"platform": true}
+	for _, m := range modules {
+		systems[m.Name] = true
+	}
+	var checked int
+	for _, route := range srv.Router().Routes() {
+		if !route.Mutating() {
+			continue
+		}
+		checked++
+		m := auditAction.FindStringSubmatch(route.Action)
+		switch {
+		case m == nil:
+			t.Errorf("%s %s: audit action %q is not <system>.<noun>.<verb>", route.Method, route.Path, route.Action)
+		case !systems[m[1]]:
+			t.Errorf("%s %s: audit action %q names no system (%v)", route.Method, route.Path, route.Action, systems)
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d mutating routes", checked)
 	}
 }

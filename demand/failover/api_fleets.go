@@ -1,6 +1,7 @@
 package failover
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -62,14 +63,14 @@ func (s *Service) fleetRoutes(r *httpapi.Router) {
 			}
 			return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[FleetInfo]{Items: fs})
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: api + "/fleets/validate", Scope: ReadScope, Unaudited: true,
+	r.Handle(httpapi.Route{Method: "POST", Path: api + "/fleets/validate", Scope: ReadScope, Unaudited: true, Action: "failover.fleet.validate",
 		Summary: "Check a fleet document (YAML or JSON) without storing it", Response: ValidateResult{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			f, err := readFleet(r)
 			if err == nil {
 				err = s.checkSecretEnv(f)
 			}
-			if fe, ok := err.(*fleet.Error); ok {
+			if fe, ok := errors.AsType[*fleet.Error](err); ok {
 				return httpapi.WriteJSON(w, http.StatusOK, ValidateResult{Problems: fe.Problems})
 			}
 			if err != nil {
@@ -118,7 +119,7 @@ func (s *Service) fleetRoutes(r *httpapi.Router) {
 			}
 			return httpapi.WriteJSON(w, http.StatusOK, res)
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: api + "/fleets/{name}/detect", Scope: WriteScope, Action: "failover.detect",
+	r.Handle(httpapi.Route{Method: "POST", Path: api + "/fleets/{name}/detect", Scope: WriteScope, Action: "failover.fleet.detect",
 		Summary: "Check the fleet's regions for a drop in demand; with record, recommendations are stored and published",
 		Request: DetectRequest{}, Response: []Evidence{}, Handler: s.detectHandler})
 }

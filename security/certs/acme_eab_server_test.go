@@ -161,7 +161,7 @@ func TestACMEAnonymousAccountsOptOut(t *testing.T) {
 	if es := auditEntries(t, srv, "certs.acme.settings"); len(es) != 1 || !strings.Contains(es[0].Detail, "anonymous ACME accounts allowed") {
 		t.Errorf("settings audit: %+v", es)
 	}
-	if es := auditEntries(t, srv, "certs.acme.new-account"); len(es) != 1 || !strings.Contains(es[0].Detail, "anonymous account") {
+	if es := auditEntries(t, srv, "certs.acme.new_account"); len(es) != 1 || !strings.Contains(es[0].Detail, "anonymous account") {
 		t.Errorf("account audit: %+v", es)
 	}
 }

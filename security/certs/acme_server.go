@@ -102,7 +102,7 @@ func (a *acmeServer) routes(r *httpapi.Router, prefix string) {
 		Handler: a.newNonce})
 	post := func(path, summary string, audited bool, h func(w http.ResponseWriter, r *http.Request, req *acmeRequest) error) {
 		r.Handle(httpapi.Route{Method: "POST", Path: p + path, Public: true, Unaudited: !audited, Summary: summary + why,
-			Action: "certs.acme." + strings.Trim(strings.SplitN(path, "/", 3)[1], "{}"), Handler: a.verified(h)})
+			Action: "certs.acme." + strings.ReplaceAll(strings.Trim(strings.SplitN(path, "/", 3)[1], "{}"), "-", "_"), Handler: a.verified(h)})
 	}
 	post("/new-account", "ACME new account", true, a.newAccount)
 	post("/account/{id}", "ACME account (update, deactivate, POST-as-GET)", true, a.accountUpdate)

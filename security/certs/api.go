@@ -169,7 +169,7 @@ func (s *Service) certRoutes(r *httpapi.Router, p string) {
 			{Name: "q", Description: "substring of name, owner, team or notes; or a serial"},
 			{Name: "cursor"}, {Name: "limit"},
 		}, Response: ListResponse{}, Handler: s.listCerts})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/certificates", Scope: ScopeWrite, Action: "certs.issue",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/certificates", Scope: ScopeWrite, Action: "certs.certificate.issue",
 		Summary: "Issue a certificate from a CSR or with a generated key", Request: IssueRequest{}, Response: Certificate{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			var req IssueRequest
@@ -184,7 +184,7 @@ func (s *Service) certRoutes(r *httpapi.Router, p string) {
 			httpapi.SetAuditTarget(r, certTarget(c))
 			return httpapi.WriteJSON(w, http.StatusCreated, c)
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/import", Scope: ScopeWrite, Action: "certs.import",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/import", Scope: ScopeWrite, Action: "certs.certificate.import",
 		Summary: "Import certificates from a PEM bundle", Request: ImportRequest{}, Response: ImportResponse{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			var req ImportRequest
@@ -206,7 +206,7 @@ func (s *Service) certRoutes(r *httpapi.Router, p string) {
 			}
 			return httpapi.WriteJSON(w, http.StatusOK, c)
 		}})
-	r.Handle(httpapi.Route{Method: "PATCH", Path: p + "/certificates/{ref}", Scope: ScopeWrite, Action: "certs.update",
+	r.Handle(httpapi.Route{Method: "PATCH", Path: p + "/certificates/{ref}", Scope: ScopeWrite, Action: "certs.certificate.update",
 		Summary: "Change owner, team, notes, notification days or rotation", Request: Update{}, Response: Certificate{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			var u Update
@@ -247,7 +247,7 @@ func (s *Service) certRoutes(r *httpapi.Router, p string) {
 			_, err = w.Write([]byte(c.Certificate + c.Chain))
 			return err
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/certificates/{ref}/revoke", Scope: ScopeWrite, Action: "certs.revoke",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/certificates/{ref}/revoke", Scope: ScopeWrite, Action: "certs.certificate.revoke",
 		Summary: "Revoke a certificate", Request: RevokeRequest{}, Response: Certificate{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			var req RevokeRequest
@@ -262,7 +262,7 @@ func (s *Service) certRoutes(r *httpapi.Router, p string) {
 			httpapi.SetAuditDetail(r, "reason "+c.RevocationReason)
 			return httpapi.WriteJSON(w, http.StatusOK, c)
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/certificates/{ref}/export", Scope: auth.AdminScope, Action: "certs.export",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/certificates/{ref}/export", Scope: auth.AdminScope, Action: "certs.certificate.export",
 		Summary: "Export a certificate with its private key (PEM or PKCS #12)", Request: ExportRequest{},
 		Handler: s.exportCert})
 }
@@ -329,7 +329,7 @@ func (s *Service) revocationRoutes(r *httpapi.Router, p string) {
 			_, err = w.Write(ca.Cert.Raw)
 			return err
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/ocsp/{ca}", Public: true, Unaudited: true,
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/ocsp/{ca}", Public: true, Unaudited: true, Action: "certs.ocsp.query",
 		Summary: "OCSP responder (RFC 6960, POST); public and unaudited because relying parties ask it without credentials and it changes nothing",
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			body, err := readLimited(r, 64<<10)

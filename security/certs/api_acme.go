@@ -49,7 +49,7 @@ func (s *Service) acmeAdminRoutes(r *httpapi.Router, p string) {
 			}
 			return httpapi.WriteJSON(w, http.StatusOK, ks)
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: base + "/eab-keys", Scope: auth.AdminScope, Action: "certs.acme.eab.create",
+	r.Handle(httpapi.Route{Method: "POST", Path: base + "/eab-keys", Scope: auth.AdminScope, Action: "certs.eab_key.create",
 		Summary: "Create an ACME external account binding key; its HMAC key is shown only in this answer",
 		Request: CreateEABKeyRequest{}, Response: NewEABKey{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
@@ -66,7 +66,7 @@ func (s *Service) acmeAdminRoutes(r *httpapi.Router, p string) {
 			httpapi.SetAuditDetail(r, "authority "+k.Authority)
 			return httpapi.WriteJSON(w, http.StatusCreated, k)
 		}})
-	r.Handle(httpapi.Route{Method: "DELETE", Path: base + "/eab-keys/{id}", Scope: auth.AdminScope, Action: "certs.acme.eab.revoke",
+	r.Handle(httpapi.Route{Method: "DELETE", Path: base + "/eab-keys/{id}", Scope: auth.AdminScope, Action: "certs.eab_key.revoke",
 		Summary:  "Revoke an ACME external account binding key and deactivate the account it created",
 		Response: EABKey{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
 			httpapi.SetAuditTarget(r, "acme-eab:"+r.PathValue("id"))

@@ -30,10 +30,10 @@ type ScanAPIRequest struct {
 }
 
 func (s *Service) operationRoutes(r *httpapi.Router, p string) {
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/rotate", Scope: ScopeWrite, Action: "certs.rotate",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/rotate", Scope: ScopeWrite, Action: "certs.certificate.rotate",
 		Summary: "Rotate certificates now (reissue and redeploy), or enqueue every one due", Request: RotateRequest{},
 		Response: RotateResponse{}, Handler: s.rotateHandler})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/bulk", Scope: ScopeWrite, Action: "certs.bulk",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/bulk", Scope: ScopeWrite, Action: "certs.certificates.bulk",
 		Summary: "Reissue or revoke every certificate matching a filter, as a job", Request: BulkRequest{},
 		Response: BulkResponse{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
 			var req BulkRequest
@@ -56,7 +56,7 @@ func (s *Service) operationRoutes(r *httpapi.Router, p string) {
 			httpapi.SetAuditDetail(r, "bulk "+req.Action+" of "+strconv.Itoa(len(ids))+" certificates")
 			return httpapi.WriteJSON(w, http.StatusAccepted, BulkResponse{JobID: job.ID, Matched: len(ids)})
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/scans", Scope: ScopeWrite, Action: "certs.scan",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/scans", Scope: ScopeWrite, Action: "certs.scan.start",
 		Summary: "Discover certificates on TLS endpoints (host:port, hosts, CIDR ranges)", Request: ScanAPIRequest{},
 		Response: ScanResponse{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
 			var req ScanAPIRequest
@@ -93,7 +93,7 @@ func (s *Service) operationRoutes(r *httpapi.Router, p string) {
 			}
 			return httpapi.WriteJSON(w, http.StatusOK, n)
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/check", Scope: ScopeWrite, Action: "certs.check",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/check", Scope: ScopeWrite, Action: "certs.endpoint.check",
 		Summary: "Send due expiry notifications and enqueue due rotations now", Response: CheckResult{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			res, err := s.check(r.Context())
@@ -152,7 +152,7 @@ func (s *Service) operationRoutes(r *httpapi.Router, p string) {
 			w.WriteHeader(http.StatusNoContent)
 			return nil
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/certificates/{ref}/deploy", Scope: ScopeWrite, Action: "certs.deploy",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/certificates/{ref}/deploy", Scope: ScopeWrite, Action: "certs.certificate.deploy",
 		Summary: "Deploy a certificate to its destinations now", Response: []Destination{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			c, err := s.certFor(r, nil)

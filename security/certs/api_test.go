@@ -69,7 +69,7 @@ func TestBadInputIsRefusedAndAudited(t *testing.T) {
 		t.Errorf("refused requests issued %d certificates", len(got))
 	}
 	failed := 0
-	for _, e := range auditEntries(t, srv, "certs.issue") {
+	for _, e := range auditEntries(t, srv, "certs.certificate.issue") {
 		if e.Outcome == "failure" && e.Detail != "" {
 			failed++
 		}
@@ -99,7 +99,7 @@ func TestLintRefusal(t *testing.T) {
 	if got := listCerts(t, srv, tok, ""); len(got) != 0 {
 		t.Errorf("a refused certificate was stored")
 	}
-	if e := auditEntries(t, srv, "certs.issue"); len(e) == 0 || e[0].Outcome != "failure" || !strings.Contains(e[0].Detail, "zlint") {
+	if e := auditEntries(t, srv, "certs.certificate.issue"); len(e) == 0 || e[0].Outcome != "failure" || !strings.Contains(e[0].Detail, "zlint") {
 		t.Errorf("lint refusal not audited: %+v", e)
 	}
 }
@@ -182,12 +182,12 @@ func TestExportNeedsAdmin(t *testing.T) {
 		t.Errorf("PKCS #12: %v", err)
 	}
 	exports := 0
-	for _, e := range auditEntries(t, srv, "certs.export") {
+	for _, e := range auditEntries(t, srv, "certs.certificate.export") {
 		if e.Outcome == "success" && strings.Contains(e.Target, c.Serial) {
 			exports++
 		}
 	}
-	denied := auditEntries(t, srv, "certs.export")
+	denied := auditEntries(t, srv, "certs.certificate.export")
 	if exports != 2 || denied[len(denied)-1].Outcome != "denied" {
 		t.Errorf("audited %d successful exports (want 2); first entry %+v", exports, denied[len(denied)-1])
 	}

@@ -101,7 +101,7 @@ func (s *Service) registerJobs() error {
 		func(ctx context.Context, job *jobs.Job, r ScanRequest) error {
 			res, err := s.mgr.Scan(ctx, r)
 			if err == nil {
-				s.mgr.record(ctx, "certs.scan", fmt.Sprintf("job:%d", job.ID), audit.OutcomeSuccess,
+				s.mgr.record(ctx, "certs.scan.complete", fmt.Sprintf("job:%d", job.ID), audit.OutcomeSuccess,
 					fmt.Sprintf("probed %d endpoints, found %d certificates", res.Probed, res.Found))
 			}
 			return err

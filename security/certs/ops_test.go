@@ -196,7 +196,7 @@ func bulkJobs(t *testing.T, backend platformtest.Backend) {
 		t.Errorf("%d active green certificates after the reissue, want 3", n)
 	}
 	revokes := 0
-	for _, e := range auditEntries(t, srv, "certs.revoke") {
+	for _, e := range auditEntries(t, srv, "certs.certificate.revoke") {
 		if strings.Contains(e.Detail, "bulk revoke") {
 			revokes++
 		}
@@ -297,7 +297,7 @@ func TestScheduledScan(t *testing.T) {
 	defer ts.Close()
 	srv, tok := startPKI(t, platformtest.Options{Args: []string{"--certs-scan-targets", ts.Listener.Addr().String(), "--certs-scan-interval", "1h"}})
 	waitFor(t, func() bool { return len(listCerts(t, srv, tok, "source=discovered")) == 1 })
-	if e := auditEntries(t, srv, "certs.scan"); len(e) == 0 || !strings.Contains(e[0].Detail, "found 1") {
+	if e := auditEntries(t, srv, "certs.scan.complete"); len(e) == 0 || !strings.Contains(e[0].Detail, "found 1") {
 		t.Errorf("scan not audited: %+v", e)
 	}
 }

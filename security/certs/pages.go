@@ -52,7 +52,7 @@ func (s *Service) Pages(sh *ui.Shell) {
 		}})
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/certs/c/{id}", Scope: ScopeRead, Summary: "Certificate detail page",
 		Handler: func(w http.ResponseWriter, r *http.Request) error { return s.renderCert(w, r, http.StatusOK, "") }})
-	sh.Handle(httpapi.Route{Method: "POST", Path: "/certs/c/{id}/revoke", Scope: ScopeWrite, Action: "certs.revoke",
+	sh.Handle(httpapi.Route{Method: "POST", Path: "/certs/c/{id}/revoke", Scope: ScopeWrite, Action: "certs.certificate.revoke",
 		Summary: "Revoke a certificate from the UI", Handler: func(w http.ResponseWriter, r *http.Request) error {
 			id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 			httpapi.SetAuditTarget(r, "cert:"+r.PathValue("id"))
@@ -62,7 +62,7 @@ func (s *Service) Pages(sh *ui.Shell) {
 			http.Redirect(w, r, "/certs/c/"+r.PathValue("id"), http.StatusSeeOther)
 			return nil
 		}})
-	sh.Handle(httpapi.Route{Method: "POST", Path: "/certs/c/{id}/rotate", Scope: ScopeWrite, Action: "certs.rotate",
+	sh.Handle(httpapi.Route{Method: "POST", Path: "/certs/c/{id}/rotate", Scope: ScopeWrite, Action: "certs.certificate.rotate",
 		Summary: "Rotate a certificate from the UI", Handler: func(w http.ResponseWriter, r *http.Request) error {
 			id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 			httpapi.SetAuditTarget(r, "cert:"+r.PathValue("id"))

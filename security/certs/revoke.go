@@ -89,7 +89,7 @@ func (m *Manager) revokeAudited(ctx context.Context, id int64, reason, via strin
 	if err != nil {
 		outcome, detail = audit.OutcomeFailure, via+": "+err.Error()
 	}
-	m.record(ctx, "certs.revoke", fmt.Sprintf("cert:%d/%s", id, c.Serial), outcome, detail)
+	m.record(ctx, "certs.certificate.revoke", fmt.Sprintf("cert:%d/%s", id, c.Serial), outcome, detail)
 	return err
 }
 

@@ -12,14 +12,15 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/security/sshca/sshcaapi"
 )
 
 // Scopes of the SSH CA. CA lifecycle (create, rotate, retire a key)
 // changes what every server trusts and needs the admin scope.
 const (
-	ScopeRead  = "sshca:read"
-	ScopeWrite = "sshca:write"
-	ScopeSign  = "sshca:sign"
+	ScopeRead  = sshcaapi.ScopeRead
+	ScopeWrite = sshcaapi.ScopeWrite
+	ScopeSign  = sshcaapi.ScopeSign
 )
 
 // TrustedKeysResponse answers GET /api/v1/sshca/ca-pubkey.
@@ -32,7 +33,7 @@ type TrustedKeysResponse struct {
 // Routes registers the SSH CA's API.
 func (s *Service) Routes(r *httpapi.Router) {
 	const p = "/api/v1/sshca"
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/sign", Scope: ScopeSign, Action: "sshca.sign",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/sign", Scope: ScopeSign, Action: "sshca.certificate.sign",
 		Summary: "Sign an SSH certificate for the caller's identity, as its policy allows",
 		Request: SignRequest{}, Response: Cert{}, Handler: s.sign})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/ca-pubkey", Public: true,
@@ -102,7 +103,7 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Response: httpapi.Page[Cert]{}, Handler: s.listCerts})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/certs/{serial}", Scope: ScopeRead, Summary: "One issued certificate",
 		Response: Cert{}, Handler: s.getCert})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/revocations", Scope: ScopeWrite, Action: "sshca.revoke",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/revocations", Scope: ScopeWrite, Action: "sshca.certificate.revoke",
 		Summary: "Revoke certificates by serial or key ID, or a public key", Request: RevokeRequest{},
 		Response: Revocation{}, Handler: s.revoke})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/revocations", Scope: ScopeRead, Summary: "Revocations, newest first",

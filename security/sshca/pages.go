@@ -73,7 +73,7 @@ func (s *Service) Pages(sh *ui.Shell) {
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			return s.renderRevocations(w, r, http.StatusOK, "")
 		}})
-	sh.Handle(httpapi.Route{Method: "POST", Path: "/sshca/revocations", Scope: ScopeWrite, Action: "sshca.revoke",
+	sh.Handle(httpapi.Route{Method: "POST", Path: "/sshca/revocations", Scope: ScopeWrite, Action: "sshca.certificate.revoke",
 		Summary: "Revoke from the UI", Handler: s.revokeForm})
 }
 

@@ -45,7 +45,7 @@ type diagnostic struct {
 
 // Route returns the publish route, guarded by scope.
 func (p *Publisher) Route(scope string) httpapi.Route {
-	return httpapi.Route{Method: "POST", Path: "/api/v1/publish", Scope: scope, Action: "metrics.publish", AuditSummary: true,
+	return httpapi.Route{Method: "POST", Path: "/api/v1/publish", Scope: scope, Action: "metrics.samples.publish", AuditSummary: true,
 		Summary:  "Atlas publish: {tags, metrics:[{tags, timestamp, value}]}; 200 stored, 202 partly, 400 none",
 		Response: FailureMessage{}, Handler: p.ServePublish}
 }

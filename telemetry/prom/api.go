@@ -83,16 +83,16 @@ func (a *API) Routes(r *httpapi.Router, version string) {
 		// A query sent as a form POST (Grafana's default) reads only:
 		// it is not written to the audit log.
 		unaudited := method == "POST"
-		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/query", Scope: a.Scope, Action: "metrics.query", Unaudited: unaudited,
+		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/query", Scope: a.Scope, Action: "metrics.query.instant", Unaudited: unaudited,
 			Summary: "Evaluate a PromQL expression at one time (Prometheus API)", Query: queryParams,
 			Response: Response{}, Handler: a.query})
-		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/query_range", Scope: a.Scope, Action: "metrics.query_range", Unaudited: unaudited,
+		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/query_range", Scope: a.Scope, Action: "metrics.query.range", Unaudited: unaudited,
 			Summary: "Evaluate a PromQL expression over a range of times (Prometheus API)", Query: rangeParams,
 			Response: Response{}, Handler: a.queryRange})
-		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/series", Scope: a.Scope, Action: "metrics.series", Unaudited: unaudited,
+		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/series", Scope: a.Scope, Action: "metrics.series.list", Unaudited: unaudited,
 			Summary: "Series matching selectors (Prometheus API)", Query: seriesParams,
 			Response: Response{}, Handler: a.series})
-		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/labels", Scope: a.Scope, Action: "metrics.labels", Unaudited: unaudited,
+		r.Handle(httpapi.Route{Method: method, Path: "/api/v1/labels", Scope: a.Scope, Action: "metrics.labels.list", Unaudited: unaudited,
 			Summary: "Label names (Prometheus API)", Query: seriesParams,
 			Response: Response{}, Handler: a.labelNames})
 	}

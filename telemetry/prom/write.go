@@ -60,7 +60,7 @@ type writeBuffers struct {
 
 // Route returns the write route, guarded by scope.
 func (rc *Receiver) Route(scope string) httpapi.Route {
-	return httpapi.Route{Method: "POST", Path: "/api/v1/write", Scope: scope, Action: "metrics.write", AuditSummary: true,
+	return httpapi.Route{Method: "POST", Path: "/api/v1/write", Scope: scope, Action: "metrics.samples.write", AuditSummary: true,
 		Summary: "Prometheus remote write 1.0 (snappy-compressed protobuf WriteRequest); 204 when stored",
 		Handler: rc.ServeWrite}
 }

@@ -68,7 +68,7 @@ func TestRefusedAnonymousCallsAreBounded(t *testing.T) {
 			l := openLog(t, s, Options{Now: clock.Now})
 			path := "/api/v1/tokens/" + strings.Repeat("x", 600<<10)
 			refused := func(remote string) Entry {
-				return Entry{Action: "tokens.revoke", Target: path, Outcome: OutcomeDenied, Status: 401, RemoteAddr: remote}
+				return Entry{Action: "platform.token.revoke", Target: path, Outcome: OutcomeDenied, Status: 401, RemoteAddr: remote}
 			}
 			for i := range 1000 {
 				if err := l.Record(ctx, refused(fmt.Sprintf("203.0.113.7:%d", 40000+i))); err != nil {
@@ -81,7 +81,7 @@ func TestRefusedAnonymousCallsAreBounded(t *testing.T) {
 			}
 			// A refusal by someone with a token, and another source, are
 			// recorded in full.
-			if err := l.Record(ctx, Entry{Actor: "ci", Action: "tokens.revoke", Target: path, Outcome: OutcomeDenied, Status: 403,
+			if err := l.Record(ctx, Entry{Actor: "ci", Action: "platform.token.revoke", Target: path, Outcome: OutcomeDenied, Status: 403,
 				RemoteAddr: "203.0.113.7:1"}); err != nil {
 				t.Fatal(err)
 			}

@@ -34,7 +34,7 @@ func (c *Console) apiRoutes(r *httpapi.Router) {
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			return httpapi.WriteJSON(w, http.StatusOK, auth.FromContext(r.Context()))
 		}})
-	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/tokens", Scope: auth.AdminScope, Action: "tokens.create",
+	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/tokens", Scope: auth.AdminScope, Action: "platform.token.create",
 		Summary: "Create a scoped API token", Request: CreateTokenRequest{}, Response: CreateTokenResponse{},
 		Handler: c.createToken})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/tokens", Scope: auth.AdminScope,
@@ -46,7 +46,7 @@ func (c *Console) apiRoutes(r *httpapi.Router) {
 			}
 			return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[auth.Token]{Items: nonNil(toks)})
 		}})
-	r.Handle(httpapi.Route{Method: "DELETE", Path: "/api/v1/tokens/{id}", Scope: auth.AdminScope, Action: "tokens.revoke",
+	r.Handle(httpapi.Route{Method: "DELETE", Path: "/api/v1/tokens/{id}", Scope: auth.AdminScope, Action: "platform.token.revoke",
 		Summary: "Revoke an API token", Handler: c.revokeToken})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/audit", Scope: "audit:read",
 		Summary: "The audit log, newest first", Response: httpapi.Page[audit.Entry]{},
@@ -60,9 +60,9 @@ func (c *Console) apiRoutes(r *httpapi.Router) {
 		Handler: c.listJobs})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/jobs/{id}", Scope: "jobs:read",
 		Summary: "One background job", Response: jobs.Info{}, Handler: c.getJob})
-	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/jobs/{id}/retry", Scope: "jobs:write", Action: "jobs.retry",
+	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/jobs/{id}/retry", Scope: "jobs:write", Action: "platform.job.retry",
 		Summary: "Run a job again now (re-drive it from the dead list)", Response: jobs.Info{}, Handler: c.retryJob})
-	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/jobs/{id}/cancel", Scope: "jobs:write", Action: "jobs.cancel",
+	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/jobs/{id}/cancel", Scope: "jobs:write", Action: "platform.job.cancel",
 		Summary: "Cancel a job", Response: jobs.Info{}, Handler: c.cancelJob})
 }
 

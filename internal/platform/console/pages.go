@@ -56,9 +56,9 @@ func (c *Console) pages(s *ui.Shell) {
 			return c.renderTokens(w, r, http.StatusOK, nil, "")
 		}})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/tokens", Scope: auth.AdminScope, Summary: "Create a token from the UI",
-		Action: "tokens.create", Handler: c.createTokenForm})
+		Action: "platform.token.create", Handler: c.createTokenForm})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/tokens/{id}/revoke", Scope: auth.AdminScope, Summary: "Revoke a token from the UI",
-		Action: "tokens.revoke", Handler: func(w http.ResponseWriter, r *http.Request) error {
+		Action: "platform.token.revoke", Handler: func(w http.ResponseWriter, r *http.Request) error {
 			id := r.PathValue("id")
 			httpapi.SetAuditTarget(r, "token:"+id)
 			if err := c.tokens.Revoke(r.Context(), id); err != nil {

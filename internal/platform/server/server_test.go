@@ -86,13 +86,13 @@ func TestTokensAuditAndErrors(t *testing.T) {
 					t.Errorf("audit entry without request ID: %+v", e)
 				}
 				switch {
-				case e.Action == "tokens.create" && e.Outcome == audit.OutcomeSuccess:
+				case e.Action == "platform.token.create" && e.Outcome == audit.OutcomeSuccess:
 					created201++
-				case e.Action == "tokens.revoke" && e.Outcome == audit.OutcomeDenied:
+				case e.Action == "platform.token.revoke" && e.Outcome == audit.OutcomeDenied:
 					denied++
-				case e.Action == "tokens.create" && e.Outcome == audit.OutcomeFailure && e.Status == 400:
+				case e.Action == "platform.token.create" && e.Outcome == audit.OutcomeFailure && e.Status == 400:
 					failed++
-				case e.Action == "tokens.revoke" && e.Outcome == audit.OutcomeSuccess && e.Target == "token:"+created.Token.ID:
+				case e.Action == "platform.token.revoke" && e.Outcome == audit.OutcomeSuccess && e.Target == "token:"+created.Token.ID:
 					revoked++
 				}
 			}

@@ -31,9 +31,9 @@ func (s *Shell) registerRoutes() {
 			return s.login.Render(w, r, http.StatusOK, "Log in", loginData{Next: safeNext(r.URL.Query().Get("next"))})
 		}})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/login", Public: true, Summary: "Log in with a token",
-		Action: "ui.login", Handler: s.handleLogin})
+		Action: "platform.session.login", Handler: s.handleLogin})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/logout", Scope: auth.AuthenticatedScope,
-		Summary: "Log out", Action: "ui.logout", Handler: s.handleLogout})
+		Summary: "Log out", Action: "platform.session.logout", Handler: s.handleLogout})
 }
 
 func (s *Shell) handleLogin(w http.ResponseWriter, r *http.Request) error {
