@@ -70,10 +70,14 @@ func readSealed(t *testing.T, st *store.Store, table, key, value string) sealedR
 // that they export unchanged and sign, and that a second start changes
 // nothing.
 func TestLegacySealedKeysMigrateOnStart(t *testing.T) {
+	platformtest.EachBackend(t, testLegacySealedKeysMigrate)
+}
+
+func testLegacySealedKeysMigrate(t *testing.T, b platformtest.Backend) {
 	dir := t.TempDir()
 	kek := bytes.Repeat([]byte{0x4b}, 32)
 	t.Setenv(certs.KEKEnv, base64.StdEncoding.EncodeToString(kek))
-	srv, tok := startPKI(t, platformtest.Options{DataDir: dir})
+	srv, tok := startPKI(t, platformtest.Options{Backend: b, DataDir: dir})
 	c := issue(t, srv, tok, certs.IssueRequest{CommonName: "legacy.example.test"})
 	certExport := mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/export", tok, nil, http.StatusOK).Body
 	rootExport := mustDo(t, srv, "POST", "/api/v1/certs/authorities/root/export", tok, nil, http.StatusOK).Body
@@ -96,7 +100,7 @@ func TestLegacySealedKeysMigrateOnStart(t *testing.T) {
 	}
 	srv.Shutdown()
 
-	srv2 := platformtest.Start(t, platformtest.Options{DataDir: dir})
+	srv2 := platformtest.Start(t, platformtest.Options{Backend: b, DataDir: dir})
 	want := seal.KeyID(kek)
 	migrated := map[string]sealedRow{}
 	for _, r := range rows {
@@ -118,7 +122,7 @@ func TestLegacySealedKeysMigrateOnStart(t *testing.T) {
 	issue(t, srv2, srv2.AdminToken, certs.IssueRequest{CommonName: "after-migration.example.test"})
 	srv2.Shutdown()
 
-	srv3 := platformtest.Start(t, platformtest.Options{DataDir: dir})
+	srv3 := platformtest.Start(t, platformtest.Options{Backend: b, DataDir: dir})
 	for _, r := range rows {
 		if got := readSealed(t, srv3.Deps().Store, r.table, r.key, r.value); !bytes.Equal(got.blob, migrated[r.value].blob) {
 			t.Errorf("%s %s was re-sealed again by a second start", r.table, r.value)
@@ -130,9 +134,13 @@ func TestLegacySealedKeysMigrateOnStart(t *testing.T) {
 // key the server no longer has fails the re-seal with an error naming the
 // row and the key, and the rows before it stay as they were.
 func TestLegacyMigrationAllOrNothing(t *testing.T) {
+	platformtest.EachBackend(t, testLegacyMigrationAllOrNothing)
+}
+
+func testLegacyMigrationAllOrNothing(t *testing.T, b platformtest.Backend) {
 	kek := bytes.Repeat([]byte{0x4c}, 32)
 	t.Setenv(certs.KEKEnv, base64.StdEncoding.EncodeToString(kek))
-	srv, tok := startPKI(t, platformtest.Options{})
+	srv, tok := startPKI(t, platformtest.Options{Backend: b})
 	c := issue(t, srv, tok, certs.IssueRequest{CommonName: "lost.example.test"})
 	rootExport := mustDo(t, srv, "POST", "/api/v1/certs/authorities/root/export", tok, nil, http.StatusOK).Body
 	st := srv.Deps().Store

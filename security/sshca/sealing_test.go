@@ -77,14 +77,15 @@ func TestLoadKeyringFromCommand(t *testing.T) {
 	}
 }
 
-// startWithKey starts the SSH CA on dir with the operator's keys in the
-// environment (current, previous comma-separated; "" generates one in dir).
-func startWithKey(t *testing.T, dir, current, previous string) *testServer {
+// startWithKey starts the SSH CA on b and dir with the operator's keys in
+// the environment (current, previous comma-separated; "" generates one in
+// dir).
+func startWithKey(t *testing.T, b platformtest.Backend, dir, current, previous string) *testServer {
 	t.Helper()
 	t.Setenv(KEKEnv, current)
 	t.Setenv(KEKPreviousEnv, previous)
 	t.Setenv(KEKFileEnv, "")
-	return &testServer{Server: platformtest.Start(t, platformtest.Options{DataDir: dir, Roles: []string{"sshca"}}), t: t}
+	return &testServer{Server: platformtest.Start(t, platformtest.Options{Backend: b, DataDir: dir, Roles: []string{"sshca"}}), t: t}
 }
 
 // signedBy signs a user certificate for alice and returns the CA key
@@ -143,10 +144,14 @@ func legacySSHCABlob(t *testing.T, kek, pemBytes []byte, caKeyID string) (blob [
 // re-sealed it in the keyring's format, that it signs, and that a second
 // start changes nothing.
 func TestLegacyCAKeysMigrateOnStart(t *testing.T) {
+	platformtest.EachBackend(t, testLegacyCAKeysMigrate)
+}
+
+func testLegacyCAKeysMigrate(t *testing.T, b platformtest.Backend) {
 	dir := t.TempDir()
 	kek := bytes.Repeat([]byte{0x5a}, 32)
 	kekText := base64.StdEncoding.EncodeToString(kek)
-	srv := startWithKey(t, dir, kekText, "")
+	srv := startWithKey(t, b, dir, kekText, "")
 	ca, err := srv.service().Authority().GetCA(t.Context(), UserCert)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +171,7 @@ func TestLegacyCAKeysMigrateOnStart(t *testing.T) {
 	}
 	srv.Shutdown()
 
-	srv2 := startWithKey(t, dir, kekText, "")
+	srv2 := startWithKey(t, b, dir, kekText, "")
 	rows := srv2.caKeyRows()
 	for id, r := range rows {
 		b, err := seal.ParseBlob(r.blob)
@@ -179,7 +184,7 @@ func TestLegacyCAKeysMigrateOnStart(t *testing.T) {
 	}
 	srv2.Shutdown()
 
-	srv3 := startWithKey(t, dir, kekText, "")
+	srv3 := startWithKey(t, b, dir, kekText, "")
 	for id, r := range srv3.caKeyRows() {
 		if !bytes.Equal(r.blob, rows[id].blob) {
 			t.Errorf("CA key %s was re-sealed again by a second start", id)
@@ -191,8 +196,12 @@ func TestLegacyCAKeysMigrateOnStart(t *testing.T) {
 // key the server does not have fails the re-seal with an error naming the
 // row and the key, and leaves every row as it was.
 func TestLegacyMigrationAllOrNothing(t *testing.T) {
+	platformtest.EachBackend(t, testLegacyMigrationAllOrNothing)
+}
+
+func testLegacyMigrationAllOrNothing(t *testing.T, b platformtest.Backend) {
 	kek := bytes.Repeat([]byte{0x5b}, 32)
-	srv := startWithKey(t, t.TempDir(), base64.StdEncoding.EncodeToString(kek), "")
+	srv := startWithKey(t, b, t.TempDir(), base64.StdEncoding.EncodeToString(kek), "")
 	a := srv.service().Authority()
 	user, _ := a.GetCA(t.Context(), UserCert)
 	host, _ := a.GetCA(t.Context(), HostCert)
@@ -215,8 +224,12 @@ func TestLegacyMigrationAllOrNothing(t *testing.T) {
 // key left the file, rotates again with `gaffer sshca kek rotate`, and
 // restarts to sign with the re-sealed keys.
 func TestKEKRotation(t *testing.T) {
+	platformtest.EachBackend(t, testKEKRotation)
+}
+
+func testKEKRotation(t *testing.T, b platformtest.Backend) {
 	dir := t.TempDir()
-	srv := startWithKey(t, dir, "", "")
+	srv := startWithKey(t, b, dir, "", "")
 	before := srv.signedBy()
 	oldFile, _ := os.ReadFile(filepath.Join(dir, KEKFileName))
 	for _, c := range []struct {
@@ -261,12 +274,12 @@ func TestKEKRotation(t *testing.T) {
 		t.Fatalf("gaffer sshca kek rotate: %q, %v", out.String(), err)
 	}
 	srv.Shutdown()
-	srv2 := startWithKey(t, dir, "", "")
+	srv2 := startWithKey(t, b, dir, "", "")
 	if got := srv2.signedBy(); !bytes.Equal(got.Marshal(), before.Marshal()) {
 		t.Error("the user CA's key changed across the rotations")
 	}
 	// With the operator's key, rotation is refused: they rotate it.
-	srv3 := startWithKey(t, t.TempDir(), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), "")
+	srv3 := startWithKey(t, platformtest.Backend{}, t.TempDir(), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), "")
 	if resp := srv3.Do("POST", "/api/v1/sshca/kek/rotate", srv3.AdminToken, nil); resp.Status != http.StatusConflict ||
 		resp.ErrorCode() != "kek_not_managed" {
 		t.Errorf("rotation of an operator's key: %d %s", resp.Status, resp.Body)
@@ -280,11 +293,11 @@ func TestKEKRotationByOperator(t *testing.T) {
 	dir := t.TempDir()
 	oldKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
 	newKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
-	srv := startWithKey(t, dir, oldKey, "")
+	srv := startWithKey(t, platformtest.Backend{}, dir, oldKey, "")
 	before := srv.signedBy()
 	srv.Shutdown()
-	startWithKey(t, dir, newKey, oldKey).Shutdown()
-	srv3 := startWithKey(t, dir, newKey, "")
+	startWithKey(t, platformtest.Backend{}, dir, newKey, oldKey).Shutdown()
+	srv3 := startWithKey(t, platformtest.Backend{}, dir, newKey, "")
 	if got := srv3.signedBy(); !bytes.Equal(got.Marshal(), before.Marshal()) {
 		t.Error("the user CA's key changed across the operator's rotation")
 	}
