@@ -96,9 +96,6 @@ func New(name, source string, raws ...[]byte) (*Keyring, error) {
 	return kr, nil
 }
 
-// Name is the keyring's name.
-func (kr *Keyring) Name() string { return kr.name }
-
 // Source says where the keys came from.
 func (kr *Keyring) Source() string { return kr.source }
 
