@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,7 +38,13 @@ func init() {
 
 func start(t *testing.T, demo bool) (*platformtest.Server, *tsdb.DB) {
 	t.Helper()
-	srv := platformtest.Start(t, platformtest.Options{Demo: demo})
+	return startOn(t, platformtest.Backend{}, demo)
+}
+
+// startOn is start on a database of platformtest.EachBackend.
+func startOn(t *testing.T, b platformtest.Backend, demo bool) (*platformtest.Server, *tsdb.DB) {
+	t.Helper()
+	srv := platformtest.Start(t, platformtest.Options{Backend: b, Demo: demo})
 	svc, _ := srv.Deps().Lookup("metrics")
 	db := svc.(*fakeMetrics).db
 	// Two clusters of "sps" over the last hour, one sample a minute.
@@ -127,57 +134,72 @@ func TestTags(t *testing.T) {
 	}
 }
 
+// TestSavedGraphsAndDashboards saves, lists, reads and deletes graphs
+// and dashboards on each database.
 func TestSavedGraphsAndDashboards(t *testing.T) {
-	srv, _ := start(t, true)
-	read, write := srv.Token(ReadScope), srv.Token(WriteScope)
-	var graphs []SavedGraph
-	srv.Do("GET", "/api/v1/atlas/graphs", read, nil).JSON(t, &graphs)
-	if len(graphs) != len(DemoGraphs) {
-		t.Fatalf("demo graphs: %d", len(graphs))
-	}
-	if r := srv.Do("POST", "/api/v1/atlas/graphs", read, CreateGraphRequest{Name: "x", Query: "1"}); r.Status != http.StatusForbidden {
-		t.Fatalf("read token saved a graph: %d", r.Status)
-	}
-	bad := srv.Do("POST", "/api/v1/atlas/graphs", write, CreateGraphRequest{Name: "bad", Query: "a,:add"})
-	if bad.Status != 400 || !strings.Contains(string(bad.Body), ":add") {
-		t.Fatalf("bad graph: %d %s", bad.Status, bad.Body)
-	}
-	var g SavedGraph
-	r := srv.Do("POST", "/api/v1/atlas/graphs", write, CreateGraphRequest{Name: "sps", Query: "name,sps,:eq,:sum", Params: "s=e-1h"})
-	if r.Status != 201 {
-		t.Fatalf("save: %d %s", r.Status, r.Body)
-	}
-	r.JSON(t, &g)
-	var d Dashboard
-	r = srv.Do("POST", "/api/v1/atlas/dashboards", write, CreateDashboardRequest{Name: "mine", Start: "e-1h", GraphIDs: []int64{g.ID}})
-	if r.Status != 201 {
-		t.Fatalf("dashboard: %d %s", r.Status, r.Body)
-	}
-	r.JSON(t, &d)
-	var got Dashboard
-	srv.Do("GET", "/api/v1/atlas/dashboards/"+itoa(d.ID), read, nil).JSON(t, &got)
-	if len(got.Graphs) != 1 || got.Graphs[0].Query != "name,sps,:eq,:sum" {
-		t.Fatalf("dashboard graphs %+v", got.Graphs)
-	}
-	if r := srv.Do("DELETE", "/api/v1/atlas/graphs/"+itoa(g.ID), write, nil); r.Status != 204 {
-		t.Fatalf("delete: %d", r.Status)
-	}
-	var after Dashboard
-	srv.Do("GET", "/api/v1/atlas/dashboards/"+itoa(d.ID), read, nil).JSON(t, &after)
-	if len(after.Graphs) != 0 {
-		t.Fatalf("deleting a graph left it on the dashboard")
-	}
-	for _, p := range []string{"/atlas", "/atlas/dashboards/" + itoa(d.ID), "/atlas/static/explorer.js"} {
-		if r := srv.Do("GET", p, read, nil); r.Status != 200 {
-			t.Fatalf("%s: %d", p, r.Status)
+	platformtest.EachBackend(t, func(t *testing.T, b platformtest.Backend) {
+		srv, _ := startOn(t, b, true)
+		read, write := srv.Token(ReadScope), srv.Token(WriteScope)
+		var graphs []SavedGraph
+		srv.Do("GET", "/api/v1/atlas/graphs", read, nil).JSON(t, &graphs)
+		if len(graphs) != len(DemoGraphs) {
+			t.Fatalf("demo graphs: %d", len(graphs))
 		}
-	}
-	// Every demo graph evaluates over the store.
-	for _, dg := range DemoGraphs {
-		if r := srv.Do("GET", "/api/v1/graph?format=stats.json&q="+url.QueryEscape(dg.Query), read, nil); r.Status != 200 {
-			t.Errorf("demo graph %q: %d %s", dg.Name, r.Status, r.Body)
+		if r := srv.Do("POST", "/api/v1/atlas/graphs", read, CreateGraphRequest{Name: "x", Query: "1"}); r.Status != http.StatusForbidden {
+			t.Fatalf("read token saved a graph: %d", r.Status)
 		}
-	}
+		bad := srv.Do("POST", "/api/v1/atlas/graphs", write, CreateGraphRequest{Name: "bad", Query: "a,:add"})
+		if bad.Status != 400 || !strings.Contains(string(bad.Body), ":add") {
+			t.Fatalf("bad graph: %d %s", bad.Status, bad.Body)
+		}
+		var g SavedGraph
+		r := srv.Do("POST", "/api/v1/atlas/graphs", write, CreateGraphRequest{Name: "sps", Query: "name,sps,:eq,:sum", Params: "s=e-1h"})
+		if r.Status != 201 {
+			t.Fatalf("save: %d %s", r.Status, r.Body)
+		}
+		r.JSON(t, &g)
+		var d Dashboard
+		r = srv.Do("POST", "/api/v1/atlas/dashboards", write, CreateDashboardRequest{Name: "mine", Start: "e-1h", GraphIDs: []int64{g.ID}})
+		if r.Status != 201 {
+			t.Fatalf("dashboard: %d %s", r.Status, r.Body)
+		}
+		r.JSON(t, &d)
+		var got Dashboard
+		srv.Do("GET", "/api/v1/atlas/dashboards/"+itoa(d.ID), read, nil).JSON(t, &got)
+		if len(got.Graphs) != 1 || got.Graphs[0].Query != "name,sps,:eq,:sum" {
+			t.Fatalf("dashboard graphs %+v", got.Graphs)
+		}
+		if r := srv.Do("DELETE", "/api/v1/atlas/graphs/"+itoa(g.ID), write, nil); r.Status != 204 {
+			t.Fatalf("delete: %d", r.Status)
+		}
+		var after Dashboard
+		srv.Do("GET", "/api/v1/atlas/dashboards/"+itoa(d.ID), read, nil).JSON(t, &after)
+		if len(after.Graphs) != 0 {
+			t.Fatalf("deleting a graph left it on the dashboard")
+		}
+		var dashboards []Dashboard
+		srv.Do("GET", "/api/v1/atlas/dashboards", read, nil).JSON(t, &dashboards)
+		if !slices.ContainsFunc(dashboards, func(x Dashboard) bool { return x.ID == d.ID && x.Name == "mine" }) {
+			t.Fatalf("dashboard list %+v lacks %d", dashboards, d.ID)
+		}
+		for _, p := range []string{"/atlas", "/atlas/dashboards/" + itoa(d.ID), "/atlas/static/explorer.js"} {
+			if r := srv.Do("GET", p, read, nil); r.Status != 200 {
+				t.Fatalf("%s: %d", p, r.Status)
+			}
+		}
+		if r := srv.Do("DELETE", "/api/v1/atlas/dashboards/"+itoa(d.ID), write, nil); r.Status != 204 {
+			t.Fatalf("delete dashboard: %d %s", r.Status, r.Body)
+		}
+		if r := srv.Do("GET", "/api/v1/atlas/dashboards/"+itoa(d.ID), read, nil); r.Status != 404 {
+			t.Fatalf("deleted dashboard: %d %s", r.Status, r.Body)
+		}
+		// Every demo graph evaluates over the store.
+		for _, dg := range DemoGraphs {
+			if r := srv.Do("GET", "/api/v1/graph?format=stats.json&q="+url.QueryEscape(dg.Query), read, nil); r.Status != 200 {
+				t.Errorf("demo graph %q: %d %s", dg.Name, r.Status, r.Body)
+			}
+		}
+	})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
