@@ -209,9 +209,6 @@ func (s *Service) Stop(ctx context.Context) error {
 
 // Health reports whether the consumer is running.
 func (s *Service) Health(ctx context.Context) error {
-	if err := s.bus.Healthy(); err != nil {
-		return err
-	}
 	if s.consumer != nil {
 		return s.consumer.health()
 	}

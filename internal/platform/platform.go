@@ -42,7 +42,10 @@ type Service interface {
 	// Stop ends background work, letting in-flight work finish until ctx
 	// is done. It must work without a Start and when called again.
 	Stop(ctx context.Context) error
-	// Health reports whether the service can do its job (for /readyz).
+	// Health reports whether the service can do its job (for /readyz):
+	// what only the system knows, such as a consumer that stopped. The
+	// server checks the database and the bus once itself, so Health does
+	// not query them to prove they answer.
 	Health(ctx context.Context) error
 }
 

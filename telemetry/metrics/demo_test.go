@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/clocktest"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
@@ -40,9 +41,12 @@ func scalar(t *testing.T, q querier, expr string, at time.Time) float64 {
 // directory without changing what is stored.
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
-	srv := platformtest.Start(t, platformtest.Options{Demo: true, DataDir: dir})
+	// Both servers and the queries read one fixed time, just after a
+	// minute boundary: with the wall clock, a second load that started a
+	// minute later wrote one more minute inside the queried range.
+	now := time.Date(2026, 12, 7, 14, 55, 0, 50e6, time.UTC)
+	srv := platformtest.Start(t, platformtest.Options{Demo: true, DataDir: dir, Now: clocktest.Fixed(now)})
 	q := metricsService(t, srv)
-	now := time.Now()
 	if n := scalar(t, q, `count(up)`, now); n != 24 {
 		t.Fatalf("%v instances up, want 24", n)
 	}
@@ -68,7 +72,7 @@ func TestDemo(t *testing.T) {
 	before := scalar(t, q, `sum(count_over_time(http_requests_total[3d]))`, now)
 	srv.Shutdown()
 
-	srv2 := platformtest.Start(t, platformtest.Options{Demo: true, DataDir: dir})
+	srv2 := platformtest.Start(t, platformtest.Options{Demo: true, DataDir: dir, Now: clocktest.Fixed(now.Add(90 * time.Second))})
 	q2 := metricsService(t, srv2)
 	after := scalar(t, q2, `sum(count_over_time(http_requests_total[3d]))`, now)
 	if after != before {
