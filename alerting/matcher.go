@@ -129,7 +129,7 @@ func parseMatcher(s string) (*Matcher, string, error) {
 			return nil, "", fmt.Errorf("matcher %q: unterminated or malformed quoted value", s)
 		}
 		if m.Value, err = strconv.Unquote(q); err != nil {
-			return nil, "", fmt.Errorf("matcher %q: %v", s, err)
+			return nil, "", fmt.Errorf("matcher %q: %w", s, err)
 		}
 		rest = rest[len(q):]
 	} else {
@@ -148,7 +148,7 @@ func parseMatcher(s string) (*Matcher, string, error) {
 	if m.IsRegex {
 		re, err := regexp.Compile("^(?:" + m.Value + ")$")
 		if err != nil {
-			return nil, "", fmt.Errorf("matcher %s: %v", m, err)
+			return nil, "", fmt.Errorf("matcher %s: %w", m, err)
 		}
 		m.re = re
 	}

@@ -14,10 +14,6 @@ import (
 // kernels are the costs KernelCPD accepts.
 var kernels = []string{"cosine", "linear", "rbf"}
 
-// paramNames are the detection parameters read from a query string or a
-// form, by their JSON names.
-var paramNames = []string{"method", "cost", "pen", "n_bkps", "epsilon", "min_size", "jump", "width", "order", "gamma"}
-
 // paramsFromValues reads detection parameters from query or form values
 // named as changepoint.Params's JSON fields; empty values are left unset.
 func paramsFromValues(v url.Values) (detect.Params, error) {

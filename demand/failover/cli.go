@@ -166,7 +166,7 @@ func failoverPlanCommand(flags *cli.ClientFlags) *cobra.Command {
 			}
 		}
 		if rec.Status != plan.Feasible {
-			return fmt.Errorf("infeasible: %v", rec.Err())
+			return fmt.Errorf("infeasible: %w", rec.Err())
 		}
 		if !execute {
 			return nil

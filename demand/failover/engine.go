@@ -67,7 +67,7 @@ func (s *Service) Execute(ctx context.Context, planID string, o ExecuteOptions) 
 		return nil, err
 	}
 	if rec.Status != plan.Feasible {
-		return nil, fmt.Errorf("%w: %v", ErrInfeasible, rec.Err())
+		return nil, fmt.Errorf("%w: %w", ErrInfeasible, rec.Err())
 	}
 	f, err := s.FleetVersion(ctx, rec.Fleet, rec.FleetVersion)
 	if err != nil {

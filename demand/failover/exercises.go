@@ -61,7 +61,7 @@ func (s *Service) StartExercise(ctx context.Context, req ExerciseRequest, by str
 	began := time.Now()
 	f, syn, err := exercise.Generate(params)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", plan.ErrBadRequest, err)
+		return nil, fmt.Errorf("%w: %w", plan.ErrBadRequest, err)
 	}
 	if err := params.Check(); err != nil { // fills in the defaults Generate used
 		return nil, err

@@ -1,6 +1,7 @@
 package failover
 
 import (
+	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -113,7 +114,7 @@ func (p *pages) importFleet(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		d := overviewData{YAML: src}
-		if fe, ok := err.(*fleet.Error); ok {
+		if fe, ok := errors.AsType[*fleet.Error](err); ok {
 			d.Problems = fe.Problems
 		} else if msg, ok := formError(err); ok {
 			d.Error = msg

@@ -7,6 +7,7 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -83,7 +84,7 @@ func (s *Schema) Validate(v any) error {
 	if err == nil {
 		return nil
 	}
-	ve, ok := err.(*jsonschema.ValidationError)
+	ve, ok := errors.AsType[*jsonschema.ValidationError](err)
 	if !ok {
 		return err
 	}

@@ -295,9 +295,9 @@ func (m *Manager) deployFile(ctx context.Context, d Destination, mat material) e
 		}
 	}
 	if rerr != nil {
-		return fmt.Errorf("destination %d: reload failed (%v: %s) and the rollback failed too: %w", d.ID, err, out, rerr)
+		return fmt.Errorf("destination %d: reload failed (%w: %s) and the rollback failed too: %w", d.ID, err, out, rerr)
 	}
-	return fmt.Errorf("destination %d: reload failed (%v: %s); rolled back to the previous files", d.ID, err, out)
+	return fmt.Errorf("destination %d: reload failed (%w: %s); rolled back to the previous files", d.ID, err, out)
 }
 
 func runReload(ctx context.Context, command string) (string, error) {
@@ -340,9 +340,9 @@ func (m *Manager) deployWebhook(ctx context.Context, d Destination, mat material
 	}
 	if previous != nil {
 		if rerr := send(*previous, true); rerr != nil {
-			return fmt.Errorf("destination %d: %v; re-sending the previous certificate failed too: %w", d.ID, err, rerr)
+			return fmt.Errorf("destination %d: %w; re-sending the previous certificate failed too: %w", d.ID, err, rerr)
 		}
-		return fmt.Errorf("destination %d: %v; re-sent the previous certificate", d.ID, err)
+		return fmt.Errorf("destination %d: %w; re-sent the previous certificate", d.ID, err)
 	}
 	return fmt.Errorf("destination %d: %w", d.ID, err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -77,8 +78,11 @@ func encodeExport(keyDER []byte, chainPEM string, req ExportRequest) ([]byte, st
 			return nil, "", err
 		}
 		certs, err := ParseBundle([]byte(chainPEM))
-		if err != nil || len(certs.Certificates) == 0 {
-			return nil, "", fmt.Errorf("export: certificate chain: %v", err)
+		if err != nil {
+			return nil, "", fmt.Errorf("export: certificate chain: %w", err)
+		}
+		if len(certs.Certificates) == 0 {
+			return nil, "", errors.New("export: certificate chain: no certificate")
 		}
 		p12, err := pkcs12.Modern.WithRand(rand.Reader).Encode(key, certs.Certificates[0], certs.Certificates[1:], req.Password)
 		if err != nil {

@@ -149,7 +149,7 @@ func ParsePublicKey(text string) (ssh.PublicKey, KeyInfo, error) {
 	}
 	k, _, options, rest, err := ssh.ParseAuthorizedKey([]byte(text))
 	if err != nil {
-		return nil, KeyInfo{}, fmt.Errorf("public_key: not an OpenSSH public key (%v)", err)
+		return nil, KeyInfo{}, fmt.Errorf("public_key: not an OpenSSH public key (%w)", err)
 	}
 	if len(options) > 0 || len(rest) > 0 {
 		return nil, KeyInfo{}, errors.New("public_key: want a bare key, without authorized_keys options")

@@ -257,7 +257,7 @@ func (p Policy) compile() (*compiledPolicy, error) {
 	}
 	if p.UsernamePattern != "" {
 		if c.usernameRegex, err = regexp.Compile(p.UsernamePattern); err != nil {
-			return nil, fmt.Errorf("username_pattern: %v", err)
+			return nil, fmt.Errorf("username_pattern: %w", err)
 		}
 	}
 	return c, nil

@@ -88,7 +88,7 @@ var ErrBadPayload = errors.New("bad publish payload")
 func DecodePublish(b []byte) ([]Datapoint, error) {
 	var p publishPayload
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadPayload, err)
 	}
 	out := make([]Datapoint, 0, len(p.Metrics))
 	for i, m := range p.Metrics {

@@ -97,33 +97,33 @@ func decodeTimeSeries(b []byte, ts *TimeSeries) error {
 		case field == 1 && wire == wireLen:
 			msg, err := d.bytes()
 			if err != nil {
-				return fmt.Errorf("labels[%d]: %v", len(ts.Labels), err)
+				return fmt.Errorf("labels[%d]: %w", len(ts.Labels), err)
 			}
 			l, err := decodeLabel(msg)
 			if err != nil {
-				return fmt.Errorf("labels[%d]: %v", len(ts.Labels), err)
+				return fmt.Errorf("labels[%d]: %w", len(ts.Labels), err)
 			}
 			ts.Labels = append(ts.Labels, l)
 		case field == 2 && wire == wireLen:
 			msg, err := d.bytes()
 			if err != nil {
-				return fmt.Errorf("samples[%d]: %v", len(ts.Samples), err)
+				return fmt.Errorf("samples[%d]: %w", len(ts.Samples), err)
 			}
 			s, err := decodeSample(msg)
 			if err != nil {
-				return fmt.Errorf("samples[%d]: %v", len(ts.Samples), err)
+				return fmt.Errorf("samples[%d]: %w", len(ts.Samples), err)
 			}
 			ts.Samples = append(ts.Samples, s)
 		case field == 4 && wire == wireLen:
 			if _, err := d.bytes(); err != nil {
-				return fmt.Errorf("histograms[%d]: %v", ts.Histograms, err)
+				return fmt.Errorf("histograms[%d]: %w", ts.Histograms, err)
 			}
 			ts.Histograms++
 		case field == 1 || field == 2 || field == 4:
 			return fmt.Errorf("field %d: wire type %d, want 2", field, wire)
 		default:
 			if err := d.skip(wire); err != nil {
-				return fmt.Errorf("field %d: %v", field, err)
+				return fmt.Errorf("field %d: %w", field, err)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -113,7 +114,7 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 	}
 	s.mu.Unlock()
 	switch {
-	case err == errDuplicateSame:
+	case errors.Is(err, errDuplicateSame):
 		return SeriesRef(s.ref), nil
 	case err != nil:
 		return 0, fmt.Errorf("%w: sample at %d for %s", err, t, s.lset)

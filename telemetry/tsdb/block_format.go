@@ -73,7 +73,7 @@ func readMeta(dir string) (BlockMeta, error) {
 		return m, err
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("%w: %s: %v", ErrCorruptBlock, metaFile, err)
+		return m, fmt.Errorf("%w: %s: %w", ErrCorruptBlock, metaFile, err)
 	}
 	if m.Version != 1 && m.Version != blockVersion {
 		return m, fmt.Errorf("%w: unsupported block version %d", ErrCorruptBlock, m.Version)

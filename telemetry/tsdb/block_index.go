@@ -70,7 +70,7 @@ func parseIndex(b []byte, mint, maxt int64, version int) (*blockIndex, error) {
 		ix.symbols = append(ix.symbols, string(d.bytes(d.uvarint())))
 	}
 	if d.err != nil {
-		return nil, fmt.Errorf("%w: index symbols: %v", ErrCorruptBlock, d.err)
+		return nil, fmt.Errorf("%w: index symbols: %w", ErrCorruptBlock, d.err)
 	}
 	d = recordDecoder{b: b[postingsOff:end]}
 	names := d.uvarint()
@@ -94,7 +94,7 @@ func parseIndex(b []byte, mint, maxt int64, version int) (*blockIndex, error) {
 		ix.postingDir[name] = entries
 	}
 	if d.err != nil {
-		return nil, fmt.Errorf("%w: index postings: %v", ErrCorruptBlock, d.err)
+		return nil, fmt.Errorf("%w: index postings: %w", ErrCorruptBlock, d.err)
 	}
 	ix.all = roaring.New()
 	ix.all.AddRange(0, n)
@@ -161,7 +161,7 @@ func (ix *blockIndex) series(ord uint32) (Labels, []chunkMeta, error) {
 		metas = append(metas, m)
 	}
 	if d.err != nil {
-		return nil, nil, fmt.Errorf("%w: series %d: %v", ErrCorruptBlock, ord, d.err)
+		return nil, nil, fmt.Errorf("%w: series %d: %w", ErrCorruptBlock, ord, d.err)
 	}
 	return ls, metas, nil
 }

@@ -212,7 +212,7 @@ func (c *columns) decodeTimes(rec []byte) (int, error) {
 	}
 	var err error
 	if c.ts, _, err = column.DecodeInts(rec[k:], int(n), c.ts); err != nil {
-		return 0, fmt.Errorf("%w: timestamps: %v", ErrCorruptBlock, err)
+		return 0, fmt.Errorf("%w: timestamps: %w", ErrCorruptBlock, err)
 	}
 	return int(n), nil
 }
@@ -225,7 +225,7 @@ func (c *columns) decodeValues(rec []byte, n int, dst []float64) ([]float64, err
 	}
 	dst, _, err := column.DecodeFloats(rec[k:], n, dst, &c.scratch)
 	if err != nil {
-		return dst, fmt.Errorf("%w: values: %v", ErrCorruptBlock, err)
+		return dst, fmt.Errorf("%w: values: %w", ErrCorruptBlock, err)
 	}
 	return dst, nil
 }

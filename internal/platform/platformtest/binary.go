@@ -41,7 +41,7 @@ func BuildGaffer(t testing.TB) string {
 		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/gaffer")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/gaffer: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build ./cmd/gaffer: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

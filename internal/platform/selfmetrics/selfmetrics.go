@@ -67,7 +67,6 @@ func (r *Recorder) WriteExposition(w io.Writer) error {
 	r.mu.Lock()
 	series := r.last
 	r.mu.Unlock()
-	type line struct{ name, labels string }
 	byName := map[string][]string{}
 	for _, ts := range series {
 		if len(ts.Samples) == 0 {

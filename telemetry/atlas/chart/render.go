@@ -16,7 +16,6 @@ var (
 	background = color.NRGBA{255, 255, 255, 255}
 	textColor  = color.NRGBA{0, 0, 0, 255}
 	gridMajor  = color.NRGBA{208, 208, 208, 255}
-	gridMinor  = color.NRGBA{238, 238, 238, 255}
 	frameColor = color.NRGBA{120, 120, 120, 255}
 	warnColor  = color.NRGBA{200, 0, 0, 255}
 )

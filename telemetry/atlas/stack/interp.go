@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -159,7 +160,7 @@ func (c *Context) execWord(name string) error {
 	for _, w := range defs {
 		if w.matches(c.stack) {
 			if err := w.execute(c); err != nil {
-				if _, ok := err.(*Error); ok {
+				if _, ok := errors.AsType[*Error](err); ok {
 					return err
 				}
 				return c.fail(name, "%v", err)

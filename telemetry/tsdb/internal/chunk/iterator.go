@@ -53,7 +53,7 @@ func (it *Iterator) Next() bool {
 		return false
 	}
 	if err := it.decode(); err != nil {
-		it.err = fmt.Errorf("%w: sample %d of %d: %v", ErrCorrupt, it.i, it.n, err)
+		it.err = fmt.Errorf("%w: sample %d of %d: %w", ErrCorrupt, it.i, it.n, err)
 		return false
 	}
 	it.i++
