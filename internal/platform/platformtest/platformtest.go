@@ -1,6 +1,7 @@
 // Package platformtest runs a whole Gaffer server inside a test: the
 // systems imported by the test binary, on a temporary data directory, an
-// ephemeral port, SQLite or PostgreSQL, embedded or external NATS.
+// ephemeral port, SQLite or PostgreSQL (EachBackend runs a test on both),
+// embedded or external NATS.
 package platformtest
 
 import (
@@ -22,7 +23,6 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus/bustest"
 	"github.com/gaffer-sre/gaffer/internal/platform/server"
-	"github.com/gaffer-sre/gaffer/internal/platform/store/storetest"
 )
 
 // Options choose the server's backends and systems.
@@ -33,9 +33,6 @@ type Options struct {
 	// directory. Tests that store data run on every engine with
 	// EachBackend and pass its Backend here.
 	Backend Backend
-	// Postgres runs on a fresh PostgreSQL schema (the test is skipped when
-	// GAFFER_TEST_POSTGRES is unset); it overrides Backend.
-	Postgres bool
 	// ExternalNATS runs on an external nats-server of the test's own
 	// (see bustest.ExternalURL; skipped when none is available).
 	ExternalNATS bool
@@ -100,9 +97,6 @@ func Start(t testing.TB, o Options) *Server {
 	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, NATSListen: "127.0.0.1:0", Roles: o.Roles,
 		Demo: o.Demo, ShutdownTimeout: 10 * time.Second, JobPollInterval: 20 * time.Millisecond, Now: o.Now,
 		EgressAllow: o.EgressAllow, DB: db}
-	if o.Postgres {
-		cfg.DB = storetest.PostgresDSN(t)
-	}
 	if o.ExternalNATS {
 		cfg.NATSURL = bustest.ExternalURL(t)
 	}

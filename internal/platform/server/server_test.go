@@ -16,98 +16,93 @@ import (
 )
 
 func TestTokensAuditAndErrors(t *testing.T) {
-	for _, backend := range []struct {
-		name string
-		opts platformtest.Options
-	}{{"sqlite", platformtest.Options{}}, {"postgres", platformtest.Options{Postgres: true}}} {
-		t.Run(backend.name, func(t *testing.T) {
-			srv := platformtest.Start(t, backend.opts)
-			admin := srv.AdminToken
+	platformtest.EachBackend(t, func(t *testing.T, backend platformtest.Backend) {
+		srv := platformtest.Start(t, platformtest.Options{Backend: backend})
+		admin := srv.AdminToken
 
-			// Bad input names the field and stores nothing.
-			for body, field := range map[string]string{
-				`{"name":"x","scopes":["events:fly"]}`:         "scopes[0]",
-				`{"name":"","scopes":["admin"]}`:               "name",
-				`{"name":"x","scopes":["admin"],"x":1}`:        "x",
-				`{"name":"x","scopes":"admin"}`:                "scopes",
-				`{"name":"x","scopes":["admin"],"ttl":"soon"}`: "ttl",
-			} {
-				resp := srv.DoWith("POST", "/api/v1/tokens", admin, "application/json", body)
-				if resp.Status != 400 || resp.ErrorCode() != "invalid_request" || !strings.Contains(string(resp.Body), field) {
-					t.Errorf("POST %s: %d %s, want 400 naming %q", body, resp.Status, resp.Body, field)
-				}
+		// Bad input names the field and stores nothing.
+		for body, field := range map[string]string{
+			`{"name":"x","scopes":["events:fly"]}`:         "scopes[0]",
+			`{"name":"","scopes":["admin"]}`:               "name",
+			`{"name":"x","scopes":["admin"],"x":1}`:        "x",
+			`{"name":"x","scopes":"admin"}`:                "scopes",
+			`{"name":"x","scopes":["admin"],"ttl":"soon"}`: "ttl",
+		} {
+			resp := srv.DoWith("POST", "/api/v1/tokens", admin, "application/json", body)
+			if resp.Status != 400 || resp.ErrorCode() != "invalid_request" || !strings.Contains(string(resp.Body), field) {
+				t.Errorf("POST %s: %d %s, want 400 naming %q", body, resp.Status, resp.Body, field)
 			}
-			list := srv.Do("GET", "/api/v1/tokens", admin, nil)
-			var page httpapi.Page[auth.Token]
-			list.JSON(t, &page)
-			if len(page.Items) != 0 {
-				t.Fatalf("bad requests stored tokens: %+v", page.Items)
-			}
+		}
+		list := srv.Do("GET", "/api/v1/tokens", admin, nil)
+		var page httpapi.Page[auth.Token]
+		list.JSON(t, &page)
+		if len(page.Items) != 0 {
+			t.Fatalf("bad requests stored tokens: %+v", page.Items)
+		}
 
-			// A scoped token works within its scope and nowhere else.
-			resp := srv.Do("POST", "/api/v1/tokens", admin, console.CreateTokenRequest{Name: "reader", Scopes: []string{"audit:read"}})
-			if resp.Status != 201 {
-				t.Fatalf("create token: %d %s", resp.Status, resp.Body)
-			}
-			var created console.CreateTokenResponse
-			resp.JSON(t, &created)
-			if !strings.HasPrefix(created.Secret, auth.TokenPrefix) {
-				t.Fatalf("secret %q lacks prefix", created.Secret)
-			}
-			if r := srv.Do("GET", "/api/v1/audit", created.Secret, nil); r.Status != 200 {
-				t.Fatalf("reader on audit: %d", r.Status)
-			}
-			if r := srv.Do("GET", "/api/v1/jobs", created.Secret, nil); r.Status != 403 || r.ErrorCode() != "forbidden" {
-				t.Fatalf("reader on jobs: %d %s", r.Status, r.Body)
-			}
-			if r := srv.Do("DELETE", "/api/v1/tokens/"+created.Token.ID, created.Secret, nil); r.Status != 403 {
-				t.Fatalf("reader revoking: %d", r.Status)
-			}
+		// A scoped token works within its scope and nowhere else.
+		resp := srv.Do("POST", "/api/v1/tokens", admin, console.CreateTokenRequest{Name: "reader", Scopes: []string{"audit:read"}})
+		if resp.Status != 201 {
+			t.Fatalf("create token: %d %s", resp.Status, resp.Body)
+		}
+		var created console.CreateTokenResponse
+		resp.JSON(t, &created)
+		if !strings.HasPrefix(created.Secret, auth.TokenPrefix) {
+			t.Fatalf("secret %q lacks prefix", created.Secret)
+		}
+		if r := srv.Do("GET", "/api/v1/audit", created.Secret, nil); r.Status != 200 {
+			t.Fatalf("reader on audit: %d", r.Status)
+		}
+		if r := srv.Do("GET", "/api/v1/jobs", created.Secret, nil); r.Status != 403 || r.ErrorCode() != "forbidden" {
+			t.Fatalf("reader on jobs: %d %s", r.Status, r.Body)
+		}
+		if r := srv.Do("DELETE", "/api/v1/tokens/"+created.Token.ID, created.Secret, nil); r.Status != 403 {
+			t.Fatalf("reader revoking: %d", r.Status)
+		}
 
-			// Revocation takes effect at once.
-			if r := srv.Do("DELETE", "/api/v1/tokens/"+created.Token.ID, admin, nil); r.Status != 204 {
-				t.Fatalf("revoke: %d %s", r.Status, r.Body)
-			}
-			if r := srv.Do("GET", "/api/v1/audit", created.Secret, nil); r.Status != 401 {
-				t.Fatalf("revoked token: %d", r.Status)
-			}
-			if r := srv.Do("DELETE", "/api/v1/tokens/tok_nope", admin, nil); r.Status != 404 {
-				t.Fatalf("revoke unknown: %d", r.Status)
-			}
+		// Revocation takes effect at once.
+		if r := srv.Do("DELETE", "/api/v1/tokens/"+created.Token.ID, admin, nil); r.Status != 204 {
+			t.Fatalf("revoke: %d %s", r.Status, r.Body)
+		}
+		if r := srv.Do("GET", "/api/v1/audit", created.Secret, nil); r.Status != 401 {
+			t.Fatalf("revoked token: %d", r.Status)
+		}
+		if r := srv.Do("DELETE", "/api/v1/tokens/tok_nope", admin, nil); r.Status != 404 {
+			t.Fatalf("revoke unknown: %d", r.Status)
+		}
 
-			// Every mutating call above is in the audit log, denied ones too.
-			entries, _, err := srv.Deps().Audit.List(context.Background(), audit.Filter{Limit: 100})
-			if err != nil {
-				t.Fatal(err)
+		// Every mutating call above is in the audit log, denied ones too.
+		entries, _, err := srv.Deps().Audit.List(context.Background(), audit.Filter{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var created201, denied, failed, revoked int
+		for _, e := range entries {
+			if e.RequestID == "" {
+				t.Errorf("audit entry without request ID: %+v", e)
 			}
-			var created201, denied, failed, revoked int
-			for _, e := range entries {
-				if e.RequestID == "" {
-					t.Errorf("audit entry without request ID: %+v", e)
-				}
-				switch {
-				case e.Action == "platform.token.create" && e.Outcome == audit.OutcomeSuccess:
-					created201++
-				case e.Action == "platform.token.revoke" && e.Outcome == audit.OutcomeDenied:
-					denied++
-				case e.Action == "platform.token.create" && e.Outcome == audit.OutcomeFailure && e.Status == 400:
-					failed++
-				case e.Action == "platform.token.revoke" && e.Outcome == audit.OutcomeSuccess && e.Target == "token:"+created.Token.ID:
-					revoked++
-				}
+			switch {
+			case e.Action == "platform.token.create" && e.Outcome == audit.OutcomeSuccess:
+				created201++
+			case e.Action == "platform.token.revoke" && e.Outcome == audit.OutcomeDenied:
+				denied++
+			case e.Action == "platform.token.create" && e.Outcome == audit.OutcomeFailure && e.Status == 400:
+				failed++
+			case e.Action == "platform.token.revoke" && e.Outcome == audit.OutcomeSuccess && e.Target == "token:"+created.Token.ID:
+				revoked++
 			}
-			if created201 != 1 || denied != 1 || failed != 5 || revoked != 1 {
-				t.Fatalf("audit: created=%d denied=%d failed=%d revoked=%d in %+v", created201, denied, failed, revoked, entries)
-			}
-			// The audit log cannot be changed.
-			if _, err := srv.Deps().Store.ExecContext(context.Background(), "UPDATE audit_log SET actor = 'mallory'"); err == nil {
-				t.Fatal("audit log accepted an UPDATE")
-			}
-			if _, err := srv.Deps().Store.ExecContext(context.Background(), "DELETE FROM audit_log"); err == nil {
-				t.Fatal("audit log accepted a DELETE")
-			}
-		})
-	}
+		}
+		if created201 != 1 || denied != 1 || failed != 5 || revoked != 1 {
+			t.Fatalf("audit: created=%d denied=%d failed=%d revoked=%d in %+v", created201, denied, failed, revoked, entries)
+		}
+		// The audit log cannot be changed.
+		if _, err := srv.Deps().Store.ExecContext(context.Background(), "UPDATE audit_log SET actor = 'mallory'"); err == nil {
+			t.Fatal("audit log accepted an UPDATE")
+		}
+		if _, err := srv.Deps().Store.ExecContext(context.Background(), "DELETE FROM audit_log"); err == nil {
+			t.Fatal("audit log accepted a DELETE")
+		}
+	})
 }
 
 func TestAuditPagination(t *testing.T) {
