@@ -1,4 +1,4 @@
-package main
+package changepoint
 
 import (
 	"bytes"
@@ -17,8 +17,6 @@ import (
 	"github.com/gaffer-sre/gaffer/analysis/changepoint/display"
 	"github.com/gaffer-sre/gaffer/analysis/changepoint/signalio"
 )
-
-func init() { registerCommand(newChangepointCommand) }
 
 // newChangepointCommand returns `gaffer changepoint` with its detect
 // subcommand.

@@ -10,18 +10,21 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/changepointapi"
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
 )
 
 // Name is the system's role name.
-const Name = "changepoint"
+const Name = changepointapi.Name
 
 // Scope grants every changepoint call: none of them changes state.
-const Scope = "changepoint:read"
+const Scope = changepointapi.Scope
 
 // MaxValues bounds the values (samples times dimensions) of one signal.
 const MaxValues = 1_000_000
@@ -36,7 +39,8 @@ var templates embed.FS
 var assets embed.FS
 
 func init() {
-	platform.Register(platform.Module{Name: Name, Requires: storeRoles, Flags: flags, New: New})
+	platform.Register(platform.Module{Name: Name, Requires: []string{metricsapi.Name}, Flags: flags, New: New,
+		Commands: func() []*cobra.Command { return []*cobra.Command{newChangepointCommand()} }})
 }
 
 // Settings are the system's flags of `gaffer serve`.
@@ -99,7 +103,7 @@ func (s *Service) Health(context.Context) error { return nil }
 
 // Routes registers the API.
 func (s *Service) Routes(r *httpapi.Router) {
-	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/changepoint/detect", Scope: Scope, Action: "changepoint.detect", Unaudited: true,
+	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/changepoint/detect", Scope: Scope, Action: "changepoint.signal.detect", Unaudited: true,
 		Summary: "Find the change points of a signal (ruptures' methods and costs)",
 		Request: DetectRequest{}, Response: DetectResponse{}, Handler: s.handleDetect})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/changepoint/series", Scope: Scope,
@@ -114,7 +118,7 @@ func (s *Service) Pages(sh *ui.Shell) {
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/changepoint", Scope: Scope, Summary: "Change points page",
 		Handler: s.pageGet})
 	sh.Handle(httpapi.Route{Method: "POST", Path: "/changepoint", Scope: Scope, Summary: "Segment a pasted or uploaded signal",
-		Action: "changepoint.detect", Handler: s.pagePost})
+		Action: "changepoint.signal.detect", Handler: s.pagePost})
 	static, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(fmt.Sprintf("changepoint: embedded assets: %v", err))
