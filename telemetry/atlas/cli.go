@@ -1,4 +1,4 @@
-package main
+package atlas
 
 import (
 	"fmt"
@@ -10,8 +10,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 )
 
-func init() { registerCommand(newAtlasCommand) }
-
+// newAtlasCommand returns `gaffer atlas` with its graph subcommand.
 func newAtlasCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "atlas", Short: "Query metrics with Atlas's stack language"}
 	flags := cli.AddClientFlags(cmd)

@@ -10,27 +10,27 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/gate"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/atlasapi"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
 	"github.com/gaffer-sre/gaffer/telemetry/spectator"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
 // Name is the system's role name.
-const Name = "atlas"
+const Name = atlasapi.Name
 
 // Scopes: reading graphs and tags, and saving graphs and dashboards.
 const (
-	ReadScope  = "atlas:read"
-	WriteScope = "atlas:write"
+	ReadScope  = atlasapi.ReadScope
+	WriteScope = atlasapi.WriteScope
 )
-
-// storeRoles are the systems that may own the metrics store, in order.
-var storeRoles = []string{"metrics", "tsdb"}
 
 //go:embed migrations/*.sql
 var migrations embed.FS
@@ -42,8 +42,9 @@ var templates embed.FS
 var assets embed.FS
 
 func init() {
-	platform.Register(platform.Module{Name: Name, Requires: storeRoles, Flags: flags,
-		Migrations: store.MustSub(migrations, "migrations"), New: New})
+	platform.Register(platform.Module{Name: Name, Requires: []string{metricsapi.Name}, Flags: flags,
+		Migrations: store.MustSub(migrations, "migrations"), New: New,
+		Commands: func() []*cobra.Command { return []*cobra.Command{newAtlasCommand()} }})
 }
 
 // Settings are the system's flags.
@@ -88,9 +89,6 @@ func flags(fs *pflag.FlagSet) any {
 
 // DefaultMemoryWindow is how much recent data the memory tier keeps.
 const DefaultMemoryWindow = 6 * time.Hour
-
-// DBProvider is what the metrics system offers: its store.
-type DBProvider interface{ DB() *tsdb.DB }
 
 // Service is the running Atlas system.
 type Service struct {
@@ -159,25 +157,14 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 }
 
 func (s *Service) lookupSource() (stack.Source, error) {
-	for _, role := range storeRoles {
-		svc, ok := s.deps.Lookup(role)
-		if !ok {
-			continue
-		}
-		p, ok := svc.(DBProvider)
-		if !ok {
-			return nil, fmt.Errorf("%w: the %s service (%T) has no DB() method", errNoStore, role, svc)
-		}
-		db := p.DB()
-		if db == nil {
-			return nil, fmt.Errorf("%w: the %s service has not opened its store", errNoStore, role)
-		}
-		if s.tier != nil && s.tierDB == db {
-			return stack.TieredSource{Tier: s.tier, Store: stack.TSDBSource{DB: db}}, nil
-		}
-		return stack.TSDBSource{DB: db}, nil
+	db, err := metricsapi.DB(s.deps)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errNoStore, err)
 	}
-	return nil, fmt.Errorf("%w: the metrics role is not running in this process", errNoStore)
+	if s.tier != nil && s.tierDB == db {
+		return stack.TieredSource{Tier: s.tier, Store: stack.TSDBSource{DB: db}}, nil
+	}
+	return stack.TSDBSource{DB: db}, nil
 }
 
 // UseSource makes the service read src (tests, tools).
