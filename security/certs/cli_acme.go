@@ -1,4 +1,4 @@
-package main
+package certs
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
-	"github.com/gaffer-sre/gaffer/security/certs"
 )
 
 // certsACMECommand manages the ACME servers of the internal authorities:
@@ -26,7 +25,7 @@ func eabPath(authority string) string {
 }
 
 func certsEABCreateCommand(flags *cli.ClientFlags) *cobra.Command {
-	var req certs.CreateEABKeyRequest
+	var req CreateEABKeyRequest
 	cmd := &cobra.Command{
 		Use:   "create AUTHORITY [--note TEXT]",
 		Short: "Create an EAB key; its HMAC key is printed once and cannot be shown again",
@@ -39,7 +38,7 @@ func certsEABCreateCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var k certs.NewEABKey
+			var k NewEABKey
 			if err := c.Do(cmd.Context(), http.MethodPost, eabPath(args[0]), req, &k); err != nil {
 				return err
 			}
@@ -60,7 +59,7 @@ func certsEABListCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var ks []certs.EABKey
+		var ks []EABKey
 		if err := c.Do(cmd.Context(), http.MethodGet, eabPath(args[0]), nil, &ks); err != nil {
 			return err
 		}
@@ -89,7 +88,7 @@ func certsEABRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var k certs.EABKey
+			var k EABKey
 			if err := c.Do(cmd.Context(), http.MethodDelete, eabPath(args[0])+"/"+url.PathEscape(args[1]), nil, &k); err != nil {
 				return err
 			}
@@ -114,7 +113,7 @@ func certsACMEAnonymousCommand(flags *cli.ClientFlags) *cobra.Command {
 				return err
 			}
 			path := certsPath + "/authorities/" + url.PathEscape(args[0]) + "/acme"
-			var st certs.ACMEServerSettings
+			var st ACMEServerSettings
 			if len(args) == 2 {
 				switch args[1] {
 				case "allow":
