@@ -26,13 +26,6 @@
 // Knative Eventing (brokers and triggers with CloudEvents attribute filters,
 // delivery specs with retries, backoff and dead-letter sinks).
 //
-// How it works: every process running the events role pulls from one shared
-// durable JetStream consumer, so the stream is processed at least once no
-// matter how many processes run. A message is acknowledged only after its
-// metadata is written to the SQL event index and every matching rule's
-// actions have completed or been durably handed to the job queue. Rule
-// conditions are compiled once, and an index built from their top-level
-// conjunctions (type == "...", source == "...", data.x == "...", type in
-// [...], type.startsWith("...")) means an event is evaluated only against
-// the rules that can match it. docs/events.md has the details.
+// How it works (one shared durable consumer, at-least-once processing,
+// the rule index) is in docs/events.md.
 package events

@@ -26,11 +26,6 @@
 // and Rundeck (jobs over node sets selected by tags, with thread counts
 // and failure tolerance).
 //
-// How it works: state lives in the database. A step is recorded before it
-// runs, in the transaction that finished the step before it, and the
-// process that recorded it runs it at once, holding a lease it renews;
-// waits are scheduled jobs. When a process dies its leases lapse and any
-// other process, or the restarted one, takes its steps over. Agents speak
-// to the server over NATS, each with its own user whose permissions cover
-// only its own subjects. docs/remediation.md has the details.
+// How it works (state in the database, leases, agents over NATS) is in
+// docs/remediation.md.
 package remediation

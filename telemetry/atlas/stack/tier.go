@@ -16,25 +16,12 @@ import (
 // (it is a tsdb.Observer) and answering the queries that fall in it
 // without decoding a chunk.
 //
-// The tier is demand-driven. It holds a series only once a query that
-// matches it was admitted (Request, Admit): the query's series are found
-// in the store's index, registered, and filled from the store for the
-// window in the background; from then on ingest feeds them. A series
-// that appears later and matches an admitted query is admitted as its
-// first sample arrives. A query is answered by the tier (Fetch) only once
-// all its series are warm; a series no admitted query has read for the
-// idle time is dropped, with the queries that match it. A series never
-// admitted costs the store's ingest a type check and an atomic load per
-// sample.
-//
-// A minute holds the sum and the count of the series' samples in
-// [t, t+1m), NaN ones left out — exactly what the store's consolidation
-// computes — so a step of k minutes is the sum of k sums over the sum of k
-// counts, as in TSDBSource. Values are float64 (Atlas stores doubles;
-// float32 would change the answers). Minutes are grouped in blocks of an
-// hour per series, allocated when the hour gets its first sample; the
-// count array of a block exists only once a minute of it holds two
-// samples, so a series published once a minute costs 8 bytes a minute.
+// The tier is demand-driven: it holds a series once a query matching it
+// was admitted (Request, Admit) and answers a query (Fetch) once all its
+// series are warm; series and queries not read for the idle time leave.
+// A minute keeps the sum and count of its samples, exactly what the
+// store's consolidation computes. docs/atlas.md describes admission,
+// restarts and memory.
 //
 // A Tier answers nothing until Attach; it is safe for concurrent use.
 type Tier struct {
