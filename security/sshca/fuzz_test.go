@@ -2,6 +2,7 @@ package sshca
 
 import (
 	"encoding/json"
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func FuzzSignRequest(f *testing.F) {
 		}
 		req, err := ParseSignRequest(in)
 		if err != nil {
-			if _, ok := err.(*Refusal); !ok {
+			if _, ok := errors.AsType[*Refusal](err); !ok {
 				t.Fatalf("error %T is not a Refusal", err)
 			}
 			return

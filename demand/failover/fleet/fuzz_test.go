@@ -1,6 +1,7 @@
 package fleet_test
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
@@ -19,7 +20,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src []byte) {
 		fl, err := fleet.Parse(src)
 		if err != nil {
-			if _, ok := err.(*fleet.Error); !ok {
+			if _, ok := errors.AsType[*fleet.Error](err); !ok {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return

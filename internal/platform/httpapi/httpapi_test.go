@@ -10,12 +10,14 @@ import (
 )
 
 type sample struct {
-	Name    string            `json:"name"`
-	Count   int               `json:"count,omitempty"`
-	When    time.Time         `json:"when"`
-	Tags    map[string]string `json:"tags,omitempty"`
-	Nested  *sample           `json:"nested,omitempty"`
-	private int
+	Name   string            `json:"name"`
+	Count  int               `json:"count,omitempty"`
+	When   time.Time         `json:"when"`
+	Tags   map[string]string `json:"tags,omitempty"`
+	Nested *sample           `json:"nested,omitempty"`
+	// private is never set: the schema test checks that an unexported
+	// field is left out.
+	private int //nolint:unused // see above
 }
 
 func TestDecodeJSONErrorsNameTheField(t *testing.T) {
