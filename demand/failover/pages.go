@@ -26,29 +26,37 @@ func newPages(s *Service, sh *ui.Shell) *pages {
 	p := &pages{s: s, overview: parse("overview"), fleet: parse("fleet"), plans: parse("plans"), plan: parse("plan"),
 		execs: parse("executions"), exec: parse("execution"), xs: parse("exercises"), xone: parse("exercise")}
 	sh.Nav(ui.NavItem{Title: "Failover", Path: "/failover", Scope: ReadScope, Order: 400})
-	get := func(path, summary string, h httpapi.HandlerFunc) {
-		sh.Handle(httpapi.Route{Method: "GET", Path: path, Scope: ReadScope, Summary: summary, Handler: h})
-	}
-	post := func(path, action, summary string, h httpapi.HandlerFunc) {
-		sh.Handle(httpapi.Route{Method: "POST", Path: path, Scope: WriteScope, Action: action, Summary: summary, Handler: h})
-	}
-	get("/failover", "Failover overview", p.overviewPage)
-	get("/failover/fleets/{name}", "A fleet's regions, geographies and clusters", p.fleetPage)
-	post("/failover/fleets", "failover.fleet.put", "Import a fleet from YAML", p.importFleet)
-	post("/failover/fleets/{name}/clusters", "failover.cluster.update", "Change a cluster", p.editCluster)
-	post("/failover/fleets/{name}/plans", "failover.plan.create", "Plan an evacuation or shift", p.createPlan)
-	post("/failover/fleets/{name}/darkpools", "failover.darkpools.size", "Size dark pools now", p.sizeDark)
-	get("/failover/plans", "Plans", p.plansPage)
-	get("/failover/plans/{id}", "A plan's preview", p.planPage)
-	post("/failover/plans/{id}/execute", "failover.plan.execute", "Execute a plan", p.executePlan)
-	get("/failover/executions", "Executions", p.executionsPage)
-	get("/failover/executions/{id}", "An execution", p.executionPage)
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/failover", Scope: ReadScope,
+		Summary: "Failover overview", Handler: p.overviewPage})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/failover/fleets/{name}", Scope: ReadScope,
+		Summary: "A fleet's regions, geographies and clusters", Handler: p.fleetPage})
+	sh.Handle(httpapi.Route{Method: "POST", Path: "/failover/fleets", Scope: WriteScope, Action: "failover.fleet.put",
+		Summary: "Import a fleet from YAML", Handler: p.importFleet})
+	sh.Handle(httpapi.Route{Method: "POST", Path: "/failover/fleets/{name}/clusters", Scope: WriteScope, Action: "failover.cluster.update",
+		Summary: "Change a cluster", Handler: p.editCluster})
+	sh.Handle(httpapi.Route{Method: "POST", Path: "/failover/fleets/{name}/plans", Scope: WriteScope, Action: "failover.plan.create",
+		Summary: "Plan an evacuation or shift", Handler: p.createPlan})
+	sh.Handle(httpapi.Route{Method: "POST", Path: "/failover/fleets/{name}/darkpools", Scope: WriteScope, Action: "failover.darkpools.size",
+		Summary: "Size dark pools now", Handler: p.sizeDark})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/failover/plans", Scope: ReadScope, Summary: "Plans", Handler: p.plansPage})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/failover/plans/{id}", Scope: ReadScope,
+		Summary: "A plan's preview", Handler: p.planPage})
+	sh.Handle(httpapi.Route{Method: "POST", Path: "/failover/plans/{id}/execute", Scope: WriteScope, Action: "failover.plan.execute",
+		Summary: "Execute a plan", Handler: p.executePlan})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/failover/executions", Scope: ReadScope,
+		Summary: "Executions", Handler: p.executionsPage})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/failover/executions/{id}", Scope: ReadScope,
+		Summary: "An execution", Handler: p.executionPage})
 	for _, action := range []string{ActionPause, ActionResume, ActionAbort, ActionRollback} {
-		post("/failover/executions/{id}/"+action, "failover.execution."+action, "Control an execution", p.control(action))
+		sh.Handle(httpapi.Route{Method: "POST", Path: "/failover/executions/{id}/" + action, Scope: WriteScope, Action: "failover.execution." + action,
+			Summary: "Control an execution", Handler: p.control(action)})
 	}
-	get("/failover/exercises", "Exercises", p.exercisesPage)
-	get("/failover/exercises/{id}", "An exercise and its timeline", p.exercisePage)
-	post("/failover/exercises", "failover.exercise.start", "Run an exercise", p.startExercise)
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/failover/exercises", Scope: ReadScope,
+		Summary: "Exercises", Handler: p.exercisesPage})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/failover/exercises/{id}", Scope: ReadScope,
+		Summary: "An exercise and its timeline", Handler: p.exercisePage})
+	sh.Handle(httpapi.Route{Method: "POST", Path: "/failover/exercises", Scope: WriteScope, Action: "failover.exercise.start",
+		Summary: "Run an exercise", Handler: p.startExercise})
 	return p
 }
 
