@@ -22,7 +22,6 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/bus/bustest"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
-	"github.com/gaffer-sre/gaffer/internal/platform/store/storetest"
 )
 
 // hookCounter is a webhook target counting the distinct events it got.
@@ -164,148 +163,141 @@ func TestEventsCLI(t *testing.T) {
 // restarts it on the same data. Every event that got a 2xx must be stored
 // and must have reached the rule's webhook at least once.
 func TestEventsSurviveSIGKILL(t *testing.T) {
-	type variant struct {
-		name string
-		args func(t *testing.T) ([]string, func() string)
-	}
-	variants := []variant{{name: "sqlite+embedded", args: func(t *testing.T) ([]string, func() string) { return nil, nil }}}
-	if os.Getenv(storetest.PostgresEnv) != "" && bustest.ExternalAvailable() {
-		variants = append(variants, variant{name: "postgres+external", args: func(t *testing.T) ([]string, func() string) {
-			dsn := storetest.PostgresDSN(t)
-			return []string{"--db", dsn, "--nats-url", bustest.ExternalURL(t)}, func() string { return installationConsumer(t, dsn) }
-		}})
-	}
 	bin := platformtest.BuildGaffer(t)
-	for _, v := range variants {
-		t.Run(v.name, func(t *testing.T) {
-			dir := t.TempDir()
-			extra, consumer := v.args(t)
-			extra = append(extra, "--events-ack-wait", "2s", "--egress-allow", "127.0.0.0/8") // the webhook is on loopback
-			if consumer != nil {
-				t.Cleanup(func() { dropConsumer(t, consumer()) })
+	platformtest.EachBackend(t, func(t *testing.T, b platformtest.Backend) {
+		dir := t.TempDir()
+		var extra []string
+		if b.Postgres() {
+			// A multi-process installation: PostgreSQL and, when there is
+			// one, an external NATS.
+			extra = []string{"--db", b.DB}
+			if bustest.ExternalAvailable() {
+				extra = append(extra, "--nats-url", bustest.ExternalURL(t))
+				t.Cleanup(func() { dropConsumer(t, installationConsumer(t, b.DB)) })
 			}
-			p := platformtest.StartServe(t, bin, dir, extra...)
-			tokBytes, err := os.ReadFile(filepath.Join(dir, "admin.token"))
+		}
+		extra = append(extra, "--events-ack-wait", "2s", "--egress-allow", "127.0.0.0/8") // the webhook is on loopback
+		p := platformtest.StartServe(t, bin, dir, extra...)
+		tokBytes, err := os.ReadFile(filepath.Join(dir, "admin.token"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := strings.TrimSpace(string(tokBytes))
+		hook := newHookCounter(t)
+		src := fmt.Sprintf("/crash/%d", time.Now().UnixNano())
+		post := func(url, ct, body string) (int, error) {
+			req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", ct)
+			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 			if err != nil {
-				t.Fatal(err)
+				return 0, err
 			}
-			tok := strings.TrimSpace(string(tokBytes))
-			hook := newHookCounter(t)
-			src := fmt.Sprintf("/crash/%d", time.Now().UnixNano())
-			post := func(url, ct, body string) (int, error) {
-				req, _ := http.NewRequest("POST", url, strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+tok)
-				req.Header.Set("Content-Type", ct)
-				resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-				if err != nil {
-					return 0, err
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				return resp.StatusCode, nil
-			}
-			rule, _ := json.Marshal(map[string]any{"name": "crash",
-				"condition": fmt.Sprintf(`type == "gaffer.crash.test" && source == %q`, src),
-				"actions":   []map[string]any{{"type": "webhook", "url": hook.URL, "backoff": "100ms"}}})
-			if code, err := post(p.URL+"/api/v1/events/rules", "application/json", string(rule)); code != 201 {
-				t.Fatalf("create rule: %d %v", code, err)
-			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, nil
+		}
+		rule, _ := json.Marshal(map[string]any{"name": "crash",
+			"condition": fmt.Sprintf(`type == "gaffer.crash.test" && source == %q`, src),
+			"actions":   []map[string]any{{"type": "webhook", "url": hook.URL, "backoff": "100ms"}}})
+		if code, err := post(p.URL+"/api/v1/events/rules", "application/json", string(rule)); code != 201 {
+			t.Fatalf("create rule: %d %v", code, err)
+		}
 
-			var mu sync.Mutex
-			var acked []string
-			var stop sync.WaitGroup
-			quit := make(chan struct{})
-			for w := 0; w < 4; w++ {
-				stop.Add(1)
-				go func() {
-					defer stop.Done()
-					for i := 0; ; i++ {
-						select {
-						case <-quit:
-							return
-						default:
-						}
-						id := fmt.Sprintf("w%d-%d", w, i)
-						ev := fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":%q,"type":"gaffer.crash.test","data":{"i":%d}}`, id, src, i)
-						if code, err := post(p.URL+"/api/v1/events", "application/cloudevents+json", ev); err == nil && code == 202 {
-							mu.Lock()
-							acked = append(acked, id)
-							mu.Unlock()
-						}
+		var mu sync.Mutex
+		var acked []string
+		var stop sync.WaitGroup
+		quit := make(chan struct{})
+		for w := 0; w < 4; w++ {
+			stop.Add(1)
+			go func() {
+				defer stop.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-quit:
+						return
+					default:
 					}
-				}()
-			}
-			platformtest.Eventually(t, "events flowing", func() bool {
-				mu.Lock()
-				defer mu.Unlock()
-				return len(acked) >= 300
-			})
-			if err := p.Cmd.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			p.Cmd.Wait()
-			close(quit)
-			stop.Wait()
-			hook.mu.Lock()
-			delivered := len(hook.ids)
-			hook.mu.Unlock()
-			t.Logf("%d events acknowledged before SIGKILL; %d delivered by then", len(acked), delivered)
+					id := fmt.Sprintf("w%d-%d", w, i)
+					ev := fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":%q,"type":"gaffer.crash.test","data":{"i":%d}}`, id, src, i)
+					if code, err := post(p.URL+"/api/v1/events", "application/cloudevents+json", ev); err == nil && code == 202 {
+						mu.Lock()
+						acked = append(acked, id)
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		platformtest.Eventually(t, "events flowing", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(acked) >= 300
+		})
+		if err := p.Cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		p.Cmd.Wait()
+		close(quit)
+		stop.Wait()
+		hook.mu.Lock()
+		delivered := len(hook.ids)
+		hook.mu.Unlock()
+		t.Logf("%d events acknowledged before SIGKILL; %d delivered by then", len(acked), delivered)
 
-			p = platformtest.StartServe(t, bin, dir, extra...)
-			missing := func() (stored, delivered []string) {
-				seen := map[string]bool{}
-				cursor := ""
-				for {
-					req, _ := http.NewRequest("GET", p.URL+"/api/v1/events?limit=500&source="+src+"&cursor="+cursor, nil)
-					req.Header.Set("Authorization", "Bearer "+tok)
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					var page events.EventList
-					json.NewDecoder(resp.Body).Decode(&page)
-					resp.Body.Close()
-					for _, it := range page.Items {
-						ev, _ := bus.ParseEvent(it.Event)
-						seen[ev.ID] = true
-					}
-					if cursor = page.NextCursor; cursor == "" {
-						break
-					}
-				}
-				for _, id := range acked {
-					if !seen[id] {
-						stored = append(stored, id)
-					}
-					if !hook.has(id) {
-						delivered = append(delivered, id)
-					}
-				}
-				return stored, delivered
-			}
-			deadline := time.Now().Add(60 * time.Second)
+		p = platformtest.StartServe(t, bin, dir, extra...)
+		missing := func() (stored, delivered []string) {
+			seen := map[string]bool{}
+			cursor := ""
 			for {
-				notStored, notDelivered := missing()
-				if len(notStored) == 0 && len(notDelivered) == 0 {
+				req, _ := http.NewRequest("GET", p.URL+"/api/v1/events?limit=500&source="+src+"&cursor="+cursor, nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var page events.EventList
+				json.NewDecoder(resp.Body).Decode(&page)
+				resp.Body.Close()
+				for _, it := range page.Items {
+					ev, _ := bus.ParseEvent(it.Event)
+					seen[ev.ID] = true
+				}
+				if cursor = page.NextCursor; cursor == "" {
 					break
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("after restart: %d acknowledged events not listed (%v), %d not delivered (%v); log:\n%s",
-						len(notStored), head(notStored), len(notDelivered), head(notDelivered), p.Log())
-				}
-				time.Sleep(200 * time.Millisecond)
 			}
-			dup := 0
-			hook.mu.Lock()
-			for _, n := range hook.ids {
-				if n > 1 {
-					dup++
+			for _, id := range acked {
+				if !seen[id] {
+					stored = append(stored, id)
+				}
+				if !hook.has(id) {
+					delivered = append(delivered, id)
 				}
 			}
-			hook.mu.Unlock()
-			t.Logf("all %d acknowledged events stored and delivered; %d delivered more than once", len(acked), dup)
-		})
-	}
+			return stored, delivered
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			notStored, notDelivered := missing()
+			if len(notStored) == 0 && len(notDelivered) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after restart: %d acknowledged events not listed (%v), %d not delivered (%v); log:\n%s",
+					len(notStored), head(notStored), len(notDelivered), head(notDelivered), p.Log())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		dup := 0
+		hook.mu.Lock()
+		for _, n := range hook.ids {
+			if n > 1 {
+				dup++
+			}
+		}
+		hook.mu.Unlock()
+		t.Logf("all %d acknowledged events stored and delivered; %d delivered more than once", len(acked), dup)
+	})
 }
 
 func head(ids []string) []string { return ids[:min(len(ids), 10)] }
