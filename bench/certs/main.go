@@ -12,18 +12,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -31,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
 	"golang.org/x/crypto/ocsp"
 )
 
@@ -50,61 +49,47 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	bin := *prebuilt
-	if bin == "" {
-		bin = filepath.Join(tmp, "gaffer")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/gaffer")
-		build.Stdout, build.Stderr = os.Stdout, os.Stderr
-		if err := build.Run(); err != nil {
-			log.Fatalf("build: %v", err)
-		}
-	}
-	addr := freeAddr()
-	base := "http://" + addr
-	srv := exec.Command(bin, "serve", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"), "--nats-listen", freeAddr(),
-		"--roles", "certs", "--certs-url", base)
-	srv.Stderr = io.Discard
-	if err := srv.Start(); err != nil {
+	srv, err := startServer(tmp, *prebuilt)
+	if err != nil {
+		os.RemoveAll(tmp)
 		log.Fatal(err)
 	}
-	defer func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		srv.Wait()
-	}()
-	waitReady(base)
-	tok := readToken(filepath.Join(tmp, "data", "admin.token"))
-	c := &client{base: base, tok: tok, http: &http.Client{Timeout: 10 * time.Second}}
-	c.post("/api/v1/certs/authorities", map[string]any{"name": "root", "kind": "root"}, nil)
-	c.post("/api/v1/certs/authorities", map[string]any{"name": "issuing", "kind": "intermediate", "parent": "root"}, nil)
+	defer srv.Stop()
+	ctx := context.Background()
+	c := srv.Client
+	must := func(err error) {
+		if err != nil {
+			srv.Stop()
+			os.RemoveAll(tmp)
+			log.Fatal(err)
+		}
+	}
+	must(c.Do(ctx, "POST", "/api/v1/certs/authorities", map[string]any{"name": "root", "kind": "root"}, nil))
+	must(c.Do(ctx, "POST", "/api/v1/certs/authorities", map[string]any{"name": "issuing", "kind": "intermediate", "parent": "root"}, nil))
 	var issuer struct{ Certificate string }
-	c.get("/api/v1/certs/authorities/issuing", &issuer)
+	must(c.Do(ctx, "GET", "/api/v1/certs/authorities/issuing", nil, &issuer))
 	ca := parsePEM(issuer.Certificate)
 	var reqs [][]byte
 	start := time.Now()
 	for i := range *certsN {
 		var cert struct{ Serial, Certificate string }
-		c.post("/api/v1/certs/certificates", map[string]any{"common_name": fmt.Sprintf("host-%d.bench.internal", i)}, &cert)
+		must(c.Do(ctx, "POST", "/api/v1/certs/certificates", map[string]any{"common_name": fmt.Sprintf("host-%d.bench.internal", i)}, &cert))
 		if i%10 == 0 {
-			c.post("/api/v1/certs/certificates/"+cert.Serial+"/revoke", map[string]any{"reason": "superseded"}, nil)
+			must(c.Do(ctx, "POST", "/api/v1/certs/certificates/"+cert.Serial+"/revoke", map[string]any{"reason": "superseded"}, nil))
 		}
 		req, err := ocsp.CreateRequest(parsePEM(cert.Certificate), ca, nil)
-		if err != nil {
-			log.Fatal(err)
-		}
+		must(err)
 		reqs = append(reqs, req)
 	}
 	fmt.Printf("issued %d certificates through the API in %v (%.0f/s)\n", *certsN, time.Since(start).Round(time.Millisecond),
 		float64(*certsN)/time.Since(start).Seconds())
 	t0 := time.Now()
-	resp, err := c.http.Get(base + "/api/v1/certs/crl/issuing")
-	if err == nil {
-		n, _ := io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		fmt.Printf("CRL download: %d bytes in %v\n", n, time.Since(t0).Round(time.Microsecond))
-	}
-	srvCPU0, selfCPU0 := procCPU(srv.Process.Pid), selfCPU()
-	n := load(base+"/api/v1/certs/ocsp/issuing", reqs, *rate, *duration, *method)
-	srvCPU, self := procCPU(srv.Process.Pid)-srvCPU0, selfCPU()-selfCPU0
+	crl, _, err := c.Get(ctx, "/api/v1/certs/crl/issuing")
+	must(err)
+	fmt.Printf("CRL download: %d bytes in %v\n", len(crl), time.Since(t0).Round(time.Microsecond))
+	srvCPU0, selfCPU0 := procCPU(srv.Pid()), selfCPU()
+	n := load(srv.URL+"/api/v1/certs/ocsp/issuing", reqs, *rate, *duration, *method)
+	srvCPU, self := procCPU(srv.Pid())-srvCPU0, selfCPU()-selfCPU0
 	fmt.Printf("CPU per request: server %v, load generator %v (of %d requests)\n",
 		(srvCPU / time.Duration(n)).Round(time.Microsecond), (self / time.Duration(n)).Round(time.Microsecond), n)
 }
@@ -131,7 +116,10 @@ func selfCPU() time.Duration {
 }
 
 // load sends requests at a fixed rate from a pool of workers with a
-// keep-alive connection each. Latency counts from the moment a request
+// keep-alive connection each. OCSP is RFC 6960 between relying parties
+// and the responder, not Gaffer's JSON API (binary DER both ways, no
+// token, no error envelope), so it has its own http.Client rather than
+// the CLI's. Latency counts from the moment a request
 // was due, not when a worker took it, so a stall that delays later
 // requests is measured (no coordinated omission).
 func load(url string, reqs [][]byte, rate int, duration time.Duration, method string) int {
@@ -214,39 +202,6 @@ func encodeGET(b []byte) string {
 	return strings.NewReplacer("+", "%2B", "/", "%2F", "=", "%3D").Replace(base64.StdEncoding.EncodeToString(b))
 }
 
-type client struct {
-	base, tok string
-	http      *http.Client
-}
-
-func (c *client) do(method, path string, body, out any) {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
-	req.Header.Set("Authorization", "Bearer "+c.tok)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		log.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		log.Fatalf("%s %s: %s: %s", method, path, resp.Status, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			log.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
-}
-
-func (c *client) post(path string, body, out any) { c.do("POST", path, body, out) }
-func (c *client) get(path string, out any)        { c.do("GET", path, nil, out) }
-
 func parsePEM(s string) *x509.Certificate {
 	blk, _ := pem.Decode([]byte(s))
 	if blk == nil {
@@ -259,39 +214,25 @@ func parsePEM(s string) *x509.Certificate {
 	return c
 }
 
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// startServer runs `gaffer serve --roles certs` (prebuilt, or built from
+// ./cmd/gaffer) on a fresh data directory in tmp, with --certs-url its
+// own address so that certificates point at its OCSP responder and CRL.
+func startServer(tmp, prebuilt string) (*benchserver.Server, error) {
+	bin := prebuilt
+	if bin == "" {
+		var err error
+		if bin, err = benchserver.Build(tmp); err != nil {
+			return nil, err
+		}
+	}
+	addr, err := benchserver.FreeAddr()
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitReady(base string) {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
+	nats, err := benchserver.FreeAddr()
+	if err != nil {
+		return nil, err
 	}
-	log.Fatal("gaffer did not become ready within 60s")
-}
-
-func readToken(path string) string {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			return strings.TrimSpace(string(b))
-		}
-		if time.Now().After(deadline) {
-			log.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return benchserver.Start(benchserver.Config{Bin: bin, DataDir: filepath.Join(tmp, "data"), Listen: addr,
+		Args: []string{"--nats-listen", nats, "--roles", "certs", "--certs-url", "http://" + addr}})
 }

@@ -15,25 +15,25 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
+	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 )
 
 func main() {
-	server := flag.String("server", "", "target server (default: build and start one)")
-	tokenFile := flag.String("token-file", "", "admin token file of -server")
+	target := benchserver.TargetFlags(flag.CommandLine)
 	rate := flag.Int("rate", 2000, "events per second")
 	duration := flag.Duration("duration", 20*time.Second, "how long to send at each rate")
 	clients := flag.Int("clients", 64, "concurrent HTTP clients")
@@ -45,13 +45,13 @@ func main() {
 	flag.Parse()
 
 	b := &bench{clients: *clients}
-	if err := b.setup(*server, *tokenFile, *rules, strings.Fields(*serveArgs)); err != nil {
+	if err := b.setup(target, *rules, strings.Fields(*serveArgs)); err != nil {
 		fmt.Fprintln(os.Stderr, "events-bench:", err)
 		b.close()
 		os.Exit(1)
 	}
 	defer b.close()
-	fmt.Printf("server %s, %d clients, %d rules\n", b.url, *clients, *rules+1)
+	fmt.Printf("server %s, %d clients, %d rules\n", b.api.Server, *clients, *rules+1)
 	fmt.Println("rate/s  sent  accepted  errors  delivered  publish p50/p99  delivery p50   p90    p99    max   server CPU")
 	best := 0
 	for r := *rate; ; r += *step {
@@ -71,133 +71,45 @@ func main() {
 }
 
 type bench struct {
-	url, token string
-	clients    int
-	proc       *exec.Cmd
-	dir        string
-	recv       *receiver
-	http       *http.Client
-	run0       string
+	// api calls Gaffer with a connection pool for every client.
+	api     *cli.Client
+	clients int
+	srv     *benchserver.Server // nil with -server
+	recv    *receiver
+	run0    string
 }
 
-func (b *bench) close() {
-	if b.proc != nil && b.proc.Process != nil {
-		b.proc.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { b.proc.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			b.proc.Process.Kill()
-		}
-	}
-	if b.dir != "" {
-		os.RemoveAll(b.dir)
-	}
-}
+func (b *bench) close() { b.srv.Stop() }
 
-func (b *bench) setup(server, tokenFile string, rules int, serveArgs []string) error {
-	b.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: b.clients * 2, MaxIdleConns: b.clients * 2},
-		Timeout: 30 * time.Second}
+func (b *bench) setup(target *cli.ClientFlags, rules int, serveArgs []string) error {
 	b.run0 = fmt.Sprintf("%x", time.Now().UnixNano())
-	if server == "" {
-		if err := b.start(serveArgs); err != nil {
-			return err
-		}
-	} else {
-		b.url = strings.TrimRight(server, "/")
-		tok, err := os.ReadFile(tokenFile)
-		if err != nil {
-			return fmt.Errorf("token file: %w", err)
-		}
-		b.token = strings.TrimSpace(string(tok))
-	}
 	recv, err := newReceiver()
 	if err != nil {
 		return err
 	}
 	b.recv = recv
+	// The receiver is on loopback, which the egress policy refuses unless
+	// allowed (a -server must allow it itself).
+	args := append([]string{"--nats-listen", "", "--log-level", "warn", "--egress-allow", strings.TrimPrefix(recv.url, "http://")}, serveArgs...)
+	c, srv, err := benchserver.Connect(target, os.Stderr, args...)
+	if err != nil {
+		return err
+	}
+	b.srv, b.api = srv, benchserver.Pooled(c, b.clients*2, 30*time.Second)
+	ctx := context.Background()
 	for i := 0; i < rules; i++ {
 		// Rules on other types and services: the index keeps them away.
 		spec := map[string]any{"name": fmt.Sprintf("bench filler %s %d", b.run0, i),
 			"condition": fmt.Sprintf(`type == "bench.other.%d" && data.service == "svc%d"`, i%10, i),
 			"actions":   []map[string]any{{"type": "webhook", "url": recv.url + "/filler"}}}
-		if err := b.post("/api/v1/events/rules", "application/json", spec); err != nil {
+		if err := b.api.Do(ctx, "POST", "/api/v1/events/rules", spec, nil); err != nil {
 			return err
 		}
 	}
 	spec := map[string]any{"name": "bench e2e " + b.run0,
 		"condition": `type == "bench.e2e" && source == "/bench/` + b.run0 + `"`,
 		"actions":   []map[string]any{{"type": "webhook", "url": recv.url + "/hook"}}}
-	return b.post("/api/v1/events/rules", "application/json", spec)
-}
-
-// start builds and runs gaffer serve on a fresh data directory.
-func (b *bench) start(serveArgs []string) error {
-	dir, err := os.MkdirTemp("", "events-bench-")
-	if err != nil {
-		return err
-	}
-	b.dir = dir
-	bin := filepath.Join(dir, "gaffer")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gaffer")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build ./cmd/gaffer (run from the repository root): %w", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	args := append([]string{"serve", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--nats-listen", "",
-		"--log-level", "warn"}, serveArgs...)
-	b.proc = exec.Command(bin, args...)
-	b.proc.Stderr = os.Stderr
-	if err := b.proc.Start(); err != nil {
-		return err
-	}
-	b.url = "http://" + addr
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if resp, err := http.Get(b.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("gaffer serve not ready after 60s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	tok, err := os.ReadFile(filepath.Join(dir, "data", "admin.token"))
-	if err != nil {
-		return err
-	}
-	b.token = strings.TrimSpace(string(tok))
-	return nil
-}
-
-func (b *bench) post(path, contentType string, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	req, _ := http.NewRequest("POST", b.url+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+b.token)
-	req.Header.Set("Content-Type", contentType)
-	resp, err := b.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		msg, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("POST %s: %s: %s", path, resp.Status, msg)
-	}
-	io.Copy(io.Discard, resp.Body)
-	return nil
+	return b.api.Do(ctx, "POST", "/api/v1/events/rules", spec, nil)
 }
 
 // result is one rate's run.
@@ -240,6 +152,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microse
 
 // run sends at rate for d with the clients, then waits for deliveries.
 func (b *bench) run(rate int, d time.Duration) result {
+	ctx := context.Background()
 	res := result{rate: rate}
 	b.recv.reset()
 	cpu0, began := b.serverCPU(), time.Now()
@@ -260,22 +173,12 @@ func (b *bench) run(rate int, d time.Duration) result {
 				n := seq.Add(1)
 				body := fmt.Sprintf(`{"specversion":"1.0","id":"%s-%d-%d","source":%q,"type":"bench.e2e","time":%q,"data":{"n":%d,"service":"checkout"}}`,
 					b.run0, rate, n, src, at.UTC().Format(time.RFC3339Nano), n)
-				req, _ := http.NewRequest("POST", b.url+"/api/v1/events", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+b.token)
-				req.Header.Set("Content-Type", "application/cloudevents+json")
 				start := time.Now()
-				resp, err := b.http.Do(req)
+				err := b.api.DoRaw(ctx, "POST", "/api/v1/events", "application/cloudevents+json", []byte(body), nil)
 				atomic.AddInt64(&res.sent, 1)
 				if err != nil {
 					atomic.AddInt64(&res.errors, 1)
 					errOnce.Do(func() { res.firstError = err.Error() })
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
-					atomic.AddInt64(&res.errors, 1)
-					errOnce.Do(func() { res.firstError = resp.Status })
 					continue
 				}
 				atomic.AddInt64(&res.accepted, 1)
@@ -324,10 +227,10 @@ func pct(d []time.Duration, p float64) time.Duration {
 // serverCPU reads the started server's CPU time from /proc (Linux); 0
 // elsewhere or when targeting another server.
 func (b *bench) serverCPU() time.Duration {
-	if b.proc == nil || b.proc.Process == nil {
+	if b.srv == nil {
 		return 0
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.proc.Process.Pid))
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.srv.Pid()))
 	if err != nil {
 		return 0
 	}

@@ -13,60 +13,30 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
+	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
+	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 )
 
 func main() {
-	server := flag.String("server", "", "target server (default: build and start one)")
-	tokenFile := flag.String("token-file", "", "admin token file of -server")
+	target := benchserver.TargetFlags(flag.CommandLine)
 	seeds := flag.Int("seeds", 3, "exercises per configuration, seeds 1 to n")
 	sizes := flag.String("sizes", "500,1000", "clusters per region, comma-separated")
 	regions := flag.Int("regions", 3, "regions")
 	flag.Parse()
-	if err := run(*server, *tokenFile, *seeds, *sizes, *regions); err != nil {
+	if err := run(target, *seeds, *sizes, *regions); err != nil {
 		fmt.Fprintln(os.Stderr, "failover-bench:", err)
 		os.Exit(1)
 	}
-}
-
-type client struct{ url, token string }
-
-func (c *client) do(method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.url+path, rd)
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
 }
 
 type exercise struct {
@@ -87,23 +57,14 @@ type exercise struct {
 	} `json:"report"`
 }
 
-func run(server, tokenFile string, seeds int, sizes string, regions int) error {
-	c := &client{url: server}
-	if server == "" {
-		stop, url, token, err := startServer()
-		if err != nil {
-			return err
-		}
-		defer stop()
-		c.url, c.token = url, token
-	} else {
-		b, err := os.ReadFile(tokenFile)
-		if err != nil {
-			return err
-		}
-		c.token = strings.TrimSpace(string(b))
+func run(target *cli.ClientFlags, seeds int, sizes string, regions int) error {
+	c, srv, err := benchserver.Connect(target, os.Stderr, "--roles", "failover", "--nats-listen", "127.0.0.1:0")
+	if err != nil {
+		return err
 	}
-	idle := probe(c, 300, nil)
+	defer srv.Stop()
+	ctx := context.Background()
+	idle := probe(ctx, c, 300, nil)
 	fmt.Printf("API idle: GET execution list p50 %v, p99 %v (%d calls)\n\n", idle.pct(50), idle.pct(99), len(idle))
 	fmt.Println("| regions × clusters | dark | evacuated | simulated (min) | planning (s) | control plane (s) | goal met | API p50 / p99 / max during (calls) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
@@ -119,12 +80,12 @@ func run(server, tokenFile string, seeds int, sizes string, regions int) error {
 				var lat latencies
 				var wg sync.WaitGroup
 				wg.Add(1)
-				go func() { defer wg.Done(); lat = probe(c, 0, done) }()
-				err := c.do("POST", "/api/v1/failover/exercises", map[string]any{"regions": regions, "clusters": n, "dark": dark,
+				go func() { defer wg.Done(); lat = probe(ctx, c, 0, done) }()
+				err := c.Do(ctx, "POST", "/api/v1/failover/exercises", map[string]any{"regions": regions, "clusters": n, "dark": dark,
 					"seed": seed, "evacuate": "us-east-1", "provider": "simulator"}, &x)
 				for err == nil && x.Report == nil {
 					time.Sleep(20 * time.Millisecond)
-					err = c.do("GET", "/api/v1/failover/exercises/"+x.ID, nil, &x)
+					err = c.Do(ctx, "GET", "/api/v1/failover/exercises/"+x.ID, nil, &x)
 				}
 				close(done)
 				wg.Wait()
@@ -154,7 +115,7 @@ func (l latencies) pct(p float64) time.Duration {
 }
 
 // probe lists executions n times, or until done closes.
-func probe(c *client, n int, done chan struct{}) latencies {
+func probe(ctx context.Context, c *cli.Client, n int, done chan struct{}) latencies {
 	var out latencies
 	for i := 0; n == 0 || i < n; i++ {
 		if done != nil {
@@ -165,7 +126,7 @@ func probe(c *client, n int, done chan struct{}) latencies {
 			}
 		}
 		start := time.Now()
-		if err := c.do("GET", "/api/v1/failover/executions?limit=20", nil, nil); err != nil {
+		if err := c.Do(ctx, "GET", "/api/v1/failover/executions?limit=20", nil, nil); err != nil {
 			fmt.Fprintln(os.Stderr, "probe:", err)
 			return out
 		}
@@ -173,54 +134,4 @@ func probe(c *client, n int, done chan struct{}) latencies {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return out
-}
-
-func startServer() (stop func(), url, token string, err error) {
-	dir, err := os.MkdirTemp("", "failover-bench-")
-	if err != nil {
-		return nil, "", "", err
-	}
-	bin := filepath.Join(dir, "gaffer")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gaffer")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, "", "", fmt.Errorf("build gaffer: %w", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", "", err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--roles", "failover",
-		"--nats-listen", "127.0.0.1:0")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, "", "", err
-	}
-	stop = func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		os.RemoveAll(dir)
-	}
-	url = "http://" + addr
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if resp, err := http.Get(url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, "", "", fmt.Errorf("gaffer serve not ready")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "data", "admin.token"))
-	if err != nil {
-		stop()
-		return nil, "", "", err
-	}
-	return stop, url, strings.TrimSpace(string(b)), nil
 }

@@ -9,16 +9,14 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
 )
 
 func main() {
@@ -32,11 +30,9 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "gaffer")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gaffer")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		log.Fatalf("build: %v", err)
+	bin, err := benchserver.Build(tmp)
+	if err != nil {
+		log.Fatal(err)
 	}
 	var starts []time.Duration
 	var rss []float64
@@ -55,48 +51,21 @@ func main() {
 		starts[len(starts)/2].Round(time.Millisecond), rss[len(rss)/2], rss[len(rss)-1])
 }
 
-func freePort() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
+// measure starts bin on dataDir and returns the time from process start
+// to a ready /readyz and the resident memory after idle.
 func measure(bin, dataDir string, idle time.Duration, demo bool) (time.Duration, float64, error) {
-	addr := freePort()
-	args := []string{"serve", "--listen", addr, "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--log-level", "warn"}
+	args := []string{"--nats-listen", "127.0.0.1:0", "--log-level", "warn"}
 	if demo {
 		args = append(args, "--demo")
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	srv, err := benchserver.Start(benchserver.Config{Bin: bin, DataDir: dataDir, Out: os.Stderr, Args: args})
+	if err != nil {
 		return 0, 0, err
 	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	var ready time.Duration
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				ready = time.Since(start)
-				break
-			}
-		}
-		if time.Since(start) > 60*time.Second {
-			return 0, 0, fmt.Errorf("not ready after 60s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	defer srv.Stop()
+	ready := srv.ReadyAfter
 	time.Sleep(idle)
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Pid()))
 	if err != nil {
 		return 0, 0, err
 	}

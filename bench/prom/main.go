@@ -20,6 +20,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
 )
 
 type config struct {
@@ -53,7 +55,12 @@ func main() {
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 
-	bin, err := buildGaffer()
+	binDir, err := os.MkdirTemp("", "bench-prom-bin-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(binDir)
+	bin, err := benchserver.Build(binDir)
 	if err != nil {
 		log.Fatal(err)
 	}

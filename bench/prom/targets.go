@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 )
 
@@ -22,37 +22,22 @@ import (
 type target struct {
 	kind    string
 	dir     string
-	cmd     *exec.Cmd
-	client  *prom.Client
-	dataDir string // the TSDB's directory
-}
-
-func buildGaffer() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	dir, err := os.MkdirTemp("", "bench-prom-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "gaffer")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gaffer")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/gaffer: %v\n%s", err, b)
-	}
-	return bin, nil
+	gaffer  *benchserver.Server // kind "gaffer"
+	prom    *exec.Cmd           // kind "prometheus"
+	dataDir string              // the TSDB's directory
+	// client writes and queries over the remote-write and Prometheus
+	// query APIs that both systems serve: one client for both, so the
+	// comparison measures the servers, and the remote-write encoding and
+	// sending are part of what the ingest phase measures.
+	client *prom.Client
 }
 
 func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := benchserver.FreeAddr()
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // startTarget runs `gaffer serve` or prometheus on a loopback port with a
@@ -62,35 +47,53 @@ func startTarget(kind, gafferBin, promBin string, extra ...string) (*target, err
 	if err != nil {
 		return nil, err
 	}
-	addr := freeAddr()
 	t := &target{kind: kind, dir: dir}
-	var ready string
-	switch kind {
-	case "gaffer":
-		t.cmd = exec.Command(gafferBin, append([]string{"serve", "--listen", addr, "--data-dir", dir, "--nats-listen", "127.0.0.1:0"}, extra...)...)
-		t.dataDir = filepath.Join(dir, "tsdb")
-		ready = "/readyz"
-	default:
-		cfg := filepath.Join(dir, "prometheus.yml")
-		if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1h\n"), 0o600); err != nil {
-			return nil, err
-		}
-		t.dataDir = filepath.Join(dir, "data")
-		t.cmd = exec.Command(promBin, "--config.file="+cfg, "--storage.tsdb.path="+t.dataDir, "--web.listen-address="+addr,
-			"--web.enable-remote-write-receiver", "--log.level=warn")
-		ready = "/-/ready"
-	}
 	logf, err := os.Create(filepath.Join(dir, "log"))
 	if err != nil {
 		return nil, err
 	}
-	t.cmd.Stdout, t.cmd.Stderr = logf, logf
-	if err := t.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", kind, err)
+	if kind == "gaffer" {
+		t.dataDir = filepath.Join(dir, "tsdb")
+		t.gaffer, err = benchserver.Start(benchserver.Config{Bin: gafferBin, DataDir: dir, Out: logf,
+			Args: append([]string{"--nats-listen", "127.0.0.1:0"}, extra...)})
+		if err != nil {
+			b, _ := os.ReadFile(filepath.Join(dir, "log"))
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("%w; log:\n%s", err, b)
+		}
+		t.client = &prom.Client{URL: t.gaffer.URL, Token: t.gaffer.Client.Token, HTTP: promHTTP()}
+		return t, nil
+	}
+	if err := t.startPrometheus(promBin, logf); err != nil {
+		t.stop()
+		return nil, err
+	}
+	return t, nil
+}
+
+// promHTTP is the HTTP client of the remote-write and query calls.
+func promHTTP() *http.Client {
+	return &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+}
+
+// startPrometheus runs prometheus with remote write on and waits for its
+// /-/ready (a peer's endpoint, so a plain HTTP GET, not Gaffer's client).
+func (t *target) startPrometheus(bin string, logf *os.File) error {
+	addr := freeAddr()
+	cfg := filepath.Join(t.dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1h\n"), 0o600); err != nil {
+		return err
+	}
+	t.dataDir = filepath.Join(t.dir, "data")
+	t.prom = exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+t.dataDir, "--web.listen-address="+addr,
+		"--web.enable-remote-write-receiver", "--log.level=warn")
+	t.prom.Stdout, t.prom.Stderr = logf, logf
+	if err := t.prom.Start(); err != nil {
+		return fmt.Errorf("start prometheus: %w", err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + ready)
+		resp, err := http.Get("http://" + addr + "/-/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -98,35 +101,35 @@ func startTarget(kind, gafferBin, promBin string, extra ...string) (*target, err
 			}
 		}
 		if time.Now().After(deadline) {
-			t.stop()
-			b, _ := os.ReadFile(filepath.Join(dir, "log"))
-			return nil, fmt.Errorf("%s not ready after 60s:\n%s", kind, b)
+			b, _ := os.ReadFile(filepath.Join(t.dir, "log"))
+			return fmt.Errorf("prometheus not ready after 60s:\n%s", b)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.client = &prom.Client{URL: "http://" + addr, HTTP: &http.Client{Timeout: 5 * time.Minute,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	if kind == "gaffer" {
-		tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
-		if err != nil {
-			return nil, err
-		}
-		t.client.Token = strings.TrimSpace(string(tok))
-	}
-	return t, nil
+	t.client = &prom.Client{URL: "http://" + addr, HTTP: promHTTP()}
+	return nil
 }
 
 func (t *target) stop() {
-	if t.cmd.Process != nil {
-		t.cmd.Process.Kill()
-		t.cmd.Wait()
+	t.gaffer.Stop()
+	if t.prom != nil && t.prom.Process != nil {
+		t.prom.Process.Kill()
+		t.prom.Wait()
 	}
 	os.RemoveAll(t.dir)
 }
 
+// pid is the server process's ID.
+func (t *target) pid() int {
+	if t.gaffer != nil {
+		return t.gaffer.Pid()
+	}
+	return t.prom.Process.Pid
+}
+
 // rss reads the process's resident set size in bytes.
 func (t *target) rss() float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", t.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", t.pid()))
 	if err != nil {
 		return 0
 	}
@@ -190,13 +193,6 @@ func (t *target) blockStats() (samples, bytes float64, span time.Duration, err e
 
 // gafferStats reads GET /api/v1/metrics/stats.
 func (t *target) gafferStats(ctx context.Context) (map[string]map[string]any, error) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", t.client.URL+"/api/v1/metrics/stats?top=1", nil)
-	req.Header.Set("Authorization", "Bearer "+t.client.Token)
-	resp, err := t.client.HTTP.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var out map[string]map[string]any
-	return out, json.NewDecoder(resp.Body).Decode(&out)
+	return out, t.gaffer.Client.Do(ctx, "GET", "/api/v1/metrics/stats?top=1", nil, &out)
 }

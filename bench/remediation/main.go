@@ -12,80 +12,48 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
+	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 )
 
 func main() {
-	server := flag.String("server", "", "target server (default: build and start one)")
-	tokenFile := flag.String("token-file", "", "admin token file of -server")
+	target := benchserver.TargetFlags(flag.CommandLine)
 	events := flag.Int("events", 200, "events to send, one at a time")
 	flag.Parse()
-	if err := run(*server, *tokenFile, *events); err != nil {
+	if err := run(target, *events); err != nil {
 		fmt.Fprintln(os.Stderr, "remediation-bench:", err)
 		os.Exit(1)
 	}
 }
 
-type client struct {
-	url, token string
-}
-
-func (c *client) do(method, path, contentType string, body []byte, out any) error {
-	req, _ := http.NewRequest(method, c.url+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
+func run(target *cli.ClientFlags, n int) error {
+	c, srv, err := benchserver.Connect(target, io.Discard, "--nats-listen", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
-}
-
-func run(server, tokenFile string, n int) error {
-	if server == "" {
-		stop, url, tf, err := startServer()
-		if err != nil {
-			return err
-		}
-		defer stop()
-		server, tokenFile = url, tf
-	}
-	tok, err := os.ReadFile(tokenFile)
-	if err != nil {
-		return err
-	}
-	c := &client{url: strings.TrimRight(server, "/"), token: strings.TrimSpace(string(tok))}
+	defer srv.Stop()
+	ctx := context.Background()
 	var src strings.Builder
 	src.WriteString("name: bench-chain\nsteps:\n")
 	for i := 0; i < 10; i++ {
 		fmt.Fprintf(&src, "  - {name: s%d, type: noop}\n", i)
 	}
-	if err := c.do("POST", "/api/v1/remediation/runbooks", "application/yaml", []byte(src.String()), nil); err != nil {
+	if err := c.DoRaw(ctx, "POST", "/api/v1/remediation/runbooks", "application/yaml", []byte(src.String()), nil); err != nil {
 		return err
 	}
-	rule, _ := json.Marshal(map[string]any{"name": fmt.Sprintf("bench %d", time.Now().UnixNano()), "condition": `type == "bench.remediation"`,
-		"actions": []map[string]any{{"type": "runbook", "runbook": "bench-chain"}}})
-	if err := c.do("POST", "/api/v1/events/rules", "application/json", rule, nil); err != nil {
+	rule := map[string]any{"name": fmt.Sprintf("bench %d", time.Now().UnixNano()), "condition": `type == "bench.remediation"`,
+		"actions": []map[string]any{{"type": "runbook", "runbook": "bench-chain"}}}
+	if err := c.Do(ctx, "POST", "/api/v1/events/rules", rule, nil); err != nil {
 		return err
 	}
 	var first, total, created []time.Duration
@@ -93,10 +61,10 @@ func run(server, tokenFile string, n int) error {
 		t0 := time.Now()
 		ev, _ := json.Marshal(map[string]any{"specversion": "1.0", "id": fmt.Sprintf("b-%d-%d", t0.UnixNano(), i),
 			"source": "/bench", "type": "bench.remediation"})
-		if err := c.do("POST", "/api/v1/events", "application/cloudevents+json", ev, nil); err != nil {
+		if err := c.DoRaw(ctx, "POST", "/api/v1/events", "application/cloudevents+json", ev, nil); err != nil {
 			return err
 		}
-		cr, f, t, err := c.await(t0)
+		cr, f, t, err := await(ctx, c, t0)
 		if err != nil {
 			return err
 		}
@@ -112,7 +80,7 @@ func run(server, tokenFile string, n int) error {
 // await waits for the execution started after t0 to end and returns the
 // delays to its creation, its first step's start and its end (millisecond
 // clock).
-func (c *client) await(t0 time.Time) (time.Duration, time.Duration, time.Duration, error) {
+func await(ctx context.Context, c *cli.Client, t0 time.Time) (time.Duration, time.Duration, time.Duration, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		var page struct {
@@ -122,7 +90,7 @@ func (c *client) await(t0 time.Time) (time.Duration, time.Duration, time.Duratio
 				FinishedAt *time.Time `json:"finished_at"`
 			} `json:"items"`
 		}
-		if err := c.do("GET", "/api/v1/remediation/executions?runbook=bench-chain&limit=1", "", nil, &page); err != nil {
+		if err := c.Do(ctx, "GET", "/api/v1/remediation/executions?runbook=bench-chain&limit=1", nil, &page); err != nil {
 			return 0, 0, 0, err
 		}
 		if len(page.Items) == 1 && !page.Items[0].CreatedAt.Before(t0.Truncate(time.Millisecond)) && page.Items[0].FinishedAt != nil {
@@ -131,7 +99,7 @@ func (c *client) await(t0 time.Time) (time.Duration, time.Duration, time.Duratio
 					StartedAt *time.Time `json:"started_at"`
 				} `json:"steps"`
 			}
-			if err := c.do("GET", "/api/v1/remediation/executions/"+page.Items[0].ID, "", nil, &ex); err != nil {
+			if err := c.Do(ctx, "GET", "/api/v1/remediation/executions/"+page.Items[0].ID, nil, &ex); err != nil {
 				return 0, 0, 0, err
 			}
 			if len(ex.Steps) == 0 || ex.Steps[0].StartedAt == nil {
@@ -149,35 +117,4 @@ func q(ds []time.Duration, p float64) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[min(len(s)-1, int(p*float64(len(s))))].Round(100 * time.Microsecond)
-}
-
-func startServer() (func(), string, string, error) {
-	dir, err := os.MkdirTemp("", "remediation-bench-")
-	if err != nil {
-		return nil, "", "", err
-	}
-	bin := filepath.Join(dir, "gaffer")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gaffer").CombinedOutput(); err != nil {
-		return nil, "", "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--nats-listen", "127.0.0.1:0")
-	if err := cmd.Start(); err != nil {
-		return nil, "", "", err
-	}
-	stop := func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(dir) }
-	url := "http://" + addr
-	for i := 0; i < 600; i++ {
-		if resp, err := http.Get(url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return stop, url, filepath.Join(dir, "data", "admin.token"), nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	stop()
-	return nil, "", "", fmt.Errorf("gaffer serve not ready")
 }

@@ -18,10 +18,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"runtime"
@@ -32,7 +30,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 	"github.com/gaffer-sre/gaffer/internal/platform/server"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/security/sshca"
@@ -44,6 +44,7 @@ func main() {
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring")
 	target := flag.String("server", "", "a running Gaffer (default: start one in-process)")
 	token := flag.String("token", "", "token with sshca:sign bound to an identity (with -server)")
+	caFile := flag.String("ca-file", "", "CA certificate (PEM) of an https -server: its <data-dir>/ca.pem")
 	db := flag.String("db", "", "database for the in-process server (default SQLite in a temporary directory)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured run (client and in-process server) here")
 	flag.Parse()
@@ -82,21 +83,13 @@ func main() {
 	pub, _ := ssh.NewPublicKey(priv.Public())
 	body, _ := json.Marshal(sshca.SignRequest{PublicKey: string(bytes.TrimSpace(ssh.MarshalAuthorizedKey(pub)))})
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}, Timeout: 10 * time.Second}
+	api, err := (&cli.ClientFlags{Server: *target, Token: *token, CAFile: *caFile, Timeout: 10 * time.Second}).Client()
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := benchserver.Pooled(api, 1024, 10*time.Second)
 	send := func() error {
-		req, _ := http.NewRequest("POST", *target+"/api/v1/sshca/sign", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+*token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return nil
+		return c.DoRaw(ctx, "POST", "/api/v1/sshca/sign", "application/json", body, nil)
 	}
 	if err := send(); err != nil {
 		log.Fatalf("first request: %v", err)

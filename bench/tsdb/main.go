@@ -115,7 +115,8 @@ func counterData(n, hours int) []*series {
 }
 
 // fromPrometheus reads the raw samples of every series a Prometheus holds
-// over the last rng.
+// over the last rng, through Prometheus's query API with telemetry/prom's
+// client (a peer, not Gaffer's API, so not the CLI's client).
 func fromPrometheus(url string, rng time.Duration) ([]*series, error) {
 	c := &prom.Client{URL: url}
 	res, err := c.Query(context.Background(), fmt.Sprintf(`{__name__=~".+"}[%ds]`, int(rng.Seconds())), time.Now())
