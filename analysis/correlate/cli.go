@@ -1,4 +1,4 @@
-package main
+package correlate
 
 import (
 	"context"
@@ -12,11 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gaffer-sre/gaffer/analysis/correlate"
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 )
-
-func init() { registerCommand(newAnalyzeCommand) }
 
 // newAnalyzeCommand returns `gaffer analyze`.
 func newAnalyzeCommand() *cobra.Command {
@@ -60,7 +57,7 @@ the shards. Times are RFC 3339 or a duration before now (90m).`,
 			if err != nil {
 				return err
 			}
-			var rep correlate.Report
+			var rep Report
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/analysis/correlate?wait=0", req, &rep); err != nil {
 				return err
 			}
@@ -102,23 +99,23 @@ func cliTime(v string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-func (f *correlateFlags) request(now time.Time) (correlate.Request, error) {
+func (f *correlateFlags) request(now time.Time) (Request, error) {
 	if f.target == "" || f.candidates == "" || f.from == "" {
-		return correlate.Request{}, fmt.Errorf("--target, --candidates and --from are required")
+		return Request{}, fmt.Errorf("--target, --candidates and --from are required")
 	}
 	start, err := cliTime(f.from, now)
 	if err != nil {
-		return correlate.Request{}, fmt.Errorf("--from: %w", err)
+		return Request{}, fmt.Errorf("--from: %w", err)
 	}
 	end := now
 	if f.to != "" {
 		if end, err = cliTime(f.to, now); err != nil {
-			return correlate.Request{}, fmt.Errorf("--to: %w", err)
+			return Request{}, fmt.Errorf("--to: %w", err)
 		}
 	}
-	req := correlate.Request{
-		Target:     correlate.Query{Query: f.target, Engine: f.targetEngine},
-		Candidates: correlate.Query{Query: f.candidates, Engine: f.engine},
+	req := Request{
+		Target:     Query{Query: f.target, Engine: f.targetEngine},
+		Candidates: Query{Query: f.candidates, Engine: f.engine},
 		Start:      start, End: end, Lookback: f.lookback, Step: f.step, Top: f.top, ShardSize: f.shardSize, Mode: f.mode,
 	}
 	req.Params.MaxLag = f.maxLag
@@ -137,19 +134,19 @@ func (f *correlateFlags) request(now time.Time) (correlate.Request, error) {
 
 // followReport polls a report until it is complete or failed, drawing
 // the shards' progress on w.
-func followReport(ctx context.Context, c *cli.Client, id string, w io.Writer) (*correlate.Report, error) {
+func followReport(ctx context.Context, c *cli.Client, id string, w io.Writer) (*Report, error) {
 	bar := newShardBar(w)
 	for {
-		var rep correlate.Report
+		var rep Report
 		if err := c.Do(ctx, "GET", "/api/v1/analysis/reports/"+url.PathEscape(id), nil, &rep); err != nil {
 			return nil, err
 		}
 		bar.show(&rep)
 		switch rep.Status {
-		case correlate.StatusComplete:
+		case StatusComplete:
 			bar.done()
 			return &rep, nil
-		case correlate.StatusFailed:
+		case StatusFailed:
 			bar.done()
 			return nil, fmt.Errorf("analysis %s failed: %s", id, rep.Error)
 		}
@@ -179,13 +176,13 @@ func newShardBar(w io.Writer) *shardBar {
 	return b
 }
 
-func (b *shardBar) show(rep *correlate.Report) {
+func (b *shardBar) show(rep *Report) {
 	const width = 30
 	frac := 0.0
 	if rep.Shards > 0 {
 		frac = float64(rep.ShardsDone) / float64(rep.Shards)
 	}
-	if rep.Status == correlate.StatusComplete {
+	if rep.Status == StatusComplete {
 		frac = 1
 	}
 	filled := int(frac * width)
@@ -209,7 +206,7 @@ func (b *shardBar) done() {
 }
 
 // printAnalysis writes a complete report's ranking.
-func printAnalysis(w io.Writer, out *cli.OutputFlag, rep *correlate.Report) error {
+func printAnalysis(w io.Writer, out *cli.OutputFlag, rep *Report) error {
 	return out.Print(w, rep, func(t *cli.Table) {
 		if s := rep.Summary; s != nil {
 			t.Row("target", seriesText(s.Target.Labels), "moved at", s.Target.Onset.Format(time.RFC3339))

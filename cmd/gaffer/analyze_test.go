@@ -84,7 +84,7 @@ type rankedList []correlate.Ranked
 func (r rankedList) String() string {
 	var b strings.Builder
 	for _, x := range r {
-		fmt.Fprintf(&b, "%d %s %.9f\n", x.Rank, seriesText(x.Labels), x.Score)
+		fmt.Fprintf(&b, "%d %s %.9f\n", x.Rank, fmt.Sprint(x.Labels), x.Score)
 	}
 	return b.String()
 }
@@ -190,7 +190,7 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 	c.do("GET", fmt.Sprintf("/api/v1/analysis/reports/%s/ranking?limit=10000", rep.ID), nil, &jobs)
 	seen := map[string]bool{}
 	for _, r := range jobs {
-		k := seriesText(r.Labels)
+		k := fmt.Sprint(r.Labels)
 		if seen[k] {
 			t.Errorf("%s ranked twice", k)
 		}
@@ -214,7 +214,7 @@ func TestAnalysisShardsAcrossWorkers(t *testing.T) {
 	}
 	for _, r := range jobs[:8] {
 		if h := r.Labels["host"]; h != "h0" && h != "h25" && h != "h50" && h != "h75" && h != "h100" && h != "h125" && h != "h150" && h != "h175" {
-			t.Errorf("rank %d is %s", r.Rank, seriesText(r.Labels))
+			t.Errorf("rank %d is %s", r.Rank, fmt.Sprint(r.Labels))
 		}
 	}
 
