@@ -1,4 +1,4 @@
-package main
+package alerting
 
 import (
 	"fmt"
@@ -9,11 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gaffer-sre/gaffer/alerting"
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 )
-
-func init() { registerCommand(newAlertsCommand) }
 
 // newAlertsCommand returns `gaffer alerts`: rules, alerts and silences.
 func newAlertsCommand() *cobra.Command {
@@ -34,7 +31,7 @@ func alertsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var rules []alerting.RuleView
+			var rules []RuleView
 			if err := c.Do(cmd.Context(), "GET", "/api/v1/alerting/rules", nil, &rules); err != nil {
 				return err
 			}
@@ -61,7 +58,7 @@ func alertsRuleGetCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var r alerting.RuleView
+			var r RuleView
 			if err := c.Do(cmd.Context(), "GET", "/api/v1/alerting/rules/"+url.PathEscape(args[0]), nil, &r); err != nil {
 				return err
 			}
@@ -84,7 +81,7 @@ func alertRuleFileCommand(flags *cli.ClientFlags, use, short, long, path string)
 			if err != nil {
 				return err
 			}
-			var res alerting.ImportResult
+			var res ImportResult
 			if err := c.DoRaw(cmd.Context(), "POST", path, "application/yaml", body, &res); err != nil {
 				return err
 			}
@@ -148,7 +145,7 @@ func alertsListCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var alerts []alerting.Alert
+			var alerts []Alert
 			q := url.Values{}
 			if state != "" {
 				q.Set("state", state)
@@ -204,8 +201,8 @@ The alerts still show; their notifications stop until the silence ends.`,
 			if err != nil {
 				return err
 			}
-			var sil alerting.Silence
-			spec := alerting.SilenceSpec{Matchers: args, Duration: duration, Comment: comment}
+			var sil Silence
+			spec := SilenceSpec{Matchers: args, Duration: duration, Comment: comment}
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/alerting/silences", spec, &sil); err != nil {
 				return err
 			}
@@ -231,7 +228,7 @@ func alertsSilencesListCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var sils []alerting.Silence
+			var sils []Silence
 			if err := c.Do(cmd.Context(), "GET", fmt.Sprintf("/api/v1/alerting/silences?all=%t", all), nil, &sils); err != nil {
 				return err
 			}
@@ -258,7 +255,7 @@ func alertsSilenceExpireCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var sil alerting.Silence
+			var sil Silence
 			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/alerting/silences/"+url.PathEscape(args[0]), nil, &sil); err != nil {
 				return err
 			}

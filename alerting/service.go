@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/analysis/correlate"
@@ -41,7 +42,8 @@ var migrations embed.FS
 
 func init() {
 	platform.Register(platform.Module{Name: Name, Requires: []string{"metrics", correlate.Name}, Flags: flags,
-		Migrations: store.MustSub(migrations, "migrations"), New: New})
+		Migrations: store.MustSub(migrations, "migrations"), New: New,
+		Commands: func() []*cobra.Command { return []*cobra.Command{newAlertsCommand()} }})
 }
 
 // Settings are the system's flags.
