@@ -127,12 +127,12 @@ func acmeExternalAccountBinding(t *testing.T, backend platformtest.Backend) {
 	mustDo(t, srv, "DELETE", "/api/v1/certs/authorities/issuing/acme/eab-keys/"+k.ID, tok, nil, http.StatusConflict)
 	// A token without admin cannot create keys.
 	mustDo(t, srv, "POST", "/api/v1/certs/authorities/issuing/acme/eab-keys", srv.Token("certs:write"), certs.CreateEABKeyRequest{}, http.StatusForbidden)
-	entries := auditEntries(t, srv, "certs.acme.eab.")
+	entries := auditEntries(t, srv, "certs.eab_key.")
 	actions := map[string]int{}
 	for _, e := range entries {
 		actions[e.Action+"/"+e.Outcome]++
 	}
-	if actions["certs.acme.eab.create/success"] != 3 || actions["certs.acme.eab.revoke/success"] != 1 || actions["certs.acme.eab.create/denied"] != 1 {
+	if actions["certs.eab_key.create/success"] != 3 || actions["certs.eab_key.revoke/success"] != 1 || actions["certs.eab_key.create/denied"] != 1 {
 		t.Errorf("audit: %v", actions)
 	}
 }

@@ -93,7 +93,8 @@ func encodeExport(keyDER []byte, chainPEM string, req ExportRequest) ([]byte, st
 	return nil, "", badInput("export format %q: want pem or pkcs12", req.Format)
 }
 
-func (s *Service) exportCert(w http.ResponseWriter, r *http.Request) error {
+// apiExportCertificate answers a certificate with its private key (POST /certificates/{ref}/export).
+func (s *Service) apiExportCertificate(w http.ResponseWriter, r *http.Request) error {
 	var req ExportRequest
 	c, err := s.certFor(r, &req)
 	if err != nil {
@@ -110,7 +111,8 @@ func (s *Service) exportCert(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-func (s *Service) exportAuthority(w http.ResponseWriter, r *http.Request) error {
+// apiExportAuthority answers an authority's private key (POST /authorities/{name}/export).
+func (s *Service) apiExportAuthority(w http.ResponseWriter, r *http.Request) error {
 	var req ExportRequest
 	if err := decodeOptional(r, &req); err != nil {
 		return err

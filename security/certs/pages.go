@@ -38,41 +38,55 @@ func (s *Service) Pages(sh *ui.Shell) {
 		s.pages[name] = sh.Parse(templatesFS, "templates/tabs.html", "templates/"+name+".html")
 	}
 	sh.Nav(ui.NavItem{Title: "Certificates", Path: "/certs", Scope: ScopeRead, Order: 510})
-	sh.Handle(httpapi.Route{Method: "GET", Path: "/certs", Scope: ScopeRead, Summary: "Certificate inventory page", Handler: s.inventoryPage})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/certs", Scope: ScopeRead, Summary: "Certificate inventory page", Handler: s.pageInventory})
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/certs/authorities", Scope: ScopeRead, Summary: "Certificate authorities page",
-		Handler: s.authoritiesPage})
+		Handler: s.pageAuthorities})
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/certs/notifications", Scope: ScopeRead, Summary: "Expiry notifications page",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			n, err := s.mgr.Notifications(r.Context(), 200)
-			if err != nil {
-				return err
-			}
-			return s.pages["notifications"].Render(w, r, http.StatusOK, "Certificate notifications",
-				map[string]any{"Notifications": n, "Days": s.mgr.defaultNotifyDays()})
-		}})
+		Handler: s.pageNotifications})
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/certs/c/{id}", Scope: ScopeRead, Summary: "Certificate detail page",
-		Handler: func(w http.ResponseWriter, r *http.Request) error { return s.renderCert(w, r, http.StatusOK, "") }})
+		Handler: s.pageCertificate})
 	sh.Handle(httpapi.Route{Method: "POST", Path: "/certs/c/{id}/revoke", Scope: ScopeWrite, Action: "certs.certificate.revoke",
-		Summary: "Revoke a certificate from the UI", Handler: func(w http.ResponseWriter, r *http.Request) error {
-			id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-			httpapi.SetAuditTarget(r, "cert:"+r.PathValue("id"))
-			if _, err := s.mgr.Revoke(r.Context(), id, r.PostFormValue("reason")); err != nil {
-				return s.renderCert(w, r, pageStatus(err), err.Error())
-			}
-			http.Redirect(w, r, "/certs/c/"+r.PathValue("id"), http.StatusSeeOther)
-			return nil
-		}})
+		Summary: "Revoke a certificate from the UI", Handler: s.pageRevoke})
 	sh.Handle(httpapi.Route{Method: "POST", Path: "/certs/c/{id}/rotate", Scope: ScopeWrite, Action: "certs.certificate.rotate",
-		Summary: "Rotate a certificate from the UI", Handler: func(w http.ResponseWriter, r *http.Request) error {
-			id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-			httpapi.SetAuditTarget(r, "cert:"+r.PathValue("id"))
-			res, err := s.mgr.Rotate(r.Context(), id)
-			if res.New.ID == 0 {
-				return s.renderCert(w, r, pageStatus(err), err.Error())
-			}
-			http.Redirect(w, r, "/certs/c/"+strconv.FormatInt(res.New.ID, 10), http.StatusSeeOther)
-			return nil
-		}})
+		Summary: "Rotate a certificate from the UI", Handler: s.pageRotate})
+}
+
+// pageNotifications renders the sent expiry notifications (GET /certs/notifications).
+func (s *Service) pageNotifications(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.mgr.Notifications(r.Context(), 200)
+	if err != nil {
+		return err
+	}
+	return s.pages["notifications"].Render(w, r, http.StatusOK, "Certificate notifications",
+		map[string]any{"Notifications": n, "Days": s.mgr.defaultNotifyDays()})
+}
+
+// pageCertificate renders a certificate's detail page (GET /certs/c/{id}).
+func (s *Service) pageCertificate(w http.ResponseWriter, r *http.Request) error {
+	return s.renderCert(w, r, http.StatusOK, "")
+}
+
+// pageRevoke revokes a certificate from its page (POST /certs/c/{id}/revoke).
+func (s *Service) pageRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	httpapi.SetAuditTarget(r, "cert:"+r.PathValue("id"))
+	if _, err := s.mgr.Revoke(r.Context(), id, r.PostFormValue("reason")); err != nil {
+		return s.renderCert(w, r, pageStatus(err), err.Error())
+	}
+	http.Redirect(w, r, "/certs/c/"+r.PathValue("id"), http.StatusSeeOther)
+	return nil
+}
+
+// pageRotate rotates a certificate from its page (POST /certs/c/{id}/rotate).
+func (s *Service) pageRotate(w http.ResponseWriter, r *http.Request) error {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	httpapi.SetAuditTarget(r, "cert:"+r.PathValue("id"))
+	res, err := s.mgr.Rotate(r.Context(), id)
+	if res.New.ID == 0 {
+		return s.renderCert(w, r, pageStatus(err), err.Error())
+	}
+	http.Redirect(w, r, "/certs/c/"+strconv.FormatInt(res.New.ID, 10), http.StatusSeeOther)
+	return nil
 }
 
 func pageStatus(err error) int {
@@ -83,7 +97,8 @@ func pageStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-func (s *Service) inventoryPage(w http.ResponseWriter, r *http.Request) error {
+// pageInventory renders the certificate inventory with its filters and expiry chart (GET /certs).
+func (s *Service) pageInventory(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	d := inventoryData{Statuses: []string{"active", "revoked", "expired", "replaced"},
 		Sources: []string{SourceIssued, SourceACME, SourceImported, SourceDiscovered}}
@@ -177,7 +192,8 @@ func (s *Service) renderCert(w http.ResponseWriter, r *http.Request, status int,
 	return s.pages["cert"].Render(w, r, status, c.CommonName, d)
 }
 
-func (s *Service) authoritiesPage(w http.ResponseWriter, r *http.Request) error {
+// pageAuthorities renders the certificate authorities (GET /certs/authorities).
+func (s *Service) pageAuthorities(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.mgr.Authorities(r.Context())
 	if err != nil {
 		return err
