@@ -35,85 +35,55 @@ func (s *Service) Routes(r *httpapi.Router) {
 	const p = "/api/v1/sshca"
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/sign", Scope: ScopeSign, Action: "sshca.certificate.sign",
 		Summary: "Sign an SSH certificate for the caller's identity, as its policy allows",
-		Request: SignRequest{}, Response: Cert{}, Handler: s.sign})
+		Request: SignRequest{}, Response: Cert{}, Handler: s.apiSign})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/ca-pubkey", Public: true,
 		Summary: "Public keys servers should trust (TrustedUserCAKeys, @cert-authority); public like any CA certificate",
 		Query: []httpapi.Param{{Name: "type", Description: "user or host"}, {Name: "ca", Description: "one CA by name"},
 			{Name: "format", Description: "json (default) or text"},
 			{Name: "hosts", Description: "host pattern of the @cert-authority lines (text format, host CAs; default *)"}},
-		Response: TrustedKeysResponse{}, Handler: s.caPubkey})
+		Response: TrustedKeysResponse{}, Handler: s.apiCAPubkey})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/krl", Public: true,
-		Summary: "The OpenSSH key revocation list (for sshd's RevokedKeys; binary)", Handler: s.krlHandler})
+		Summary: "The OpenSSH key revocation list (for sshd's RevokedKeys; binary)", Handler: s.apiKRL})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/revoked-keys", Public: true,
-		Summary: "Revoked public keys as a plain text file (coarser than the KRL)", Handler: s.revokedKeys})
+		Summary: "Revoked public keys as a plain text file (coarser than the KRL)", Handler: s.apiRevokedKeys})
 
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/cas", Scope: ScopeRead, Summary: "List CAs and their public keys",
-		Response: httpapi.Page[CA]{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			cas, err := s.ca.ListCAs(r.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[CA]{Items: cas})
-		}})
+		Response: httpapi.Page[CA]{}, Handler: s.apiListCAs})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/cas", Scope: auth.AdminScope, Action: "sshca.ca.create",
-		Summary: "Create a CA with a new key", Request: CreateCARequest{}, Response: CA{}, Handler: s.createCA})
+		Summary: "Create a CA with a new key", Request: CreateCARequest{}, Response: CA{}, Handler: s.apiCreateCA})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/cas/{name}", Scope: ScopeRead, Summary: "One CA",
-		Response: CA{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			ca, err := s.ca.GetCA(r.Context(), r.PathValue("name"))
-			if err != nil {
-				return apiError(err)
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, ca)
-		}})
+		Response: CA{}, Handler: s.apiGetCA})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/cas/{name}/rotate", Scope: auth.AdminScope, Action: "sshca.ca.rotate",
 		Summary: "Add a new signing key to a CA; the old one stays trusted until retired",
-		Request: RotateRequest{}, Response: CA{}, Handler: s.rotate})
+		Request: RotateRequest{}, Response: CA{}, Handler: s.apiRotate})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/cas/{name}/keys/{id}/retire", Scope: auth.AdminScope,
-		Action: "sshca.ca.retire", Summary: "Stop trusting an old CA key", Response: CA{}, Handler: s.retire})
+		Action: "sshca.ca.retire", Summary: "Stop trusting an old CA key", Response: CA{}, Handler: s.apiRetire})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/kek/rotate", Scope: auth.AdminScope, Action: "sshca.kek.rotate",
 		Summary: "Rotate the key-encryption key and re-seal every CA private key", Response: KEKRotateResponse{},
-		Handler: s.rotateKEK})
+		Handler: s.apiRotateKEK})
 
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/policies", Scope: ScopeRead, Summary: "List signing policies",
-		Response: httpapi.Page[Policy]{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			ps, err := s.ca.ListPolicies(r.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[Policy]{Items: ps})
-		}})
+		Response: httpapi.Page[Policy]{}, Handler: s.apiListPolicies})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/policies/{name}", Scope: ScopeRead, Summary: "One signing policy",
-		Response: Policy{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			pol, err := s.ca.GetPolicy(r.Context(), r.PathValue("name"))
-			if err != nil {
-				return apiError(err)
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, pol)
-		}})
+		Response: Policy{}, Handler: s.apiGetPolicy})
 	r.Handle(httpapi.Route{Method: "PUT", Path: p + "/policies/{name}", Scope: ScopeWrite, Action: "sshca.policy.put",
 		Summary: "Create or replace a signing policy (fields left out get their defaults); a policy naming principals " +
 			"beyond {{identity}}, leaving a blocked user name off its blocklist or above the validity ceiling needs admin",
-		Request: Policy{}, Response: Policy{}, Handler: s.putPolicy})
+		Request: Policy{}, Response: Policy{}, Handler: s.apiPutPolicy})
 	r.Handle(httpapi.Route{Method: "DELETE", Path: p + "/policies/{name}", Scope: ScopeWrite, Action: "sshca.policy.delete",
-		Summary: "Delete a signing policy", Handler: s.deletePolicy})
+		Summary: "Delete a signing policy", Handler: s.apiDeletePolicy})
 
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/certs", Scope: ScopeRead, Summary: "Issued certificates, newest first",
 		Query: []httpapi.Param{{Name: "q", Description: "substring of identity, key ID, principal or fingerprint; or a serial"},
 			{Name: "identity"}, {Name: "ca"}, {Name: "status", Description: "valid, expired or revoked"}, {Name: "limit"}, {Name: "cursor"}},
-		Response: httpapi.Page[Cert]{}, Handler: s.listCerts})
+		Response: httpapi.Page[Cert]{}, Handler: s.apiListCerts})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/certs/{serial}", Scope: ScopeRead, Summary: "One issued certificate",
-		Response: Cert{}, Handler: s.getCert})
+		Response: Cert{}, Handler: s.apiGetCert})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/revocations", Scope: ScopeWrite, Action: "sshca.certificate.revoke",
 		Summary: "Revoke certificates by serial or key ID, or a public key", Request: RevokeRequest{},
-		Response: Revocation{}, Handler: s.revoke})
+		Response: Revocation{}, Handler: s.apiRevoke})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/revocations", Scope: ScopeRead, Summary: "Revocations, newest first",
-		Response: httpapi.Page[Revocation]{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			revs, err := s.ca.ListRevocations(r.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[Revocation]{Items: revs})
-		}})
+		Response: httpapi.Page[Revocation]{}, Handler: s.apiListRevocations})
 }
 
 // apiError turns the Authority's errors into API errors.
@@ -180,7 +150,8 @@ func (s *Service) caller(ctx context.Context, r *http.Request, idToken string) (
 	return c, nil
 }
 
-func (s *Service) sign(w http.ResponseWriter, r *http.Request) error {
+// apiSign signs a certificate for the caller as its policy allows (POST /sign).
+func (s *Service) apiSign(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	var body SignRequest
 	err := httpapi.DecodeJSON(r, &body)
@@ -215,7 +186,8 @@ func (s *Service) sign(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusCreated, cert)
 }
 
-func (s *Service) caPubkey(w http.ResponseWriter, r *http.Request) error {
+// apiCAPubkey answers the CA public keys servers should trust, as JSON or text (GET /ca-pubkey).
+func (s *Service) apiCAPubkey(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	certType, name := q.Get("type"), q.Get("ca")
 	if certType != "" && certType != UserCert && certType != HostCert {
@@ -248,7 +220,8 @@ func (s *Service) caPubkey(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.BadRequest("format: %q is not json or text", q.Get("format"))
 }
 
-func (s *Service) krlHandler(w http.ResponseWriter, r *http.Request) error {
+// apiKRL answers the OpenSSH key revocation list (GET /krl).
+func (s *Service) apiKRL(w http.ResponseWriter, r *http.Request) error {
 	data, err := s.ca.KRL(r.Context())
 	if err != nil {
 		return err
@@ -259,7 +232,8 @@ func (s *Service) krlHandler(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-func (s *Service) revokedKeys(w http.ResponseWriter, r *http.Request) error {
+// apiRevokedKeys answers revoked public keys as a text file (GET /revoked-keys).
+func (s *Service) apiRevokedKeys(w http.ResponseWriter, r *http.Request) error {
 	text, err := s.ca.RevokedKeysFile(r.Context())
 	if err != nil {
 		return err
@@ -269,7 +243,26 @@ func (s *Service) revokedKeys(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-func (s *Service) createCA(w http.ResponseWriter, r *http.Request) error {
+// apiListCAs lists the CAs and their public keys (GET /cas).
+func (s *Service) apiListCAs(w http.ResponseWriter, r *http.Request) error {
+	cas, err := s.ca.ListCAs(r.Context())
+	if err != nil {
+		return apiError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[CA]{Items: cas})
+}
+
+// apiGetCA answers one CA (GET /cas/{name}).
+func (s *Service) apiGetCA(w http.ResponseWriter, r *http.Request) error {
+	ca, err := s.ca.GetCA(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return apiError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, ca)
+}
+
+// apiCreateCA creates a CA with a new key (POST /cas).
+func (s *Service) apiCreateCA(w http.ResponseWriter, r *http.Request) error {
 	var req CreateCARequest
 	if err := httpapi.DecodeJSON(r, &req); err != nil {
 		return err
@@ -282,7 +275,8 @@ func (s *Service) createCA(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusCreated, ca)
 }
 
-func (s *Service) rotate(w http.ResponseWriter, r *http.Request) error {
+// apiRotate adds a new signing key to a CA (POST /cas/{name}/rotate).
+func (s *Service) apiRotate(w http.ResponseWriter, r *http.Request) error {
 	var req RotateRequest
 	if r.ContentLength != 0 {
 		if err := httpapi.DecodeJSON(r, &req); err != nil {
@@ -308,7 +302,8 @@ func activeKeyID(ca CA) string {
 	return ""
 }
 
-func (s *Service) retire(w http.ResponseWriter, r *http.Request) error {
+// apiRetire stops trusting an old CA key (POST /cas/{name}/keys/{id}/retire).
+func (s *Service) apiRetire(w http.ResponseWriter, r *http.Request) error {
 	name, id := r.PathValue("name"), r.PathValue("id")
 	httpapi.SetAuditTarget(r, "sshca-ca-key:"+name+"/"+id)
 	ca, err := s.ca.RetireKey(r.Context(), name, id)
@@ -318,7 +313,26 @@ func (s *Service) retire(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, ca)
 }
 
-func (s *Service) putPolicy(w http.ResponseWriter, r *http.Request) error {
+// apiListPolicies lists the signing policies (GET /policies).
+func (s *Service) apiListPolicies(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.ca.ListPolicies(r.Context())
+	if err != nil {
+		return apiError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[Policy]{Items: ps})
+}
+
+// apiGetPolicy answers one signing policy (GET /policies/{name}).
+func (s *Service) apiGetPolicy(w http.ResponseWriter, r *http.Request) error {
+	pol, err := s.ca.GetPolicy(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return apiError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, pol)
+}
+
+// apiPutPolicy creates or replaces a signing policy (PUT /policies/{name}).
+func (s *Service) apiPutPolicy(w http.ResponseWriter, r *http.Request) error {
 	var p Policy
 	if err := httpapi.DecodeJSON(r, &p); err != nil {
 		return err
@@ -343,7 +357,8 @@ func editorOf(r *http.Request) Editor {
 	return Editor{Actor: p.Actor(), Admin: p.Has(auth.AdminScope)}
 }
 
-func (s *Service) deletePolicy(w http.ResponseWriter, r *http.Request) error {
+// apiDeletePolicy deletes a signing policy (DELETE /policies/{name}).
+func (s *Service) apiDeletePolicy(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	httpapi.SetAuditTarget(r, "sshca-policy:"+name)
 	removed, err := s.ca.DeletePolicy(r.Context(), name)
@@ -380,7 +395,8 @@ func (s *Service) certPage(r *http.Request) (httpapi.Page[Cert], error) {
 	return page, nil
 }
 
-func (s *Service) listCerts(w http.ResponseWriter, r *http.Request) error {
+// apiListCerts lists issued certificates, newest first (GET /certs).
+func (s *Service) apiListCerts(w http.ResponseWriter, r *http.Request) error {
 	page, err := s.certPage(r)
 	if err != nil {
 		return err
@@ -388,7 +404,8 @@ func (s *Service) listCerts(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, page)
 }
 
-func (s *Service) getCert(w http.ResponseWriter, r *http.Request) error {
+// apiGetCert answers one issued certificate (GET /certs/{serial}).
+func (s *Service) apiGetCert(w http.ResponseWriter, r *http.Request) error {
 	serial, err := strconv.ParseUint(r.PathValue("serial"), 10, 64)
 	if err != nil {
 		return httpapi.BadRequest("serial: want a decimal number, got %q", r.PathValue("serial"))
@@ -400,7 +417,8 @@ func (s *Service) getCert(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, c)
 }
 
-func (s *Service) revoke(w http.ResponseWriter, r *http.Request) error {
+// apiRevoke revokes certificates by serial or key ID, or a public key (POST /revocations).
+func (s *Service) apiRevoke(w http.ResponseWriter, r *http.Request) error {
 	var req RevokeRequest
 	if err := httpapi.DecodeJSON(r, &req); err != nil {
 		return err
@@ -412,4 +430,13 @@ func (s *Service) revoke(w http.ResponseWriter, r *http.Request) error {
 	httpapi.SetAuditTarget(r, "sshca-revocation:"+strconv.FormatInt(rev.ID, 10))
 	httpapi.SetAuditDetail(r, rev.Kind+" "+describeRevocation(rev)+" "+rev.Reason)
 	return httpapi.WriteJSON(w, http.StatusCreated, rev)
+}
+
+// apiListRevocations lists revocations, newest first (GET /revocations).
+func (s *Service) apiListRevocations(w http.ResponseWriter, r *http.Request) error {
+	revs, err := s.ca.ListRevocations(r.Context())
+	if err != nil {
+		return apiError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[Revocation]{Items: revs})
 }

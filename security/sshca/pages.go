@@ -31,50 +31,48 @@ func (s *Service) Pages(sh *ui.Shell) {
 	}
 	sh.Nav(ui.NavItem{Title: "SSH CA", Path: "/sshca", Scope: ScopeRead, Order: 500})
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/sshca", Scope: ScopeRead, Summary: "SSH CAs page",
-		Handler: func(w http.ResponseWriter, r *http.Request) error { return s.renderCAs(w, r, http.StatusOK, "") }})
+		Handler: s.pageCAs})
 	sh.Handle(httpapi.Route{Method: "POST", Path: "/sshca/cas/{name}/rotate", Scope: auth.AdminScope, Action: "sshca.ca.rotate",
-		Summary: "Rotate a CA from the UI", Handler: func(w http.ResponseWriter, r *http.Request) error {
-			httpapi.SetAuditTarget(r, "sshca-ca:"+r.PathValue("name"))
-			if _, err := s.ca.Rotate(r.Context(), r.PathValue("name"), RotateRequest{}); err != nil {
-				return s.renderCAs(w, r, statusOf(err), err.Error())
-			}
-			http.Redirect(w, r, "/sshca", http.StatusSeeOther)
-			return nil
-		}})
+		Summary: "Rotate a CA from the UI", Handler: s.pageRotate})
 	sh.Handle(httpapi.Route{Method: "POST", Path: "/sshca/cas/{name}/keys/{id}/retire", Scope: auth.AdminScope,
-		Action: "sshca.ca.retire", Summary: "Retire a CA key from the UI", Handler: func(w http.ResponseWriter, r *http.Request) error {
-			httpapi.SetAuditTarget(r, "sshca-ca-key:"+r.PathValue("name")+"/"+r.PathValue("id"))
-			if _, err := s.ca.RetireKey(r.Context(), r.PathValue("name"), r.PathValue("id")); err != nil {
-				return s.renderCAs(w, r, statusOf(err), err.Error())
-			}
-			http.Redirect(w, r, "/sshca", http.StatusSeeOther)
-			return nil
-		}})
+		Action: "sshca.ca.retire", Summary: "Retire a CA key from the UI", Handler: s.pageRetire})
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/sshca/policies", Scope: ScopeRead, Summary: "SSH CA policies page",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return s.renderPolicies(w, r, http.StatusOK, "", "", "")
-		}})
+		Handler: s.pagePolicies})
 	sh.Handle(httpapi.Route{Method: "POST", Path: "/sshca/policies", Scope: ScopeWrite, Action: "sshca.policy.put",
-		Summary: "Save a policy from the UI", Handler: s.savePolicyForm})
+		Summary: "Save a policy from the UI", Handler: s.pageSavePolicy})
 	sh.Handle(httpapi.Route{Method: "POST", Path: "/sshca/policies/{name}/delete", Scope: ScopeWrite, Action: "sshca.policy.delete",
-		Summary: "Delete a policy from the UI", Handler: func(w http.ResponseWriter, r *http.Request) error {
-			httpapi.SetAuditTarget(r, "sshca-policy:"+r.PathValue("name"))
-			removed, err := s.ca.DeletePolicy(r.Context(), r.PathValue("name"))
-			if err != nil {
-				return s.renderPolicies(w, r, statusOf(err), err.Error(), "", "")
-			}
-			httpapi.SetAuditDetail(r, policyDiff(&removed, nil))
-			http.Redirect(w, r, "/sshca/policies", http.StatusSeeOther)
-			return nil
-		}})
+		Summary: "Delete a policy from the UI", Handler: s.pageDeletePolicy})
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/sshca/certs", Scope: ScopeRead, Summary: "Issued SSH certificates page",
-		Handler: s.certsPage})
+		Handler: s.pageCerts})
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/sshca/revocations", Scope: ScopeRead, Summary: "SSH revocations page",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return s.renderRevocations(w, r, http.StatusOK, "")
-		}})
+		Handler: s.pageRevocations})
 	sh.Handle(httpapi.Route{Method: "POST", Path: "/sshca/revocations", Scope: ScopeWrite, Action: "sshca.certificate.revoke",
-		Summary: "Revoke from the UI", Handler: s.revokeForm})
+		Summary: "Revoke from the UI", Handler: s.pageRevoke})
+}
+
+// pageCAs renders the CAs page (GET /sshca).
+func (s *Service) pageCAs(w http.ResponseWriter, r *http.Request) error {
+	return s.renderCAs(w, r, http.StatusOK, "")
+}
+
+// pageRotate adds a signing key to a CA from the CAs page (POST /sshca/cas/{name}/rotate).
+func (s *Service) pageRotate(w http.ResponseWriter, r *http.Request) error {
+	httpapi.SetAuditTarget(r, "sshca-ca:"+r.PathValue("name"))
+	if _, err := s.ca.Rotate(r.Context(), r.PathValue("name"), RotateRequest{}); err != nil {
+		return s.renderCAs(w, r, statusOf(err), err.Error())
+	}
+	http.Redirect(w, r, "/sshca", http.StatusSeeOther)
+	return nil
+}
+
+// pageRetire retires a CA key from the CAs page (POST /sshca/cas/{name}/keys/{id}/retire).
+func (s *Service) pageRetire(w http.ResponseWriter, r *http.Request) error {
+	httpapi.SetAuditTarget(r, "sshca-ca-key:"+r.PathValue("name")+"/"+r.PathValue("id"))
+	if _, err := s.ca.RetireKey(r.Context(), r.PathValue("name"), r.PathValue("id")); err != nil {
+		return s.renderCAs(w, r, statusOf(err), err.Error())
+	}
+	http.Redirect(w, r, "/sshca", http.StatusSeeOther)
+	return nil
 }
 
 // statusOf is the HTTP status for an Authority error shown on a page.
@@ -113,7 +111,25 @@ func (s *Service) renderPolicies(w http.ResponseWriter, r *http.Request, status 
 	return s.pages["policies"].Render(w, r, status, "SSH CA policies", d)
 }
 
-func (s *Service) savePolicyForm(w http.ResponseWriter, r *http.Request) error {
+// pagePolicies renders the policies page (GET /sshca/policies).
+func (s *Service) pagePolicies(w http.ResponseWriter, r *http.Request) error {
+	return s.renderPolicies(w, r, http.StatusOK, "", "", "")
+}
+
+// pageDeletePolicy deletes a policy from the policies page (POST /sshca/policies/{name}/delete).
+func (s *Service) pageDeletePolicy(w http.ResponseWriter, r *http.Request) error {
+	httpapi.SetAuditTarget(r, "sshca-policy:"+r.PathValue("name"))
+	removed, err := s.ca.DeletePolicy(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return s.renderPolicies(w, r, statusOf(err), err.Error(), "", "")
+	}
+	httpapi.SetAuditDetail(r, policyDiff(&removed, nil))
+	http.Redirect(w, r, "/sshca/policies", http.StatusSeeOther)
+	return nil
+}
+
+// pageSavePolicy saves a policy from the policies page (POST /sshca/policies).
+func (s *Service) pageSavePolicy(w http.ResponseWriter, r *http.Request) error {
 	name, body := strings.TrimSpace(r.FormValue("name")), r.FormValue("body")
 	httpapi.SetAuditTarget(r, "sshca-policy:"+name)
 	var p Policy
@@ -134,7 +150,8 @@ func (s *Service) savePolicyForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Service) certsPage(w http.ResponseWriter, r *http.Request) error {
+// pageCerts renders the issued certificates page (GET /sshca/certs).
+func (s *Service) pageCerts(w http.ResponseWriter, r *http.Request) error {
 	d := s.base(r, "")
 	page, err := s.certPage(r)
 	if err != nil {
@@ -153,7 +170,13 @@ func (s *Service) renderRevocations(w http.ResponseWriter, r *http.Request, stat
 	return s.pages["revocations"].Render(w, r, status, "SSH revocations", d)
 }
 
-func (s *Service) revokeForm(w http.ResponseWriter, r *http.Request) error {
+// pageRevocations renders the revocations page (GET /sshca/revocations).
+func (s *Service) pageRevocations(w http.ResponseWriter, r *http.Request) error {
+	return s.renderRevocations(w, r, http.StatusOK, "")
+}
+
+// pageRevoke revokes from the revocations page (POST /sshca/revocations).
+func (s *Service) pageRevoke(w http.ResponseWriter, r *http.Request) error {
 	req := RevokeRequest{Serial: strings.TrimSpace(r.FormValue("serial")), KeyID: r.FormValue("key_id"),
 		PublicKey: strings.TrimSpace(r.FormValue("public_key")), Reason: r.FormValue("reason")}
 	rev, err := s.ca.Revoke(r.Context(), req, auth.FromContext(r.Context()).Actor())

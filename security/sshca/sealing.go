@@ -118,9 +118,9 @@ type KEKRotateResponse struct {
 	Rewrapped int `json:"rewrapped"`
 }
 
-// rotateKEK is POST /api/v1/sshca/kek/rotate: 409 kek_not_managed when the
+// apiRotateKEK is POST /api/v1/sshca/kek/rotate: 409 kek_not_managed when the
 // operator supplies the keys.
-func (s *Service) rotateKEK(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) apiRotateKEK(w http.ResponseWriter, r *http.Request) error {
 	id, n, err := s.ca.RotateKEK(r.Context())
 	if errors.Is(err, seal.ErrNotManaged) {
 		return httpapi.Errorf(http.StatusConflict, "kek_not_managed", "%v", err)
