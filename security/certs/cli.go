@@ -25,7 +25,7 @@ func newCertsCommand() *cobra.Command {
 	flags := cli.AddClientFlags(cmd)
 	cmd.AddCommand(certsIssueCommand(flags), certsListCommand(flags), certsShowCommand(flags), certsRevokeCommand(flags),
 		certsRotateCommand(flags), certsScanCommand(flags), certsImportCommand(flags), certsExportCommand(flags),
-		certsBulkCommand(flags), certsCACommand(flags), certsACMECommand(flags))
+		certsBulkCommand(flags), certsCACommand(flags), certsACMECommand(flags), certsKEKCommand(flags))
 	return cmd
 }
 
