@@ -19,23 +19,22 @@ type loginData struct {
 
 func (s *Shell) registerRoutes() {
 	assets, _ := fs.Sub(assetFS, "assets")
-	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(assets)))
 	s.Handle(httpapi.Route{Method: "GET", Path: "/static/", Public: true, Summary: "UI assets",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Cache-Control", "public, max-age=3600")
-			fileServer.ServeHTTP(w, r)
-			return nil
-		}})
+		Handler: Assets("/static/", assets)})
 	s.Handle(httpapi.Route{Method: "GET", Path: "/login", Public: true, Summary: "Login form",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return s.login.Render(w, r, http.StatusOK, "Log in", loginData{Next: safeNext(r.URL.Query().Get("next"))})
-		}})
+		Handler: s.handleLoginForm})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/login", Public: true, Summary: "Log in with a token",
 		Action: "platform.session.login", Handler: s.handleLogin})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/logout", Scope: auth.AuthenticatedScope,
 		Summary: "Log out", Action: "platform.session.logout", Handler: s.handleLogout})
 }
 
+// handleLoginForm renders the login form (GET /login).
+func (s *Shell) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
+	return s.login.Render(w, r, http.StatusOK, "Log in", loginData{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// handleLogin turns a valid token into a session cookie (POST /login).
 func (s *Shell) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if !sameOrigin(r) {
 		return httpapi.Errorf(http.StatusForbidden, "csrf", "login form posted from another site")
@@ -61,6 +60,7 @@ func (s *Shell) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// handleLogout ends the session (POST /logout).
 func (s *Shell) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(httpapi.SessionCookie); err == nil {
 		if err := s.tokens.Logout(r.Context(), c.Value); err != nil {
