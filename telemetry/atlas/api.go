@@ -22,15 +22,15 @@ func (s *Service) Routes(r *httpapi.Router) {
 			{Name: "tz", Description: "time zone"}, {Name: "step", Description: "step"},
 			{Name: "w", Description: "width"}, {Name: "h", Description: "height"},
 			{Name: "format", Description: "png, csv, txt, json, std.json or stats.json"}},
-		Handler: s.graph})
+		Handler: s.apiGraph})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/tags", Scope: ReadScope,
 		Summary: "Atlas tag keys of the series matching q", Response: []string{},
 		Query:   []httpapi.Param{{Name: "q", Description: "query"}, {Name: "limit"}, {Name: "offset"}, {Name: "format"}},
-		Handler: s.tagKeys})
+		Handler: s.apiTagKeys})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/tags/{key}", Scope: ReadScope,
 		Summary: "Atlas values of a tag among the series matching q", Response: []string{},
 		Query:   []httpapi.Param{{Name: "q", Description: "query"}, {Name: "limit"}, {Name: "offset"}, {Name: "format"}},
-		Handler: s.tagValues})
+		Handler: s.apiTagValues})
 	s.savedRoutes(r)
 }
 
@@ -54,7 +54,8 @@ func apiError(err error) error {
 	return err
 }
 
-func (s *Service) graph(w http.ResponseWriter, r *http.Request) error {
+// apiGraph evaluates a stack-language expression and renders it in the asked format (GET /api/v1/graph).
+func (s *Service) apiGraph(w http.ResponseWriter, r *http.Request) error {
 	p, err := graph.ParseParams(r.URL.Query(), s.zone)
 	if err != nil {
 		return httpapi.BadRequest("%v", err)
@@ -100,11 +101,13 @@ func tagQuery(q string) (stack.Query, error) {
 	return qq, nil
 }
 
-func (s *Service) tagKeys(w http.ResponseWriter, r *http.Request) error {
+// apiTagKeys lists the tag keys of the series matching q (GET /api/v1/tags).
+func (s *Service) apiTagKeys(w http.ResponseWriter, r *http.Request) error {
 	return s.tags(w, r, "")
 }
 
-func (s *Service) tagValues(w http.ResponseWriter, r *http.Request) error {
+// apiTagValues lists the values of a tag among the series matching q (GET /api/v1/tags/{key}).
+func (s *Service) apiTagValues(w http.ResponseWriter, r *http.Request) error {
 	return s.tags(w, r, r.PathValue("key"))
 }
 

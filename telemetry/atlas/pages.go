@@ -36,18 +36,14 @@ func (s *Service) Pages(sh *ui.Shell) {
 		dashboard: sh.Parse(templates, "templates/dashboard.html"),
 	}
 	sh.Nav(ui.NavItem{Title: "Atlas", Path: "/atlas", Scope: ReadScope, Order: 110})
-	static := http.StripPrefix("/atlas/static/", http.FileServer(http.FS(sub(assets, "assets"))))
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/atlas/static/", Public: true, Summary: "Atlas explorer assets",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Cache-Control", "public, max-age=3600")
-			static.ServeHTTP(w, r)
-			return nil
-		}})
-	sh.Handle(httpapi.Route{Method: "GET", Path: "/atlas", Scope: ReadScope, Summary: "Atlas metrics explorer", Handler: s.explorerPage})
-	sh.Handle(httpapi.Route{Method: "GET", Path: "/atlas/dashboards/{id}", Scope: ReadScope, Summary: "Atlas dashboard", Handler: s.dashboardPage})
+		Handler: ui.Assets("/atlas/static/", sub(assets, "assets"))})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/atlas", Scope: ReadScope, Summary: "Atlas metrics explorer", Handler: s.pageExplorer})
+	sh.Handle(httpapi.Route{Method: "GET", Path: "/atlas/dashboards/{id}", Scope: ReadScope, Summary: "Atlas dashboard", Handler: s.pageDashboard})
 }
 
-func (s *Service) explorerPage(w http.ResponseWriter, r *http.Request) error {
+// pageExplorer renders the metrics explorer (GET /atlas).
+func (s *Service) pageExplorer(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	d := explorerData{Query: v.Get("q"), Start: v.Get("s"), End: v.Get("e")}
 	if d.Start == "" {
@@ -66,7 +62,8 @@ func (s *Service) explorerPage(w http.ResponseWriter, r *http.Request) error {
 	return s.pages.explorer.Render(w, r, http.StatusOK, "Atlas explorer", d)
 }
 
-func (s *Service) dashboardPage(w http.ResponseWriter, r *http.Request) error {
+// pageDashboard renders a dashboard with its graphs (GET /atlas/dashboards/{id}).
+func (s *Service) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err

@@ -58,81 +58,105 @@ type CreateDashboardRequest struct {
 
 func (s *Service) savedRoutes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/atlas/graphs", Scope: ReadScope, Summary: "List saved graphs",
-		Response: []SavedGraph{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			gs, err := s.listGraphs(r.Context())
-			if err != nil {
-				return err
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, gs)
-		}})
+		Response: []SavedGraph{}, Handler: s.apiListGraphs})
 	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/atlas/graphs", Scope: WriteScope, Summary: "Save a graph",
 		Action: "atlas.graph.create", Request: CreateGraphRequest{}, Response: SavedGraph{},
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			var req CreateGraphRequest
-			if err := httpapi.DecodeJSON(r, &req); err != nil {
-				return err
-			}
-			g, err := s.CreateGraph(r.Context(), req, auth.FromContext(r.Context()).Actor())
-			if err != nil {
-				return err
-			}
-			httpapi.SetAuditTarget(r, fmt.Sprintf("atlas.graph:%d", g.ID))
-			return httpapi.WriteJSON(w, http.StatusCreated, g)
-		}})
+		Handler: s.apiCreateGraph})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/atlas/graphs/{id}", Scope: ReadScope, Summary: "Get a saved graph",
-		Response: SavedGraph{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r)
-			if err != nil {
-				return err
-			}
-			g, err := s.getGraph(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, g)
-		}})
+		Response: SavedGraph{}, Handler: s.apiGetGraph})
 	r.Handle(httpapi.Route{Method: "DELETE", Path: "/api/v1/atlas/graphs/{id}", Scope: WriteScope, Summary: "Delete a saved graph",
-		Action: "atlas.graph.delete", Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return s.deleteRow(w, r, "atlas_graphs", "atlas.graph")
-		}})
+		Action: "atlas.graph.delete", Handler: s.apiDeleteGraph})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/atlas/dashboards", Scope: ReadScope, Summary: "List dashboards",
-		Response: []Dashboard{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			ds, err := s.listDashboards(r.Context())
-			if err != nil {
-				return err
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, ds)
-		}})
+		Response: []Dashboard{}, Handler: s.apiListDashboards})
 	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/atlas/dashboards", Scope: WriteScope, Summary: "Create a dashboard",
 		Action: "atlas.dashboard.create", Request: CreateDashboardRequest{}, Response: Dashboard{},
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			var req CreateDashboardRequest
-			if err := httpapi.DecodeJSON(r, &req); err != nil {
-				return err
-			}
-			d, err := s.CreateDashboard(r.Context(), req, auth.FromContext(r.Context()).Actor())
-			if err != nil {
-				return err
-			}
-			httpapi.SetAuditTarget(r, fmt.Sprintf("atlas.dashboard:%d", d.ID))
-			return httpapi.WriteJSON(w, http.StatusCreated, d)
-		}})
+		Handler: s.apiCreateDashboard})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/atlas/dashboards/{id}", Scope: ReadScope, Summary: "Get a dashboard with its graphs",
-		Response: Dashboard{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r)
-			if err != nil {
-				return err
-			}
-			d, err := s.getDashboard(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, d)
-		}})
+		Response: Dashboard{}, Handler: s.apiGetDashboard})
 	r.Handle(httpapi.Route{Method: "DELETE", Path: "/api/v1/atlas/dashboards/{id}", Scope: WriteScope, Summary: "Delete a dashboard",
-		Action: "atlas.dashboard.delete", Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return s.deleteRow(w, r, "atlas_dashboards", "atlas.dashboard")
-		}})
+		Action: "atlas.dashboard.delete", Handler: s.apiDeleteDashboard})
+}
+
+// apiListGraphs lists the saved graphs (GET /api/v1/atlas/graphs).
+func (s *Service) apiListGraphs(w http.ResponseWriter, r *http.Request) error {
+	gs, err := s.listGraphs(r.Context())
+	if err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, gs)
+}
+
+// apiCreateGraph saves a graph (POST /api/v1/atlas/graphs).
+func (s *Service) apiCreateGraph(w http.ResponseWriter, r *http.Request) error {
+	var req CreateGraphRequest
+	if err := httpapi.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	g, err := s.CreateGraph(r.Context(), req, auth.FromContext(r.Context()).Actor())
+	if err != nil {
+		return err
+	}
+	httpapi.SetAuditTarget(r, fmt.Sprintf("atlas.graph:%d", g.ID))
+	return httpapi.WriteJSON(w, http.StatusCreated, g)
+}
+
+// apiGetGraph answers one saved graph (GET /api/v1/atlas/graphs/{id}).
+func (s *Service) apiGetGraph(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	g, err := s.getGraph(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, g)
+}
+
+// apiDeleteGraph deletes a saved graph (DELETE /api/v1/atlas/graphs/{id}).
+func (s *Service) apiDeleteGraph(w http.ResponseWriter, r *http.Request) error {
+	return s.deleteRow(w, r, "atlas_graphs", "atlas.graph")
+}
+
+// apiListDashboards lists the dashboards (GET /api/v1/atlas/dashboards).
+func (s *Service) apiListDashboards(w http.ResponseWriter, r *http.Request) error {
+	ds, err := s.listDashboards(r.Context())
+	if err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, ds)
+}
+
+// apiCreateDashboard creates a dashboard (POST /api/v1/atlas/dashboards).
+func (s *Service) apiCreateDashboard(w http.ResponseWriter, r *http.Request) error {
+	var req CreateDashboardRequest
+	if err := httpapi.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	d, err := s.CreateDashboard(r.Context(), req, auth.FromContext(r.Context()).Actor())
+	if err != nil {
+		return err
+	}
+	httpapi.SetAuditTarget(r, fmt.Sprintf("atlas.dashboard:%d", d.ID))
+	return httpapi.WriteJSON(w, http.StatusCreated, d)
+}
+
+// apiGetDashboard answers a dashboard with its graphs (GET /api/v1/atlas/dashboards/{id}).
+func (s *Service) apiGetDashboard(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.getDashboard(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, d)
+}
+
+// apiDeleteDashboard deletes a dashboard (DELETE /api/v1/atlas/dashboards/{id}).
+func (s *Service) apiDeleteDashboard(w http.ResponseWriter, r *http.Request) error {
+	return s.deleteRow(w, r, "atlas_dashboards", "atlas.dashboard")
 }
 
 func pathID(r *http.Request) (int64, error) {
