@@ -39,13 +39,8 @@ func newPages(s *Service, shell *ui.Shell) *pages {
 	shell.Nav(ui.NavItem{Title: "Dead letters", Path: "/events/deadletters", Scope: ReadScope, Order: 402})
 
 	static, _ := fs.Sub(staticFS, "static")
-	files := http.StripPrefix("/static/events/", http.FileServer(http.FS(static)))
 	shell.Handle(httpapi.Route{Method: "GET", Path: "/static/events/", Public: true, Summary: "Event pages' script",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Cache-Control", "public, max-age=3600")
-			files.ServeHTTP(w, r)
-			return nil
-		}})
+		Handler: ui.Assets("/static/events/", static)})
 	shell.Handle(httpapi.Route{Method: "GET", Path: "/events", Scope: ReadScope, Summary: "Event browser", Handler: p.browse})
 	shell.Handle(httpapi.Route{Method: "GET", Path: "/events/rules", Scope: ReadScope, Summary: "Rules page", Handler: p.listRules})
 	shell.Handle(httpapi.Route{Method: "GET", Path: "/events/rules/new", Scope: ReadScope, Summary: "New rule form", Handler: p.newRule})
