@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"runtime"
 	"time"
 
@@ -123,11 +122,6 @@ func (s *Service) Pages(sh *ui.Shell) {
 	if err != nil {
 		panic(fmt.Sprintf("changepoint: embedded assets: %v", err))
 	}
-	files := http.StripPrefix("/changepoint/assets/", http.FileServer(http.FS(static)))
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/changepoint/assets/", Public: true, Summary: "Change points page script",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Cache-Control", "public, max-age=3600")
-			files.ServeHTTP(w, r)
-			return nil
-		}})
+		Handler: ui.Assets("/changepoint/assets/", static)})
 }
