@@ -38,13 +38,8 @@ func (s *Service) Pages(sh *ui.Shell) {
 	if err != nil {
 		panic(fmt.Sprintf("analysis: embedded assets: %v", err))
 	}
-	files := http.StripPrefix("/analysis/assets/", http.FileServer(http.FS(static)))
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/analysis/assets/", Public: true, Summary: "Analysis pages' script and style",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Cache-Control", "public, max-age=3600")
-			files.ServeHTTP(w, r)
-			return nil
-		}})
+		Handler: ui.Assets("/analysis/assets/", static)})
 }
 
 func (s *Service) pageList(w http.ResponseWriter, r *http.Request) error {
