@@ -11,24 +11,26 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/alerting/alertingapi"
+	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/gaffer-sre/gaffer/analysis/correlate"
+	"github.com/gaffer-sre/gaffer/analysis/correlate/correlateapi"
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
-	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
 // Name is the system's role name.
-const Name = "alerting"
+const Name = alertingapi.Name
 
 // Scopes: reading rules, alerts and silences; changing them.
 const (
-	ReadScope  = "alerting:read"
-	WriteScope = "alerting:write"
+	ReadScope  = alertingapi.ReadScope
+	WriteScope = alertingapi.WriteScope
 )
 
 // Event types of notifications.
@@ -41,7 +43,7 @@ const (
 var migrations embed.FS
 
 func init() {
-	platform.Register(platform.Module{Name: Name, Requires: []string{"metrics", correlate.Name}, Flags: flags,
+	platform.Register(platform.Module{Name: Name, Requires: []string{metricsapi.Name, correlateapi.Name}, Flags: flags,
 		Migrations: store.MustSub(migrations, "migrations"), New: New,
 		Commands: func() []*cobra.Command { return []*cobra.Command{newAlertsCommand()} }})
 }
@@ -68,18 +70,6 @@ func flags(fs *pflag.FlagSet) any {
 	fs.StringVar(&s.ExternalURL, "alerting-external-url", s.ExternalURL, "URL people reach this server at, for links in notifications")
 	fs.DurationVar(&s.Reload, "alerting-reload", s.Reload, "how often rules changed by other processes are picked up")
 	return s
-}
-
-// metricsAPI is what the metrics system offers.
-type metricsAPI interface {
-	PromQuerier
-	DB() *tsdb.DB
-}
-
-// analyzer is what the analysis system offers.
-type analyzer interface {
-	Analyze(ctx context.Context, req correlate.Request, by string) (string, error)
-	Reports(ctx context.Context, f correlate.Filter) ([]correlate.Report, error)
 }
 
 // Service is the running alerting system.
@@ -132,13 +122,12 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 
 // lookupData finds the metrics system of this process.
 func (s *Service) lookupData() (Data, error) {
-	svc, ok := s.deps.Lookup("metrics")
-	if !ok {
+	if _, ok := s.deps.Lookup(metricsapi.Name); !ok {
 		return Data{}, errNoMetrics
 	}
-	m, ok := svc.(metricsAPI)
-	if !ok {
-		return Data{}, fmt.Errorf("the metrics service (%T) has no Query, QueryRange and DB", svc)
+	m, err := metricsapi.From(s.deps)
+	if err != nil {
+		return Data{}, err
 	}
 	db := m.DB()
 	if db == nil {
@@ -151,13 +140,9 @@ func (s *Service) lookupData() (Data, error) {
 func (s *Service) UseData(d Data) { s.data = func() (Data, error) { return d, nil } }
 
 // analysis returns the analysis system, when it runs in this process.
-func (s *Service) analysis() (analyzer, bool) {
-	svc, ok := s.deps.Lookup(correlate.Name)
-	if !ok {
-		return nil, false
-	}
-	a, ok := svc.(analyzer)
-	return a, ok
+func (s *Service) analysis() (correlateapi.Analyzer, bool) {
+	a, err := correlateapi.From(s.deps)
+	return a, err == nil
 }
 
 // Start loads the rules, their alerts, silences and inhibitions, and
@@ -214,11 +199,8 @@ func (s *Service) Stop(ctx context.Context) error {
 	return s.saver.flush(ctx)
 }
 
-// Health reports whether rules can be read.
-func (s *Service) Health(ctx context.Context) error {
-	var n int
-	return s.st.QueryRowContext(ctx, "SELECT COUNT(*) FROM alert_meta").Scan(&n)
-}
+// Health has nothing of its own to check: the server checks the database.
+func (s *Service) Health(context.Context) error { return nil }
 
 // reloadLoop picks up rule, silence and inhibition changes made by other
 // processes.

@@ -16,6 +16,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/internal/platform/ui"
+	"github.com/gaffer-sre/gaffer/security/sshca/sshcaapi"
 )
 
 //go:embed migrations/*.sql
@@ -26,12 +27,12 @@ var templatesFS embed.FS
 
 // Module is the SSH CA's platform module, role "sshca".
 var Module = platform.Module{
-	Name:       "sshca",
+	Name:       sshcaapi.Name,
 	Migrations: store.MustSub(migrationsFS, "migrations"),
 	Flags:      addFlags,
 	Commands:   func() []*cobra.Command { return []*cobra.Command{newSSHCACommand(), newSSHCommand()} },
 	New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-		s := *platform.SettingOr(deps, "sshca", func() *Settings {
+		s := *platform.SettingOr(deps, sshcaapi.Name, func() *Settings {
 			return &Settings{CertRetention: DefaultCertRetention, Guard: DefaultPolicyGuard()}
 		})
 		if s.KEK == "" {
