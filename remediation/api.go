@@ -88,11 +88,7 @@ type BundleInfo struct {
 func (s *Service) Routes(r *httpapi.Router) {
 	const p = "/api/v1/remediation"
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/schema", Public: true, Summary: "The JSON Schema of runbook documents",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Content-Type", "application/schema+json")
-			_, err := w.Write(RunbookSchema)
-			return err
-		}})
+		Handler: s.apiSchema})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/runbooks", Scope: ReadScope, Summary: "Runbooks",
 		Response: httpapi.Page[RunbookInfo]{}, Handler: s.apiListRunbooks})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/runbooks", Scope: WriteScope, Action: "remediation.runbooks.apply",
@@ -123,10 +119,9 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Summary: "Step output after ?after=ID; with Accept: text/event-stream, followed live until the execution ends",
 		Query:   []httpapi.Param{{Name: "after"}}, Response: []LogLine{}, Streaming: true, Handler: s.apiLogs})
 	for _, op := range []string{"cancel", "pause", "resume"} {
-		op := op
 		r.Handle(httpapi.Route{Method: "POST", Path: p + "/executions/{id}/" + op, Scope: WriteScope, Action: "remediation.executions." + op,
 			Summary: strings.ToUpper(op[:1]) + op[1:] + " an execution", Response: Execution{},
-			Handler: func(w http.ResponseWriter, r *http.Request) error { return s.apiControl(w, r, op) }})
+			Handler: s.apiControl(op)})
 	}
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/executions/{id}/steps/{key}/rerun", Scope: WriteScope,
 		Action: "remediation.executions.rerun", Summary: "Run a failed, cancelled or unknown step again and go on from it",
@@ -136,12 +131,10 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Request: ResolveRequest{}, Response: Execution{}, Handler: s.apiResolve})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/executions/{id}/steps/{key}/approve", Scope: ReadScope,
 		Action: "remediation.approvals.approve", Summary: "Answer an approval step (the step's approvers, or remediation:write)",
-		Request: ApproveRequest{}, Response: Execution{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return s.apiAnswer(w, r, true)
-		}})
+		Request: ApproveRequest{}, Response: Execution{}, Handler: s.apiApprove})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/executions/{id}/steps/{key}/reject", Scope: ReadScope,
 		Action: "remediation.approvals.reject", Summary: "Reject an approval step", Request: ApproveRequest{}, Response: Execution{},
-		Handler: func(w http.ResponseWriter, r *http.Request) error { return s.apiAnswer(w, r, false) }})
+		Handler: s.apiReject})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/agents", Scope: ReadScope, Summary: "Registered agents and their state",
 		Response: httpapi.Page[AgentInfo]{}, Handler: s.apiAgents})
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/agents/{name}/token", Scope: WriteScope, Action: "remediation.agents.token",
@@ -180,6 +173,13 @@ func apiError(err error) error {
 }
 
 func actor(r *http.Request) string { return auth.FromContext(r.Context()).Actor() }
+
+// apiSchema answers the JSON Schema of runbook documents (GET /schema).
+func (s *Service) apiSchema(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/schema+json")
+	_, err := w.Write(RunbookSchema)
+	return err
+}
 
 func (s *Service) apiListRunbooks(w http.ResponseWriter, r *http.Request) error {
 	list, err := s.runbooks.list(r.Context())
@@ -461,24 +461,28 @@ func (s *Service) streamLogs(w http.ResponseWriter, r *http.Request, ex *Executi
 	}
 }
 
-func (s *Service) apiControl(w http.ResponseWriter, r *http.Request, op string) error {
-	id := r.PathValue("id")
-	httpapi.SetAuditTarget(r, "execution:"+id)
-	var err error
-	switch op {
-	case "cancel":
-		if _, err = loadExec(r.Context(), s.db, id); err == nil {
-			err = s.engine.stopExec(r.Context(), id, actor(r), ExecCancelled, "cancelled by "+actor(r))
+// apiControl serves POST /executions/{id}/OP: cancel, pause or resume an
+// execution.
+func (s *Service) apiControl(op string) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := r.PathValue("id")
+		httpapi.SetAuditTarget(r, "execution:"+id)
+		var err error
+		switch op {
+		case "cancel":
+			if _, err = loadExec(r.Context(), s.db, id); err == nil {
+				err = s.engine.stopExec(r.Context(), id, actor(r), ExecCancelled, "cancelled by "+actor(r))
+			}
+		case "pause":
+			err = s.engine.setPaused(r.Context(), id, actor(r), true)
+		case "resume":
+			err = s.engine.setPaused(r.Context(), id, actor(r), false)
 		}
-	case "pause":
-		err = s.engine.setPaused(r.Context(), id, actor(r), true)
-	case "resume":
-		err = s.engine.setPaused(r.Context(), id, actor(r), false)
+		if err != nil {
+			return apiError(err)
+		}
+		return s.apiGetExecution(w, r)
 	}
-	if err != nil {
-		return apiError(err)
-	}
-	return s.apiGetExecution(w, r)
 }
 
 func (s *Service) apiRerun(w http.ResponseWriter, r *http.Request) error {
@@ -505,6 +509,16 @@ func (s *Service) apiResolve(w http.ResponseWriter, r *http.Request) error {
 		return apiError(err)
 	}
 	return s.apiGetExecution(w, r)
+}
+
+// apiApprove approves an approval step (POST /executions/{id}/steps/{key}/approve).
+func (s *Service) apiApprove(w http.ResponseWriter, r *http.Request) error {
+	return s.apiAnswer(w, r, true)
+}
+
+// apiReject rejects an approval step (POST /executions/{id}/steps/{key}/reject).
+func (s *Service) apiReject(w http.ResponseWriter, r *http.Request) error {
+	return s.apiAnswer(w, r, false)
 }
 
 func (s *Service) apiAnswer(w http.ResponseWriter, r *http.Request, approve bool) error {

@@ -39,30 +39,42 @@ func newPages(s *Service, shell *ui.Shell) *pages {
 	shell.Nav(ui.NavItem{Title: "Runbooks", Path: "/remediation", Scope: ReadScope, Order: 450})
 	shell.Nav(ui.NavItem{Title: "Executions", Path: "/remediation/executions", Scope: ReadScope, Order: 451})
 	shell.Nav(ui.NavItem{Title: "Agents", Path: "/remediation/agents", Scope: ReadScope, Order: 452})
-	get := func(path, summary string, h httpapi.HandlerFunc) {
-		shell.Handle(httpapi.Route{Method: "GET", Path: path, Scope: ReadScope, Summary: summary, Handler: h})
-	}
-	post := func(path, scope, action, summary string, h httpapi.HandlerFunc) {
-		shell.Handle(httpapi.Route{Method: "POST", Path: path, Scope: scope, Action: action, Summary: summary, Handler: h})
-	}
-	get("/remediation", "Runbooks page", p.runbooks)
-	get("/remediation/new", "New runbook editor", p.edit)
-	get("/remediation/runbooks/{name}", "Runbook page", p.showRunbook)
-	get("/remediation/runbooks/{name}/edit", "Runbook editor", p.edit)
-	get("/remediation/runbooks/{name}/diff", "Diff of two versions", p.showDiff)
-	get("/remediation/executions", "Executions page", p.executions)
-	get("/remediation/executions/{id}", "Execution page", p.execution)
-	get("/remediation/executions/{id}/live", "Execution step graph and output (htmx fragment)", p.live)
-	get("/remediation/agents", "Agents page", p.agents)
-	post("/remediation/validate", ReadScope, "remediation.runbooks.validate", "Check the editor's runbook (htmx fragment)", p.validate)
-	post("/remediation/save", WriteScope, "remediation.runbooks.apply", "Save the editor's runbook", p.save)
-	post("/remediation/runbooks/{name}/run", WriteScope, "remediation.executions.start", "Start a run from the run form", p.run)
-	post("/remediation/runbooks/{name}/promote", WriteScope, "remediation.runbooks.promote", "Promote from the UI", p.promote)
-	post("/remediation/runbooks/{name}/rollback", WriteScope, "remediation.runbooks.rollback", "Roll back from the UI", p.promote)
-	post("/remediation/executions/{id}/control", WriteScope, "remediation.executions.control", "Pause, resume or cancel from the UI", p.control)
-	post("/remediation/executions/{id}/steps/{key}/rerun", WriteScope, "remediation.executions.rerun", "Re-run a step from the UI", p.rerun)
-	post("/remediation/executions/{id}/steps/{key}/resolve", WriteScope, "remediation.executions.resolve", "Settle an unknown step from the UI", p.resolve)
-	post("/remediation/executions/{id}/steps/{key}/answer", ReadScope, "remediation.approvals.answer", "Approve or reject from the UI", p.answer)
+	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation", Scope: ReadScope,
+		Summary: "Runbooks page", Handler: p.runbooks})
+	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation/new", Scope: ReadScope,
+		Summary: "New runbook editor", Handler: p.edit})
+	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation/runbooks/{name}", Scope: ReadScope,
+		Summary: "Runbook page", Handler: p.showRunbook})
+	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation/runbooks/{name}/edit", Scope: ReadScope,
+		Summary: "Runbook editor", Handler: p.edit})
+	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation/runbooks/{name}/diff", Scope: ReadScope,
+		Summary: "Diff of two versions", Handler: p.showDiff})
+	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation/executions", Scope: ReadScope,
+		Summary: "Executions page", Handler: p.executions})
+	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation/executions/{id}", Scope: ReadScope,
+		Summary: "Execution page", Handler: p.execution})
+	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation/executions/{id}/live", Scope: ReadScope,
+		Summary: "Execution step graph and output (htmx fragment)", Handler: p.live})
+	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation/agents", Scope: ReadScope,
+		Summary: "Agents page", Handler: p.agents})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/validate", Scope: ReadScope,
+		Action: "remediation.runbooks.validate", Summary: "Check the editor's runbook (htmx fragment)", Handler: p.validate})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/save", Scope: WriteScope, Action: "remediation.runbooks.apply",
+		Summary: "Save the editor's runbook", Handler: p.save})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/runbooks/{name}/run", Scope: WriteScope,
+		Action: "remediation.executions.start", Summary: "Start a run from the run form", Handler: p.run})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/runbooks/{name}/promote", Scope: WriteScope,
+		Action: "remediation.runbooks.promote", Summary: "Promote from the UI", Handler: p.promote})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/runbooks/{name}/rollback", Scope: WriteScope,
+		Action: "remediation.runbooks.rollback", Summary: "Roll back from the UI", Handler: p.promote})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/executions/{id}/control", Scope: WriteScope,
+		Action: "remediation.executions.control", Summary: "Pause, resume or cancel from the UI", Handler: p.control})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/executions/{id}/steps/{key}/rerun", Scope: WriteScope,
+		Action: "remediation.executions.rerun", Summary: "Re-run a step from the UI", Handler: p.rerun})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/executions/{id}/steps/{key}/resolve", Scope: WriteScope,
+		Action: "remediation.executions.resolve", Summary: "Settle an unknown step from the UI", Handler: p.resolve})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/executions/{id}/steps/{key}/answer", Scope: ReadScope,
+		Action: "remediation.approvals.answer", Summary: "Approve or reject from the UI", Handler: p.answer})
 	return p
 }
 
