@@ -49,12 +49,16 @@ func (s *Service) Pages(sh *ui.Shell) {
 	if s.db == nil {
 		return
 	}
-	page := sh.Parse(templates, "templates/metrics.html")
+	s.page = sh.Parse(templates, "templates/metrics.html")
 	sh.Nav(ui.NavItem{Title: "Metrics", Path: "/metrics/explore", Scope: ReadScope, Order: 100})
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/metrics/explore", Scope: ReadScope, Summary: "Metrics page: PromQL and a chart",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return page.Render(w, r, http.StatusOK, "Metrics", s.pageData(r))
-		}})
+		Handler: s.pageExplore})
+}
+
+// pageExplore renders the metrics page: a PromQL query, its chart and its
+// series (GET /metrics/explore).
+func (s *Service) pageExplore(w http.ResponseWriter, r *http.Request) error {
+	return s.page.Render(w, r, http.StatusOK, "Metrics", s.pageData(r))
 }
 
 func (s *Service) pageData(r *http.Request) pageData {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/ui"
 	"github.com/gaffer-sre/gaffer/telemetry/ingest"
 	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
@@ -54,6 +55,7 @@ type Service struct {
 	publish  *ingest.Publisher
 	daemon   *ingest.Daemon
 	api      *prom.API
+	page     *ui.Page // the metrics page, once Pages has run
 
 	mu      sync.Mutex
 	stop    chan struct{}

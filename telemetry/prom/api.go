@@ -38,7 +38,8 @@ type API struct {
 	// Now is the clock for queries without a time; time.Now if nil.
 	Now func() time.Time
 
-	parser parser.Parser
+	parser  parser.Parser
+	version string // Gaffer's, for build information
 }
 
 // Response documents the envelope of every Prometheus API answer.
@@ -79,6 +80,7 @@ var (
 // and build information.
 func (a *API) Routes(r *httpapi.Router, version string) {
 	a.parser = parser.NewParser(parser.Options{})
+	a.version = version
 	for _, method := range []string{"GET", "POST"} {
 		// A query sent as a form POST (Grafana's default) reads only:
 		// it is not written to the audit log.
@@ -101,17 +103,26 @@ func (a *API) Routes(r *httpapi.Router, version string) {
 		Response: Response{}, Handler: a.labelValues})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/metadata", Scope: a.Scope,
 		Summary:  "Metric metadata (Prometheus API; Gaffer keeps none, so always empty)",
-		Response: Response{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return writeSuccess(w, []byte("{}"), nil)
-		}})
+		Response: Response{}, Handler: a.metadata})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/status/buildinfo", Scope: a.Scope,
 		Summary:  "Build information (Prometheus API), for clients that detect features",
-		Response: Response{}, Handler: func(w http.ResponseWriter, r *http.Request) error {
-			b := []byte(`{"version":"3.0.0","revision":"gaffer-`)
-			b = append(b, strings.Trim(strconv.Quote(version), `"`)...)
-			b = append(b, `","branch":"","buildUser":"","buildDate":"","goVersion":""}`...)
-			return writeSuccess(w, b, nil)
-		}})
+		Response: Response{}, Handler: a.buildInfo})
+}
+
+// metadata answers GET /api/v1/metadata: always empty, as Gaffer keeps no
+// metric metadata.
+func (a *API) metadata(w http.ResponseWriter, r *http.Request) error {
+	return writeSuccess(w, []byte("{}"), nil)
+}
+
+// buildInfo answers GET /api/v1/status/buildinfo with a Prometheus 3
+// version and Gaffer's own as the revision, for clients that detect
+// features.
+func (a *API) buildInfo(w http.ResponseWriter, r *http.Request) error {
+	b := []byte(`{"version":"3.0.0","revision":"gaffer-`)
+	b = append(b, strings.Trim(strconv.Quote(a.version), `"`)...)
+	b = append(b, `","branch":"","buildUser":"","buildDate":"","goVersion":""}`...)
+	return writeSuccess(w, b, nil)
 }
 
 func (a *API) now() time.Time {
