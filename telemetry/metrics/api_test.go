@@ -119,6 +119,14 @@ func TestRemoteWriteAndQueryAPI(t *testing.T) {
 	if p := decodeProm(t, r); string(p.Data) != `["a","b","c"]` {
 		t.Fatalf("label values: %d %s", r.Status, r.Body)
 	}
+	r = srv.Do("GET", "/api/v1/metadata", reader, nil)
+	if p := decodeProm(t, r); r.Status != 200 || string(p.Data) != `{}` {
+		t.Fatalf("metadata: %d %s", r.Status, r.Body)
+	}
+	r = srv.Do("GET", "/api/v1/status/buildinfo", reader, nil)
+	if p := decodeProm(t, r); r.Status != 200 || !strings.Contains(string(p.Data), `"version":"3.0.0","revision":"gaffer-`) {
+		t.Fatalf("buildinfo: %d %s", r.Status, r.Body)
+	}
 
 	// Errors in Prometheus's shape.
 	r = srv.Do("GET", "/api/v1/query?query=sum(", reader, nil)
