@@ -31,21 +31,13 @@ type CreateTokenResponse struct {
 func (c *Console) apiRoutes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/whoami", Scope: auth.AuthenticatedScope,
 		Summary: "The caller's identity and scopes", Response: auth.Principal{},
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return httpapi.WriteJSON(w, http.StatusOK, auth.FromContext(r.Context()))
-		}})
+		Handler: c.whoami})
 	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/tokens", Scope: auth.AdminScope, Action: "platform.token.create",
 		Summary: "Create a scoped API token", Request: CreateTokenRequest{}, Response: CreateTokenResponse{},
 		Handler: c.createToken})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/tokens", Scope: auth.AdminScope,
 		Summary: "List API tokens (never their secrets)", Response: httpapi.Page[auth.Token]{},
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			toks, err := c.tokens.List(r.Context())
-			if err != nil {
-				return err
-			}
-			return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[auth.Token]{Items: nonNil(toks)})
-		}})
+		Handler: c.listTokens})
 	r.Handle(httpapi.Route{Method: "DELETE", Path: "/api/v1/tokens/{id}", Scope: auth.AdminScope, Action: "platform.token.revoke",
 		Summary: "Revoke an API token", Handler: c.revokeToken})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/audit", Scope: "audit:read",
@@ -64,6 +56,20 @@ func (c *Console) apiRoutes(r *httpapi.Router) {
 		Summary: "Run a job again now (re-drive it from the dead list)", Response: jobs.Info{}, Handler: c.retryJob})
 	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/jobs/{id}/cancel", Scope: "jobs:write", Action: "platform.job.cancel",
 		Summary: "Cancel a job", Response: jobs.Info{}, Handler: c.cancelJob})
+}
+
+// whoami answers the caller's identity and scopes (GET /api/v1/whoami).
+func (c *Console) whoami(w http.ResponseWriter, r *http.Request) error {
+	return httpapi.WriteJSON(w, http.StatusOK, auth.FromContext(r.Context()))
+}
+
+// listTokens lists the API tokens, never their secrets (GET /api/v1/tokens).
+func (c *Console) listTokens(w http.ResponseWriter, r *http.Request) error {
+	toks, err := c.tokens.List(r.Context())
+	if err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, httpapi.Page[auth.Token]{Items: nonNil(toks)})
 }
 
 func nonNil[T any](s []T) []T {

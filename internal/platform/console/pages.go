@@ -52,24 +52,30 @@ func (c *Console) pages(s *ui.Shell) {
 	s.Handle(httpapi.Route{Method: "GET", Path: "/{$}", Scope: auth.AuthenticatedScope, Summary: "Overview",
 		Handler: c.homePage})
 	s.Handle(httpapi.Route{Method: "GET", Path: "/tokens", Scope: auth.AdminScope, Summary: "Tokens page",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return c.renderTokens(w, r, http.StatusOK, nil, "")
-		}})
+		Handler: c.tokensPageHandler})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/tokens", Scope: auth.AdminScope, Summary: "Create a token from the UI",
 		Action: "platform.token.create", Handler: c.createTokenForm})
 	s.Handle(httpapi.Route{Method: "POST", Path: "/tokens/{id}/revoke", Scope: auth.AdminScope, Summary: "Revoke a token from the UI",
-		Action: "platform.token.revoke", Handler: func(w http.ResponseWriter, r *http.Request) error {
-			id := r.PathValue("id")
-			httpapi.SetAuditTarget(r, "token:"+id)
-			if err := c.tokens.Revoke(r.Context(), id); err != nil {
-				return c.renderTokens(w, r, http.StatusBadRequest, nil, err.Error())
-			}
-			http.Redirect(w, r, "/tokens", http.StatusSeeOther)
-			return nil
-		}})
+		Action: "platform.token.revoke", Handler: c.revokeTokenForm})
 	s.Handle(httpapi.Route{Method: "GET", Path: "/audit", Scope: "audit:read", Summary: "Audit log page", Handler: c.auditPageHandler})
 	s.Handle(httpapi.Route{Method: "GET", Path: "/jobs", Scope: "jobs:read", Summary: "Jobs page", Handler: c.jobsPageHandler})
 	s.Handle(httpapi.Route{Method: "GET", Path: "/jobs/{id}", Scope: "jobs:read", Summary: "Job page", Handler: c.jobPageHandler})
+}
+
+// tokensPageHandler renders the tokens page (GET /tokens).
+func (c *Console) tokensPageHandler(w http.ResponseWriter, r *http.Request) error {
+	return c.renderTokens(w, r, http.StatusOK, nil, "")
+}
+
+// revokeTokenForm revokes a token from the tokens page (POST /tokens/{id}/revoke).
+func (c *Console) revokeTokenForm(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	httpapi.SetAuditTarget(r, "token:"+id)
+	if err := c.tokens.Revoke(r.Context(), id); err != nil {
+		return c.renderTokens(w, r, http.StatusBadRequest, nil, err.Error())
+	}
+	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
+	return nil
 }
 
 func (c *Console) homePage(w http.ResponseWriter, r *http.Request) error {

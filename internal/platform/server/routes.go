@@ -20,15 +20,18 @@ type HealthReport struct {
 func (s *Server) platformRoutes() {
 	s.router.Handle(httpapi.Route{Method: "GET", Path: "/healthz", Public: true,
 		Summary: "Liveness: the process is up", Response: HealthReport{},
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return httpapi.WriteJSON(w, http.StatusOK, HealthReport{Status: "ok", Version: s.cfg.Version,
-				Uptime: time.Since(s.started).Round(time.Second).String()})
-		}})
+		Handler: s.handleHealth})
 	s.router.Handle(httpapi.Route{Method: "GET", Path: "/readyz", Public: true,
 		Summary: "Readiness: every dependency and service is healthy", Response: HealthReport{},
 		Handler: s.handleReady})
 	s.router.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/openapi.json", Public: true,
 		Summary: "This OpenAPI document", Handler: s.router.OpenAPIHandler("Gaffer API", s.cfg.Version)})
+}
+
+// handleHealth answers liveness: the process is up, its version and uptime (GET /healthz).
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
+	return httpapi.WriteJSON(w, http.StatusOK, HealthReport{Status: "ok", Version: s.cfg.Version,
+		Uptime: time.Since(s.started).Round(time.Second).String()})
 }
 
 // Checks runs every health check: the database, the bus and each service.

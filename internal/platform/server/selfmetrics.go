@@ -86,8 +86,11 @@ func (s *Server) MeasureNow(now time.Time) {
 func (s *Server) metricsRoute() {
 	s.router.Handle(httpapi.Route{Method: "GET", Path: "/metrics", Public: true,
 		Summary: "Gaffer's own metrics in Prometheus's text format (public, like Prometheus's own /metrics)",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-			return s.metrics.WriteExposition(w)
-		}})
+		Handler: s.handleMetrics})
+}
+
+// handleMetrics writes Gaffer's own metrics in Prometheus's text format (GET /metrics).
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	return s.metrics.WriteExposition(w)
 }

@@ -77,19 +77,22 @@ func (s *Server) loadTLS() error {
 func (s *Server) caRoute() {
 	s.router.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/tls/ca", Public: true,
 		Summary: "The CA certificate (PEM) of `serve --tls`, for clients to pin (check its SHA-256 fingerprint against the serve log)",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			if s.tls == nil || s.tls.CA == nil {
-				reason := "this server does not use TLS"
-				if s.tls != nil {
-					reason = "this server presents an operator's certificate (--tls-cert): get its CA from the operator"
-				}
-				return httpapi.Errorf(http.StatusNotFound, "not_found", "no Gaffer CA: %s", reason)
-			}
-			w.Header().Set("Content-Type", "application/x-pem-file")
-			w.Header().Set("X-Gaffer-CA-Fingerprint", tlsca.Fingerprint(s.tls.CA.Cert))
-			_, err := w.Write(s.tls.CA.PEM)
-			return err
-		}})
+		Handler: s.handleCA})
+}
+
+// handleCA answers the CA certificate of serve --tls as PEM, with its fingerprint (GET /api/v1/tls/ca).
+func (s *Server) handleCA(w http.ResponseWriter, r *http.Request) error {
+	if s.tls == nil || s.tls.CA == nil {
+		reason := "this server does not use TLS"
+		if s.tls != nil {
+			reason = "this server presents an operator's certificate (--tls-cert): get its CA from the operator"
+		}
+		return httpapi.Errorf(http.StatusNotFound, "not_found", "no Gaffer CA: %s", reason)
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("X-Gaffer-CA-Fingerprint", tlsca.Fingerprint(s.tls.CA.Cert))
+	_, err := w.Write(s.tls.CA.PEM)
+	return err
 }
 
 // serverTLS is the listeners' TLS configuration, nil without TLS.
