@@ -12,7 +12,7 @@ import (
 // refused naming its flag.
 func TestBudgetFlags(t *testing.T) {
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-	s := Flags(fs).(*Settings)
+	s := flags(fs).(*Settings)
 	if _, err := s.options(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
@@ -36,7 +36,7 @@ func TestBudgetFlags(t *testing.T) {
 		"--metrics-write-max-new-series-per-request=0": "metrics-write-max-new-series-per-request: must be positive",
 	} {
 		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-		s := Flags(fs).(*Settings)
+		s := flags(fs).(*Settings)
 		if err := fs.Parse([]string{flag}); err != nil {
 			t.Fatal(err)
 		}

@@ -37,7 +37,7 @@ const (
 var ErrNotOpen = errors.New("metrics: the store is not open in this process")
 
 func init() {
-	platform.Register(platform.Module{Name: Name, Flags: Flags, New: New,
+	platform.Register(platform.Module{Name: Name, Flags: flags, New: New,
 		Commands: func() []*cobra.Command { return []*cobra.Command{newMetricsCommand(), newTSDBCommand()} }})
 }
 

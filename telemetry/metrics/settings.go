@@ -70,8 +70,8 @@ func DefaultSettings() *Settings {
 // a server past 6 GB).
 const DefaultQueryMaxSamples = 5_000_000
 
-// Flags registers the settings on fs and returns them.
-func Flags(fs *pflag.FlagSet) any {
+// flags registers the settings on fs and returns them.
+func flags(fs *pflag.FlagSet) any {
 	s := DefaultSettings()
 	fs.StringVar(&s.Path, "tsdb-path", "", "directory of the time-series store (default <data-dir>/tsdb)")
 	fs.Var(durationValue{&s.Retention}, "tsdb-retention", "how long raw samples are kept, e.g. 15d; 0 keeps them forever (rollups keep 60d at 1m and 400d at 1h)")
