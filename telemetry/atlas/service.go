@@ -69,20 +69,36 @@ const (
 	DefaultQueueTimeout  = 30 * time.Second
 )
 
+// DefaultSettings are the flags' defaults, and the settings of a server
+// that parsed no flags.
+func DefaultSettings() *Settings {
+	return &Settings{
+		Budget:        stack.DefaultLimits.Budget,
+		MaxDatapoints: stack.DefaultLimits.MaxDatapoints,
+		MaxLines:      stack.DefaultLimits.MaxLines,
+		MaxValues:     stack.DefaultLimits.MaxValues,
+		Zone:          "UTC",
+		MemoryWindow:  DefaultMemoryWindow,
+		MemoryMax:     stack.DefaultTierMaxSeries,
+		MaxConcurrent: DefaultMaxConcurrent,
+		QueueTimeout:  DefaultQueueTimeout,
+	}
+}
+
 func flags(fs *pflag.FlagSet) any {
-	s := &Settings{}
-	fs.DurationVar(&s.Budget, "atlas-budget", stack.DefaultLimits.Budget, "time one Atlas graph may take before it is stopped")
-	fs.IntVar(&s.MaxDatapoints, "atlas-max-datapoints", stack.DefaultLimits.MaxDatapoints, "datapoints per line of an Atlas graph")
-	fs.IntVar(&s.MaxLines, "atlas-max-lines", stack.DefaultLimits.MaxLines, "series one :all or groups one :by may return")
-	fs.Int64Var(&s.MaxValues, "atlas-max-values", stack.DefaultLimits.MaxValues, "values (lines × datapoints) the data of one Atlas graph may hold")
-	fs.IntVar(&s.MaxConcurrent, "atlas-max-concurrency", DefaultMaxConcurrent, "most Atlas graphs evaluated at once; more wait for a slot")
-	fs.DurationVar(&s.QueueTimeout, "atlas-queue-timeout", DefaultQueueTimeout, "longest an Atlas graph waits for a slot before it fails with 503")
-	fs.StringVar(&s.Zone, "atlas-tz", "UTC", "default time zone of Atlas graphs")
-	fs.DurationVar(&s.MemoryWindow, "atlas-memory-window", DefaultMemoryWindow,
+	s := DefaultSettings()
+	fs.DurationVar(&s.Budget, "atlas-budget", s.Budget, "time one Atlas graph may take before it is stopped")
+	fs.IntVar(&s.MaxDatapoints, "atlas-max-datapoints", s.MaxDatapoints, "datapoints per line of an Atlas graph")
+	fs.IntVar(&s.MaxLines, "atlas-max-lines", s.MaxLines, "series one :all or groups one :by may return")
+	fs.Int64Var(&s.MaxValues, "atlas-max-values", s.MaxValues, "values (lines × datapoints) the data of one Atlas graph may hold")
+	fs.IntVar(&s.MaxConcurrent, "atlas-max-concurrency", s.MaxConcurrent, "most Atlas graphs evaluated at once; more wait for a slot")
+	fs.DurationVar(&s.QueueTimeout, "atlas-queue-timeout", s.QueueTimeout, "longest an Atlas graph waits for a slot before it fails with 503")
+	fs.StringVar(&s.Zone, "atlas-tz", s.Zone, "default time zone of Atlas graphs")
+	fs.DurationVar(&s.MemoryWindow, "atlas-memory-window", s.MemoryWindow,
 		"recent data Atlas keeps in memory at a 1-minute step for the series its graphs read, fed at ingest (about 8 bytes per series and minute); 0 reads everything from the store")
-	fs.DurationVar(&s.MemoryIdle, "atlas-memory-idle", 0,
+	fs.DurationVar(&s.MemoryIdle, "atlas-memory-idle", s.MemoryIdle,
 		"how long a series stays in Atlas's memory tier without being graphed; 0 means twice --atlas-memory-window")
-	fs.IntVar(&s.MemoryMax, "atlas-memory-max-series", stack.DefaultTierMaxSeries,
+	fs.IntVar(&s.MemoryMax, "atlas-memory-max-series", s.MemoryMax,
 		"most series Atlas's memory tier holds (about 4.4 KB each with a 6h window); graphs of more read the store")
 	return s
 }
@@ -123,34 +139,29 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{log: log.With("system", Name), deps: deps, st: deps.Store, limits: stack.DefaultLimits, zone: time.UTC,
-		window: DefaultMemoryWindow}
-	slots, wait := DefaultMaxConcurrent, DefaultQueueTimeout
-	if st := platform.Setting[*Settings](deps, Name); st != nil {
-		if st.MaxConcurrent <= 0 || st.QueueTimeout <= 0 {
-			return nil, fmt.Errorf("--atlas-max-concurrency and --atlas-queue-timeout must be positive")
-		}
-		slots, wait = st.MaxConcurrent, st.QueueTimeout
-		if st.Budget <= 0 || st.MaxDatapoints <= 0 || st.MaxLines <= 0 || st.MaxValues <= 0 {
-			return nil, fmt.Errorf("--atlas-budget, --atlas-max-datapoints, --atlas-max-lines and --atlas-max-values must be positive")
-		}
-		s.limits.Budget, s.limits.MaxDatapoints, s.limits.MaxLines = st.Budget, st.MaxDatapoints, st.MaxLines
-		s.limits.MaxValues = st.MaxValues
-		z, err := time.LoadLocation(st.Zone)
-		if err != nil {
-			return nil, fmt.Errorf("--atlas-tz: %w", err)
-		}
-		s.zone = z
-		if st.MemoryWindow < 0 {
-			return nil, fmt.Errorf("--atlas-memory-window must not be negative")
-		}
-		s.window = st.MemoryWindow
-		if st.MemoryIdle < 0 || st.MemoryMax < 0 {
-			return nil, fmt.Errorf("--atlas-memory-idle and --atlas-memory-max-series must not be negative")
-		}
-		s.tierOpts.Idle, s.tierOpts.MaxSeries = st.MemoryIdle, st.MemoryMax
+	st := platform.SettingOr(deps, Name, DefaultSettings)
+	if st.MaxConcurrent <= 0 || st.QueueTimeout <= 0 {
+		return nil, fmt.Errorf("--atlas-max-concurrency and --atlas-queue-timeout must be positive")
 	}
-	s.graphs = gate.New(slots, wait, "atlas-max-concurrency", "atlas-queue-timeout")
+	if st.Budget <= 0 || st.MaxDatapoints <= 0 || st.MaxLines <= 0 || st.MaxValues <= 0 {
+		return nil, fmt.Errorf("--atlas-budget, --atlas-max-datapoints, --atlas-max-lines and --atlas-max-values must be positive")
+	}
+	zone, err := time.LoadLocation(st.Zone)
+	if err != nil {
+		return nil, fmt.Errorf("--atlas-tz: %w", err)
+	}
+	if st.MemoryWindow < 0 {
+		return nil, fmt.Errorf("--atlas-memory-window must not be negative")
+	}
+	if st.MemoryIdle < 0 || st.MemoryMax < 0 {
+		return nil, fmt.Errorf("--atlas-memory-idle and --atlas-memory-max-series must not be negative")
+	}
+	s := &Service{log: log.With("system", Name), deps: deps, st: deps.Store, limits: stack.DefaultLimits, zone: zone,
+		window: st.MemoryWindow}
+	s.limits.Budget, s.limits.MaxDatapoints, s.limits.MaxLines = st.Budget, st.MaxDatapoints, st.MaxLines
+	s.limits.MaxValues = st.MaxValues
+	s.tierOpts.Idle, s.tierOpts.MaxSeries = st.MemoryIdle, st.MemoryMax
+	s.graphs = gate.New(st.MaxConcurrent, st.QueueTimeout, "atlas-max-concurrency", "atlas-queue-timeout")
 	s.tierOpts.Logger = s.log
 	s.source = s.lookupSource
 	return s, nil
