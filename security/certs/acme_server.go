@@ -100,21 +100,28 @@ func (a *acmeServer) routes(r *httpapi.Router, prefix string) {
 		Handler: a.directory})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/new-nonce", Public: true, Summary: "ACME new nonce (GET and HEAD)" + why,
 		Handler: a.newNonce})
-	post := func(path, summary string, audited bool, h func(w http.ResponseWriter, r *http.Request, req *acmeRequest) error) {
-		r.Handle(httpapi.Route{Method: "POST", Path: p + path, Public: true, Unaudited: !audited, Summary: summary + why,
-			Action: "certs.acme." + strings.ReplaceAll(strings.Trim(strings.SplitN(path, "/", 3)[1], "{}"), "-", "_"), Handler: a.verified(h)})
-	}
-	post("/new-account", "ACME new account", true, a.newAccount)
-	post("/account/{id}", "ACME account (update, deactivate, POST-as-GET)", true, a.accountUpdate)
-	post("/account/{id}/orders", "ACME an account's orders (POST-as-GET)", false, a.accountOrders)
-	post("/new-order", "ACME new order", true, a.newOrder)
-	post("/order/{id}", "ACME order (POST-as-GET)", false, a.getOrder)
-	post("/order/{id}/finalize", "ACME finalize an order with a CSR", true, a.finalize)
-	post("/authz/{id}", "ACME authorization (POST-as-GET, or deactivate)", false, a.getAuthz)
-	post("/chall/{id}", "ACME respond to a challenge", true, a.respondChallenge)
-	post("/cert/{id}", "ACME certificate download (POST-as-GET)", false, a.getCert)
-	post("/revoke-cert", "ACME revoke a certificate", true, a.revokeCert)
-	post("/key-change", "ACME account key roll-over", true, a.keyChange)
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/new-account", Public: true, Action: "certs.acme.new_account",
+		Summary: "ACME new account" + why, Handler: a.verified(a.newAccount)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/account/{id}", Public: true, Action: "certs.acme.account",
+		Summary: "ACME account (update, deactivate, POST-as-GET)" + why, Handler: a.verified(a.accountUpdate)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/account/{id}/orders", Public: true, Unaudited: true, Action: "certs.acme.account",
+		Summary: "ACME an account's orders (POST-as-GET)" + why, Handler: a.verified(a.accountOrders)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/new-order", Public: true, Action: "certs.acme.new_order",
+		Summary: "ACME new order" + why, Handler: a.verified(a.newOrder)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/order/{id}", Public: true, Unaudited: true, Action: "certs.acme.order",
+		Summary: "ACME order (POST-as-GET)" + why, Handler: a.verified(a.getOrder)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/order/{id}/finalize", Public: true, Action: "certs.acme.order",
+		Summary: "ACME finalize an order with a CSR" + why, Handler: a.verified(a.finalize)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/authz/{id}", Public: true, Unaudited: true, Action: "certs.acme.authz",
+		Summary: "ACME authorization (POST-as-GET, or deactivate)" + why, Handler: a.verified(a.getAuthz)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/chall/{id}", Public: true, Action: "certs.acme.chall",
+		Summary: "ACME respond to a challenge" + why, Handler: a.verified(a.respondChallenge)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/cert/{id}", Public: true, Unaudited: true, Action: "certs.acme.cert",
+		Summary: "ACME certificate download (POST-as-GET)" + why, Handler: a.verified(a.getCert)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/revoke-cert", Public: true, Action: "certs.acme.revoke_cert",
+		Summary: "ACME revoke a certificate" + why, Handler: a.verified(a.revokeCert)})
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/key-change", Public: true, Action: "certs.acme.key_change",
+		Summary: "ACME account key roll-over" + why, Handler: a.verified(a.keyChange)})
 }
 
 func (a *acmeServer) directory(w http.ResponseWriter, r *http.Request) error {
