@@ -48,9 +48,15 @@ type Settings struct {
 	Budget time.Duration
 }
 
+// DefaultSettings are the flags' defaults, and the settings of a server
+// that parsed no flags.
+func DefaultSettings() *Settings {
+	return &Settings{Budget: DefaultBudget}
+}
+
 func flags(fs *pflag.FlagSet) any {
-	s := &Settings{}
-	fs.DurationVar(&s.Budget, "changepoint-budget", DefaultBudget,
+	s := DefaultSettings()
+	fs.DurationVar(&s.Budget, "changepoint-budget", s.Budget,
 		"time one change-point detection request may take before it is stopped")
 	return s
 }
@@ -75,16 +81,13 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	budget := DefaultBudget
-	if st := platform.Setting[*Settings](deps, Name); st != nil {
-		if st.Budget <= 0 {
-			return nil, fmt.Errorf("--changepoint-budget must be positive, got %s", st.Budget)
-		}
-		budget = st.Budget
+	set := platform.SettingOr(deps, Name, DefaultSettings)
+	if set.Budget <= 0 {
+		return nil, fmt.Errorf("--changepoint-budget must be positive, got %s", set.Budget)
 	}
 	return &Service{
 		log:    log.With("system", Name),
-		budget: budget,
+		budget: set.Budget,
 		slots:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 		source: func() (Source, error) { return lookupSource(deps) },
 		now:    deps.Clock(),
