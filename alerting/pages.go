@@ -42,13 +42,8 @@ func (s *Service) Pages(sh *ui.Shell) {
 	if err != nil {
 		panic(fmt.Sprintf("alerting: embedded assets: %v", err))
 	}
-	files := http.StripPrefix("/alerting/assets/", http.FileServer(http.FS(static)))
 	sh.Handle(httpapi.Route{Method: "GET", Path: "/alerting/assets/", Public: true, Summary: "Alerting pages' script and style",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Cache-Control", "public, max-age=3600")
-			files.ServeHTTP(w, r)
-			return nil
-		}})
+		Handler: ui.Assets("/alerting/assets/", static)})
 }
 
 // rulesView is templates/rules.html's data.
