@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/alerting"
+	_ "github.com/gaffer-sre/gaffer/analysis/correlate" // the correlate system runs in this test's server
 	"github.com/gaffer-sre/gaffer/analysis/correlate/correlateapi"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 )
@@ -17,7 +18,7 @@ func TestDemoIncidentFiresAndIsAnalysed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo loads three days of metrics")
 	}
-	srv := platformtest.Start(t, platformtest.Options{Demo: true, Roles: []string{"metrics", "analysis", "alerting"}})
+	srv := platformtest.Start(t, platformtest.Options{Demo: true, Roles: []string{"metrics", "correlate", "alerting"}})
 	tok := srv.Token(alerting.ReadScope, correlateapi.ReadScope)
 	var reports struct {
 		Items []correlateapi.Report `json:"items"`

@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gaffer-sre/gaffer/analysis/correlate/correlateapi"
 	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/internal/platform/server"
 )
 
@@ -33,5 +35,17 @@ func TestStopWithoutStart(t *testing.T) {
 	}
 	if err := srv.Shutdown(); err != nil {
 		t.Fatalf("second shutdown: %v", err)
+	}
+}
+
+// TestFormerRoleNameSelectsTheSystem starts a server with --roles naming
+// the correlate system by the name it had before ("analysis").
+func TestFormerRoleNameSelectsTheSystem(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{Roles: []string{"metrics", "analysis"}})
+	if _, ok := srv.Deps().Lookup(correlateapi.Name); !ok {
+		t.Fatal("--roles analysis did not start the correlate system")
+	}
+	if _, ok := srv.Deps().Lookup("alerting"); ok {
+		t.Fatal("--roles metrics,analysis started alerting too")
 	}
 }

@@ -151,8 +151,9 @@ type Module struct {
 	FormerNames []string
 	// Requires lists modules that must be constructed first when they are
 	// selected, by the Name constant of their leaf package (metricsapi.Name);
-	// a module must still work (or fail clearly) when they are not selected.
-	// Naming a module that is not compiled in, or a cycle, is an error.
+	// a module must still work (or fail clearly) when they are not selected
+	// or not compiled in. A name no system declares (see Declare), or a
+	// cycle, is an error.
 	Requires []string
 	// Migrations holds the system's NNN_name.sql files, applied before New.
 	Migrations fs.FS
@@ -210,6 +211,20 @@ var (
 	registry   = map[string]Module{}
 )
 
+// declared holds the names of systems whose leaf packages are linked in,
+// whether or not the systems themselves are; see Declare.
+var declared = map[string]bool{}
+
+// Declare records that name is a system's name. Each system's leaf
+// package calls it from init, so that a module may require a system that
+// a binary or a test leaves out, while a name no system declares is an
+// error.
+func Declare(name string) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	declared[name] = true
+}
+
 // Register adds a module. Registering a name twice panics.
 func Register(m Module) {
 	registryMu.Lock()
@@ -228,13 +243,13 @@ func Register(m Module) {
 func Modules() ([]Module, error) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
-	return dependencyOrder(registry)
+	return dependencyOrder(registry, declared)
 }
 
 // dependencyOrder sorts modules so that each comes after those it
 // requires, ties broken by name; an unknown requirement or a cycle is an
-// error.
-func dependencyOrder(registry map[string]Module) ([]Module, error) {
+// error, but a declared system that is not registered is left out.
+func dependencyOrder(registry map[string]Module, declared map[string]bool) ([]Module, error) {
 	names := make([]string, 0, len(registry))
 	for n := range registry {
 		names = append(names, n)
@@ -252,7 +267,10 @@ func dependencyOrder(registry map[string]Module) ([]Module, error) {
 		}
 		m, ok := registry[n]
 		if !ok {
-			return fmt.Errorf("platform: module %s requires %q, which is not a module compiled into this binary", path[len(path)-1], n)
+			if declared[n] {
+				return nil // a system this binary (or test) leaves out
+			}
+			return fmt.Errorf("platform: module %s requires %q, which names no system (a requirement is the Name of a system's leaf package)", path[len(path)-1], n)
 		}
 		state[n] = 1
 		for _, r := range m.Requires {

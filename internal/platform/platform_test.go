@@ -21,7 +21,7 @@ func modules(ms ...Module) map[string]Module {
 
 func TestDependencyOrderPutsRequirementsFirst(t *testing.T) {
 	got, err := dependencyOrder(modules(module("alerting", "metrics", "correlate"),
-		module("correlate", "metrics"), module("metrics"), module("atlas", "metrics")))
+		module("correlate", "metrics"), module("metrics"), module("atlas", "metrics")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,14 +35,22 @@ func TestDependencyOrderPutsRequirementsFirst(t *testing.T) {
 }
 
 func TestDependencyOrderRefusesUnknownRequirement(t *testing.T) {
-	_, err := dependencyOrder(modules(module("atlas", "metrics", "tsdb"), module("metrics")))
-	if err == nil || !strings.Contains(err.Error(), `atlas requires "tsdb"`) {
+	_, err := dependencyOrder(modules(module("atlas", "metrics", "tsdb"), module("metrics")), map[string]bool{"metrics": true})
+	if err == nil || !strings.Contains(err.Error(), `atlas requires "tsdb", which names no system`) {
 		t.Fatalf("err = %v, want one naming atlas and tsdb", err)
 	}
 }
 
+func TestDependencyOrderLeavesOutDeclaredSystems(t *testing.T) {
+	got, err := dependencyOrder(modules(module("alerting", "metrics", "correlate"), module("metrics")),
+		map[string]bool{"metrics": true, "correlate": true})
+	if err != nil || len(got) != 2 || got[0].Name != "metrics" || got[1].Name != "alerting" {
+		t.Fatalf("got %v, %v; want metrics then alerting, correlate left out", got, err)
+	}
+}
+
 func TestDependencyOrderRefusesCycles(t *testing.T) {
-	_, err := dependencyOrder(modules(module("a", "b"), module("b", "c"), module("c", "a")))
+	_, err := dependencyOrder(modules(module("a", "b"), module("b", "c"), module("c", "a")), nil)
 	if err == nil || !strings.Contains(err.Error(), "[a b c a]") {
 		t.Fatalf("err = %v, want the cycle a b c a", err)
 	}

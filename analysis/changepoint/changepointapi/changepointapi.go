@@ -3,8 +3,12 @@
 // importing the system itself.
 package changepointapi
 
+import "github.com/gaffer-sre/gaffer/internal/platform"
+
 // Name is the system's module and role name.
 const Name = "changepoint"
+
+func init() { platform.Declare(Name) }
 
 // Scopes of the system's routes.
 const (

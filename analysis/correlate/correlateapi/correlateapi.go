@@ -14,6 +14,8 @@ import (
 // Name is the correlate system's module and role name.
 const Name = "correlate"
 
+func init() { platform.Declare(Name) }
+
 // Scopes of the correlate routes.
 const (
 	ReadScope  = "analysis:read"

@@ -15,6 +15,8 @@ import (
 // Name is the metrics system's module and role name.
 const Name = "metrics"
 
+func init() { platform.Declare(Name) }
+
 // Querier answers PromQL instant and range queries over the store.
 type Querier interface {
 	Query(ctx context.Context, expr string, t time.Time) (prom.Result, error)
