@@ -72,7 +72,7 @@ func (s *Service) consumerConfig() jetstream.ConsumerConfig {
 		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
 		OptStartTime:  &start,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       s.opts.AckWait,
+		AckWait:       s.settings.AckWait,
 		MaxDeliver:    -1,
 		MaxAckPending: maxAckPending,
 		FilterSubject: bus.SubjectPrefix + ">",
@@ -145,12 +145,12 @@ func (s *Service) startConsumer(ctx context.Context) (*consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("events: durable consumer %s: %w", s.install.consumerName(), err)
 	}
-	c := &consumer{svc: s, work: make(chan jetstream.Msg, s.opts.Workers),
-		busy: make([]atomic.Pointer[leased], s.opts.Workers),
+	c := &consumer{svc: s, work: make(chan jetstream.Msg, s.settings.Workers),
+		busy: make([]atomic.Pointer[leased], s.settings.Workers),
 		acks: make(chan pendingAck, maxAckPending), ackDone: make(chan struct{})}
 	c.halt, c.cancel = context.WithCancel(context.Background())
 	go c.acker()
-	for i := 0; i < s.opts.Workers; i++ {
+	for i := 0; i < s.settings.Workers; i++ {
 		c.wg.Add(1)
 		go c.worker(i)
 	}
@@ -162,7 +162,7 @@ func (s *Service) startConsumer(ctx context.Context) (*consumer, error) {
 			msg.Nak()
 		}
 	},
-		jetstream.PullMaxMessages(2*s.opts.Workers),
+		jetstream.PullMaxMessages(2*s.settings.Workers),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) {
 				c.setErr(err)
@@ -230,7 +230,7 @@ func (c *consumer) worker(slot int) {
 // renewLeases tells the stream that events taking long (a slow webhook)
 // are still being worked on, so that they are not redelivered meanwhile.
 func (c *consumer) renewLeases() {
-	every := c.svc.opts.AckWait / 4
+	every := c.svc.settings.AckWait / 4
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {

@@ -31,82 +31,59 @@ var migrations embed.FS
 const Name = eventsapi.Name
 
 func init() {
-	platform.Register(platform.Module{
-		Name:       Name,
-		Migrations: store.MustSub(migrations, "migrations"),
-		Flags:      addFlags,
-		Commands:   func() []*cobra.Command { return []*cobra.Command{newEventsCommand()} },
-		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-			return New(ctx, deps, *platform.SettingOr(deps, Name, func() *Options { return &Options{} }))
-		},
-	})
+	platform.Register(platform.Module{Name: Name, Migrations: store.MustSub(migrations, "migrations"), Flags: flags, New: New,
+		Commands: func() []*cobra.Command { return []*cobra.Command{newEventsCommand()} }})
 }
 
-// addFlags declares the system's settings on `gaffer serve` and `gaffer
-// worker`.
-func addFlags(fs *pflag.FlagSet) any {
-	o := &Options{}
-	o.defaults()
-	fs.IntVar(&o.Workers, "events-workers", o.Workers, "events this process works on at once")
-	fs.DurationVar(&o.AckWait, "events-ack-wait", o.AckWait,
-		"how long the event stream waits for a process to finish an event before redelivering it")
-	fs.DurationVar(&o.InlineAttempt, "events-inline-attempt", o.InlineAttempt,
-		"longest first webhook attempt made while an event is processed; retries run as jobs")
-	celbudget.AddFlags(fs, "events", &o.CEL)
-	return o
-}
-
-// Options tune a Service; the zero value is the production default.
-type Options struct {
-	// Workers is how many events this process works on at once (default
-	// 64). Each waits for its actions, so this bounds concurrent webhook
-	// first attempts too.
+// Settings are the system's flags of `gaffer serve` and `gaffer worker`.
+type Settings struct {
+	// Workers is how many events this process works on at once. Each
+	// waits for its actions, so this bounds concurrent webhook first
+	// attempts too.
 	Workers int
 	// AckWait is how long the stream waits for an acknowledgement before
-	// redelivering an event, for example after a crash (default 20s). A
-	// worker still busy with an event extends it.
+	// redelivering an event, for example after a crash. A worker still
+	// busy with an event extends it.
 	AckWait time.Duration
 	// InlineAttempt bounds the first webhook attempt made while the event
-	// is processed (default 2s); retries run as jobs.
+	// is processed; retries run as jobs.
 	InlineAttempt time.Duration
-	// ReloadEvery is how often rule changes made by other processes are
-	// looked for (default 2s); changes made through this process apply at
-	// once.
-	ReloadEvery time.Duration
 	// CEL bounds each evaluation of a condition, transform, list filter
-	// or replay (default celbudget.Default()); it applies to the whole
-	// process.
+	// or replay; it applies to the whole process.
 	CEL celbudget.Budget
 }
 
-func (o *Options) defaults() {
-	if o.CEL == (celbudget.Budget{}) {
-		o.CEL = celbudget.Default()
-	}
-	if o.Workers <= 0 {
-		o.Workers = 64
-	}
-	if o.AckWait <= 0 {
-		o.AckWait = 20 * time.Second
-	}
-	if o.InlineAttempt <= 0 {
-		o.InlineAttempt = 2 * time.Second
-	}
-	if o.ReloadEvery <= 0 {
-		o.ReloadEvery = 2 * time.Second
-	}
+// DefaultSettings are the flags' defaults, and the settings of a server
+// that parsed no flags.
+func DefaultSettings() *Settings {
+	return &Settings{Workers: 64, AckWait: 20 * time.Second, InlineAttempt: 2 * time.Second, CEL: celbudget.Default()}
 }
+
+func flags(fs *pflag.FlagSet) any {
+	s := DefaultSettings()
+	fs.IntVar(&s.Workers, "events-workers", s.Workers, "events this process works on at once")
+	fs.DurationVar(&s.AckWait, "events-ack-wait", s.AckWait,
+		"how long the event stream waits for a process to finish an event before redelivering it")
+	fs.DurationVar(&s.InlineAttempt, "events-inline-attempt", s.InlineAttempt,
+		"longest first webhook attempt made while an event is processed; retries run as jobs")
+	celbudget.AddFlags(fs, "events", &s.CEL)
+	return s
+}
+
+// ruleReloadEvery is how often rule changes made by other processes are
+// looked for; changes made through this process apply at once.
+const ruleReloadEvery = 2 * time.Second
 
 // Service is the event platform of one process.
 type Service struct {
-	opts   Options
-	log    *slog.Logger
-	now    func() time.Time // the platform's clock (deps.Clock)
-	db     *store.Store
-	bus    *bus.Bus
-	jobs   *jobs.Queue
-	worker bool
-	demo   bool
+	settings Settings
+	log      *slog.Logger
+	now      func() time.Time // the platform's clock (deps.Clock)
+	db       *store.Store
+	bus      *bus.Bus
+	jobs     *jobs.Queue
+	worker   bool
+	demo     bool
 	// stopping is closed when the process starts shutting down.
 	stopping <-chan struct{}
 	install  installation
@@ -132,9 +109,15 @@ type Service struct {
 
 // New constructs the service: it registers the job kinds (webhook retries,
 // maintenance) and loads the rules. Background work starts in Start.
-func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) {
-	o.defaults()
-	if err := celBudget.Set(o.CEL, "events"); err != nil {
+func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
+	set := *platform.SettingOr(deps, Name, DefaultSettings)
+	if set.Workers < 1 {
+		return nil, fmt.Errorf("--events-workers: must be positive, got %d", set.Workers)
+	}
+	if set.AckWait <= 0 || set.InlineAttempt <= 0 {
+		return nil, errors.New("--events-ack-wait and --events-inline-attempt must be positive")
+	}
+	if err := celBudget.Set(set.CEL, "events"); err != nil {
 		return nil, err
 	}
 	log := deps.Log
@@ -142,7 +125,7 @@ func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) 
 		log = slog.Default()
 	}
 	log = log.With("system", Name)
-	s := &Service{opts: o, log: log, db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, worker: deps.Worker,
+	s := &Service{settings: set, log: log, db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, worker: deps.Worker,
 		demo: deps.Demo, stopping: deps.Stopping, stop: make(chan struct{}), now: deps.Clock()}
 	var err error
 	if s.install, err = loadInstallation(ctx, s.db); err != nil {
@@ -257,7 +240,7 @@ func (s *Service) watchRules() {
 			defer sub.Unsubscribe()
 		}
 	}
-	tick := time.NewTicker(s.opts.ReloadEvery)
+	tick := time.NewTicker(ruleReloadEvery)
 	defer tick.Stop()
 	for {
 		select {

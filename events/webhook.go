@@ -146,7 +146,7 @@ func (s *Service) webhookAction(ctx context.Context, r *compiledRule, a *compile
 	var cause error
 	if s.breaker.allow(a.URL) {
 		prior = 1
-		cause = deliver(ctx, s.client, a.URL, min(a.timeout, s.opts.InlineAttempt), body, r.rule.ID, 1)
+		cause = deliver(ctx, s.client, a.URL, min(a.timeout, s.settings.InlineAttempt), body, r.rule.ID, 1)
 		if cause == nil {
 			return nil
 		}
