@@ -147,12 +147,16 @@ func (m *Manager) insertCert(ctx context.Context, tx *store.Tx, r *record, by st
 		(serial, authority, source, common_name, names, issuer, key_algorithm, fingerprint, not_before, not_after,
 		 certificate, chain, sealed_key, kek_id, owner, team, notes, notify_days, auto_rotate, rotate_before_days,
 		 replaces, created_at, created_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (serial, issuer, authority) DO NOTHING RETURNING id`,
 		SerialHex(r.cert), r.authority, r.source, r.cert.Subject.CommonName, strings.Join(names, ","),
 		r.cert.Issuer.String(), kt, Fingerprint(r.cert.Raw), r.cert.NotBefore.UnixMilli(), r.cert.NotAfter.UnixMilli(),
 		string(pemCert(r.cert.Raw)), chain.String(), r.sealedKey, r.kekID, r.owner, r.team, r.notes,
 		joinInts(r.notifyDays), r.autoRotate, r.rotateDays, replaces, m.now().UnixMilli(), by).Scan(&id)
-	if store.IsUniqueViolation(err) {
+	// A duplicate inserts nothing rather than failing: on PostgreSQL a
+	// failed statement aborts the transaction, and Import goes on past
+	// a duplicate to the bundle's other certificates.
+	if errors.Is(err, sql.ErrNoRows) || store.IsUniqueViolation(err) {
 		return 0, fmt.Errorf("certificate with serial %s already in the inventory: %w", SerialHex(r.cert), ErrConflict)
 	}
 	if err != nil {

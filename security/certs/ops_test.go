@@ -269,12 +269,15 @@ func TestScanDiscoversTLSEndpoints(t *testing.T) {
 }
 
 // TestImportPEMBundle imports a leaf with its chain and a key block (which
-// is skipped, never stored).
-func TestImportPEMBundle(t *testing.T) {
+// is skipped, never stored), on each database; a second import finds it
+// there.
+func TestImportPEMBundle(t *testing.T) { platformtest.EachBackend(t, importPEMBundle) }
+
+func importPEMBundle(t *testing.T, backend platformtest.Backend) {
 	srv, tok := startPKI(t, platformtest.Options{})
 	c := issue(t, srv, tok, certs.IssueRequest{CommonName: "imp.example.test"})
 	exported := string(mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/export", tok, nil, http.StatusOK).Body)
-	other, tok2 := startPKI(t, platformtest.Options{})
+	other, tok2 := startPKI(t, platformtest.Options{Backend: backend})
 	var res certs.ImportResponse
 	mustDo(t, other, "POST", "/api/v1/certs/import", tok2, certs.ImportRequest{PEM: "junk before\n" + exported, Owner: "imports", NotifyDays: []int{20}},
 		http.StatusOK).JSON(t, &res)
