@@ -65,7 +65,7 @@ func newAgents(s *Service) *agents {
 	if s.deps != nil && s.deps.Now != nil {
 		now = s.deps.Now
 	}
-	return &agents{s: s, db: s.db, log: s.log, heartbeat: s.opts.AgentHeartbeat, offlineAfter: 6 * s.opts.AgentHeartbeat, now: now,
+	return &agents{s: s, db: s.db, log: s.log, heartbeat: s.settings.AgentHeartbeat, offlineAfter: 6 * s.settings.AgentHeartbeat, now: now,
 		secrets: map[string]string{}, verified: map[string]time.Time{}, seen: map[string]time.Time{}, runs: map[string][2]string{}}
 }
 
@@ -131,8 +131,8 @@ func hasScope(p *auth.Principal, scope string) bool {
 
 // natsURLs are the addresses agents are told, without credentials.
 func (a *agents) natsURLs() []string {
-	if a.s.opts.AgentNATSURL != "" {
-		return strings.Split(a.s.opts.AgentNATSURL, ",")
+	if a.s.settings.AgentNATSURL != "" {
+		return strings.Split(a.s.settings.AgentNATSURL, ",")
 	}
 	var out []string
 	for _, raw := range strings.Split(a.s.bus.ClientURL, ",") {

@@ -3,6 +3,7 @@ package remediation
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,66 +38,52 @@ const (
 )
 
 func init() {
-	platform.Register(platform.Module{
-		Name:       Name,
-		Migrations: store.MustSub(migrations, "migrations"),
-		Flags:      addFlags,
-		Commands:   func() []*cobra.Command { return []*cobra.Command{newRunbookCommand(), newAgentCommand()} },
-		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-			return New(ctx, deps, *platform.SettingOr(deps, Name, func() *Options { return &Options{} }))
-		},
-	})
+	platform.Register(platform.Module{Name: Name, Migrations: store.MustSub(migrations, "migrations"), Flags: flags, New: New,
+		Commands: func() []*cobra.Command { return []*cobra.Command{newRunbookCommand(), newAgentCommand()} }})
 }
 
-func addFlags(fs *pflag.FlagSet) any {
-	o := &Options{}
-	o.defaults()
-	fs.DurationVar(&o.Lease, "remediation-lease", o.Lease,
-		"how long a step stays claimed by a process that stopped renewing it before another takes it over")
-	fs.DurationVar(&o.AgentHeartbeat, "remediation-agent-heartbeat", o.AgentHeartbeat, "how often agents send heartbeats")
-	fs.StringVar(&o.AgentNATSURL, "remediation-agent-nats-url", o.AgentNATSURL,
-		"NATS URLs (comma-separated) told to agents; default the embedded server's --nats-listen address")
-	celbudget.AddFlags(fs, "remediation", &o.CEL)
-	return o
-}
-
-// Options tune the service; the zero value is the production default.
-type Options struct {
+// Settings are the system's flags of `gaffer serve` and `gaffer worker`.
+type Settings struct {
 	// Lease is how long a step claimed by a process stays claimed without
-	// renewal (default 15s): the longest a crashed server's steps wait.
+	// renewal: the longest a crashed server's steps wait.
 	Lease time.Duration
-	// AgentHeartbeat is how often agents report (default 5s); an agent
-	// silent for six heartbeats has lost its runs.
+	// AgentHeartbeat is how often agents report; an agent silent for six
+	// heartbeats has lost its runs.
 	AgentHeartbeat time.Duration
 	// AgentNATSURL overrides the NATS address agents are told.
 	AgentNATSURL string
-	// CEL bounds each evaluation of a runbook expression (default
-	// celbudget.Default()); it applies to the whole process.
+	// CEL bounds each evaluation of a runbook expression; it applies to
+	// the whole process.
 	CEL celbudget.Budget
 }
 
-func (o *Options) defaults() {
-	if o.CEL == (celbudget.Budget{}) {
-		o.CEL = celbudget.Default()
-	}
-	if o.Lease <= 0 {
-		o.Lease = 15 * time.Second
-	}
-	if o.AgentHeartbeat <= 0 {
-		o.AgentHeartbeat = 5 * time.Second
-	}
+// DefaultSettings are the flags' defaults, and the settings of a server
+// that parsed no flags.
+func DefaultSettings() *Settings {
+	return &Settings{Lease: 15 * time.Second, AgentHeartbeat: 5 * time.Second, CEL: celbudget.Default()}
+}
+
+func flags(fs *pflag.FlagSet) any {
+	s := DefaultSettings()
+	fs.DurationVar(&s.Lease, "remediation-lease", s.Lease,
+		"how long a step stays claimed by a process that stopped renewing it before another takes it over")
+	fs.DurationVar(&s.AgentHeartbeat, "remediation-agent-heartbeat", s.AgentHeartbeat, "how often agents send heartbeats")
+	fs.StringVar(&s.AgentNATSURL, "remediation-agent-nats-url", s.AgentNATSURL,
+		"NATS URLs (comma-separated) told to agents; default the embedded server's --nats-listen address")
+	celbudget.AddFlags(fs, "remediation", &s.CEL)
+	return s
 }
 
 // Service is the runbook system of one process.
 type Service struct {
-	opts   Options
-	log    *slog.Logger
-	db     *store.Store
-	bus    *bus.Bus
-	jobs   *jobs.Queue
-	tokens *auth.Tokens
-	audit  *audit.Log
-	deps   *platform.Deps
+	settings Settings
+	log      *slog.Logger
+	db       *store.Store
+	bus      *bus.Bus
+	jobs     *jobs.Queue
+	tokens   *auth.Tokens
+	audit    *audit.Log
+	deps     *platform.Deps
 	// install names the installation (the database) this process serves.
 	install string
 
@@ -114,23 +101,26 @@ type Service struct {
 }
 
 // New constructs the service and registers its job kinds.
-func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) {
-	o.defaults()
-	if err := celBudget.Set(o.CEL, "remediation"); err != nil {
+func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
+	set := *platform.SettingOr(deps, Name, DefaultSettings)
+	if set.Lease <= 0 || set.AgentHeartbeat <= 0 {
+		return nil, errors.New("--remediation-lease and --remediation-agent-heartbeat must be positive")
+	}
+	if err := celBudget.Set(set.CEL, "remediation"); err != nil {
 		return nil, err
 	}
 	log := deps.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{opts: o, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, tokens: deps.Tokens,
+	s := &Service{settings: set, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, tokens: deps.Tokens,
 		audit: deps.Audit, deps: deps, httpClient: deps.Egress.Client(egress.ClientOptions{Timeout: 5 * time.Minute, MaxRedirects: 10}), stop: make(chan struct{})}
 	var err error
 	if s.install, err = installation(ctx, s.db); err != nil {
 		return nil, err
 	}
 	s.runbooks = &runbooks{db: s.db}
-	s.engine = &engine{s: s, db: s.db, log: s.log, owner: newID("proc"), lease: o.Lease, cancels: map[string]context.CancelFunc{},
+	s.engine = &engine{s: s, db: s.db, log: s.log, owner: newID("proc"), lease: set.Lease, cancels: map[string]context.CancelFunc{},
 		timers: map[*time.Timer]struct{}{}}
 	s.agents = newAgents(s)
 	s.logs = newLogWriter(s.db, s.log)
