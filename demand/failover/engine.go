@@ -253,7 +253,7 @@ func (s *Service) Control(ctx context.Context, id, action, by string) (*Executio
 // but whose step no process holds or has scheduled: after a crash (the
 // lease ran out) or a lost hand-off.
 func (e *engine) recoverLoop(stop chan struct{}) {
-	t := time.NewTicker(e.s.opts.RecoverInterval)
+	t := time.NewTicker(recoverInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -269,7 +269,7 @@ func (e *engine) recoverLoop(stop chan struct{}) {
 
 func (e *engine) recoverOnce(ctx context.Context) error {
 	now := e.s.now().UnixMilli()
-	quiet := e.s.opts.RecoverInterval.Milliseconds()
+	quiet := recoverInterval.Milliseconds()
 	rows, err := e.s.db.QueryContext(ctx, `SELECT id, step FROM failover_executions WHERE status IN (?, ?) AND lease_until < ?
 		AND next_wake < ? AND updated_at < ?`, ExecRunning, ExecRollingBack, now, now-10_000, now-quiet)
 	if err != nil {

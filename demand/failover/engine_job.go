@@ -76,7 +76,7 @@ func (e *engine) claim(ctx context.Context, a stepArgs) (*claim, error) {
 		}
 		token := newID("lease")
 		if _, err := tx.ExecContext(ctx, `UPDATE failover_executions SET lease_owner = ?, lease_until = ?, next_wake = 0, updated_at = ?
-			WHERE id = ?`, token, now+e.s.opts.Lease.Milliseconds(), now, a.Exec); err != nil {
+			WHERE id = ?`, token, now+e.s.settings.Lease.Milliseconds(), now, a.Exec); err != nil {
 			return err
 		}
 		var status, progress string
@@ -162,7 +162,7 @@ func (e *engine) run(ctx context.Context, c *claim, prov provider.Provider) erro
 func (e *engine) renew(ctx context.Context, c *claim) (bool, error) {
 	now := e.s.now().UnixMilli()
 	res, err := e.s.db.ExecContext(ctx, `UPDATE failover_executions SET lease_until = ? WHERE id = ? AND lease_owner = ?
-		AND status IN (?, ?) AND step = ?`, now+e.s.opts.Lease.Milliseconds(), c.ex.ID, c.token, ExecRunning, ExecRollingBack, c.seq)
+		AND status IN (?, ?) AND step = ?`, now+e.s.settings.Lease.Milliseconds(), c.ex.ID, c.token, ExecRunning, ExecRollingBack, c.seq)
 	if err != nil {
 		return false, err
 	}

@@ -20,7 +20,7 @@ const DefaultSecretEnvPrefix = "GAFFER_FAILOVER_SECRET_"
 // look the variable up, so it reveals nothing about the environment.
 func (s *Service) checkSecretEnv(f *fleet.Fleet) error {
 	w := f.Provider.Webhook
-	if w == nil || w.SecretEnv == "" || strings.HasPrefix(w.SecretEnv, s.opts.SecretEnvPrefix) {
+	if w == nil || w.SecretEnv == "" || strings.HasPrefix(w.SecretEnv, s.settings.SecretEnvPrefix) {
 		return nil
 	}
 	return &fleet.Error{Problems: []fleet.Problem{{Path: "provider.webhook.secret_env", Message: s.secretEnvOutside(w.SecretEnv)}}}
@@ -28,7 +28,7 @@ func (s *Service) checkSecretEnv(f *fleet.Fleet) error {
 
 func (s *Service) secretEnvOutside(name string) string {
 	return fmt.Sprintf("%q does not start with %s: webhook secrets can be read only from server environment variables with that prefix (--failover-secret-env-prefix)",
-		name, s.opts.SecretEnvPrefix)
+		name, s.settings.SecretEnvPrefix)
 }
 
 // webhookSecret reads the signing secret a webhook provider names: nil
@@ -39,7 +39,7 @@ func (s *Service) webhookSecret(w *fleet.Webhook) ([]byte, error) {
 	if w.SecretEnv == "" {
 		return nil, nil
 	}
-	if !strings.HasPrefix(w.SecretEnv, s.opts.SecretEnvPrefix) {
+	if !strings.HasPrefix(w.SecretEnv, s.settings.SecretEnvPrefix) {
 		return nil, provider.Permanent(fmt.Errorf("provider.webhook.secret_env: %s", s.secretEnvOutside(w.SecretEnv)))
 	}
 	v, ok := os.LookupEnv(w.SecretEnv)

@@ -36,79 +36,56 @@ const (
 )
 
 func init() {
-	platform.Register(platform.Module{
-		Name:       Name,
-		Requires:   []string{metricsapi.Name, eventsapi.Name},
-		Migrations: store.MustSub(migrations, "migrations"),
-		Flags:      addFlags,
-		Commands:   func() []*cobra.Command { return []*cobra.Command{newFailoverCommand()} },
-		New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-			return New(ctx, deps, *platform.SettingOr(deps, Name, func() *Options { return &Options{} }))
-		},
-	})
+	platform.Register(platform.Module{Name: Name, Requires: []string{metricsapi.Name, eventsapi.Name},
+		Migrations: store.MustSub(migrations, "migrations"), Flags: flags, New: New,
+		Commands: func() []*cobra.Command { return []*cobra.Command{newFailoverCommand()} }})
 }
 
-func addFlags(fs *pflag.FlagSet) any {
-	o := &Options{}
-	o.defaults()
-	fs.DurationVar(&o.Lease, "failover-lease", o.Lease,
-		"how long a step stays claimed by a process that stopped renewing it before another process takes the execution over")
-	fs.DurationVar(&o.DetectInterval, "failover-detect-interval", o.DetectInterval, "how often regional health is checked for a failover recommendation")
-	fs.DurationVar(&o.DarkPoolInterval, "failover-darkpool-interval", o.DarkPoolInterval, "how often dark pools are sized from the forecast (fleets with manage_dark)")
-	fs.StringVar(&o.SecretEnvPrefix, "failover-secret-env-prefix", o.SecretEnvPrefix,
-		"prefix of the server environment variables a fleet's webhook secret_env may name")
-	return o
-}
-
-// Options tune the service; the zero value is the production default.
-type Options struct {
-	// Lease is how long an execution's step stays claimed without renewal
-	// (default 15s): the longest a crashed process's execution waits.
+// Settings are the system's flags of `gaffer serve` and `gaffer worker`.
+type Settings struct {
+	// Lease is how long an execution's step stays claimed without
+	// renewal: the longest a crashed process's execution waits.
 	Lease time.Duration
-	// DetectInterval is the period of the detection job (default 1m).
+	// DetectInterval is the period of the detection job.
 	DetectInterval time.Duration
-	// DarkPoolInterval is the period of the dark pool job (default 10m).
+	// DarkPoolInterval is the period of the dark pool job.
 	DarkPoolInterval time.Duration
-	// RecoverInterval is how often executions left without a running
-	// step are picked up again (default 2s).
-	RecoverInterval time.Duration
 	// SecretEnvPrefix is the prefix of the environment variables a
-	// webhook provider's secret_env may name (default
-	// DefaultSecretEnvPrefix).
+	// webhook provider's secret_env may name.
 	SecretEnvPrefix string
-	// Now replaces the platform's clock (deps.Now) for this system.
-	Now func() time.Time
 }
 
-func (o *Options) defaults() {
-	if o.Lease <= 0 {
-		o.Lease = 15 * time.Second
-	}
-	if o.DetectInterval <= 0 {
-		o.DetectInterval = time.Minute
-	}
-	if o.DarkPoolInterval <= 0 {
-		o.DarkPoolInterval = 10 * time.Minute
-	}
-	if o.SecretEnvPrefix == "" {
-		o.SecretEnvPrefix = DefaultSecretEnvPrefix
-	}
-	if o.RecoverInterval <= 0 {
-		o.RecoverInterval = 2 * time.Second
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+// DefaultSettings are the flags' defaults, and the settings of a server
+// that parsed no flags.
+func DefaultSettings() *Settings {
+	return &Settings{Lease: 15 * time.Second, DetectInterval: time.Minute, DarkPoolInterval: 10 * time.Minute,
+		SecretEnvPrefix: DefaultSecretEnvPrefix}
 }
+
+func flags(fs *pflag.FlagSet) any {
+	s := DefaultSettings()
+	fs.DurationVar(&s.Lease, "failover-lease", s.Lease,
+		"how long a step stays claimed by a process that stopped renewing it before another process takes the execution over")
+	fs.DurationVar(&s.DetectInterval, "failover-detect-interval", s.DetectInterval, "how often regional health is checked for a failover recommendation")
+	fs.DurationVar(&s.DarkPoolInterval, "failover-darkpool-interval", s.DarkPoolInterval, "how often dark pools are sized from the forecast (fleets with manage_dark)")
+	fs.StringVar(&s.SecretEnvPrefix, "failover-secret-env-prefix", s.SecretEnvPrefix,
+		"prefix of the server environment variables a fleet's webhook secret_env may name")
+	return s
+}
+
+// recoverInterval is how often executions left without a running step
+// are picked up again.
+const recoverInterval = 2 * time.Second
 
 // Service is the failover system of one process.
 type Service struct {
-	opts Options
-	log  *slog.Logger
-	db   *store.Store
-	bus  *bus.Bus
-	jobs *jobs.Queue
-	deps *platform.Deps
+	settings Settings
+	clock    func() time.Time // the platform's clock (deps.Clock)
+	log      *slog.Logger
+	db       *store.Store
+	bus      *bus.Bus
+	jobs     *jobs.Queue
+	deps     *platform.Deps
 
 	engine *engine
 	worlds *worldStore
@@ -125,16 +102,19 @@ type Service struct {
 }
 
 // New constructs the service and registers its job kinds.
-func New(ctx context.Context, deps *platform.Deps, o Options) (*Service, error) {
-	if o.Now == nil {
-		o.Now = deps.Now
+func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
+	set := *platform.SettingOr(deps, Name, DefaultSettings)
+	if set.Lease <= 0 || set.DetectInterval <= 0 || set.DarkPoolInterval <= 0 {
+		return nil, errors.New("--failover-lease, --failover-detect-interval and --failover-darkpool-interval must be positive")
 	}
-	o.defaults()
+	if set.SecretEnvPrefix == "" {
+		return nil, errors.New("--failover-secret-env-prefix: must not be empty")
+	}
 	log := deps.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{opts: o, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, deps: deps,
+	s := &Service{settings: set, clock: deps.Clock(), log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, deps: deps,
 		stop: make(chan struct{})}
 	s.worlds = &worldStore{db: s.db, now: s.now}
 	s.webhookClient = webhook.NewClient(deps.Egress)
@@ -149,10 +129,10 @@ func (s *Service) registerJobs() error {
 	jobs.HandleFunc(s.jobs, stepKind, jobs.KindOptions{Timeout: 15 * time.Minute, MaxAttempts: 25}, s.engine.handle)
 	jobs.HandleFunc(s.jobs, detectKind, jobs.KindOptions{Timeout: 2 * time.Minute, MaxAttempts: 1}, s.detectJob)
 	jobs.HandleFunc(s.jobs, darkPoolKind, jobs.KindOptions{Timeout: 5 * time.Minute, MaxAttempts: 3}, s.darkPoolJob)
-	if err := s.jobs.Every(detectKind, s.opts.DetectInterval, struct{}{}, false); err != nil {
+	if err := s.jobs.Every(detectKind, s.settings.DetectInterval, struct{}{}, false); err != nil {
 		return err
 	}
-	return s.jobs.Every(darkPoolKind, s.opts.DarkPoolInterval, struct{}{}, false)
+	return s.jobs.Every(darkPoolKind, s.settings.DarkPoolInterval, struct{}{}, false)
 }
 
 // Start starts the loop that picks up executions left without a step
@@ -188,4 +168,4 @@ func (s *Service) Health(context.Context) error { return nil }
 // Pages implements platform.PageProvider.
 func (s *Service) Pages(shell *ui.Shell) { s.pages = newPages(s, shell) }
 
-func (s *Service) now() time.Time { return s.opts.Now() }
+func (s *Service) now() time.Time { return s.clock() }
