@@ -36,10 +36,7 @@ var templatesFS embed.FS
 
 func init() {
 	platform.Register(platform.Module{Name: Name, Migrations: store.MustSub(migrationsFS, "migrations"),
-		Flags: addFlags, New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-			return New(ctx, deps, os.Getenv)
-		},
-		Commands: func() []*cobra.Command { return []*cobra.Command{newCertsCommand()} }})
+		Flags: flags, New: New, Commands: func() []*cobra.Command { return []*cobra.Command{newCertsCommand()} }})
 }
 
 // Settings are the system's flags of `gaffer serve` and `gaffer worker`.
@@ -74,26 +71,27 @@ type Settings struct {
 	DestinationCAFile string
 }
 
-// DefaultSettings are the settings when no flags were parsed.
+// DefaultSettings are the flags' defaults, and the settings of a server
+// that parsed no flags.
 func DefaultSettings() *Settings {
 	return &Settings{URL: "http://127.0.0.1:7070", NotifyDays: DefaultNotifyDays, CheckInterval: time.Hour,
 		ACMEHTTPPort: 80, ACMETLSPort: 443, ScanPorts: []int{443}, ScanInterval: 24 * time.Hour}
 }
 
-func addFlags(fs *pflag.FlagSet) any {
+func flags(fs *pflag.FlagSet) any {
 	s := DefaultSettings()
 	fs.StringVar(&s.URL, "certs-url", s.URL, "Gaffer's external URL, written into certificates for CRL, OCSP and issuer downloads")
-	fs.StringVar(&s.DefaultAuthority, "certs-default-authority", "", "authority that issues when a request names none (default: the first intermediate)")
+	fs.StringVar(&s.DefaultAuthority, "certs-default-authority", s.DefaultAuthority, "authority that issues when a request names none (default: the first intermediate)")
 	fs.IntSliceVar(&s.NotifyDays, "certs-notify-days", s.NotifyDays, "days before expiry to notify owners")
 	fs.DurationVar(&s.CheckInterval, "certs-check-interval", s.CheckInterval, "how often expiry notifications and automatic rotation run")
 	fs.IntVar(&s.ACMEHTTPPort, "certs-acme-http-port", s.ACMEHTTPPort, "port the ACME server validates http-01 challenges on")
 	fs.IntVar(&s.ACMETLSPort, "certs-acme-tls-port", s.ACMETLSPort, "port the ACME server validates tls-alpn-01 challenges on")
-	fs.StringVar(&s.ACMEResolveTo, "certs-acme-resolve-to", "", "connect to this address for every ACME identifier instead of resolving it (tests and closed networks)")
-	fs.StringSliceVar(&s.ScanTargets, "certs-scan-targets", nil, "TLS endpoints to discover certificates on periodically: host:port, hosts, CIDR ranges")
+	fs.StringVar(&s.ACMEResolveTo, "certs-acme-resolve-to", s.ACMEResolveTo, "connect to this address for every ACME identifier instead of resolving it (tests and closed networks)")
+	fs.StringSliceVar(&s.ScanTargets, "certs-scan-targets", s.ScanTargets, "TLS endpoints to discover certificates on periodically: host:port, hosts, CIDR ranges")
 	fs.IntSliceVar(&s.ScanPorts, "certs-scan-ports", s.ScanPorts, "ports for scan targets without one")
 	fs.DurationVar(&s.ScanInterval, "certs-scan-interval", s.ScanInterval, "how often the scan targets are scanned")
-	fs.StringVar(&s.DestinationCAFile, "certs-destination-ca-file", "", "PEM file of CA certificates trusted, besides the system's, for https webhook destinations")
-	fs.StringVar(&s.ACMEDNSResolver, "certs-acme-dns-resolver", "", "DNS server (host:port) for dns-01 validation; when set the ACME server offers dns-01 and wildcards")
+	fs.StringVar(&s.DestinationCAFile, "certs-destination-ca-file", s.DestinationCAFile, "PEM file of CA certificates trusted, besides the system's, for https webhook destinations")
+	fs.StringVar(&s.ACMEDNSResolver, "certs-acme-dns-resolver", s.ACMEDNSResolver, "DNS server (host:port) for dns-01 validation; when set the ACME server offers dns-01 and wildcards")
 	return s
 }
 
@@ -106,10 +104,12 @@ type Service struct {
 	pages    map[string]*ui.Page
 }
 
-// New builds the service; getenv supplies the key-encryption keys.
-func New(ctx context.Context, deps *platform.Deps, getenv func(string) string) (*Service, error) {
+// New builds the service; the key-encryption keys come from the
+// environment ($GAFFER_CERTS_KEK and the like, see LoadKeyring),
+// deps.KEKCommand or the data directory.
+func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 	settings := platform.SettingOr(deps, Name, DefaultSettings)
-	keys, generated, err := LoadKeyring(getenv, deps.KEKCommand, deps.DataDir)
+	keys, generated, err := LoadKeyring(os.Getenv, deps.KEKCommand, deps.DataDir)
 	if err != nil {
 		return nil, err
 	}
