@@ -25,33 +25,22 @@ var migrationsFS embed.FS
 //go:embed templates/*.html
 var templatesFS embed.FS
 
-// Module is the SSH CA's platform module, role "sshca".
-var Module = platform.Module{
-	Name:       sshcaapi.Name,
-	Migrations: store.MustSub(migrationsFS, "migrations"),
-	Flags:      addFlags,
-	Commands:   func() []*cobra.Command { return []*cobra.Command{newSSHCACommand(), newSSHCommand()} },
-	New: func(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
-		s := *platform.SettingOr(deps, sshcaapi.Name, func() *Settings {
-			return &Settings{CertRetention: DefaultCertRetention, Guard: DefaultPolicyGuard()}
-		})
-		if s.KEK == "" {
-			s.KEK = os.Getenv(KEKEnv)
-		}
-		if s.KEKPrevious == "" {
-			s.KEKPrevious = os.Getenv(KEKPreviousEnv)
-		}
-		return New(ctx, deps, s)
-	},
+// Name is the system's role name.
+const Name = sshcaapi.Name
+
+func init() {
+	platform.Register(platform.Module{Name: Name, Migrations: store.MustSub(migrationsFS, "migrations"), Flags: flags, New: New,
+		Commands: func() []*cobra.Command { return []*cobra.Command{newSSHCACommand(), newSSHCommand()} }})
 }
 
 // Settings configure the SSH CA in `gaffer serve` (flags, or GAFFER_SSHCA_*
 // variables).
 type Settings struct {
-	// KEK is the key-encryption key itself, only ever from $GAFFER_SSHCA_KEK.
+	// KEK is the key-encryption key itself: not a flag, New reads it from
+	// $GAFFER_SSHCA_KEK when it is empty.
 	KEK string
-	// KEKPrevious are earlier keys, comma-separated, only ever from
-	// $GAFFER_SSHCA_KEK_PREVIOUS.
+	// KEKPrevious are earlier keys, comma-separated: not a flag, New reads
+	// them from $GAFFER_SSHCA_KEK_PREVIOUS when it is empty.
 	KEKPrevious string
 	// KEKFile names a file of key-encryption keys, the current first.
 	KEKFile string
@@ -65,27 +54,32 @@ type Settings struct {
 	Guard PolicyGuard
 }
 
-func addFlags(fs *pflag.FlagSet) any {
-	s := &Settings{}
-	fs.StringVar(&s.KEKFile, "sshca-kek-file", "", "file with the key-encryption keys sealing SSH CA private keys "+
+// DefaultSettings are the flags' defaults, and the settings of a server
+// that parsed no flags.
+func DefaultSettings() *Settings {
+	return &Settings{OIDC: OIDCConfig{UsernameClaim: "preferred_username", GroupsClaim: "groups"},
+		CertRetention: DefaultCertRetention, Guard: DefaultPolicyGuard()}
+}
+
+func flags(fs *pflag.FlagSet) any {
+	s := DefaultSettings()
+	fs.StringVar(&s.KEKFile, "sshca-kek-file", s.KEKFile, "file with the key-encryption keys sealing SSH CA private keys "+
 		"(32 bytes, base64, one a line, the current first; $"+KEKEnv+" may hold the key itself; default: generated in <data-dir>/"+KEKFileName+")")
-	fs.StringVar(&s.OIDC.Issuer, "sshca-oidc-issuer", "", "OIDC issuer whose ID tokens prove identities to the SSH CA")
-	fs.StringVar(&s.OIDC.JWKSURL, "sshca-oidc-jwks-url", "", "the issuer's JWKS URL (default: from OIDC discovery)")
-	fs.StringVar(&s.OIDC.ClientID, "sshca-oidc-client-id", "", "audience the ID tokens must name")
-	fs.StringVar(&s.OIDC.UsernameClaim, "sshca-oidc-username-claim", "preferred_username", "claim that is the identity (email: the part before @)")
-	fs.StringVar(&s.OIDC.GroupsClaim, "sshca-oidc-groups-claim", "groups", "claim listing the caller's groups")
-	fs.BoolVar(&s.OIDC.Required, "sshca-oidc-required", false, "require an OIDC ID token with every signing request")
-	fs.DurationVar(&s.CertRetention, "sshca-cert-retention", DefaultCertRetention, "how long records of expired SSH certificates are kept (0: forever)")
-	fs.StringSliceVar(&s.Guard.BlockedUsernames, "sshca-blocked-usernames", DefaultUsernameBlocklist,
+	fs.StringVar(&s.OIDC.Issuer, "sshca-oidc-issuer", s.OIDC.Issuer, "OIDC issuer whose ID tokens prove identities to the SSH CA")
+	fs.StringVar(&s.OIDC.JWKSURL, "sshca-oidc-jwks-url", s.OIDC.JWKSURL, "the issuer's JWKS URL (default: from OIDC discovery)")
+	fs.StringVar(&s.OIDC.ClientID, "sshca-oidc-client-id", s.OIDC.ClientID, "audience the ID tokens must name")
+	fs.StringVar(&s.OIDC.UsernameClaim, "sshca-oidc-username-claim", s.OIDC.UsernameClaim, "claim that is the identity (email: the part before @)")
+	fs.StringVar(&s.OIDC.GroupsClaim, "sshca-oidc-groups-claim", s.OIDC.GroupsClaim, "claim listing the caller's groups")
+	fs.BoolVar(&s.OIDC.Required, "sshca-oidc-required", s.OIDC.Required, "require an OIDC ID token with every signing request")
+	fs.DurationVar(&s.CertRetention, "sshca-cert-retention", s.CertRetention, "how long records of expired SSH certificates are kept (0: forever)")
+	fs.StringSliceVar(&s.Guard.BlockedUsernames, "sshca-blocked-usernames", s.Guard.BlockedUsernames,
 		"user names a policy must keep on its username_blocklist unless an admin saves it")
-	fs.DurationVar(&s.Guard.MaxUserValidity, "sshca-max-user-validity", DefaultMaxUserValidity,
+	fs.DurationVar(&s.Guard.MaxUserValidity, "sshca-max-user-validity", s.Guard.MaxUserValidity,
 		"longest max_validity of a user policy saved without the admin scope")
-	fs.DurationVar(&s.Guard.MaxHostValidity, "sshca-max-host-validity", DefaultMaxHostValidity,
+	fs.DurationVar(&s.Guard.MaxHostValidity, "sshca-max-host-validity", s.Guard.MaxHostValidity,
 		"longest max_validity of a host policy saved without the admin scope")
 	return s
 }
-
-func init() { platform.Register(Module) }
 
 // Service is the SSH CA running in a Gaffer process: the Authority plus
 // its API, pages and demo data.
@@ -99,9 +93,18 @@ type Service struct {
 	pages map[string]*ui.Page
 }
 
-// New builds the service. A job-only worker process gets a service
-// without keys: it serves nothing.
-func New(ctx context.Context, deps *platform.Deps, settings Settings) (*Service, error) {
+// New builds the service from the module's settings, with the
+// key-encryption keys of $GAFFER_SSHCA_KEK and $GAFFER_SSHCA_KEK_PREVIOUS
+// unless the settings carry them. A job-only worker process gets a
+// service without keys: it serves nothing.
+func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
+	settings := *platform.SettingOr(deps, Name, DefaultSettings)
+	if settings.KEK == "" {
+		settings.KEK = os.Getenv(KEKEnv)
+	}
+	if settings.KEKPrevious == "" {
+		settings.KEKPrevious = os.Getenv(KEKPreviousEnv)
+	}
 	s := &Service{deps: deps, audit: deps.Audit}
 	if settings.CertRetention < 0 {
 		return nil, errors.New("sshca-cert-retention: must not be negative")
