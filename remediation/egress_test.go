@@ -16,9 +16,7 @@ import (
 // for steps that call a test server on 127.0.0.1).
 func startAllowing(t testing.TB, allow []string, args ...string) *server {
 	t.Helper()
-	srv := platformtest.Start(t, platformtest.Options{EgressAllow: allow, Args: append([]string{"--remediation-lease", "1s",
-		"--remediation-agent-heartbeat", "200ms"}, args...)})
-	return &server{Server: srv, t: t, token: srv.AdminToken}
+	return startWith(t, platformtest.Options{EgressAllow: allow}, args...)
 }
 
 const fetchRunbook = `

@@ -2,6 +2,7 @@ package remediation_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -245,9 +246,12 @@ steps:
 	}
 }
 
+// TestPauseResumeCancelRerun pauses, resumes, re-runs and cancels
+// executions, on each database.
 func TestPauseResumeCancelRerun(t *testing.T) {
-	s := startAllowing(t, platformtest.AllowLoopback) // the steps call a test server on 127.0.0.1
-	s.apply(`
+	platformtest.EachBackend(t, func(t *testing.T, b platformtest.Backend) {
+		s := startWith(t, platformtest.Options{Backend: b, EgressAllow: platformtest.AllowLoopback}) // the steps call a test server on 127.0.0.1
+		s.apply(`
 name: control
 steps:
   - name: nap
@@ -259,43 +263,51 @@ steps:
     type: http
     url: "${{ params.url }}"
 `)
-	id := s.run("control", map[string]any{"url": "http://127.0.0.1:1/nothing"})
-	post := func(path string, want int) {
-		t.Helper()
-		if r := s.Do("POST", "/api/v1/remediation/executions/"+id+path, s.token, nil); r.Status != want {
-			t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+		id := s.run("control", map[string]any{"url": "http://127.0.0.1:1/nothing"})
+		post := func(path string, want int) {
+			t.Helper()
+			if r := s.Do("POST", "/api/v1/remediation/executions/"+id+path, s.token, nil); r.Status != want {
+				t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+			}
 		}
-	}
-	post("/pause", 200)
-	post("/pause", 409)
-	s.waitWakesDone(id) // the nap ends while paused
-	if ex := s.exec(id); ex.Status != "paused" || step(ex, "after").Status != "pending" {
-		t.Fatalf("paused run went on: %s, after %s", ex.Status, step(ex, "after").Status)
-	}
-	post("/resume", 200)
-	ex := s.waitStatus(id, "failed")
-	if step(ex, "after").Status != "succeeded" {
-		t.Fatal("after did not run on resume")
-	}
-	// Fix the cause and re-run the failed step.
-	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer web.Close()
-	s.Deps().Store.ExecContext(context.Background(), `UPDATE remediation_executions SET params = ? WHERE id = ?`,
-		`{"url":"`+web.URL+`"}`, id)
-	post("/steps/check/rerun", 200)
-	if ex := s.waitStatus(id, "succeeded", "failed"); ex.Status != "succeeded" {
-		t.Fatalf("rerun: %s %s", ex.Status, ex.Error)
-	}
-	id = s.run("control", map[string]any{"url": "x"})
-	post("/cancel", 200)
-	ex = s.waitStatus(id, "cancelled")
-	if st := step(ex, "nap"); st.Status != "cancelled" {
-		t.Fatalf("nap %s", st.Status)
-	}
-	s.waitWakesDone(id) // the nap's end comes after the cancel
-	if step(s.exec(id), "after") != nil {
-		t.Fatal("a cancelled run went on")
-	}
+		post("/pause", 200)
+		post("/pause", 409)
+		// The nap ends while paused. (Its wake job may not exist yet: the
+		// pause can come before the step starts waiting.)
+		platformtest.Eventually(t, "the nap to end", func() bool {
+			st := step(s.exec(id), "nap")
+			return st != nil && st.Status == "succeeded"
+		})
+		s.waitWakesDone(id)
+		if ex := s.exec(id); ex.Status != "paused" || step(ex, "after") == nil || step(ex, "after").Status != "pending" {
+			b, _ := json.MarshalIndent(ex, "", "  ")
+			t.Fatalf("the paused run went on, or its nap did not end:\n%s", b)
+		}
+		post("/resume", 200)
+		ex := s.waitStatus(id, "failed")
+		if step(ex, "after").Status != "succeeded" {
+			t.Fatal("after did not run on resume")
+		}
+		// Fix the cause and re-run the failed step.
+		web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		defer web.Close()
+		s.Deps().Store.ExecContext(context.Background(), `UPDATE remediation_executions SET params = ? WHERE id = ?`,
+			`{"url":"`+web.URL+`"}`, id)
+		post("/steps/check/rerun", 200)
+		if ex := s.waitStatus(id, "succeeded", "failed"); ex.Status != "succeeded" {
+			t.Fatalf("rerun: %s %s", ex.Status, ex.Error)
+		}
+		id = s.run("control", map[string]any{"url": "x"})
+		post("/cancel", 200)
+		ex = s.waitStatus(id, "cancelled")
+		if st := step(ex, "nap"); st.Status != "cancelled" {
+			t.Fatalf("nap %s", st.Status)
+		}
+		s.waitWakesDone(id) // the nap's end comes after the cancel
+		if step(s.exec(id), "after") != nil {
+			t.Fatal("a cancelled run went on")
+		}
+	})
 }
 
 func TestVersionsPromotionAndRollback(t *testing.T) {
@@ -442,9 +454,7 @@ func TestOutputLimit(t *testing.T) {
 // written and read.
 func TestEngineOnEachBackend(t *testing.T) {
 	platformtest.EachBackend(t, func(t *testing.T, b platformtest.Backend) {
-		srv := platformtest.Start(t, platformtest.Options{Backend: b, Args: []string{"--remediation-lease", "1s",
-			"--remediation-agent-heartbeat", "200ms"}})
-		s := &server{Server: srv, t: t, token: srv.AdminToken}
+		s := startWith(t, platformtest.Options{Backend: b})
 		s.startAgent("pg-1", map[string]string{"role": "db"}, actionsDir(t))
 		s.apply(`
 name: pg

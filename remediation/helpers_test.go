@@ -28,8 +28,14 @@ type server struct {
 
 func start(t testing.TB, args ...string) *server {
 	t.Helper()
-	srv := platformtest.Start(t, platformtest.Options{Args: append([]string{"--remediation-lease", "1s",
-		"--remediation-agent-heartbeat", "200ms"}, args...)})
+	return startWith(t, platformtest.Options{}, args...)
+}
+
+// startWith is start with the server's options (o.Args are replaced).
+func startWith(t testing.TB, o platformtest.Options, args ...string) *server {
+	t.Helper()
+	o.Args = append([]string{"--remediation-lease", "1s", "--remediation-agent-heartbeat", "200ms"}, args...)
+	srv := platformtest.Start(t, o)
 	return &server{Server: srv, t: t, token: srv.AdminToken}
 }
 
@@ -209,7 +215,13 @@ func (s *server) waitWakesDone(id string) {
 			s.t.Fatalf("list wake jobs: %v", err)
 		}
 		for _, j := range list.Jobs {
-			if strings.Contains(string(j.Args), `"exec":"`+id+`"`) && !strings.Contains(string(j.Args), `"reason":"deadline"`) {
+			// Decoded, not matched as text: PostgreSQL stores the
+			// arguments as jsonb, which spaces them differently.
+			var args struct{ Exec, Reason string }
+			if err := json.Unmarshal(j.Args, &args); err != nil {
+				s.t.Fatalf("wake job %d arguments %s: %v", j.ID, j.Args, err)
+			}
+			if args.Exec == id && args.Reason != "deadline" {
 				return false
 			}
 		}
