@@ -115,7 +115,7 @@ func TestRefusedAnonymousCallsAreBounded(t *testing.T) {
 				details[e.RemoteAddr] = e.Detail
 			}
 			if d := details["203.0.113.7"]; !strings.HasPrefix(d, "999 more refused anonymous calls from 203.0.113.7") ||
-				!strings.Contains(d, "tokens.revoke:999") {
+				!strings.Contains(d, "platform.token.revoke:999") {
 				t.Errorf("summary for 203.0.113.7: %q", d)
 			}
 			if d := details["2001:db8::/64"]; !strings.HasPrefix(d, "1 more") {
