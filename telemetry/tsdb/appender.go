@@ -1,7 +1,6 @@
 package tsdb
 
 import (
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -114,7 +113,9 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 	}
 	s.mu.Unlock()
 	switch {
-	case errors.Is(err, errDuplicateSame):
+	// check returns errDuplicateSame itself, never wrapped; a
+	// comparison keeps a function call off the per-sample path.
+	case err == errDuplicateSame: //nolint:errorlint // see above
 		return SeriesRef(s.ref), nil
 	case err != nil:
 		return 0, fmt.Errorf("%w: sample at %d for %s", err, t, s.lset)
