@@ -256,7 +256,7 @@ name: control
 steps:
   - name: nap
     type: sleep
-    duration: 300ms
+    duration: 2s
   - name: after
     type: noop
   - name: check
@@ -270,10 +270,16 @@ steps:
 				t.Fatalf("%s: %d %s", path, r.Status, r.Body)
 			}
 		}
+		// Pause once the nap sleeps: a pause that came before the step
+		// started would hold the step itself back until the resume. (The
+		// nap is long enough that the poll sees it asleep under load.)
+		platformtest.Eventually(t, "the nap to sleep", func() bool {
+			st := step(s.exec(id), "nap")
+			return st != nil && st.Status == "waiting"
+		})
 		post("/pause", 200)
 		post("/pause", 409)
-		// The nap ends while paused. (Its wake job may not exist yet: the
-		// pause can come before the step starts waiting.)
+		// The nap ends while paused.
 		platformtest.Eventually(t, "the nap to end", func() bool {
 			st := step(s.exec(id), "nap")
 			return st != nil && st.Status == "succeeded"
