@@ -307,9 +307,9 @@ func (d *dispatcher) send(ctx context.Context, n notification, now time.Time) er
 		common(data.CommonLabels, w.Labels)
 		common(data.CommonAnnotations, w.Annotations)
 	}
-	b, err := json.Marshal(data)
+	b, err := encodeNotification(data)
 	if err != nil {
-		return fmt.Errorf("encode notification: %w", err)
+		return err
 	}
 	typ := FiringEvent
 	if n.status == "resolved" {
@@ -328,4 +328,39 @@ func common(m, o map[string]string) {
 			delete(m, k)
 		}
 	}
+}
+
+// encodeNotification writes data as Alertmanager's webhook payload with
+// the group's common labels also at the top level, so that a rule can say
+// data.severity or data.alertname as well as data.commonLabels.severity.
+// A label whose name is one of the payload's own fields (status, alerts,
+// …) stays only under commonLabels. Receivers that expect Alertmanager's
+// payload ignore the extra fields.
+func encodeNotification(data webhookData) ([]byte, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encode notification: %w", err)
+	}
+	if len(data.CommonLabels) == 0 {
+		return b, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, fmt.Errorf("encode notification: %w", err)
+	}
+	for k, v := range data.CommonLabels {
+		if _, taken := fields[k]; taken {
+			continue
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode notification: label %s: %w", k, err)
+		}
+		fields[k] = raw
+	}
+	b, err = json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("encode notification: %w", err)
+	}
+	return b, nil
 }

@@ -104,7 +104,9 @@ func TestAlertsCLI(t *testing.T) {
 		return out
 	}
 	hook := newWebhook(t)
-	rule := fmt.Sprintf(`{"name": "page the team", "condition": "type == \"gaffer.alerting.firing\" && data.commonLabels.severity == \"page\"",
+	// The rule is written as docs/events.md writes them: the alert's
+	// labels at the top of the event's data.
+	rule := fmt.Sprintf(`{"name": "page the team", "condition": "type == \"gaffer.alerting.firing\" && data.severity == \"page\" && data.alertname == \"QueueDeep\"",
 		"actions": [{"type": "webhook", "url": %q}]}`, hook.URL)
 	run(rule, "events", "rules", "create", "-f", "-")
 
@@ -134,13 +136,16 @@ func TestAlertsCLI(t *testing.T) {
 	platformtest.Eventually(t, "the notification at the webhook", func() bool { return len(hook.received()) > 0 })
 	ev := hook.received()[0]
 	var data struct {
-		Status string `json:"status"`
-		Alerts []struct {
+		Status       string            `json:"status"`
+		Severity     string            `json:"severity"`
+		CommonLabels map[string]string `json:"commonLabels"`
+		Alerts       []struct {
 			Annotations map[string]string `json:"annotations"`
 		} `json:"alerts"`
 	}
 	json.Unmarshal(ev.Data, &data)
-	if ev.Type != alerting.FiringEvent || data.Status != "firing" || len(data.Alerts) != 1 || data.Alerts[0].Annotations["summary"] != "a is at 42" {
+	if ev.Type != alerting.FiringEvent || data.Status != "firing" || len(data.Alerts) != 1 || data.Alerts[0].Annotations["summary"] != "a is at 42" ||
+		data.Severity != "page" || data.CommonLabels["severity"] != "page" {
 		t.Fatalf("webhook got %s %s", ev.Type, ev.Data)
 	}
 
