@@ -110,6 +110,7 @@ func newServeCommand() *cobra.Command {
 			}
 			restrictUmask()
 			cfg.Roles = strings.Split(roles, ",")
+			cfg.NATSListenAnyPort = !cmd.Flags().Changed("nats-listen")
 			if cfg.JobWorkers == 0 {
 				cfg.NoJobs = true
 			}
@@ -126,7 +127,7 @@ func newServeCommand() *cobra.Command {
 	addServerFlags(cmd, &cfg)
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7070", "HTTP address")
-	f.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:7422", "where the embedded NATS accepts workers and agents (empty: in-process only)")
+	f.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:7422", "where the embedded NATS accepts workers and agents (empty: in-process only; when not given and the port is in use, a free port, recorded in the data directory)")
 	f.BoolVar(&cfg.TLS, "tls", false, "serve HTTPS and TLS NATS with a certificate from Gaffer's CA in the data directory (created on first start; clients pin <data-dir>/ca.pem)")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "serve TLS with this certificate chain (PEM) instead of one from Gaffer's CA (implies --tls; needs --tls-key)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")

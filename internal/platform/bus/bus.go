@@ -45,6 +45,11 @@ type Options struct {
 	// (gaffer worker, agents). "" keeps it in-process only; port 0 picks
 	// a free port.
 	Listen string
+	// ListenAnyPort, when the operator did not choose Listen, lets the
+	// server listen on a free port of Listen's host at once when Listen's
+	// port is taken (a second gaffer serve on one machine), instead of
+	// waiting for it. Local workers find the port in the data directory.
+	ListenAnyPort bool
 	// Retention of the event stream.
 	MaxAge   time.Duration
 	MaxBytes int64
@@ -182,7 +187,9 @@ func (b *Bus) startEmbedded(o Options) error {
 	}
 	b.auth = newClientAuth("gaffer", secret)
 	opts.CustomClientAuthentication = b.auth
-	srv, err := startServer(opts, b.log, embeddedStartup)
+	st := embeddedStartup
+	st.AnyPort = o.ListenAnyPort
+	srv, err := startServer(opts, b.log, st)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,8 @@ type startup struct {
 	PortWait time.Duration
 	// Retry is the pause between attempts.
 	Retry time.Duration
+	// AnyPort listens on a free port at once when the port is in use.
+	AnyPort bool
 }
 
 var embeddedStartup = startup{Ready: 2 * time.Minute, PortWait: 30 * time.Second, Retry: 250 * time.Millisecond}
@@ -44,9 +46,16 @@ func startServer(opts *server.Options, log *slog.Logger, st startup) (*server.Se
 		srv, err := tryStart(opts, log, st.Ready)
 		if err == nil {
 			if attempt > 1 {
-				log.Info("embedded nats started", "attempt", attempt)
+				log.Info("embedded nats started", "attempt", attempt, "addr", srv.Addr().String())
 			}
 			return srv, nil
+		}
+		if errors.Is(err, syscall.EADDRINUSE) && st.AnyPort && opts.Port != server.RANDOM_PORT {
+			log.Warn("embedded nats: the address is in use (another gaffer serve on this machine?); listening on a free port instead, "+
+				"which gaffer worker finds in the data directory; give --nats-listen to choose one",
+				"addr", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
+			opts.Port = server.RANDOM_PORT
+			continue
 		}
 		if !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
 			return nil, err

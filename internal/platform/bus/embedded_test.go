@@ -91,6 +91,41 @@ func TestEmbeddedGivesUpWithTheCause(t *testing.T) {
 	}
 }
 
+// TestEmbeddedTakesAFreePortWhenNotTold is issue #17 item 2: a second
+// gaffer serve on one machine, with no --nats-listen, found the default
+// port taken and failed after a wait. With ListenAnyPort it listens on a
+// free port at once, names the taken address, and records its own address
+// in the data directory for workers.
+func TestEmbeddedTakesAFreePortWhenNotTold(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	saved := embeddedStartup
+	embeddedStartup.PortWait = time.Hour // a wait would hang the test
+	defer func() { embeddedStartup = saved }()
+	var logs lockedBuffer
+	dir := t.TempDir()
+	b, err := Open(context.Background(), Options{DataDir: dir, Listen: held.Addr().String(), ListenAnyPort: true,
+		Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatalf("Open with the default address taken: %v", err)
+	}
+	defer b.Close()
+	got := b.server.Addr().String()
+	if got == held.Addr().String() || !strings.HasPrefix(got, "127.0.0.1:") {
+		t.Fatalf("listening on %s; want another port of 127.0.0.1", got)
+	}
+	if !strings.Contains(logs.String(), held.Addr().String()) || !strings.Contains(logs.String(), "in use") {
+		t.Fatalf("the taken address is not named; log:\n%s", logs.String())
+	}
+	u, err := LocalURL(dir)
+	if err != nil || !strings.HasSuffix(u, "@"+got) {
+		t.Fatalf("recorded address %q (%v), want one ending in @%s", u, err, got)
+	}
+}
+
 // TestNATSLoggerKeepsTheFatalCause checks the path nats-server itself
 // reports failures on (a listen error after the probe, JetStream failing
 // to start): the cause is kept, and marked EADDRINUSE when it is that.

@@ -48,6 +48,7 @@ func Apply(fs *pflag.FlagSet, path string) error {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", EnvName(f.Name), v, e)
 			}
+			f.Changed = true // given, as much as on the command line
 			return
 		}
 		v, ok := file[f.Name]
@@ -70,6 +71,7 @@ func Apply(fs *pflag.FlagSet, path string) error {
 		if e := f.Value.Set(s); e != nil {
 			err = fmt.Errorf("config file %s: %s: %w", path, f.Name, e)
 		}
+		f.Changed = true
 	})
 	return err
 }

@@ -27,6 +27,10 @@ type Config struct {
 	// NATSListen is where the embedded NATS accepts other processes
 	// (workers, agents); empty keeps it in-process.
 	NATSListen string
+	// NATSListenAnyPort is true when the operator did not choose
+	// NATSListen: if its port is in use, the embedded NATS listens on a
+	// free port at once (see bus.Options.ListenAnyPort).
+	NATSListenAnyPort bool
 	// Roles selects the systems to run: "all" or names.
 	Roles []string
 	// Demo loads demo data.

@@ -164,7 +164,7 @@ func (s *Server) installAdminToken(tokens *auth.Tokens, worker bool) error {
 
 func (s *Server) openBus(ctx context.Context, worker bool) (*bus.Bus, error) {
 	o := bus.Options{URL: s.cfg.NATSURL, CredsFile: s.cfg.NATSCreds, DataDir: s.cfg.DataDir,
-		Listen: s.cfg.NATSListen, MaxAge: s.cfg.EventMaxAge, MaxBytes: s.cfg.EventMaxBytes, Log: s.log,
+		Listen: s.cfg.NATSListen, ListenAnyPort: s.cfg.NATSListenAnyPort, MaxAge: s.cfg.EventMaxAge, MaxBytes: s.cfg.EventMaxBytes, Log: s.log,
 		TLS: s.serverTLS()}
 	if worker && o.URL == "" {
 		// A worker joins the embedded server of the `gaffer serve` that
