@@ -27,7 +27,8 @@ func TestOrderFlagEnvFileDefault(t *testing.T) {
 	}
 	if *listen != "127.0.0.1:9" || *dataDir != "/from/env" || len(*roles) != 2 || (*roles)[1] != "tsdb" || !*demo || *db != "default" {
 		t.Fatalf("listen=%q data-dir=%q roles=%v demo=%v db=%q", *listen, *dataDir, *roles, *demo, *db)
-	}	// A setting given by a variable or the file counts as given, as on
+	}
+	// A setting given by a variable or the file counts as given, as on
 	// the command line (serve uses it for --nats-listen); a default does
 	// not.
 	for name, want := range map[string]bool{"listen": true, "data-dir": true, "roles": true, "demo": true, "db": false} {
