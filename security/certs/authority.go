@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
@@ -220,12 +221,27 @@ func (m *Manager) defaultIssuer(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("find the default authority: %w", err)
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		return "", fmt.Errorf("no issuing authority: create an intermediate first: %w", ErrNotFound)
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return "", fmt.Errorf("find the default authority: %w", err)
+		}
+		names = append(names, name)
 	}
-	var name string
-	err = rows.Scan(&name)
-	return name, err
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("find the default authority: %w", err)
+	}
+	switch len(names) {
+	case 0:
+		return "", fmt.Errorf("no issuing authority: create an intermediate first: %w", ErrNotFound)
+	case 1:
+		return names[0], nil
+	}
+	// Picking one of several silently issued from an authority the caller
+	// did not mean (the demo's, not the one just created).
+	return "", badInput("authority: %d authorities can issue (%s); name one, or set --certs-default-authority",
+		len(names), strings.Join(names, ", "))
 }
 
 // forgetCA drops a cached CA after a change.

@@ -100,7 +100,7 @@ func runAllowFail(name string, args ...string) (string, error) {
 // trusts Gaffer's root.
 func tlsFront(t *testing.T, srv *platformtest.Server, tok string) (string, *http.Client) {
 	t.Helper()
-	c := issue(t, srv, tok, certs.IssueRequest{CommonName: "localhost", SANs: []string{"127.0.0.1"}})
+	c := issue(t, srv, tok, certs.IssueRequest{Authority: "issuing", CommonName: "localhost", SANs: []string{"127.0.0.1"}})
 	pemOut := mustDo(t, srv, "POST", "/api/v1/certs/certificates/"+c.Serial+"/export", srv.AdminToken, nil, http.StatusOK).Body
 	pair, err := tls.X509KeyPair(pemOut, pemOut)
 	if err != nil {

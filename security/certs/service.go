@@ -81,7 +81,7 @@ func DefaultSettings() *Settings {
 func flags(fs *pflag.FlagSet) any {
 	s := DefaultSettings()
 	fs.StringVar(&s.URL, "certs-url", s.URL, "Gaffer's external URL, written into certificates for CRL, OCSP and issuer downloads")
-	fs.StringVar(&s.DefaultAuthority, "certs-default-authority", s.DefaultAuthority, "authority that issues when a request names none (default: the first intermediate)")
+	fs.StringVar(&s.DefaultAuthority, "certs-default-authority", s.DefaultAuthority, "authority that issues when a request names none (default: the only intermediate; with several, a request must name one)")
 	fs.IntSliceVar(&s.NotifyDays, "certs-notify-days", s.NotifyDays, "days before expiry to notify owners")
 	fs.DurationVar(&s.CheckInterval, "certs-check-interval", s.CheckInterval, "how often expiry notifications and automatic rotation run")
 	fs.IntVar(&s.ACMEHTTPPort, "certs-acme-http-port", s.ACMEHTTPPort, "port the ACME server validates http-01 challenges on")
