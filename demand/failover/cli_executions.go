@@ -178,8 +178,12 @@ func (p *stepProgress) show(ex *Execution) {
 	}
 }
 
+// done draws the final state: off a terminal too, where the last line
+// shown could otherwise be the first one ("forward 0/7").
 func (p *stepProgress) done(ex *Execution) {
 	if p.tty {
 		fmt.Fprintf(p.w, "\r%s\033[K\n", p.line(ex))
+		return
 	}
+	fmt.Fprintln(p.w, p.line(ex))
 }

@@ -181,7 +181,11 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, total int64) *progress {
-	p := &progress{w: w, total: total, start: time.Now(), everyPrint: 10 * time.Second}
+	// The first line waits a whole interval like the others: drawn on the
+	// first read, it showed the file read ahead (often 100%) with no
+	// samples sent yet.
+	start := time.Now()
+	p := &progress{w: w, total: total, start: start, last: start, everyPrint: 10 * time.Second}
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			p.tty, p.everyPrint = true, 200*time.Millisecond
