@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/analysis/correlate"
+	"github.com/gaffer-sre/gaffer/internal/platform/clocktest"
 	jobsqueue "github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/telemetry/metrics"
@@ -72,8 +73,8 @@ func request(end time.Time, mode string) map[string]any {
 
 func TestCorrelateOverTheAPI(t *testing.T) {
 	platformtest.EachBackend(t, func(t *testing.T, backend platformtest.Backend) {
-		srv := platformtest.Start(t, platformtest.Options{Backend: backend})
-		end := time.Now().Truncate(time.Minute).Add(-time.Minute)
+		end := clocktest.Base.Truncate(time.Minute).Add(-time.Minute)
+		srv := platformtest.Start(t, platformtest.Options{Backend: backend, Now: clocktest.Fixed(end.Add(time.Minute))})
 		related := incident(t, srv, end)
 		tok := srv.Token(correlate.WriteScope)
 

@@ -276,17 +276,13 @@ func TestEventsSurviveSIGKILL(t *testing.T) {
 			}
 			return stored, delivered
 		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
+		if !platformtest.WaitFor(60*time.Second, func() bool {
 			notStored, notDelivered := missing()
-			if len(notStored) == 0 && len(notDelivered) == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("after restart: %d acknowledged events not listed (%v), %d not delivered (%v); log:\n%s",
-					len(notStored), head(notStored), len(notDelivered), head(notDelivered), p.Log())
-			}
-			time.Sleep(200 * time.Millisecond)
+			return len(notStored) == 0 && len(notDelivered) == 0
+		}) {
+			notStored, notDelivered := missing()
+			t.Fatalf("after restart: %d acknowledged events not listed (%v), %d not delivered (%v); log:\n%s",
+				len(notStored), head(notStored), len(notDelivered), head(notDelivered), p.Log())
 		}
 		dup := 0
 		hook.mu.Lock()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/demand/failover"
 	"github.com/gaffer-sre/gaffer/demand/failover/fleet"
+	"github.com/gaffer-sre/gaffer/internal/platform/clocktest"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
@@ -47,8 +48,8 @@ func writeStarts(t *testing.T, srv *platformtest.Server, from, to time.Time, dro
 // and both baselines as evidence, once per cooldown.
 func TestDetection(t *testing.T) {
 	platformtest.EachBackend(t, func(t *testing.T, backend platformtest.Backend) {
-		srv, svc := start(t, platformtest.Options{Backend: backend})
-		now := time.Now().Truncate(time.Minute)
+		now := clocktest.Base.Truncate(time.Minute)
+		srv, svc := start(t, platformtest.Options{Backend: backend, Now: clocktest.Fixed(now)})
 		onset := now.Add(-10 * time.Minute)
 		writeStarts(t, srv, now.Add(-8*24*time.Hour), now.Add(time.Minute), func(r string, at time.Time) float64 {
 			if r == "us-west-2" && !at.Before(onset) {

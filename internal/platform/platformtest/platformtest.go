@@ -231,11 +231,20 @@ func (s *Server) DoWith(method, path, token, contentType string, body any) *Resp
 // Eventually polls cond until it holds or 20 seconds pass.
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	if !WaitFor(20*time.Second, cond) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// WaitFor polls cond until it holds, and reports false if it still does
+// not after timeout, for a test that explains the failure itself.
+func WaitFor(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return true
 }

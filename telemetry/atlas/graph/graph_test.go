@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/clocktest"
 	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 )
 
@@ -22,7 +23,7 @@ func render(t *testing.T, src stack.Source, query string) string {
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
-	req, err := p.Request(time.Now())
+	req, err := p.Request(clocktest.Base)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}

@@ -26,7 +26,7 @@ func BenchmarkTierGraphPNG(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		req, err := p.Request(time.Now())
+		req, err := p.Request(end)
 		if err != nil {
 			b.Fatal(err)
 		}
