@@ -32,6 +32,9 @@ func (c *Console) apiRoutes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/whoami", Scope: auth.AuthenticatedScope,
 		Summary: "The caller's identity and scopes", Response: auth.Principal{},
 		Handler: c.whoami})
+	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/overview", Scope: auth.AuthenticatedScope,
+		Summary:  "What fires, what changed, what expires and how busy the systems are; each system's panels need its read scope",
+		Response: Overview{}, Handler: c.getOverview})
 	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/tokens", Scope: auth.AdminScope, Action: "platform.token.create",
 		Summary: "Create a scoped API token", Request: CreateTokenRequest{}, Response: CreateTokenResponse{},
 		Handler: c.createToken})

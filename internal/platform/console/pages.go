@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/audit"
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
@@ -14,8 +15,37 @@ import (
 )
 
 type homeData struct {
-	Checks  []check
-	Systems []ui.NavItem
+	Sections []overviewSection
+	// Unhealthy are the checks that fail, shown above everything else.
+	Unhealthy []check
+	Checks    []check
+	Systems   []ui.NavItem
+}
+
+// overviewSection is one heading of the overview page and its panels.
+type overviewSection struct {
+	Title  string
+	Panels []overviewPanel
+}
+
+// overviewPanel is a panel as the page shows it: times short, in UTC.
+type overviewPanel struct {
+	platform.Panel
+	Rows []overviewRow
+}
+
+type overviewRow struct {
+	platform.Row
+	When string
+}
+
+// shortTime is a row's time on the page: month, day and minute in UTC
+// (the cell's title holds the full time).
+func shortTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("Jan 02 15:04")
 }
 
 type check struct {
@@ -80,11 +110,27 @@ func (c *Console) revokeTokenForm(w http.ResponseWriter, r *http.Request) error 
 
 func (c *Console) homePage(w http.ResponseWriter, r *http.Request) error {
 	var d homeData
+	p := auth.FromContext(r.Context())
+	for _, panel := range c.overview(r.Context(), p) {
+		if n := len(d.Sections); n == 0 || d.Sections[n-1].Title != panel.Section.String() {
+			d.Sections = append(d.Sections, overviewSection{Title: panel.Section.String()})
+		}
+		view := overviewPanel{Panel: panel}
+		for _, row := range panel.Rows {
+			view.Rows = append(view.Rows, overviewRow{Row: row, When: shortTime(row.Time)})
+		}
+		last := &d.Sections[len(d.Sections)-1]
+		last.Panels = append(last.Panels, view)
+	}
 	for name, status := range c.checks(r.Context()) {
 		d.Checks = append(d.Checks, check{Name: name, Status: status, OK: status == "ok"})
 	}
 	sort.Slice(d.Checks, func(i, j int) bool { return d.Checks[i].Name < d.Checks[j].Name })
-	p := auth.FromContext(r.Context())
+	for _, ch := range d.Checks {
+		if !ch.OK {
+			d.Unhealthy = append(d.Unhealthy, ch)
+		}
+	}
 	for _, item := range c.shell.NavItems() {
 		if item.Path != "/" && p.Has(item.Scope) {
 			d.Systems = append(d.Systems, item)

@@ -141,7 +141,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, worker bool) (_ *Ser
 	s.caRoute()
 	s.metricsRoute()
 	s.pprofRoutes()
-	console.New(tokens, auditLog, q, s.Checks).Register(s.router, s.shell)
+	console.New(tokens, auditLog, q, s.Checks, s.overviewSources()).Register(s.router, s.shell)
 	return s, nil
 }
 
@@ -231,6 +231,17 @@ func (s *Server) buildServices(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// overviewSources are the services that contribute to the overview page.
+func (s *Server) overviewSources() []console.Source {
+	var out []console.Source
+	for _, ns := range s.services {
+		if p, ok := ns.svc.(platform.OverviewProvider); ok {
+			out = append(out, console.Source{System: ns.name, Provider: p})
+		}
+	}
+	return out
 }
 
 // Deps returns the shared dependencies (for tests and the worker).
