@@ -107,8 +107,9 @@ type Deps struct {
 	// function, by module name; see Module.Flags.
 	Settings map[string]any
 
-	mu       sync.Mutex
-	services map[string]Service
+	mu        sync.Mutex
+	services  map[string]Service
+	demoStart time.Time
 }
 
 // Clock returns Now, or time.Now for a Deps built without one (a
