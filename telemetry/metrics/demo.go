@@ -20,6 +20,10 @@ import (
 //     minutes;
 //   - errors: job="web" in us-east-1, 15% of requests fail for 20 minutes.
 //
+// and one incident going on when the demo starts (see demoOngoing), which
+// the rest of the demo is about: its deploy event, its alert, the
+// analysis and the runbook run.
+//
 // Every value is a function of the series and the minute, so loading the
 // demo again (after a restart) writes the same samples, which the store
 // accepts and ignores.
@@ -58,10 +62,35 @@ var demoIncidents = []demoIncident{
 	{Job: "web", Region: "us-east-1", From: 3700, To: 3720, Latency: 1.3, Traffic: 1, Errors: 0.15},
 }
 
+// The ongoing incident: web v2.14.0, deployed to us-east-1 a quarter of
+// an hour before the demo was first loaded (platform.Deps.DemoStart; the
+// events demo publishes the deploy), makes a tenth of web's requests there
+// fail for two hours. Anchored to the demo's start, it is going on
+// whenever someone first opens a demo, and the same after a restart.
+const (
+	demoOngoingLead     = 15 * time.Minute
+	demoOngoingDuration = 2 * time.Hour
+)
+
+// demoOngoing is the ongoing incident for a demo started at start, its
+// From and To in minutes since the Unix epoch (not a phase).
+func demoOngoing(start time.Time) demoIncident {
+	from := start.Add(-demoOngoingLead).Unix() / 60
+	return demoIncident{Job: "web", Region: "us-east-1", From: from, To: from + int64(demoOngoingDuration/time.Minute),
+		Latency: 1.2, Traffic: 1, Errors: 0.1}
+}
+
+// affects says whether inc changes job in region at minute m of its
+// period (or, for an ongoing incident, at minute m since the epoch).
+func (inc demoIncident) affects(job, region string, m int64) bool {
+	return inc.Job == job && inc.Region == region && m >= inc.From && m < inc.To
+}
+
 // demoInstance is one instance's series and running counters.
 type demoInstance struct {
 	job, region, instance string
 	seed                  uint64
+	ongoing               []demoIncident // minutes since the epoch
 
 	up, ok, failed, cpu, mem, sum, count tsdb.Labels
 	buckets                              []tsdb.Labels // one per demoBuckets, then +Inf
@@ -73,7 +102,7 @@ type demoInstance struct {
 	nBucket                    []int64
 }
 
-func newDemoInstances() []*demoInstance {
+func newDemoInstances(ongoing ...demoIncident) []*demoInstance {
 	var out []*demoInstance
 	for _, job := range demoJobs {
 		for _, region := range demoRegions {
@@ -83,7 +112,7 @@ func newDemoInstances() []*demoInstance {
 				with := func(metric string, kv ...string) tsdb.Labels {
 					return tsdb.FromStrings(append(append([]string{tsdb.MetricName, metric}, base...), kv...)...)
 				}
-				d := &demoInstance{job: job, region: region, instance: name, seed: hash64(name), at: -1,
+				d := &demoInstance{job: job, region: region, instance: name, seed: hash64(name), at: -1, ongoing: ongoing,
 					up: with("up"), ok: with("http_requests_total", "code", "200"),
 					failed: with("http_requests_total", "code", "500"), cpu: with("process_cpu_seconds_total"),
 					mem: with("process_resident_memory_bytes"), sum: with("http_request_duration_seconds_sum"),
@@ -132,14 +161,21 @@ func (d *demoInstance) step(minute int64) demoStep {
 	rate := demoBase[d.job] * demoRegionShare[d.region] * diurnal * (0.95 + 0.1*noise(d.seed, minute, 1))
 	latency := demoMedian[d.job] * (0.9 + 0.2*noise(d.seed, minute, 2)) * (1 + 0.2*(diurnal-1))
 	errRatio := 0.002 + 0.002*noise(d.seed, minute, 3)
-	phase := minute % demoPeriodMin
+	apply := func(inc demoIncident) {
+		rate *= inc.Traffic
+		latency *= inc.Latency
+		if inc.Errors > 0 {
+			errRatio = inc.Errors
+		}
+	}
 	for _, inc := range demoIncidents {
-		if inc.Job == d.job && inc.Region == d.region && phase >= inc.From && phase < inc.To {
-			rate *= inc.Traffic
-			latency *= inc.Latency
-			if inc.Errors > 0 {
-				errRatio = inc.Errors
-			}
+		if inc.affects(d.job, d.region, minute%demoPeriodMin) {
+			apply(inc)
+		}
+	}
+	for _, inc := range d.ongoing {
+		if inc.affects(d.job, d.region, minute) {
+			apply(inc)
 		}
 	}
 	total := int64(rate * 60)
@@ -205,13 +241,17 @@ func (d *demoInstance) emit(minute int64, add func(tsdb.Labels, int64, float64) 
 }
 
 // LoadDemo fills the store with the last three days of demo metrics at
-// one-minute resolution, resuming after the newest demo sample already
+// one-minute resolution, the ongoing incident included, resuming after the newest demo sample already
 // stored, and keeps appending every minute while the server runs.
 func (s *Service) LoadDemo(ctx context.Context) error {
 	if s.db == nil {
 		return nil
 	}
-	insts := newDemoInstances()
+	start, err := s.demoStart()
+	if err != nil {
+		return fmt.Errorf("metrics demo: %w", err)
+	}
+	insts := newDemoInstances(demoOngoing(start))
 	now := s.now().Unix() / 60
 	from := now - demoPeriodMin
 	if last, ok := s.lastDemoMinute(); ok && last >= from {

@@ -69,6 +69,22 @@ func TestDemo(t *testing.T) {
 	if hi < 3*lo {
 		t.Errorf("api eu-west-1 p90 latency ranges %.3f..%.3f s: no clear spike", lo, hi)
 	}
+	// The incident the demo opens on: since a quarter of an hour before
+	// the demo started (now), a tenth of web's requests in us-east-1 fail;
+	// before it, and elsewhere, almost none do.
+	ratio := func(region string, at time.Time) float64 {
+		return scalar(t, q, `sum(rate(http_requests_total{job="web",region="`+region+`",code="500"}[5m]))`+
+			` / sum(rate(http_requests_total{job="web",region="`+region+`"}[5m]))`, at)
+	}
+	if r := ratio("us-east-1", now); r < 0.08 || r > 0.12 {
+		t.Errorf("web in us-east-1 fails %.3f of its requests at the demo's start, want about 0.1", r)
+	}
+	if r := ratio("us-east-1", now.Add(-30*time.Minute)); r > 0.01 {
+		t.Errorf("web in us-east-1 fails %.3f of its requests before the incident", r)
+	}
+	if r := ratio("us-west-2", now); r > 0.01 {
+		t.Errorf("web in us-west-2 fails %.3f of its requests during us-east-1's incident", r)
+	}
 	before := scalar(t, q, `sum(count_over_time(http_requests_total[3d]))`, now)
 	srv.Shutdown()
 

@@ -44,18 +44,20 @@ func init() {
 // Service is the running metrics system. Other systems reach it through
 // metricsapi.From.
 type Service struct {
-	log      *slog.Logger
-	set      *Settings
-	dir      string
-	now      func() time.Time // the platform's clock (deps.Now)
-	db       *tsdb.DB
-	engine   *promql.Engine
-	limiter  *prom.Limiter
-	receiver *prom.Receiver
-	publish  *ingest.Publisher
-	daemon   *ingest.Daemon
-	api      *prom.API
-	page     *ui.Page // the metrics page, once Pages has run
+	log *slog.Logger
+	set *Settings
+	dir string
+	now func() time.Time // the platform's clock (deps.Now)
+	// demoStart is when the demo was first loaded (deps.DemoStart).
+	demoStart func() (time.Time, error)
+	db        *tsdb.DB
+	engine    *promql.Engine
+	limiter   *prom.Limiter
+	receiver  *prom.Receiver
+	publish   *ingest.Publisher
+	daemon    *ingest.Daemon
+	api       *prom.API
+	page      *ui.Page // the metrics page, once Pages has run
 
 	mu      sync.Mutex
 	stop    chan struct{}
@@ -72,7 +74,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{log: deps.Log.With("system", Name), set: set, dir: set.Path, now: deps.Clock()}
+	s := &Service{log: deps.Log.With("system", Name), set: set, dir: set.Path, now: deps.Clock(), demoStart: deps.DemoStart}
 	if s.dir == "" {
 		s.dir = filepath.Join(deps.DataDir, "tsdb")
 	}
