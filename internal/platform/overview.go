@@ -81,6 +81,8 @@ type Panel struct {
 	Link    string   `json:"link,omitempty"`
 	Figures []Figure `json:"figures,omitempty"`
 	Rows    []Row    `json:"rows"`
+	// More is how many rows were left out (the Link lists them all).
+	More int `json:"more,omitempty"`
 	// Empty is what the page says when there are no rows ("nothing
 	// firing").
 	Empty string `json:"empty,omitempty"`
