@@ -43,7 +43,7 @@ func (s *Service) ruleRoutes(r *httpapi.Router) {
 		Summary: "Enable a rule", Response: Rule{}, Handler: s.enableHandler(true)})
 	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/events/rules/{id}/disable", Scope: WriteScope, Action: "events.rules.disable",
 		Summary: "Disable a rule", Response: Rule{}, Handler: s.enableHandler(false)})
-	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/events/rules/validate", Scope: ReadScope, Action: "events.rules.validate",
+	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/events/rules/validate", Scope: ReadScope, Unaudited: true, Action: "events.rules.validate",
 		Summary: "Check a condition (and actions) without saving; CEL's message on error", Request: ValidateRequest{},
 		Response: ValidateResult{}, Handler: s.handleValidate})
 	r.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/events/rules/{id}/replay", Scope: ReadScope, Action: "events.rules.replay",

@@ -49,9 +49,9 @@ func newPages(s *Service, shell *ui.Shell) *pages {
 		Summary: "Save a rule from the editor", Handler: p.saveRule})
 	shell.Handle(httpapi.Route{Method: "POST", Path: "/events/rules/{id}/delete", Scope: WriteScope, Action: "events.rules.delete",
 		Summary: "Delete a rule from the UI", Handler: s.handleDeleteRule})
-	shell.Handle(httpapi.Route{Method: "POST", Path: "/events/rules/check", Scope: ReadScope, Action: "events.rules.validate",
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/events/rules/check", Scope: ReadScope, Unaudited: true, Action: "events.rules.validate",
 		Summary: "Check the editor's condition and actions (htmx fragment)", Handler: p.check})
-	shell.Handle(httpapi.Route{Method: "POST", Path: "/events/rules/dryrun", Scope: ReadScope, Action: "events.event.replay",
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/events/rules/dryrun", Scope: ReadScope, Unaudited: true, Action: "events.event.replay",
 		Summary: "Dry-run the editor's rule (htmx fragment)", Handler: p.dryRun})
 	shell.Handle(httpapi.Route{Method: "GET", Path: "/events/deadletters", Scope: ReadScope, Summary: "Dead letters page",
 		Handler: p.deadLetters})

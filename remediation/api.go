@@ -94,7 +94,7 @@ func (s *Service) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "POST", Path: p + "/runbooks", Scope: WriteScope, Action: "remediation.runbooks.apply",
 		Summary: "Create or update a runbook (YAML body, or JSON {source}); each change is a new version, deployed to dev",
 		Request: ApplyRequest{}, Response: ApplyResult{}, Handler: s.apiApply})
-	r.Handle(httpapi.Route{Method: "POST", Path: p + "/runbooks/validate", Scope: ReadScope, Action: "remediation.runbooks.validate",
+	r.Handle(httpapi.Route{Method: "POST", Path: p + "/runbooks/validate", Scope: ReadScope, Unaudited: true, Action: "remediation.runbooks.validate",
 		Summary: "Check a runbook document without saving it", Request: ApplyRequest{}, Response: ValidateResult{}, Handler: s.apiValidate})
 	r.Handle(httpapi.Route{Method: "GET", Path: p + "/runbooks/{name}", Scope: ReadScope, Summary: "A runbook, its versions and deployments",
 		Response: RunbookDetail{}, Handler: s.apiGetRunbook})

@@ -57,7 +57,7 @@ func newPages(s *Service, shell *ui.Shell) *pages {
 		Summary: "Execution step graph and output (htmx fragment)", Handler: p.live})
 	shell.Handle(httpapi.Route{Method: "GET", Path: "/remediation/agents", Scope: ReadScope,
 		Summary: "Agents page", Handler: p.agents})
-	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/validate", Scope: ReadScope,
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/validate", Scope: ReadScope, Unaudited: true,
 		Action: "remediation.runbooks.validate", Summary: "Check the editor's runbook (htmx fragment)", Handler: p.validate})
 	shell.Handle(httpapi.Route{Method: "POST", Path: "/remediation/save", Scope: WriteScope, Action: "remediation.runbooks.apply",
 		Summary: "Save the editor's runbook", Handler: p.save})
