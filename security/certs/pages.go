@@ -28,7 +28,9 @@ type certData struct {
 	Lineage      []Certificate
 	Destinations []Destination
 	CanWrite     bool
-	Reasons      []string
+	// CanRevoke says the page offers Revoke (see revocable).
+	CanRevoke bool
+	Reasons   []string
 }
 
 // Pages registers the certificate manager's UI.
@@ -178,11 +180,8 @@ func (s *Service) renderCert(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return apiError(err)
 	}
-	d := certData{Error: msg, Cert: c, CanWrite: auth.FromContext(r.Context()).Has(ScopeWrite)}
-	for name := range reasonCodes {
-		d.Reasons = append(d.Reasons, name)
-	}
-	slices.Sort(d.Reasons)
+	d := certData{Error: msg, Cert: c, CanWrite: auth.FromContext(r.Context()).Has(ScopeWrite), Reasons: reasonNames()}
+	d.CanRevoke = d.CanWrite && revocable(c)
 	if d.Lineage, err = s.mgr.Lineage(r.Context(), id); err != nil {
 		return err
 	}
@@ -213,4 +212,23 @@ func (s *Service) pageAuthorities(w http.ResponseWriter, r *http.Request) error 
 		counts[a] = n
 	}
 	return s.pages["authorities"].Render(w, r, http.StatusOK, "Certificate authorities", map[string]any{"Authorities": as, "Counts": counts})
+}
+
+// revocable reports whether revoking c means anything: Gaffer issued it
+// (from an internal authority or by ACME) and it is neither revoked nor
+// expired. An expired certificate is no longer trusted by anyone, and CRLs
+// and OCSP drop it, so its page offers no Revoke.
+func revocable(c Certificate) bool {
+	return c.RevokedAt == nil && c.Status != "expired" && (c.Source == SourceIssued || c.Source == SourceACME)
+}
+
+// reasonNames lists the revocation reasons in RFC 5280 code order, so a
+// menu of them starts with, and defaults to, unspecified.
+func reasonNames() []string {
+	names := make([]string, 0, len(reasonCodes))
+	for name := range reasonCodes {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int { return reasonCodes[a] - reasonCodes[b] })
+	return names
 }
