@@ -40,6 +40,9 @@ func (e *Stateful) Eval(ctx *EvalContext, d DataMap) ([]*TimeSeries, error) {
 	out := make([]*TimeSeries, len(rs))
 	for i, t := range rs {
 		a := e.algo(ctx)
+		if m, ok := a.(seriesAware); ok {
+			m.measure(t.Tags)
+		}
 		vs := make([]float64, len(t.Values))
 		for j, v := range t.Values {
 			vs[j] = a.next(v)
@@ -220,9 +223,46 @@ func integralAlgo() online {
 	return funcAlgo(func(v float64) float64 { acc = addNaN(acc, v); return acc })
 }
 
-func derivativeAlgo() online {
-	prev := math.NaN()
-	return funcAlgo(func(v float64) float64 { d := v - prev; prev = v; return d })
+// seriesAware is an online algorithm whose result depends on what the
+// line measures: Stateful gives it the line's tags before its first value.
+type seriesAware interface{ measure(tags map[string]string) }
+
+// derivative is Atlas's :derivative, "the opposite of :integral": the
+// change per step. Atlas's own counters arrive as rates, but Gaffer stores
+// Prometheus-style cumulative counters, which drop to zero when their
+// process restarts. So on a counter (see IsCounterName) a decrease is a
+// reset, handled as a rate handles it: the counter restarted from zero,
+// and the step's change is its new value, never negative. Any other line
+// keeps Atlas's semantics, negative changes included.
+type derivative struct {
+	prev    float64
+	counter bool
+}
+
+func derivativeAlgo() online { return &derivative{prev: math.NaN()} }
+
+func (d *derivative) measure(tags map[string]string) { d.counter = IsCounterName(tags["name"]) }
+
+func (d *derivative) next(v float64) float64 {
+	change := v - d.prev
+	if d.counter && change < 0 {
+		change = v
+	}
+	d.prev = v
+	return change
+}
+
+// IsCounterName reports whether a metric name is a cumulative counter's
+// by the Prometheus and OpenMetrics conventions: a counter's samples end
+// in _total, and a summary's or histogram's cumulative parts in _count,
+// _sum and _bucket.
+func IsCounterName(name string) bool {
+	for _, suffix := range []string{"_total", "_count", "_sum", "_bucket"} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 func cumulativeMaxAlgo() online {
