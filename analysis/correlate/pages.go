@@ -61,6 +61,8 @@ type reportView struct {
 	AlertURL    string
 	// FirstMover is the first mover's labels as text.
 	FirstMover string
+	// TargetVariation is the target's change against its usual variation, in words.
+	TargetVariation string
 }
 
 type resultRow struct {
@@ -107,6 +109,7 @@ func (s *Service) pageReport(w http.ResponseWriter, r *http.Request) error {
 		from, onset := unix(sum.Target.From), unix(sum.Target.Onset)
 		v.TargetChart = mustJSON(chartJSON{X: sum.Times, From: from, Onset: onset,
 			Lines: []chartLine{{Label: labelText(sum.Target.Labels), Values: sum.Target.Values}}})
+		v.TargetVariation = rank.VariationText(sum.Target.ChangeZ)
 		if sum.FirstMover != nil {
 			v.FirstMover = labelText(sum.FirstMover.Labels)
 		}
@@ -127,7 +130,7 @@ func (s *Service) pageReport(w http.ResponseWriter, r *http.Request) error {
 			f := res.Features
 			row.Features = []feature{
 				{"r (lag)", fmt.Sprintf("%.2f (%+d)", f.R, f.Lag)}, {"ρ", fmt.Sprintf("%.2f", f.Rho)},
-				{"change z", fmt.Sprintf("%.1f", f.ChangeZ)}, {"Mann-Whitney p", fmt.Sprintf("%.2g", f.P)},
+				{"change z", rank.ZText(f.ChangeZ)}, {"Mann-Whitney p", fmt.Sprintf("%.2g", f.P)},
 			}
 			for _, cp := range res.Explanation.ChangePoints {
 				if cp >= 0 && cp < len(sum.Times) {

@@ -1,6 +1,7 @@
 package rank
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -18,6 +19,30 @@ import (
 type changes struct {
 	prefix []float64
 	tmp    []float64
+}
+
+// FlatZ is the robust z of a change from a baseline that did not vary at
+// all (zero spread): finite, so that it scores and encodes as JSON, and
+// larger than any real z. It is not a number of spreads, so people are
+// shown VariationText instead.
+const FlatZ = 1e6
+
+// VariationText says how large a change's robust z is in words: "4.2
+// times its usual variation", or, for a change from a flat baseline (see
+// FlatZ), that the baseline did not vary at all.
+func VariationText(z float64) string {
+	if math.Abs(z) >= FlatZ {
+		return "from a baseline that did not vary at all"
+	}
+	return fmt.Sprintf("%.1f times its usual variation", math.Abs(z))
+}
+
+// ZText is a robust z as a table shows it: "4.2", or "flat baseline".
+func ZText(z float64) string {
+	if math.Abs(z) >= FlatZ {
+		return "flat baseline"
+	}
+	return fmt.Sprintf("%.1f", z)
 }
 
 // changeResult is the largest standardised change near the onset.
@@ -82,7 +107,7 @@ func (c *changes) scan(x []float64, from, to, width, lo, hi, base int) changeRes
 		case s > 0:
 			z = (v - med) / s
 		case v != med:
-			z = math.Copysign(1e6, v-med)
+			z = math.Copysign(FlatZ, v-med)
 		}
 		if best.at < 0 || math.Abs(z) > math.Abs(best.z) {
 			best = changeResult{at: t, z: z, d: v - med}

@@ -83,7 +83,7 @@ func (t *Target) summary(f Features, e Explanation, step time.Duration) string {
 		return "with the target"
 	}
 	if f.ChangePoint > 0 {
-		parts = append(parts, fmt.Sprintf("changed %s (by %s, %.1f times its usual variation)", when(e.Lead), signed(f.ChangeSize), math.Abs(f.ChangeZ)))
+		parts = append(parts, fmt.Sprintf("changed %s (by %s, %s)", when(e.Lead), signed(f.ChangeSize), VariationText(f.ChangeZ)))
 	}
 	if f.XCorr > 0 {
 		parts = append(parts, fmt.Sprintf("its minute-to-minute moves follow the target's (r = %.2f on differences, %s)", f.R, when(-f.Lag)))
