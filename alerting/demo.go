@@ -12,9 +12,13 @@ import (
 // The demo's rules watch the metrics demo (telemetry/metrics/demo.go),
 // whose three incidents recur every three days: api in eu-west-1 six
 // times slower, playback in us-west-2 losing 70% of its traffic, web in
-// us-east-1 failing 15% of its requests. Each kind of rule is there: a
-// smoothing band over PromQL, a Prometheus-style threshold, and an Atlas
-// expression with :rolling-count.
+// us-east-1 failing 15% of its requests; and whose fourth goes on when
+// the demo starts: a bad deploy makes web in us-east-1 fail a tenth of
+// its requests, so WebErrors fires (and pages, which the events demo
+// routes to a runbook) and ErrorRatio fires under its inhibition, while
+// ApiLatencyHigh and TrafficDrop stay quiet. Each kind of rule is there:
+// a smoothing band over PromQL, a Prometheus-style threshold, and an
+// Atlas expression with :rolling-count.
 var demoRules = []struct {
 	id   string
 	spec Spec
@@ -43,6 +47,9 @@ var demoRules = []struct {
 		Atlas:       "name,http_requests_total,:eq,code,500,:eq,:and,(,job,region,),:by,:derivative,0,:clamp-min,300,:gt,5,:rolling-count,3,:ge",
 		Labels:      map[string]string{"severity": "page"},
 		Annotations: map[string]string{"summary": "{{ $labels.job }} in {{ $labels.region }} fails requests"},
+		// One notification per service and region, soon: the events demo
+		// restarts the service it names.
+		Notification: &Notification{GroupBy: []string{"alertname", "job", "region"}, GroupWait: Duration(10 * time.Second)},
 		Analysis: &AnalysisScope{Candidates: demoScope,
 			Lookback: Duration(3 * time.Hour)}}},
 	{"demo-web-error-ratio", Spec{Name: "ErrorRatio", Group: "demo",
@@ -64,11 +71,17 @@ const demoScope = `rate(label_replace({region="{{ $labels.region }}", __name__=~
 // loaded: the metrics demo's three days, each incident once.
 const demoHistory = 3 * 24 * time.Hour
 
-// LoadDemo creates the demo rules and an inhibition (WebErrors mutes
-// ErrorRatio for the same job and region), and evaluates the rules over
-// the demo's three days once, in the background: the incidents fire and
-// resolve in the history and each alert with an analysis scope gets its
-// report. It is idempotent.
+// demoSilence mutes a quiet rule where a drill is planned, so that the
+// Silences page shows one at work.
+var demoSilence = SilenceSpec{Matchers: []string{`alertname="TrafficDrop"`, `region="us-west-2"`}, Duration: "4h",
+	Comment: "failover drill: playback traffic leaves us-west-2 on purpose tonight"}
+
+// LoadDemo creates the demo rules, an inhibition (WebErrors mutes
+// ErrorRatio for the same job and region) and a silence, and evaluates
+// the rules over the demo's three days once, in the background: the
+// incidents fire and resolve in the history, the one going on fires now,
+// and each alert with an analysis scope gets its report. It is
+// idempotent.
 func (s *Service) LoadDemo(ctx context.Context) error {
 	done, err := s.meta(ctx, "demo_loaded")
 	if err != nil || done != "" {
@@ -85,6 +98,9 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 	if _, err := s.CreateInhibition(ctx, Inhibition{Source: []string{`alertname="WebErrors"`}, Target: []string{`alertname="ErrorRatio"`},
 		Equal: []string{"job", "region"}, Comment: "the Atlas rule says it first"}, "demo"); err != nil {
 		return err
+	}
+	if _, err := s.CreateSilence(ctx, demoSilence, "demo"); err != nil {
+		return fmt.Errorf("alerting: demo silence: %w", err)
 	}
 	if err := s.setMeta(ctx, "demo_loaded", s.now().UTC().Format(time.RFC3339)); err != nil {
 		return err
@@ -152,6 +168,10 @@ func (s *Service) backfill(r *StoredRule, span time.Duration) error {
 	if err := s.saver.flush(ctx); err != nil {
 		return err
 	}
+	// The alerts firing at the end go to the dispatcher now, not at the
+	// rule's next evaluation, so that they are notified a group wait
+	// after the history is evaluated.
+	s.disp.update(r, copyAlerts(mapValues(state.alerts)), end)
 	s.sched.put(r, mapValues(e.state.alerts), "")
 	return nil
 }
