@@ -5,30 +5,45 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
 )
 
-// demoRules route the demo's alert and deploy events. The pager webhook
-// points at a port nothing listens on, so that the dead-letter page has
-// something to show.
+// The demo tells one story with the other systems' demos (see
+// platform.Deps.DemoStart): every night at midnight UTC each service is
+// deployed again (the metrics demo's counters reset then), and a quarter
+// of an hour before the demo started web v2.14.0 went to us-east-1 and
+// began failing a tenth of its requests. The alerting demo's WebErrors
+// fires for it; the rules below page, open an incident and restart the
+// service on the demo agent through the demo-restart runbook, all from
+// the real alert notification (its labels at the top level of data).
+
+// demoRunbookRule is the rule that starts a runbook: it is left out when
+// the remediation system does not run in this server.
+const demoRunbookRule = "Restart a failing web"
+
+// demoRules route the alerting demo's notifications and the deploys.
+// Every action succeeds in a demo (no webhook to a host that is not
+// there), so the log stays quiet.
 var demoRules = []RuleSpec{
-	{Name: "Page on critical alerts", Description: "Critical alerts page the on-call, once per alert and service every 10 minutes.",
-		Condition: `type == "gaffer.alerting.firing" && data.severity == "critical"`,
+	{Name: "Page the on-call", Description: "Alerts of severity page page the on-call, once per alert group every 10 minutes.",
+		Condition: `type == "gaffer.alerting.firing" && data.severity == "page"`,
 		Actions: []Action{
-			{Type: ActionSuppress, Key: `data.alertname + "/" + data.service`, Window: "10m"},
-			{Type: ActionWebhook, URL: "http://127.0.0.1:9/pager", MaxAttempts: 2, Backoff: "2s", Timeout: "1s"}}},
-	{Name: "Open incidents", Description: "Critical and warning alerts open an incident event, at most 3 per service per 30 minutes.",
-		Condition: `type == "gaffer.alerting.firing" && data.severity in ["critical", "warning"]`,
+			{Type: ActionSuppress, Key: "data.groupKey", Window: "10m"},
+			{Type: ActionPublish, EventType: "gaffer.pager.paged", Subject: "data.alertname",
+				Data: `{"alert": data.alertname, "labels": data.commonLabels, "summary": data.commonAnnotations.summary}`}}},
+	{Name: "Open incidents", Description: "Alerts of severity page or ticket open an incident, at most 3 per alert every 30 minutes.",
+		Condition: `type == "gaffer.alerting.firing" && data.severity in ["page", "ticket"]`,
 		Actions: []Action{
-			{Type: ActionSuppress, Key: "data.service", Window: "30m", Limit: 3},
-			{Type: ActionPublish, EventType: "gaffer.incident.opened", Subject: "data.service",
-				Data: `{"service": data.service, "alert": data.alertname, "region": data.region, "severity": data.severity}`}}},
-	{Name: "Runbook for full disks", Description: "Enqueues a job for DiskFull alerts (platform.noop stands in for a runbook).",
-		Condition: `type == "gaffer.alerting.firing" && data.alertname == "DiskFull"`,
-		Actions:   []Action{{Type: ActionJob, Kind: "platform.noop", Args: `{"runbook": "clean-disk", "host": data.host}`}}},
+			{Type: ActionSuppress, Key: "data.alertname", Window: "30m", Limit: 3},
+			{Type: ActionPublish, EventType: "gaffer.incident.opened", Subject: "data.alertname",
+				Data: `{"alert": data.alertname, "severity": data.severity, "labels": data.commonLabels}`}}},
+	{Name: demoRunbookRule, Description: "WebErrors for web starts demo-restart on the demo agent, once a day per alert group.",
+		Condition: `type == "gaffer.alerting.firing" && data.alertname == "WebErrors" && data.job == "web"`,
+		Actions: []Action{
+			{Type: ActionSuppress, Key: "data.groupKey", Window: "24h"},
+			{Type: ActionRunbook, Runbook: "demo-restart", Params: `{"agent": "demo-agent", "service": "demo-" + data.job}`}}},
 	{Name: "Audit production deploys", Description: "Copies deploys to production into the audit stream.",
 		Condition: `type.startsWith("gaffer.deploy.") && data.env == "prod"`,
 		Actions:   []Action{{Type: ActionPublish, EventType: "gaffer.audit.deploy"}}},
@@ -38,49 +53,50 @@ var demoRules = []RuleSpec{
 }
 
 var (
-	demoServices = []string{"api", "checkout", "search", "playback", "billing"}
-	demoRegions  = []string{"us-east-1", "us-west-2", "eu-west-1"}
-	demoAlerts   = []struct{ name, severity string }{{"HighErrorRate", "critical"}, {"HighLatency", "warning"},
-		{"DiskFull", "critical"}, {"PodRestarts", "info"}, {"SaturatedCPU", "warning"}}
+	demoApps    = []string{"api", "web", "playback", "search"}
+	demoRegions = []string{"us-east-1", "us-west-2", "eu-west-1"}
 )
 
-// demoEvent makes one realistic event at time at.
-func demoEvent(rng *rand.Rand, at time.Time) *bus.Event {
-	svc, region := demoServices[rng.IntN(len(demoServices))], demoRegions[rng.IntN(len(demoRegions))]
-	var typ, source string
-	var data map[string]any
-	switch n := rng.IntN(10); {
-	case n < 6:
-		alert := demoAlerts[rng.IntN(len(demoAlerts))]
-		typ, source = "gaffer.alerting.firing", "/alerting/"+region
-		if n == 5 {
-			typ = "gaffer.alerting.resolved"
+// demoBadDeploy is how long before the demo's start the bad deploy
+// finished (the metrics demo's incident begins a minute later).
+const demoBadDeploy = 16 * time.Minute
+
+// demoDeploys are the story's deploy events for a demo started at start:
+// the last three nights' deploys of every service to every region, then
+// the bad deploy of web to us-east-1. Their IDs derive from what they
+// describe.
+func demoDeploys(start time.Time) []*bus.Event {
+	var out []*bus.Event
+	deploy := func(app, region, version string, at time.Time, took time.Duration) {
+		for i, typ := range []string{"gaffer.deploy.started", "gaffer.deploy.finished"} {
+			t := at.Add(time.Duration(i) * took)
+			data, _ := json.Marshal(map[string]any{"app": app, "env": "prod", "region": region, "version": version, "synthetic": true})
+			out = append(out, &bus.Event{ID: fmt.Sprintf("demo-%s-%s-%s-%s", typ[len("gaffer.deploy."):], app, region, version),
+				Source: "/demo/spinnaker/" + app, Type: typ, Subject: app, Time: t.UTC(), Data: data})
 		}
-		data = map[string]any{"alertname": alert.name, "severity": alert.severity, "service": svc, "region": region,
-			"value": float64(rng.IntN(1000)) / 10, "host": fmt.Sprintf("%s-%d.%s", svc, rng.IntN(40), region)}
-	case n < 9:
-		typ, source = "gaffer.deploy.finished", "/spinnaker/"+svc
-		if n == 6 {
-			typ = "gaffer.deploy.started"
-		}
-		env := "prod"
-		if rng.IntN(3) == 0 {
-			env = "staging"
-		}
-		data = map[string]any{"app": svc, "env": env, "version": fmt.Sprintf("v1.%d.%d", rng.IntN(30), rng.IntN(10)),
-			"region": region}
-	default:
-		typ, source = "gaffer.failover.evacuation.started", "/failover"
-		data = map[string]any{"region": region, "drill": rng.IntN(2) == 0, "traffic_percent": 100}
 	}
-	b, _ := json.Marshal(data)
-	return &bus.Event{ID: bus.NewEventID(), Source: source, Type: typ, Subject: svc, Time: at.UTC(), Data: b}
+	midnight := start.UTC().Truncate(24 * time.Hour)
+	for night := 2; night >= 0; night-- {
+		at := midnight.Add(-time.Duration(night) * 24 * time.Hour)
+		for i, app := range demoApps {
+			for j, region := range demoRegions {
+				version := fmt.Sprintf("v2.%d.0", 13-night)
+				deploy(app, region, version, at.Add(time.Duration(i*3+j)*time.Second), 40*time.Second)
+			}
+		}
+	}
+	deploy("web", "us-east-1", "v2.14.0", start.Add(-demoBadDeploy-2*time.Minute), 2*time.Minute)
+	return out
 }
 
 // LoadDemo implements platform.DemoLoader: it creates the demo rules that
-// do not exist yet and, once per database, two hours of history.
+// do not exist yet (the runbook rule only when the remediation system
+// runs) and, once per database, the deploys of the story.
 func (s *Service) LoadDemo(ctx context.Context) error {
 	for _, spec := range demoRules {
+		if spec.Name == demoRunbookRule && s.checkKind(RunbookJobKind) != nil {
+			continue
+		}
 		if _, err := s.rules.byName(ctx, spec.Name); err == nil {
 			continue
 		} else if !errors.Is(err, ErrRuleNotFound) {
@@ -90,38 +106,22 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 			return fmt.Errorf("events: demo rule %q: %w", spec.Name, err)
 		}
 	}
+	start, err := s.demoStart()
+	if err != nil {
+		return fmt.Errorf("events: %w", err)
+	}
 	res, err := s.db.ExecContext(ctx, "UPDATE event_installation SET demo_loaded_at = ? WHERE demo_loaded_at IS NULL",
-		time.Now().UnixMilli())
+		s.now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("events: mark demo loaded: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // history already there
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 42))
-	now := time.Now()
-	for i := 0; i < 150; i++ {
-		at := now.Add(-2 * time.Hour).Add(time.Duration(i) * 48 * time.Second)
-		if _, err := s.bus.Publish(ctx, demoEvent(rng, at)); err != nil {
-			return fmt.Errorf("events: demo history: %w", err)
+	for _, ev := range demoDeploys(start) {
+		if _, err := s.bus.Publish(ctx, ev); err != nil {
+			return fmt.Errorf("events: demo deploys: %w", err)
 		}
 	}
 	return nil
-}
-
-// demoStream publishes an event every few seconds while the demo runs.
-func (s *Service) demoStream() {
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-time.After(time.Duration(2+rng.IntN(6)) * time.Second):
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if _, err := s.bus.Publish(ctx, demoEvent(rng, time.Now())); err != nil {
-			s.log.Warn("demo event", "error", err)
-		}
-		cancel()
-	}
 }

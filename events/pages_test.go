@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -83,22 +84,45 @@ func TestDemo(t *testing.T) {
 	tok := srv.AdminToken
 	var rules httpapi.Page[events.Rule]
 	must(t, srv.Do("GET", "/api/v1/events/rules", tok, nil), 200).JSON(t, &rules)
-	if len(rules.Items) != 5 {
-		t.Fatalf("%d demo rules", len(rules.Items))
+	// Without the remediation system the runbook rule is left out.
+	if len(rules.Items) != 4 {
+		t.Fatalf("%d demo rules, want 4", len(rules.Items))
 	}
+	// The story's deploys: three nights of 4 services in 3 regions, and
+	// the bad one, each started and finished; each copied to the audit
+	// stream by a demo rule.
 	var list events.EventList
-	platformtest.Eventually(t, "demo history indexed", func() bool {
+	platformtest.Eventually(t, "demo deploys indexed and routed", func() bool {
 		must(t, srv.Do("GET", "/api/v1/events?limit=500", tok, nil), 200).JSON(t, &list)
-		return len(list.Items) >= 150
+		return len(list.Items) >= 2*74
 	})
+	bad := 0
+	for _, item := range list.Items {
+		var ev struct {
+			Type string          `json:"type"`
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(item.Event, &ev); err != nil {
+			t.Fatalf("event %s: %v", item.Event, err)
+		}
+		if ev.Type == "gaffer.deploy.finished" && strings.Contains(string(ev.Data), `"version":"v2.14.0"`) {
+			bad++
+		}
+		if strings.HasPrefix(ev.Type, "gaffer.alerting.") {
+			t.Errorf("a synthetic alert event: %s %s", ev.Type, ev.Data)
+		}
+	}
+	if bad != 1 {
+		t.Errorf("%d finished deploys of web v2.14.0, want the one that starts the story", bad)
+	}
 	srv.Shutdown()
 	// Loading again changes nothing.
 	srv = platformtest.Start(t, platformtest.Options{Demo: true, DataDir: dir})
 	must(t, srv.Do("GET", "/api/v1/events/rules", srv.AdminToken, nil), 200).JSON(t, &rules)
-	// History (150 events, and what rules derive from them) again would
-	// make well over 300.
+	// The deploys (74 events, and their audit copies) again would make
+	// well over 200.
 	info, err := srv.Deps().Bus.Stream.Info(t.Context())
-	if len(rules.Items) != 5 || err != nil || info.State.Msgs > 290 {
+	if len(rules.Items) != 4 || err != nil || info.State.Msgs > 160 {
 		t.Fatalf("after a second load: %d rules, %d events", len(rules.Items), info.State.Msgs)
 	}
 }

@@ -83,7 +83,8 @@ type Service struct {
 	bus      *bus.Bus
 	jobs     *jobs.Queue
 	worker   bool
-	demo     bool
+	// demoStart is when the demo was first loaded (deps.DemoStart).
+	demoStart func() (time.Time, error)
 	// stopping is closed when the process starts shutting down.
 	stopping <-chan struct{}
 	install  installation
@@ -126,7 +127,7 @@ func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 	}
 	log = log.With("system", Name)
 	s := &Service{settings: set, log: log, db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, worker: deps.Worker,
-		demo: deps.Demo, stopping: deps.Stopping, stop: make(chan struct{}), now: deps.Clock()}
+		demoStart: deps.DemoStart, stopping: deps.Stopping, stop: make(chan struct{}), now: deps.Clock()}
 	var err error
 	if s.install, err = loadInstallation(ctx, s.db); err != nil {
 		return nil, err
@@ -161,10 +162,6 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.consumer = c
 	s.started = true
-	if s.demo {
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.demoStream() }()
-	}
 	return nil
 }
 
