@@ -40,34 +40,42 @@ steps:
       type: gaffer.remediation.demo.paged
       data: {service: "${{ params.service }}", page: "${{ steps.page.output.answer.page }}"}
 `, `name: demo-restart
-description: Restart a demo service on a host with an agent, and check it came back.
+description: >-
+  Restart a demo service on the host of an agent and check it came back.
+  The agent parameter is the agent's name as the Agents page shows it;
+  under --demo, demo-agent runs inside the server and only pretends.
 params:
   type: object
   properties:
-    host: {type: string}
-    service: {type: string, default: demo-web}
-  required: [host]
+    agent: {type: string, default: demo-agent, description: "the name of the agent whose host runs the service"}
+    service: {type: string, default: demo-web, description: "a demo service (demo-*)"}
+  required: [agent]
 steps:
   - name: restart
     type: agent
     action: restart-service
     params: {service: "${{ params.service }}"}
-    targets: {agent: "${{ params.host }}"}
+    targets: {agent: "${{ params.agent }}"}
   - name: health
     type: agent
     action: service-status
     params: {service: "${{ params.service }}"}
-    targets: {agent: "${{ params.host }}"}
+    targets: {agent: "${{ params.agent }}"}
     retry: {attempts: 3, backoff: 2s}
 `}
 
-// LoadDemo applies the demo runbooks and, the first time, starts the
-// agent-free one so that its execution waits for an approval.
+// LoadDemo applies the demo runbooks, starts the demo agent (the events
+// demo runs demo-restart on it when the demo's web alert fires) and, the
+// first time, starts the agent-free runbook so that its execution waits
+// for an approval.
 func (s *Service) LoadDemo(ctx context.Context) error {
 	for _, src := range demoRunbooks {
 		if _, _, err := s.runbooks.apply(ctx, []byte(src), "demo", "demo data"); err != nil {
 			return fmt.Errorf("remediation demo: %w", err)
 		}
+	}
+	if err := s.startDemoAgent(ctx); err != nil {
+		return err
 	}
 	list, _, err := listExecs(ctx, s.db, ExecFilter{Runbook: "demo-triage", Limit: 1})
 	if err != nil || len(list) > 0 {

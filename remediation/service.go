@@ -94,6 +94,8 @@ type Service struct {
 	waiters    *waiters
 	httpClient *http.Client
 	pages      *pages
+	// demoAgent runs under --demo (see startDemoAgent).
+	demoAgent *demoAgent
 
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -158,6 +160,8 @@ func (s *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	s.started = false
+	s.demoAgent.stop()
+	s.demoAgent = nil
 	s.agents.stop()
 	s.waiters.stopSub()
 	s.engine.stopTimers()

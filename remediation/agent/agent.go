@@ -56,6 +56,11 @@ type Config struct {
 	// TLS pins the server's CA for the bootstrap call and NATS: nil for
 	// an http:// server; required for https:// (see cli.PinnedTLS).
 	TLS *tls.Config
+	// Bootstrap, for an agent inside the server's own process (the demo
+	// agent), is the server's bootstrap answer, given directly: Server is
+	// then not asked. The request key in it is still checked against
+	// RequestKey when both are set.
+	Bootstrap *Bootstrap
 }
 
 // Agent is a running host agent.
@@ -117,9 +122,14 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	rand.Read(b[:])
 	a := &Agent{cfg: cfg, log: cfg.Log, boot: hex.EncodeToString(b[:]), running: map[string]context.CancelFunc{},
 		finished: map[string]finishedRun{}, hbEvery: 5 * time.Second, wake: make(chan struct{}, 1)}
-	boot, err := a.bootstrap(ctx)
-	if err != nil {
-		return nil, err
+	boot := cfg.Bootstrap
+	if boot == nil {
+		var err error
+		if boot, err = a.bootstrap(ctx); err != nil {
+			return nil, err
+		}
+	} else if err := ValidName(boot.Name); err != nil {
+		return nil, fmt.Errorf("agent: bootstrap: %w", err)
 	}
 	a.name = boot.Name
 	a.log = a.log.With("agent", a.name)
