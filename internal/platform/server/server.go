@@ -282,6 +282,9 @@ func (s *Server) Start(ctx context.Context) error {
 				}
 			}
 		}
+		if err := s.loadDemoToken(ctx); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
