@@ -8,7 +8,7 @@ import "github.com/gaffer-sre/gaffer/internal/platform"
 // Name is the system's module and role name.
 const Name = "alerting"
 
-func init() { platform.Declare(Name) }
+func init() { platform.Declare(Name, ReadScope, WriteScope) }
 
 // Scopes of the system's routes.
 const (

@@ -216,11 +216,13 @@ var (
 // whether or not the systems themselves are; see Declare.
 var declared = map[string]bool{}
 
-// Declare records that name is a system's name. Each system's leaf
-// package calls it from init, so that a module may require a system that
-// a binary or a test leaves out, while a name no system declares is an
-// error.
-func Declare(name string) {
+// Declare records that name is a system's name and scopes the scopes its
+// routes check. Each system's leaf package calls it from init, so that a
+// module may require a system that a binary or a test leaves out, while a
+// name no system declares is an error; and so that an API token may be
+// granted a declared system's scopes and no others (auth.CheckDefined).
+func Declare(name string, scopes ...string) {
+	auth.DefineScopes(scopes...)
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	declared[name] = true

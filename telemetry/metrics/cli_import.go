@@ -136,7 +136,7 @@ func (im *importer) flush(ctx context.Context) error {
 	err := im.client.Write(ctx, im.batcher.Take())
 	im.sent += int64(n)
 	var apiErr *prom.APIError
-	if errors.As(err, &apiErr) && apiErr.Status == 400 && strings.Contains(apiErr.Message, "samples_refused") {
+	if errors.As(err, &apiErr) && apiErr.Status == 400 && apiErr.ErrorType == "samples_refused" {
 		im.refused += refusedCount(apiErr.Message)
 		if im.firstRefusal == "" {
 			im.firstRefusal = apiErr.Message

@@ -28,8 +28,8 @@ var _ metricsapi.Store = (*Service)(nil)
 
 // Scopes of the metrics routes.
 const (
-	ReadScope  = "metrics:read"
-	WriteScope = "metrics:write"
+	ReadScope  = metricsapi.ReadScope
+	WriteScope = metricsapi.WriteScope
 )
 
 // ErrNotOpen is returned by the Go API in a process that does not own the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/golang/snappy"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
@@ -36,11 +37,21 @@ type APIError struct {
 	Message   string
 }
 
+// Error is the server's message and the HTTP status; never a raw body.
 func (e *APIError) Error() string {
-	if e.ErrorType == "" {
-		return fmt.Sprintf("status %d: %s", e.Status, e.Message)
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
 	}
-	return fmt.Sprintf("status %d, %s: %s", e.Status, e.ErrorType, e.Message)
+	return fmt.Sprintf("%s (HTTP %d)", msg, e.Status)
+}
+
+// bodyError is the APIError of an answer that is not Prometheus's
+// envelope: Gaffer's error envelope ({"error": {"code", "message"}}, its
+// code becoming ErrorType), another JSON error body, or short plain text.
+func bodyError(status int, body []byte) *APIError {
+	code, msg := cli.ErrorMessage(body)
+	return &APIError{Status: status, ErrorType: code, Message: msg}
 }
 
 func (c *Client) http() *http.Client {
@@ -72,7 +83,7 @@ func (c *Client) WriteRaw(ctx context.Context, body []byte) error {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return &APIError{Status: resp.StatusCode, Message: strings.TrimSpace(string(b))}
+		return bodyError(resp.StatusCode, b)
 	}
 	return nil
 }
@@ -147,7 +158,7 @@ func (c *Client) callEnv(ctx context.Context, path string, q url.Values, out any
 		return env, fmt.Errorf("%s: read answer: %w", path, err)
 	}
 	if err := json.Unmarshal(b, &env); err != nil || env.Status == "" {
-		return env, &APIError{Status: resp.StatusCode, Message: strings.TrimSpace(string(b))}
+		return env, bodyError(resp.StatusCode, b)
 	}
 	if env.Status != "success" {
 		return env, &APIError{Status: resp.StatusCode, ErrorType: env.ErrorType, Message: env.Error}

@@ -14,7 +14,7 @@ import (
 // Name is the correlate system's module and role name.
 const Name = "correlate"
 
-func init() { platform.Declare(Name) }
+func init() { platform.Declare(Name, ReadScope, WriteScope) }
 
 // Scopes of the correlate routes.
 const (

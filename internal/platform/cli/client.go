@@ -126,7 +126,9 @@ func PinnedTLS(server, caFile string) (*tls.Config, error) {
 	return tlsca.ClientConfig(caFile)
 }
 
-// APIError is an error answer from the server.
+// APIError is an error answer from the server. Its text is the server's
+// message and the HTTP status, never the raw answer: a command prints it
+// as `gaffer: <command>: <message> (HTTP <status>)`.
 type APIError struct {
 	Status  int
 	Code    string
@@ -134,7 +136,10 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("server said %d %s: %s", e.Status, e.Code, e.Message)
+	if e.Message == "" {
+		return fmt.Sprintf("HTTP %d %s", e.Status, http.StatusText(e.Status))
+	}
+	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
 }
 
 // Do sends a request with a JSON body (nil for none) and decodes a JSON
@@ -234,16 +239,45 @@ func (c *Client) send(req *http.Request, out any) error {
 	return nil
 }
 
-func decodeError(resp *http.Response) error {
+func decodeError(resp *http.Response) error { return ResponseError(resp) }
+
+// ResponseError reads an error answer (status 300 or more) into an
+// *APIError: the message of Gaffer's {"error": {"code", "message"}}
+// envelope, of a {"error": "..."} or {"message": "..."} body, or a short
+// plain-text body; any other body (JSON, HTML) is replaced by the status
+// text, so that no raw answer reaches the user.
+func ResponseError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	code, msg := ErrorMessage(b)
+	return &APIError{Status: resp.StatusCode, Code: code, Message: msg}
+}
+
+// ErrorMessage extracts the code and message of an error answer's body;
+// both are empty when the body holds nothing fit to show a user.
+func ErrorMessage(body []byte) (code, message string) {
 	var env struct {
-		Error struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+	}
+	text := strings.TrimSpace(string(body))
+	if json.Unmarshal(body, &env) == nil {
+		var inner struct {
 			Code    string `json:"code"`
 			Message string `json:"message"`
-		} `json:"error"`
+		}
+		var s string
+		switch {
+		case json.Unmarshal(env.Error, &inner) == nil && inner.Message != "":
+			return inner.Code, inner.Message
+		case json.Unmarshal(env.Error, &s) == nil && s != "":
+			return "", s
+		case env.Message != "":
+			return "", env.Message
+		}
+		return "", ""
 	}
-	if json.Unmarshal(b, &env) == nil && env.Error.Code != "" {
-		return &APIError{Status: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}
+	if text == "" || len(text) > 500 || strings.ContainsAny(text[:1], "{[<") {
+		return "", ""
 	}
-	return &APIError{Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+	return "", text
 }

@@ -202,7 +202,7 @@ func TestUISessionLoginCSRFAndLogout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, _ = client.PostForm(srv.URL+"/tokens", url.Values{"name": {"x"}, "scopes": {"events:read"}, "csrf_token": {sess.CSRF}})
+	resp, _ = client.PostForm(srv.URL+"/tokens", url.Values{"name": {"x"}, "scopes": {"audit:read"}, "csrf_token": {sess.CSRF}})
 	resp.Body.Close()
 	if resp.StatusCode != 201 {
 		t.Fatalf("form post with CSRF: %d", resp.StatusCode)

@@ -8,7 +8,7 @@ import "github.com/gaffer-sre/gaffer/internal/platform"
 // Name is the system's module and role name.
 const Name = "certs"
 
-func init() { platform.Declare(Name) }
+func init() { platform.Declare(Name, ScopeRead, ScopeWrite) }
 
 // Scopes of the system's routes.
 const (

@@ -15,7 +15,13 @@ import (
 // Name is the metrics system's module and role name.
 const Name = "metrics"
 
-func init() { platform.Declare(Name) }
+// Scopes of the metrics routes.
+const (
+	ReadScope  = "metrics:read"
+	WriteScope = "metrics:write"
+)
+
+func init() { platform.Declare(Name, ReadScope, WriteScope) }
 
 // Querier answers PromQL instant and range queries over the store.
 type Querier interface {
