@@ -33,6 +33,8 @@ func apiError(err error) error {
 		return httpapi.Errorf(http.StatusUnprocessableEntity, "lint", "%s", le.Error())
 	case errors.Is(err, ErrNotFound):
 		return httpapi.NotFound("%v", err)
+	case errors.Is(err, ErrAmbiguous):
+		return httpapi.Errorf(http.StatusConflict, "ambiguous", "%v", err)
 	case errors.Is(err, ErrConflict):
 		return httpapi.Conflict("%v", err)
 	case errors.Is(err, ErrOffline):

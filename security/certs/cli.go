@@ -220,7 +220,7 @@ func certsShowCommand(flags *cli.ClientFlags) *cobra.Command {
 func certsRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
-		Use: "revoke SERIAL|ID --reason R", Short: "Revoke a certificate (its CRL and OCSP answer at once)", Args: cobra.ExactArgs(1),
+		Use: "revoke SERIAL|ID --reason R", Short: "Revoke a certificate, named by ID, serial or a unique serial prefix (its CRL and OCSP answer at once)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := flags.Client()
 			if err != nil {
@@ -231,7 +231,7 @@ func certsRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 				RevokeRequest{Reason: reason}, &x); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s (%s): %s\n", x.Serial, x.CommonName, x.RevocationReason)
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked certificate %s (%s), reason %s\n", x.Serial, x.CommonName, x.RevocationReason)
 			return nil
 		},
 	}

@@ -103,34 +103,52 @@ func certsEABRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 }
 
 func certsACMEAnonymousCommand(flags *cli.ClientFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "anonymous-accounts AUTHORITY [allow|refuse]",
-		Short: "Show, allow or refuse ACME accounts without external account binding (allow is for labs)",
-		Args:  cobra.RangeArgs(1, 2),
+	// set shows the setting (mode "") or changes it, and prints it.
+	set := func(cmd *cobra.Command, authority, mode string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		path := certsPath + "/authorities/" + url.PathEscape(authority) + "/acme"
+		var st ACMEServerSettings
+		verb := "are"
+		switch mode {
+		case "":
+			err = c.Do(cmd.Context(), http.MethodGet, path, nil, &st)
+		case "allow", "refuse":
+			st.AnonymousAccounts = mode == "allow"
+			err = c.Do(cmd.Context(), http.MethodPut, path, st, &st)
+			verb = "now"
+		default:
+			return fmt.Errorf("%q: want allow or refuse", mode)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "anonymous ACME accounts for %s %s %s\n", authority, verb,
+			map[bool]string{true: "allowed", false: "refused (external account binding required)"}[st.AnonymousAccounts])
+		return nil
+	}
+	cmd := &cobra.Command{
+		Use:   "anonymous-accounts AUTHORITY",
+		Short: "Show whether an authority's ACME server takes accounts without external account binding (subcommands: allow, refuse)",
+		// RangeArgs keeps the older spelling `anonymous-accounts AUTHORITY allow|refuse` working.
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := flags.Client()
-			if err != nil {
-				return err
-			}
-			path := certsPath + "/authorities/" + url.PathEscape(args[0]) + "/acme"
-			var st ACMEServerSettings
+			mode := ""
 			if len(args) == 2 {
-				switch args[1] {
-				case "allow":
-					st.AnonymousAccounts = true
-				case "refuse":
-				default:
-					return fmt.Errorf("%q: want allow or refuse", args[1])
-				}
-				err = c.Do(cmd.Context(), http.MethodPut, path, st, &st)
-			} else {
-				err = c.Do(cmd.Context(), http.MethodGet, path, nil, &st)
+				mode = args[1]
 			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "anonymous ACME accounts for %s: %s\n", args[0], map[bool]string{true: "allowed", false: "refused (external account binding required)"}[st.AnonymousAccounts])
-			return nil
+			return set(cmd, args[0], mode)
 		},
 	}
+	for _, mode := range []string{"allow", "refuse"} {
+		short := "Allow ACME accounts without external account binding (for labs)"
+		if mode == "refuse" {
+			short = "Refuse ACME accounts without external account binding (the default)"
+		}
+		cmd.AddCommand(&cobra.Command{Use: mode + " AUTHORITY", Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error { return set(cmd, args[0], mode) }})
+	}
+	return cmd
 }

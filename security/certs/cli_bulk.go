@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
-	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
 )
 
 // certsRotateCommand reissues and redeploys certificates now.
@@ -153,25 +152,30 @@ func certsExportCommand(flags *cli.ClientFlags) *cobra.Command {
 func certsBulkCommand(flags *cli.ClientFlags) *cobra.Command {
 	var req BulkRequest
 	cmd := &cobra.Command{
-		Use:       "bulk reissue|revoke --owner O|--team T|--authority A|--domain D|--expiring 30d",
-		Short:     "Reissue or revoke every certificate matching a filter, as a job",
-		Args:      cobra.ExactArgs(1),
-		ValidArgs: []string{"reissue", "revoke"},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := flags.Client()
-			if err != nil {
-				return err
-			}
-			req.Action = args[0]
-			var res BulkResponse
-			if err := c.Do(cmd.Context(), http.MethodPost, certsPath+"/bulk", req, &res); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "job %d: %s %d certificates (see gaffer jobs or the Jobs page)\n", res.JobID, req.Action, res.Matched)
-			return nil
-		},
+		Use:   "bulk",
+		Short: "Reissue or revoke every certificate matching a filter, as a job (subcommands: reissue, revoke)",
 	}
-	f := cmd.Flags()
+	for _, action := range []string{"reissue", "revoke"} {
+		cmd.AddCommand(&cobra.Command{
+			Use:   action + " --owner O|--team T|--authority A|--domain D|--expiring 30d",
+			Short: strings.ToUpper(action[:1]) + action[1:] + " every certificate matching a filter, as a job",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := flags.Client()
+				if err != nil {
+					return err
+				}
+				req.Action = action
+				var res BulkResponse
+				if err := c.Do(cmd.Context(), http.MethodPost, certsPath+"/bulk", req, &res); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "started job %d to %s %s (see the Jobs page)\n", res.JobID, action, cli.Plural(res.Matched, "certificate", ""))
+				return nil
+			},
+		})
+	}
+	f := cmd.PersistentFlags()
 	f.StringVar(&req.Reason, "reason", "", "revocation reason")
 	f.StringVar(&req.Filter.Owner, "owner", "", "owner")
 	f.StringVar(&req.Filter.Team, "team", "", "team")
@@ -204,13 +208,8 @@ func postForBytes(cmd *cobra.Command, c *cli.Client, path string, body any) ([]b
 		return nil, fmt.Errorf("POST %s: %w", path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		var env struct {
-			Error httpapi.Error `json:"error"`
-		}
-		if json.Unmarshal(out, &env) == nil && env.Error.Message != "" {
-			return nil, fmt.Errorf("POST %s: %s: %s", path, resp.Status, env.Error.Message)
-		}
-		return nil, fmt.Errorf("POST %s: %s", path, resp.Status)
+		code, msg := cli.ErrorMessage(out)
+		return nil, &cli.APIError{Status: resp.StatusCode, Code: code, Message: msg}
 	}
 	return out, nil
 }

@@ -289,8 +289,9 @@ func (m *Manager) getIssued(ctx context.Context, authority, serial string) (Cert
 	return m.Get(ctx, id)
 }
 
-// Lookup finds a certificate by ID (digits) or serial; a reference that is
-// both is taken as an ID first.
+// Lookup finds a certificate by ID (digits), serial, or a unique prefix
+// of a serial (ErrAmbiguous when several serials start with it); a
+// reference that is both an ID and a serial is taken as an ID first.
 func (m *Manager) Lookup(ctx context.Context, ref string) (Certificate, error) {
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && len(ref) < 12 {
 		c, err := m.Get(ctx, id)
@@ -299,7 +300,55 @@ func (m *Manager) Lookup(ctx context.Context, ref string) (Certificate, error) {
 		}
 		// A short serial of digits (imported certificates have them).
 	}
-	return m.GetBySerial(ctx, ref)
+	c, err := m.GetBySerial(ctx, ref)
+	if !errors.Is(err, ErrNotFound) {
+		return c, err
+	}
+	return m.getBySerialPrefix(ctx, ref)
+}
+
+// ErrAmbiguous is returned (wrapped, naming the candidates) by Lookup for
+// a serial prefix that several certificates' serials start with.
+var ErrAmbiguous = errors.New("ambiguous")
+
+// getBySerialPrefix returns the certificate whose serial alone starts with
+// prefix (hex, as NormalizeSerial reads it), as the CLI grammar asks: a
+// unique prefix of a serial names its certificate.
+func (m *Manager) getBySerialPrefix(ctx context.Context, prefix string) (Certificate, error) {
+	p := NormalizeSerial(prefix)
+	if p == "" || strings.Trim(p, "0123456789abcdef") != "" {
+		return Certificate{}, fmt.Errorf("certificate %q: %w (give an ID, a serial in hex, or a unique prefix of one)", prefix, ErrNotFound)
+	}
+	rows, err := m.store.QueryContext(ctx, `SELECT MIN(id), serial, MIN(common_name) FROM certs_certificates
+		WHERE serial LIKE ? GROUP BY serial ORDER BY serial LIMIT 11`, p+"%")
+	if err != nil {
+		return Certificate{}, fmt.Errorf("find certificate %s: %w", prefix, err)
+	}
+	defer rows.Close()
+	var ids []int64
+	var names []string
+	for rows.Next() {
+		var id int64
+		var serial, cn string
+		if err := rows.Scan(&id, &serial, &cn); err != nil {
+			return Certificate{}, fmt.Errorf("find certificate %s: %w", prefix, err)
+		}
+		ids = append(ids, id)
+		names = append(names, serial+" ("+cn+")")
+	}
+	if err := rows.Err(); err != nil {
+		return Certificate{}, fmt.Errorf("find certificate %s: %w", prefix, err)
+	}
+	switch len(ids) {
+	case 0:
+		return Certificate{}, fmt.Errorf("certificate with serial or serial prefix %s: %w", prefix, ErrNotFound)
+	case 1:
+		return m.Get(ctx, ids[0])
+	}
+	if len(names) > 10 {
+		names = append(names[:10], "and more")
+	}
+	return Certificate{}, fmt.Errorf("serial prefix %s is %w: it matches %s", prefix, ErrAmbiguous, strings.Join(names, ", "))
 }
 
 func (m *Manager) endpoints(ctx context.Context, id int64) ([]Endpoint, error) {

@@ -53,7 +53,8 @@ func getRaw(ctx context.Context, c *cli.Client, path string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, strings.TrimSpace(string(body)))
+		code, msg := cli.ErrorMessage(body)
+		return nil, &cli.APIError{Status: resp.StatusCode, Code: code, Message: msg}
 	}
 	return body, nil
 }
@@ -151,10 +152,18 @@ func sshcaRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 	var req RevokeRequest
 	var pubkey string
 	cmd := &cobra.Command{
-		Use:   "revoke (--serial N | --key-id ID | --pubkey FILE)",
+		Use:   "revoke (SERIAL | --key-id ID | --pubkey FILE)",
 		Short: "Revoke a certificate by serial or key ID, or a public key (and every certificate of it)",
-		Args:  cobra.NoArgs,
+		Example: `  gaffer sshca revoke 4711 --reason "laptop lost"
+  gaffer sshca revoke --key-id alice@laptop`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if req.Serial != "" && req.Serial != args[0] {
+					return fmt.Errorf("serial: given both as an argument (%s) and as --serial (%s)", args[0], req.Serial)
+				}
+				req.Serial = args[0]
+			}
 			if pubkey != "" {
 				b, err := os.ReadFile(pubkey)
 				if err != nil {
@@ -170,17 +179,30 @@ func sshcaRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/sshca/revocations", req, &rev); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "revocation %d: %s revoked; fetch the new KRL with `gaffer sshca krl --out FILE`\n", rev.ID, rev.Kind)
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s (revocation %d); fetch the new KRL with `gaffer sshca krl --out FILE`\n", revokedWhat(rev), rev.ID)
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&req.Serial, "serial", "", "serial of a certificate Gaffer issued")
+	f.StringVar(&req.Serial, "serial", "", "serial of a certificate Gaffer issued (the argument SERIAL does the same)")
 	f.StringVar(&req.KeyID, "key-id", "", "key ID of the certificates to revoke")
 	f.StringVar(&pubkey, "pubkey", "", "file with a public key (revokes it and its certificates) or a certificate")
 	f.StringVar(&req.CA, "ca", "", "limit a key-ID revocation to one CA")
 	f.StringVar(&req.Reason, "reason", "", "why, for the record")
 	return cmd
+}
+
+// revokedWhat names what a revocation covers, for its confirmation line.
+func revokedWhat(rev Revocation) string {
+	switch {
+	case rev.Serial != 0:
+		return fmt.Sprintf("certificate serial %d", rev.Serial)
+	case rev.KeyID != "":
+		return fmt.Sprintf("certificates with key ID %q", rev.KeyID)
+	case rev.Fingerprint != "":
+		return "public key " + rev.Fingerprint
+	}
+	return rev.Kind
 }
 
 func sshcaKRLCommand(flags *cli.ClientFlags) *cobra.Command {
