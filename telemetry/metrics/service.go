@@ -57,7 +57,8 @@ type Service struct {
 	publish   *ingest.Publisher
 	daemon    *ingest.Daemon
 	api       *prom.API
-	page      *ui.Page // the metrics page, once Pages has run
+	page      *ui.Page  // the metrics page, once Pages has run
+	ingest    rateMeter // the overview's ingest rate (overview.go)
 
 	mu      sync.Mutex
 	stop    chan struct{}
@@ -116,6 +117,7 @@ func (s *Service) Start(context.Context) error {
 	s.stop = make(chan struct{})
 	stop := s.stop
 	s.mu.Unlock()
+	s.ingest.observe(s.now(), s.db.SamplesAppended(), ingestWindow)
 	s.wg.Add(1)
 	go s.compactLoop(time.Minute, stop)
 	if s.set.SpectatordUDP != "" {
