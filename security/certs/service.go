@@ -114,7 +114,12 @@ func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 		return nil, err
 	}
 	if generated {
-		deps.Log.Warn("certs: generated a key-encryption key for private keys in the data directory; "+
+		// A warning, except in a demo, whose keys guard demo data.
+		logKEK := deps.Log.Warn
+		if deps.Demo {
+			logKEK = deps.Log.Info
+		}
+		logKEK("certs: generated a key-encryption key for private keys in the data directory; "+
 			"in production keep it elsewhere and pass it with $"+KEKEnv+" or $"+KEKFileEnv, "file", keys.Source())
 	}
 	roots, err := destinationRoots(settings.DestinationCAFile)

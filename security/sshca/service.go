@@ -123,7 +123,12 @@ func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 		return nil, err
 	}
 	if generated {
-		deps.Log.Warn("sshca: generated a key-encryption key for CA private keys in the data directory; "+
+		// A warning, except in a demo, whose keys guard demo data.
+		logKEK := deps.Log.Warn
+		if deps.Demo {
+			logKEK = deps.Log.Info
+		}
+		logKEK("sshca: generated a key-encryption key for CA private keys in the data directory; "+
 			"in production keep it elsewhere and pass it with --sshca-kek-file or $"+KEKEnv,
 			"file", keys.Source(), "kek_id", keys.CurrentID())
 	} else {

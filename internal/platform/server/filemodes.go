@@ -25,7 +25,7 @@ func warnDataDirOpen(log *slog.Logger, dir string) {
 // warnKEKBesideDatabase warns, once at start, about key-encryption key
 // files (*.kek) in the directory of the SQLite database: whoever copies
 // or backs up that directory then holds the sealed keys and the key that
-// opens them.
+// opens them. Under --demo, whose keys guard demo data, it only informs.
 func warnKEKBesideDatabase(log *slog.Logger, cfg Config) {
 	dsn := cfg.DatabaseDSN()
 	if store.IsPostgresDSN(dsn) {
@@ -36,7 +36,11 @@ func warnKEKBesideDatabase(log *slog.Logger, cfg Config) {
 	if len(keys) == 0 {
 		return
 	}
-	log.Warn("key-encryption keys are in the same directory as the database, so a copy of it holds both the sealed "+
+	logKEK := log.Warn
+	if cfg.Demo { // a demo's keys guard demo data
+		logKEK = log.Info
+	}
+	logKEK("key-encryption keys are in the same directory as the database, so a copy of it holds both the sealed "+
 		"keys and the keys that open them; keep them elsewhere ($GAFFER_SSHCA_KEK_FILE or --sshca-kek-file, "+
 		"$GAFFER_CERTS_KEK_FILE, the key variables, or --kek-command)", "dir", dir, "files", keys)
 }
