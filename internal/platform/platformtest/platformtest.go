@@ -50,6 +50,10 @@ type Options struct {
 	// requests; a test whose systems call a test server on 127.0.0.1
 	// opens it here (AllowLoopback) rather than bypassing the policy.
 	EgressAllow []string
+	// Log, when set, also receives the server's log lines of level Info
+	// and above as text, for a test that asserts on the log (the test's
+	// own output shows only warnings and errors).
+	Log io.Writer
 	// Now is the clock the systems read (Deps.Now); nil is the wall
 	// clock. Anchored gives one that starts at a fixed time and moves on
 	// with the wall clock, for tests whose result may depend on the hour.
@@ -112,7 +116,11 @@ func Start(t testing.TB, o Options) *Server {
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var h slog.Handler = slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})
+	if o.Log != nil {
+		h = slog.NewMultiHandler(h, slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	log := slog.New(h)
 	ctx := context.Background()
 	srv, err := server.New(ctx, cfg, log, false)
 	if err != nil {
