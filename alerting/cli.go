@@ -14,9 +14,11 @@ import (
 
 // newAlertsCommand returns `gaffer alerts`: rules, alerts and silences.
 func newAlertsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "alerts", Short: "Alerting: rules, alerts and silences (see docs/alerting.md)"}
+	cmd := &cobra.Command{Use: "alerts", Short: "Alerting: alerts (listed by default), rules and silences (see docs/alerting.md)"}
 	flags := cli.AddClientFlags(cmd)
-	cmd.AddCommand(alertsRulesCommand(flags), alertsListCommand(flags), alertsSilenceCommand(flags))
+	list := alertsListCommand(flags)
+	cmd.AddCommand(alertsRulesCommand(flags), list, alertsSilenceCommand(flags))
+	cli.ListByDefault(cmd, list)
 	return cmd
 }
 
@@ -50,7 +52,7 @@ func alertsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
 
 func alertsRuleGetCommand(flags *cli.ClientFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "get ID",
+		Use:   "get NAME|ID",
 		Short: "Show a rule, its state and its health as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -58,13 +60,41 @@ func alertsRuleGetCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ref, err := resolveRule(cmd, c, args[0])
+			if err != nil {
+				return err
+			}
 			var r RuleView
-			if err := c.Do(cmd.Context(), "GET", "/api/v1/alerting/rules/"+url.PathEscape(args[0]), nil, &r); err != nil {
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/alerting/rules/"+url.PathEscape(ref.ID), nil, &r); err != nil {
 				return err
 			}
 			return (&cli.OutputFlag{Format: "json"}).Print(cmd.OutOrStdout(), r, nil)
 		},
 	}
+}
+
+// resolveRule finds the rule ref names as `gaffer alerts rules` shows
+// them: its ID, its name, GROUP/NAME, or a unique prefix of its ID.
+func resolveRule(cmd *cobra.Command, c *cli.Client, ref string) (cli.Ref, error) {
+	var rules []RuleView
+	if err := c.Do(cmd.Context(), "GET", "/api/v1/alerting/rules", nil, &rules); err != nil {
+		return cli.Ref{}, err
+	}
+	refs := make([]cli.Ref, 0, 2*len(rules))
+	for _, r := range rules {
+		full := r.Spec.Group + "/" + r.Spec.Name
+		refs = append(refs, cli.Ref{ID: r.ID, Name: r.Spec.Name}, cli.Ref{ID: r.ID, Name: full})
+	}
+	found, err := cli.Resolve("alert rule", ref, refs)
+	if err != nil {
+		return found, err
+	}
+	for _, r := range rules {
+		if r.ID == found.ID {
+			found.Name = r.Spec.Group + "/" + r.Spec.Name
+		}
+	}
+	return found, nil
 }
 
 // alertRuleFileCommand posts a rule file to path.
@@ -93,6 +123,9 @@ func alertRuleFileCommand(flags *cli.ClientFlags, use, short, long, path string)
 				}
 				fmt.Fprintf(w, "%s %s/%s (%s)\n", verb, r.Group, r.Name, r.ID)
 			}
+			if len(res.Rules) == 0 {
+				fmt.Fprintln(w, "no alerting rules in the file: nothing changed")
+			}
 			for _, n := range res.Notes {
 				fmt.Fprintln(w, "note:", n)
 			}
@@ -120,7 +153,7 @@ same rules. Recording rules are skipped.`, "/api/v1/alerting/rules/import")
 
 func alertsDeleteCommand(flags *cli.ClientFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete ID",
+		Use:   "delete NAME|ID",
 		Short: "Delete a rule and its alerts",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -128,7 +161,15 @@ func alertsDeleteCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Do(cmd.Context(), "DELETE", "/api/v1/alerting/rules/"+url.PathEscape(args[0]), nil, nil)
+			ref, err := resolveRule(cmd, c, args[0])
+			if err != nil {
+				return err
+			}
+			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/alerting/rules/"+url.PathEscape(ref.ID), nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted alert rule %s\n", ref)
+			return nil
 		},
 	}
 }
@@ -190,12 +231,11 @@ func alertsSilenceCommand(flags *cli.ClientFlags) *cobra.Command {
 	var duration, comment string
 	cmd := &cobra.Command{
 		Use:   "silence [MATCHER...]",
-		Short: "Silence the alerts the matchers select (subcommands: list, expire)",
+		Short: "Silence the alerts the matchers select; without matchers, list silences (subcommands: list, expire)",
 		Long: `Silence the alerts the matchers select, as amtool does: each argument is a
 matcher such as alertname=ApiLatencyHigh, region=~"eu-.*" or severity!=info.
 The alerts still show; their notifications stop until the silence ends.`,
 		Example: `  gaffer alerts silence alertname=ApiLatencyHigh region=eu-west-1 --duration 2h --comment "failover drill"`,
-		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := flags.Client()
 			if err != nil {
@@ -206,13 +246,25 @@ The alerts still show; their notifications stop until the silence ends.`,
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/alerting/silences", spec, &sil); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "silence %s: %s until %s\n", sil.ID, strings.Join(sil.Matchers, ", "), sil.EndsAt.Format(time.RFC3339))
+			fmt.Fprintf(cmd.OutOrStdout(), "created silence %s: %s until %s\n", sil.ID, strings.Join(sil.Matchers, ", "), sil.EndsAt.Format(time.RFC3339))
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&duration, "duration", "d", "1h", "how long the silence lasts")
 	cmd.Flags().StringVarP(&comment, "comment", "c", "", "why (required)")
-	cmd.AddCommand(alertsSilencesListCommand(flags), alertsSilenceExpireCommand(flags))
+	list := alertsSilencesListCommand(flags)
+	cmd.AddCommand(list, alertsSilenceExpireCommand(flags))
+	// Without matchers, the bare noun lists silences, as the grammar asks.
+	create := cmd.RunE
+	cli.ListByDefault(cmd, list)
+	listRun := cmd.RunE
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return listRun(cmd, args)
+		}
+		return create(cmd, args)
+	}
 	return cmd
 }
 
@@ -259,7 +311,7 @@ func alertsSilenceExpireCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/alerting/silences/"+url.PathEscape(args[0]), nil, &sil); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "silence %s %s\n", sil.ID, sil.State)
+			fmt.Fprintf(cmd.OutOrStdout(), "expired silence %s (%s), now %s\n", sil.ID, strings.Join(sil.Matchers, ", "), sil.State)
 			return nil
 		},
 	}

@@ -233,7 +233,7 @@ func printTail(ctx context.Context, body io.Reader, w, errw io.Writer, asJSON bo
 }
 
 func eventsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "rules", Short: "List, show, create, update, delete, enable and disable rules"}
+	cmd := &cobra.Command{Use: "rules", Short: "List (the default), show, create, update, delete, enable and disable rules"}
 	list := &cobra.Command{Use: "list", Short: "List rules", Args: cobra.NoArgs}
 	out := cli.AddOutputFlag(list)
 	list.RunE = func(cmd *cobra.Command, args []string) error {
@@ -260,41 +260,58 @@ func eventsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
 			}
 		})
 	}
-	ruleJSON := func(method, path string, body any) func(cmd *cobra.Command, args []string) error {
+	// ruleCall calls path (%s: the rule's ID or name) and, for a change
+	// (done not empty), confirms it in one line.
+	ruleCall := func(method, path, done string) func(cmd *cobra.Command, args []string) error {
 		return func(cmd *cobra.Command, args []string) error {
 			c, err := flags.Client()
 			if err != nil {
 				return err
 			}
 			var r Rule
-			if err := c.Do(cmd.Context(), method, fmt.Sprintf(path, url.PathEscape(args[0])), body, &r); err != nil {
+			if err := c.Do(cmd.Context(), method, fmt.Sprintf(path, url.PathEscape(args[0])), nil, &r); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), r)
+			if done == "" {
+				return printJSON(cmd.OutOrStdout(), r)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s rule %s\n", done, cli.Ref{ID: r.ID, Name: r.Name})
+			return nil
 		}
 	}
 	get := &cobra.Command{Use: "get ID|NAME", Short: "Show a rule as JSON", Args: cobra.ExactArgs(1),
-		RunE: ruleJSON("GET", "/api/v1/events/rules/%s", nil)}
+		RunE: ruleCall("GET", "/api/v1/events/rules/%s", "")}
 	enable := &cobra.Command{Use: "enable ID|NAME", Short: "Enable a rule", Args: cobra.ExactArgs(1),
-		RunE: ruleJSON("POST", "/api/v1/events/rules/%s/enable", nil)}
+		RunE: ruleCall("POST", "/api/v1/events/rules/%s/enable", "enabled")}
 	disable := &cobra.Command{Use: "disable ID|NAME", Short: "Disable a rule", Args: cobra.ExactArgs(1),
-		RunE: ruleJSON("POST", "/api/v1/events/rules/%s/disable", nil)}
+		RunE: ruleCall("POST", "/api/v1/events/rules/%s/disable", "disabled")}
 	del := &cobra.Command{Use: "delete ID|NAME", Short: "Delete a rule", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := flags.Client()
 			if err != nil {
 				return err
 			}
-			return c.Do(cmd.Context(), "DELETE", "/api/v1/events/rules/"+url.PathEscape(args[0]), nil, nil)
+			// The rule is read first so that the confirmation names it.
+			var r Rule
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/events/rules/"+url.PathEscape(args[0]), nil, &r); err != nil {
+				return err
+			}
+			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/events/rules/"+url.PathEscape(r.ID), nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted rule %s\n", cli.Ref{ID: r.ID, Name: r.Name})
+			return nil
 		}}
 	cmd.AddCommand(list, get, ruleFileCommand(flags, "create", "POST"), ruleFileCommand(flags, "update", "PUT"),
 		del, enable, disable)
+	cli.ListByDefault(cmd, list)
 	return cmd
 }
 
 // ruleFileCommand creates or updates a rule from a JSON file.
 func ruleFileCommand(flags *cli.ClientFlags, verb, method string) *cobra.Command {
 	var file string
+	out := &cli.OutputFlag{}
 	use, args := "create -f FILE", cobra.NoArgs
 	if verb == "update" {
 		use, args = "update ID|NAME -f FILE", cobra.ExactArgs(1)
@@ -302,6 +319,9 @@ func ruleFileCommand(flags *cli.ClientFlags, verb, method string) *cobra.Command
 	cmd := &cobra.Command{Use: use, Short: strings.ToUpper(verb[:1]) + verb[1:] + " a rule from a JSON file " +
 		`({"name", "condition", "actions": [...]}; - for standard input)`, Args: args,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.Validate(); err != nil {
+				return err
+			}
 			c, err := flags.Client()
 			if err != nil {
 				return err
@@ -322,9 +342,13 @@ func ruleFileCommand(flags *cli.ClientFlags, verb, method string) *cobra.Command
 			if err := c.Do(cmd.Context(), method, path, spec, &r); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%sd rule %s (%s), %s\n", verb, r.ID, r.Name, r.Index)
-			return printJSON(cmd.OutOrStdout(), r)
+			if out.JSON() {
+				return printJSON(cmd.OutOrStdout(), r)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%sd rule %s, %s\n", verb, cli.Ref{ID: r.ID, Name: r.Name}, r.Index)
+			return nil
 		}}
+	cmd.Flags().StringVarP(&out.Format, "output", "o", "table", "output format: table (a confirmation line) or json (the rule)")
 	cmd.Flags().StringVarP(&file, "file", "f", "", "rule JSON file (- for standard input)")
 	cmd.MarkFlagRequired("file")
 	return cmd
@@ -422,7 +446,7 @@ func eventsDeadLettersCommand(flags *cli.ClientFlags) *cobra.Command {
 				if err := c.Do(cmd.Context(), "POST", "/api/v1/events/deadletters/"+url.PathEscape(id)+"/redrive", nil, &d); err != nil {
 					return fmt.Errorf("dead letter %s: %w", id, err)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%d\t%s\n", d.ID, d.Status)
+				fmt.Fprintf(cmd.OutOrStdout(), "redrove dead letter %d (%s), now %s\n", d.ID, d.RuleName, d.Status)
 			}
 			return nil
 		}}

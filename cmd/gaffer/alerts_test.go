@@ -151,7 +151,7 @@ func TestAlertsCLI(t *testing.T) {
 
 	out := run("", "alerts", "silence", "alertname=QueueDeep", "host=~a|b", "--duration", "2h", "--comment", "draining")
 	var id string
-	if _, err := fmt.Sscanf(out, "silence %s", &id); err != nil {
+	if _, err := fmt.Sscanf(out, "created silence %s", &id); err != nil {
 		t.Fatalf("silence: %s", out)
 	}
 	id = strings.TrimSuffix(id, ":")

@@ -68,7 +68,7 @@ func TestEventsCLI(t *testing.T) {
 	hook := newHookCounter(t)
 	rule := fmt.Sprintf(`{"name": "cli rule", "condition": "type == \"gaffer.cli.test\" && data.n > 1",
 		"actions": [{"type": "webhook", "url": %q}]}`, hook.URL)
-	if out := run(rule, "events", "rules", "create", "-f", "-"); !strings.Contains(out, `"name": "cli rule"`) {
+	if out := run(rule, "events", "rules", "create", "-f", "-"); !strings.HasPrefix(out, "created rule cli rule (") {
 		t.Fatalf("create: %s", out)
 	}
 	if out := run("", "events", "rules", "list"); !strings.Contains(out, "cli rule") || !strings.Contains(out, "webhook") {
@@ -103,7 +103,7 @@ func TestEventsCLI(t *testing.T) {
 	}
 	run("", "events", "rules", "enable", "cli rule")
 	update := strings.Replace(rule, "data.n > 1", "data.n > 2", 1)
-	if out := run(update, "events", "rules", "update", "cli rule", "-f", "-"); !strings.Contains(out, `data.n \u003e 2`) &&
+	if out := run(update, "events", "rules", "update", "cli rule", "-f", "-", "-o", "json"); !strings.Contains(out, `data.n \u003e 2`) &&
 		!strings.Contains(out, `data.n > 2`) {
 		t.Fatalf("update: %s", out)
 	}

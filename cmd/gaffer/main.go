@@ -4,7 +4,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,8 +55,28 @@ func newRootCommand() *cobra.Command {
 }
 
 func main() {
-	if err := newRootCommand().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "gaffer:", err)
-		os.Exit(1)
+	os.Exit(run(newRootCommand(), os.Args[1:], os.Stderr))
+}
+
+// run executes the command line args and returns the exit code. A failure
+// is one line on stderr in the CLI grammar's one format,
+// `gaffer: <command>: <why>`, and exit code 1.
+func run(root *cobra.Command, args []string, stderr io.Writer) int {
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return 0
 	}
+	fmt.Fprintln(stderr, errorLine(cmd, err))
+	return 1
+}
+
+// errorLine formats err of cmd as `gaffer: <what failed>: <why>`, what
+// failed being the command path without the binary's name.
+func errorLine(cmd *cobra.Command, err error) string {
+	what := ""
+	if cmd != nil && cmd.HasParent() {
+		what = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ") + ": "
+	}
+	return "gaffer: " + what + err.Error()
 }

@@ -16,7 +16,7 @@ import (
 func init() { registerCommand(newTokenCommand) }
 
 func newTokenCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Create, list and revoke scoped API tokens (needs the admin scope)"}
+	cmd := &cobra.Command{Use: "token", Short: "List (the default), create and revoke scoped API tokens (needs the admin scope)"}
 	flags := cli.AddClientFlags(cmd)
 
 	var req console.CreateTokenRequest
@@ -37,8 +37,8 @@ func newTokenCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), out.Secret)
-			fmt.Fprintf(cmd.ErrOrStderr(), "created token %s (%s) with scopes %s; the secret above is shown only once\n",
-				out.Token.ID, out.Token.Name, strings.Join(out.Token.Scopes, ","))
+			fmt.Fprintf(cmd.ErrOrStderr(), "created token %s with scopes %s; the secret above is shown only once\n",
+				cli.Ref{ID: out.Token.ID, Name: out.Token.Name}, strings.Join(out.Token.Scopes, ","))
 			return nil
 		},
 	}
@@ -75,21 +75,42 @@ func newTokenCommand() *cobra.Command {
 	}
 
 	revoke := &cobra.Command{
-		Use:   "revoke ID",
-		Short: "Revoke a token",
+		Use:   "revoke NAME|ID",
+		Short: "Revoke a token, named by its name, its ID or a unique prefix of its ID",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := flags.Client()
 			if err != nil {
 				return err
 			}
-			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/tokens/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			tok, err := resolveToken(cmd, c, args[0])
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/tokens/"+url.PathEscape(tok.ID), nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked token %s\n", tok)
 			return nil
 		},
 	}
 	cmd.AddCommand(create, list, revoke)
+	cli.ListByDefault(cmd, list)
 	return cmd
+}
+
+// resolveToken finds the active token ref names: its ID, its name, or a
+// unique prefix of its ID (revoked tokens still list, but cannot be meant).
+func resolveToken(cmd *cobra.Command, c *cli.Client, ref string) (cli.Ref, error) {
+	var page httpapi.Page[auth.Token]
+	if err := c.Do(cmd.Context(), "GET", "/api/v1/tokens", nil, &page); err != nil {
+		return cli.Ref{}, err
+	}
+	var refs []cli.Ref
+	for _, tok := range page.Items {
+		if tok.RevokedAt == nil {
+			refs = append(refs, cli.Ref{ID: tok.ID, Name: tok.Name})
+		}
+	}
+	return cli.Resolve("active token", ref, refs)
 }

@@ -34,20 +34,23 @@ var ErrAmbiguous = errors.New("ambiguous")
 // Resolve finds the one candidate that arg names, in the CLI grammar's
 // order: an exact ID, then an exact name, then a unique prefix of an ID.
 // kind ("token", "certificate") names the thing in errors; an ambiguous
-// arg is an error listing the candidates it matches.
+// arg is an error listing the candidates it matches. A thing may appear
+// twice under different names (a rule's name and its group/name).
 func Resolve(kind, arg string, candidates []Ref) (Ref, error) {
 	if arg == "" {
 		return Ref{}, fmt.Errorf("%s: an ID or name is required", kind)
 	}
 	var byName, byPrefix []Ref
+	seen := map[string]bool{} // a thing may be listed under two names
 	for _, c := range candidates {
 		switch {
 		case c.ID == arg:
 			return c, nil
 		case c.Name == arg:
 			byName = append(byName, c)
-		case strings.HasPrefix(c.ID, arg):
+		case strings.HasPrefix(c.ID, arg) && !seen[c.ID]:
 			byPrefix = append(byPrefix, c)
+			seen[c.ID] = true
 		}
 	}
 	for _, matches := range [][]Ref{byName, byPrefix} {

@@ -23,6 +23,10 @@ func TestResolveTakesAnIDANameOrAUniquePrefix(t *testing.T) {
 	if _, err := Resolve("token", "nosuch", refs); !errors.Is(err, ErrNoMatch) || !strings.Contains(err.Error(), `token "nosuch"`) {
 		t.Errorf("no match: %v", err)
 	}
+	aliased := []Ref{{ID: "r1", Name: "QueueDeep"}, {ID: "r1", Name: "default/QueueDeep"}}
+	if got, err := Resolve("rule", "r", aliased); err != nil || got.ID != "r1" {
+		t.Errorf("a prefix of a thing listed under two names: %v %v", got, err)
+	}
 	twins := []Ref{{ID: "a1", Name: "ci"}, {ID: "b2", Name: "ci"}}
 	if _, err := Resolve("token", "ci", twins); !errors.Is(err, ErrAmbiguous) {
 		t.Errorf("a name two things share: %v", err)
