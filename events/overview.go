@@ -52,7 +52,7 @@ func (s *Service) Overview(ctx context.Context) ([]platform.Panel, error) {
 	}
 	rates := platform.Panel{Section: platform.SectionRates, Title: "Events", Link: "/events", Rows: []platform.Row{},
 		Figures: []platform.Figure{
-			{Label: "events/s published (5 min)", Value: formatRate(float64(n) / rateWindow.Seconds())},
+			{Label: "events published (last 5 min)", Value: formatRate(float64(n) / rateWindow.Seconds())},
 			{Label: "events in the last 5 min", Value: fmt.Sprint(n)},
 			{Label: "dead letters", Value: fmt.Sprint(dead), Tone: deadTone},
 		}}

@@ -81,7 +81,7 @@ func TestOverviewShowsDeploysAndTheEventRate(t *testing.T) {
 			figures[f.Label] = f.Value
 		}
 		// Two events (the failed deploy, the firing alert) in 300 s.
-		if figures["events in the last 5 min"] != "2" || figures["events/s published (5 min)"] != "0.01/s" || figures["dead letters"] != "1" {
+		if figures["events in the last 5 min"] != "2" || figures["events published (last 5 min)"] != "0.01/s" || figures["dead letters"] != "1" {
 			t.Errorf("rate figures: %+v", panels[1].Figures)
 		}
 	})

@@ -24,9 +24,9 @@ func (s *Service) Overview(ctx context.Context) ([]platform.Panel, error) {
 		return nil, err
 	}
 	perSec, span := s.ingest.observe(s.now(), s.db.SamplesAppended(), ingestWindow)
-	rate := platform.Figure{Label: "samples/s ingested (measuring)", Value: "–"}
+	rate := platform.Figure{Label: "samples ingested (measuring)", Value: "–"}
 	if span > 0 {
-		rate = platform.Figure{Label: "samples/s ingested (last " + roundSpan(span).String() + ")", Value: formatRate(perSec)}
+		rate = platform.Figure{Label: "samples ingested (last " + roundSpan(span).String() + ")", Value: formatRate(perSec)}
 	}
 	return []platform.Panel{{Section: platform.SectionRates, Title: "Metrics ingest", Link: "/metrics/explore",
 		Rows: []platform.Row{}, Figures: []platform.Figure{rate}}}, nil

@@ -54,12 +54,12 @@ func TestOverviewReportsTheIngestRate(t *testing.T) {
 		return panels[0].Figures[0]
 	}
 
-	if f := figure(); f.Value != "–" || f.Label != "samples/s ingested (measuring)" {
+	if f := figure(); f.Value != "–" || f.Label != "samples ingested (measuring)" {
 		t.Fatalf("at start: %+v", f)
 	}
 	appendSamples(600)
 	clock.Set(clocktest.Base.Add(time.Minute))
-	if f := figure(); f.Value != "10.0/s" || f.Label != "samples/s ingested (last 1m0s)" {
+	if f := figure(); f.Value != "10.0/s" || f.Label != "samples ingested (last 1m0s)" {
 		t.Fatalf("600 samples in a minute: %+v", f)
 	}
 	for minute := 2; minute <= 10; minute++ {
@@ -68,7 +68,7 @@ func TestOverviewReportsTheIngestRate(t *testing.T) {
 		figure()
 	}
 	// The first minute's burst has left the window: 120 a minute is 2/s.
-	if f := figure(); f.Value != "2.0/s" || f.Label != "samples/s ingested (last 5m0s)" {
+	if f := figure(); f.Value != "2.0/s" || f.Label != "samples ingested (last 5m0s)" {
 		t.Fatalf("120 samples a minute for nine minutes: %+v", f)
 	}
 }
