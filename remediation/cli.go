@@ -13,12 +13,17 @@ import (
 // newRunbookCommand is `gaffer runbook`, the remediation system's client;
 // the module registers it, and `gaffer agent`, through its Commands.
 func newRunbookCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "runbook", Short: "Runbooks: apply, run, follow executions, promote and roll back (see docs/remediation.md)"}
+	cmd := &cobra.Command{Use: "runbook", Short: "Runbooks: list (the default), apply, run, follow executions, promote and roll back (see docs/remediation.md)"}
 	flags := cli.AddClientFlags(cmd)
 	cmd.AddCommand(runbookApplyCommand(flags, false), runbookApplyCommand(flags, true), runbookListCommand(flags),
 		runbookRunCommand(flags), runbookExecutionsCommand(flags), runbookExecutionCommand(flags),
 		runbookEnvCommand(flags, "promote"), runbookEnvCommand(flags, "rollback"), runbookControlCommand(flags),
 		runbookApproveCommand(flags))
+	for _, sub := range cmd.Commands() {
+		if sub.Name() == "list" {
+			cli.ListByDefault(cmd, sub)
+		}
+	}
 	return cmd
 }
 
@@ -53,7 +58,7 @@ func runbookApplyCommand(flags *cli.ClientFlags, validate bool) *cobra.Command {
 				for _, p := range res.Problems {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s:%d:%d: %s: %s\n", file, p.Line, p.Column, p.Path, p.Message)
 				}
-				return fmt.Errorf("%s: %d problems", file, len(res.Problems))
+				return fmt.Errorf("%s: %s", file, cli.Plural(len(res.Problems), "problem", ""))
 			}
 			var res ApplyResult
 			path := rbAPI + "/runbooks"
@@ -63,11 +68,11 @@ func runbookApplyCommand(flags *cli.ClientFlags, validate bool) *cobra.Command {
 			if err := c.DoRaw(cmd.Context(), "POST", path, "application/yaml", src, &res); err != nil {
 				return err
 			}
-			note := "new version, deployed to dev"
 			if res.Unchanged {
-				note = "unchanged"
+				fmt.Fprintf(cmd.OutOrStdout(), "applied runbook %s: unchanged, still version %d\n", res.Runbook, res.Version)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "applied runbook %s: version %d, deployed to dev\n", res.Runbook, res.Version)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s version %d (%s)\n", res.Runbook, res.Version, note)
 			return nil
 		}}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "runbook YAML file (- for standard input)")
@@ -100,6 +105,9 @@ func runbookListCommand(flags *cli.ClientFlags) *cobra.Command {
 	return cmd
 }
 
+// pastTense is how a confirmation line says what a verb did.
+var pastTense = map[string]string{"promote": "promoted", "rollback": "rolled back"}
+
 func runbookEnvCommand(flags *cli.ClientFlags, op string) *cobra.Command {
 	var env string
 	var version int
@@ -118,7 +126,7 @@ func runbookEnvCommand(flags *cli.ClientFlags, op string) *cobra.Command {
 				PromoteRequest{Env: env, Version: version}, &d); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s now runs version %d (%s)\n", args[0], d.Env, d.Version, d.Note)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s runbook %s: %s now runs version %d (%s)\n", pastTense[op], args[0], d.Env, d.Version, d.Note)
 			return nil
 		}}
 	cmd.Flags().StringVar(&env, "env", "", "dev, test or prod")

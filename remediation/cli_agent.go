@@ -95,8 +95,9 @@ func parseTags(s string) (map[string]string, error) {
 }
 
 func agentTokenCommand(flags *cli.ClientFlags) *cobra.Command {
-	return &cobra.Command{Use: "token NAME", Short: "Create an agent's token (identity agent:NAME); the secret is printed once",
-		Args: cobra.ExactArgs(1),
+	return &cobra.Command{Use: "enroll NAME", Aliases: []string{"token"},
+		Short: "Enroll an agent: create its token (identity agent:NAME); the secret is printed once",
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := flags.Client()
 			if err != nil {
@@ -107,7 +108,7 @@ func agentTokenCommand(flags *cli.ClientFlags) *cobra.Command {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), tok.Secret)
-			fmt.Fprintf(cmd.ErrOrStderr(), "token for agent %s; store it in the file given to --token-file (mode 0600)\n", tok.Name)
+			fmt.Fprintf(cmd.ErrOrStderr(), "enrolled agent %s: the token above is shown only once; store it in the file given to --token-file (mode 0600)\n", tok.Name)
 			return nil
 		}}
 }
@@ -151,7 +152,7 @@ func agentRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/remediation/agents/"+url.PathEscape(args[0]), nil, nil); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "agent %s revoked\n", args[0])
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked agent %s: its tokens no longer work and it is disconnected\n", args[0])
 			return nil
 		}}
 }
@@ -180,6 +181,7 @@ func agentBundleCommand(flags *cli.ClientFlags) *cobra.Command {
 			if info.SHA256 != sum {
 				return fmt.Errorf("the server stored checksum %s, not %s", info.SHA256, sum)
 			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "uploaded bundle %s %s; add the line below to an agent's bundles.lock\n", a.Name, a.Version)
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s\n", a.Name, a.Version, sum)
 			return nil
 		}}

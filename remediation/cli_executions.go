@@ -111,7 +111,11 @@ func runbookControlCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "execution %s %s\n", ex.ID, ex.Status)
+			what := map[string]string{"pause": "paused", "resume": "resumed", "cancel": "cancelled"}[args[0]]
+			if what == "" {
+				what = map[string]string{"rerun": "re-ran", "resolve": "resolved"}[args[0]] + " step " + args[2] + " of"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s execution %s, now %s\n", what, ex.ID, ex.Status)
 			return nil
 		}}
 	return cmd

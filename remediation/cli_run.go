@@ -63,13 +63,14 @@ func runbookRunCommand(flags *cli.ClientFlags) *cobra.Command {
 			return err
 		}
 		if !wait {
-			return out.Print(cmd.OutOrStdout(), ex, func(t *cli.Table) {
-				t.Row("EXECUTION", "RUNBOOK", "VERSION", "STATUS")
-				t.Row(ex.ID, ex.Runbook, ex.Version, ex.Status)
-			})
+			if out.JSON() {
+				return out.Print(cmd.OutOrStdout(), ex, nil)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "started execution %s of runbook %s version %d, now %s\n", ex.ID, ex.Runbook, ex.Version, ex.Status)
+			return nil
 		}
 		if !out.JSON() {
-			fmt.Fprintf(cmd.ErrOrStderr(), "execution %s of %s version %d\n", ex.ID, ex.Runbook, ex.Version)
+			fmt.Fprintf(cmd.ErrOrStderr(), "started execution %s of runbook %s version %d\n", ex.ID, ex.Runbook, ex.Version)
 		}
 		return waitExecution(cmd, c, ex.ID, out)
 	}

@@ -28,7 +28,7 @@ steps:
       - if: params.fail
         goto: fail
 `), 0o644)
-	if out := mustCLI(t, srv, tok, "runbook", "apply", "-f", file, "-m", "first"); !strings.Contains(out, "cli-demo version 1") {
+	if out := mustCLI(t, srv, tok, "runbook", "apply", "-f", file, "-m", "first"); !strings.Contains(out, "applied runbook cli-demo: version 1") {
 		t.Fatalf("apply: %s", out)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
