@@ -69,9 +69,14 @@ func (s *Service) eventsBetween(ctx context.Context, from, to time.Time) (int, e
 	return n, nil
 }
 
-// formatRate prints a rate per second with the precision its size needs.
+// formatRate prints a rate per second with the precision its size needs
+// (three or four significant digits), in k/s or M/s when large.
 func formatRate(perSecond float64) string {
 	switch {
+	case perSecond >= 1e6:
+		return fmt.Sprintf("%.2fM/s", perSecond/1e6)
+	case perSecond >= 1e4:
+		return fmt.Sprintf("%.1fk/s", perSecond/1e3)
 	case perSecond >= 100:
 		return fmt.Sprintf("%.0f/s", perSecond)
 	case perSecond >= 1:

@@ -107,8 +107,16 @@ func panelScope(p platform.Panel) string {
 	return p.System + ":read"
 }
 
+// overviewAndHealth gathers the panels principal may see and the health
+// checks at the same time, so that the slower bounds the wait.
+func (c *Console) overviewAndHealth(ctx context.Context, p *auth.Principal) Overview {
+	health := make(chan map[string]string, 1)
+	go func() { health <- c.checks(ctx) }()
+	panels := c.overview(ctx, p)
+	return Overview{Panels: panels, Health: <-health}
+}
+
 // getOverview answers the overview as JSON (GET /api/v1/overview).
 func (c *Console) getOverview(w http.ResponseWriter, r *http.Request) error {
-	return httpapi.WriteJSON(w, http.StatusOK, Overview{Panels: c.overview(r.Context(), auth.FromContext(r.Context())),
-		Health: c.checks(r.Context())})
+	return httpapi.WriteJSON(w, http.StatusOK, c.overviewAndHealth(r.Context(), auth.FromContext(r.Context())))
 }

@@ -111,7 +111,8 @@ func (c *Console) revokeTokenForm(w http.ResponseWriter, r *http.Request) error 
 func (c *Console) homePage(w http.ResponseWriter, r *http.Request) error {
 	var d homeData
 	p := auth.FromContext(r.Context())
-	for _, panel := range c.overview(r.Context(), p) {
+	ov := c.overviewAndHealth(r.Context(), p)
+	for _, panel := range ov.Panels {
 		if n := len(d.Sections); n == 0 || d.Sections[n-1].Title != panel.Section.String() {
 			d.Sections = append(d.Sections, overviewSection{Title: panel.Section.String()})
 		}
@@ -122,7 +123,7 @@ func (c *Console) homePage(w http.ResponseWriter, r *http.Request) error {
 		last := &d.Sections[len(d.Sections)-1]
 		last.Panels = append(last.Panels, view)
 	}
-	for name, status := range c.checks(r.Context()) {
+	for name, status := range ov.Health {
 		d.Checks = append(d.Checks, check{Name: name, Status: status, OK: status == "ok"})
 	}
 	sort.Slice(d.Checks, func(i, j int) bool { return d.Checks[i].Name < d.Checks[j].Name })
