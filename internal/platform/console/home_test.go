@@ -42,7 +42,9 @@ func TestHomePageRendersEveryKindOfPanel(t *testing.T) {
 		t.Fatal(err)
 	}
 	fired := time.Date(2031, 3, 4, 9, 30, 0, 0, time.UTC)
-	checks := func(context.Context) map[string]string { return map[string]string{"database": "ok", "bus": "not connected"} }
+	checks := func(context.Context) map[string]string {
+		return map[string]string{"database": "ok", "bus": "not connected"}
+	}
 	New(tokens, nil, nil, checks, []Source{
 		{System: "certs", Provider: panels(platform.Panel{Section: platform.SectionSecurity, Title: "Certificates expiring",
 			Empty: "none expires in the next 30 days"})},
