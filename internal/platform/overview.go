@@ -2,6 +2,8 @@ package platform
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -38,21 +40,45 @@ const (
 	SectionRates
 )
 
+// sectionNames are the sections' names in JSON, and their titles.
+var sectionNames = []struct{ name, title string }{
+	SectionFiring:      {"firing", "Firing now"},
+	SectionUnavailable: {"unavailable", "Unavailable"},
+	SectionChanges:     {"changes", "Recent changes"},
+	SectionSecurity:    {"security", "Credentials"},
+	SectionRates:       {"rates", "Rates"},
+}
+
 // String names the section as the overview page titles it.
 func (s Section) String() string {
-	switch s {
-	case SectionFiring:
-		return "Firing now"
-	case SectionUnavailable:
-		return "Unavailable"
-	case SectionChanges:
-		return "Recent changes"
-	case SectionSecurity:
-		return "Credentials"
-	case SectionRates:
-		return "Rates"
+	if s < 0 || int(s) >= len(sectionNames) {
+		return fmt.Sprintf("Section(%d)", int(s))
 	}
-	return "Other"
+	return sectionNames[s].title
+}
+
+// MarshalText gives the section's name in JSON: firing, unavailable,
+// changes, security or rates.
+func (s Section) MarshalText() ([]byte, error) {
+	if s < 0 || int(s) >= len(sectionNames) {
+		return nil, fmt.Errorf("overview section %d has no name", int(s))
+	}
+	return []byte(sectionNames[s].name), nil
+}
+
+// UnmarshalText reads a section's name as MarshalText writes it.
+func (s *Section) UnmarshalText(b []byte) error {
+	for i, n := range sectionNames {
+		if n.name == string(b) {
+			*s = Section(i)
+			return nil
+		}
+	}
+	names := make([]string, len(sectionNames))
+	for i, n := range sectionNames {
+		names[i] = n.name
+	}
+	return fmt.Errorf("section: %q is not one of %s", b, strings.Join(names, ", "))
 }
 
 // Tone says how a status reads at a glance; the page colours it.
