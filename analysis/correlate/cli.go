@@ -61,7 +61,7 @@ the shards. Times are RFC 3339 or a duration before now (90m).`,
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/analysis/correlate?wait=0", req, &rep); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "report %s\n", rep.ID)
+			fmt.Fprintf(cmd.ErrOrStderr(), "started analysis report %s\n", rep.ID)
 			final, err := followReport(cmd.Context(), c, rep.ID, cmd.ErrOrStderr())
 			if err != nil {
 				return err

@@ -63,7 +63,7 @@ func TestFailoverCLI(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "fleet.yaml")
 	os.WriteFile(file, src, 0o644)
-	if out := mustCLI(t, srv, tok, "failover", "import", "-f", file); !strings.Contains(out, "fleet streaming version 1 (new version): 3 regions, 2 services, 6 clusters") {
+	if out := mustCLI(t, srv, tok, "failover", "import", "-f", file); !strings.Contains(out, "imported fleet streaming: version 1 (new version), 3 regions, 2 services, 6 clusters") {
 		t.Fatalf("import: %s", out)
 	}
 	bad := filepath.Join(dir, "bad.yaml")

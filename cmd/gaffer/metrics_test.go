@@ -33,7 +33,7 @@ func TestMetricsImportAndQuery(t *testing.T) {
 	os.WriteFile(csvFile, []byte(csv.String()), 0o600)
 
 	out, err := runGaffer(t, "", "metrics", "import", omFile, csvFile, "--server", srv.URL, "--token", tok, "--batch", "7")
-	if err != nil || !strings.Contains(out, "imported 20 samples from 2 file(s)") || !strings.Contains(out, "100%") {
+	if err != nil || !strings.Contains(out, "imported 20 samples from 2 files") || !strings.Contains(out, "100%") {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 
@@ -60,8 +60,13 @@ func TestMetricsImportAndQuery(t *testing.T) {
 	}
 
 	if _, err := runGaffer(t, "", "metrics", "query", "sum(", "--server", srv.URL, "--token", tok); err == nil ||
-		!strings.Contains(err.Error(), "bad_data") {
+		!strings.Contains(err.Error(), "parse error") || !strings.Contains(err.Error(), "(HTTP 400)") {
 		t.Fatalf("bad PromQL: %v", err)
+	}
+	// A 403 is the server's message, as everywhere else, not its JSON.
+	if _, err := runGaffer(t, "", "metrics", "query", "up", "--server", srv.URL, "--token", srv.Token("events:read")); err == nil ||
+		err.Error() != `this call needs the "metrics:read" scope (HTTP 403)` {
+		t.Fatalf("query without the scope: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("time,value\n1,2\n"), 0o600)

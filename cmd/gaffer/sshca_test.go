@@ -135,8 +135,11 @@ func TestSSHCACLI(t *testing.T) {
 	}
 	policyFile := filepath.Join(dir, "p.json")
 	os.WriteFile(policyFile, []byte(`{"identities": ["bob"], "max_validity": "1h"}`), 0o600)
-	if out := mustCLI(t, srv, admin, "sshca", "policy", "set", "bob", "--file", policyFile); !strings.Contains(out, `"default_validity": "5m"`) {
+	if out := mustCLI(t, srv, admin, "sshca", "policy", "set", "bob", "--file", policyFile); out != "set policy bob\n" {
 		t.Fatalf("policy set:\n%s", out)
+	}
+	if out := mustCLI(t, srv, admin, "sshca", "policy", "get", "bob"); !strings.Contains(out, `"default_validity": "5m"`) {
+		t.Fatalf("policy get after set:\n%s", out)
 	}
 	if out := mustCLI(t, srv, admin, "sshca", "policy", "list"); !strings.Contains(out, "bob") || !strings.Contains(out, "default") {
 		t.Fatalf("policy list:\n%s", out)

@@ -69,8 +69,8 @@ func failoverImportCommand(flags *cli.ClientFlags) *cobra.Command {
 		if !put.Changed {
 			note = "unchanged"
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "fleet %s version %d (%s): %d regions, %d services, %d clusters\n", put.Name, put.Version, note,
-			put.Regions, put.Services, put.Clusters)
+		fmt.Fprintf(cmd.OutOrStdout(), "imported fleet %s: version %d (%s), %s, %s, %s\n", put.Name, put.Version, note,
+			cli.Plural(put.Regions, "region", ""), cli.Plural(put.Services, "service", ""), cli.Plural(put.Clusters, "cluster", ""))
 		return nil
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "fleet YAML file (- for standard input)")
@@ -178,7 +178,7 @@ func failoverPlanCommand(flags *cli.ClientFlags) *cobra.Command {
 		if out.JSON() {
 			return out.Print(w, ex, nil)
 		}
-		fmt.Fprintf(w, "execution %s started\n", ex.ID)
+		fmt.Fprintf(w, "started execution %s of plan %s\n", ex.ID, rec.ID)
 		return nil
 	}
 	cmd.Flags().StringVar(&req.Evacuate, "evacuate", "", "region to evacuate")

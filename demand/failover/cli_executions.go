@@ -107,6 +107,9 @@ func printExecution(cmd *cobra.Command, out *cli.OutputFlag, ex *Execution) erro
 	})
 }
 
+// actionDone is how a confirmation line says what a control action did.
+var actionDone = map[string]string{"pause": "paused", "resume": "resumed", "abort": "aborted", "rollback": "rolled back"}
+
 func failoverControlCommand(flags *cli.ClientFlags, action string) *cobra.Command {
 	return &cobra.Command{Use: action + " ID", Short: ActionSummaries[action], Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -118,7 +121,7 @@ func failoverControlCommand(flags *cli.ClientFlags, action string) *cobra.Comman
 			if err := c.Do(cmd.Context(), "POST", foAPI+"/executions/"+url.PathEscape(args[0])+"/"+action, nil, &ex); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "execution %s: %s\n", ex.ID, ex.Status)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s execution %s, now %s\n", actionDone[action], ex.ID, ex.Status)
 			return nil
 		}}
 }

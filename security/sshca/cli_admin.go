@@ -42,7 +42,7 @@ func sshcaCACommand(flags *cli.ClientFlags) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Name = args[0]
-			return sshcaCAPost(cmd, flags, "/api/v1/sshca/cas", req)
+			return sshcaCAPost(cmd, flags, "created", "/api/v1/sshca/cas", req)
 		},
 	}
 	create.Flags().StringVar(&req.CertType, "type", UserCert, "user or host")
@@ -54,7 +54,7 @@ func sshcaCACommand(flags *cli.ClientFlags) *cobra.Command {
 		Short: "Add a new signing key; the old one stays trusted until retired",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return sshcaCAPost(cmd, flags, "/api/v1/sshca/cas/"+url.PathEscape(args[0])+"/rotate", rot)
+			return sshcaCAPost(cmd, flags, "rotated", "/api/v1/sshca/cas/"+url.PathEscape(args[0])+"/rotate", rot)
 		},
 	}
 	rotate.Flags().StringVar(&rot.Algorithm, "algorithm", "", "algorithm of the new key (default: the current key's)")
@@ -63,14 +63,16 @@ func sshcaCACommand(flags *cli.ClientFlags) *cobra.Command {
 		Short: "Stop trusting an old CA key (update TrustedUserCAKeys afterwards)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return sshcaCAPost(cmd, flags, "/api/v1/sshca/cas/"+url.PathEscape(args[0])+"/keys/"+url.PathEscape(args[1])+"/retire", nil)
+			return sshcaCAPost(cmd, flags, "retired a key of", "/api/v1/sshca/cas/"+url.PathEscape(args[0])+"/keys/"+url.PathEscape(args[1])+"/retire", nil)
 		},
 	}
 	cmd.AddCommand(list, create, rotate, retire)
 	return cmd
 }
 
-func sshcaCAPost(cmd *cobra.Command, flags *cli.ClientFlags, path string, body any) error {
+// sshcaCAPost posts body to path, confirms what it did (done) to the CA in
+// one line, then lists the CA's keys.
+func sshcaCAPost(cmd *cobra.Command, flags *cli.ClientFlags, done, path string, body any) error {
 	c, err := flags.Client()
 	if err != nil {
 		return err
@@ -79,6 +81,7 @@ func sshcaCAPost(cmd *cobra.Command, flags *cli.ClientFlags, path string, body a
 	if err := c.Do(cmd.Context(), "POST", path, body, &ca); err != nil {
 		return err
 	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s CA %s; its keys:\n", done, ca.Name)
 	for _, k := range ca.Keys {
 		fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\t%s\n", ca.Name, k.ID, k.State, k.Fingerprint)
 	}
@@ -142,7 +145,8 @@ func sshcaPolicyCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err := c.DoRaw(cmd.Context(), "PUT", "/api/v1/sshca/policies/"+url.PathEscape(args[0]), "application/json", b, &p); err != nil {
 				return err
 			}
-			return (&cli.OutputFlag{Format: "json"}).Print(cmd.OutOrStdout(), p, nil)
+			fmt.Fprintf(cmd.OutOrStdout(), "set policy %s\n", args[0])
+			return nil
 		},
 	}
 	set.Flags().StringVarP(&file, "file", "f", "", "JSON policy file, - for stdin")

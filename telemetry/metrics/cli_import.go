@@ -73,7 +73,7 @@ docs/tsdb.md); such samples are counted and reported, the rest imported.`,
 			return err
 		}
 		bar.done()
-		fmt.Fprintf(cmd.OutOrStdout(), "imported %d samples from %d file(s)", imp.sent-imp.refused, len(args))
+		fmt.Fprintf(cmd.OutOrStdout(), "imported %s from %s", cli.Plural(int(imp.sent-imp.refused), "sample", ""), cli.Plural(len(args), "file", ""))
 		if imp.refused > 0 {
 			fmt.Fprintf(cmd.OutOrStdout(), "; the store refused %d (first: %s)", imp.refused, imp.firstRefusal)
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -39,7 +40,7 @@ func (k KEKCommand) Command(flags *ClientFlags) *cobra.Command {
 			if err := c.Do(cmd.Context(), "POST", k.Path, nil, &res); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "key-encryption key %s; re-sealed %d %s\n", res.KEKID, res.Rewrapped, k.Keys)
+			fmt.Fprintf(cmd.OutOrStdout(), "rotated the key-encryption key to %s; re-sealed %s\n", res.KEKID, Plural(res.Rewrapped, strings.TrimSuffix(k.Keys, "s"), k.Keys))
 			return nil
 		},
 	})
