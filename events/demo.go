@@ -89,20 +89,42 @@ func demoDeploys(start time.Time) []*bus.Event {
 	return out
 }
 
-// LoadDemo implements platform.DemoLoader: it creates the demo rules that
-// do not exist yet (the runbook rule only when the remediation system
-// runs) and, once per database, the deploys of the story.
+// retiredDemoRules are rules earlier demos created that this one does
+// not: one posted to a port nothing listens on, one waited for an alert
+// no demo rule raises.
+var retiredDemoRules = []string{"Page on critical alerts", "Runbook for full disks"}
+
+// LoadDemo implements platform.DemoLoader: it brings the demo rules up to
+// date (the runbook rule only when the remediation system runs) and, once
+// per database, publishes the deploys of the story. A demo rule someone
+// changed is left as it is, and so is a retired one.
 func (s *Service) LoadDemo(ctx context.Context) error {
+	for _, name := range retiredDemoRules {
+		r, err := s.rules.byName(ctx, name)
+		if errors.Is(err, ErrRuleNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if r.UpdatedBy == "demo" {
+			if err := s.rules.delete(ctx, r.ID); err != nil {
+				return fmt.Errorf("events: retire demo rule %q: %w", name, err)
+			}
+			s.rulesChanged(ctx)
+		}
+	}
 	for _, spec := range demoRules {
 		if spec.Name == demoRunbookRule && s.checkKind(RunbookJobKind) != nil {
 			continue
 		}
-		if _, err := s.rules.byName(ctx, spec.Name); err == nil {
-			continue
-		} else if !errors.Is(err, ErrRuleNotFound) {
-			return err
+		r, err := s.rules.byName(ctx, spec.Name)
+		switch {
+		case errors.Is(err, ErrRuleNotFound):
+			_, err = s.CreateRule(ctx, spec, "demo")
+		case err == nil && r.UpdatedBy == "demo" && r.Condition != spec.Condition:
+			_, err = s.UpdateRule(ctx, r.ID, spec, "demo")
 		}
-		if _, err := s.CreateRule(ctx, spec, "demo"); err != nil {
+		if err != nil {
 			return fmt.Errorf("events: demo rule %q: %w", spec.Name, err)
 		}
 	}
