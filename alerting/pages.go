@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -128,10 +130,12 @@ func (s *Service) pageRule(w http.ResponseWriter, r *http.Request) error {
 	if c, err := s.RuleChart(r.Context(), sr.ID, start, end); err != nil {
 		v.ChartErr = err.Error()
 	} else {
-		if len(c.Series) > 10 {
-			c.Series = c.Series[:10]
-		}
-		b, _ := json.Marshal(c)
+		total := len(c.Series)
+		c.Series = chartSeriesShown(c.Series, maxChartLines)
+		b, _ := json.Marshal(struct {
+			*Chart
+			Total int `json:"total"`
+		}{c, total})
 		v.Chart = string(b)
 	}
 	v.Alerts = s.Alerts(sr.ID, "")
@@ -253,4 +257,31 @@ func (s *Service) pageExpireSilence(w http.ResponseWriter, r *http.Request) erro
 	httpapi.SetAuditTarget(r, "silence:"+sil.ID)
 	http.Redirect(w, r, "/alerting/silences", http.StatusSeeOther)
 	return nil
+}
+
+// maxChartLines is how many series a rule's chart draws, each with its
+// threshold or band; more make a legend nobody reads.
+const maxChartLines = 6
+
+// chartSeriesShown picks the at most max series a rule's chart draws: the
+// series where the condition held first, then those with data, each in
+// the rule's order. Series without any value are left out.
+func chartSeriesShown(series []ChartSeries, max int) []ChartSeries {
+	rank := func(s ChartSeries) int {
+		if slices.Contains(s.Breach, true) {
+			return 0
+		}
+		return 1
+	}
+	out := make([]ChartSeries, 0, len(series))
+	for _, s := range series {
+		if slices.ContainsFunc(s.Values, func(v float64) bool { return !math.IsNaN(v) }) {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ChartSeries) int { return rank(a) - rank(b) })
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
 }

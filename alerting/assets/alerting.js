@@ -26,21 +26,37 @@
     return out;
   }
 
+  // maxSeries is how many of the rule's series the chart draws: those
+  // where the condition held first, then in the order the rule gave (the
+  // page sends them so ordered, and at most that many).
+  var maxSeries = 6;
+
   function draw(el) {
     var d = JSON.parse(el.dataset.alertChart);
-    var series = [{}], data = [d.times];
-    d.series.forEach(function (s, i) {
+    var total = d.total || d.series.length;
+    var has = window.gaffer.hasData;
+    var withData = d.series.filter(function (s) { return has(s.values); });
+    var breached = function (s) { return (s.breach || []).some(Boolean) ? 0 : 1; };
+    var shown = withData.map(function (s, i) { return [breached(s), i, s]; })
+      .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; })
+      .slice(0, maxSeries).map(function (x) { return x[2]; });
+    var series = [{}], data = [d.times], bands = [];
+    var line = function (lbl, stroke, dash, values) {
+      series.push({ label: lbl, stroke: stroke, width: dash ? 1 : 1.5, dash: dash, points: { show: false } });
+      data.push(values);
+      if (dash) { bands.push(series.length - 1); }
+    };
+    shown.forEach(function (s, i) {
       var c = palette[i % palette.length];
-      series.push({ label: label(s.labels), stroke: c, width: 1.5, points: { show: false } });
-      data.push(s.values);
-      if (s.upper) { series.push({ label: "upper", stroke: "#d92d20", dash: [6, 4], width: 1, points: { show: false } }); data.push(s.upper); }
-      if (s.lower) { series.push({ label: "lower", stroke: "#d92d20", dash: [6, 4], width: 1, points: { show: false } }); data.push(s.lower); }
-      if (s.baseline) { series.push({ label: "expected", stroke: c, dash: [2, 3], width: 1, points: { show: false } }); data.push(s.baseline); }
+      line(label(s.labels), c, undefined, s.values);
+      if (has(s.upper)) { line("upper", "#d92d20", [6, 4], s.upper); }
+      if (has(s.lower)) { line("lower", "#d92d20", [6, 4], s.lower); }
+      if (has(s.baseline)) { line("expected", c, [2, 3], s.baseline); }
     });
+    d.series = shown;
     var spans = breachSpans(d);
-    var width = el.clientWidth || 800;
-    var u = new uPlot({
-      width: width, height: 300, series: series, scales: { x: { time: true } }, axes: [{}, { size: 70 }],
+    var u = window.gaffer.plot({
+      height: 300, series: series, scales: { x: { time: true } }, axes: [{}, {}],
       hooks: { drawClear: [function (u) {
         u.ctx.save();
         u.ctx.fillStyle = "rgba(217, 45, 32, 0.12)";
@@ -52,7 +68,14 @@
         u.ctx.restore();
       }] }
     }, data, el);
-    window.addEventListener("resize", function () { u.setSize({ width: el.clientWidth || width, height: 300 }); });
+    // The legend lists the series; thresholds, bands and predictions are
+    // explained under the chart rather than listed once per series.
+    var rows = u.root.querySelectorAll(".u-legend .u-series");
+    bands.forEach(function (i) { if (rows[i]) { rows[i].style.display = "none"; } });
+    if (shown.length < total) {
+      window.gaffer.note(el, "Drawn: " + shown.length + " of " + total + " series, those where the condition held first" +
+        " (series without data in this range are left out).");
+    }
   }
 
   document.addEventListener("DOMContentLoaded", function () {

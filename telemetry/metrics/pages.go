@@ -23,8 +23,9 @@ var pageRanges = []struct {
 	D    time.Duration
 }{{"15m", 15 * time.Minute}, {"1h", time.Hour}, {"6h", 6 * time.Hour}, {"24h", 24 * time.Hour}, {"3d", 72 * time.Hour}, {"7d", 168 * time.Hour}}
 
-// maxChartSeries bounds the series drawn; the table lists them all.
-const maxChartSeries = 30
+// maxChartSeries bounds the series drawn (and so the legend); the table
+// lists them all.
+const maxChartSeries = 10
 
 type pageData struct {
 	Query   string
@@ -127,24 +128,27 @@ func chartJSON(res prom.Result, start, end time.Time, step time.Duration) (strin
 	}
 	series := res.Series
 	sort.SliceStable(series, func(i, j int) bool { return tsdb.Compare(series[i].Labels, series[j].Labels) < 0 })
-	if len(series) > maxChartSeries {
-		series = series[:maxChartSeries]
-	}
 	out := struct {
 		Times  []int64       `json:"times"`
 		Series []chartSeries `json:"series"`
 	}{Times: times}
 	for _, ser := range series {
+		if len(out.Series) == maxChartSeries {
+			break
+		}
 		cs := chartSeries{Label: ser.Labels.String(), Values: make([]*float64, len(times))}
+		hasData := false
 		for _, p := range ser.Points {
 			i := int((p.T - start.UnixMilli()) / step.Milliseconds())
 			if i >= 0 && i < len(times) && !math.IsNaN(p.V) && !math.IsInf(p.V, 0) {
 				v := p.V
-				cs.Values[i] = &v
+				cs.Values[i], hasData = &v, true
 			}
 		}
-		out.Series = append(out.Series, cs)
+		if hasData {
+			out.Series = append(out.Series, cs)
+		}
 	}
 	b, _ := json.Marshal(out)
-	return string(b), len(series)
+	return string(b), len(out.Series)
 }
