@@ -63,16 +63,14 @@
       data.push(ys);
     });
     var bounds = segmentBounds(d);
-    var width = el.clientWidth || 800;
-    var u = new uPlot({
-      width: width, height: 300, series: series,
-      scales: { x: { time: !!d.time } }, axes: [{}, { size: 60 }],
+    window.gaffer.plot({
+      height: 300, series: series,
+      scales: { x: { time: !!d.time } }, axes: [{}, {}],
       hooks: {
         drawClear: [function (u) { shadeSegments(u, bounds); }],
         draw: [function (u) { markChanges(u, d.starts); }]
       }
     }, data, el);
-    window.addEventListener("resize", function () { u.setSize({ width: el.clientWidth || width, height: 300 }); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -57,9 +57,9 @@
       opts.axes = [{ show: false }, { show: false }];
       opts.padding = [2, 2, 2, 2];
     } else {
-      opts.axes = [{}, { size: 60 }];
+      opts.axes = [{}, {}];
     }
-    new uPlot(opts, data, el);
+    window.gaffer.plot(opts, data, el);
   }
 
   function drawAll(root) {
