@@ -2,6 +2,7 @@ package remediation
 
 import (
 	"context"
+	"crypto/tls"
 	"embed"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/auth"
+	"github.com/gaffer-sre/gaffer/internal/platform/tlsca"
 	"github.com/gaffer-sre/gaffer/remediation/agent"
 )
 
@@ -61,9 +63,18 @@ func (s *Service) startDemoAgent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	urls := s.agents.natsURLs()
+	var pinned *tls.Config
+	if len(urls) > 0 && strings.HasPrefix(urls[0], "tls://") {
+		// The server's --tls: its embedded NATS has a certificate of the
+		// data directory's CA.
+		if pinned, err = tlsca.ClientConfig(filepath.Join(s.deps.DataDir, tlsca.CertFile)); err != nil {
+			return fmt.Errorf("remediation: demo agent: %w", err)
+		}
+	}
 	a, err := agent.New(ctx, agent.Config{Token: secret, ActionsDir: actions, Tags: map[string]string{"role": "demo"},
-		Hostname: "gaffer-demo", Now: s.deps.Clock(), Log: s.log.With("demo", true),
-		Bootstrap: &agent.Bootstrap{Name: DemoAgentName, NATS: s.agents.natsURLs(), RequestKey: signer.PublicKey()}})
+		Hostname: "gaffer-demo", Now: s.deps.Clock(), Log: s.log.With("demo", true), TLS: pinned,
+		Bootstrap: &agent.Bootstrap{Name: DemoAgentName, NATS: urls, RequestKey: signer.PublicKey()}})
 	if err != nil {
 		return fmt.Errorf("remediation: demo agent: %w", err)
 	}

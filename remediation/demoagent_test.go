@@ -1,12 +1,16 @@
 package remediation_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	platformserver "github.com/gaffer-sre/gaffer/internal/platform/server"
+	"github.com/gaffer-sre/gaffer/internal/platform/tlsca"
 	"github.com/gaffer-sre/gaffer/remediation"
 )
 
@@ -77,4 +81,34 @@ func liveTokens(s *server) string {
 		}
 	}
 	return strings.Join(ids, ",")
+}
+
+// TestDemoAgentOverTLS: under --tls the demo agent reaches the embedded
+// NATS with the data directory's CA, as a `gaffer agent` would with
+// --ca-file.
+func TestDemoAgentOverTLS(t *testing.T) {
+	s := startWith(t, platformtest.Options{Demo: true, Roles: []string{remediation.Name},
+		Configure: func(c *platformserver.Config) { c.TLS = true }})
+	pinned, err := tlsca.ClientConfig(filepath.Join(s.DataDir, tlsca.CertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: pinned}}
+	platformtest.Eventually(t, "demo agent online over TLS", func() bool {
+		req, _ := http.NewRequest("GET", "https://"+s.Addr()+"/api/v1/remediation/agents", nil)
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var page struct{ Items []remediation.AgentInfo }
+		json.NewDecoder(resp.Body).Decode(&page)
+		for _, a := range page.Items {
+			if a.Name == remediation.DemoAgentName && a.State == "online" {
+				return true
+			}
+		}
+		return false
+	})
 }
