@@ -52,6 +52,24 @@ func TestOverviewWithTheDemo(t *testing.T) {
 		t.Error("the overview carries no health checks")
 	}
 
+	// Every link leads to a page.
+	links := map[string]bool{}
+	for _, p := range ov.Panels {
+		links[p.Link] = true
+		for _, r := range p.Rows {
+			links[r.Link] = true
+		}
+	}
+	delete(links, "")
+	if len(links) < len(ov.Panels) {
+		t.Errorf("only %d distinct links in %d panels", len(links), len(ov.Panels))
+	}
+	for link := range links {
+		if resp := srv.Do("GET", link, srv.AdminToken, nil); resp.Status != http.StatusOK {
+			t.Errorf("link %s: %d", link, resp.Status)
+		}
+	}
+
 	// The page shows the same panels, in the same order.
 	page := srv.Do("GET", "/", srv.AdminToken, nil)
 	if page.Status != http.StatusOK {
