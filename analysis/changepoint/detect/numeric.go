@@ -37,6 +37,26 @@ func pairwiseSum(x []float64) float64 {
 	return pairwiseSum(x[:n2]) + pairwiseSum(x[n2:])
 }
 
+// numpyBuffer is the number of values NumPy's reductions pass to the
+// pairwise sum at a time (its iterator's buffer size).
+const numpyBuffer = 8192
+
+// numpySum adds x as np.sum does over a contiguous array of any shape:
+// the pairwise sum of each run of numpyBuffer values, the runs' sums added
+// in order.
+func numpySum(x []float64) float64 {
+	if len(x) <= numpyBuffer {
+		return pairwiseSum(x)
+	}
+	s := 0.0
+	for len(x) > 0 {
+		k := min(len(x), numpyBuffer)
+		s += pairwiseSum(x[:k])
+		x = x[k:]
+	}
+	return s
+}
+
 // columnMean returns the mean of column j over samples [start, end) of a
 // row-major n x d array, summed as NumPy's mean(axis=0) does: pairwise
 // when d == 1, sequentially otherwise.

@@ -8,15 +8,23 @@ import "math/bits"
 // every level. It takes about (n+1) * (1 + log2 n) * 12 bytes.
 type orderStats struct {
 	n, levels int
-	zeros     []int   // zeros[l]: how many ranks have a 0 at level l's bit
-	rank0     []int32 // rank0[l*(n+1)+i]: zeros among the first i positions at level l
+	last      []float64 // last[i]: the key at position i in the last level's order
+	zeros     []int     // zeros[l]: how many ranks have a 0 at level l's bit
+	rank0     []int32   // rank0[l*(n+1)+i]: zeros among the first i positions at level l
 	// sums[l*(n+1)+i]: the sum of the first i values in level l's order
 	// (level 0 is x's order, level `levels` sorted order).
 	sums []float64
 }
 
 // newOrderStats builds the structure over x.
-func newOrderStats(x []float64) *orderStats {
+func newOrderStats(x []float64) *orderStats { return newOrderStatsKeyed(x, x) }
+
+// newOrderStatsKeyed builds the structure over vals ranked by keys (of the
+// same length): the ranks, and kthKey, follow keys; the sums add vals. An
+// order of keys must also order vals (vals a non-decreasing function of
+// keys, such as keys minus their mean), or the sums mean nothing.
+func newOrderStatsKeyed(keys, vals []float64) *orderStats {
+	x := vals
 	n := len(x)
 	levels := 0
 	if n > 1 {
@@ -26,12 +34,12 @@ func newOrderStats(x []float64) *orderStats {
 	// Ranks are distinct: equal values rank by position.
 	scratch := make([]int32, 4*n)
 	idx, tmp, rank, nextRank := scratch[:n], scratch[n:2*n], scratch[2*n:3*n], scratch[3*n:]
-	sortOrder(x, idx, tmp)
+	sortOrder(keys, idx, tmp)
+	o := &orderStats{n: n, levels: levels, zeros: make([]int, levels),
+		rank0: make([]int32, levels*w), sums: make([]float64, (levels+1)*w), last: make([]float64, n)}
 	for r, i := range idx {
 		rank[i] = int32(r)
 	}
-	o := &orderStats{n: n, levels: levels, zeros: make([]int, levels),
-		rank0: make([]int32, levels*w), sums: make([]float64, (levels+1)*w)}
 	// Each level's row first holds the values in that level's order (from
 	// index 1), with their ranks in rank; the prefix sums are taken at the
 	// end, every level in one pass.
@@ -56,6 +64,9 @@ func newOrderStats(x []float64) *orderStats {
 			r0[i+1] = int32(zero)
 		}
 		rank, nextRank = nextRank, rank
+	}
+	for i, r := range rank {
+		o.last[i] = keys[idx[r]]
 	}
 	// sums[l*w+i+1] = sums[l*w+i] + value, as a pass over each level's
 	// values in turn would add them; the levels' independent chains of
@@ -89,6 +100,23 @@ func (o *orderStats) kth(a, b, k int) (v, below float64) {
 	// One value is left in the range (ranks are distinct).
 	s := o.sums[o.levels*w:]
 	return s[a+1] - s[a], below
+}
+
+// kthKey returns the k-th smallest key of [a, b) (0-based, k < b-a),
+// exactly as stored.
+func (o *orderStats) kthKey(a, b, k int) float64 {
+	w := o.n + 1
+	for l := 0; l < o.levels; l++ {
+		r0 := o.rank0[l*w : (l+1)*w]
+		za, zb := int(r0[a]), int(r0[b])
+		if k < zb-za {
+			a, b = za, zb
+			continue
+		}
+		k -= zb - za
+		a, b = o.zeros[l]+a-za, o.zeros[l]+b-zb
+	}
+	return o.last[a]
 }
 
 // total returns the sum of x[a:b].

@@ -25,6 +25,9 @@ func TestOrderStats(t *testing.T) {
 					if gv, gb := o.kth(a, b, k); gv != v[k] || gb != below {
 						t.Fatalf("n=%d [%d,%d) k=%d: got %v, %v; want %v, %v", n, a, b, k, gv, gb, v[k], below)
 					}
+					if gk := o.kthKey(a, b, k); gk != v[k] {
+						t.Fatalf("n=%d [%d,%d) k=%d: kthKey %v, want %v", n, a, b, k, gk, v[k])
+					}
 					below += v[k]
 				}
 			}
@@ -32,28 +35,67 @@ func TestOrderStats(t *testing.T) {
 	}
 }
 
-// TestCostL1 compares the order-statistics cost with the direct sum of
-// absolute deviations from NumPy's median.
+// TestCostL1 compares the cost with NumPy's arithmetic written out (the
+// median of each column, then the pairwise sum of |x - median| in row
+// order), bit for bit, on continuous and tie-heavy signals, and checks
+// that the estimate stays within its bound.
 func TestCostL1(t *testing.T) {
-	s, _, _ := PwConstant(120, 3, 4, 2, 9)
-	var c CostL1
-	if err := c.Fit(s); err != nil {
+	cont, _, _ := PwConstant(120, 3, 4, 2, 9)
+	rng := newRand(5)
+	rows := make([][]float64, 90)
+	for i := range rows {
+		rows[i] = []float64{float64(rng.IntN(4)), float64(rng.IntN(3)) / 2}
+	}
+	ties, err := NewSignal(rows)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for a := 0; a < s.Len(); a += 7 {
-		for b := a + 2; b <= s.Len(); b += 3 {
-			want := 0.0
-			for j := 0; j < s.Dims(); j++ {
-				col := s.Column(j)[a:b]
-				med := medianOf(slices.Clone(col))
-				for _, v := range col {
-					want += math.Abs(v - med)
+	for _, s := range []*Signal{cont, ties} {
+		var c CostL1
+		if err := c.Fit(s); err != nil {
+			t.Fatal(err)
+		}
+		d := s.Dims()
+		for a := 0; a < s.Len(); a += 7 {
+			for b := a + 2; b <= s.Len(); b += 3 {
+				meds := make([]float64, d)
+				for j := range meds {
+					meds[j] = medianOf(slices.Clone(s.Column(j)[a:b]))
+				}
+				var dev []float64
+				for i := a; i < b; i++ {
+					for j, v := range s.Row(i) {
+						dev = append(dev, math.Abs(v-meds[j]))
+					}
+				}
+				want := pairwiseSum(dev)
+				if got := c.Error(a, b); got != want {
+					t.Fatalf("[%d,%d): got %v, want %v", a, b, got, want)
+				}
+				if est := c.approxError(a, b); math.Abs(est-want) > c.errorBound() {
+					t.Fatalf("[%d,%d): estimate %v is %g from %v, beyond the bound %g", a, b, est, est-want, want, c.errorBound())
 				}
 			}
-			if got := c.Error(a, b); math.Abs(got-want) > 1e-9*math.Max(1, want) {
-				t.Fatalf("[%d,%d): got %v, want %v", a, b, got, want)
-			}
 		}
+	}
+}
+
+// TestNumpySum checks the run-by-run sum beyond NumPy's buffer: the runs'
+// pairwise sums added in order.
+func TestNumpySum(t *testing.T) {
+	rng := newRand(6)
+	x := make([]float64, 2*numpyBuffer+100)
+	for i := range x {
+		x[i] = rng.NormFloat64() * 1e3
+	}
+	want := pairwiseSum(x[:numpyBuffer])
+	want += pairwiseSum(x[numpyBuffer : 2*numpyBuffer])
+	want += pairwiseSum(x[2*numpyBuffer:])
+	if got := numpySum(x); got != want {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if got := numpySum(x[:500]); got != pairwiseSum(x[:500]) {
+		t.Fatalf("short: got %v, want %v", got, pairwiseSum(x[:500]))
 	}
 }
 

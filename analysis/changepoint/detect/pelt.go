@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
 // Pelt is the penalised exact search with pruning (Killick et al. 2012),
@@ -39,22 +40,56 @@ func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float6
 	subT := make([]int, 0, 64)
 	subV := make([]float64, 0, 64)
 	next := make([]int, 0, 64)
+	bc, bounded := cost.(boundedCost)
+	var exact []bool
+	var margin []float64
 	step := func(bkp int) error {
 		admissible = append(admissible, (bkp-minSize)/jump*jump)
 		subT, subV = subT[:0], subV[:0]
+		exact, margin = exact[:0], margin[:0]
 		for _, t := range admissible {
 			if !valid[t] {
 				continue // ruptures: no partition of [0, t) exists
 			}
 			subT = append(subT, t)
-			subV = append(subV, total[t]+(cost.Error(t, bkp)+pen))
+			if !bounded {
+				subV = append(subV, total[t]+(cost.Error(t, bkp)+pen))
+				continue
+			}
+			a := bc.approxError(t, bkp)
+			v := total[t] + (a + pen)
+			subV = append(subV, v)
+			exact = append(exact, false)
+			margin = append(margin, bc.errorBound()+4*epsilon*(math.Abs(total[t])+math.Abs(a)+math.Abs(pen)))
 		}
 		if len(subV) == 0 {
 			return fmt.Errorf("%w: pelt found no admissible segment ending at %d", ErrBadSegmentation, bkp)
 		}
-		best := 0
+		resolve := func(i int) {
+			if bounded && !exact[i] {
+				subV[i] = total[subT[i]] + (cost.Error(subT[i], bkp) + pen)
+				exact[i] = true
+			}
+		}
+		if bounded {
+			// Only the candidates whose estimate might be the least need
+			// their exact value; the others are strictly larger.
+			hi := math.Inf(1)
+			for i, v := range subV {
+				hi = math.Min(hi, v+margin[i])
+			}
+			for i, v := range subV {
+				if v-margin[i] <= hi {
+					resolve(i)
+				}
+			}
+		}
+		best := -1
 		for i, v := range subV {
-			if v < subV[best] {
+			if bounded && !exact[i] {
+				continue
+			}
+			if best < 0 || v < subV[best] {
 				best = i
 			}
 		}
@@ -64,6 +99,9 @@ func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float6
 		limit := total[bkp] + pen
 		next = next[:0]
 		for i := 0; i < len(admissible) && i < len(subV); i++ {
+			if bounded && !exact[i] && math.Abs(subV[i]-limit) <= margin[i] {
+				resolve(i)
+			}
 			if subV[i] <= limit {
 				next = append(next, admissible[i])
 			}
@@ -87,6 +125,18 @@ func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float6
 	}
 	return finish(ctx, backtrack(prev, n))
 }
+
+// boundedCost is a cost whose Error (rounded as ruptures rounds it) is
+// slower than an estimate: approxError is within errorBound of Error on
+// every segment. Pelt decides on estimates and computes Error only where
+// the bound leaves a decision open, so its answer is that of Error alone.
+type boundedCost interface {
+	approxError(start, end int) float64
+	errorBound() float64
+}
+
+// epsilon is the float64 machine epsilon.
+const epsilon = 0x1p-52
 
 // backtrack follows prev pointers from n back to 0.
 func backtrack(prev []int, n int) []int {
