@@ -21,10 +21,12 @@ import (
 // newEventsCommand is `gaffer events`, the event platform's client; the
 // module registers it through its Commands.
 func newEventsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "events", Short: "The event platform: publish, list and tail events; rules; dead letters (see docs/events.md)"}
+	cmd := &cobra.Command{Use: "events", Short: "The event platform: list (the default), publish and tail events; rules; dead letters (see docs/events.md)"}
 	flags := cli.AddClientFlags(cmd)
-	cmd.AddCommand(eventsPublishCommand(flags), eventsListCommand(flags), eventsTailCommand(flags),
+	list := eventsListCommand(flags)
+	cmd.AddCommand(eventsPublishCommand(flags), list, eventsTailCommand(flags),
 		eventsRulesCommand(flags), eventsReplayCommand(flags), eventsDeadLettersCommand(flags))
+	cli.ListByDefault(cmd, list)
 	return cmd
 }
 
@@ -84,7 +86,7 @@ func eventsPublishCommand(flags *cli.ClientFlags) *cobra.Command {
 				if ev.Duplicate {
 					note = " (duplicate: already stored)"
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s\tseq %d%s\n", ev.ID, ev.Seq, note)
+				fmt.Fprintf(cmd.OutOrStdout(), "published event %s, seq %d%s\n", ev.ID, ev.Seq, note)
 			}
 			return nil
 		},

@@ -29,7 +29,7 @@ func TestCertsACMECLI(t *testing.T) {
 	if !strings.Contains(list, m[1]) || !strings.Contains(list, "unused") || !strings.Contains(list, "web team") || strings.Contains(list, m[2]) {
 		t.Errorf("eab list: %s", list)
 	}
-	if out := mustCLI(t, srv, admin, "certs", "acme", "eab", "revoke", "issuing", m[1]); !strings.Contains(out, "revoked "+m[1]) {
+	if out := mustCLI(t, srv, admin, "certs", "acme", "eab", "revoke", "issuing", m[1]); !strings.Contains(out, "revoked EAB key "+m[1]) {
 		t.Errorf("eab revoke: %s", out)
 	}
 	if list := mustCLI(t, srv, admin, "certs", "acme", "eab", "list", "issuing"); !strings.Contains(list, "revoked") {

@@ -79,7 +79,7 @@ func TestEventsCLI(t *testing.T) {
 	batch := filepath.Join(t.TempDir(), "batch.json")
 	os.WriteFile(batch, []byte(`[{"specversion":"1.0","id":"c3","source":"/f","type":"gaffer.cli.test","data":{"n":3}},
 		{"specversion":"1.0","id":"c4","source":"/f","type":"gaffer.cli.other"}]`), 0o600)
-	if out := run("", "events", "publish", "-f", batch); !strings.Contains(out, "c3\tseq") || !strings.Contains(out, "c4\tseq") {
+	if out := run("", "events", "publish", "-f", batch); !strings.Contains(out, "published event c3, seq") || !strings.Contains(out, "published event c4, seq") {
 		t.Fatalf("publish batch: %s", out)
 	}
 	platformtest.Eventually(t, "webhooks", func() bool { return hook.has("c2") && hook.has("c3") })

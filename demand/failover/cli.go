@@ -221,9 +221,13 @@ func failoverDetectCommand(flags *cli.ClientFlags) *cobra.Command {
 }
 
 func failoverDarkPoolsCommand(flags *cli.ClientFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "darkpools FLEET", Short: "Size a fleet's dark pools from the forecast now", Args: cobra.ExactArgs(1)}
+	cmd := &cobra.Command{Use: "size-darkpools FLEET", Aliases: []string{"darkpools"},
+		Short: "Size a fleet's dark pools from the forecast now (a new fleet version)", Args: cobra.ExactArgs(1)}
 	out := cli.AddOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := out.Validate(); err != nil {
+			return err
+		}
 		c, err := flags.Client()
 		if err != nil {
 			return err
@@ -232,10 +236,12 @@ func failoverDarkPoolsCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err := c.Do(cmd.Context(), "POST", foAPI+"/fleets/"+url.PathEscape(args[0])+"/darkpools", nil, &res); err != nil {
 			return err
 		}
-		return out.Print(cmd.OutOrStdout(), res, func(t *cli.Table) {
-			t.Row("FLEET", "VERSION", "CLUSTERS CHANGED", "DARK INSTANCES")
-			t.Row(res.Fleet, res.Version, res.Changed, res.Dark)
-		})
+		if out.JSON() {
+			return out.Print(cmd.OutOrStdout(), res, nil)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "sized the dark pools of fleet %s: version %d, %s changed, %s dark\n",
+			res.Fleet, res.Version, cli.Plural(res.Changed, "cluster", ""), cli.Plural(res.Dark, "instance", ""))
+		return nil
 	}
 	return cmd
 }

@@ -21,11 +21,13 @@ import (
 // inventory-wide ones in cli_bulk.go, authorities and their ACME servers in
 // cli_ca.go and cli_acme.go.
 func newCertsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "certs", Short: "TLS certificates: issue, list, revoke, rotate, scan (see docs/certs.md)"}
+	cmd := &cobra.Command{Use: "certs", Short: "TLS certificates: list (the default), issue, revoke, rotate, scan (see docs/certs.md)"}
 	flags := cli.AddClientFlags(cmd)
-	cmd.AddCommand(certsIssueCommand(flags), certsListCommand(flags), certsShowCommand(flags), certsRevokeCommand(flags),
+	list := certsListCommand(flags)
+	cmd.AddCommand(certsIssueCommand(flags), list, certsShowCommand(flags), certsRevokeCommand(flags),
 		certsRotateCommand(flags), certsScanCommand(flags), certsImportCommand(flags), certsExportCommand(flags),
 		certsBulkCommand(flags), certsCACommand(flags), certsACMECommand(flags), certsKEKCommand(flags))
+	cli.ListByDefault(cmd, list)
 	return cmd
 }
 

@@ -43,7 +43,8 @@ func certsEABCreateCommand(flags *cli.ClientFlags) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "key id:   %s\nhmac key: %s\n", k.ID, k.HMACKey)
-			fmt.Fprintf(cmd.ErrOrStderr(), "The HMAC key is shown only now. ACME directory: %s/api/v1/certs/acme/%s/directory\n", c.Server, args[0])
+			fmt.Fprintf(cmd.ErrOrStderr(), "created EAB key %s for %s; the HMAC key is shown only now. ACME directory: %s/api/v1/certs/acme/%s/directory\n",
+				k.ID, args[0], c.Server, args[0])
 			return nil
 		},
 	}
@@ -93,9 +94,9 @@ func certsEABRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 				return err
 			}
 			if k.Account != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "revoked %s; deactivated ACME account %s\n", k.ID, k.Account)
+				fmt.Fprintf(cmd.OutOrStdout(), "revoked EAB key %s; deactivated ACME account %s\n", k.ID, k.Account)
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "revoked %s (unused)\n", k.ID)
+				fmt.Fprintf(cmd.OutOrStdout(), "revoked EAB key %s (unused)\n", k.ID)
 			}
 			return nil
 		},
@@ -111,22 +112,27 @@ func certsACMEAnonymousCommand(flags *cli.ClientFlags) *cobra.Command {
 		}
 		path := certsPath + "/authorities/" + url.PathEscape(authority) + "/acme"
 		var st ACMEServerSettings
-		verb := "are"
 		switch mode {
 		case "":
 			err = c.Do(cmd.Context(), http.MethodGet, path, nil, &st)
 		case "allow", "refuse":
 			st.AnonymousAccounts = mode == "allow"
 			err = c.Do(cmd.Context(), http.MethodPut, path, st, &st)
-			verb = "now"
 		default:
 			return fmt.Errorf("%q: want allow or refuse", mode)
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "anonymous ACME accounts for %s %s %s\n", authority, verb,
-			map[bool]string{true: "allowed", false: "refused (external account binding required)"}[st.AnonymousAccounts])
+		state := map[bool]string{true: "allowed", false: "refused"}[st.AnonymousAccounts]
+		if mode == "" {
+			fmt.Fprintf(cmd.OutOrStdout(), "anonymous ACME accounts for %s are %s\n", authority, state)
+		} else {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s anonymous ACME accounts for %s\n", state, authority)
+		}
+		if !st.AnonymousAccounts {
+			fmt.Fprintln(cmd.OutOrStdout(), "external account binding is required: create keys with `gaffer certs acme eab create`")
+		}
 		return nil
 	}
 	cmd := &cobra.Command{

@@ -22,6 +22,7 @@ func certsRotateCommand(flags *cli.ClientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rotate [SERIAL|ID...]",
 		Short: "Reissue and redeploy certificates now; with none named, every one due for automatic rotation",
+		Args:  cobra.ArbitraryArgs,
 	}
 	out := cli.AddOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -32,6 +33,9 @@ func certsRotateCommand(flags *cli.ClientFlags) *cobra.Command {
 		var res RotateResponse
 		if err := c.Do(cmd.Context(), http.MethodPost, certsPath+"/rotate", RotateRequest{Certificates: args}, &res); err != nil {
 			return err
+		}
+		if !out.JSON() {
+			fmt.Fprintf(cmd.OutOrStdout(), "rotated %s; enqueued %d\n", cli.Plural(len(res.Rotated), "certificate", ""), len(res.Enqueued))
 		}
 		if err := out.Print(cmd.OutOrStdout(), res, func(t *cli.Table) {
 			t.Row("OLD", "NEW", "COMMON NAME", "EXPIRES", "DEPLOYED", "FAILED")
@@ -71,6 +75,15 @@ func certsScanCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err := c.Do(cmd.Context(), http.MethodPost, certsPath+"/scans", req, &res); err != nil {
 			return err
 		}
+		if !out.JSON() {
+			found := 0
+			for _, r := range res.Results {
+				if r.New {
+					found++
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "scanned %s; added %s to the inventory\n", cli.Plural(len(res.Results), "endpoint", ""), cli.Plural(found, "new certificate", ""))
+		}
 		return out.Print(cmd.OutOrStdout(), res, func(t *cli.Table) {
 			t.Row("ENDPOINT", "SERIAL", "COMMON NAME", "EXPIRES", "NEW", "ERROR")
 			for _, r := range res.Results {
@@ -108,10 +121,10 @@ func certsImportCommand(flags *cli.ClientFlags) *cobra.Command {
 				return err
 			}
 			for _, x := range res.Imported {
-				fmt.Fprintf(cmd.OutOrStdout(), "imported %d %s %s\n", x.ID, x.Serial, x.CommonName)
+				fmt.Fprintf(cmd.OutOrStdout(), "imported certificate %s (%s), id %d\n", x.Serial, x.CommonName, x.ID)
 			}
 			for _, s := range res.Existing {
-				fmt.Fprintf(cmd.OutOrStdout(), "already known %s\n", s)
+				fmt.Fprintf(cmd.OutOrStdout(), "skipped certificate %s: already known\n", s)
 			}
 			return nil
 		},

@@ -11,7 +11,7 @@ import (
 
 // certsCACommand lists and creates internal authorities.
 func certsCACommand(flags *cli.ClientFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "ca", Short: "Authorities: list, create"}
+	cmd := &cobra.Command{Use: "ca", Short: "Authorities: list (the default), create"}
 	list := &cobra.Command{Use: "list", Short: "List authorities", Args: cobra.NoArgs}
 	out := cli.AddOutputFlag(list)
 	list.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -70,5 +70,6 @@ func certsCACommand(flags *cli.ClientFlags) *cobra.Command {
 	f.BoolVar(&req.Policy.AllowIPs, "allow-ips", false, "allow IP address SANs")
 	f.StringVar(&maxValidity, "max-validity", "", "longest lifetime it issues (default 398d)")
 	cmd.AddCommand(list, create)
+	cli.ListByDefault(cmd, list)
 	return cmd
 }

@@ -210,7 +210,7 @@ func sshcaKRLCommand(flags *cli.ClientFlags) *cobra.Command {
 	var plain bool
 	cmd := &cobra.Command{
 		Use:   "krl --out FILE",
-		Short: "Fetch the key revocation list for sshd's RevokedKeys (or --plain for the text revoked-keys file)",
+		Short: "Print the key revocation list for sshd's RevokedKeys to --out (or --plain: the text revoked-keys file)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := publicClient(flags)

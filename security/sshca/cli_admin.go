@@ -14,7 +14,7 @@ import (
 )
 
 func sshcaCACommand(flags *cli.ClientFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "ca", Short: "List, create and rotate CAs (create, rotate and retire need the admin scope)"}
+	cmd := &cobra.Command{Use: "ca", Short: "List (the default), create and rotate CAs (create, rotate and retire need the admin scope)"}
 	list := &cobra.Command{Use: "list", Short: "List CAs and their keys", Args: cobra.NoArgs}
 	output := cli.AddOutputFlag(list)
 	list.RunE = func(cmd *cobra.Command, args []string) error {
@@ -67,6 +67,7 @@ func sshcaCACommand(flags *cli.ClientFlags) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(list, create, rotate, retire)
+	cli.ListByDefault(cmd, list)
 	return cmd
 }
 
@@ -89,7 +90,7 @@ func sshcaCAPost(cmd *cobra.Command, flags *cli.ClientFlags, done, path string, 
 }
 
 func sshcaPolicyCommand(flags *cli.ClientFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "policy", Short: "List, show, set and delete signing policies"}
+	cmd := &cobra.Command{Use: "policy", Short: "List (the default), show, set and delete signing policies"}
 	list := &cobra.Command{Use: "list", Short: "List policies", Args: cobra.NoArgs}
 	output := cli.AddOutputFlag(list)
 	list.RunE = func(cmd *cobra.Command, args []string) error {
@@ -166,5 +167,6 @@ func sshcaPolicyCommand(flags *cli.ClientFlags) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(list, get, set, del)
+	cli.ListByDefault(cmd, list)
 	return cmd
 }
