@@ -126,7 +126,7 @@ func (s *Service) pageReport(w http.ResponseWriter, r *http.Request) error {
 				Lines: []chartLine{{Values: res.Values}}})
 			cm, csd := baseline(sum.Times, res.Values, from, onset)
 			row.Overlay = mustJSON(chartJSON{X: sum.Times, From: from, Onset: onset, Marker: marker, Lines: []chartLine{
-				{Label: "target", Values: tz}, {Label: row.Labels, Values: standardize(res.Values, cm, csd)}}})
+				{Label: "target", Values: tz}, {Label: "this signal", Values: standardize(res.Values, cm, csd)}}})
 			f := res.Features
 			row.Features = []feature{
 				{"r (lag)", fmt.Sprintf("%.2f (%+d)", f.R, f.Lag)}, {"ρ", fmt.Sprintf("%.2f", f.Rho)},

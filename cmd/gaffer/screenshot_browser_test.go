@@ -30,6 +30,7 @@ var detailPages = []struct{ Name, List, Prefix string }{
 	{"fleet", "/failover", "/failover/fleets/"},
 	{"job", "/jobs", "/jobs/"},
 	{"atlas-dashboard", "/atlas", "/atlas/dashboards/"},
+	{"changepoint-example", "/changepoint", "/changepoint?"},
 }
 
 // extraPages are pages outside the navigation worth a look: editors,
@@ -90,6 +91,12 @@ func TestScreenshotsAndLayout(t *testing.T) {
 			); err != nil {
 				t.Errorf("%s %s: %v", vp.Name, p.Path, err)
 				continue
+			}
+			// Open what is folded away (an analysis's overlays, a rule's
+			// spec), so that its charts are drawn and checked too.
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](
+				`[...document.querySelectorAll("main details")].map(d => { d.open = true; return 1; }).length`)); err != nil {
+				t.Fatal(err)
 			}
 			if err := browsertest.WaitCharts(ctx, 10*time.Second); err != nil {
 				t.Errorf("%s %s: %v", vp.Name, p.Path, err)
