@@ -63,13 +63,16 @@ const demoBadDeploy = 16 * time.Minute
 
 // demoDeploys are the story's deploy events for a demo started at start:
 // the last three nights' deploys of every service to every region, then
-// the bad deploy of web to us-east-1. Their IDs derive from what they
-// describe.
+// the bad deploy of web to us-east-1, none after start. Their IDs derive
+// from what they describe.
 func demoDeploys(start time.Time) []*bus.Event {
 	var out []*bus.Event
 	deploy := func(app, region, version string, at time.Time, took time.Duration) {
 		for i, typ := range []string{"gaffer.deploy.started", "gaffer.deploy.finished"} {
 			t := at.Add(time.Duration(i) * took)
+			if t.After(start) {
+				continue // tonight's round, in a demo started just after midnight
+			}
 			data, _ := json.Marshal(map[string]any{"app": app, "env": "prod", "region": region, "version": version, "synthetic": true})
 			out = append(out, &bus.Event{ID: fmt.Sprintf("demo-%s-%s-%s-%s", typ[len("gaffer.deploy."):], app, region, version),
 				Source: "/demo/spinnaker/" + app, Type: typ, Subject: app, Time: t.UTC(), Data: data})
