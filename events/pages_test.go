@@ -80,7 +80,10 @@ func TestPages(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
-	srv := platformtest.Start(t, platformtest.Options{Demo: true, DataDir: dir})
+	// A fixed time of day: just after midnight, tonight's deploys are not
+	// told yet.
+	clock := platformtest.Anchored(time.Date(2026, 12, 7, 14, 55, 0, 0, time.UTC))
+	srv := platformtest.Start(t, platformtest.Options{Demo: true, DataDir: dir, Now: clock})
 	tok := srv.AdminToken
 	var rules httpapi.Page[events.Rule]
 	must(t, srv.Do("GET", "/api/v1/events/rules", tok, nil), 200).JSON(t, &rules)
@@ -117,7 +120,7 @@ func TestDemo(t *testing.T) {
 	}
 	srv.Shutdown()
 	// Loading again changes nothing.
-	srv = platformtest.Start(t, platformtest.Options{Demo: true, DataDir: dir})
+	srv = platformtest.Start(t, platformtest.Options{Demo: true, DataDir: dir, Now: clock})
 	must(t, srv.Do("GET", "/api/v1/events/rules", srv.AdminToken, nil), 200).JSON(t, &rules)
 	// The deploys (74 events, and their audit copies) again would make
 	// well over 200.
