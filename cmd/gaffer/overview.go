@@ -18,7 +18,7 @@ func init() { registerCommand(newOverviewCommand) }
 func newOverviewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "overview",
-		Short: "What fires now, what changed, what expires, how busy the systems are, and what is unhealthy",
+		Short: "Show what fires now, what changed, what expires, how busy the systems are, and what is unhealthy",
 		Long: "Prints the overview page: each system's panels that the token may read (a system's panels need its\n" +
 			"read scope), in the page's order, firing alerts first, and any component that is not healthy.",
 		Args: cobra.NoArgs,
