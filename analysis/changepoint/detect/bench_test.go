@@ -120,3 +120,31 @@ func BenchmarkMethodCost(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKernelCPD runs KernelCPD with each kernel, with a penalty and
+// with a number of breakpoints, on 3-dimensional signals of 1,000 to
+// 10,000 samples (5 changes, noise 1, rbf bandwidth fixed at 0.1 so that
+// the median heuristic is not timed), the sizes of issue 18.
+func BenchmarkKernelCPD(b *testing.B) {
+	for _, n := range []int{1000, 4000, 10000} {
+		s, _, _ := PwConstant(n, 3, 5, 1, 1)
+		for _, kern := range []string{"rbf", "linear", "cosine"} {
+			pen := map[string]float64{"rbf": 2, "linear": 50, "cosine": 2}[kern]
+			k := 5
+			for _, stop := range []string{"pen", "n_bkps"} {
+				p := Params{Method: "kernelcpd", Cost: kern, Pen: &pen, CostParams: CostParams{Gamma: 0.1}}
+				if stop == "n_bkps" {
+					p.Pen, p.NBkps = nil, &k
+				}
+				b.Run(fmt.Sprintf("%s/%s/n=%d", kern, stop, n), func(b *testing.B) {
+					defer reportCPU(b)()
+					for range b.N {
+						if _, err := Detect(context.Background(), s, p); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}

@@ -84,18 +84,7 @@ func (k *KernelCPD) kernelFunc(s *Signal) (kernelRow, error) {
 				return nil, fmt.Errorf("kernelcpd rbf gamma: %w", err)
 			}
 		}
-		return func(t, lo int, out []float64) {
-			xt := x[t*d : (t+1)*d]
-			for i := range out[:t-lo+1] {
-				xs := x[(lo+i)*d : (lo+i+1)*d]
-				sq := 0.0
-				for j, v := range xs {
-					e := v - xt[j]
-					sq += e * e
-				}
-				out[i] = math.Exp(-float64(clip32(float32(g * sq))))
-			}
-		}, nil
+		return rbfRow(x, d, g), nil
 	case "cosine":
 		norms := make([]float64, s.n)
 		for i := range norms {
@@ -123,13 +112,46 @@ func (k *KernelCPD) kernelFunc(s *Signal) (kernelRow, error) {
 	}
 }
 
-// clip32 is the C helper clip(n, 0.01, 100) on floats.
-func clip32(v float32) float32 {
-	if v > 100 {
-		v = 100
+// The C kernel's values where its exponent is clipped (in single
+// precision, so the low clip is float32(0.01)).
+var (
+	ekcpdNear = expNeg(float64(float32(0.01)))
+	ekcpdFar  = expNeg(100)
+)
+
+// rbfRow returns the rbf kernel row of the C code on the row-major samples
+// x of d dimensions: exp(-clip(g ||x_s - x_t||^2)), the clip in single
+// precision, exp from expNeg: the exponents first, then ekcpdRBFSlice.
+func rbfRow(x []float64, d int, g float64) kernelRow {
+	return func(t, lo int, out []float64) {
+		out = out[:t-lo+1]
+		switch d {
+		case 1:
+			xt := x[t]
+			for i, xs := range x[lo : t+1] {
+				e := xs - xt
+				out[i] = g * (e * e)
+			}
+		case 2:
+			xt0, xt1 := x[2*t], x[2*t+1]
+			seg := x[2*lo : 2*t+2]
+			for i := range out {
+				e0, e1 := seg[2*i]-xt0, seg[2*i+1]-xt1
+				out[i] = g * (e0*e0 + e1*e1)
+			}
+		case 3:
+			xt0, xt1, xt2 := x[3*t], x[3*t+1], x[3*t+2]
+			seg := x[3*lo : 3*t+3]
+			for i := range out {
+				e0, e1, e2 := seg[3*i]-xt0, seg[3*i+1]-xt1, seg[3*i+2]-xt2
+				out[i] = g * (e0*e0 + e1*e1 + e2*e2)
+			}
+		default:
+			xt := x[t*d : (t+1)*d]
+			for i := range out {
+				out[i] = g * sqDist(x[(lo+i)*d:(lo+i+1)*d], xt)
+			}
+		}
+		ekcpdRBFSlice(out)
 	}
-	if v < 0.01 {
-		return 0.01
-	}
-	return v
 }

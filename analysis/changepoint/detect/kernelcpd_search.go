@@ -1,15 +1,25 @@
 package detect
 
-import "context"
+import (
+	"context"
+	"math"
+)
 
 // ekcpdDynamic is the dynamic program of ruptures' ekcpd_compute: the
 // kernel sums S[s] of every segment [s, t) are updated in O(t) per t.
+//
+// The C code loops over the start s and, inside, over the number of
+// breakpoints k; here each t first tables the segment costs c[s] and then
+// runs, for each k, the minimum of best[k-1][s] + c[s] over s on
+// contiguous rows (best is stored k-major). The candidates, the sums and
+// the tie rule (the first s wins) are the C code's, so is the answer.
 func ekcpdDynamic(ctx context.Context, n, nBkps, minSize int, kern kernelRow) ([]int, error) {
-	w := nBkps + 1
+	w := n + 1
 	d := make([]float64, n+1)
 	sums := make([]float64, n+1)
-	mv := make([]float64, (n+1)*w)
-	path := make([]int32, (n+1)*w)
+	best := make([]float64, (nBkps+1)*w) // best[k*w+t]: k breakpoints in [0, t)
+	path := make([]int32, (nBkps+1)*w)
+	cost := make([]float64, n+1)
 	row := make([]float64, n)
 	for t := 1; t <= n; t++ {
 		if t&255 == 0 {
@@ -21,29 +31,63 @@ func ekcpdDynamic(ctx context.Context, n, nBkps, minSize int, kern kernelRow) ([
 		diag := row[t-1]
 		d[t] = d[t-1] + diag
 		cr := 0.0
+		sm := sums[:t]
 		for s := t - 1; s >= 0; s-- {
 			cr += row[s]
-			sums[s] += 2*cr - diag
+			sm[s] += 2*cr - diag
 		}
-		mv[t*w] = d[t] - sums[0]/float64(t)
-		for s := minSize; s < t-minSize+1; s++ {
-			c := d[t] - d[s] - sums[s]/float64(t-s)
-			kmax := min(nBkps, s/minSize)
-			for k := 1; k <= kmax; k++ {
-				v := mv[s*w+k-1] + c
-				if s == k*minSize || mv[t*w+k] > v {
-					mv[t*w+k] = v
-					path[t*w+k] = int32(s)
-				}
+		best[t] = d[t] - sums[0]/float64(t)
+		hi := t - minSize // the last start
+		if hi < minSize {
+			continue
+		}
+		dt := d[t]
+		for s := minSize; s <= hi; s++ {
+			cost[s] = dt - d[s] - sums[s]/float64(t-s)
+		}
+		for k := 1; k <= nBkps; k++ {
+			lo := k * minSize
+			if lo > hi {
+				break
 			}
+			v, arg := argminSum(best[(k-1)*w+lo:(k-1)*w+hi+1], cost[lo:hi+1])
+			best[k*w+t], path[k*w+t] = v, int32(lo+arg)
 		}
 	}
 	bkps := make([]int, nBkps+1)
 	bkps[nBkps] = n
 	for k := nBkps; k > 0; k-- {
-		bkps[k-1] = int(path[bkps[k]*w+k])
+		bkps[k-1] = int(path[k*w+bkps[k]])
 	}
 	return bkps, nil
+}
+
+// argminSum returns the least a[i] + b[i] and the first i where it is
+// reached (len(a) == len(b) > 0). Two independent running minima, over
+// even and odd i, keep the processor busy; the earlier index wins a tie
+// between them.
+func argminSum(a, b []float64) (float64, int) {
+	b = b[:len(a)]
+	v0, i0 := a[0]+b[0], 0
+	v1, i1 := math.Inf(1), -1
+	i := 1
+	for ; i+1 < len(a); i += 2 {
+		if x := a[i] + b[i]; v1 > x || i1 < 0 {
+			v1, i1 = x, i
+		}
+		if x := a[i+1] + b[i+1]; v0 > x {
+			v0, i0 = x, i+1
+		}
+	}
+	if i < len(a) {
+		if x := a[i] + b[i]; v1 > x || i1 < 0 {
+			v1, i1 = x, i
+		}
+	}
+	if i1 >= 0 && (v1 < v0 || (v1 == v0 && i1 < i0)) {
+		return v1, i1
+	}
+	return v0, i0
 }
 
 // ekcpdPelt is the penalised search of ruptures' ekcpd_pelt_compute, with
