@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"image"
 	"image/color"
 	"time"
 )
@@ -74,4 +75,8 @@ type Graph struct {
 	NoLegendStats    bool
 	OnlyGraph        bool
 	Warnings         []string
+
+	// labelDrawn, when set, is told of every tick label drawn and its box
+	// (the tests of the label layout read it).
+	labelDrawn func(axis, text string, box image.Rectangle)
 }

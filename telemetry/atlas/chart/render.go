@@ -94,10 +94,13 @@ func (g *Graph) Render() (*image.RGBA, error) {
 	g.grid(img, area, axes[firstUsed(axes)], zones[0])
 	g.plot(img, area, axes)
 	rect(img, area, frameColor)
-	g.yAxes(img, td, area, axes)
+	// One placer for every axis: a time label never lands on the lowest
+	// value label in the corner they share.
+	labels := &axisLabels{img: img, td: td, drawn: g.labelDrawn}
+	g.yAxes(img, td, area, axes, labels)
 	y := area.Max.Y + tickLen
 	for _, z := range zones {
-		g.timeAxis(img, td, area, y, z, len(zones) > 1)
+		g.timeAxis(img, td, area, y, z, len(zones) > 1, labels)
 		y += td.height + 2
 	}
 	g.legend(img, td, left, y+pad, W-left-pad)
@@ -170,6 +173,10 @@ func (g *Graph) resolveAxes(td *textDrawer, h int) []*axisState {
 		}
 		for _, t := range ticks {
 			a.ticks = append(a.ticks, t)
+			if g.Axes[i].Scale == "log" {
+				// Powers of ten: each label is exact with its own prefix.
+				step = math.Abs(a.inv(t))
+			}
 			a.labels = append(a.labels, formatTick(a.inv(t), step))
 		}
 		for _, l := range a.labels {
@@ -404,12 +411,13 @@ func (g *Graph) heatmap(img *image.RGBA, area image.Rectangle, axes []*axisState
 
 func truthy(v float64) bool { return !math.IsNaN(v) && v != 0 }
 
-func (g *Graph) yAxes(img *image.RGBA, td *textDrawer, area image.Rectangle, axes []*axisState) {
+func (g *Graph) yAxes(img *image.RGBA, td *textDrawer, area image.Rectangle, axes []*axisState, labels *axisLabels) {
 	rightX := area.Max.X
 	for i, a := range axes {
 		if !a.used {
 			continue
 		}
+		labels.axis = fmt.Sprintf("y%d", i)
 		for j, t := range a.ticks {
 			y := int(math.Round(a.yOf(area, a.inv(t))))
 			if y < area.Min.Y-1 || y > area.Max.Y+1 {
@@ -418,10 +426,10 @@ func (g *Graph) yAxes(img *image.RGBA, td *textDrawer, area image.Rectangle, axe
 			lbl := a.labels[j]
 			if i == 0 {
 				hline(img, area.Min.X-tickLen, area.Min.X, y, frameColor)
-				td.draw(img, area.Min.X-tickLen-2-td.width(lbl), y-td.height/2, lbl, textColor)
+				labels.draw(area.Min.X-tickLen-2-td.width(lbl), y-td.height/2, lbl, textColor)
 			} else {
 				hline(img, rightX, rightX+tickLen, y, frameColor)
-				td.draw(img, rightX+tickLen+2, y-td.height/2, lbl, textColor)
+				labels.draw(rightX+tickLen+2, y-td.height/2, lbl, textColor)
 			}
 		}
 		if a.label != "" {
@@ -438,17 +446,18 @@ func (g *Graph) yAxes(img *image.RGBA, td *textDrawer, area image.Rectangle, axe
 	}
 }
 
-func (g *Graph) timeAxis(img *image.RGBA, td *textDrawer, area image.Rectangle, y int, z *time.Location, showZone bool) {
-	ticks, layout := timeTicks(g.Start, g.End, max(2, area.Dx()/80), z)
+// minTickSpace is the least room between time ticks: a label ("Dec 07",
+// "17:05:30") is 30 to 50 pixels wide.
+const minTickSpace = 60
+
+func (g *Graph) timeAxis(img *image.RGBA, td *textDrawer, area image.Rectangle, y int, z *time.Location, showZone bool, labels *axisLabels) {
+	ticks, layout := timeTicks(g.Start, g.End, max(2, area.Dx()/minTickSpace), z)
+	labels.axis = "time " + z.String()
 	for _, t := range ticks {
 		x := int(math.Round(g.xOf(area, t.UnixMilli())))
 		vline(img, x, area.Max.Y, area.Max.Y+tickLen, frameColor)
 		lbl := t.Format(layout)
-		lx := x - td.width(lbl)/2
-		if lx < area.Min.X-20 || lx+td.width(lbl) > area.Max.X+20 {
-			continue
-		}
-		td.draw(img, lx, y, lbl, textColor)
+		labels.draw(x-td.width(lbl)/2, y, lbl, textColor)
 	}
 	if showZone {
 		name := z.String()

@@ -145,6 +145,10 @@ func timeTicks(start, end int64, n int, zone *time.Location) ([]time.Time, strin
 	switch {
 	case step < time.Minute:
 		layout = "15:04:05"
+	case step >= 365*24*time.Hour:
+		layout = "2006"
+	case step >= 91*24*time.Hour:
+		layout = "Jan 2006"
 	case step >= 24*time.Hour:
 		layout = "Jan 02"
 	}
