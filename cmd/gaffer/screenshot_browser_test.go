@@ -116,6 +116,19 @@ func TestScreenshotsAndLayout(t *testing.T) {
 	}
 	t.Logf("%d pages at 2 sizes; screenshots in %s", len(pages), dir)
 
+	// On a phone the side navigation is folded behind the Menu button.
+	hidden := `getComputedStyle(document.querySelector("nav.side")).display === "none"`
+	folded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](hidden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !folded {
+		t.Error("at 390×844 the side navigation is not folded away")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("nav-toggle")), chromedp.WaitVisible(chromedp.CSS("nav.side a"))); err != nil {
+		t.Errorf("the Menu button does not show the navigation: %v", err)
+	}
+
 	// Looking at pages changes nothing, so it writes no audit entry (the
 	// editors' validation on load used to).
 	entries, _, err := srv.Deps().Audit.List(t.Context(), audit.Filter{Actor: who, Limit: 1000})
