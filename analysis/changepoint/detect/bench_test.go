@@ -148,3 +148,17 @@ func BenchmarkKernelCPD(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPeltRBF is issue 18's Pelt case: the rbf cost (bandwidth by the
+// median heuristic), pen 2, jump 5, on 1,500 samples of 3 dimensions.
+func BenchmarkPeltRBF(b *testing.B) {
+	s, _, _ := PwConstant(1500, 3, 5, 1, 1)
+	pen := 2.0
+	p := Params{Method: "pelt", Cost: "rbf", Pen: &pen, Jump: 5}
+	defer reportCPU(b)()
+	for range b.N {
+		if _, err := Detect(context.Background(), s, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

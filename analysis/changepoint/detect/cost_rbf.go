@@ -23,6 +23,50 @@ type CostRBF struct {
 	sums  gramSums
 	ctx   context.Context
 	band  int // the next Fit's longest segment, 0 for any (see limitSegments)
+
+	// Pelt's running sums (see streamSegments); streamed asks the next
+	// Fit for them.
+	streamed bool
+	stream   *rbfStream
+}
+
+// rbfStream holds, for the segments [s, cur) with s >= low, the sum of
+// the kernel over their pairs, updated one sample at a time exactly as
+// gramSums fills its table (so the costs are the same), in O(n) memory
+// and with only the kernel values of starts the search still considers.
+type rbfStream struct {
+	sums     []float64 // sums[s]: pairs of [s, cur)
+	cur, low int
+	col      []float64
+}
+
+// streamSegments tells the next Fit that the search asks for segments in
+// order of their end, from starts that never decrease (Pelt's admissible
+// set), calling streamTo first.
+func (c *CostRBF) streamSegments() { c.streamed = true }
+
+// streamTo extends the running sums to the segments ending at end, from
+// the starts at or after low.
+func (c *CostRBF) streamTo(end, low int) {
+	st := c.stream
+	if st == nil || end <= st.cur {
+		return
+	}
+	low = max(low, st.low)
+	for e := st.cur + 1; e <= end; e++ {
+		// col[i-low] = K(i, e-1); sums[s] += sum of K(i, e-1), s <= i < e-1.
+		col := st.col[:e-low]
+		c.column(e-1, low, col)
+		st.sums[e-1] = 0
+		acc := 0.0
+		for s := e - 1; s >= low; s-- {
+			st.sums[s] += acc
+			if s > low {
+				acc += col[s-1-low]
+			}
+		}
+	}
+	st.cur, st.low = end, low
 }
 
 // Name returns "rbf".
@@ -52,6 +96,14 @@ func (c *CostRBF) Fit(s *Signal) error {
 		}
 		c.gamma = g
 	}
+	c.stream = nil
+	if c.streamed {
+		// Pelt: running sums, and the direct sum for any other segment.
+		c.sums.init(c.ctx, s.n, c.column, true, 0)
+		c.stream = &rbfStream{sums: make([]float64, s.n+1), col: make([]float64, s.n)}
+		c.streamed = false
+		return nil
+	}
 	c.sums.init(c.ctx, s.n, c.column, c.Direct, c.band)
 	c.band = 0
 	return nil
@@ -59,8 +111,8 @@ func (c *CostRBF) Fit(s *Signal) error {
 
 // The kernel's values where its exponent is clipped.
 var (
-	rbfNear = math.Exp(-1e-2)
-	rbfFar  = math.Exp(-1e2)
+	rbfNear = expNeg(1e-2)
+	rbfFar  = expNeg(1e2)
 )
 
 // rbf returns exp(-k) with k clipped to [0.01, 100], without calling exp
@@ -72,24 +124,56 @@ func rbf(k float64) float64 {
 	case k <= 1e-2:
 		return rbfNear
 	}
-	return math.Exp(-k)
+	return expNeg(k)
 }
 
-// column fills out[i] = K(lo+i, t) for lo+i in [lo, t].
+// column fills out[i] = K(lo+i, t) for lo+i in [lo, t]: the exponents
+// first, then the exp in one call-free loop (rbfSlice).
 func (c *CostRBF) column(t, lo int, out []float64) {
 	d, x, g := c.s.d, c.s.data, c.gamma
 	out = out[:t-lo+1]
-	if d == 1 {
+	switch d {
+	case 1:
 		xt := x[t]
 		for i, xs := range x[lo : t+1] {
 			e := xs - xt
-			out[i] = rbf(e * e * g)
+			out[i] = e * e * g
 		}
-		return
+	case 3:
+		xt0, xt1, xt2 := x[3*t], x[3*t+1], x[3*t+2]
+		seg := x[3*lo : 3*t+3]
+		for i := range out {
+			e0, e1, e2 := seg[3*i]-xt0, seg[3*i+1]-xt1, seg[3*i+2]-xt2
+			out[i] = (e0*e0 + e1*e1 + e2*e2) * g
+		}
+	default:
+		xt := x[t*d : (t+1)*d]
+		for i := range out {
+			out[i] = sqDist(x[(lo+i)*d:(lo+i+1)*d], xt) * g
+		}
 	}
-	xt := x[t*d : (t+1)*d]
-	for i := range out {
-		out[i] = rbf(sqDist(x[(lo+i)*d:(lo+i+1)*d], xt) * g)
+	rbfSlice(out)
+}
+
+// rbfSlice replaces each k of ks by rbf(k): expNeg's steps written out in
+// one loop without calls.
+func rbfSlice(ks []float64) {
+	for i, k := range ks {
+		if k >= 1e2 {
+			ks[i] = rbfFar
+			continue
+		}
+		if k <= 1e-2 {
+			ks[i] = rbfNear
+			continue
+		}
+		m := int(k*(128/math.Ln2) + 0.5)
+		md := float64(m)
+		r := k - md*ln2Hi128 - md*ln2Lo128
+		q := r * (-1 + r*(1.0/2+r*(-1.0/6+r*(1.0/24-r*(1.0/120)))))
+		j := (m & 127) * 2
+		hi, lo := expNegTable[j], expNegTable[j+1]
+		ks[i] = (hi + (lo + hi*q)) * math.Float64frombits(uint64(1023-m>>7)<<52)
 	}
 }
 
@@ -97,6 +181,9 @@ func (c *CostRBF) column(t, lo int, out []float64) {
 // length) minus the Gram sum over the length.
 func (c *CostRBF) Error(start, end int) float64 {
 	l := float64(end - start)
+	if st := c.stream; st != nil && end == st.cur && start >= st.low {
+		return l - (l+2*st.sums[start])/l
+	}
 	return l - (l+2*c.sums.offDiag(start, end))/l
 }
 

@@ -27,6 +27,12 @@ func MedianHeuristicGamma(s *Signal) (float64, error) {
 	case s.d == 1:
 		med = medianPairDist1D(s.data)
 	case pairs <= exactMedianPairs:
+		if pairs >= 1<<16 {
+			var ok bool
+			if med, ok = medianPairDistBracketed(s); ok {
+				break
+			}
+		}
 		dist := make([]float64, 0, pairs)
 		for i := 0; i < n; i++ {
 			for j := i + 1; j < n; j++ {

@@ -24,6 +24,9 @@ func (p *Pelt) Name() string { return "pelt" }
 // Segment finds the breakpoints minimising the penalised cost; only the
 // Penalty rule applies.
 func (p *Pelt) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
+	if st, ok := p.cfg.cost.(segmentStreamer); ok && stop.Kind == StopPenalty {
+		st.streamSegments()
+	}
 	if err := p.cfg.begin(ctx, "pelt", s, stop, StopPenalty); err != nil {
 		return nil, err
 	}
@@ -41,12 +44,16 @@ func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float6
 	subV := make([]float64, 0, 64)
 	next := make([]int, 0, 64)
 	bc, bounded := cost.(boundedCost)
+	streamer, streamed := cost.(segmentStreamer)
 	var exact []bool
 	var margin []float64
 	step := func(bkp int) error {
 		admissible = append(admissible, (bkp-minSize)/jump*jump)
 		subT, subV = subT[:0], subV[:0]
 		exact, margin = exact[:0], margin[:0]
+		if streamed {
+			streamer.streamTo(bkp, admissible[0])
+		}
 		for _, t := range admissible {
 			if !valid[t] {
 				continue // ruptures: no partition of [0, t) exists
@@ -124,6 +131,15 @@ func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float6
 		return nil, err
 	}
 	return finish(ctx, backtrack(prev, n))
+}
+
+// segmentStreamer is a cost that can keep running sums for a search that
+// asks for segments in order of their end, from starts that never
+// decrease: streamSegments before Fit, streamTo(end, low) before the
+// segments [s, end) with s >= low. Other segments still get Error.
+type segmentStreamer interface {
+	streamSegments()
+	streamTo(end, low int)
 }
 
 // boundedCost is a cost whose Error (rounded as ruptures rounds it) is
