@@ -61,6 +61,14 @@
   // "12/7") is about 40px wide; narrow charts get fewer ticks.
   function xSpace(u, axisIdx, min, max, dim) { return dim < 500 ? 90 : 70; }
 
+  // integerSteps are the y tick steps of counts: no "1.5 certificates".
+  var integerSteps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8, 1e9];
+
+  // allIntegers reports whether a column holds whole numbers only.
+  function allIntegers(values) {
+    return (values || []).every(function (v) { return v == null || Math.floor(v) === v; });
+  }
+
   // hasData reports whether a column holds any number.
   function hasData(values) {
     for (var i = 0; i < (values || []).length; i++) {
@@ -127,8 +135,10 @@
                     fill: s.fill || undefined, dash: s.dash || undefined, points: { show: false } });
       columns.push(s.values);
     });
+    var y = {};
+    if (columns.slice(1).every(allIntegers)) { y.incrs = integerSteps; }
     var u = plot({ height: opts.height || 260, series: series, scales: { x: { time: true } },
-                   axes: [{}, {}], hooks: opts.hooks || {} }, columns, el);
+                   axes: [{}, y], hooks: opts.hooks || {} }, columns, el);
     var total = (data.series || []).length;
     if (shown.length < total) {
       note(el, "Drawn: " + shown.length + " of " + total + " series" +
