@@ -4,7 +4,10 @@
 // cost.
 //
 //	go run ./bench/changepoint [-cases ../shared/testdata/changepoint/ruptures_cases.json] [-reps 20] [-stat median|min]
-//	    [-clock wall|cpu] [-method M] [-cost C] [-v] [-cpuprofile FILE]
+//	    [-clock wall|cpu] [-method M] [-cost C] [-v] [-markdown] [-cpuprofile FILE]
+//
+// bench/changepoint/ruptures_side.py writes such a file for the sizes of
+// docs/benchmarks.md, timing ruptures on this machine.
 package main
 
 import (
@@ -34,6 +37,7 @@ type benchCase struct {
 		Order   int      `json:"order"`
 	} `json:"params"`
 	RupturesSeconds float64     `json:"ruptures_seconds"`
+	Expected        []int       `json:"expected_bkps"`
 	Signal          [][]float64 `json:"signal"`
 }
 
@@ -41,7 +45,7 @@ type benchCase struct {
 type options struct {
 	path, stat, clock, method, cost, cpuProfile string
 	reps                                        int
-	verbose                                     bool
+	verbose, markdown                           bool
 }
 
 func main() {
@@ -52,6 +56,7 @@ func main() {
 	flag.StringVar(&o.clock, "clock", "wall", "wall time, or cpu: the process's CPU time (search and garbage collector), "+
 		"which leaves out the time other processes hold the CPU on a shared machine (Linux)")
 	flag.BoolVar(&o.verbose, "v", false, "print every case to standard error")
+	flag.BoolVar(&o.markdown, "markdown", false, "print every case as a Markdown table row (method, cost, stop, n, ruptures, Gaffer, ratio, same answer)")
 	flag.StringVar(&o.method, "method", "", "run only the cases of this method")
 	flag.StringVar(&o.cost, "cost", "", "run only the cases of this cost")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed runs to this file")
@@ -101,9 +106,23 @@ func run(o options) error {
 		if (o.method != "" && c.Method != o.method) || (o.cost != "" && c.Cost != o.cost) {
 			continue
 		}
-		g, err := timeCase(c, o, now)
+		g, bkps, err := timeCase(c, o, now)
 		if err != nil {
 			return fmt.Errorf("case %d: %w", i, err)
+		}
+		same := "yes"
+		if !slices.Equal(bkps, c.Expected) {
+			same = "no"
+		}
+		if o.markdown {
+			stop := "pen"
+			if c.Params.NBkps != nil {
+				stop = "n_bkps"
+			} else if c.Params.Epsilon != nil {
+				stop = "epsilon"
+			}
+			fmt.Printf("| %s | %s | %s | %d | %.4f | %.5f | %.0fx | %s |\n", c.Method, c.Cost, stop, len(c.Signal),
+				c.RupturesSeconds, g, c.RupturesSeconds/g, same)
 		}
 		byMethod.add(c.Method, c.RupturesSeconds, g)
 		cost := c.Cost
@@ -112,9 +131,12 @@ func run(o options) error {
 		}
 		byCost.add(cost, c.RupturesSeconds, g)
 		if o.verbose {
-			fmt.Fprintf(os.Stderr, "%3d %-9s %-11s n=%-3d d=%d %+v ruptures %.4fs gaffer %.6fs (%.0fx)\n", i, c.Method, c.Cost,
-				len(c.Signal), len(c.Signal[0]), c.Params.Jump, c.RupturesSeconds, g, c.RupturesSeconds/g)
+			fmt.Fprintf(os.Stderr, "%3d %-9s %-11s n=%-3d d=%d %+v ruptures %.4fs gaffer %.6fs (%.0fx) same answer: %s\n", i, c.Method, c.Cost,
+				len(c.Signal), len(c.Signal[0]), c.Params.Jump, c.RupturesSeconds, g, c.RupturesSeconds/g, same)
 		}
+	}
+	if o.markdown {
+		return nil
 	}
 	byMethod.print(os.Stdout, true)
 	fmt.Println()
@@ -123,26 +145,27 @@ func run(o options) error {
 }
 
 // timeCase returns the time of one detection of c (the median or minimum
-// of o.reps runs).
-func timeCase(c benchCase, o options, now func() float64) (float64, error) {
+// of o.reps runs) and its breakpoints.
+func timeCase(c benchCase, o options, now func() float64) (float64, []int, error) {
 	sig, err := detect.NewSignal(c.Signal)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	p := detect.Params{Method: c.Method, Cost: c.Cost, Pen: c.Params.Pen, NBkps: c.Params.NBkps,
 		Epsilon: c.Params.Epsilon, MinSize: c.Params.MinSize, Jump: c.Params.Jump, Width: c.Params.Width,
 		CostParams: detect.CostParams{Gamma: c.Params.Gamma, Order: c.Params.Order}}
 	times := make([]float64, o.reps)
+	var bkps []int
 	for r := range times {
 		start := now()
-		if _, err := detect.Detect(context.Background(), sig, p); err != nil {
-			return 0, err
+		if bkps, err = detect.Detect(context.Background(), sig, p); err != nil {
+			return 0, nil, err
 		}
 		times[r] = now() - start
 	}
 	slices.Sort(times)
 	if o.stat == "min" {
-		return times[0], nil
+		return times[0], bkps, nil
 	}
-	return times[len(times)/2], nil
+	return times[len(times)/2], bkps, nil
 }
