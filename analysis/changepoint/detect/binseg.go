@@ -81,6 +81,9 @@ func (b *Binseg) singleBkp(check func() error, start, end int) (split, error) {
 	if math.IsInf(whole, -1) {
 		return split{bkp: -1}, nil
 	}
+	if bc, ok := cost.(boundedCost); ok {
+		return b.singleBkpBounded(check, bc, whole, start, end)
+	}
 	best := split{bkp: -1}
 	for bkp := start; bkp < end; bkp += b.cfg.jump {
 		if bkp-start < minSize || end-bkp < minSize {
@@ -96,6 +99,48 @@ func (b *Binseg) singleBkp(check func() error, start, end int) (split, error) {
 	}
 	if best.bkp < 0 {
 		best.gain = 0
+	}
+	return best, nil
+}
+
+// singleBkpBounded is singleBkp for a cost with an estimate: the gains
+// are estimated first and only those that may be the largest are computed
+// exactly, in increasing order with singleBkp's rule (the last largest
+// wins); the others are strictly smaller, so the split is singleBkp's.
+func (b *Binseg) singleBkpBounded(check func() error, bc boundedCost, whole float64, start, end int) (split, error) {
+	cost, minSize, jump := b.cfg.cost, b.cfg.minSize, b.cfg.jump
+	first := -1
+	for bkp := start; bkp < end; bkp += jump {
+		if bkp-start >= minSize && end-bkp >= minSize {
+			first = bkp
+			break
+		}
+	}
+	if first < 0 {
+		return split{bkp: -1, gain: 0}, nil
+	}
+	var est, margin []float64
+	most := math.Inf(-1)
+	for bkp := first; end-bkp >= minSize; bkp += jump {
+		if err := check(); err != nil {
+			return split{}, err
+		}
+		l, r := bc.approxError(start, bkp), bc.approxError(bkp, end)
+		g := whole - l - r
+		m := 2*bc.errorBound() + 4*epsilon*(math.Abs(whole)+math.Abs(l)+math.Abs(r))
+		est, margin = append(est, g), append(margin, m)
+		most = math.Max(most, g-m)
+	}
+	best := split{bkp: -1}
+	for i, g := range est {
+		if g+margin[i] < most {
+			continue
+		}
+		bkp := first + i*jump
+		exact := whole - cost.Error(start, bkp) - cost.Error(bkp, end)
+		if best.bkp < 0 || exact >= best.gain {
+			best = split{bkp: bkp, gain: exact}
+		}
 	}
 	return best, nil
 }

@@ -1,6 +1,9 @@
 package detect
 
-import "context"
+import (
+	"context"
+	"math"
+)
 
 // Dynp is the exact dynamic programming search for a given number of
 // breakpoints on the jump grid (ruptures' Dynp).
@@ -52,6 +55,11 @@ func (d *Dynp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error)
 			maxK[i] = min(bkp/jump, (bkp-minSize)/step)
 		}
 	}
+	bc, bounded := cost.(boundedCost)
+	var rowBuf *dynpRowBuf
+	if bounded {
+		rowBuf = newDynpRowBuf(g)
+	}
 	for ie := 1; ie < g; ie++ {
 		if ie&15 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -66,6 +74,10 @@ func (d *Dynp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error)
 		lo, hi := 1, k-1
 		if ie == g-1 {
 			lo, hi = k, k
+		}
+		if bounded {
+			boundedRow(bc, cost, best, arg, found, maxK, g, ie, end, lo, hi, jump, minSize, rowBuf)
+			continue
 		}
 		for ib := 1; ib < ie; ib++ {
 			bkp := ib * jump
@@ -92,4 +104,60 @@ func (d *Dynp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error)
 		bkps[kk-1] = pos(ie)
 	}
 	return finish(ctx, bkps)
+}
+
+// dynpRowBuf is boundedRow's scratch space, one slot per grid point.
+type dynpRowBuf struct {
+	approx, exact, margin []float64
+	known                 []bool
+}
+
+func newDynpRowBuf(g int) *dynpRowBuf {
+	return &dynpRowBuf{approx: make([]float64, g), exact: make([]float64, g),
+		margin: make([]float64, g), known: make([]bool, g)}
+}
+
+// boundedRow fills Dynp's states ending at grid point ie (lo..hi
+// breakpoints) with a cost that has an estimate: each candidate's sum is
+// estimated first, and only those whose estimate may be the least get the
+// exact cost. The exact candidates are taken in increasing order with the
+// same rule as the direct loop (the first least wins); the others are
+// strictly larger, so the states, and the answer, are the direct loop's.
+func boundedRow(bc boundedCost, cost Cost, best []float64, arg []int32, found []bool, maxK []int,
+	g, ie, end, lo, hi, jump, minSize int, buf *dynpRowBuf) {
+	for ib := 1; ib < ie; ib++ {
+		buf.known[ib] = false
+		if end-ib*jump >= minSize && min(hi, maxK[ib]+1) >= lo {
+			buf.approx[ib] = bc.approxError(ib*jump, end)
+			buf.margin[ib] = bc.errorBound()
+		}
+	}
+	for kk := lo; kk <= hi; kk++ {
+		at := kk*g + ie
+		least := math.Inf(1)
+		for ib := 1; ib < ie; ib++ {
+			if end-ib*jump < minSize || kk > min(hi, maxK[ib]+1) {
+				continue
+			}
+			prev := best[(kk-1)*g+ib]
+			m := buf.margin[ib] + 4*epsilon*(math.Abs(prev)+math.Abs(buf.approx[ib]))
+			least = math.Min(least, prev+buf.approx[ib]+m)
+		}
+		for ib := 1; ib < ie; ib++ {
+			if end-ib*jump < minSize || kk > min(hi, maxK[ib]+1) {
+				continue
+			}
+			prev := best[(kk-1)*g+ib]
+			m := buf.margin[ib] + 4*epsilon*(math.Abs(prev)+math.Abs(buf.approx[ib]))
+			if prev+buf.approx[ib]-m > least {
+				continue
+			}
+			if !buf.known[ib] {
+				buf.exact[ib], buf.known[ib] = cost.Error(ib*jump, end), true
+			}
+			if v := prev + buf.exact[ib]; !found[at] || v < best[at] {
+				best[at], arg[at], found[at] = v, int32(ib), true
+			}
+		}
+	}
 }
