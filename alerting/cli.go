@@ -307,8 +307,13 @@ func alertsSilenceExpireCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ref, err := cli.ResolveRecent(cmd.Context(), c, "silence", args[0], "/api/v1/alerting/silences",
+				func(s Silence) cli.Ref { return cli.Ref{ID: s.ID} })
+			if err != nil {
+				return err
+			}
 			var sil Silence
-			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/alerting/silences/"+url.PathEscape(args[0]), nil, &sil); err != nil {
+			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/alerting/silences/"+url.PathEscape(ref.ID), nil, &sil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "expired silence %s (%s), now %s\n", sil.ID, strings.Join(sil.Matchers, ", "), sil.State)

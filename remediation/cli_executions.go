@@ -57,6 +57,14 @@ func firstLine(s string) string {
 	return s
 }
 
+// resolveExecution names the execution ref refers to: its ID or a unique
+// prefix of the ID among the recent executions.
+func resolveExecution(cmd *cobra.Command, c *cli.Client, ref string) (string, error) {
+	r, err := cli.ResolveRecent(cmd.Context(), c, "execution", ref, rbAPI+"/executions?limit=500",
+		func(e Execution) cli.Ref { return cli.Ref{ID: e.ID} })
+	return r.ID, err
+}
+
 func runbookExecutionCommand(flags *cli.ClientFlags) *cobra.Command {
 	var wait bool
 	cmd := &cobra.Command{Use: "execution ID", Short: "Show an execution's steps (with --wait, follow it to its end)", Args: cobra.ExactArgs(1)}
@@ -66,11 +74,15 @@ func runbookExecutionCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		id, err := resolveExecution(cmd, c, args[0])
+		if err != nil {
+			return err
+		}
 		if wait {
-			return waitExecution(cmd, c, args[0], out)
+			return waitExecution(cmd, c, id, out)
 		}
 		var ex Execution
-		if err := c.Do(cmd.Context(), "GET", rbAPI+"/executions/"+url.PathEscape(args[0]), nil, &ex); err != nil {
+		if err := c.Do(cmd.Context(), "GET", rbAPI+"/executions/"+url.PathEscape(id), nil, &ex); err != nil {
 			return err
 		}
 		return out.Print(cmd.OutOrStdout(), ex, func(t *cli.Table) {
@@ -95,7 +107,11 @@ func runbookControlCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			id := url.PathEscape(args[1])
+			exID, err := resolveExecution(cmd, c, args[1])
+			if err != nil {
+				return err
+			}
+			id := url.PathEscape(exID)
 			var ex Execution
 			switch op := args[0]; {
 			case (op == "pause" || op == "resume" || op == "cancel") && len(args) == 2:
@@ -142,8 +158,12 @@ func runbookApproveCommand(flags *cli.ClientFlags) *cobra.Command {
 				}
 				req.Answer = json.RawMessage(answer)
 			}
+			id, err := resolveExecution(cmd, c, args[0])
+			if err != nil {
+				return err
+			}
 			var ex Execution
-			if err := c.Do(cmd.Context(), "POST", rbAPI+"/executions/"+url.PathEscape(args[0])+"/steps/"+url.PathEscape(args[1])+"/"+op,
+			if err := c.Do(cmd.Context(), "POST", rbAPI+"/executions/"+url.PathEscape(id)+"/steps/"+url.PathEscape(args[1])+"/"+op,
 				req, &ex); err != nil {
 				return err
 			}

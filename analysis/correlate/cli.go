@@ -256,7 +256,12 @@ func analyzeReportCommand(flags *cli.ClientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := followReport(cmd.Context(), c, args[0], cmd.ErrOrStderr())
+			ref, err := cli.ResolveRecent(cmd.Context(), c, "analysis report", args[0], "/api/v1/analysis/reports?limit=500",
+				func(r Report) cli.Ref { return cli.Ref{ID: r.ID} })
+			if err != nil {
+				return err
+			}
+			rep, err := followReport(cmd.Context(), c, ref.ID, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -69,7 +69,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"alerts", "rules", "apply", "-f", "-"}, stdin: "name: GrammarTest\npromql: vector(1) > 2\n"},
 		{args: []string{"alerts", "rules", "import", "-f", "{dir}/prom.yml"}},
 		{args: []string{"alerts", "silence", "alertname=GrammarTest", "--comment", "grammar"},
-			capture: map[string]*regexp.Regexp{"silence": re(`created silence (\S+):`)}},
+			capture: map[string]*regexp.Regexp{"silence": re(`created silence (\w{6})\w*:`)}}, // a unique prefix names it
 		{args: []string{"alerts", "silence", "expire", "{silence}"}},
 		{args: []string{"alerts", "rules", "delete", "GrammarTest"}},
 
@@ -114,7 +114,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 			capture: map[string]*regexp.Regexp{"run": re(`started execution (\S+)`)}},
 		{args: []string{"runbook", "approve", "{run}", "ask"}, as: "bob"},
 		{args: []string{"runbook", "run", "grammar", "--env", "dev"},
-			capture: map[string]*regexp.Regexp{"run2": re(`started execution (\S+)`)}},
+			capture: map[string]*regexp.Regexp{"run2": re(`started execution (ex_\w{8})`)}}, // a prefix
 		{args: []string{"runbook", "control", "pause", "{run2}"}},
 		{args: []string{"runbook", "control", "resume", "{run2}"}},
 		{args: []string{"runbook", "control", "cancel", "{run2}"}},
@@ -125,7 +125,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"failover", "import", "-f", "{dir}/fleet.yaml"}},
 		{args: []string{"failover", "size-darkpools", "streaming"}},
 		{args: []string{"failover", "plan", "streaming", "--evacuate", "us-west-2", "--execute"},
-			capture: map[string]*regexp.Regexp{"ex": re(`started execution (\S+)`)}},
+			capture: map[string]*regexp.Regexp{"ex": re(`started execution (ex_\w{8})`)}}, // a prefix
 		{args: []string{"failover", "pause", "{ex}"}, mayConflict: true},
 		{args: []string{"failover", "resume", "{ex}"}, mayConflict: true},
 		{args: []string{"failover", "abort", "{ex}"}, mayConflict: true},

@@ -48,7 +48,11 @@ func failoverExecutionCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		ex, err := followExecution(cmd, c, args[0], wait)
+		id, err := resolveExecution(cmd, c, args[0])
+		if err != nil {
+			return err
+		}
+		ex, err := followExecution(cmd, c, id, wait)
 		if err != nil {
 			return err
 		}
@@ -62,6 +66,14 @@ func failoverExecutionCommand(flags *cli.ClientFlags) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the execution to end (exit 0 only if it succeeded)")
 	return cmd
+}
+
+// resolveExecution names the execution ref refers to: its ID or a unique
+// prefix of the ID among the recent executions.
+func resolveExecution(cmd *cobra.Command, c *cli.Client, ref string) (string, error) {
+	r, err := cli.ResolveRecent(cmd.Context(), c, "execution", ref, foAPI+"/executions?limit=500",
+		func(e Execution) cli.Ref { return cli.Ref{ID: e.ID} })
+	return r.ID, err
 }
 
 func followExecution(cmd *cobra.Command, c *cli.Client, id string, wait bool) (*Execution, error) {
@@ -117,8 +129,12 @@ func failoverControlCommand(flags *cli.ClientFlags, action string) *cobra.Comman
 			if err != nil {
 				return err
 			}
+			id, err := resolveExecution(cmd, c, args[0])
+			if err != nil {
+				return err
+			}
 			var ex Execution
-			if err := c.Do(cmd.Context(), "POST", foAPI+"/executions/"+url.PathEscape(args[0])+"/"+action, nil, &ex); err != nil {
+			if err := c.Do(cmd.Context(), "POST", foAPI+"/executions/"+url.PathEscape(id)+"/"+action, nil, &ex); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s execution %s, now %s\n", actionDone[action], ex.ID, ex.Status)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -103,4 +105,35 @@ func ListByDefault(noun, list *cobra.Command) {
 			noun.Flags().AddFlag(f)
 		}
 	})
+}
+
+// ResolveRecent names the thing arg refers to among the recent ones that
+// listPath answers (a JSON list, or a page with "items"), ref giving each
+// one's ID and name: an ID, a name or a unique ID prefix, as Resolve. An
+// arg that matches nothing listed is returned as it is, for the server
+// to find or refuse (an old execution may not be on the first page).
+func ResolveRecent[T any](ctx context.Context, c *Client, kind, arg, listPath string, ref func(T) Ref) (Ref, error) {
+	var raw json.RawMessage
+	if err := c.Do(ctx, "GET", listPath, nil, &raw); err != nil {
+		return Ref{}, err
+	}
+	var items []T
+	if err := json.Unmarshal(raw, &items); err != nil {
+		var page struct {
+			Items []T `json:"items"`
+		}
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return Ref{}, fmt.Errorf("decode the list of %ss: %w", kind, err)
+		}
+		items = page.Items
+	}
+	refs := make([]Ref, len(items))
+	for i, it := range items {
+		refs[i] = ref(it)
+	}
+	found, err := Resolve(kind, arg, refs)
+	if errors.Is(err, ErrNoMatch) {
+		return Ref{ID: arg}, nil
+	}
+	return found, err
 }

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -72,4 +74,34 @@ func FuzzErrorMessage(f *testing.F) {
 			t.Fatalf("raw JSON body %q passed through as the message", body)
 		}
 	})
+}
+
+func TestResolveRecentReadsListsAndPages(t *testing.T) {
+	type item struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/list" {
+			w.Write([]byte(`[{"id": "ex_ab12"}, {"id": "ex_ab34"}, {"id": "ex_cd56"}]`))
+			return
+		}
+		w.Write([]byte(`{"items": [{"id": "ex_ab12"}, {"id": "ex_cd56"}]}`))
+	}))
+	defer srv.Close()
+	c := &Client{Server: srv.URL, HTTP: srv.Client()}
+	ref := func(it item) Ref { return Ref{ID: it.ID, Name: it.Name} }
+	ctx := context.Background()
+	if got, err := ResolveRecent(ctx, c, "execution", "ex_c", "/list", ref); err != nil || got.ID != "ex_cd56" {
+		t.Errorf("prefix in a list: %v %v", got, err)
+	}
+	if _, err := ResolveRecent(ctx, c, "execution", "ex_ab", "/list", ref); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf("ambiguous prefix: %v", err)
+	}
+	if got, err := ResolveRecent(ctx, c, "execution", "ex_ab", "/page", ref); err != nil || got.ID != "ex_ab12" {
+		t.Errorf("prefix in a page: %v %v", got, err)
+	}
+	if got, err := ResolveRecent(ctx, c, "execution", "ex_old", "/page", ref); err != nil || got.ID != "ex_old" {
+		t.Errorf("an ID not listed is passed on: %v %v", got, err)
+	}
 }
