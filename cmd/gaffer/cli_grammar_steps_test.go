@@ -101,7 +101,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"sshca", "policy", "set", "grammar", "--file", "{dir}/policy.json"}},
 		{args: []string{"sshca", "policy", "delete", "grammar"}},
 		{args: []string{"sshca", "sign", "--pubkey", "{dir}/id_ed25519.pub", "--principal", "alice", "--out", "{dir}/id_ed25519-cert.pub"},
-			as: "alice", capture: map[string]*regexp.Regexp{"sshserial": re(`signed serial (\d+)`)}},
+			as: "alice", capture: map[string]*regexp.Regexp{"sshserial": re(`signed serial (\d{8})`)}}, // a prefix
 		{args: []string{"sshca", "revoke", "{sshserial}", "--reason", "grammar"}},
 		{args: []string{"sshca", "kek", "rotate"}},
 

@@ -253,6 +253,13 @@ func TestCLIGrammarErrorsAreOneLine(t *testing.T) {
 	}
 
 	admin := srv.AdminToken
+	// A scope no system defines is refused, naming it and the valid ones.
+	_, stderr, code := gafferRun(t, "", "token", "create", "ci", "--scopes", "nosuch:read", "--server", srv.URL, "--token", admin)
+	if code != 1 || !strings.Contains(stderr, `scope "nosuch:read" is not defined`) || !strings.Contains(stderr, "events:read") {
+		t.Errorf("token create --scopes nosuch:read: exit %d, %q", code, stderr)
+	}
+	errorLineOK(t, "token create", stderr)
+
 	for _, args := range [][]string{
 		{"token", "revoke", "nosuch"},
 		{"events", "rules", "get", "nosuch"},

@@ -37,6 +37,9 @@ steps:
 	if err == nil || !strings.Contains(out, "bad.yaml:5:") || !strings.Contains(out, `no step is called "b"`) {
 		t.Fatalf("validate: %v %s", err, out)
 	}
+	if !strings.HasSuffix(err.Error(), "bad.yaml: 1 problem") {
+		t.Errorf("validate counts %q, want the count to agree: 1 problem", err)
+	}
 	if _, err := gafferCLI(t, srv, tok, "runbook", "apply", "-f", bad); err == nil || !strings.Contains(err.Error(), "line 5") {
 		t.Fatalf("apply of an invalid runbook: %v", err)
 	}

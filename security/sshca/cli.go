@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -153,16 +154,13 @@ func sshcaRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 	var pubkey string
 	cmd := &cobra.Command{
 		Use:   "revoke (SERIAL | --key-id ID | --pubkey FILE)",
-		Short: "Revoke a certificate by serial or key ID, or a public key (and every certificate of it)",
+		Short: "Revoke a certificate by serial (or a unique prefix of a recent one) or key ID, or a public key and its certificates",
 		Example: `  gaffer sshca revoke 4711 --reason "laptop lost"
   gaffer sshca revoke --key-id alice@laptop`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				if req.Serial != "" && req.Serial != args[0] {
-					return fmt.Errorf("serial: given both as an argument (%s) and as --serial (%s)", args[0], req.Serial)
-				}
-				req.Serial = args[0]
+			if len(args) == 1 && req.Serial != "" {
+				return fmt.Errorf("serial: given both as an argument (%s) and as --serial (%s)", args[0], req.Serial)
 			}
 			if pubkey != "" {
 				b, err := os.ReadFile(pubkey)
@@ -174,6 +172,15 @@ func sshcaRevokeCommand(flags *cli.ClientFlags) *cobra.Command {
 			c, err := flags.Client()
 			if err != nil {
 				return err
+			}
+			if len(args) == 1 {
+				// A serial, or a unique prefix of a recent one.
+				ref, err := cli.ResolveRecent(cmd.Context(), c, "certificate serial", args[0], "/api/v1/sshca/certs?limit=1000",
+					func(x Cert) cli.Ref { return cli.Ref{ID: strconv.FormatUint(x.Serial, 10)} })
+				if err != nil {
+					return err
+				}
+				req.Serial = ref.ID
 			}
 			var rev Revocation
 			if err := c.Do(cmd.Context(), "POST", "/api/v1/sshca/revocations", req, &rev); err != nil {
