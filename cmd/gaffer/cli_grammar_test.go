@@ -199,8 +199,9 @@ func gafferRun(t *testing.T, stdin string, args ...string) (stdout, stderr strin
 	return out.String(), errOut.String(), code
 }
 
-// errorLineOK checks stderr holds exactly the one error line of the
-// grammar for the command at path: `gaffer: <path>: <why>`, no JSON.
+// errorLineOK checks stderr ends with the one error line of the grammar
+// for the command at path, `gaffer: <path>: <why>` without JSON, and
+// holds no other error (progress lines may come before it).
 func errorLineOK(t *testing.T, path, stderr string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
@@ -210,6 +211,11 @@ func errorLineOK(t *testing.T, path, stderr string) {
 	}
 	if strings.ContainsAny(last, "{}") {
 		t.Errorf("gaffer %s: error %q shows JSON", path, last)
+	}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "Error:") || strings.HasPrefix(l, "Usage:") || strings.HasPrefix(l, "gaffer: ") && l != last {
+			t.Errorf("gaffer %s: a second error format on stderr: %q", path, l)
+		}
 	}
 }
 
