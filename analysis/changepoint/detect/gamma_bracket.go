@@ -38,8 +38,9 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	lo := selectKth(sample, samples/2-384)
 	hi := selectKth(sample, samples/2+384)
 	// Squared distances are >= 0, where the order of the bits is that of
-	// the values: v is in [lo, hi] when bits(v) - bits(lo), wrapped, is at
-	// most bits(hi) - bits(lo), one branch that is rarely taken.
+	// the values. With w = bits(v) - bits(lo), wrapped: v < lo exactly when
+	// w's top bit is set (counted without a branch), and v is in [lo, hi]
+	// when w <= bits(hi) - bits(lo), one branch that is rarely taken.
 	loBits := math.Float64bits(lo)
 	span := math.Float64bits(hi) - loBits
 	below := 0
@@ -53,9 +54,9 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 			for j := 0; j+1 < len(rest); j += 2 {
 				e0, e1 := a0-rest[j], a1-rest[j+1]
 				v := e0*e0 + e1*e1
-				// v < lo adds 1: the sign of v - lo.
-				below += int(math.Float64bits(v-lo) >> 63)
-				if math.Float64bits(v)-loBits <= span {
+				w := math.Float64bits(v) - loBits
+				below += int(w >> 63)
+				if w <= span {
 					kept = append(kept, v)
 				}
 			}
@@ -64,8 +65,9 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 			for j := 0; j+2 < len(rest); j += 3 {
 				e0, e1, e2 := a0-rest[j], a1-rest[j+1], a2-rest[j+2]
 				v := e0*e0 + e1*e1 + e2*e2
-				below += int(math.Float64bits(v-lo) >> 63)
-				if math.Float64bits(v)-loBits <= span {
+				w := math.Float64bits(v) - loBits
+				below += int(w >> 63)
+				if w <= span {
 					kept = append(kept, v)
 				}
 			}
@@ -73,8 +75,9 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 			row := x[i*d : (i+1)*d]
 			for j := 0; j+d <= len(rest); j += d {
 				v := sqDist(rest[j:j+d], row)
-				below += int(math.Float64bits(v-lo) >> 63)
-				if math.Float64bits(v)-loBits <= span {
+				w := math.Float64bits(v) - loBits
+				below += int(w >> 63)
+				if w <= span {
 					kept = append(kept, v)
 				}
 			}
