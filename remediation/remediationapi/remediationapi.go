@@ -3,12 +3,15 @@
 // importing the system itself.
 package remediationapi
 
-import "github.com/gaffer-sre/gaffer/internal/platform"
+import (
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/remediation/agent"
+)
 
 // Name is the system's module and role name.
 const Name = "remediation"
 
-func init() { platform.Declare(Name, ReadScope, WriteScope) }
+func init() { platform.Declare(Name, ReadScope, WriteScope, agent.AgentScope) }
 
 // Scopes of the system's routes.
 const (
