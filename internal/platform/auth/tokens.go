@@ -289,3 +289,44 @@ func optTime(v sql.NullInt64) *time.Time {
 	t := time.UnixMilli(v.Int64).UTC()
 	return &t
 }
+
+// ErrTokenAmbiguous is returned (wrapped, naming the candidates) by
+// Resolve for a name or ID prefix that several active tokens match.
+var ErrTokenAmbiguous = errors.New("ambiguous")
+
+// Resolve finds the token ref names, as the CLI grammar reads a
+// reference: its ID; else the active token with that name; else the
+// active token whose ID starts with ref. It returns ErrTokenNotFound or
+// ErrTokenAmbiguous (wrapped) when none or several match.
+func (t *Tokens) Resolve(ctx context.Context, ref string) (Token, error) {
+	toks, err := t.List(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	var byName, byPrefix []Token
+	for _, tok := range toks {
+		switch {
+		case tok.ID == ref:
+			return tok, nil
+		case tok.RevokedAt != nil:
+		case tok.Name == ref:
+			byName = append(byName, tok)
+		case ref != "" && strings.HasPrefix(tok.ID, ref):
+			byPrefix = append(byPrefix, tok)
+		}
+	}
+	for _, matches := range [][]Token{byName, byPrefix} {
+		switch len(matches) {
+		case 0:
+			continue
+		case 1:
+			return matches[0], nil
+		}
+		names := make([]string, len(matches))
+		for i, m := range matches {
+			names[i] = m.Name + " (" + m.ID + ")"
+		}
+		return Token{}, fmt.Errorf("token %q is %w: it matches %s", ref, ErrTokenAmbiguous, strings.Join(names, ", "))
+	}
+	return Token{}, fmt.Errorf("token %q: %w", ref, ErrTokenNotFound)
+}

@@ -42,7 +42,7 @@ func (c *Console) apiRoutes(r *httpapi.Router) {
 		Summary: "List API tokens (never their secrets)", Response: httpapi.Page[auth.Token]{},
 		Handler: c.listTokens})
 	r.Handle(httpapi.Route{Method: "DELETE", Path: "/api/v1/tokens/{id}", Scope: auth.AdminScope, Action: "platform.token.revoke",
-		Summary: "Revoke an API token", Handler: c.revokeToken})
+		Summary: "Revoke an API token, named by its ID, its name or a unique ID prefix", Handler: c.revokeToken})
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/audit", Scope: "audit:read",
 		Summary: "The audit log, newest first", Response: httpapi.Page[audit.Entry]{},
 		Query: []httpapi.Param{{Name: "actor"}, {Name: "action", Description: "prefix"}, {Name: "target", Description: "substring"},
@@ -109,12 +109,24 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusCreated, CreateTokenResponse{Token: tok, Secret: secret})
 }
 
+// revokeToken revokes the token {id} names: its ID, the name of an active
+// token, or a unique prefix of an active token's ID (DELETE /api/v1/tokens/{id}).
 func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	httpapi.SetAuditTarget(r, "token:"+id)
-	if err := c.tokens.Revoke(r.Context(), id); err != nil {
+	ref := r.PathValue("id")
+	httpapi.SetAuditTarget(r, "token:"+ref)
+	tok, err := c.tokens.Resolve(r.Context(), ref)
+	switch {
+	case errors.Is(err, auth.ErrTokenNotFound):
+		return httpapi.NotFound("token %q not found", ref)
+	case errors.Is(err, auth.ErrTokenAmbiguous):
+		return httpapi.Errorf(http.StatusConflict, "ambiguous", "%v", err)
+	case err != nil:
+		return err
+	}
+	httpapi.SetAuditTarget(r, "token:"+tok.ID)
+	if err := c.tokens.Revoke(r.Context(), tok.ID); err != nil {
 		if errors.Is(err, auth.ErrTokenNotFound) {
-			return httpapi.NotFound("token %q not found", id)
+			return httpapi.NotFound("token %q not found", ref)
 		}
 		return err
 	}
