@@ -271,7 +271,11 @@ func eventsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
 				return err
 			}
 			var r Rule
-			if err := c.Do(cmd.Context(), method, fmt.Sprintf(path, url.PathEscape(args[0])), nil, &r); err != nil {
+			id, err := resolveRule(cmd, c, args[0])
+			if err != nil {
+				return err
+			}
+			if err := c.Do(cmd.Context(), method, fmt.Sprintf(path, url.PathEscape(id)), nil, &r); err != nil {
 				return err
 			}
 			if done == "" {
@@ -295,7 +299,11 @@ func eventsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
 			}
 			// The rule is read first so that the confirmation names it.
 			var r Rule
-			if err := c.Do(cmd.Context(), "GET", "/api/v1/events/rules/"+url.PathEscape(args[0]), nil, &r); err != nil {
+			id, err := resolveRule(cmd, c, args[0])
+			if err != nil {
+				return err
+			}
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/events/rules/"+url.PathEscape(id), nil, &r); err != nil {
 				return err
 			}
 			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/events/rules/"+url.PathEscape(r.ID), nil, nil); err != nil {
@@ -308,6 +316,14 @@ func eventsRulesCommand(flags *cli.ClientFlags) *cobra.Command {
 		del, enable, disable)
 	cli.ListByDefault(cmd, list)
 	return cmd
+}
+
+// resolveRule names the rule ref refers to: an ID or a name (which the
+// API takes as they are), or a unique prefix of a rule's ID.
+func resolveRule(cmd *cobra.Command, c *cli.Client, ref string) (string, error) {
+	r, err := cli.ResolveRecent(cmd.Context(), c, "rule", ref, "/api/v1/events/rules",
+		func(r Rule) cli.Ref { return cli.Ref{ID: r.ID, Name: r.Name} })
+	return r.ID, err
 }
 
 // ruleFileCommand creates or updates a rule from a JSON file.
@@ -338,7 +354,11 @@ func ruleFileCommand(flags *cli.ClientFlags, verb, method string) *cobra.Command
 			}
 			path := "/api/v1/events/rules"
 			if len(args) == 1 {
-				path += "/" + url.PathEscape(args[0])
+				id, err := resolveRule(cmd, c, args[0])
+				if err != nil {
+					return err
+				}
+				path += "/" + url.PathEscape(id)
 			}
 			var r Rule
 			if err := c.Do(cmd.Context(), method, path, spec, &r); err != nil {
@@ -378,9 +398,13 @@ func eventsReplayCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		id, err := resolveRule(cmd, c, args[0])
+		if err != nil {
+			return err
+		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "replaying %s since %s…\n", args[0], req.Since)
 		var res ReplayResult
-		if err := c.Do(cmd.Context(), "POST", "/api/v1/events/rules/"+url.PathEscape(args[0])+"/replay", req, &res); err != nil {
+		if err := c.Do(cmd.Context(), "POST", "/api/v1/events/rules/"+url.PathEscape(id)+"/replay", req, &res); err != nil {
 			return err
 		}
 		return out.Print(cmd.OutOrStdout(), res, func(t *cli.Table) {

@@ -57,9 +57,10 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"token", "create", "ci", "--scopes", "events:read,events:write"}},
 		{args: []string{"token", "revoke", "ci"}},
 
-		{args: []string{"events", "rules", "create", "-f", "{dir}/rule.json"}},
+		{args: []string{"events", "rules", "create", "-f", "{dir}/rule.json"},
+			capture: map[string]*regexp.Regexp{"rule": re(`created rule grammar rule \((rule_\w{8})`)}},
 		{args: []string{"events", "rules", "update", "grammar rule", "-f", "{dir}/rule.json"}},
-		{args: []string{"events", "rules", "disable", "grammar rule"}},
+		{args: []string{"events", "rules", "disable", "{rule}"}}, // a prefix of its ID
 		{args: []string{"events", "rules", "enable", "grammar rule"}},
 		{args: []string{"events", "publish", "--type", "gaffer.grammar.test", "--data", `{"n": 1}`}},
 		{args: []string{"events", "rules", "delete", "grammar rule"}},
