@@ -52,7 +52,7 @@ func (s *Service) Overview(ctx context.Context) ([]platform.Panel, error) {
 	}
 	rates := platform.Panel{Section: platform.SectionRates, Title: "Events", Link: "/events", Rows: []platform.Row{},
 		Figures: []platform.Figure{
-			{Label: "events published (last 5 min)", Value: formatRate(float64(n) / rateWindow.Seconds())},
+			{Label: "events published (last 5 min)", Value: platform.FormatRate(float64(n) / rateWindow.Seconds())},
 			{Label: "events in the last 5 min", Value: fmt.Sprint(n)},
 			{Label: "dead letters", Value: fmt.Sprint(dead), Tone: deadTone},
 		}}
@@ -67,22 +67,6 @@ func (s *Service) eventsBetween(ctx context.Context, from, to time.Time) (int, e
 		return 0, fmt.Errorf("events: count recent events: %w", err)
 	}
 	return n, nil
-}
-
-// formatRate prints a rate per second with the precision its size needs
-// (three or four significant digits), in k/s or M/s when large.
-func formatRate(perSecond float64) string {
-	switch {
-	case perSecond >= 1e6:
-		return fmt.Sprintf("%.2fM/s", perSecond/1e6)
-	case perSecond >= 1e4:
-		return fmt.Sprintf("%.1fk/s", perSecond/1e3)
-	case perSecond >= 100:
-		return fmt.Sprintf("%.0f/s", perSecond)
-	case perSecond >= 1:
-		return fmt.Sprintf("%.1f/s", perSecond)
-	}
-	return fmt.Sprintf("%.2f/s", perSecond)
 }
 
 // deployRow describes a deploy event from the fields deploy tools

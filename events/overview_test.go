@@ -86,11 +86,3 @@ func TestOverviewShowsDeploysAndTheEventRate(t *testing.T) {
 		}
 	})
 }
-
-func TestFormatRate(t *testing.T) {
-	for v, want := range map[float64]string{0: "0.00/s", 0.25: "0.25/s", 3.14159: "3.1/s", 1234.5: "1234/s", 56789: "56.8k/s", 1080794: "1.08M/s"} {
-		if got := formatRate(v); got != want {
-			t.Errorf("formatRate(%v) = %q, want %q", v, got, want)
-		}
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
 
 // Overview reports the latest runbook executions — when each started,
@@ -46,23 +47,13 @@ func (s *Service) Overview(ctx context.Context) ([]platform.Panel, error) {
 // execCounts counts executions by status: those not finished whenever
 // they started, the finished ones only from since on.
 func execCounts(ctx context.Context, q querier, since time.Time) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT status, COUNT(*) FROM remediation_executions
+	counts, err := store.CountBy(ctx, q, `SELECT status, COUNT(*) FROM remediation_executions
 		WHERE status IN (?, ?, ?) OR created_at >= ? GROUP BY status`,
 		ExecRunning, ExecPaused, ExecWaiting, since.UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("count executions: %w", err)
+		return nil, fmt.Errorf("executions: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var status string
-		var n int
-		if err := rows.Scan(&status, &n); err != nil {
-			return nil, fmt.Errorf("count executions: %w", err)
-		}
-		out[status] = n
-	}
-	return out, rows.Err()
+	return counts, nil
 }
 
 // execText names an execution: its runbook, environment, and what

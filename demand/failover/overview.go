@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
 )
 
 // Overview reports the latest failovers and exercises — when each
@@ -47,23 +48,13 @@ func (s *Service) Overview(ctx context.Context) ([]platform.Panel, error) {
 // executionCounts counts executions by status: those in progress
 // whenever they started, the others only from since on.
 func (s *Service) executionCounts(ctx context.Context, since time.Time) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM failover_executions
+	counts, err := store.CountBy(ctx, s.db, `SELECT status, COUNT(*) FROM failover_executions
 		WHERE status IN (?, ?, ?) OR wall_start >= ? GROUP BY status`,
 		ExecRunning, ExecRollingBack, ExecPaused, since.UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("count executions: %w", err)
+		return nil, fmt.Errorf("executions: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var status string
-		var n int
-		if err := rows.Scan(&status, &n); err != nil {
-			return nil, fmt.Errorf("count executions: %w", err)
-		}
-		out[status] = n
-	}
-	return out, rows.Err()
+	return counts, nil
 }
 
 // failoverText says what an execution moves and how: its fleet, its

@@ -140,3 +140,20 @@ type Figure struct {
 
 // OverviewRows is how many rows a panel of recent items shows.
 const OverviewRows = 8
+
+// FormatRate prints a rate per second with the precision its size needs
+// (three or four significant digits), in k/s or M/s when large, for the
+// figures of an overview panel.
+func FormatRate(perSecond float64) string {
+	switch {
+	case perSecond >= 1e6:
+		return fmt.Sprintf("%.2fM/s", perSecond/1e6)
+	case perSecond >= 1e4:
+		return fmt.Sprintf("%.1fk/s", perSecond/1e3)
+	case perSecond >= 100:
+		return fmt.Sprintf("%.0f/s", perSecond)
+	case perSecond >= 1:
+		return fmt.Sprintf("%.1f/s", perSecond)
+	}
+	return fmt.Sprintf("%.2f/s", perSecond)
+}

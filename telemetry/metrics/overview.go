@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -26,7 +25,7 @@ func (s *Service) Overview(ctx context.Context) ([]platform.Panel, error) {
 	perSec, span := s.ingest.observe(s.now(), s.db.SamplesAppended(), ingestWindow)
 	rate := platform.Figure{Label: "samples ingested (measuring)", Value: "–"}
 	if span > 0 {
-		rate = platform.Figure{Label: "samples ingested (last " + roundSpan(span).String() + ")", Value: formatRate(perSec)}
+		rate = platform.Figure{Label: "samples ingested (last " + roundSpan(span).String() + ")", Value: platform.FormatRate(perSec)}
 	}
 	return []platform.Panel{{Section: platform.SectionRates, Title: "Metrics ingest", Link: "/metrics/explore",
 		Rows: []platform.Row{}, Figures: []platform.Figure{rate}}}, nil
@@ -38,22 +37,6 @@ func roundSpan(d time.Duration) time.Duration {
 		return d.Round(time.Minute)
 	}
 	return d.Round(time.Second)
-}
-
-// formatRate prints a rate per second with the precision its size needs
-// (three or four significant digits), in k/s or M/s when large.
-func formatRate(perSecond float64) string {
-	switch {
-	case perSecond >= 1e6:
-		return fmt.Sprintf("%.2fM/s", perSecond/1e6)
-	case perSecond >= 1e4:
-		return fmt.Sprintf("%.1fk/s", perSecond/1e3)
-	case perSecond >= 100:
-		return fmt.Sprintf("%.0f/s", perSecond)
-	case perSecond >= 1:
-		return fmt.Sprintf("%.1f/s", perSecond)
-	}
-	return fmt.Sprintf("%.2f/s", perSecond)
 }
 
 // rateMeter turns readings of a counter into its rate over a window. It
