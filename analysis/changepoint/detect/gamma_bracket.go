@@ -44,7 +44,8 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	loBits := math.Float64bits(lo)
 	span := math.Float64bits(hi) - loBits
 	below := 0
-	kept := make([]float64, 0, 1024)
+	// About 4.7% of the pairs fall in the bracket.
+	kept := make([]float64, 0, pairs/16+1024)
 	x := s.data
 	for i := 0; i < n; i++ {
 		rest := x[(i+1)*d : n*d]
@@ -62,8 +63,9 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 			}
 		case 3:
 			a0, a1, a2 := x[3*i], x[3*i+1], x[3*i+2]
-			for j := 0; j+2 < len(rest); j += 3 {
-				e0, e1, e2 := a0-rest[j], a1-rest[j+1], a2-rest[j+2]
+			for len(rest) >= 3 {
+				e0, e1, e2 := a0-rest[0], a1-rest[1], a2-rest[2]
+				rest = rest[3:]
 				v := e0*e0 + e1*e1 + e2*e2
 				w := math.Float64bits(v) - loBits
 				below += int(w >> 63)
