@@ -62,15 +62,38 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 				}
 			}
 		case 3:
+			if i&1 == 1 {
+				continue // done with row i-1
+			}
+			// Rows i and i+1 against every later row: each sample is
+			// loaded once for two distances.
 			a0, a1, a2 := x[3*i], x[3*i+1], x[3*i+2]
-			for len(rest) >= 3 {
-				e0, e1, e2 := a0-rest[0], a1-rest[1], a2-rest[2]
-				rest = rest[3:]
+			if i+1 < n {
+				b0, b1, b2 := x[3*i+3], x[3*i+4], x[3*i+5]
+				e0, e1, e2 := a0-b0, a1-b1, a2-b2
 				v := e0*e0 + e1*e1 + e2*e2
 				w := math.Float64bits(v) - loBits
 				below += int(w >> 63)
 				if w <= span {
 					kept = append(kept, v)
+				}
+				rest = rest[3:]
+				for len(rest) >= 3 {
+					c0, c1, c2 := rest[0], rest[1], rest[2]
+					rest = rest[3:]
+					e0, e1, e2 := a0-c0, a1-c1, a2-c2
+					f0, f1, f2 := b0-c0, b1-c1, b2-c2
+					v := e0*e0 + e1*e1 + e2*e2
+					u := f0*f0 + f1*f1 + f2*f2
+					w := math.Float64bits(v) - loBits
+					z := math.Float64bits(u) - loBits
+					below += int(w>>63) + int(z>>63)
+					if w <= span {
+						kept = append(kept, v)
+					}
+					if z <= span {
+						kept = append(kept, u)
+					}
 				}
 			}
 		default:
