@@ -126,8 +126,10 @@ func runDocPage(t *testing.T, bin, name string, blocks []shellBlock) {
 	}
 	for _, b := range blocks {
 		if startsServer([]shellBlock{b}) {
-			// The block may start it in the background; the commands
-			// after it wait for it (see wait_ready).
+			// The block may start it in the background, and the
+			// commands after it wait for it (docs-wait-ready): the
+			// earlier server must be gone before they look.
+			stopServer(state)
 			if err := os.WriteFile(filepath.Join(state, "expect-serve"), nil, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -233,8 +235,8 @@ real=` + strconv.Quote(bin) + `; port=` + port + `; state=` + strconv.Quote(stat
 case "$1" in
 serve)
   if [ -f "$state/serving" ]; then
-    pid=$(cat "$state/serving"); kill "$pid" 2>/dev/null
-    for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    pid=$(cat "$state/serving"); rm "$state/serving"; kill "$pid" 2>/dev/null
+    for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)" != Z ] || break; sleep 0.1; done
   fi
   "$real" "$@" --listen "127.0.0.1:$port" --nats-listen 127.0.0.1:0 >>"$state/serve.log" 2>&1 &
   echo $! >"$state/serving"
@@ -268,6 +270,23 @@ echo "open $1: HTTP $code" >&2; exit 1
 			t.Fatal(err)
 		}
 	}
+}
+
+// stopServer stops the server a block started, if any, and forgets it.
+func stopServer(state string) {
+	file := filepath.Join(state, "serving")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return
+	}
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+		syscall.Kill(pid, syscall.SIGTERM)
+		if !platformtest.WaitFor(60*time.Second, func() bool { return !processRunning(pid) }) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			platformtest.WaitFor(30*time.Second, func() bool { return !processRunning(pid) })
+		}
+	}
+	os.Remove(file)
 }
 
 // stopGroups kills what the blocks left running (servers, agents) and
