@@ -115,18 +115,6 @@ var (
 	rbfFar  = expNeg(1e2)
 )
 
-// rbf returns exp(-k) with k clipped to [0.01, 100], without calling exp
-// where it is clipped (the same values).
-func rbf(k float64) float64 {
-	switch {
-	case k >= 1e2:
-		return rbfFar
-	case k <= 1e-2:
-		return rbfNear
-	}
-	return expNeg(k)
-}
-
 // column fills out[i] = K(lo+i, t) for lo+i in [lo, t]: the exponents
 // first, then the exp in one call-free loop (rbfSlice).
 func (c *CostRBF) column(t, lo int, out []float64) {

@@ -16,9 +16,6 @@ type orderStats struct {
 	sums []float64
 }
 
-// newOrderStats builds the structure over x.
-func newOrderStats(x []float64) *orderStats { return newOrderStatsKeyed(x, x) }
-
 // newOrderStatsKeyed builds the structure over vals ranked by keys (of the
 // same length): the ranks, and kthKey, follow keys; the sums add vals. An
 // order of keys must also order vals (vals a non-decreasing function of

@@ -137,3 +137,6 @@ func TestSortOrder(t *testing.T) {
 		}
 	}
 }
+
+// newOrderStats builds the structure over x, its own keys.
+func newOrderStats(x []float64) *orderStats { return newOrderStatsKeyed(x, x) }
