@@ -9,20 +9,24 @@ import (
 // medianPairDistBracketed returns the median of the pairwise squared
 // distances of s (NumPy's: the mean of the two middle values for an even
 // count) exactly, without storing the n(n-1)/2 distances: a seeded sample
-// of 16,384 pairs brackets the middle order statistics, one pass over the
-// pairs counts those below the bracket (without a branch) and keeps those
-// inside it (a few percent), and the order statistics are selected among
-// the kept ones. ok is false in the rare case where the bracket misses
+// of up to 16,384 pairs brackets the middle order statistics, one pass
+// over the pairs (four at a time with AVX2) counts those below the bracket
+// and keeps those inside it (a few percent), and the order statistics are
+// selected among the kept ones. ok is false in the rare case where the bracket misses
 // them; the caller then stores every distance.
 func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
-	n, d := s.n, s.d
+	n := s.n
 	pairs := n * (n - 1) / 2
 	kHi := pairs / 2
 	kLo := kHi
 	if pairs%2 == 0 {
 		kLo--
 	}
-	const samples = 16384
+	// The sample's middle is within sqrt(samples)/2 ranks (one standard
+	// deviation) of the median; 6 of them on each side miss with odds
+	// below 1e-8. A thirty-second of the pairs, at most 16,384, keeps the
+	// sample's cost small beside the pass over the pairs.
+	samples := min(16384, pairs/32)
 	rng := rand.New(rand.NewPCG(3, 4))
 	sample := make([]float64, samples)
 	for k := range sample {
@@ -33,19 +37,36 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 		}
 		sample[k] = sqDist(s.Row(i), s.Row(j))
 	}
-	// The sample's middle is within 64 ranks (one standard deviation) of
-	// the median; 6 of them on each side miss with odds below 1e-8.
-	lo := selectKth(sample, samples/2-384)
-	hi := selectKth(sample, samples/2+384)
-	// Squared distances are >= 0, where the order of the bits is that of
-	// the values. With w = bits(v) - bits(lo), wrapped: v < lo exactly when
-	// w's top bit is set (counted without a branch), and v is in [lo, hi]
-	// when w <= bits(hi) - bits(lo), one branch that is rarely taken.
+	off := 3 * int(math.Sqrt(float64(samples)))
+	lo := selectKth(sample, samples/2-off)
+	hi := selectKth(sample[samples/2-off:], 2*off) // sample[:samples/2-off] is below
 	loBits := math.Float64bits(lo)
 	span := math.Float64bits(hi) - loBits
+	// About 2 off/samples of the pairs fall in the bracket.
+	kept := make([]float64, 0, pairs/samples*(3*off)+1024)
+	var below int
+	if pairBracketVector {
+		below, kept = bracketPairsVector(s, loBits, span, kept)
+	} else {
+		below, kept = bracketPairs(s, loBits, span, kept)
+	}
+	if below > kLo || below+len(kept) <= kHi {
+		return 0, false
+	}
+	upper := selectKth(kept, kHi-below)
+	if kLo == kHi {
+		return upper, true
+	}
+	// below <= kLo < kHi: the lower middle value is among the kept ones
+	// that selectKth placed first.
+	return (slices.Max(kept[:kHi-below]) + upper) / 2, true
+}
+
+// bracketPairs counts the pairwise squared distances v of s with bits(v)
+// below loBits and appends to kept those with bits(v)-loBits <= span.
+func bracketPairs(s *Signal, loBits, span uint64, kept []float64) (int, []float64) {
+	n, d := s.n, s.d
 	below := 0
-	// About 4.7% of the pairs fall in the bracket.
-	kept := make([]float64, 0, pairs/16+1024)
 	x := s.data
 	for i := 0; i < n; i++ {
 		rest := x[(i+1)*d : n*d]
@@ -108,14 +129,55 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 			}
 		}
 	}
-	if below > kLo || below+len(kept) <= kHi {
-		return 0, false
-	}
-	upper := selectKth(kept, kHi-below)
-	if kLo == kHi {
-		return upper, true
-	}
-	// below <= kLo < kHi: the lower middle value is among the kept ones
-	// that selectKth placed first.
-	return (slices.Max(kept[:kHi-below]) + upper) / 2, true
+	return below, kept
 }
+
+// bracketPairsVector is bracketPairs four pairs at a time
+// (pairBracketAVX2) on a column-major copy of s, the last few pairs of
+// each row in Go.
+func bracketPairsVector(s *Signal, loBits, span uint64, kept []float64) (int, []float64) {
+	n, d, x := s.n, s.d, s.data
+	soa := make([]float64, n*d)
+	for j := range n {
+		for k := range d {
+			soa[k*n+j] = x[j*d+k]
+		}
+	}
+	below := 0
+	for i := range n - 1 {
+		j0 := i + 1
+		j1 := j0 + (n-j0)&^3
+		if j1 > j0 {
+			kept = slices.Grow(kept, j1-j0)
+			out := kept[len(kept):cap(kept)]
+			b, k := pairBracketAVX2(&soa[0], n, d, &x[i*d], j0, j1, loBits, span, &compressLanes, &out[0])
+			below += b
+			kept = kept[:len(kept)+k]
+		}
+		row := x[i*d : (i+1)*d]
+		for j := j1; j < n; j++ {
+			v := sqDist(row, x[j*d:(j+1)*d])
+			w := math.Float64bits(v) - loBits
+			below += int(w >> 63)
+			if w <= span {
+				kept = append(kept, v)
+			}
+		}
+	}
+	return below, kept
+}
+
+// compressLanes[m] is the VPERMD permutation that moves the 64-bit lanes
+// set in the 4-bit mask m, in order, to the front of a vector.
+var compressLanes = func() (t [16][8]uint32) {
+	for m := range 16 {
+		k := 0
+		for lane := range 4 {
+			if m>>lane&1 == 1 {
+				t[m][2*k], t[m][2*k+1] = uint32(2*lane), uint32(2*lane+1)
+				k++
+			}
+		}
+	}
+	return t
+}()

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -81,6 +82,49 @@ func BenchmarkMedianHeuristicGamma(b *testing.B) {
 	for range b.N {
 		if _, err := MedianHeuristicGamma(s); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestBracketPairsVector compares the vector pass over the pairs with the
+// Go one: the same count below the bracket and the same distances kept,
+// for 1 to 5 dimensions, row counts that leave 0 to 3 pairs of a row to
+// Go, ties and values of very different sizes.
+func TestBracketPairsVector(t *testing.T) {
+	if !pairBracketVector {
+		t.Skip("no AVX2 here")
+	}
+	rng := newRand(23)
+	for trial := range 40 {
+		n := 9 + rng.IntN(300)
+		d := 1 + trial%5
+		rows := make([][]float64, n)
+		for i := range rows {
+			rows[i] = make([]float64, d)
+			for j := range rows[i] {
+				switch trial % 3 {
+				case 0:
+					rows[i][j] = float64(rng.IntN(4))
+				case 1:
+					rows[i][j] = rng.NormFloat64()
+				default:
+					rows[i][j] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(8)-4))
+				}
+			}
+		}
+		s, err := NewSignal(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := sqDist(s.Row(rng.IntN(n)), s.Row(rng.IntN(n))), sqDist(s.Row(rng.IntN(n)), s.Row(rng.IntN(n)))
+		lo, hi := min(a, b), max(a, b)
+		loBits, span := math.Float64bits(lo), math.Float64bits(hi)-math.Float64bits(lo)
+		wantBelow, want := bracketPairs(s, loBits, span, nil)
+		gotBelow, got := bracketPairsVector(s, loBits, span, nil)
+		slices.Sort(want)
+		slices.Sort(got)
+		if gotBelow != wantBelow || !slices.Equal(got, want) {
+			t.Fatalf("trial %d (n=%d, d=%d): below %d, kept %d; want %d, %d", trial, n, d, gotBelow, len(got), wantBelow, len(want))
 		}
 	}
 }

@@ -1,0 +1,17 @@
+//go:build !purego
+
+package detect
+
+import "golang.org/x/sys/cpu"
+
+// pairBracketVector says whether pairBracketAVX2 may run here.
+var pairBracketVector = cpu.X86.HasAVX2 && cpu.X86.HasPOPCNT
+
+// pairBracketAVX2 compares row xi (d values) with rows j0 <= j < j1 of the
+// column-major copy soa (soa[k*n+j] is value k of row j); j1-j0 is a
+// multiple of 4. Of the squared distances v, rounded as sqDist rounds
+// them, it counts those below lo (as bits; distances are >= 0) and writes
+// those with bits(v)-lo <= span to out[0:kept] (out has room for j1-j0).
+//
+//go:noescape
+func pairBracketAVX2(soa *float64, n, d int, xi *float64, j0, j1 int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)

@@ -1,0 +1,79 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func pairBracketAVX2(soa *float64, n, d int, xi *float64, j0, j1 int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)
+//
+// Four squared distances at a time: acc = ((0 + e0*e0) + e1*e1) + ...,
+// the same operations in the same order as sqDist (no fused multiply-add).
+// w = bits(acc) - lo; below counts w's top bit; the lanes with
+// w <= span (unsigned) are packed to the front of the vector with a
+// permutation from perm and stored at out[kept], four lanes written
+// every time, kept advanced by their number.
+TEXT ·pairBracketAVX2(SB), NOSPLIT, $0-96
+	MOVQ soa+0(FP), SI
+	MOVQ n+8(FP), BX
+	SHLQ $3, BX
+	MOVQ d+16(FP), CX
+	MOVQ xi+24(FP), DI
+	MOVQ j0+32(FP), R8
+	MOVQ j1+40(FP), R9
+	MOVQ perm+64(FP), R14
+	MOVQ out+72(FP), R10
+	XORQ R11, R11
+
+	VPBROADCASTQ lo+48(FP), Y15
+	MOVQ $0x8000000000000000, AX
+	MOVQ AX, X13
+	VPBROADCASTQ X13, Y13
+	MOVQ span+56(FP), DX
+	XORQ AX, DX
+	MOVQ DX, X14
+	VPBROADCASTQ X14, Y14
+	VPXOR Y12, Y12, Y12
+
+chunk:
+	CMPQ R8, R9
+	JGE  done
+	VXORPD Y0, Y0, Y0
+	LEAQ (SI)(R8*8), AX
+	MOVQ DI, DX
+	MOVQ CX, R12
+
+dim:
+	VBROADCASTSD (DX), Y1
+	VSUBPD       (AX), Y1, Y1
+	VMULPD       Y1, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	ADDQ         $8, DX
+	ADDQ         BX, AX
+	DECQ         R12
+	JNZ          dim
+
+	VPSUBQ    Y15, Y0, Y2
+	VPSRLQ    $63, Y2, Y3
+	VPADDQ    Y3, Y12, Y12
+	VPXOR     Y13, Y2, Y3
+	VPCMPGTQ  Y14, Y3, Y3
+	VMOVMSKPD Y3, R13
+	XORQ      $15, R13
+	MOVQ      R13, R12
+	SHLQ      $5, R12
+	VMOVDQU   (R14)(R12*1), Y4
+	VPERMD    Y0, Y4, Y5
+	VMOVUPD   Y5, (R10)(R11*8)
+	POPCNTQ   R13, R13
+	ADDQ      R13, R11
+	ADDQ      $4, R8
+	JMP       chunk
+
+done:
+	VEXTRACTI128 $1, Y12, X1
+	VPADDQ       X1, X12, X1
+	VPSHUFD      $0x4e, X1, X2
+	VPADDQ       X2, X1, X1
+	VMOVQ        X1, AX
+	VZEROUPPER
+	MOVQ         AX, below+80(FP)
+	MOVQ         R11, kept+88(FP)
+	RET
