@@ -93,3 +93,38 @@ func BenchmarkExpNeg(b *testing.B) {
 }
 
 var sinkFloat float64
+
+// TestRBFSliceVector compares the AVX2 rbfSlice with the Go loop bit for
+// bit: random exponents over the whole range, the clip points and their
+// neighbours, zero, points where the reduction's integer changes, and
+// every length from 0 to 11 (the vector loop's tail).
+func TestRBFSliceVector(t *testing.T) {
+	if !vectorAVX2 {
+		t.Skip("no AVX2 here")
+	}
+	rng := newRand(29)
+	var ks []float64
+	for _, v := range []float64{0, 1e-2, 1e2, 5e-3, 150, 1e300} {
+		ks = append(ks, v, math.Nextafter(v, 0), math.Nextafter(v, math.Inf(1)))
+	}
+	for m := range 20000 {
+		ks = append(ks, float64(m)*math.Ln2/128, math.Nextafter(float64(m)*math.Ln2/128, 0))
+	}
+	for range 100000 {
+		ks = append(ks, rng.Float64()*110, math.Exp(rng.Float64()*14-9))
+	}
+	check := func(ks []float64) {
+		got, want := slices.Clone(ks), slices.Clone(ks)
+		rbfSlice(got)
+		rbfSliceGo(want)
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("rbf(%v) = %v, want %v (len %d)", ks[i], got[i], want[i], len(ks))
+			}
+		}
+	}
+	check(ks)
+	for n := range 12 {
+		check(ks[len(ks)-n:])
+	}
+}

@@ -45,7 +45,7 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	// About 2 off/samples of the pairs fall in the bracket.
 	kept := make([]float64, 0, pairs/samples*(3*off)+1024)
 	var below int
-	if pairBracketVector {
+	if vectorAVX2 {
 		below, kept = bracketPairsVector(s, loBits, span, kept)
 	} else {
 		below, kept = bracketPairs(s, loBits, span, kept)

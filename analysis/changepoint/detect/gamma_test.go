@@ -91,7 +91,7 @@ func BenchmarkMedianHeuristicGamma(b *testing.B) {
 // for 1 to 5 dimensions, row counts that leave 0 to 3 pairs of a row to
 // Go, ties and values of very different sizes.
 func TestBracketPairsVector(t *testing.T) {
-	if !pairBracketVector {
+	if !vectorAVX2 {
 		t.Skip("no AVX2 here")
 	}
 	rng := newRand(23)

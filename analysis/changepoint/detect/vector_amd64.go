@@ -4,8 +4,9 @@ package detect
 
 import "golang.org/x/sys/cpu"
 
-// pairBracketVector says whether pairBracketAVX2 may run here.
-var pairBracketVector = cpu.X86.HasAVX2 && cpu.X86.HasPOPCNT
+// vectorAVX2 says whether the AVX2 loops (pairBracketAVX2,
+// rbfSliceAVX2) may run here.
+var vectorAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasPOPCNT
 
 // pairBracketAVX2 compares row xi (d values) with rows j0 <= j < j1 of the
 // column-major copy soa (soa[k*n+j] is value k of row j); j1-j0 is a
@@ -15,3 +16,10 @@ var pairBracketVector = cpu.X86.HasAVX2 && cpu.X86.HasPOPCNT
 //
 //go:noescape
 func pairBracketAVX2(soa *float64, n, d int, xi *float64, j0, j1 int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)
+
+// rbfSliceAVX2 is rbfSlice on ks[0:n], n a multiple of 4, four values at
+// a time: bit for bit the same results. c is rbfVecConsts, table
+// expNegTable.
+//
+//go:noescape
+func rbfSliceAVX2(ks *float64, n int, c *[15][4]uint64, table *[256]float64)

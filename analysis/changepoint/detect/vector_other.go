@@ -2,9 +2,13 @@
 
 package detect
 
-// pairBracketVector is false: the pairs are compared in Go.
-const pairBracketVector = false
+// vectorAVX2 is false: the loops run in Go.
+const vectorAVX2 = false
 
 func pairBracketAVX2(soa *float64, n, d int, xi *float64, j0, j1 int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int) {
 	panic("detect: pairBracketAVX2 without vector support")
+}
+
+func rbfSliceAVX2(ks *float64, n int, c *[15][4]uint64, table *[256]float64) {
+	panic("detect: rbfSliceAVX2 without vector support")
 }
