@@ -42,7 +42,8 @@ func (s *Service) stats(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, Stats{TSDB: st,
 		RemoteWrite: RemoteWriteStats{Requests: rw.Requests.Load(), Samples: rw.Samples.Load(), Refused: rw.Refused.Load(),
 			Histograms: rw.Histograms.Load(), Errors: rw.Errors.Load()},
-		Spectatord: SpectatordStats{Lines: reg.Lines.Load(), Errors: reg.Errors.Load(), Meters: reg.Meters()}})
+		Spectatord:     SpectatordStats{Lines: reg.Lines.Load(), Errors: reg.Errors.Load(), Meters: reg.Meters()},
+		RemoteWriteOut: s.remote.stats()})
 }
 
 // Stats is the answer of GET /api/v1/metrics/stats.
@@ -50,6 +51,8 @@ type Stats struct {
 	TSDB        tsdb.Stats       `json:"tsdb"`
 	RemoteWrite RemoteWriteStats `json:"remoteWrite"`
 	Spectatord  SpectatordStats  `json:"spectatord"`
+	// RemoteWriteOut describes each --metrics-remote-write receiver.
+	RemoteWriteOut []RemoteWriteOutStats `json:"remoteWriteOut,omitempty"`
 }
 
 // RemoteWriteStats count remote-write requests since the server started.

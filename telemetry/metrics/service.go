@@ -18,6 +18,7 @@ import (
 	"github.com/gaffer-sre/gaffer/telemetry/ingest"
 	"github.com/gaffer-sre/gaffer/telemetry/metrics/metricsapi"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
+	"github.com/gaffer-sre/gaffer/telemetry/remotewrite"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
@@ -57,8 +58,12 @@ type Service struct {
 	publish   *ingest.Publisher
 	daemon    *ingest.Daemon
 	api       *prom.API
-	page      *ui.Page  // the metrics page, once Pages has run
-	ingest    rateMeter // the overview's ingest rate (overview.go)
+	// storage is where every ingest path appends: the store, teed to the
+	// remote-write queues when --metrics-remote-write is set.
+	storage prom.Appendable
+	remote  *remoteWriters // nil without --metrics-remote-write
+	page    *ui.Page       // the metrics page, once Pages has run
+	ingest  rateMeter      // the overview's ingest rate (overview.go)
 
 	mu      sync.Mutex
 	stop    chan struct{}
@@ -94,11 +99,20 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if s.db, err = tsdb.Open(s.dir, opts); err != nil {
 		return nil, fmt.Errorf("open the time-series store: %w", err)
 	}
-	storage := prom.DBAppendable{DB: s.db}
+	var storage prom.Appendable = prom.DBAppendable{DB: s.db}
+	if s.remote, err = openRemoteWrite(&set.RemoteWrite, deps, s.log); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	if s.remote != nil {
+		storage = remotewrite.Tee{Storage: storage, Sink: s.remote.sink()}
+	}
+	s.storage = storage
 	s.receiver = &prom.Receiver{Storage: storage, Log: s.log, Limits: set.WriteLimits, Now: s.now}
 	s.publish = &ingest.Publisher{Storage: storage, Rules: ingest.DefaultAtlasRules, MaxAge: set.PublishMaxAge}
 	tags, err := set.commonTags()
 	if err != nil {
+		s.stopRemoteWrite()
 		s.db.Close()
 		return nil, err
 	}
@@ -118,6 +132,9 @@ func (s *Service) Start(context.Context) error {
 	stop := s.stop
 	s.mu.Unlock()
 	s.ingest.observe(s.now(), s.db.SamplesAppended(), ingestWindow)
+	if s.remote != nil {
+		s.remote.start()
+	}
 	s.wg.Add(1)
 	go s.compactLoop(time.Minute, stop)
 	if s.set.SpectatordUDP != "" {
@@ -174,8 +191,17 @@ func (s *Service) Stop(context.Context) error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.stopRemoteWrite()
 	err := s.db.Close()
 	return err
+}
+
+// stopRemoteWrite stops the senders and closes their queues; what is not
+// sent stays on disk for the next start.
+func (s *Service) stopRemoteWrite() {
+	if s.remote != nil {
+		s.remote.stop()
+	}
 }
 
 // Health reports whether the store is open.
@@ -252,5 +278,5 @@ func (s *Service) Append(_ context.Context, series []prom.TimeSeries) (prom.Stor
 	if s.db == nil {
 		return prom.StoreResult{}, ErrNotOpen
 	}
-	return prom.Store(prom.DBAppendable{DB: s.db}, series)
+	return prom.Store(s.storage, series)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/telemetry/ingest"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
+	"github.com/gaffer-sre/gaffer/telemetry/remotewrite"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
@@ -42,6 +43,9 @@ type Settings struct {
 	SpectatordStep       time.Duration
 	SpectatordCommonTags string
 	SpectatordMeterTTL   time.Duration
+
+	// RemoteWrite forwards every accepted sample (remotewrite_settings.go).
+	RemoteWrite RemoteWriteSettings
 }
 
 // DefaultSettings returns the defaults of the flags.
@@ -62,6 +66,7 @@ func DefaultSettings() *Settings {
 		SpectatordStep:     time.Minute,
 		SpectatordUnixMode: ingest.DefaultUnixMode,
 		SpectatordMeterTTL: 15 * time.Minute,
+		RemoteWrite:        RemoteWriteSettings{MaxBytes: DefaultRemoteWriteMaxBytes, Options: remotewrite.DefaultOptions()},
 	}
 }
 
@@ -97,6 +102,7 @@ func flags(fs *pflag.FlagSet) any {
 	fs.Var(durationValue{&s.SpectatordStep}, "spectatord-step", "interval at which spectatord meters are aggregated and stored")
 	fs.StringVar(&s.SpectatordCommonTags, "spectatord-common-tags", "", "tags added to every spectatord meter, e.g. nf.app=api,nf.region=us-east-1")
 	fs.Var(durationValue{&s.SpectatordMeterTTL}, "spectatord-meter-ttl", "spectatord meters idle this long are dropped")
+	remoteWriteFlags(fs, &s.RemoteWrite)
 	return s
 }
 
