@@ -26,7 +26,8 @@ type Appender struct {
 	mint      int64
 	maxt      int64
 	maxFuture int64 // samples after this are ErrTooNew
-	buf       []byte
+	walEnc    walEncoder
+	samples   [][]byte // the batch's samples records
 	recs      [][]byte
 	series    []*memSeries
 	created   []*memSeries // series this batch created, dropped if it fails
@@ -158,13 +159,9 @@ func (a *Appender) Commit() error {
 		return nil
 	}
 	db := a.db
-	a.buf = appendSamplesHeader(a.buf[:0], len(a.pending))
-	var prevRef uint32
-	var prevT int64
-	for _, p := range a.pending {
-		a.buf = appendSample(a.buf, prevRef, prevT, walSample{p.s.ref, p.t, p.v})
-		prevRef, prevT = p.s.ref, p.t
-	}
+	// Encoded and compressed before taking any lock, so that concurrent
+	// batches compress in parallel.
+	a.samples = a.walEnc.sampleRecords(a.pending)
 	db.commitMu.RLock()
 	defer db.commitMu.RUnlock()
 	// The head may have been cut since Append checked: without backfill,
@@ -211,8 +208,8 @@ func (a *Appender) Commit() error {
 	return nil
 }
 
-// logSamples writes the series records the batch needs, then its samples
-// record, in one write.
+// logSamples writes a record of the series the batch needs, then its
+// samples record, in one write.
 func (db *DB) logSamples(a *Appender) error {
 	db.walMu.Lock()
 	defer db.walMu.Unlock()
@@ -225,10 +222,12 @@ func (db *DB) logSamples(a *Appender) error {
 		if !p.s.logged {
 			p.s.logged = true // undone below on failure
 			a.series = append(a.series, p.s)
-			a.recs = append(a.recs, appendSeriesRecord(nil, p.s.ref, p.s.lset))
 		}
 	}
-	a.recs = append(a.recs, a.buf)
+	if len(a.series) > 0 {
+		a.recs = append(a.recs, a.walEnc.seriesRecords(a.series)...)
+	}
+	a.recs = append(a.recs, a.samples...)
 	if err := db.wal.Log(a.recs...); err != nil {
 		for _, s := range a.series {
 			s.logged = false
@@ -266,9 +265,7 @@ func (a *Appender) release() {
 	a.pending = reuse(a.pending)
 	a.series = reuse(a.series)
 	a.created = reuse(a.created)
-	if cap(a.buf) > 1<<20 {
-		a.buf = nil
-	}
+	a.walEnc.release()
 	db := a.db
 	a.db = nil
 	db.appenders.Put(a)

@@ -19,6 +19,9 @@ func (db *DB) replayWAL() error {
 	minValid := h.minValid.Load()
 	var (
 		samples      []walSample
+		cols         columnScratch
+		raw          []byte
+		inner        [][]byte
 		unknown, bad int64
 		replayed     int64
 		mint, maxt   = int64(math.MaxInt64), int64(math.MinInt64)
@@ -42,7 +45,18 @@ func (db *DB) replayWAL() error {
 			}
 		}
 	)
-	fn := func(rec []byte) error {
+	appendSamples := func(samples []walSample) {
+		for _, ws := range samples {
+			s := h.getByRef(ws.ref)
+			if s == nil {
+				unknown++
+				continue
+			}
+			appendReplay(s, ws.t, ws.v)
+		}
+	}
+	var fn func(rec []byte) error
+	fn = func(rec []byte) error {
 		switch rec[0] {
 		case recSeries:
 			ws, err := decodeSeries(rec[1:])
@@ -62,13 +76,23 @@ func (db *DB) replayWAL() error {
 			if err != nil {
 				bad++
 			}
-			for _, ws := range samples {
-				s := h.getByRef(ws.ref)
-				if s == nil {
-					unknown++
-					continue
-				}
-				appendReplay(s, ws.t, ws.v)
+			appendSamples(samples)
+		case recSampleColumns:
+			var err error
+			samples, err = decodeColumns(rec[1:], samples[:0], &cols)
+			if err != nil {
+				bad++
+			}
+			appendSamples(samples)
+		case recCompressed:
+			var err error
+			raw, inner, err = decodeCompressed(rec[1:], raw, inner[:0])
+			if err != nil {
+				bad++
+				return nil
+			}
+			for _, r := range inner { // never another compressed record
+				fn(r)
 			}
 		case recChunk:
 			ref, data, err := decodeChunk(rec[1:])
