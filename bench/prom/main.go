@@ -7,6 +7,14 @@
 //	go run ./bench/prom                       # everything, default sizes
 //	go run ./bench/prom -series 100000 -rounds 30 -query-series 10000
 //	go run ./bench/prom -only spectatord
+//	go run ./bench/prom -only ingest,backfill  # the metrics store's figures
+//
+// The backfill part writes -backfill-series series over the last
+// -backfill-span at -backfill-step (counters, gauges, classic histogram
+// buckets), each request holding -backfill-window of samples of as many
+// series as fit in -batch, from -backfill-senders senders. The ingest and
+// backfill parts end with a graceful stop (SIGTERM) and measure the whole
+// TSDB directory, write-ahead log included.
 //
 // It builds ./cmd/gaffer, runs `gaffer serve` and `prometheus
 // --web.enable-remote-write-receiver` on loopback ports with temporary
@@ -35,6 +43,21 @@ type config struct {
 	lineSeconds                    float64
 	udpRate                        int
 	udpSenders                     int
+	bfSeries, bfSenders            int
+	bfSpan, bfStep, bfWindow       time.Duration
+}
+
+// runs reports whether -only selects part (an empty -only selects all).
+func (c config) runs(part string) bool {
+	if c.only == "" {
+		return true
+	}
+	for _, p := range strings.Split(c.only, ",") {
+		if strings.TrimSpace(p) == part {
+			return true
+		}
+	}
+	return false
 }
 
 func main() {
@@ -48,7 +71,12 @@ func main() {
 	flag.IntVar(&c.queryHours, "query-hours", 24, "hours of one-minute data in the query phase")
 	flag.IntVar(&c.queryReps, "query-reps", 7, "runs of each heavy query (the median is reported)")
 	flag.StringVar(&c.promBin, "prometheus", "prometheus", "the Prometheus binary")
-	flag.StringVar(&c.only, "only", "", "run one part: ingest (with memory and disk), query, or spectatord")
+	flag.StringVar(&c.only, "only", "", "run some parts, comma-separated: ingest (with memory and disk), query, backfill, spectatord")
+	flag.IntVar(&c.bfSeries, "backfill-series", 20_000, "series of the backfill part")
+	flag.DurationVar(&c.bfSpan, "backfill-span", 2*time.Hour, "history written by the backfill part, ending now")
+	flag.DurationVar(&c.bfStep, "backfill-step", 15*time.Second, "sample interval of the backfill part")
+	flag.DurationVar(&c.bfWindow, "backfill-window", 10*time.Minute, "samples of each series in one backfill request")
+	flag.IntVar(&c.bfSenders, "backfill-senders", 4, "concurrent senders of the backfill part")
 	flag.Float64Var(&c.lineSeconds, "line-seconds", 5, "seconds of spectatord line ingest per transport")
 	flag.IntVar(&c.udpRate, "udp-rate", 400_000, "lines per second sent over UDP")
 	flag.IntVar(&c.udpSenders, "udp-senders", 8, "goroutines sending UDP, each at udp-rate/udp-senders")
@@ -65,14 +93,21 @@ func main() {
 		log.Fatal(err)
 	}
 	var rows [][]string
-	if c.only == "" || c.only == "ingest" || c.only == "query" {
+	if c.runs("ingest") || c.runs("query") {
 		r, err := compare(c, bin)
 		if err != nil {
 			log.Fatal(err)
 		}
 		rows = append(rows, r...)
 	}
-	if c.only == "" || c.only == "spectatord" {
+	if c.runs("backfill") {
+		r, err := backfillCompare(c, bin)
+		if err != nil {
+			log.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	if c.runs("spectatord") {
 		r, err := spectatordBench(c, bin)
 		if err != nil {
 			log.Fatal(err)
@@ -98,6 +133,11 @@ func compare(c config, bin string) ([][]string, error) {
 			return nil, err
 		}
 		res, err := runPhases(c, t)
+		if err == nil && c.runs("ingest") {
+			var took time.Duration
+			res.dirBytes, took, err = t.stopGracefully()
+			log.Printf("%s: directory after graceful stop (%v): %.1f MiB", kind, took.Round(time.Millisecond), res.dirBytes/(1<<20))
+		}
 		t.stop()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, err)
@@ -106,8 +146,13 @@ func compare(c config, bin string) ([][]string, error) {
 	}
 	g, p := results[0], results[1]
 	var rows [][]string
-	if c.only != "query" {
+	if c.runs("ingest") {
+		written := float64(c.series * c.rounds)
+		if c.runs("query") {
+			written += float64(c.querySeries * c.queryHours * 60)
+		}
 		rows = append(rows,
+			row("TSDB directory after graceful stop (WAL included), bytes/sample", g.dirBytes/written, p.dirBytes/written, "%.2f", "≤ 0.5× Prometheus", false),
 			row("remote-write ingest, first sample of each new series, samples/s", g.firstRate, p.firstRate, "%.0f", "", true),
 			row("remote-write ingest, sustained (later rounds), samples/s", g.ingestRate, p.ingestRate, "%.0f", "≥ 2× Prometheus", true),
 			row("RSS per active series, bytes", g.rssPerSeries, p.rssPerSeries, "%.0f", "≤ 0.5× Prometheus", false),

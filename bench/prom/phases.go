@@ -27,6 +27,7 @@ type phaseResult struct {
 	rss            float64
 	rssPerSeries   float64
 	bytesPerSample float64
+	dirBytes       float64 // the TSDB directory after a graceful stop
 	queries        []queryResult
 }
 
@@ -34,7 +35,7 @@ func runPhases(c config, t *target) (*phaseResult, error) {
 	ctx := context.Background()
 	res := &phaseResult{}
 	now := time.Now().Truncate(time.Minute)
-	if c.only != "ingest" {
+	if c.runs("query") {
 		log.Printf("%s: writing %d query series x %dh at 1m", t.kind, c.querySeries, c.queryHours)
 		if err := writeQueryData(ctx, c, t, now); err != nil {
 			return nil, err
@@ -84,7 +85,7 @@ func runPhases(c config, t *target) (*phaseResult, error) {
 			log.Printf("%s: %s: median %.1f ms of %v", t.kind, q.name, times[len(times)/2], times)
 		}
 	}
-	if c.only == "query" {
+	if !c.runs("ingest") {
 		return res, nil
 	}
 	time.Sleep(5 * time.Second)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
@@ -108,6 +109,49 @@ func (t *target) startPrometheus(bin string, logf *os.File) error {
 	}
 	t.client = &prom.Client{URL: "http://" + addr, HTTP: promHTTP()}
 	return nil
+}
+
+// stopGracefully stops the server as an operator would (SIGTERM, then
+// waiting for it to exit) and returns the size of its TSDB directory
+// afterwards, write-ahead log included, and how long the stop took.
+func (t *target) stopGracefully() (float64, time.Duration, error) {
+	start := time.Now()
+	if t.gaffer != nil {
+		t.gaffer.Stop() // SIGTERM; killed only after 30 s
+	} else if t.prom != nil && t.prom.Process != nil {
+		t.prom.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { t.prom.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Minute):
+			t.prom.Process.Kill()
+			<-done
+			return 0, 0, errors.New("prometheus did not stop within 2 minutes of SIGTERM")
+		}
+	}
+	took := time.Since(start)
+	if took >= 30*time.Second && t.gaffer != nil {
+		return 0, took, errors.New("gaffer did not stop within 30 s of SIGTERM")
+	}
+	var size float64
+	err := filepath.WalkDir(t.dataDir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			size += float64(fi.Size())
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, took, fmt.Errorf("size of %s: %w", t.dataDir, err)
+	}
+	return size, took, nil
 }
 
 func (t *target) stop() {
