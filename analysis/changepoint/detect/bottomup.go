@@ -32,6 +32,10 @@ type node struct {
 	// (ruptures' removed set, keyed like Bnode by start and end: the
 	// segments of the leaves only grow, so no two live nodes share both).
 	removed bool
+	// exact is set once val is the cost's Error (not its estimate, see
+	// boundedCost); gainExact once the candidate that creates the node
+	// has its gain from exact values.
+	exact, gainExact bool
 }
 
 // tree is the merge tree's nodes.
@@ -64,22 +68,56 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 	defer buf.put()
 	nodes := tree(b.growTree(s.n, buf.nodes))
 	leaves := slices.Grow(buf.leaves[:0], len(nodes))[:len(nodes)] // the current partition, by start
+	// With a bounded cost, the costs are estimates until a decision needs
+	// them exactly; widest bounds every candidate's error.
+	bc, bounded := cost.(boundedCost)
+	errorOf := cost.Error
+	if bounded {
+		errorOf = bc.approxError
+	}
+	widest := 0.0
 	for i := range nodes {
-		nodes[i].val = cost.Error(int(nodes[i].start), int(nodes[i].end))
+		nodes[i].val = errorOf(int(nodes[i].start), int(nodes[i].end))
+		nodes[i].exact = !bounded
 		leaves[i] = int32(i)
+	}
+	gainOf := func(val float64, ln, rn *node) float64 {
+		if math.IsInf(val, -1) {
+			return 0
+		}
+		return val - (ln.val + rn.val)
 	}
 	// merge creates the parent of l and r and returns its candidate, with
 	// ruptures' Bnode.gain. growTree left room for every node.
 	merge := func(nodes tree, l, r int32) (tree, candidate) {
 		ln, rn := &nodes[l], &nodes[r]
-		val := cost.Error(int(ln.start), int(rn.end))
-		gain := 0.0
-		if !math.IsInf(val, -1) {
-			gain = val - (ln.val + rn.val)
+		val := errorOf(int(ln.start), int(rn.end))
+		gain := gainOf(val, ln, rn)
+		if bounded {
+			// Three estimates, and the rounding of the two operations.
+			m := 3*bc.errorBound() + 4*epsilon*(math.Abs(gain)+2*(math.Abs(val)+math.Abs(ln.val)+math.Abs(rn.val)))
+			widest = max(widest, m)
 		}
-		nodes = append(nodes, node{start: ln.start, end: rn.end, val: val, left: l, right: r})
+		nodes = append(nodes, node{start: ln.start, end: rn.end, val: val, left: l, right: r, exact: !bounded, gainExact: !bounded})
 		return nodes, candidate{gain, ln.start, int32(len(nodes) - 1)}
 	}
+	exactVal := func(i int32) {
+		if nd := &nodes[i]; !nd.exact {
+			nd.val, nd.exact = cost.Error(int(nd.start), int(nd.end)), true
+		}
+	}
+	// exactGain gives c its gain from exact values.
+	exactGain := func(c *candidate) {
+		nd := &nodes[c.n]
+		if nd.gainExact {
+			return
+		}
+		exactVal(c.n)
+		exactVal(nd.left)
+		exactVal(nd.right)
+		c.gain, nd.gainExact = gainOf(nd.val, &nodes[nd.left], &nodes[nd.right]), true
+	}
+	var near []candidate
 	// At most one candidate per leaf pair, then two per merge.
 	h := mergeHeap(slices.Grow(buf.heap[:0], 2*len(leaves)))
 	for i := 0; i+1 < len(leaves); i++ {
@@ -100,6 +138,34 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 		if nodes.stale(c) {
 			break // every candidate was stale: ruptures' IndexError
 		}
+		if bounded {
+			// The least exact gain is among the candidates whose
+			// estimates are within twice the widest error of the least
+			// estimate; the others are strictly larger.
+			near = append(near[:0], c)
+			for h.len() > 0 && h[0].gain <= c.gain+2*widest {
+				if x := h.pop(); !nodes.stale(x) {
+					near = append(near, x)
+				}
+			}
+			if len(near) > 1 {
+				best := 0
+				for i := range near {
+					exactGain(&near[i])
+					if near[i].less(near[best]) {
+						best = i
+					}
+				}
+				c = near[best]
+				for i, x := range near {
+					if i != best {
+						h.push(x)
+					}
+				}
+			} else if stop.Kind == StopPenalty && math.Abs(c.gain-stop.Pen) <= widest {
+				exactGain(&c)
+			}
+		}
 		grow := false
 		switch stop.Kind {
 		case StopCount:
@@ -109,6 +175,7 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 		case StopEpsilon:
 			sum := 0.0
 			for _, l := range leaves {
+				exactVal(l)
 				sum += nodes[l].val
 			}
 			grow = sum < stop.Epsilon

@@ -109,18 +109,48 @@ func loadGeneratedCases(tb testing.TB) []rupturesCase {
 	return cases.Cases
 }
 
+// generatedExcused lists the generated cases that may answer otherwise
+// than ruptures, and why. Each is a rounding tie (rounding_tie: ruptures
+// itself answers otherwise once its costs move by 1e-12) with a cost whose
+// NumPy, BLAS or LAPACK rounding Gaffer does not reproduce bit for bit, so
+// the last bits choose among tied answers. Every other case, rounding ties
+// with the l1, l2 and KernelCPD costs included, must match exactly.
+var generatedExcused = map[string]string{
+	// np.linalg.inv of the covariance (LAPACK getrf/getri, blocked) and
+	// the products with it (BLAS dgemm).
+	"021_binseg_mahalanobis_n2000":   "mahalanobis: LAPACK inverse, BLAS products",
+	"553_window_mahalanobis_n250":    "mahalanobis: LAPACK inverse, BLAS products",
+	"722_binseg_mahalanobis_n250":    "mahalanobis: LAPACK inverse, BLAS products",
+	"1320_bottomup_mahalanobis_n250": "mahalanobis: LAPACK inverse, BLAS products",
+	"1352_window_mahalanobis_n120":   "mahalanobis: LAPACK inverse, BLAS products",
+	// np.linalg.lstsq (LAPACK gelsd: an SVD by divide and conquer).
+	"482_binseg_linear_n40":   "linear: LAPACK least squares",
+	"596_binseg_linear_n250":  "linear: LAPACK least squares",
+	"822_binseg_linear_n250":  "linear: LAPACK least squares",
+	"937_binseg_linear_n200":  "linear: LAPACK least squares",
+	"1052_binseg_linear_n250": "linear: LAPACK least squares",
+	"1357_dynp_linear_n150":   "linear: LAPACK least squares",
+	"1735_binseg_linear_n150": "linear: LAPACK least squares",
+	"1851_binseg_linear_n300": "linear: LAPACK least squares",
+	"2080_binseg_linear_n300": "linear: LAPACK least squares",
+	"975_bottomup_ar_n80":     "ar: LAPACK least squares on the lagged signal",
+	// np.exp of the Gram matrix: NumPy 1.24 dispatches to its own AVX-512
+	// exp on the machine that made the file (libm's elsewhere), which
+	// differs from Gaffer's exp in the last bit of some values.
+	"1503_binseg_rbf_n300": "rbf: NumPy's exp",
+	"2133_window_rbf_n250": "rbf: NumPy's exp",
+	// SciPy's cosine distances and the sum over the Gram block.
+	"166_bottomup_cosine_n120": "cosine: SciPy's cosine distance",
+}
+
 // TestRupturesParityGenerated requires ruptures' breakpoints on every
 // generated case: every method, cost and stopping rule, continuous and
-// tie-heavy signals, n up to 2,000. The exception is a case whose data
-// tie exactly (rounding_tie: ruptures itself answers otherwise once its
-// costs move by 1e-12) with a cost whose NumPy or LAPACK rounding Gaffer
-// does not reproduce bit for bit: there the last bits choose among tied
-// answers, and Gaffer's must be a valid segmentation, reported with
-// whether ruptures returned it under one of the perturbations. The l1
-// cost and KernelCPD round as ruptures does, so their ties must match.
+// tie-heavy signals, n up to 2,000. An excused case (generatedExcused)
+// must still be a valid segmentation, reported with whether ruptures
+// returned it under one of the perturbations.
 func TestRupturesParityGenerated(t *testing.T) {
 	cases := loadGeneratedCases(t)
-	matched, perturbed, otherTie := 0, 0, 0
+	matched, perturbed, otherTie, seen := 0, 0, 0, 0
 	for i, c := range cases {
 		sig, err := NewSignal(c.Signal)
 		if err != nil {
@@ -131,12 +161,18 @@ func TestRupturesParityGenerated(t *testing.T) {
 			t.Errorf("%s %s %+v: %v", c.name(i), c.Generator, c.Params, err)
 			continue
 		}
+		_, excused := generatedExcused[c.name(i)]
+		if excused {
+			seen++
+		}
 		if slices.Equal(got, c.Expected) {
+			if excused {
+				t.Errorf("%s is in generatedExcused but identical to ruptures: remove it from the list", c.name(i))
+			}
 			matched++
 			continue
 		}
-		exactRounding := c.Cost == "l1" || c.Method == "kernelcpd"
-		if !c.RoundingTie || exactRounding {
+		if !excused || !c.RoundingTie {
 			t.Errorf("%s %s %+v: got %v, ruptures %v", c.name(i), c.Generator, c.Params, got, c.Expected)
 			continue
 		}
@@ -151,6 +187,9 @@ func TestRupturesParityGenerated(t *testing.T) {
 		}
 		otherTie++
 		t.Logf("%s %s %+v: a rounding tie, got %v; ruptures %v, perturbed %v", c.name(i), c.Generator, c.Params, got, c.Expected, c.TieBkps)
+	}
+	if seen != len(generatedExcused) {
+		t.Errorf("generatedExcused names %d cases, %d of them in the file", len(generatedExcused), seen)
 	}
 	t.Logf("parity: %d/%d generated cases identical to ruptures; of the other rounding ties, %d answered as ruptures does once perturbed, %d with another tied answer",
 		matched, len(cases), perturbed, otherTie)

@@ -144,8 +144,9 @@ type segmentStreamer interface {
 
 // boundedCost is a cost whose Error (rounded as ruptures rounds it) is
 // slower than an estimate: approxError is within errorBound of Error on
-// every segment. Pelt decides on estimates and computes Error only where
-// the bound leaves a decision open, so its answer is that of Error alone.
+// every segment. Pelt, Binseg, Dynp, BottomUp and Window decide on
+// estimates and compute Error only where the bound leaves a decision
+// open, so their answers are those of Error alone.
 type boundedCost interface {
 	approxError(start, end int) float64
 	errorBound() float64

@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -56,8 +58,26 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 	}
 	half := w.width / 2
 	check := ctxEvery(ctx)
+	// With a bounded cost the scores are first estimated, and only those
+	// whose comparisons the estimate leaves open are computed exactly.
+	bc, bounded := w.cost.(boundedCost)
+	errorOf := w.cost.Error
+	if bounded {
+		errorOf = bc.approxError
+	}
+	// scoreOf returns the score at k and the sum of the magnitudes of
+	// the three costs.
+	scoreOf := func(errorOf func(int, int) float64, k int) (g, size float64) {
+		start, end := k-half, k+half
+		whole := errorOf(start, end)
+		if math.IsInf(whole, -1) {
+			return 0, 0
+		}
+		l, r := errorOf(start, k), errorOf(k, end)
+		return whole - (l + r), math.Abs(whole) + math.Abs(l) + math.Abs(r)
+	}
 	var inds []int
-	var score []float64
+	var score, margin []float64
 	for k := 0; k < n; k += w.jump {
 		if k < half || k >= n-half {
 			continue
@@ -65,17 +85,35 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 		if err := check(); err != nil {
 			return nil, err
 		}
-		start, end := k-half, k+half
-		g := w.cost.Error(start, end)
-		if math.IsInf(g, -1) {
-			g = 0
-		} else {
-			g -= w.cost.Error(start, k) + w.cost.Error(k, end)
-		}
+		g, size := scoreOf(errorOf, k)
 		inds = append(inds, k)
 		score = append(score, g)
+		if bounded {
+			// Three estimates, and the rounding of the two operations.
+			margin = append(margin, 3*bc.errorBound()+4*epsilon*(math.Abs(g)+2*size))
+		}
 	}
 	order := max(max(w.width, 2*w.minSize)/(2*w.jump), 1)
+	exact := make([]bool, len(score))
+	resolve := func(i int) {
+		if bounded && !exact[i] {
+			score[i], _ = scoreOf(w.cost.Error, inds[i])
+			margin[i], exact[i] = 0, true
+		}
+	}
+	if bounded {
+		// Every pair the peak search compares, if the estimates leave
+		// their order open.
+		m := len(score)
+		for i := range m {
+			for s := 1; s <= order; s++ {
+				if j := (i + s) % m; math.Abs(score[i]-score[j]) <= margin[i]+margin[j] {
+					resolve(i)
+					resolve(j)
+				}
+			}
+		}
+	}
 	peaks := argRelMaxWrap(score, order)
 	bkps := []int{n}
 	if len(peaks) == 0 {
@@ -84,6 +122,23 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 	type peak struct {
 		gain float64
 		ind  int
+	}
+	if bounded {
+		// Neighbours in the order of the estimates that the largest
+		// margin does not separate: then any two peaks are either both
+		// exact or apart by more than their errors.
+		byScore := slices.Clone(peaks)
+		slices.SortFunc(byScore, func(a, b int) int { return cmp.Compare(score[a], score[b]) })
+		widest := 0.0
+		for _, p := range peaks {
+			widest = max(widest, margin[p])
+		}
+		for i := 1; i < len(byScore); i++ {
+			if a, b := byScore[i-1], byScore[i]; score[b]-score[a] <= 2*widest {
+				resolve(a)
+				resolve(b)
+			}
+		}
 	}
 	cands := make([]peak, len(peaks))
 	for i, p := range peaks {
