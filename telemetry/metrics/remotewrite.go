@@ -177,6 +177,10 @@ func (rw *remoteWriters) stats() []RemoteWriteOutStats {
 	return out
 }
 
+// RemoteWriteStats returns each --metrics-remote-write receiver's counts
+// (none without the flag).
+func (s *Service) RemoteWriteStats() []RemoteWriteOutStats { return s.remote.stats() }
+
 // stop ends the senders; what they have not sent stays queued on disk.
 func (rw *remoteWriters) stop() {
 	if rw.cancel != nil {

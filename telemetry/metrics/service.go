@@ -58,6 +58,9 @@ type Service struct {
 	publish   *ingest.Publisher
 	daemon    *ingest.Daemon
 	api       *prom.API
+	// queryable is what PromQL reads: the store, a remote query API
+	// (--metrics-query-url) or both; nil in a worker without a remote.
+	queryable storage.Queryable
 	// storage is where every ingest path appends: the store, teed to the
 	// remote-write queues when --metrics-remote-write is set.
 	storage prom.Appendable
@@ -91,6 +94,10 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	})
 	s.limiter = prom.NewLimiter(set.QueryLimits)
 	if deps.Worker {
+		// A worker has no store; with a remote it still answers queries.
+		if s.queryable, err = set.Query.queryable(nil, deps.Egress); err != nil {
+			return nil, err
+		}
 		return s, nil
 	}
 	opts.Logger = s.log
@@ -118,7 +125,12 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	}
 	s.daemon = &ingest.Daemon{Registry: &ingest.Registry{Common: tags, MeterTTL: set.SpectatordMeterTTL},
 		Storage: storage, Step: set.SpectatordStep, Log: s.log}
-	s.api = &prom.API{Queryable: prom.Queryable{DB: s.db}, Engine: s.engine, Limiter: s.limiter, Scope: ReadScope, Now: s.now}
+	if s.queryable, err = set.Query.queryable(prom.Queryable{DB: s.db}, deps.Egress); err != nil {
+		s.stopRemoteWrite()
+		s.db.Close()
+		return nil, err
+	}
+	s.api = &prom.API{Queryable: s.queryable, Engine: s.engine, Limiter: s.limiter, Scope: ReadScope, Now: s.now}
 	return s, nil
 }
 
@@ -219,8 +231,9 @@ func (s *Service) Health(context.Context) error {
 // DB returns the store itself, or nil in `gaffer worker`.
 func (s *Service) DB() *tsdb.DB { return s.db }
 
-// Queryable returns the store as a Prometheus storage.Queryable.
-func (s *Service) Queryable() storage.Queryable { return prom.Queryable{DB: s.db} }
+// Queryable returns what PromQL reads as a Prometheus storage.Queryable:
+// the store, or with --metrics-query-url the remote (or both merged).
+func (s *Service) Queryable() storage.Queryable { return s.queryable }
 
 // Engine returns the PromQL engine the HTTP API uses.
 func (s *Service) Engine() *promql.Engine { return s.engine }
@@ -228,7 +241,7 @@ func (s *Service) Engine() *promql.Engine { return s.engine }
 // Query evaluates a PromQL expression at t, admitted by the query limits
 // (--metrics-query-max-concurrency and the others) like an API query.
 func (s *Service) Query(ctx context.Context, expr string, t time.Time) (prom.Result, error) {
-	if s.db == nil {
+	if s.queryable == nil {
 		return prom.Result{}, ErrNotOpen
 	}
 	release, err := s.limiter.Admit(ctx, expr, t, t)
@@ -247,7 +260,7 @@ func (s *Service) Query(ctx context.Context, expr string, t time.Time) (prom.Res
 // QueryRange evaluates a PromQL expression from start to end every step,
 // admitted by the query limits like an API query.
 func (s *Service) QueryRange(ctx context.Context, expr string, start, end time.Time, step time.Duration) (prom.Result, error) {
-	if s.db == nil {
+	if s.queryable == nil {
 		return prom.Result{}, ErrNotOpen
 	}
 	release, err := s.limiter.Admit(ctx, expr, start, end)

@@ -46,6 +46,8 @@ type Settings struct {
 
 	// RemoteWrite forwards every accepted sample (remotewrite_settings.go).
 	RemoteWrite RemoteWriteSettings
+	// Query reads from a remote query API (remotequery.go).
+	Query QuerySettings
 }
 
 // DefaultSettings returns the defaults of the flags.
@@ -67,6 +69,7 @@ func DefaultSettings() *Settings {
 		SpectatordUnixMode: ingest.DefaultUnixMode,
 		SpectatordMeterTTL: 15 * time.Minute,
 		RemoteWrite:        RemoteWriteSettings{MaxBytes: DefaultRemoteWriteMaxBytes, Options: remotewrite.DefaultOptions()},
+		Query:              QuerySettings{Mode: QueryModeRemote, Timeout: 2 * time.Minute},
 	}
 }
 
@@ -103,6 +106,7 @@ func flags(fs *pflag.FlagSet) any {
 	fs.StringVar(&s.SpectatordCommonTags, "spectatord-common-tags", "", "tags added to every spectatord meter, e.g. nf.app=api,nf.region=us-east-1")
 	fs.Var(durationValue{&s.SpectatordMeterTTL}, "spectatord-meter-ttl", "spectatord meters idle this long are dropped")
 	remoteWriteFlags(fs, &s.RemoteWrite)
+	queryFlags(fs, &s.Query)
 	return s
 }
 

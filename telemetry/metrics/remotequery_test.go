@@ -1,0 +1,126 @@
+package metrics_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/telemetry/metrics"
+	"github.com/gaffer-sre/gaffer/telemetry/prom"
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
+)
+
+// startMetrics runs a metrics service with set, allowed to reach
+// loopback, until the test ends.
+func startMetrics(t *testing.T, set *metrics.Settings) *metrics.Service {
+	t.Helper()
+	pol, err := egress.Parse(platformtest.AllowLoopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := &platform.Deps{Log: slog.New(slog.DiscardHandler), DataDir: t.TempDir(), Egress: pol,
+		Settings: map[string]any{metrics.Name: set}}
+	svc, err := metrics.New(context.Background(), deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := svc.(*metrics.Service)
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Stop(context.Background()) })
+	return m
+}
+
+// alertData is 50 minutes of request counters and latency gauges at 30 s,
+// in time order (Prometheus refuses samples an hour behind its newest),
+// in batches of 5 minutes: some series cross the rules' thresholds, some
+// never do.
+func alertData(end time.Time) [][]prom.TimeSeries {
+	const steps = 100
+	var batches [][]prom.TimeSeries
+	for from := 0; from < steps; from += 10 {
+		var batch []prom.TimeSeries
+		for i := 0; i < 6; i++ {
+			inst := fmt.Sprintf("i%d", i)
+			errs := prom.TimeSeries{Labels: tsdb.FromStrings("__name__", "rq_requests_total", "code", "500", "job", fmt.Sprintf("job%d", i%2), "instance", inst)}
+			lat := prom.TimeSeries{Labels: tsdb.FromStrings("__name__", "rq_latency_seconds", "job", fmt.Sprintf("job%d", i%2), "instance", inst)}
+			for k := from; k < from+10; k++ {
+				ts := end.Add(time.Duration(k-steps+1) * 30 * time.Second).UnixMilli()
+				// Instance i errs at i/4 per second, doubled in the middle third.
+				rate := float64(i) / 4
+				if k > steps/3 && k < 2*steps/3 {
+					rate *= 2
+				}
+				errs.Samples = append(errs.Samples, prom.Sample{Timestamp: ts, Value: float64(k) * 30 * rate})
+				lat.Samples = append(lat.Samples, prom.Sample{Timestamp: ts, Value: 0.1 + 0.1*float64(i)*(1+math.Sin(float64(k)/7))})
+			}
+			batch = append(batch, errs, lat)
+		}
+		batches = append(batches, batch)
+	}
+	return batches
+}
+
+// TestRemoteQueryThroughGafferAPI: a Gaffer reading another Gaffer's
+// Prometheus API (with a bearer token file) answers queries, series,
+// label names and values as that Gaffer does, and a wrong token is an
+// error that names the remote, not an empty answer.
+func TestRemoteQueryThroughGafferAPI(t *testing.T) {
+	src := platformtest.Start(t, platformtest.Options{Roles: []string{"metrics"}})
+	end := time.Now().Truncate(time.Minute)
+	for _, batch := range alertData(end) {
+		if r := remoteWrite(t, src, src.Token("metrics:write"), batch); r.Status != 204 {
+			t.Fatalf("remote write: %d %s", r.Status, r.Body)
+		}
+	}
+	tokFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokFile, []byte(src.Token("metrics:read")+"\n"), 0o600)
+	set := metrics.DefaultSettings()
+	set.Query.URL, set.Query.BearerTokenFile = src.URL, tokFile
+	viaRemote := startMetrics(t, set)
+	reader := platformtest.Start(t, platformtest.Options{Roles: []string{"metrics"}, EgressAllow: platformtest.AllowLoopback,
+		Args: []string{"--metrics-query-url", src.URL, "--metrics-query-bearer-token-file", tokFile}})
+
+	for _, expr := range []string{`sum by (job) (rate(rq_requests_total[5m]))`, `rq_latency_seconds`, `max_over_time(rq_latency_seconds[7m])`} {
+		want, err := src.Deps().Lookup(metrics.Name)
+		if !err {
+			t.Fatal("no metrics service")
+		}
+		w, err2 := want.(*metrics.Service).QueryRange(context.Background(), expr, end.Add(-40*time.Minute), end, time.Minute)
+		g, err3 := viaRemote.QueryRange(context.Background(), expr, end.Add(-40*time.Minute), end, time.Minute)
+		if err2 != nil || err3 != nil {
+			t.Fatalf("%s: %v, %v", expr, err2, err3)
+		}
+		if len(w.Series) == 0 || !reflect.DeepEqual(g.Series, w.Series) {
+			t.Errorf("%s through the remote:\n got  %v\n want %v", expr, g.Series, w.Series)
+		}
+	}
+	for _, path := range []string{
+		"/api/v1/series?match[]=rq_latency_seconds",
+		"/api/v1/labels",
+		"/api/v1/label/instance/values?match[]=rq_requests_total",
+		"/api/v1/query?query=count(rq_latency_seconds)&time=" + prom.FormatTime(end),
+	} {
+		w := src.Do("GET", path, src.Token("metrics:read"), nil)
+		g := reader.Do("GET", path, reader.Token("metrics:read"), nil)
+		if w.Status != 200 || g.Status != 200 || string(g.Body) != string(w.Body) {
+			t.Errorf("GET %s: the reader answers %d %s, the source %d %s", path, g.Status, g.Body, w.Status, w.Body)
+		}
+	}
+
+	os.WriteFile(tokFile, []byte("not-a-token"), 0o600)
+	if _, err := viaRemote.Query(context.Background(), "rq_latency_seconds", end); err == nil || !strings.Contains(err.Error(), src.URL) {
+		t.Fatalf("query with a bad token: %v; want an error naming the remote", err)
+	}
+}
