@@ -77,13 +77,27 @@ func backfillRequests(c config, end time.Time) [][][]byte {
 func runBackfill(c config, t *target, reqs [][][]byte) (*storeResult, error) {
 	ctx := context.Background()
 	samples := float64(c.bfSeries * int(c.bfSpan/c.bfStep))
+	profiled := make(chan error, 1)
+	if c.profileDir != "" && t.gaffer != nil {
+		go func() { profiled <- t.saveProfile(ctx, "profile?seconds=5", c.profileDir, "backfill.cpu.pprof") }()
+	} else {
+		profiled <- nil
+	}
 	elapsed, err := sendRounds(ctx, t, [][][][]byte{reqs})
 	if err != nil {
+		return nil, err
+	}
+	if err := <-profiled; err != nil {
 		return nil, err
 	}
 	res := &storeResult{rate: samples / elapsed.Seconds()}
 	time.Sleep(10 * time.Second)
 	res.rss = t.rss()
+	if c.profileDir != "" && t.gaffer != nil {
+		if err := t.saveProfile(ctx, "heap", c.profileDir, "backfill.heap.pprof"); err != nil {
+			return nil, err
+		}
+	}
 	res.dirBytes, res.stoppedWithin, err = t.stopGracefully()
 	if err != nil {
 		return nil, err

@@ -112,9 +112,9 @@ func runPhases(c config, t *target) (*phaseResult, error) {
 	return res, nil
 }
 
-// benchLabels returns the labels of ingest series i: 100 metric names
-// over series/100 instances; half counters, a third gauges, the rest
-// histogram buckets.
+// benchLabels returns the labels of ingest series i, distinct for every
+// i: series/100 instances of 50 counters, 30 gauges and the 4 buckets of
+// a latency histogram for 5 handlers.
 func benchLabels(i int) (tsdb.Labels, int) {
 	kind := i % 10
 	inst := fmt.Sprintf("host-%05d:9100", i/100)
@@ -124,8 +124,9 @@ func benchLabels(i int) (tsdb.Labels, int) {
 	case kind < 8:
 		return tsdb.FromStrings("__name__", fmt.Sprintf("bench_gauge_%02d", i%100), "job", "node", "instance", inst), 1
 	}
+	j := i%100/10*2 + kind - 8 // 0..19 within the instance
 	return tsdb.FromStrings("__name__", "bench_latency_seconds_bucket", "job", "node", "instance", inst,
-		"le", []string{"0.1", "0.5", "1", "+Inf"}[i%100/10%4], "handler", fmt.Sprintf("/h%d", i%100/40)), 2
+		"le", []string{"0.1", "0.5", "1", "+Inf"}[j%4], "handler", fmt.Sprintf("/h%d", j/4)), 2
 }
 
 // encodeIngest pre-encodes every request of the ingest phase, by round

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -233,6 +234,25 @@ func (t *target) blockStats() (samples, bytes float64, span time.Duration, err e
 		return 0, 0, 0, errors.New("no raw blocks yet")
 	}
 	return samples, bytes, span, nil
+}
+
+// saveProfile saves Gaffer's /debug/pprof/<which> as dir/name.
+func (t *target) saveProfile(ctx context.Context, which, dir, name string) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", t.gaffer.URL+"/debug/pprof/"+which, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+t.gaffer.Client.Token)
+	resp, err := promHTTP().Do(req)
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", which, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		return fmt.Errorf("profile %s: status %d: %v %.200s", which, resp.StatusCode, err, b)
+	}
+	return os.WriteFile(filepath.Join(dir, name), b, 0o644)
 }
 
 // gafferStats reads GET /api/v1/metrics/stats.
