@@ -29,7 +29,8 @@ type RemoteWriteSettings struct {
 }
 
 // DefaultRemoteWriteMaxBytes is --metrics-remote-write-max-bytes's
-// default: a day of a 10,000-sample/s stream, snappy-compressed.
+// default: about two hours of a 10,000-sample/s stream (docs/metrics.md,
+// "At scale", has the measurement).
 const DefaultRemoteWriteMaxBytes = 1 << 30
 
 // remoteWriteEntry is one receiver of the YAML file.
