@@ -70,11 +70,7 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 	leaves := slices.Grow(buf.leaves[:0], len(nodes))[:len(nodes)] // the current partition, by start
 	// With a bounded cost, the costs are estimates until a decision needs
 	// them exactly; widest bounds every candidate's error.
-	bc, bounded := cost.(boundedCost)
-	errorOf := cost.Error
-	if bounded {
-		errorOf = bc.approxError
-	}
+	errorOf, exactOf, bound, bounded := estimatesOf(cost)
 	widest := 0.0
 	for i := range nodes {
 		nodes[i].val = errorOf(int(nodes[i].start), int(nodes[i].end))
@@ -95,7 +91,7 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 		gain := gainOf(val, ln, rn)
 		if bounded {
 			// Three estimates, and the rounding of the two operations.
-			m := 3*bc.errorBound() + 4*epsilon*(math.Abs(gain)+2*(math.Abs(val)+math.Abs(ln.val)+math.Abs(rn.val)))
+			m := 3*bound + 4*epsilon*(math.Abs(gain)+2*(math.Abs(val)+math.Abs(ln.val)+math.Abs(rn.val)))
 			widest = max(widest, m)
 		}
 		nodes = append(nodes, node{start: ln.start, end: rn.end, val: val, left: l, right: r, exact: !bounded, gainExact: !bounded})
@@ -103,7 +99,7 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 	}
 	exactVal := func(i int32) {
 		if nd := &nodes[i]; !nd.exact {
-			nd.val, nd.exact = cost.Error(int(nd.start), int(nd.end)), true
+			nd.val, nd.exact = exactOf(int(nd.start), int(nd.end)), true
 		}
 	}
 	// exactGain gives c its gain from exact values.
@@ -173,10 +169,17 @@ func (b *BottomUp) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, er
 		case StopPenalty:
 			grow = c.gain < stop.Pen
 		case StopEpsilon:
-			sum := 0.0
+			sum, size := 0.0, 0.0
 			for _, l := range leaves {
-				exactVal(l)
 				sum += nodes[l].val
+				size += math.Abs(nodes[l].val)
+			}
+			if m := float64(len(leaves)) * (bound + 2*epsilon*size); bounded && math.Abs(sum-stop.Epsilon) <= m {
+				sum = 0
+				for _, l := range leaves {
+					exactVal(l)
+					sum += nodes[l].val
+				}
 			}
 			grow = sum < stop.Epsilon
 		}

@@ -68,3 +68,45 @@ func realL2(s *Signal, a, b int) float64 {
 	f, _ := total.Float64()
 	return f
 }
+
+// TestCostCosineBound checks, on continuous and tie-heavy signals with
+// zero samples, that exactError is within rounding of the cost summed
+// directly from SciPy's norms and that Error is within errorBound of
+// exactError.
+func TestCostCosineBound(t *testing.T) {
+	cont, _, _ := PwConstant(90, 3, 4, 2, 9)
+	rng := newRand(8)
+	rows := make([][]float64, 80)
+	for i := range rows {
+		rows[i] = []float64{float64(rng.IntN(3)), float64(rng.IntN(3) - 1)}
+	}
+	ties, err := NewSignal(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, s := range []*Signal{cont, ties} {
+		var c CostCosine
+		if err := c.Fit(s); err != nil {
+			t.Fatal(err)
+		}
+		for a := 0; a < s.Len(); a += 9 {
+			for b := a + 1; b <= s.Len(); b += 7 {
+				exact := c.exactError(a, b)
+				sum := 0.0
+				for i := a; i < b; i++ {
+					for j := a; j < b; j++ {
+						if i != j && c.norms[i] != 0 && c.norms[j] != 0 {
+							sum += dot(s.Row(i), s.Row(j)) / (c.norms[i] * c.norms[j])
+						}
+					}
+				}
+				if real := -sum / float64(b-a); math.Abs(exact-real) > 1e-12*float64(b-a) {
+					t.Fatalf("signal %d [%d,%d): exactError %v, real cost %v", k, a, b, exact, real)
+				}
+				if got := c.Error(a, b); math.Abs(got-exact) > c.errorBound() {
+					t.Fatalf("signal %d [%d,%d): Error %v is %g from exactError %v, beyond the bound %g", k, a, b, got, got-exact, exact, c.errorBound())
+				}
+			}
+		}
+	}
+}

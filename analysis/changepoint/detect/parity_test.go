@@ -114,7 +114,8 @@ func loadGeneratedCases(tb testing.TB) []rupturesCase {
 // itself answers otherwise once its costs move by 1e-12) with a cost whose
 // NumPy, BLAS or LAPACK rounding Gaffer does not reproduce bit for bit, so
 // the last bits choose among tied answers. Every other case, rounding ties
-// with the l1, l2 and KernelCPD costs included, must match exactly.
+// with the l1, l2, cosine and KernelCPD costs included, must match
+// exactly.
 var generatedExcused = map[string]string{
 	// np.linalg.inv of the covariance (LAPACK getrf/getri, blocked) and
 	// the products with it (BLAS dgemm).
@@ -139,11 +140,6 @@ var generatedExcused = map[string]string{
 	// not NumPy's bits) in running column sums, O(1) per segment.
 	"1503_binseg_rbf_n300": "rbf: NumPy's exp and summation order",
 	"2133_window_rbf_n250": "rbf: NumPy's exp and summation order",
-	// ruptures sums SciPy's cosine similarities (1 - (1 - cos)) over the
-	// Gram block row by row; Gaffer's cost comes from prefix sums of the
-	// unit vectors, O(d) per segment. The exact sum is O(len^2 d), which
-	// Pelt and Dynp would need at every step.
-	"166_bottomup_cosine_n120": "cosine: SciPy's similarities, summed row by row",
 }
 
 // TestRupturesParityGenerated requires ruptures' breakpoints on every

@@ -152,6 +152,30 @@ type boundedCost interface {
 	errorBound() float64
 }
 
+// refinedCost is a cost whose Error is itself an estimate, within
+// errorBound of exactError, the value ruptures' NumPy code computes.
+// exactError is too slow for the searches that need an exact value at
+// every step (Pelt, Dynp, Binseg), so only BottomUp and Window, which need
+// it near ties only, use it.
+type refinedCost interface {
+	exactError(start, end int) float64
+	errorBound() float64
+}
+
+// estimatesOf returns how BottomUp and Window score a fitted cost's
+// segments: on est, and on exact where est's error (at most bound) leaves
+// a comparison open. ok is false for a cost without an estimate; est and
+// exact are then both Error.
+func estimatesOf(cost Cost) (est, exact func(start, end int) float64, bound float64, ok bool) {
+	if bc, isBounded := cost.(boundedCost); isBounded {
+		return bc.approxError, cost.Error, bc.errorBound(), true
+	}
+	if rc, isRefined := cost.(refinedCost); isRefined {
+		return cost.Error, rc.exactError, rc.errorBound(), true
+	}
+	return cost.Error, cost.Error, 0, false
+}
+
 // epsilon is the float64 machine epsilon.
 const epsilon = 0x1p-52
 

@@ -60,11 +60,7 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 	check := ctxEvery(ctx)
 	// With a bounded cost the scores are first estimated, and only those
 	// whose comparisons the estimate leaves open are computed exactly.
-	bc, bounded := w.cost.(boundedCost)
-	errorOf := w.cost.Error
-	if bounded {
-		errorOf = bc.approxError
-	}
+	errorOf, exactOf, bound, bounded := estimatesOf(w.cost)
 	// scoreOf returns the score at k and the sum of the magnitudes of
 	// the three costs.
 	scoreOf := func(errorOf func(int, int) float64, k int) (g, size float64) {
@@ -90,14 +86,14 @@ func (w *Window) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, erro
 		score = append(score, g)
 		if bounded {
 			// Three estimates, and the rounding of the two operations.
-			margin = append(margin, 3*bc.errorBound()+4*epsilon*(math.Abs(g)+2*size))
+			margin = append(margin, 3*bound+4*epsilon*(math.Abs(g)+2*size))
 		}
 	}
 	order := max(max(w.width, 2*w.minSize)/(2*w.jump), 1)
 	exact := make([]bool, len(score))
 	resolve := func(i int) {
 		if bounded && !exact[i] {
-			score[i], _ = scoreOf(w.cost.Error, inds[i])
+			score[i], _ = scoreOf(exactOf, inds[i])
 			margin[i], exact[i] = 0, true
 		}
 	}
