@@ -85,7 +85,9 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 		return 0, fmt.Errorf("%w: sample at %d for %s is more than %v ahead of the clock", ErrTooNew, t, describe(ls), db.opts.FutureWindow)
 	}
 	var s *memSeries
-	if ref != 0 && ref <= math.MaxUint32 {
+	if n := len(a.pending); n > 0 && ref != 0 && SeriesRef(a.pending[n-1].s.ref) == ref {
+		s = a.pending[n-1].s // the next sample of the same series: no lookup
+	} else if ref != 0 && ref <= math.MaxUint32 {
 		s = h.getByRef(uint32(ref))
 	}
 	for attempt := 0; ; attempt++ {

@@ -232,3 +232,49 @@ func BenchmarkConsolidate100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAppendBackfill measures the backfill shape of issue 19: batches
+// of 2,000 samples holding 40 consecutive samples (10 minutes at 15 s) of
+// each of 50 series, counters and two-decimal gauges, the ref of a
+// series' previous sample passed with the next; one op is one sample,
+// WAL write included.
+func BenchmarkAppendBackfill(b *testing.B) {
+	db := openTest(b, b.TempDir(), benchOptions())
+	defer db.Close()
+	const n, perSeries, perBatch = 2000, 40, 2000
+	series := make([]Labels, n)
+	values := make([]float64, n)
+	for i := range series {
+		series[i] = FromStrings(MetricName, fmt.Sprintf("bench_%02d", i%100), "job", "node", "instance", fmt.Sprintf("host-%05d:9100", i/100))
+	}
+	b.ReportAllocs()
+	t0 := time.Now().Add(-7 * 24 * time.Hour).UnixMilli() // room for 1,000 windows
+	var ref SeriesRef
+	a := db.Appender()
+	i := 0
+	for b.Loop() {
+		window := i / (n * perSeries)        // all series, 40 samples each
+		s := i % (n * perSeries) / perSeries // the series
+		k := window*perSeries + i%perSeries  // its sample
+		if s%3 == 0 {
+			values[s] = math.Round((values[s]+float64(k%7)-3.1)*100) / 100
+		} else {
+			values[s] += float64(k * s % 100)
+		}
+		if i%perSeries == 0 {
+			ref = 0
+		}
+		r, err := a.Append(ref, series[s], t0+int64(k)*15_000, values[s])
+		if err != nil {
+			b.Fatal(err)
+		}
+		ref = r
+		if i++; i%perBatch == 0 {
+			if err := a.Commit(); err != nil {
+				b.Fatal(err)
+			}
+			a = db.Appender()
+		}
+	}
+	a.Commit()
+}
