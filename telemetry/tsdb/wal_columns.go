@@ -169,8 +169,9 @@ func appendCompressed(dst, raw []byte) []byte {
 
 // columnScratch holds a columns encoder's or decoder's buffers.
 type columnScratch struct {
-	exc []int
-	vs  []float64
+	mants []int64
+	exc   []int
+	vs    []float64
 }
 
 // decodeColumns decodes a columns record (after the type byte), appending

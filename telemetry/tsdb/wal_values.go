@@ -34,40 +34,42 @@ func walMantissa(v, div float64) (int64, bool) {
 	return m, math.Float64bits(float64(m)/div) == math.Float64bits(v)
 }
 
-// appendValueColumn appends the value column of vs.
+// appendValueColumn appends the value column of vs. It computes the
+// mantissas at the smallest scale so far and starts again at a larger
+// one when a value needs it (at most maxValueScale times).
 func appendValueColumn(b []byte, sc *columnScratch, vs []float64) []byte {
 	k := 0
-	for _, v := range vs {
-		if _, ok := walMantissa(v, walPow10[k]); ok {
-			continue
-		}
-		for kk := k + 1; kk <= maxValueScale; kk++ {
-			if _, ok := walMantissa(v, walPow10[kk]); ok {
-				k = kk
-				break
-			}
-		}
-	}
+restart:
 	div := walPow10[k]
-	start := len(b)
-	b = append(b, valuesDecimal, byte(k))
-	sc.exc = sc.exc[:0]
+	sc.mants, sc.exc = sc.mants[:0], sc.exc[:0]
 	var prev int64
 	for i, v := range vs {
 		m, ok := walMantissa(v, div)
 		if !ok {
+			for kk := k + 1; kk <= maxValueScale; kk++ {
+				if _, ok := walMantissa(v, walPow10[kk]); ok {
+					k = kk
+					goto restart
+				}
+			}
 			sc.exc = append(sc.exc, i)
 			m = prev
 		}
-		b = binary.AppendVarint(b, m-prev)
+		sc.mants = append(sc.mants, m)
 		prev = m
 	}
 	if len(sc.exc)*2 > len(vs) {
-		b = append(b[:start], valuesRaw)
+		b = append(b, valuesRaw)
 		for _, v := range vs {
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 		}
 		return b
+	}
+	b = append(b, valuesDecimal, byte(k))
+	prev = 0
+	for _, m := range sc.mants {
+		b = binary.AppendVarint(b, m-prev)
+		prev = m
 	}
 	b = binary.AppendUvarint(b, uint64(len(sc.exc)))
 	last := 0
