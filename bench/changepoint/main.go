@@ -121,8 +121,8 @@ func run(o options) error {
 			} else if c.Params.Epsilon != nil {
 				stop = "epsilon"
 			}
-			fmt.Printf("| %s | %s | %s | %d | %.4f | %.5f | %.0fx | %s |\n", c.Method, c.Cost, stop, len(c.Signal),
-				c.RupturesSeconds, g, c.RupturesSeconds/g, same)
+			fmt.Printf("| %s | %s | %s | %d | %s | %s | %.3gx | %s |\n", c.Method, c.Cost, stop, len(c.Signal),
+				seconds(c.RupturesSeconds), seconds(g), c.RupturesSeconds/g, same)
 		}
 		byMethod.add(c.Method, c.RupturesSeconds, g)
 		cost := c.Cost
@@ -168,4 +168,17 @@ func timeCase(c benchCase, o options, now func() float64) (float64, []int, error
 		return times[0], bkps, nil
 	}
 	return times[len(times)/2], bkps, nil
+}
+
+// seconds formats a duration in seconds to three significant digits in
+// s, ms or µs.
+func seconds(v float64) string {
+	switch {
+	case v >= 1:
+		return fmt.Sprintf("%.3g s", v)
+	case v >= 1e-3:
+		return fmt.Sprintf("%.3g ms", v*1e3)
+	default:
+		return fmt.Sprintf("%.3g µs", v*1e6)
+	}
 }
