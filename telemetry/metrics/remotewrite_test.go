@@ -1,8 +1,11 @@
 package metrics_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -15,6 +18,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/telemetry/metrics"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
 // sampleSink is a remote-write receiver that keeps every sample by series
@@ -98,7 +102,7 @@ func TestRemoteWriteOutSurvivesRestart(t *testing.T) {
 	}
 	platformtest.Eventually(t, "a retry against the receiver that is down", func() bool {
 		out := remoteWriteOut(t, srv)
-		return len(out) == 1 && out[0].Retries > 0 && out[0].Pending == 60
+		return len(out) == 1 && out[0].Retries > 0 && out[0].Pending >= 60
 	})
 	if err := srv.Shutdown(); err != nil {
 		t.Fatal(err)
@@ -114,4 +118,112 @@ func TestRemoteWriteOutSurvivesRestart(t *testing.T) {
 		out := remoteWriteOut(t, srv)
 		return out[0].Pending == 0 && out[0].Dropped == 0 && out[0].Failed == 0
 	})
+}
+
+// rwSeries returns n series, counters and gauges by turns, each with the
+// samples k in [from, to) of a 15 s grid whose sample last is at end.
+func rwSeries(end time.Time, n, from, to, last int) []prom.TimeSeries {
+	var out []prom.TimeSeries
+	for i := 0; i < n; i++ {
+		ts := prom.TimeSeries{Labels: tsdb.FromStrings("__name__", "rw3_requests_total", "job", "api", "instance", fmt.Sprintf("host-%02d", i))}
+		if i%2 == 1 {
+			ts.Labels = tsdb.FromStrings("__name__", "rw3_temperature", "job", "api", "instance", fmt.Sprintf("host-%02d", i))
+		}
+		for k := from; k < to; k++ {
+			v := float64(k*(i+1)) + 0.25
+			if i%2 == 1 {
+				v = 20 + math.Sin(float64(k+i))
+			}
+			ts.Samples = append(ts.Samples, prom.Sample{Timestamp: end.Add(time.Duration(k-last) * 15 * time.Second).UnixMilli(), Value: v})
+		}
+		out = append(out, ts)
+	}
+	return out
+}
+
+// rawSamples returns every raw sample of the rw3_ series over the 30
+// minutes before at, by series, as the API answers a range selector.
+func rawSamples(t *testing.T, c *prom.Client, at time.Time) map[string][]prom.Point {
+	t.Helper()
+	res, err := c.Query(context.Background(), `{__name__=~"rw3_.*"}[30m]`, at)
+	if err != nil {
+		t.Fatalf("query %s: %v", c.URL, err)
+	}
+	out := map[string][]prom.Point{}
+	for _, s := range res.Series {
+		out[s.Labels.String()] = s.Points
+	}
+	return out
+}
+
+// TestRemoteWriteOutToPrometheus3: what is remote-written into Gaffer
+// reaches a real Prometheus 3 receiver sample for sample, including what
+// arrives while the receiver is stopped and restarted on the same port
+// and data directory.
+func TestRemoteWriteOutToPrometheus3(t *testing.T) {
+	p := startPrometheus3(t)
+	srv := platformtest.Start(t, platformtest.Options{Roles: []string{"metrics"}, EgressAllow: platformtest.AllowLoopback,
+		Args: []string{"--metrics-remote-write", "http://" + p.addr + "/api/v1/write", "--metrics-remote-write-max-backoff", "200ms",
+			"--metrics-remote-write-batch-samples", "500"}})
+	tok := srv.Token("metrics:write")
+	end := time.Now().Truncate(time.Second)
+	const n, perPhase = 40, 20
+	// Every remote write returns once its samples are queued, so nothing
+	// pending means all written so far was acknowledged by the receiver
+	// (Gaffer's own self-metrics go the same way, hence at least).
+	drained := func(want int64) func() bool {
+		return func() bool {
+			out := remoteWriteOut(t, srv)
+			return len(out) == 1 && out[0].Pending == 0 && out[0].Sent >= want && out[0].Failed == 0 && out[0].Dropped == 0
+		}
+	}
+	// writePhase remote-writes a third of the samples, in requests of 5
+	// samples per series, as a scraper's remote write sends them.
+	writePhase := func(phase int) {
+		t.Helper()
+		for k := phase * perPhase; k < (phase+1)*perPhase; k += 5 {
+			if r := remoteWrite(t, srv, tok, rwSeries(end, n, k, min(k+5, (phase+1)*perPhase), 3*perPhase-1)); r.Status != http.StatusNoContent {
+				t.Fatalf("remote write: %d %s", r.Status, r.Body)
+			}
+		}
+	}
+
+	// Phase 1: the receiver is up.
+	writePhase(0)
+	platformtest.Eventually(t, "phase 1 at the receiver", drained(n*perPhase))
+
+	// Phase 2: the receiver is stopped; Gaffer keeps accepting and queues.
+	retries := remoteWriteOut(t, srv)[0].Retries
+	p.stop()
+	writePhase(1)
+	platformtest.Eventually(t, "a failed attempt while the receiver is down", func() bool {
+		out := remoteWriteOut(t, srv)
+		return out[0].Retries > retries && out[0].Pending >= n*perPhase
+	})
+	p.start()
+	// Phase 3: the receiver is back; the queue drains and new samples follow.
+	writePhase(2)
+	platformtest.Eventually(t, "every sample at the receiver", drained(3*n*perPhase))
+	if out := remoteWriteOut(t, srv)[0]; out.Dropped != 0 || out.Failed != 0 {
+		t.Fatalf("remote write lost samples: %+v", out)
+	}
+
+	gaffer := rawSamples(t, &prom.Client{URL: srv.URL, Token: srv.Token("metrics:read")}, end)
+	// Prometheus answers from its head what it has acknowledged, and the
+	// sender has seen every acknowledgement.
+	receiver := rawSamples(t, p.client(), end)
+	if len(gaffer) != n || len(receiver) != n {
+		t.Fatalf("series: Gaffer %d, receiver %d; want %d each", len(gaffer), len(receiver), n)
+	}
+	for k, g := range gaffer {
+		r := receiver[k]
+		if len(g) != 3*perPhase || len(r) != len(g) {
+			t.Fatalf("%s: Gaffer holds %d samples, the receiver %d; want %d each", k, len(g), len(r), 3*perPhase)
+		}
+		for i := range g {
+			if g[i] != r[i] {
+				t.Fatalf("%s sample %d: Gaffer %+v, receiver %+v", k, i, g[i], r[i])
+			}
+		}
+	}
 }

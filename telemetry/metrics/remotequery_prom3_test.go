@@ -1,0 +1,99 @@
+package metrics_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/alerting"
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/telemetry/metrics"
+)
+
+// evaluations evaluates rule every minute over the last 30 minutes
+// before end and returns the samples, sorted, at each time.
+func evaluations(t *testing.T, r *alerting.Rule, q alerting.PromQuerier, end time.Time) [][]alerting.Sample {
+	t.Helper()
+	var out [][]alerting.Sample
+	for at := end.Add(-30 * time.Minute).Truncate(time.Minute); !at.After(end); at = at.Add(time.Minute) {
+		ss, err := r.Evaluate(context.Background(), alerting.Data{Prom: q}, at)
+		if err != nil {
+			t.Fatalf("%s at %s: %v", r.Spec.Name, at, err)
+		}
+		sort.Slice(ss, func(i, j int) bool { return fmt.Sprint(ss[i].Labels) < fmt.Sprint(ss[j].Labels) })
+		out = append(out, ss)
+	}
+	return out
+}
+
+// TestRemoteQueryAlertsLikeTheEmbeddedStore: alert rules evaluated
+// against Prometheus 3 through --metrics-query-url (and against the
+// store merged with it, --metrics-query-mode both) give the same alerts,
+// values included, as against the embedded store holding the same data.
+func TestRemoteQueryAlertsLikeTheEmbeddedStore(t *testing.T) {
+	p := startPrometheus3(t)
+	url := "http://" + p.addr
+
+	set := metrics.DefaultSettings()
+	set.RemoteWrite.URLs = []string{url + "/api/v1/write"}
+	embedded := startMetrics(t, set)
+	set = metrics.DefaultSettings()
+	set.Query.URL = url
+	remote := startMetrics(t, set)
+	set = metrics.DefaultSettings()
+	set.Query.URL, set.Query.Mode = url, metrics.QueryModeBoth
+	both := startMetrics(t, set)
+
+	end := time.Now().Truncate(time.Minute)
+	for _, batch := range alertData(end) {
+		for _, m := range []*metrics.Service{embedded, both} {
+			if res, err := m.Append(context.Background(), batch); err != nil || res.Refused > 0 {
+				t.Fatalf("append: %+v, %v", res, err)
+			}
+		}
+	}
+	platformtest.Eventually(t, "the samples at Prometheus", func() bool {
+		st := embedded.RemoteWriteStats()
+		return st[0].Pending == 0 && st[0].Sent > 0
+	})
+	if st := embedded.RemoteWriteStats()[0]; st.Failed+st.Dropped > 0 {
+		t.Fatalf("remote write lost samples: %+v", st)
+	}
+
+	specs := []alerting.Spec{
+		{Name: "HighErrorRate", PromQL: `rate(rq_requests_total{code="500"}[5m]) > 1`},
+		{Name: "SlowJob", PromQL: `avg by (job) (avg_over_time(rq_latency_seconds[10m])) > 0.35`},
+		{Name: "ErrorsByJob", PromQL: `sum by (job) (rate(rq_requests_total[5m]))`,
+			Condition: &alerting.Condition{Threshold: &alerting.Threshold{Op: ">", Value: 2}}},
+	}
+	for _, spec := range specs {
+		spec.Interval = alerting.Duration(time.Minute)
+		r, err := alerting.Compile(spec)
+		if err != nil {
+			t.Fatalf("%s: %v", spec.Name, err)
+		}
+		want := evaluations(t, r, embedded, end)
+		active, inactive := 0, 0
+		for _, ss := range want {
+			for _, s := range ss {
+				if s.Active {
+					active++
+				} else {
+					inactive++
+				}
+			}
+		}
+		if active == 0 {
+			t.Fatalf("%s never fires on the embedded store: the data does not test it", spec.Name)
+		}
+		for name, q := range map[string]*metrics.Service{"remote": remote, "both": both} {
+			if got := evaluations(t, r, q, end); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s through %s differs from the embedded store:\n got  %v\n want %v", spec.Name, name, got, want)
+			}
+		}
+		t.Logf("%s: %d active and %d inactive samples over 31 evaluations, the same through the remote", spec.Name, active, inactive)
+	}
+}
