@@ -38,8 +38,8 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 		sample[k] = sqDist(s.Row(i), s.Row(j))
 	}
 	off := 3 * int(math.Sqrt(float64(samples)))
-	lo := selectKth(sample, samples/2-off)
-	hi := selectKth(sample[samples/2-off:], 2*off) // sample[:samples/2-off] is below
+	lo := selectKthNonNeg(sample, samples/2-off)
+	hi := selectKthNonNeg(sample[samples/2-off:], 2*off) // sample[:samples/2-off] is below
 	loBits := math.Float64bits(lo)
 	span := math.Float64bits(hi) - loBits
 	// About 2 off/samples of the pairs fall in the bracket.
@@ -53,12 +53,12 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	if below > kLo || below+len(kept) <= kHi {
 		return 0, false
 	}
-	upper := selectKth(kept, kHi-below)
+	upper := selectKthNonNeg(kept, kHi-below)
 	if kLo == kHi {
 		return upper, true
 	}
 	// below <= kLo < kHi: the lower middle value is among the kept ones
-	// that selectKth placed first.
+	// that selectKthNonNeg placed first.
 	return (slices.Max(kept[:kHi-below]) + upper) / 2, true
 }
 
