@@ -1,4 +1,4 @@
-package metrics_test
+package alerting_test
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // docs/metrics.md gives to copy parse and compile, and watch the
 // self-metrics the sender reports.
 func TestAtScaleAlertRulesCompile(t *testing.T) {
-	b, err := os.ReadFile("../../docs/metrics.md")
+	b, err := os.ReadFile("../docs/metrics.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,9 +161,9 @@ func rawSamples(t *testing.T, c *prom.Client, at time.Time) map[string][]prom.Po
 // arrives while the receiver is stopped and restarted on the same port
 // and data directory.
 func TestRemoteWriteOutToPrometheus3(t *testing.T) {
-	p := startPrometheus3(t)
+	p := platformtest.StartPrometheus3(t)
 	srv := platformtest.Start(t, platformtest.Options{Roles: []string{"metrics"}, EgressAllow: platformtest.AllowLoopback,
-		Args: []string{"--metrics-remote-write", "http://" + p.addr + "/api/v1/write", "--metrics-remote-write-max-backoff", "200ms",
+		Args: []string{"--metrics-remote-write", "http://" + p.Addr + "/api/v1/write", "--metrics-remote-write-max-backoff", "200ms",
 			"--metrics-remote-write-batch-samples", "500"}})
 	tok := srv.Token("metrics:write")
 	end := time.Now().Truncate(time.Second)
@@ -194,13 +194,13 @@ func TestRemoteWriteOutToPrometheus3(t *testing.T) {
 
 	// Phase 2: the receiver is stopped; Gaffer keeps accepting and queues.
 	retries := remoteWriteOut(t, srv)[0].Retries
-	p.stop()
+	p.Stop()
 	writePhase(1)
 	platformtest.Eventually(t, "a failed attempt while the receiver is down", func() bool {
 		out := remoteWriteOut(t, srv)
 		return out[0].Retries > retries && out[0].Pending >= n*perPhase
 	})
-	p.start()
+	p.Start()
 	// Phase 3: the receiver is back; the queue drains and new samples follow.
 	writePhase(2)
 	platformtest.Eventually(t, "every sample at the receiver", drained(3*n*perPhase))
@@ -211,7 +211,7 @@ func TestRemoteWriteOutToPrometheus3(t *testing.T) {
 	gaffer := rawSamples(t, &prom.Client{URL: srv.URL, Token: srv.Token("metrics:read")}, end)
 	// Prometheus answers from its head what it has acknowledged, and the
 	// sender has seen every acknowledgement.
-	receiver := rawSamples(t, p.client(), end)
+	receiver := rawSamples(t, &prom.Client{URL: p.URL}, end)
 	if len(gaffer) != n || len(receiver) != n {
 		t.Fatalf("series: Gaffer %d, receiver %d; want %d each", len(gaffer), len(receiver), n)
 	}

@@ -1,0 +1,157 @@
+package alerting_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/alerting"
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/telemetry/metrics"
+	"github.com/gaffer-sre/gaffer/telemetry/prom"
+	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
+)
+
+// startMetrics runs a metrics service with set, allowed to reach
+// loopback, until the test ends.
+func startMetrics(t *testing.T, set *metrics.Settings) *metrics.Service {
+	t.Helper()
+	pol, err := egress.Parse(platformtest.AllowLoopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := &platform.Deps{Log: slog.New(slog.DiscardHandler), DataDir: t.TempDir(), Egress: pol,
+		Settings: map[string]any{metrics.Name: set}}
+	svc, err := metrics.New(context.Background(), deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := svc.(*metrics.Service)
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Stop(context.Background()) })
+	return m
+}
+
+// alertData is 50 minutes of request counters and latency gauges at 30 s,
+// in time order (Prometheus refuses samples an hour behind its newest),
+// in batches of 5 minutes: some series cross the rules' thresholds, some
+// never do.
+func alertData(end time.Time) [][]prom.TimeSeries {
+	const steps = 100
+	var batches [][]prom.TimeSeries
+	for from := 0; from < steps; from += 10 {
+		var batch []prom.TimeSeries
+		for i := 0; i < 6; i++ {
+			inst := fmt.Sprintf("i%d", i)
+			errs := prom.TimeSeries{Labels: tsdb.FromStrings("__name__", "rq_requests_total", "code", "500", "job", fmt.Sprintf("job%d", i%2), "instance", inst)}
+			lat := prom.TimeSeries{Labels: tsdb.FromStrings("__name__", "rq_latency_seconds", "job", fmt.Sprintf("job%d", i%2), "instance", inst)}
+			for k := from; k < from+10; k++ {
+				ts := end.Add(time.Duration(k-steps+1) * 30 * time.Second).UnixMilli()
+				// Instance i errs at i/4 per second, doubled in the middle third.
+				rate := float64(i) / 4
+				if k > steps/3 && k < 2*steps/3 {
+					rate *= 2
+				}
+				errs.Samples = append(errs.Samples, prom.Sample{Timestamp: ts, Value: float64(k) * 30 * rate})
+				lat.Samples = append(lat.Samples, prom.Sample{Timestamp: ts, Value: 0.1 + 0.1*float64(i)*(1+math.Sin(float64(k)/7))})
+			}
+			batch = append(batch, errs, lat)
+		}
+		batches = append(batches, batch)
+	}
+	return batches
+}
+
+// evaluations evaluates rule every minute over the last 30 minutes
+// before end and returns the samples, sorted, at each time.
+func evaluations(t *testing.T, r *alerting.Rule, q alerting.PromQuerier, end time.Time) [][]alerting.Sample {
+	t.Helper()
+	var out [][]alerting.Sample
+	for at := end.Add(-30 * time.Minute).Truncate(time.Minute); !at.After(end); at = at.Add(time.Minute) {
+		ss, err := r.Evaluate(context.Background(), alerting.Data{Prom: q}, at)
+		if err != nil {
+			t.Fatalf("%s at %s: %v", r.Spec.Name, at, err)
+		}
+		sort.Slice(ss, func(i, j int) bool { return fmt.Sprint(ss[i].Labels) < fmt.Sprint(ss[j].Labels) })
+		out = append(out, ss)
+	}
+	return out
+}
+
+// TestRemoteQueryAlertsLikeTheEmbeddedStore: alert rules evaluated
+// against Prometheus 3 through --metrics-query-url (and against the
+// store merged with it, --metrics-query-mode both) give the same alerts,
+// values included, as against the embedded store holding the same data.
+func TestRemoteQueryAlertsLikeTheEmbeddedStore(t *testing.T) {
+	p := platformtest.StartPrometheus3(t)
+	url := p.URL
+
+	set := metrics.DefaultSettings()
+	set.RemoteWrite.URLs = []string{url + "/api/v1/write"}
+	embedded := startMetrics(t, set)
+	set = metrics.DefaultSettings()
+	set.Query.URL = url
+	remote := startMetrics(t, set)
+	set = metrics.DefaultSettings()
+	set.Query.URL, set.Query.Mode = url, metrics.QueryModeBoth
+	both := startMetrics(t, set)
+
+	end := time.Now().Truncate(time.Minute)
+	for _, batch := range alertData(end) {
+		for _, m := range []*metrics.Service{embedded, both} {
+			if res, err := m.Append(context.Background(), batch); err != nil || res.Refused > 0 {
+				t.Fatalf("append: %+v, %v", res, err)
+			}
+		}
+	}
+	platformtest.Eventually(t, "the samples at Prometheus", func() bool {
+		st := embedded.RemoteWriteStats()
+		return st[0].Pending == 0 && st[0].Sent > 0
+	})
+	if st := embedded.RemoteWriteStats()[0]; st.Failed+st.Dropped > 0 {
+		t.Fatalf("remote write lost samples: %+v", st)
+	}
+
+	specs := []alerting.Spec{
+		{Name: "HighErrorRate", PromQL: `rate(rq_requests_total{code="500"}[5m]) > 1`},
+		{Name: "SlowJob", PromQL: `avg by (job) (avg_over_time(rq_latency_seconds[10m])) > 0.35`},
+		{Name: "ErrorsByJob", PromQL: `sum by (job) (rate(rq_requests_total[5m]))`,
+			Condition: &alerting.Condition{Threshold: &alerting.Threshold{Op: ">", Value: 2}}},
+	}
+	for _, spec := range specs {
+		spec.Interval = alerting.Duration(time.Minute)
+		r, err := alerting.Compile(spec)
+		if err != nil {
+			t.Fatalf("%s: %v", spec.Name, err)
+		}
+		want := evaluations(t, r, embedded, end)
+		active, inactive := 0, 0
+		for _, ss := range want {
+			for _, s := range ss {
+				if s.Active {
+					active++
+				} else {
+					inactive++
+				}
+			}
+		}
+		if active == 0 {
+			t.Fatalf("%s never fires on the embedded store: the data does not test it", spec.Name)
+		}
+		for name, q := range map[string]*metrics.Service{"remote": remote, "both": both} {
+			if got := evaluations(t, r, q, end); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s through %s differs from the embedded store:\n got  %v\n want %v", spec.Name, name, got, want)
+			}
+		}
+		t.Logf("%s: %d active and %d inactive samples over 31 evaluations, the same through the remote", spec.Name, active, inactive)
+	}
+}
