@@ -2,10 +2,31 @@
 
 #include "textflag.h"
 
+// BRACKET counts the lanes of Y0 below the bracket into Y12, packs those
+// inside it to out[kept] and advances kept (R11); it clobbers Y2-Y5,
+// R12 and R13.
+#define BRACKET \
+	VPSUBQ    Y15, Y0, Y2         \
+	VPSRLQ    $63, Y2, Y3         \
+	VPADDQ    Y3, Y12, Y12        \
+	VPXOR     Y13, Y2, Y3         \
+	VPCMPGTQ  Y14, Y3, Y3         \
+	VMOVMSKPD Y3, R13             \
+	XORQ      $15, R13            \
+	MOVQ      R13, R12            \
+	SHLQ      $5, R12             \
+	VMOVDQU   (R14)(R12*1), Y4    \
+	VPERMD    Y0, Y4, Y5          \
+	VMOVUPD   Y5, (R10)(R11*8)    \
+	POPCNTQ   R13, R13            \
+	ADDQ      R13, R11
+
 // func pairBracketAVX2(soa *float64, n, d int, xi *float64, j0, j1 int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)
 //
 // Four squared distances at a time: acc = ((0 + e0*e0) + e1*e1) + ...,
-// the same operations in the same order as sqDist (no fused multiply-add).
+// the same operations in the same order as sqDist (no fused multiply-add;
+// for two and three dimensions the leading 0 + is left out, which changes
+// nothing as the squares are >= 0).
 // w = bits(acc) - lo; below counts w's top bit; the lanes with
 // w <= span (unsigned) are packed to the front of the vector with a
 // permutation from perm and stored at out[kept], four lanes written
@@ -31,6 +52,10 @@ TEXT ·pairBracketAVX2(SB), NOSPLIT, $0-96
 	MOVQ DX, X14
 	VPBROADCASTQ X14, Y14
 	VPXOR Y12, Y12, Y12
+	CMPQ  CX, $3
+	JEQ   three
+	CMPQ  CX, $2
+	JEQ   two
 
 chunk:
 	CMPQ R8, R9
@@ -50,22 +75,50 @@ dim:
 	DECQ         R12
 	JNZ          dim
 
-	VPSUBQ    Y15, Y0, Y2
-	VPSRLQ    $63, Y2, Y3
-	VPADDQ    Y3, Y12, Y12
-	VPXOR     Y13, Y2, Y3
-	VPCMPGTQ  Y14, Y3, Y3
-	VMOVMSKPD Y3, R13
-	XORQ      $15, R13
-	MOVQ      R13, R12
-	SHLQ      $5, R12
-	VMOVDQU   (R14)(R12*1), Y4
-	VPERMD    Y0, Y4, Y5
-	VMOVUPD   Y5, (R10)(R11*8)
-	POPCNTQ   R13, R13
-	ADDQ      R13, R11
-	ADDQ      $4, R8
-	JMP       chunk
+	BRACKET
+	ADDQ $4, R8
+	JMP  chunk
+
+	// Two and three dimensions: the row's values broadcast once, the
+	// columns read directly.
+two:
+	VBROADCASTSD 0(DI), Y8
+	VBROADCASTSD 8(DI), Y9
+	LEAQ         (SI)(BX*1), AX
+
+chunk2:
+	CMPQ   R8, R9
+	JGE    done
+	VSUBPD (SI)(R8*8), Y8, Y1
+	VSUBPD (AX)(R8*8), Y9, Y2
+	VMULPD Y1, Y1, Y1
+	VMULPD Y2, Y2, Y2
+	VADDPD Y2, Y1, Y0
+	BRACKET
+	ADDQ   $4, R8
+	JMP    chunk2
+
+three:
+	VBROADCASTSD 0(DI), Y8
+	VBROADCASTSD 8(DI), Y9
+	VBROADCASTSD 16(DI), Y10
+	LEAQ         (SI)(BX*1), AX
+	LEAQ         (AX)(BX*1), DX
+
+chunk3:
+	CMPQ   R8, R9
+	JGE    done
+	VSUBPD (SI)(R8*8), Y8, Y1
+	VSUBPD (AX)(R8*8), Y9, Y2
+	VSUBPD (DX)(R8*8), Y10, Y3
+	VMULPD Y1, Y1, Y1
+	VMULPD Y2, Y2, Y2
+	VMULPD Y3, Y3, Y3
+	VADDPD Y2, Y1, Y0
+	VADDPD Y3, Y0, Y0
+	BRACKET
+	ADDQ   $4, R8
+	JMP    chunk3
 
 done:
 	VEXTRACTI128 $1, Y12, X1
