@@ -27,15 +27,19 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	// below 1e-8. A thirty-second of the pairs, at most 16,384, keeps the
 	// sample's cost small beside the pass over the pairs.
 	samples := min(16384, pairs/32)
-	rng := rand.New(rand.NewPCG(3, 4))
+	// One 64-bit draw per pair, each half scaled to its range (a bias
+	// below n/2^32, which only moves the bracket a little).
+	pcg := rand.NewPCG(3, 4)
 	sample := make([]float64, samples)
+	x, d := s.data, s.d
 	for k := range sample {
-		i := rng.IntN(n)
-		j := rng.IntN(n - 1)
+		r := pcg.Uint64()
+		i := int((r & 0xffffffff) * uint64(n) >> 32)
+		j := int((r >> 32) * uint64(n-1) >> 32)
 		if j >= i {
 			j++
 		}
-		sample[k] = sqDist(s.Row(i), s.Row(j))
+		sample[k] = sqDist(x[i*d:(i+1)*d], x[j*d:(j+1)*d])
 	}
 	off := 3 * int(math.Sqrt(float64(samples)))
 	lo := selectKthNonNeg(sample, samples/2-off)
