@@ -15,6 +15,7 @@ func (s *Service) Routes(r *httpapi.Router) {
 	}
 	r.Handle(s.receiver.Route(WriteScope))
 	r.Handle(s.publish.Route(WriteScope))
+	r.Handle(s.otlpRoute())
 	s.api.Routes(r, "gaffer")
 	r.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/metrics/stats", Scope: ReadScope,
 		Summary:  "Store statistics: series, samples, bytes per sample, top metrics by cardinality",
