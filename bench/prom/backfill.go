@@ -6,10 +6,14 @@ import (
 	"log"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/golang/snappy"
 
+	"github.com/gaffer-sre/gaffer/bench/internal/benchserver"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
@@ -112,7 +116,8 @@ func runBackfill(c config, t *target, reqs [][][]byte) (*storeResult, error) {
 // fresh Prometheus, with the same pre-encoded requests.
 func backfillCompare(c config, bin string) ([][]string, error) {
 	log.Printf("encoding backfill: %d series x %v at %v, %v per series per request, %d senders", c.bfSeries, c.bfSpan, c.bfStep, c.bfWindow, c.bfSenders)
-	reqs := backfillRequests(c, time.Now())
+	end := time.Now()
+	reqs := backfillRequests(c, end)
 	var results [2]*storeResult
 	for i, kind := range []string{"gaffer", "prometheus"} {
 		t, err := startTarget(kind, bin, c.promBin)
@@ -126,11 +131,68 @@ func backfillCompare(c config, bin string) ([][]string, error) {
 		}
 		results[i] = res
 	}
+	missing, err := killCheck(c, bin, reqs, end)
+	if err != nil {
+		return nil, err
+	}
 	g, p := results[0], results[1]
 	name := fmt.Sprintf("backfill %dk series × %v at %v", c.bfSeries/1000, c.bfSpan, c.bfStep)
 	return [][]string{
+		row(name+": acknowledged samples missing after kill -9 and restart (Gaffer)", missing, 0, "%.0f", "0", false),
 		row(name+": remote-write ingest, samples/s", g.rate, p.rate, "%.0f", "≥ 2× Prometheus", true),
 		row(name+": RSS after ingest, MiB", g.rss/(1<<20), p.rss/(1<<20), "%.0f", "≤ 0.5× Prometheus", false),
 		row(name+": TSDB directory after graceful stop, bytes/sample", g.bytesPerSamp, p.bytesPerSamp, "%.2f", "≤ 0.5× Prometheus", false),
 	}, nil
+}
+
+// killCheck sends the backfill requests into a fresh Gaffer, kills it
+// with SIGKILL as soon as the last one is acknowledged, starts it again on
+// the same directory and counts the samples it holds: every acknowledged
+// sample must be there. It returns the number missing.
+func killCheck(c config, bin string, reqs [][][]byte, end time.Time) (float64, error) {
+	ctx := context.Background()
+	t, err := startTarget("gaffer", bin, c.promBin)
+	if err != nil {
+		return 0, err
+	}
+	defer t.stop()
+	if _, err := sendRounds(ctx, t, [][][][]byte{reqs}); err != nil {
+		return 0, err
+	}
+	if err := syscall.Kill(t.pid(), syscall.SIGKILL); err != nil {
+		return 0, fmt.Errorf("kill -9 gaffer: %w", err)
+	}
+	t.gaffer.Stop() // reaps the killed process
+	logf, err := os.OpenFile(filepath.Join(t.dir, "log"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	t.gaffer, err = benchserver.Start(benchserver.Config{Bin: bin, DataDir: t.dir, Out: logf, Args: []string{"--nats-listen", "127.0.0.1:0"}})
+	if err != nil {
+		return 0, fmt.Errorf("restart gaffer after kill -9: %w", err)
+	}
+	t.client = &prom.Client{URL: t.gaffer.URL, Token: t.gaffer.Client.Token, HTTP: promHTTP()}
+	want := float64(c.bfSeries * int(c.bfSpan/c.bfStep))
+	span := c.bfSpan + time.Hour
+	// One query per metric name: count_over_time drops the name, so the
+	// names cannot share one vector.
+	names := map[string]bool{}
+	for i := range min(c.bfSeries, 100) {
+		ls, _ := benchLabels(i)
+		names[ls.Metric()] = true
+	}
+	var got float64
+	for name := range names {
+		r, err := t.client.Query(ctx, fmt.Sprintf(`sum(count_over_time(%s[%dm]))`, name, int(span.Minutes())), end)
+		if err != nil {
+			return 0, fmt.Errorf("count samples after restart: %w", err)
+		}
+		if len(r.Series) != 1 || len(r.Series[0].Points) != 1 {
+			return 0, fmt.Errorf("count samples of %s after restart: %d series in the answer", name, len(r.Series))
+		}
+		got += r.Series[0].Points[0].V
+	}
+	log.Printf("gaffer: after kill -9 and restart (ready in %v): %.0f of %.0f acknowledged samples", t.gaffer.ReadyAfter.Round(time.Millisecond), got, want)
+	return want - got, nil
 }
