@@ -67,7 +67,7 @@ func readRecord(r io.Reader, hbuf []byte) (recordHeader, []byte, error) {
 		if err == io.EOF {
 			return recordHeader{}, nil, io.EOF
 		}
-		return recordHeader{}, nil, fmt.Errorf("%w: %v", errTorn, err)
+		return recordHeader{}, nil, fmt.Errorf("%w: %w", errTorn, err)
 	}
 	h, err := parseHeader(hbuf)
 	if err != nil {
@@ -75,7 +75,7 @@ func readRecord(r io.Reader, hbuf []byte) (recordHeader, []byte, error) {
 	}
 	payload := make([]byte, h.size)
 	if _, err := io.ReadFull(r, payload); err != nil {
-		return h, nil, fmt.Errorf("%w: payload: %v", errTorn, err)
+		return h, nil, fmt.Errorf("%w: payload: %w", errTorn, err)
 	}
 	if crc32.Checksum(payload, castagnoli) != h.crc {
 		return h, nil, fmt.Errorf("%w: checksum mismatch", errTorn)
