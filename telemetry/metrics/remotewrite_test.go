@@ -8,6 +8,9 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -118,6 +121,25 @@ func TestRemoteWriteOutSurvivesRestart(t *testing.T) {
 		out := remoteWriteOut(t, srv)
 		return out[0].Pending == 0 && out[0].Dropped == 0 && out[0].Failed == 0
 	})
+	// The counts are Gaffer's own metrics too (reported every few seconds).
+	sent := regexp.MustCompile(`(?m)^gaffer_metrics_remote_write_sent_samples_total\{[^}]*remote="http___127\.0\.0\.1_\d+_api_v1_write"[^}]*\} (\d+)`)
+	platformtest.Eventually(t, "the sent samples on /metrics", func() bool {
+		srv.MeasureNow(time.Now())
+		m := sent.FindStringSubmatch(string(srv.Do("GET", "/metrics", srv.AdminToken, nil).Body))
+		if m == nil {
+			return false
+		}
+		// Both batches (one queued through the restart), and the
+		// self-metrics that Gaffer stores and so forwards too.
+		n, _ := strconv.Atoi(m[1])
+		return n >= 120
+	})
+	body := string(srv.Do("GET", "/metrics", srv.AdminToken, nil).Body)
+	for _, name := range []string{"pending_samples", "failed_samples_total", "retries_total", "dropped_samples_total", "queue_bytes"} {
+		if !strings.Contains(body, "gaffer_metrics_remote_write_"+name+"{") {
+			t.Errorf("/metrics lacks gaffer_metrics_remote_write_%s", name)
+		}
+	}
 }
 
 // rwSeries returns n series, counters and gauges by turns, each with the
