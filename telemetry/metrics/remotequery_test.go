@@ -21,14 +21,14 @@ import (
 )
 
 // startMetrics runs a metrics service with set, allowed to reach
-// loopback, until the test ends.
-func startMetrics(t *testing.T, set *metrics.Settings) *metrics.Service {
+// loopback, until the test ends; as in `gaffer worker` when worker.
+func startMetrics(t *testing.T, set *metrics.Settings, worker bool) *metrics.Service {
 	t.Helper()
 	pol, err := egress.Parse(platformtest.AllowLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := &platform.Deps{Log: slog.New(slog.DiscardHandler), DataDir: t.TempDir(), Egress: pol,
+	deps := &platform.Deps{Log: slog.New(slog.DiscardHandler), DataDir: t.TempDir(), Egress: pol, Worker: worker,
 		Settings: map[string]any{metrics.Name: set}}
 	svc, err := metrics.New(context.Background(), deps)
 	if err != nil {
@@ -88,7 +88,13 @@ func TestRemoteQueryThroughGafferAPI(t *testing.T) {
 	os.WriteFile(tokFile, []byte(src.Token("metrics:read")+"\n"), 0o600)
 	set := metrics.DefaultSettings()
 	set.Query.URL, set.Query.BearerTokenFile = src.URL, tokFile
-	viaRemote := startMetrics(t, set)
+	viaRemote := startMetrics(t, set, false)
+	// A worker has no store of its own; with the remote it answers
+	// queries, which is how analysis runs on workers.
+	worker := startMetrics(t, set, true)
+	if worker.DB() != nil {
+		t.Fatal("a worker opened a store")
+	}
 	reader := platformtest.Start(t, platformtest.Options{Roles: []string{"metrics"}, EgressAllow: platformtest.AllowLoopback,
 		Args: []string{"--metrics-query-url", src.URL, "--metrics-query-bearer-token-file", tokFile}})
 
@@ -99,11 +105,12 @@ func TestRemoteQueryThroughGafferAPI(t *testing.T) {
 		}
 		w, err2 := want.(*metrics.Service).QueryRange(context.Background(), expr, end.Add(-40*time.Minute), end, time.Minute)
 		g, err3 := viaRemote.QueryRange(context.Background(), expr, end.Add(-40*time.Minute), end, time.Minute)
-		if err2 != nil || err3 != nil {
-			t.Fatalf("%s: %v, %v", expr, err2, err3)
+		wk, err4 := worker.QueryRange(context.Background(), expr, end.Add(-40*time.Minute), end, time.Minute)
+		if err2 != nil || err3 != nil || err4 != nil {
+			t.Fatalf("%s: %v, %v, %v", expr, err2, err3, err4)
 		}
-		if len(w.Series) == 0 || !reflect.DeepEqual(g.Series, w.Series) {
-			t.Errorf("%s through the remote:\n got  %v\n want %v", expr, g.Series, w.Series)
+		if len(w.Series) == 0 || !reflect.DeepEqual(g.Series, w.Series) || !reflect.DeepEqual(wk.Series, w.Series) {
+			t.Errorf("%s through the remote:\n got  %v\n worker %v\n want %v", expr, g.Series, wk.Series, w.Series)
 		}
 	}
 	for _, path := range []string{
