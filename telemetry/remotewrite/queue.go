@@ -43,8 +43,10 @@ type Queue struct {
 	dropped int64
 	wake    chan struct{} // closed when something is appended
 	closed  bool
-	buf     []byte
 }
+
+// recordBufs holds the buffers records are encoded into.
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 type segment struct {
 	id   uint64
@@ -264,16 +266,25 @@ func (q *Queue) Append(series []prom.TimeSeries) error {
 	if n == 0 {
 		return nil
 	}
+	// Encoding and compressing, most of the cost, happen before the lock
+	// so that concurrent writers do them in parallel.
+	bp := recordBufs.Get().(*[]byte)
+	rec := appendRecord((*bp)[:0], series, n)
+	defer func() {
+		if cap(rec) <= 4<<20 {
+			*bp = rec[:0]
+			recordBufs.Put(bp)
+		}
+	}()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return errors.New("remote-write queue: closed")
 	}
-	q.buf = appendRecord(q.buf[:0], series, n)
-	if err := q.rollIfFull(int64(len(q.buf))); err != nil {
+	if err := q.rollIfFull(int64(len(rec))); err != nil {
 		return err
 	}
-	if _, err := q.file.Write(q.buf); err != nil {
+	if _, err := q.file.Write(rec); err != nil {
 		// A short write leaves a torn record: cut it off so that the
 		// segment stays readable.
 		last := &q.segs[len(q.segs)-1]
@@ -281,15 +292,12 @@ func (q *Queue) Append(series []prom.TimeSeries) error {
 		q.file.Seek(last.size, io.SeekStart)
 		return fmt.Errorf("remote-write queue: write: %w", err)
 	}
-	q.segs[len(q.segs)-1].size += int64(len(q.buf))
-	q.total += int64(len(q.buf))
+	q.segs[len(q.segs)-1].size += int64(len(rec))
+	q.total += int64(len(rec))
 	q.pending += int64(n)
 	close(q.wake)
 	q.wake = make(chan struct{})
 	q.enforceBound()
-	if cap(q.buf) > 4<<20 {
-		q.buf = nil
-	}
 	return nil
 }
 
