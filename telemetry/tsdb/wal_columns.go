@@ -37,7 +37,7 @@ var (
 	// concurrent use, each call on one of GOMAXPROCS encoders.
 	walZstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
 		zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-		zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
+		zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<17)) // records are far smaller
 	walZstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
 		zstd.WithDecoderMaxMemory(maxCompressedRaw))
 )
