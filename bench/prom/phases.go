@@ -108,6 +108,11 @@ func runPhases(c config, t *target) (*phaseResult, error) {
 	time.Sleep(10 * time.Second)
 	res.rss = t.rss()
 	res.rssPerSeries = (res.rss - rss0) / float64(c.series)
+	if c.profileDir != "" && t.gaffer != nil {
+		if err := t.saveProfile(ctx, "heap", c.profileDir, "ingest.heap.pprof"); err != nil {
+			return nil, err
+		}
+	}
 	log.Printf("%s: RSS after ingest %.0f MiB: %.0f bytes per added active series", t.kind, res.rss/(1<<20), res.rssPerSeries)
 	return res, nil
 }
