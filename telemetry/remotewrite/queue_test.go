@@ -185,3 +185,21 @@ func FuzzReadRecord(f *testing.F) {
 		decodePayload(payload)
 	})
 }
+
+// FuzzReadAcked: the acknowledged-position file parses to a position or
+// an error naming the file, never a panic or a negative offset.
+func FuzzReadAcked(f *testing.F) {
+	f.Add([]byte("3 1024\n"))
+	f.Add([]byte("x y"))
+	f.Add([]byte("1 -5"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), ackFile)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p, err := readAcked(path)
+		if err == nil && p.off < 0 {
+			t.Fatalf("readAcked(%q) = %+v: negative offset", b, p)
+		}
+	})
+}
