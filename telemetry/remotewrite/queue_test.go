@@ -148,9 +148,22 @@ func TestQueueBoundDropsOldestAndCounts(t *testing.T) {
 		t.Fatalf("pending %d + dropped %d = %d, want every appended sample (%d) accounted for",
 			st.Pending, st.Dropped, st.Pending+st.Dropped, appended)
 	}
+	// Across a restart the queue counts the same samples pending, over
+	// several segments.
+	q.Close()
+	if q, err = OpenQueue(dir, 1<<20, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if got := q.Stats(); got.Pending != st.Pending || got.Bytes != st.Bytes {
+		t.Fatalf("after a restart: %+v, want pending %d in %d bytes", got, st.Pending, st.Bytes)
+	}
 	got := drain(t, q)
 	if int64(len(got)) != st.Pending {
 		t.Fatalf("drained %d samples, want the %d pending", len(got), st.Pending)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) > 3 {
+		t.Errorf("after draining, %d files remain in the queue directory, want the last segment and the position", len(ents))
 	}
 }
 
