@@ -27,7 +27,8 @@ type Appender struct {
 	maxt      int64
 	maxFuture int64 // samples after this are ErrTooNew
 	walEnc    walEncoder
-	samples   [][]byte // the batch's samples records
+	seek      seekCursor // where the last duplicate check decoded
+	samples   [][]byte   // the batch's samples records
 	recs      [][]byte
 	series    []*memSeries
 	created   []*memSeries // series this batch created, dropped if it fails
@@ -109,7 +110,7 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 	if back {
 		err = h.backfill.reserve(1) // duplicates are resolved when written
 	} else {
-		err = s.check(t, v, h.oooWindow)
+		err = s.checkWith(t, v, h.oooWindow, &a.seek)
 	}
 	if err == nil {
 		s.pending++
@@ -268,6 +269,7 @@ func (a *Appender) release() {
 	a.series = reuse(a.series)
 	a.created = reuse(a.created)
 	a.walEnc.release()
+	a.seek = seekCursor{} // holds a series and its chunk
 	db := a.db
 	a.db = nil
 	db.appenders.Put(a)

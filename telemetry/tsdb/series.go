@@ -44,6 +44,12 @@ func newMemSeries(ref uint32, hash uint64, lset Labels) *memSeries {
 // check tells whether a sample may be appended, without changing anything.
 // It returns errDuplicateSame for a sample already stored.
 func (s *memSeries) check(t int64, v float64, oooWindow int64) error {
+	return s.checkWith(t, v, oooWindow, nil)
+}
+
+// checkWith is check that looks up stored samples through cur (nil: a
+// fresh decoder each time).
+func (s *memSeries) checkWith(t int64, v float64, oooWindow int64, cur *seekCursor) error {
 	if !s.hasLast || t > s.lastT {
 		return nil
 	}
@@ -56,7 +62,7 @@ func (s *memSeries) check(t int64, v float64, oooWindow int64) error {
 	if s.lastT-t > oooWindow {
 		return ErrOutOfOrder
 	}
-	if old, ok := s.valueAt(t); ok {
+	if old, ok := s.valueAt(t, cur); ok {
 		if math.Float64bits(old) == math.Float64bits(v) {
 			return errDuplicateSame
 		}
@@ -96,29 +102,59 @@ func (s *memSeries) cut() {
 	s.enc.Reset(b[:0])
 }
 
-// valueAt finds the in-order sample at t by decoding the chunk holding it.
-func (s *memSeries) valueAt(t int64) (float64, bool) {
+// seekCursor keeps an Appender's place in the chunk it last decoded to
+// check a sample, so that the samples of a retried batch, in time order,
+// decode each chunk once rather than from its start for every sample.
+type seekCursor struct {
+	s    *memSeries
+	minT int64 // with open, names the chunk
+	open bool  // the series' open chunk, whose buffer a cut reuses
+	last int64 // the time sought last; the iterator only moves forward
+	it   chunk.Iterator
+}
+
+// find looks t up in chunk b of s (the open chunk if open, first
+// timestamp minT), continuing from the cursor's place when it is in that
+// chunk before t.
+func (cur *seekCursor) find(s *memSeries, minT int64, open bool, b []byte, t int64) (float64, bool) {
+	fresh := cur.s != s || cur.minT != minT || cur.open != open || cur.last >= t
+	if fresh {
+		*cur = seekCursor{s: s, minT: minT, open: open}
+		cur.it.Reset(b)
+	}
+	cur.last = t
+	found := cur.it.SeekTime(t)
+	if !found && open && !fresh {
+		// Samples appended to the open chunk since the cursor started
+		// are past its end: decode the chunk as it is now.
+		cur.it.Reset(b)
+		found = cur.it.SeekTime(t)
+	}
+	if found {
+		if ts, v := cur.it.At(); ts == t {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// valueAt finds the in-order sample at t by decoding the chunk holding it,
+// through cur if it is not nil; the caller holds s.mu.
+func (s *memSeries) valueAt(t int64, cur *seekCursor) (float64, bool) {
 	i := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t >= t })
 	if i < len(s.ooo) && s.ooo[i].t == t {
 		return s.ooo[i].v, true
 	}
-	var it chunk.Iterator
-	find := func(b []byte) (float64, bool) {
-		it.Reset(b)
-		if it.SeekTime(t) {
-			if ts, v := it.At(); ts == t {
-				return v, true
-			}
-		}
-		return 0, false
+	if cur == nil {
+		cur = &seekCursor{}
 	}
 	for _, c := range s.chunks {
 		if c.minT <= t && t <= c.maxT {
-			return find(c.data)
+			return cur.find(s, c.minT, false, c.data, t)
 		}
 	}
 	if s.enc.Len() > 0 && s.encMinT <= t {
-		return find(s.enc.Bytes())
+		return cur.find(s, s.encMinT, true, s.enc.Bytes(), t)
 	}
 	return 0, false
 }
