@@ -249,8 +249,11 @@ func (t *target) saveProfile(ctx context.Context, which, dir, name string) error
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		return fmt.Errorf("profile %s: status %d: %v %.200s", which, resp.StatusCode, err, b)
+	if err != nil {
+		return fmt.Errorf("profile %s: read: %w", which, err)
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("profile %s: status %d: %.200s", which, resp.StatusCode, b)
 	}
 	return os.WriteFile(filepath.Join(dir, name), b, 0o644)
 }
