@@ -61,11 +61,7 @@ type agents struct {
 }
 
 func newAgents(s *Service) *agents {
-	now := time.Now
-	if s.deps != nil && s.deps.Now != nil {
-		now = s.deps.Now
-	}
-	return &agents{s: s, db: s.db, log: s.log, heartbeat: s.settings.AgentHeartbeat, offlineAfter: 6 * s.settings.AgentHeartbeat, now: now,
+	return &agents{s: s, db: s.db, log: s.log, heartbeat: s.settings.AgentHeartbeat, offlineAfter: 6 * s.settings.AgentHeartbeat, now: s.now,
 		secrets: map[string]string{}, verified: map[string]time.Time{}, seen: map[string]time.Time{}, runs: map[string][2]string{}}
 }
 
@@ -190,7 +186,7 @@ func (a *agents) onHello(name string, m *nats.Msg) {
 	ctx := context.Background()
 	tags, _ := json.Marshal(f.Tags)
 	acts, _ := json.Marshal(f.Actions)
-	now := nowMS()
+	now := a.now().UnixMilli()
 	var prevBoot string
 	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT boot FROM remediation_agents WHERE name = ?`, name).Scan(&prevBoot)
@@ -250,13 +246,16 @@ func (a *agents) lostRuns(ctx context.Context, name, boot, why string) {
 const reverifyEvery = 30 * time.Second
 
 func (a *agents) onHeartbeat(name string, m *nats.Msg) {
-	now := time.Now()
+	// last_seen is on the service's clock; the re-check of the token is
+	// a rate limit measured on the wall clock, so that a fixed clock
+	// neither stops re-checks nor makes every heartbeat one.
+	wall := wallNow()
 	a.mu.Lock()
-	a.seen[name] = now
+	a.seen[name] = a.now()
 	secret := a.secrets[name]
-	due := now.Sub(a.verified[name]) >= reverifyEvery
+	due := wall.Sub(a.verified[name]) >= reverifyEvery
 	if due {
-		a.verified[name] = now
+		a.verified[name] = wall
 	}
 	a.mu.Unlock()
 	if secret == "" || !due {
@@ -457,7 +456,7 @@ func (a *agents) flushSeen(ctx context.Context) {
 			return nil
 		})
 	}
-	cutoff := time.Now().Add(-a.offlineAfter).UnixMilli()
+	cutoff := a.now().Add(-a.offlineAfter).UnixMilli()
 	rows, err := a.db.QueryContext(ctx, `SELECT DISTINCT s.agent FROM remediation_steps s JOIN remediation_agents a ON a.name = s.agent
 		WHERE s.status = ? AND s.run_id <> '' AND a.last_seen < ?`, StepRunning, cutoff)
 	if err != nil {
@@ -483,7 +482,7 @@ func (a *agents) list(ctx context.Context) ([]AgentInfo, error) {
 	}
 	defer rows.Close()
 	out := []AgentInfo{}
-	cutoff := time.Now().Add(-3 * a.heartbeat)
+	cutoff := a.now().Add(-3 * a.heartbeat)
 	for rows.Next() {
 		var ai AgentInfo
 		var tags, acts string

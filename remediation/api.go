@@ -576,7 +576,7 @@ func (s *Service) answer(ctx context.Context, id, key string, p *auth.Principal,
 	}
 	by := p.Actor()
 	if !approve {
-		addHistory(ctx, s.db, id, by, "rejected", key, req.Reason)
+		s.addHistory(ctx, s.db, id, by, "rejected", key, req.Reason)
 		return s.engine.finish(ctx, id, key, st.Attempt, outcome{status: StepFailed, noRetry: true,
 			err: "rejected by " + by + ": " + req.Reason, output: map[string]any{"approved": false, "by": by, "reason": req.Reason}})
 	}
@@ -597,9 +597,9 @@ func (s *Service) answer(ctx context.Context, id, key string, p *auth.Principal,
 			return httpapi.BadRequest("answer: required by the step's schema: %v", err)
 		}
 	}
-	addHistory(ctx, s.db, id, by, "approved", key, string(req.Answer))
+	s.addHistory(ctx, s.db, id, by, "approved", key, string(req.Answer))
 	return s.engine.finish(ctx, id, key, st.Attempt, succeeded(map[string]any{"approved": true, "by": by,
-		"answer": answer, "at": time.Now().UTC()}))
+		"answer": answer, "at": s.now().UTC()}))
 }
 
 // startedBy reports whether p started the run ex.
@@ -661,7 +661,7 @@ func (s *Service) apiPutBundle(w http.ResponseWriter, r *http.Request) error {
 	if want := r.Header.Get("X-Checksum-Sha256"); want != "" && want != sum {
 		return httpapi.BadRequest("checksum %s does not match X-Checksum-Sha256 %s", sum, want)
 	}
-	now := nowMS()
+	now := s.nowMS()
 	_, err = s.db.ExecContext(r.Context(), `INSERT INTO remediation_bundles (name, version, sha256, data, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, ?)`, name, version, sum, b, now, actor(r))
 	if err != nil {

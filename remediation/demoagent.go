@@ -73,7 +73,7 @@ func (s *Service) startDemoAgent(ctx context.Context) error {
 		}
 	}
 	a, err := agent.New(ctx, agent.Config{Token: secret, ActionsDir: actions, Tags: map[string]string{"role": "demo"},
-		Hostname: "gaffer-demo", Now: s.deps.Clock(), Log: s.log.With("demo", true), TLS: pinned,
+		Hostname: "gaffer-demo", Now: s.now, Log: s.log.With("demo", true), TLS: pinned,
 		Bootstrap: &agent.Bootstrap{Name: DemoAgentName, NATS: urls, RequestKey: signer.PublicKey()}})
 	if err != nil {
 		return fmt.Errorf("remediation: demo agent: %w", err)

@@ -99,7 +99,7 @@ func (e *engine) start(ctx context.Context, req StartRequest) (*Execution, bool,
 	pj, _ := json.Marshal(params)
 	tj, _ := json.Marshal(req.Trigger)
 	id := newID("ex")
-	now := nowMS()
+	now := e.s.nowMS()
 	deadline := now + c.timeout.Milliseconds()
 	var dup string
 	var toRun []string
@@ -118,11 +118,11 @@ func (e *engine) start(ctx context.Context, req StartRequest) (*Execution, bool,
 			id, c.Name, version, env, ExecRunning, string(pj), string(tj), key, req.Trigger.By, now, now, deadline); err != nil {
 			return err
 		}
-		if err := addHistory(ctx, tx, id, req.Trigger.By, "started", "", fmt.Sprintf("%s run of %s version %d", req.Trigger.Kind, c.Name, version)); err != nil {
+		if err := e.s.addHistory(ctx, tx, id, req.Trigger.By, "started", "", fmt.Sprintf("%s run of %s version %d", req.Trigger.Kind, c.Name, version)); err != nil {
 			return err
 		}
 		if _, err := e.s.jobs.EnqueueTx(ctx, tx, wakeKind, wakeArgs{Exec: id, Reason: wakeDeadline},
-			&jobs.EnqueueOptions{At: time.UnixMilli(deadline)}); err != nil {
+			&jobs.EnqueueOptions{At: wallNow().Add(c.timeout)}); err != nil { // wall clock: River's At
 			return err
 		}
 		t := &txn{e: e, tx: tx, ctx: ctx, c: c, ex: &Execution{ID: id, Status: ExecRunning}}
@@ -209,7 +209,7 @@ func (e *engine) finish(ctx context.Context, execID, key string, attempt int, ou
 	}
 	var t *txn
 	err = e.db.InTx(ctx, func(tx *store.Tx) error {
-		ex, err := lockExec(ctx, tx, execID)
+		ex, err := e.lockExec(ctx, tx, execID)
 		if err != nil {
 			return err
 		}
@@ -230,8 +230,8 @@ func (e *engine) finish(ctx context.Context, execID, key string, attempt int, ou
 	return nil
 }
 
-func lockExec(ctx context.Context, tx *store.Tx, id string) (*Execution, error) {
-	if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET updated_at = ? WHERE id = ?`, nowMS(), id); err != nil {
+func (e *engine) lockExec(ctx context.Context, tx *store.Tx, id string) (*Execution, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET updated_at = ? WHERE id = ?`, e.s.nowMS(), id); err != nil {
 		return nil, err
 	}
 	return loadExec(ctx, tx, id)
@@ -253,7 +253,7 @@ type txn struct {
 }
 
 type wakeAt struct {
-	at   time.Time
+	at   time.Time // on the wall clock (see wallNow)
 	args wakeArgs
 }
 
@@ -280,12 +280,15 @@ func (t *txn) complete(st *StepState, out outcome) error {
 		return fmt.Errorf("step %s is not in runbook %s version %d", st.Name, t.ex.Runbook, t.ex.Version)
 	}
 	if out.status == StepFailed && !out.noRetry && st.Attempt < cs.attempts && !execDone(t.ex.Status) {
-		at := time.Now().Add(cs.backoffFor(st.Attempt + 1))
+		backoff := cs.backoffFor(st.Attempt + 1)
+		// The history shows the service's clock; the job is on the wall
+		// clock that River and the in-process timer compare with.
+		shown, at := t.e.s.now().Add(backoff), wallNow().Add(backoff)
 		if _, err := t.tx.ExecContext(t.ctx, `UPDATE remediation_steps SET status = ?, error = ?, owner = '' WHERE execution_id = ? AND step_key = ?`,
 			StepPending, out.err, t.ex.ID, st.Key); err != nil {
 			return err
 		}
-		addHistory(t.ctx, t.tx, t.ex.ID, "engine", "retry scheduled", st.Key, fmt.Sprintf("attempt %d failed: %s; next at %s", st.Attempt, out.err, at.UTC().Format(time.RFC3339)))
+		t.e.s.addHistory(t.ctx, t.tx, t.ex.ID, "engine", "retry scheduled", st.Key, fmt.Sprintf("attempt %d failed: %s; next at %s", st.Attempt, out.err, shown.UTC().Format(time.RFC3339)))
 		a := wakeArgs{Exec: t.ex.ID, Key: st.Key, Attempt: st.Attempt, Reason: wakeRetry}
 		t.wakes = append(t.wakes, wakeAt{at: at, args: a})
 		_, err := t.e.s.jobs.EnqueueTx(t.ctx, t.tx, wakeKind, a, &jobs.EnqueueOptions{At: at})
@@ -301,7 +304,7 @@ func (t *txn) complete(st *StepState, out outcome) error {
 	}
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE remediation_steps SET status = ?, output = ?, error = ?, finished_at = ?,
 		started_at = COALESCE(started_at, ?), owner = '' WHERE execution_id = ? AND step_key = ?`,
-		out.status, output, out.err, nowMS(), started, t.ex.ID, st.Key); err != nil {
+		out.status, output, out.err, t.e.s.nowMS(), started, t.ex.ID, st.Key); err != nil {
 		return err
 	}
 	st.Status, st.Output, st.Error = out.status, output, out.err
@@ -398,7 +401,7 @@ func (t *txn) stopItems(parent *StepState) error {
 		}
 	}
 	_, err = t.tx.ExecContext(t.ctx, `UPDATE remediation_steps SET status = ?, finished_at = ?, owner = '' WHERE execution_id = ?
-		AND parent = ? AND status IN (?, ?, ?, ?)`, StepCancelled, nowMS(), t.ex.ID, parent.Key,
+		AND parent = ? AND status IN (?, ?, ?, ?)`, StepCancelled, t.e.s.nowMS(), t.ex.ID, parent.Key,
 		StepPending, StepRunning, StepWaiting, StepUnknown)
 	return err
 }
@@ -458,7 +461,7 @@ func (t *txn) finishParent(parent *StepState, cs *cstep, status, errMsg string) 
 	}
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE remediation_steps SET status = ?, output = ?, error = ?, finished_at = ?, owner = '',
 		items_done = ?, items_failed = ? WHERE execution_id = ? AND step_key = ?`,
-		status, output, errMsg, nowMS(), parent.ItemsDone, parent.ItemsFailed, t.ex.ID, parent.Key); err != nil {
+		status, output, errMsg, t.e.s.nowMS(), parent.ItemsDone, parent.ItemsFailed, t.ex.ID, parent.Key); err != nil {
 		return err
 	}
 	parent.Status, parent.Output, parent.Error = status, output, errMsg
@@ -647,7 +650,7 @@ func (t *txn) startStep(name string, via *StepState) error {
 	if via != nil {
 		detail = fmt.Sprintf(`{"via":%q}`, via.Key)
 	}
-	if err := insertStep(t.ctx, t.tx, t.ex.ID, key, name, "", -1, nil, status, owner, lease, detail); err != nil {
+	if err := t.e.insertStep(t.ctx, t.tx, t.ex.ID, key, name, "", -1, nil, status, owner, lease, detail); err != nil {
 		return err
 	}
 	if status == StepRunning {
@@ -656,13 +659,13 @@ func (t *txn) startStep(name string, via *StepState) error {
 	return nil
 }
 
-func insertStep(ctx context.Context, tx *store.Tx, execID, key, name, parent string, index int, item []byte,
+func (e *engine) insertStep(ctx context.Context, tx *store.Tx, execID, key, name, parent string, index int, item []byte,
 	status, owner string, lease int64, detail string) error {
 	seq, err := nextSeq(ctx, tx, execID)
 	if err != nil {
 		return err
 	}
-	return insertItem(ctx, tx, execID, key, name, parent, index, item, status, owner, lease, "", detail, seq)
+	return e.insertItem(ctx, tx, execID, key, name, parent, index, item, status, owner, lease, "", detail, seq)
 }
 
 // nextSeq is the order number of an execution's next recorded step.
@@ -674,7 +677,7 @@ func nextSeq(ctx context.Context, tx *store.Tx, execID string) (int64, error) {
 
 // insertItem records a step, or an item of a fan-out step (for an agent
 // step, with its agent).
-func insertItem(ctx context.Context, tx *store.Tx, execID, key, name, parent string, index int, item []byte,
+func (e *engine) insertItem(ctx context.Context, tx *store.Tx, execID, key, name, parent string, index int, item []byte,
 	status, owner string, lease int64, agent, detail string, seq int64) error {
 	attempt := 0
 	if status == StepRunning {
@@ -683,7 +686,7 @@ func insertItem(ctx context.Context, tx *store.Tx, execID, key, name, parent str
 	_, err := tx.ExecContext(ctx, `INSERT INTO remediation_steps (execution_id, step_key, name, parent, item_index, item, status,
 		attempt, owner, lease_until, run_id, agent, agent_boot, items_total, items_started, items_done, items_failed, created_at,
 		error, detail, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, '', 0, 0, 0, 0, ?, '', ?, ?)`,
-		execID, key, name, parent, index, string(item), status, attempt, owner, lease, agent, nowMS(), detail, seq)
+		execID, key, name, parent, index, string(item), status, attempt, owner, lease, agent, e.s.nowMS(), detail, seq)
 	return err
 }
 
@@ -725,10 +728,10 @@ func (t *txn) checkDone() error {
 	t.ex.Status = status
 	t.events = append(t.events, status)
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE remediation_executions SET status = ?, attention = '', finished_at = ? WHERE id = ?`,
-		status, nowMS(), t.ex.ID); err != nil {
+		status, t.e.s.nowMS(), t.ex.ID); err != nil {
 		return err
 	}
-	return addHistory(t.ctx, t.tx, t.ex.ID, "engine", status, "", t.ex.Error)
+	return t.e.s.addHistory(t.ctx, t.tx, t.ex.ID, "engine", status, "", t.ex.Error)
 }
 
 // varsFor returns the CEL variables as the step st sees them.
@@ -808,4 +811,6 @@ func numbers(v any) any {
 // running, and while an operator settles one step (other branches go on).
 func active(status string) bool { return status == ExecRunning || status == ExecWaiting }
 
-func (e *engine) leaseUntil() int64 { return time.Now().Add(e.lease).UnixMilli() }
+// leaseUntil is when a claim made now lapses. Leases are on the wall
+// clock (see wallNow): they measure how long a process has been silent.
+func (e *engine) leaseUntil() int64 { return wallNow().Add(e.lease).UnixMilli() }

@@ -303,9 +303,9 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func addHistory(ctx context.Context, x execer, execID, actor, what, step, detail string) error {
+func (s *Service) addHistory(ctx context.Context, x execer, execID, actor, what, step, detail string) error {
 	_, err := x.ExecContext(ctx, `INSERT INTO remediation_history (execution_id, at, actor, what, step_key, detail)
-		VALUES (?, ?, ?, ?, ?, ?)`, execID, nowMS(), actor, what, step, truncate(detail, 2000))
+		VALUES (?, ?, ?, ?, ?, ?)`, execID, s.nowMS(), actor, what, step, truncate(detail, 2000))
 	return err
 }
 

@@ -20,6 +20,8 @@ const maxLogBytes = 16 << 20
 type logWriter struct {
 	db  *store.Store
 	log *slog.Logger
+	// now is the service's clock, for each chunk's time.
+	now func() time.Time
 
 	mu      sync.Mutex
 	pending []logChunk
@@ -32,8 +34,8 @@ type logChunk struct {
 	at                int64
 }
 
-func newLogWriter(db *store.Store, log *slog.Logger) *logWriter {
-	return &logWriter{db: db, log: log, sizes: map[string]int{}}
+func newLogWriter(db *store.Store, log *slog.Logger, now func() time.Time) *logWriter {
+	return &logWriter{db: db, log: log, now: now, sizes: map[string]int{}}
 }
 
 func (w *logWriter) add(execID, key, stream string, data []byte) {
@@ -44,7 +46,7 @@ func (w *logWriter) add(execID, key, stream string, data []byte) {
 		return
 	}
 	w.sizes[k] += len(data)
-	w.pending = append(w.pending, logChunk{exec: execID, key: key, stream: stream, data: data, at: nowMS()})
+	w.pending = append(w.pending, logChunk{exec: execID, key: key, stream: stream, data: data, at: w.now().UnixMilli()})
 }
 
 // flushRun writes what is buffered, before a step's result is recorded.

@@ -13,7 +13,7 @@ import (
 // who or what started it, how it ended, a link to it — and how many runs
 // wait for an operator, run now, and failed in the last 24 hours.
 func (s *Service) Overview(ctx context.Context) ([]platform.Panel, error) {
-	now := s.deps.Clock()()
+	now := s.now()
 	recent, _, err := listExecs(ctx, s.db, ExecFilter{Limit: platform.OverviewRows})
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ func TestOverviewListsRecentRunsAndCountsByTheServiceClock(t *testing.T) {
 		insert("x-ok", "restart-api", ExecSucceeded, `{"kind":"cron"}`, "scheduler", 10*time.Minute)
 		insert("x-run", "rotate-logs", ExecRunning, `{"kind":"manual"}`, "bob", time.Minute)
 
-		s := &Service{db: st, deps: &platform.Deps{Now: func() time.Time { return now }}}
+		s := &Service{db: st, now: func() time.Time { return now }}
 		panels, err := s.Overview(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -22,7 +22,7 @@ func (e *engine) renewLeases(ctx context.Context) {
 // lease (its process died).
 func (e *engine) recoverSteps(ctx context.Context) {
 	rows, err := e.db.QueryContext(ctx, `SELECT execution_id, step_key, lease_until FROM remediation_steps
-		WHERE status = ? AND lease_until < ? LIMIT 500`, StepRunning, nowMS())
+		WHERE status = ? AND lease_until < ? LIMIT 500`, StepRunning, wallNow().UnixMilli())
 	if err != nil {
 		e.log.Warn("look for abandoned steps", "error", err)
 		return

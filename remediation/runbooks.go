@@ -64,12 +64,24 @@ type ApplyResult struct {
 // versions.
 type runbooks struct {
 	db *store.Store
+	// now is the service's clock, for deployment times.
+	now func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]*Compiled // name@version
 }
 
-func nowMS() int64 { return time.Now().UnixMilli() }
+// nowMS is the service's clock in Unix milliseconds, the unit of every
+// stored timestamp.
+func (s *Service) nowMS() int64 { return s.now().UnixMilli() }
+
+// wallNow is the wall clock, for the few reads that must not follow the
+// service's clock: a River job's At (River compares it with its own wall
+// clock, so a job scheduled from a fixed test clock would fire at once or
+// never) and step leases (renewed by a real ticker and taken over by
+// another process after real time passes). Everything an operator sees
+// or the database keeps as "when" uses Service.now.
+func wallNow() time.Time { return time.Now() }
 
 func fromMS(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
@@ -86,7 +98,7 @@ func (r *runbooks) apply(ctx context.Context, src []byte, actor, message string)
 		var digest string
 		err := tx.QueryRowContext(ctx, `SELECT r.latest, v.digest FROM remediation_runbooks r
 			JOIN remediation_versions v ON v.runbook = r.name AND v.version = r.latest WHERE r.name = ?`, c.Name).Scan(&latest, &digest)
-		now := nowMS()
+		now := r.now().UnixMilli()
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := tx.ExecContext(ctx, `INSERT INTO remediation_runbooks (name, description, latest, created_at, updated_at)
@@ -110,7 +122,7 @@ func (r *runbooks) apply(ctx context.Context, src []byte, actor, message string)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, c.Name, res.Version, c.Source, c.Digest, now, actor, message); err != nil {
 			return err
 		}
-		return deploy(ctx, tx, c.Name, "dev", res.Version, actor, "applied")
+		return r.deploy(ctx, tx, c.Name, "dev", res.Version, actor, "applied")
 	})
 	if err != nil {
 		return ApplyResult{}, nil, fmt.Errorf("apply runbook %s: %w", c.Name, err)
@@ -118,9 +130,9 @@ func (r *runbooks) apply(ctx context.Context, src []byte, actor, message string)
 	return res, c, nil
 }
 
-func deploy(ctx context.Context, tx *store.Tx, name, env string, version int, actor, note string) error {
+func (r *runbooks) deploy(ctx context.Context, tx *store.Tx, name, env string, version int, actor, note string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO remediation_deployments (runbook, env, version, at, by_actor, note)
-		VALUES (?, ?, ?, ?, ?, ?)`, name, env, version, nowMS(), actor, note)
+		VALUES (?, ?, ?, ?, ?, ?)`, name, env, version, r.now().UnixMilli(), actor, note)
 	return err
 }
 
@@ -171,8 +183,8 @@ func (r *runbooks) promote(ctx context.Context, name, env string, version int, a
 		if version < 1 || version > latest {
 			return fmt.Errorf("runbook %s: version %d: %w", name, version, ErrNotFound)
 		}
-		d = Deployment{Env: env, Version: version, At: time.Now().UTC(), By: actor, Note: note}
-		return deploy(ctx, tx, name, env, version, actor, note)
+		d = Deployment{Env: env, Version: version, At: r.now().UTC(), By: actor, Note: note}
+		return r.deploy(ctx, tx, name, env, version, actor, note)
 	})
 	return d, err
 }
@@ -197,8 +209,8 @@ func (r *runbooks) rollback(ctx context.Context, name, env, actor string) (Deplo
 		}
 		for _, v := range versions[1:] {
 			if v != versions[0] {
-				d = Deployment{Env: env, Version: v, At: time.Now().UTC(), By: actor, Note: fmt.Sprintf("rolled back from %d", versions[0])}
-				return deploy(ctx, tx, name, env, v, actor, d.Note)
+				d = Deployment{Env: env, Version: v, At: r.now().UTC(), By: actor, Note: fmt.Sprintf("rolled back from %d", versions[0])}
+				return r.deploy(ctx, tx, name, env, v, actor, d.Note)
 			}
 		}
 		return fmt.Errorf("runbook %s: %s has no earlier version to roll back to: %w", name, env, ErrInvalid)

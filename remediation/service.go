@@ -84,6 +84,10 @@ type Service struct {
 	tokens   *auth.Tokens
 	audit    *audit.Log
 	deps     *platform.Deps
+	// now is the clock (deps.Now) of every stored timestamp, cutoff,
+	// deadline and displayed time; see wallNow for what stays on the
+	// wall clock.
+	now func() time.Time
 	// install names the installation (the database) this process serves.
 	install string
 
@@ -116,16 +120,16 @@ func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 		log = slog.Default()
 	}
 	s := &Service{settings: set, log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, tokens: deps.Tokens,
-		audit: deps.Audit, deps: deps, httpClient: deps.Egress.Client(egress.ClientOptions{Timeout: 5 * time.Minute, MaxRedirects: 10}), stop: make(chan struct{})}
+		audit: deps.Audit, deps: deps, now: deps.Clock(), httpClient: deps.Egress.Client(egress.ClientOptions{Timeout: 5 * time.Minute, MaxRedirects: 10}), stop: make(chan struct{})}
 	var err error
 	if s.install, err = installation(ctx, s.db); err != nil {
 		return nil, err
 	}
-	s.runbooks = &runbooks{db: s.db}
+	s.runbooks = &runbooks{db: s.db, now: s.now}
 	s.engine = &engine{s: s, db: s.db, log: s.log, owner: newID("proc"), lease: set.Lease, cancels: map[string]context.CancelFunc{},
 		timers: map[*time.Timer]struct{}{}}
 	s.agents = newAgents(s)
-	s.logs = newLogWriter(s.db, s.log)
+	s.logs = newLogWriter(s.db, s.log, s.now)
 	s.waiters = newWaiters(s)
 	s.engine.registerJobs(s.jobs)
 	s.registerTriggers()

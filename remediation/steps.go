@@ -24,7 +24,7 @@ type stepRun struct {
 // run runs a step this process claimed, and records its outcome.
 func (e *engine) run(execID, key string) {
 	ctx := context.Background()
-	started := time.Now()
+	started := e.s.now()
 	ex, err := loadExec(ctx, e.db, execID)
 	if err != nil {
 		e.log.Error("run step: load execution", "execution", execID, "error", err)
@@ -155,16 +155,18 @@ func (r *stepRun) do(ctx context.Context) outcome {
 
 // park sets the step waiting and schedules its wake-up.
 func (r *stepRun) park(ctx context.Context, after time.Duration, reason string, detail map[string]any) outcome {
-	at := time.Now().Add(after)
+	// "until" is shown on the service's clock; the job is scheduled on
+	// the wall clock River compares with.
+	at := wallNow().Add(after)
 	if detail == nil {
 		detail = map[string]any{}
 	}
-	detail["until"] = at.UTC().Format(time.RFC3339Nano)
+	detail["until"] = r.e.s.now().Add(after).UTC().Format(time.RFC3339Nano)
 	dj, _ := json.Marshal(detail)
 	err := r.e.db.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, owner = '', detail = ?, started_at = ?
 			WHERE execution_id = ? AND step_key = ? AND attempt = ? AND status = ?`,
-			StepWaiting, string(dj), nowMS(), r.ex.ID, r.st.Key, r.st.Attempt, StepRunning)
+			StepWaiting, string(dj), r.e.s.nowMS(), r.ex.ID, r.st.Key, r.st.Attempt, StepRunning)
 		if err != nil {
 			return err
 		}
@@ -250,7 +252,7 @@ func (r *stepRun) fanOut(ctx context.Context) error {
 	var toRun []string
 	err := r.e.db.InTx(ctx, func(tx *store.Tx) error {
 		toRun = nil
-		ex, err := lockExec(ctx, tx, r.ex.ID)
+		ex, err := r.e.lockExec(ctx, tx, r.ex.ID)
 		if err != nil {
 			return err
 		}
@@ -274,7 +276,7 @@ func (r *stepRun) fanOut(ctx context.Context) error {
 			if agents != nil {
 				agentName, detail = agents[i], details[i]
 			}
-			if err := insertItem(ctx, tx, r.ex.ID, key, r.st.Name, r.st.Key, i, ij, status, owner, l, agentName, detail, seq+int64(i)); err != nil {
+			if err := r.e.insertItem(ctx, tx, r.ex.ID, key, r.st.Name, r.st.Key, i, ij, status, owner, l, agentName, detail, seq+int64(i)); err != nil {
 				return err
 			}
 			if status == StepRunning {
@@ -282,7 +284,7 @@ func (r *stepRun) fanOut(ctx context.Context) error {
 			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE remediation_steps SET items_total = ?, items_started = ?, started_at = ?
-			WHERE execution_id = ? AND step_key = ?`, len(items), n, nowMS(), r.ex.ID, r.st.Key)
+			WHERE execution_id = ? AND step_key = ?`, len(items), n, r.e.s.nowMS(), r.ex.ID, r.st.Key)
 		return err
 	})
 	if err != nil {

@@ -171,9 +171,9 @@ func (r *stepRun) metrics(ctx context.Context) outcome {
 	}
 	var res prom.Result
 	if r.cs.Range == nil {
-		res, err = q.Query(ctx, query, time.Now())
+		res, err = q.Query(ctx, query, r.e.s.now())
 	} else {
-		start, end, step, perr := parseRange(r.cs.Range)
+		start, end, step, perr := parseRange(r.cs.Range, r.e.s.now())
 		if perr != nil {
 			return outcome{status: StepFailed, err: perr.Error(), noRetry: true}
 		}
@@ -194,8 +194,7 @@ func renderString(s string, vars map[string]any) (string, error) {
 	return t.evalString(vars)
 }
 
-func parseRange(rg *Range) (time.Time, time.Time, time.Duration, error) {
-	now := time.Now()
+func parseRange(rg *Range, now time.Time) (time.Time, time.Time, time.Duration, error) {
 	at := func(s string) (time.Time, error) {
 		if s == "" || s == "now" {
 			return now, nil

@@ -77,7 +77,7 @@ func (s *Service) auditRecord(ctx context.Context, actor, action, target, detail
 	if s.audit == nil {
 		return
 	}
-	if err := s.audit.Record(ctx, audit.Entry{Time: time.Now().UTC(), Actor: actor, Action: action, Target: target,
+	if err := s.audit.Record(ctx, audit.Entry{Time: s.now().UTC(), Actor: actor, Action: action, Target: target,
 		Outcome: "success", Status: 200, Detail: detail}); err != nil {
 		s.log.Warn("audit", "action", action, "error", err)
 	}

@@ -69,7 +69,7 @@ func (e *engine) wake(ctx context.Context, a wakeArgs) error {
 		return nil
 	case wakeSleep:
 		if st.Status == StepWaiting {
-			return e.finish(ctx, a.Exec, a.Key, a.Attempt, succeeded(map[string]any{"slept_until": time.Now().UTC()}))
+			return e.finish(ctx, a.Exec, a.Key, a.Attempt, succeeded(map[string]any{"slept_until": e.s.now().UTC()}))
 		}
 	case wakeExpire:
 		if st.Status == StepWaiting {
@@ -89,7 +89,7 @@ func (e *engine) wake(ctx context.Context, a wakeArgs) error {
 
 func (e *engine) scheduleTimeout(ctx context.Context, execID, key string, attempt int, after time.Duration) {
 	a := wakeArgs{Exec: execID, Key: key, Attempt: attempt, Reason: wakeTimeout}
-	if _, err := e.s.jobs.Enqueue(ctx, wakeKind, a, &jobs.EnqueueOptions{At: time.Now().Add(after)}); err != nil {
+	if _, err := e.s.jobs.Enqueue(ctx, wakeKind, a, &jobs.EnqueueOptions{At: wallNow().Add(after)}); err != nil { // wall clock: River's At
 		e.log.Error("schedule step timeout", "execution", execID, "step", key, "error", err)
 	}
 	e.soon(after, a)
@@ -151,10 +151,10 @@ func (e *engine) markUnknown(ctx context.Context, execID, key string, attempt in
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET status = ?, attention = ?, updated_at = ?
-			WHERE id = ? AND status IN (?, ?)`, ExecWaiting, fmt.Sprintf("step %s: %s", key, why), nowMS(), execID, ExecRunning, ExecWaiting); err != nil {
+			WHERE id = ? AND status IN (?, ?)`, ExecWaiting, fmt.Sprintf("step %s: %s", key, why), e.s.nowMS(), execID, ExecRunning, ExecWaiting); err != nil {
 			return err
 		}
-		return addHistory(ctx, tx, execID, "engine", "needs an operator", key, why)
+		return e.s.addHistory(ctx, tx, execID, "engine", "needs an operator", key, why)
 	})
 }
 
@@ -179,7 +179,7 @@ func (e *engine) stopExec(ctx context.Context, execID, actor, status, why string
 	err := e.db.InTx(ctx, func(tx *store.Tx) error {
 		stop = nil
 		var err error
-		if ex, err = lockExec(ctx, tx, execID); err != nil {
+		if ex, err = e.lockExec(ctx, tx, execID); err != nil {
 			return err
 		}
 		if execDone(ex.Status) {
@@ -196,15 +196,15 @@ func (e *engine) stopExec(ctx context.Context, execID, actor, status, why string
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, finished_at = ?, owner = '' WHERE execution_id = ?
-			AND status IN (?, ?, ?, ?)`, StepCancelled, nowMS(), execID, StepPending, StepRunning, StepWaiting, StepUnknown); err != nil {
+			AND status IN (?, ?, ?, ?)`, StepCancelled, e.s.nowMS(), execID, StepPending, StepRunning, StepWaiting, StepUnknown); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET status = ?, error = ?, attention = '', finished_at = ?
-			WHERE id = ?`, status, why, nowMS(), execID); err != nil {
+			WHERE id = ?`, status, why, e.s.nowMS(), execID); err != nil {
 			return err
 		}
 		ex.Status = status
-		return addHistory(ctx, tx, execID, actor, status, "", why)
+		return e.s.addHistory(ctx, tx, execID, actor, status, "", why)
 	})
 	if err != nil {
 		return err
@@ -226,7 +226,7 @@ func (e *engine) setPaused(ctx context.Context, execID, actor string, pause bool
 	var toRun []string
 	err := e.db.InTx(ctx, func(tx *store.Tx) error {
 		toRun = nil
-		ex, err := lockExec(ctx, tx, execID)
+		ex, err := e.lockExec(ctx, tx, execID)
 		if err != nil {
 			return err
 		}
@@ -240,7 +240,7 @@ func (e *engine) setPaused(ctx context.Context, execID, actor string, pause bool
 		if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET status = ? WHERE id = ?`, to, execID); err != nil {
 			return err
 		}
-		if err := addHistory(ctx, tx, execID, actor, what, "", ""); err != nil {
+		if err := e.s.addHistory(ctx, tx, execID, actor, what, "", ""); err != nil {
 			return err
 		}
 		if pause {
@@ -297,7 +297,7 @@ func (e *engine) setPaused(ctx context.Context, execID, actor string, pause bool
 // reopens its execution.
 func (e *engine) rerun(ctx context.Context, execID, key, actor string) error {
 	err := e.db.InTx(ctx, func(tx *store.Tx) error {
-		ex, err := lockExec(ctx, tx, execID)
+		ex, err := e.lockExec(ctx, tx, execID)
 		if err != nil {
 			return err
 		}
@@ -331,18 +331,20 @@ func (e *engine) rerun(ctx context.Context, execID, key, actor string) error {
 			finished_at = NULL WHERE id = ?`, ExecRunning, execID); err != nil {
 			return err
 		}
-		if ex.Deadline.Before(time.Now()) {
+		if now := e.s.now(); ex.Deadline.Before(now) {
 			c, err := e.s.runbooks.compiledTx(ctx, tx, ex.Runbook, ex.Version)
 			if err != nil {
 				return err
 			}
-			deadline := time.Now().Add(c.timeout)
-			tx.ExecContext(ctx, `UPDATE remediation_executions SET deadline = ? WHERE id = ?`, deadline.UnixMilli(), execID)
-			if _, err := e.s.jobs.EnqueueTx(ctx, tx, wakeKind, wakeArgs{Exec: execID, Reason: wakeDeadline}, &jobs.EnqueueOptions{At: deadline}); err != nil {
+			// The stored deadline is on the service's clock; the job's At on
+			// the wall clock River compares with.
+			tx.ExecContext(ctx, `UPDATE remediation_executions SET deadline = ? WHERE id = ?`, now.Add(c.timeout).UnixMilli(), execID)
+			if _, err := e.s.jobs.EnqueueTx(ctx, tx, wakeKind, wakeArgs{Exec: execID, Reason: wakeDeadline},
+				&jobs.EnqueueOptions{At: wallNow().Add(c.timeout)}); err != nil {
 				return err
 			}
 		}
-		return addHistory(ctx, tx, execID, actor, "re-ran step", key, "")
+		return e.s.addHistory(ctx, tx, execID, actor, "re-ran step", key, "")
 	})
 	if err != nil {
 		return err
@@ -364,7 +366,7 @@ func (e *engine) resolve(ctx context.Context, execID, key, actor, as, note strin
 		StepRunning, execID, key, StepUnknown); err != nil {
 		return err
 	}
-	addHistory(ctx, e.db, execID, actor, "resolved as "+as, key, note)
+	e.s.addHistory(ctx, e.db, execID, actor, "resolved as "+as, key, note)
 	out := outcome{status: StepSucceeded, output: map[string]any{"resolved_by": actor, "note": note}}
 	if as == StepFailed {
 		out = outcome{status: StepFailed, err: "resolved as failed by " + actor + ": " + note, noRetry: true}
