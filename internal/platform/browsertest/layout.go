@@ -86,7 +86,8 @@ const MaxLegend = 12
 //   - on any uPlot chart drawn with gaffer.plot (window.gaffer.plots):
 //     tick labels of an axis that overlap each other, or that are cut off
 //     by the chart's canvas; a canvas wider than the chart's box; a legend
-//     listing more than MaxLegend series, or a series without any data.
+//     listing more than MaxLegend series, or a series without any data, or
+//     showing no value at all while the cursor is off the chart.
 //
 // Tick label boxes are computed as uPlot draws them: from the axis's
 // splits and formatted values, its font, side, tick size and gap.
@@ -201,6 +202,10 @@ const layoutScript = `(() => {
     if (u.root.querySelector(".u-legend")) {
       const rows = [...u.root.querySelectorAll(".u-legend .u-series")].slice(1).filter((r) => r.style.display !== "none");
       if (rows.length > %d) out.push(name + ": the legend lists " + rows.length + " series");
+      const shown = rows.map((r) => ((r.querySelector(".u-value") || {}).textContent || "").trim());
+      if (u.cursor.idx == null && shown.length && shown.every((v) => v === "" || v === "--")) {
+        out.push(name + ": the legend shows no values until the chart is hovered");
+      }
       u.series.forEach((s, i) => {
         if (i === 0 || !s.show) return;
         const row = u.root.querySelectorAll(".u-legend .u-series")[i];

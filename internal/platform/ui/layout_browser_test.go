@@ -70,6 +70,7 @@ func TestLayoutProblemsFindsEachFault(t *testing.T) {
 		"page scrolls sideways", "div#wide",
 		"div#bad.chart", "is cut off by the chart's edge", "overlap",
 		"div#crowded.chart", "the legend lists 15 series", `the legend lists "s3", which has no data`,
+		"the legend shows no values until the chart is hovered",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no problem says %q; the problems:\n%s", want, all)

@@ -83,6 +83,19 @@
     return Math.floor(el.clientWidth - (parseFloat(cs.paddingLeft) || 0) - (parseFloat(cs.paddingRight) || 0));
   }
 
+  // lastIndexWithData is the last index at which any series of columns
+  // (after the x column) has a number, or -1.
+  function lastIndexWithData(columns) {
+    var n = columns[0] ? columns[0].length : 0;
+    for (var i = n - 1; i >= 0; i--) {
+      for (var c = 1; c < columns.length; c++) {
+        var v = columns[c][i];
+        if (typeof v === "number" && isFinite(v)) { return i; }
+      }
+    }
+    return -1;
+  }
+
   // plot draws a uPlot chart in el from uPlot options and columns, filling
   // in the axes (sized to their labels, compact numbers, spaced time
   // ticks), a width that follows el, and registers it in gaffer.plots.
@@ -104,6 +117,15 @@
       }
     });
     opts.axes = axes;
+    // The legend shows the last values with data while the cursor is off
+    // the chart, instead of uPlot's "--".
+    var last = lastIndexWithData(data);
+    if (last >= 0) {
+      var showLast = function (u) { if (u.cursor.idx == null) { u.setLegend({ idx: last }); } };
+      opts.hooks = opts.hooks || {};
+      opts.hooks.ready = (opts.hooks.ready || []).concat([showLast]);
+      opts.hooks.setCursor = (opts.hooks.setCursor || []).concat([showLast]);
+    }
     var u = new uPlot(opts, data, el);
     plots.push(u);
     var width = opts.width;
