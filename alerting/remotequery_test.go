@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"reflect"
 	"sort"
 	"testing"
@@ -15,8 +14,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/telemetry/metrics"
-	"github.com/gaffer-sre/gaffer/telemetry/prom"
-	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
+	"github.com/gaffer-sre/gaffer/telemetry/prom/promtest"
 )
 
 // startMetrics runs a metrics service with set, allowed to reach
@@ -39,36 +37,6 @@ func startMetrics(t *testing.T, set *metrics.Settings) *metrics.Service {
 	}
 	t.Cleanup(func() { m.Stop(context.Background()) })
 	return m
-}
-
-// alertData is 50 minutes of request counters and latency gauges at 30 s,
-// in time order (Prometheus refuses samples an hour behind its newest),
-// in batches of 5 minutes: some series cross the rules' thresholds, some
-// never do.
-func alertData(end time.Time) [][]prom.TimeSeries {
-	const steps = 100
-	var batches [][]prom.TimeSeries
-	for from := 0; from < steps; from += 10 {
-		var batch []prom.TimeSeries
-		for i := 0; i < 6; i++ {
-			inst := fmt.Sprintf("i%d", i)
-			errs := prom.TimeSeries{Labels: tsdb.FromStrings("__name__", "rq_requests_total", "code", "500", "job", fmt.Sprintf("job%d", i%2), "instance", inst)}
-			lat := prom.TimeSeries{Labels: tsdb.FromStrings("__name__", "rq_latency_seconds", "job", fmt.Sprintf("job%d", i%2), "instance", inst)}
-			for k := from; k < from+10; k++ {
-				ts := end.Add(time.Duration(k-steps+1) * 30 * time.Second).UnixMilli()
-				// Instance i errs at i/4 per second, doubled in the middle third.
-				rate := float64(i) / 4
-				if k > steps/3 && k < 2*steps/3 {
-					rate *= 2
-				}
-				errs.Samples = append(errs.Samples, prom.Sample{Timestamp: ts, Value: float64(k) * 30 * rate})
-				lat.Samples = append(lat.Samples, prom.Sample{Timestamp: ts, Value: 0.1 + 0.1*float64(i)*(1+math.Sin(float64(k)/7))})
-			}
-			batch = append(batch, errs, lat)
-		}
-		batches = append(batches, batch)
-	}
-	return batches
 }
 
 // evaluations evaluates rule every minute over the last 30 minutes
@@ -106,7 +74,7 @@ func TestRemoteQueryAlertsLikeTheEmbeddedStore(t *testing.T) {
 	both := startMetrics(t, set)
 
 	end := time.Now().Truncate(time.Minute)
-	for _, batch := range alertData(end) {
+	for _, batch := range promtest.AlertData(end) {
 		for _, m := range []*metrics.Service{embedded, both} {
 			if res, err := m.Append(context.Background(), batch); err != nil || res.Refused > 0 {
 				t.Fatalf("append: %+v, %v", res, err)

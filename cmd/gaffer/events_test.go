@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -184,7 +185,7 @@ func TestEventsSurviveSIGKILL(t *testing.T) {
 		}
 		tok := strings.TrimSpace(string(tokBytes))
 		hook := newHookCounter(t)
-		src := fmt.Sprintf("/crash/%d", time.Now().UnixNano())
+		src := fmt.Sprintf("/crash/%x", rand.Uint64())
 		post := func(url, ct, body string) (int, error) {
 			req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+tok)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/clocktest"
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/telemetry/prom"
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
@@ -31,7 +33,7 @@ func TestTeeForwardsOnlyCommittedSamples(t *testing.T) {
 	defer db.Close()
 	sink := &recordingSink{}
 	tee := Tee{Storage: prom.DBAppendable{DB: db}, Sink: sink}
-	base := time.Now().UnixMilli()
+	base := clocktest.Base.UnixMilli()
 	series := append(series("a", 0, 3), series("b", 0, 2)...)
 	for i := range series {
 		for j := range series[i].Samples {
@@ -101,10 +103,7 @@ func TestQueueBoundUnderConcurrentSending(t *testing.T) {
 		}
 		appended += 40
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for q.Stats().Pending > 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	platformtest.WaitFor(20*time.Second, func() bool { return q.Stats().Pending == 0 })
 	cancel()
 	wg.Wait()
 	st := q.Stats()
