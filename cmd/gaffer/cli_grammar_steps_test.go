@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/remediation"
 	"github.com/gaffer-sre/gaffer/security/sshca"
 )
 
@@ -207,6 +209,11 @@ func TestCLIGrammarMutatingCommandsConfirm(t *testing.T) {
 		for i, a := range s.args {
 			args[i] = f.expand(a)
 		}
+		if args[0] == "runbook" && args[1] == "approve" {
+			// `runbook run` returns once the execution started; the
+			// approval step may not be waiting for its answer yet.
+			waitStepWaiting(t, srv, args[2], args[3])
+		}
 		if strings.Contains(strings.Join(args, " "), "{deadletter}") {
 			f.vars["deadletter"] = waitDeadLetter(t, srv)
 			args = expandAll(f, args)
@@ -246,6 +253,24 @@ func expandAll(f *grammarFixture, args []string) []string {
 
 // waitDeadLetter waits for the dead letter of the "grammar dead" rule and
 // returns its ID.
+// waitStepWaiting waits until the step of execution id waits for an
+// answer.
+func waitStepWaiting(t *testing.T, srv *platformtest.Server, id, step string) {
+	t.Helper()
+	platformtest.Eventually(t, "step "+step+" of "+id+" to wait", func() bool {
+		var ex remediation.Execution
+		if r := srv.Do("GET", "/api/v1/remediation/executions/"+id, srv.AdminToken, nil); r.Status != 200 || json.Unmarshal(r.Body, &ex) != nil {
+			return false
+		}
+		for _, st := range ex.Steps {
+			if st.Name == step && st.Status == remediation.StepWaiting {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func waitDeadLetter(t *testing.T, srv *platformtest.Server) string {
 	t.Helper()
 	var id string
