@@ -150,15 +150,20 @@ func BenchmarkKernelCPD(b *testing.B) {
 }
 
 // BenchmarkPeltRBF is issue 18's Pelt case: the rbf cost (bandwidth by the
-// median heuristic), pen 2, jump 5, on 1,500 samples of 3 dimensions.
+// median heuristic), pen 2, jump 5, on 500, 1,000 and 1,500 samples of 3
+// dimensions.
 func BenchmarkPeltRBF(b *testing.B) {
-	s, _, _ := PwConstant(1500, 3, 5, 1, 1)
-	pen := 2.0
-	p := Params{Method: "pelt", Cost: "rbf", Pen: &pen, Jump: 5}
-	defer reportCPU(b)()
-	for range b.N {
-		if _, err := Detect(context.Background(), s, p); err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range []int{500, 1000, 1500} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			s, _, _ := PwConstant(n, 3, 5, 1, 1)
+			pen := 2.0
+			p := Params{Method: "pelt", Cost: "rbf", Pen: &pen, Jump: 5}
+			defer reportCPU(b)()
+			for range b.N {
+				if _, err := Detect(context.Background(), s, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

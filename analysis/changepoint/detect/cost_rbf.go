@@ -24,49 +24,10 @@ type CostRBF struct {
 	ctx   context.Context
 	band  int // the next Fit's longest segment, 0 for any (see limitSegments)
 
-	// Pelt's running sums (see streamSegments); streamed asks the next
-	// Fit for them.
-	streamed bool
-	stream   *rbfStream
-}
-
-// rbfStream holds, for the segments [s, cur) with s >= low, the sum of
-// the kernel over their pairs, updated one sample at a time exactly as
-// gramSums fills its table (so the costs are the same), in O(n) memory
-// and with only the kernel values of starts the search still considers.
-type rbfStream struct {
-	sums     []float64 // sums[s]: pairs of [s, cur)
-	cur, low int
-	col      []float64
-}
-
-// streamSegments tells the next Fit that the search asks for segments in
-// order of their end, from starts that never decrease (Pelt's admissible
-// set), calling streamTo first.
-func (c *CostRBF) streamSegments() { c.streamed = true }
-
-// streamTo extends the running sums to the segments ending at end, from
-// the starts at or after low.
-func (c *CostRBF) streamTo(end, low int) {
-	st := c.stream
-	if st == nil || end <= st.cur {
-		return
-	}
-	low = max(low, st.low)
-	for e := st.cur + 1; e <= end; e++ {
-		// col[i-low] = K(i, e-1); sums[s] += sum of K(i, e-1), s <= i < e-1.
-		col := st.col[:e-low]
-		c.column(e-1, low, col)
-		st.sums[e-1] = 0
-		acc := 0.0
-		for s := e - 1; s >= low; s-- {
-			st.sums[s] += acc
-			if s > low {
-				acc += col[s-1-low]
-			}
-		}
-	}
-	st.cur, st.low = end, low
+	// Pelt's running sums (see streamSegments); streamGrid > 0 asks the
+	// next Fit for them.
+	streamGrid int
+	stream     *rbfStream
 }
 
 // Name returns "rbf".
@@ -97,11 +58,11 @@ func (c *CostRBF) Fit(s *Signal) error {
 		c.gamma = g
 	}
 	c.stream = nil
-	if c.streamed {
+	if c.streamGrid > 0 {
 		// Pelt: running sums, and the direct sum for any other segment.
 		c.sums.init(c.ctx, s.n, c.column, true, 0)
-		c.stream = &rbfStream{sums: make([]float64, s.n+1), col: make([]float64, s.n)}
-		c.streamed = false
+		c.stream = newRBFStream(s.n, c.streamGrid)
+		c.streamGrid = 0
 		return nil
 	}
 	c.sums.init(c.ctx, s.n, c.column, c.Direct, c.band)
@@ -191,7 +152,7 @@ func rbfSliceGo(ks []float64) {
 // length) minus the Gram sum over the length.
 func (c *CostRBF) Error(start, end int) float64 {
 	l := float64(end - start)
-	if st := c.stream; st != nil && end == st.cur && start >= st.low {
+	if st := c.stream; st != nil && end == st.cur && start >= st.low && start%st.grid == 0 {
 		return l - (l+2*st.sums[start])/l
 	}
 	return l - (l+2*c.sums.offDiag(start, end))/l

@@ -25,7 +25,7 @@ func (p *Pelt) Name() string { return "pelt" }
 // Penalty rule applies.
 func (p *Pelt) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
 	if st, ok := p.cfg.cost.(segmentStreamer); ok && stop.Kind == StopPenalty {
-		st.streamSegments()
+		st.streamSegments(p.cfg.jump)
 	}
 	if err := p.cfg.begin(ctx, "pelt", s, stop, StopPenalty); err != nil {
 		return nil, err
@@ -134,11 +134,12 @@ func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float6
 }
 
 // segmentStreamer is a cost that can keep running sums for a search that
-// asks for segments in order of their end, from starts that never
-// decrease: streamSegments before Fit, streamTo(end, low) before the
-// segments [s, end) with s >= low. Other segments still get Error.
+// asks for segments in order of their end, from starts on a grid (the
+// multiples of grid) that never decrease: streamSegments(grid) before
+// Fit, streamTo(end, low) before the segments [s, end) with s >= low.
+// Other segments still get Error.
 type segmentStreamer interface {
-	streamSegments()
+	streamSegments(grid int)
 	streamTo(end, low int)
 }
 
