@@ -10,7 +10,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"time"
 
 	"github.com/gaffer-sre/gaffer/analysis/correlate/query"
 	"github.com/gaffer-sre/gaffer/analysis/correlate/rank"
@@ -51,7 +50,7 @@ func (s *Service) Analyze(ctx context.Context, req Request, by string) (string, 
 	}
 	_, err = s.st.ExecContext(ctx, `INSERT INTO analysis_reports (id, status, request, error, rule_id, alert_fingerprint, title,
 		shards, shards_done, candidates, summary, created_by, created_at) VALUES (?, ?, ?, '', ?, ?, ?, 0, 0, 0, '', ?, ?)`,
-		id, StatusPreparing, string(b), ruleID, fp, res.Title, by, time.Now().UnixMilli())
+		id, StatusPreparing, string(b), ruleID, fp, res.Title, by, s.now().UnixMilli())
 	if err != nil {
 		return "", fmt.Errorf("record analysis: %w", err)
 	}

@@ -128,7 +128,7 @@ func (s *Service) preparing(ctx context.Context) ([]string, error) {
 func (s *Service) fail(ctx context.Context, id string, cause error) {
 	s.log.Warn("analysis failed", "report", id, "error", cause)
 	_, err := s.st.ExecContext(ctx, "UPDATE analysis_reports SET status = ?, error = ?, completed_at = ? WHERE id = ? AND status <> ?",
-		StatusFailed, cause.Error(), time.Now().UnixMilli(), id, StatusComplete)
+		StatusFailed, cause.Error(), s.now().UnixMilli(), id, StatusComplete)
 	if err != nil {
 		s.log.Error("record a failed analysis", "report", id, "error", err)
 	}

@@ -3,10 +3,12 @@ package correlate
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,9 +109,26 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		worker: fmt.Sprintf("%s:%d", host, os.Getpid())}
 	s.source = s.lookupSource
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	jobs.HandleFunc(deps.Jobs, ShardJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute}, s.handleShard)
-	jobs.HandleFunc(deps.Jobs, FinalizeJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute}, s.handleFinalize)
+	opts := jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute, GiveUp: s.giveUp}
+	jobs.HandleFunc(deps.Jobs, ShardJob, opts, s.handleShard)
+	jobs.HandleFunc(deps.Jobs, FinalizeJob, opts, s.handleFinalize)
 	return s, nil
+}
+
+// now is the service's clock.
+func (s *Service) now() time.Time { return s.deps.Clock()() }
+
+// giveUp fails the report of a shard or finalize job that will not run
+// again, so the analysis ends with the reason instead of running forever.
+func (s *Service) giveUp(ctx context.Context, j *jobs.Job, cause error) {
+	var a shardArgs
+	if err := json.Unmarshal(j.Args, &a); err != nil || a.ReportID == "" {
+		s.log.Error("a failed analysis job names no report", "job", j.ID, "error", cause)
+		return
+	}
+	s.log.Error("analysis job gave up", "report", a.ReportID, "job", j.ID, "kind", j.Kind, "error", cause)
+	first, _, _ := strings.Cut(cause.Error(), "\n") // a panic's stack stays in the log
+	s.fail(ctx, a.ReportID, fmt.Errorf("%s job gave up at attempt %d: %s", j.Kind, j.Attempt, first))
 }
 
 // lookupSource finds the metrics system of this process.

@@ -86,7 +86,7 @@ func (s *Service) scoreShard(ctx context.Context, id string, shard int) (bool, e
 	last := false
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE analysis_shards SET done = 1, worker = ?, completed_at = ? WHERE report_id = ? AND shard = ? AND done = 0",
-			s.worker, time.Now().UnixMilli(), id, shard)
+			s.worker, s.now().UnixMilli(), id, shard)
 		if err != nil {
 			return fmt.Errorf("complete shard: %w", err)
 		}
@@ -96,8 +96,8 @@ func (s *Service) scoreShard(ctx context.Context, id string, shard int) (bool, e
 		for _, r := range ranked {
 			lb, _ := json.Marshal(cands[r.Index].Labels)
 			fb, err := json.Marshal(r.Features)
-			if err != nil {
-				return err
+			if err != nil { // a bug, not a passing fault: retrying cannot help
+				return jobs.Cancel(fmt.Errorf("encode the features of candidate %d: %w", r.Index, err))
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO analysis_results (report_id, shard, candidate, labels, score, features)
 				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, id, shard, r.Index, string(lb), r.Score, string(fb)); err != nil {
@@ -227,12 +227,12 @@ func (s *Service) finalize(ctx context.Context, id string) error {
 	sum.Workers = workers
 	b, err := json.Marshal(sum)
 	if err != nil {
-		return fmt.Errorf("encode summary: %w", err)
+		return jobs.Cancel(fmt.Errorf("encode summary: %w", err)) // retrying cannot help
 	}
 	completed := false
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE analysis_reports SET status = ?, summary = ?, completed_at = ? WHERE id = ? AND status = ?",
-			StatusComplete, string(b), time.Now().UnixMilli(), id, StatusRunning)
+			StatusComplete, string(b), s.now().UnixMilli(), id, StatusRunning)
 		if err != nil {
 			return fmt.Errorf("complete report: %w", err)
 		}

@@ -19,11 +19,12 @@ type Explanation struct {
 	Lead int `json:"lead"`
 	// Baseline is the candidate's median before the onset, Shift the
 	// Hodges–Lehmann estimate of its shift after it (in its units) and
-	// Relative that shift as a fraction of |Baseline| (NaN for a zero
-	// baseline).
-	Baseline float64 `json:"baseline"`
-	Shift    float64 `json:"shift"`
-	Relative float64 `json:"relative"`
+	// Relative that shift as a fraction of |Baseline|: nil (JSON null)
+	// when it has no value, and then RelativeNote says why.
+	Baseline     float64  `json:"baseline"`
+	Shift        float64  `json:"shift"`
+	Relative     *float64 `json:"relative"`
+	RelativeNote string   `json:"relative_note,omitempty"`
 	// ChangePoints are the indices where analysis/changepoint (Pelt, l2
 	// cost, BIC penalty) segments the candidate's focus window.
 	ChangePoints []int `json:"change_points"`
@@ -32,7 +33,7 @@ type Explanation struct {
 // Explain describes candidate x with its features f. step is the grid's
 // step, for wording lags as durations (0: in steps).
 func (t *Target) Explain(ctx context.Context, x []float64, f Features, step time.Duration) (Explanation, error) {
-	e := Explanation{Lead: t.Onset - f.Change, Relative: math.NaN(), ChangePoints: []int{}}
+	e := Explanation{Lead: t.Onset - f.Change, RelativeNote: "n/a: no data", ChangePoints: []int{}}
 	if len(x) != t.n || f.Note != "" {
 		e.Summary = f.Note
 		return e, nil
@@ -45,9 +46,7 @@ func (t *Target) Explain(ctx context.Context, x []float64, f Features, step time
 	before, after := filled[t.From:t.Onset], filled[t.Onset:t.To]
 	e.Baseline = detect.Median(append([]float64(nil), before...))
 	e.Shift = HodgesLehmann(before, after)
-	if e.Baseline != 0 {
-		e.Relative = e.Shift / math.Abs(e.Baseline)
-	}
+	e.Relative, e.RelativeNote = relative(e.Shift, e.Baseline)
 	sig, err := detect.NewSeries(filled[t.From:t.To])
 	if err != nil {
 		return e, fmt.Errorf("explain: %w", err)
@@ -93,8 +92,8 @@ func (t *Target) summary(f Features, e Explanation, step time.Duration) string {
 	}
 	if f.Shift > 0 {
 		rel := ""
-		if !math.IsNaN(e.Relative) && !math.IsInf(e.Relative, 0) {
-			rel = fmt.Sprintf(", %+.0f%% of its baseline", 100*e.Relative)
+		if e.Relative != nil {
+			rel = fmt.Sprintf(", %+.0f%% of its baseline", 100**e.Relative)
 		}
 		parts = append(parts, fmt.Sprintf("its values after the onset differ from those before (Mann-Whitney p = %.2g; Hodges–Lehmann shift %s%s)",
 			f.P, signed(e.Shift), rel))
@@ -104,6 +103,21 @@ func (t *Target) summary(f Features, e Explanation, step time.Duration) string {
 	}
 	s := strings.Join(parts, "; ")
 	return strings.ToUpper(s[:1]) + s[1:] + "."
+}
+
+// relative is shift as a fraction of |baseline|, or nil and why not.
+func relative(shift, baseline float64) (*float64, string) {
+	switch {
+	case baseline == 0:
+		return nil, "n/a: the median before the onset is 0"
+	case math.IsNaN(shift) || math.IsInf(shift, 0) || math.IsInf(baseline, 0) || math.IsNaN(baseline):
+		return nil, "n/a: the values are not finite"
+	}
+	r := shift / math.Abs(baseline)
+	if math.IsInf(r, 0) { // a tiny baseline
+		return nil, "n/a: the median before the onset is too close to 0"
+	}
+	return &r, ""
 }
 
 // signed formats a value with its sign and four significant digits.

@@ -2,7 +2,9 @@ package rank
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"sync"
 )
@@ -25,14 +27,26 @@ func Rank(ctx context.Context, t *Target, candidates [][]float64, workers int) (
 	workers = max(1, min(workers, len(candidates)/64))
 	const chunk = 256
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		next int
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		next   int
+		failed error
 	)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			i := -1
+			defer func() {
+				// A bug scoring one candidate fails the ranking, with the
+				// candidate named, instead of the whole process.
+				if r := recover(); r != nil {
+					mu.Lock()
+					failed = fmt.Errorf("rank: candidate %d: panic: %v\n%s", i, r, debug.Stack())
+					next = len(candidates)
+					mu.Unlock()
+				}
+			}()
 			s := t.NewScorer()
 			for ctx.Err() == nil {
 				mu.Lock()
@@ -42,13 +56,16 @@ func Rank(ctx context.Context, t *Target, candidates [][]float64, workers int) (
 				if from >= len(candidates) {
 					return
 				}
-				for i := from; i < min(from+chunk, len(candidates)); i++ {
-					out[i] = Result{Index: i, Features: s.Score(candidates[i])}
+				for i = from; i < min(from+chunk, len(candidates)); i++ {
+					out[i] = Result{Index: i, Features: s.scoreFinite(candidates[i])}
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	if failed != nil {
+		return nil, failed
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

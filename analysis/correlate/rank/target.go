@@ -50,6 +50,9 @@ func NewTarget(y []float64, w Window, p Params) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMagnitude(y); err != nil {
+		return nil, err
+	}
 	n := len(y)
 	if w.Start < 0 || w.End > n || w.End-w.Start < 1 {
 		return nil, fmt.Errorf("%w: window [%d, %d) is not inside the %d values of the target", ErrBadInput, w.Start, w.End, n)
@@ -64,11 +67,15 @@ func NewTarget(y []float64, w Window, p Params) (*Target, error) {
 	if before == 0 {
 		before = 60
 	}
-	lo := max(w.Start-p.Tolerance, p.DiffLag+minBefore)
+	// The change statistic reads Width steps before the earliest change
+	// a candidate may have (Tolerance before the onset), and measures its
+	// spread over at least minBefore steps before that.
+	need := max(p.DiffLag, p.Width+p.Tolerance) + minBefore
+	lo := max(w.Start-p.Tolerance, need)
 	hi := min(w.Start+p.Tolerance, w.End-minAfter)
 	if lo > hi {
-		return nil, fmt.Errorf("%w: window [%d, %d) leaves no onset with %d steps of baseline before it and %d after it",
-			ErrBadInput, w.Start, w.End, minBefore, minAfter)
+		return nil, fmt.Errorf("%w: window [%d, %d) leaves no onset with %d steps of data before it and %d after it",
+			ErrBadInput, w.Start, w.End, need, minAfter)
 	}
 	t.Onset = onset(filled, max(p.DiffLag, lo-before), lo, hi, w.End)
 	var ch changes

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -50,6 +51,12 @@ type KindOptions struct {
 	// on the job itself (a retry policy carried in its arguments). The job
 	// is the one that just failed.
 	RetryDelay func(job *Job) time.Duration
+	// GiveUp, when set, is called once a job of the kind will not run
+	// again: its last attempt failed (or panicked), or it was cancelled.
+	// It lets a kind record the failure where people look (a report, an
+	// execution) instead of leaving it only in the dead list. ctx outlives
+	// the attempt's own deadline by a few seconds.
+	GiveUp func(ctx context.Context, job *Job, err error)
 }
 
 // Options configure a Queue.
@@ -343,7 +350,43 @@ func (w *worker) Work(ctx context.Context, job *river.Job[rawArgs]) (err error) 
 		start := time.Now()
 		defer func() { obs(w.kind, err, time.Since(start)) }()
 	}
-	return h(ctx, jobFrom(job))
+	j := jobFrom(job)
+	if w.opts.GiveUp != nil {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("job %d (%s) panicked: %v\n%s", j.ID, w.kind, r, debug.Stack())
+			}
+			if err != nil && lastAttempt(j, err) {
+				gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), giveUpTimeout)
+				defer cancel()
+				w.opts.GiveUp(gctx, j, withoutCancel(err))
+			}
+		}()
+	}
+	return h(ctx, j)
+}
+
+// withoutCancel returns the cause of a Cancel, or err.
+func withoutCancel(err error) error {
+	var cancel *river.JobCancelError
+	if errors.As(err, &cancel) && cancel.Unwrap() != nil {
+		return cancel.Unwrap()
+	}
+	return err
+}
+
+// giveUpTimeout bounds a GiveUp callback.
+const giveUpTimeout = 10 * time.Second
+
+// lastAttempt reports whether a job that failed with err will not be
+// retried: cancelled, or out of attempts. A snooze is not a failure.
+func lastAttempt(j *Job, err error) bool {
+	var snooze *river.JobSnoozeError
+	if errors.As(err, &snooze) {
+		return false
+	}
+	var cancel *river.JobCancelError
+	return errors.As(err, &cancel) || j.Attempt >= j.MaxAttempts
 }
 
 var _ river.Worker[rawArgs] = (*worker)(nil)
