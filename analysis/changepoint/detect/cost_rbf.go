@@ -28,6 +28,7 @@ type CostRBF struct {
 	// next Fit for them.
 	streamGrid int
 	stream     *rbfStream
+	soa        []float64 // with AVX2, the signal column-major (see kernelRows)
 }
 
 // Name returns "rbf".
@@ -63,6 +64,10 @@ func (c *CostRBF) Fit(s *Signal) error {
 		c.sums.init(c.ctx, s.n, c.column, true, 0)
 		c.stream = newRBFStream(s.n, c.streamGrid)
 		c.streamGrid = 0
+		c.soa = nil
+		if vectorAVX2 {
+			c.soa = columnMajor(s)
+		}
 		return nil
 	}
 	c.sums.init(c.ctx, s.n, c.column, c.Direct, c.band)
@@ -102,6 +107,33 @@ func (c *CostRBF) column(t, lo int, out []float64) {
 		}
 	}
 	rbfSlice(out)
+}
+
+// kernelRows is column for the rows before t: it fills out[i] = K(lo+i,
+// t) for lo+i < t, bit for bit, four rows at a time with AVX2 once Fit has
+// made the column-major copy (out[t-lo], the diagonal, is left unknown).
+func (c *CostRBF) kernelRows(t, lo int, out []float64) {
+	m := 0
+	if c.soa != nil {
+		m = (t - lo) &^ 3
+	}
+	if m > 0 {
+		rbfRowsAVX2(&c.soa[0], c.s.n, c.s.d, &c.s.data[t*c.s.d], lo, m, c.gamma, &rbfVecConsts, &expNegTable, &out[0])
+	}
+	c.column(t, lo+m, out[m:t-lo+1])
+}
+
+// columnMajor returns the values of s column by column: value k of row j
+// at k*n+j.
+func columnMajor(s *Signal) []float64 {
+	n, d, x := s.n, s.d, s.data
+	soa := make([]float64, n*d)
+	for j := range n {
+		for k := range d {
+			soa[k*n+j] = x[j*d+k]
+		}
+	}
+	return soa
 }
 
 // rbfSlice replaces each k of ks by rbf(k), four at a time with AVX2

@@ -62,7 +62,7 @@ func (c *CostRBF) streamTo(end, low int) {
 				clear(col) // not a column of [first, top], or no row
 				continue
 			}
-			c.column(ck, first, col[:ck-first+1])
+			c.kernelRows(ck, first, col[:ck-first+1])
 			clear(col[ck-first:])
 		}
 		c0s, c1s, c2s, c3s := st.cols[0][:rows], st.cols[1][:rows], st.cols[2][:rows], st.cols[3][:rows]

@@ -141,12 +141,7 @@ func bracketPairs(s *Signal, loBits, span uint64, kept []float64) (int, []float6
 // each row in Go.
 func bracketPairsVector(s *Signal, loBits, span uint64, kept []float64) (int, []float64) {
 	n, d, x := s.n, s.d, s.data
-	soa := make([]float64, n*d)
-	for j := range n {
-		for k := range d {
-			soa[k*n+j] = x[j*d+k]
-		}
-	}
+	soa := columnMajor(s)
 	below := 0
 	for i := range n - 1 {
 		j0 := i + 1

@@ -23,3 +23,11 @@ func pairBracketAVX2(soa *float64, n, d int, xi *float64, j0, j1 int, lo, span u
 //
 //go:noescape
 func rbfSliceAVX2(ks *float64, n int, c *[15][4]uint64, table *[256]float64)
+
+// rbfRowsAVX2 sets out[i] = rbf(gamma * sqDist(row lo+i, xt)) for i < cnt, a
+// multiple of 4, bit for bit as CostRBF.column does, the rows read from
+// the column-major copy soa of n rows of d values (soa[k*n+j] is value k
+// of row j). c is rbfVecConsts, table expNegTable.
+//
+//go:noescape
+func rbfRowsAVX2(soa *float64, n, d int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64)

@@ -12,3 +12,7 @@ func pairBracketAVX2(soa *float64, n, d int, xi *float64, j0, j1 int, lo, span u
 func rbfSliceAVX2(ks *float64, n int, c *[15][4]uint64, table *[256]float64) {
 	panic("detect: rbfSliceAVX2 without vector support")
 }
+
+func rbfRowsAVX2(soa *float64, n, d int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64) {
+	panic("detect: rbfRowsAVX2 without vector support")
+}
