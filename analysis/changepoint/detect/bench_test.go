@@ -167,3 +167,36 @@ func BenchmarkPeltRBF(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPeltRBFParts times BenchmarkPeltRBF's two parts apart: the
+// median heuristic (every pairwise distance) and the search with the
+// bandwidth given.
+func BenchmarkPeltRBFParts(b *testing.B) {
+	for _, n := range []int{500, 1000} {
+		s, _, _ := PwConstant(n, 3, 5, 1, 1)
+		gamma, err := MedianHeuristicGamma(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("median/n=%d", n), func(b *testing.B) {
+			defer reportCPU(b)()
+			for range b.N {
+				if _, err := MedianHeuristicGamma(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("search/n=%d", n), func(b *testing.B) {
+			defer reportCPU(b)()
+			for range b.N {
+				p, err := NewPelt(&CostRBF{Gamma: gamma}, 2, 5)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := p.Segment(context.Background(), s, Penalty(2)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

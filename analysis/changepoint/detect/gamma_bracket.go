@@ -2,18 +2,19 @@ package detect
 
 import (
 	"math"
-	"math/rand/v2"
 	"slices"
+	"sync"
 )
 
 // medianPairDistBracketed returns the median of the pairwise squared
 // distances of s (NumPy's: the mean of the two middle values for an even
-// count) exactly, without storing the n(n-1)/2 distances: a seeded sample
-// of up to 16,384 pairs brackets the middle order statistics, one pass
-// over the pairs (four at a time with AVX2) counts those below the bracket
-// and keeps those inside it (a few percent), and the order statistics are
-// selected among the kept ones. ok is false in the rare case where the bracket misses
-// them; the caller then stores every distance.
+// count) exactly, without storing the n(n-1)/2 distances: a sample of up
+// to 16,384 pairs, drawn with a fixed seed, brackets the middle order
+// statistics, one pass over the pairs (four at a time with AVX2) counts
+// those below the bracket and keeps those inside it (a few percent), and
+// the order statistics are selected among the kept ones (selectBracketed).
+// ok is false in the rare case where the bracket misses them; the caller
+// then stores every distance.
 func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	n := s.n
 	pairs := n * (n - 1) / 2
@@ -23,47 +24,82 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 		kLo--
 	}
 	// The sample's middle is within sqrt(samples)/2 ranks (one standard
-	// deviation) of the median; 6 of them on each side miss with odds
-	// below 1e-8. A thirty-second of the pairs, at most 16,384, keeps the
-	// sample's cost small beside the pass over the pairs.
+	// deviation) of the median; 4 of them on each side miss with odds
+	// of 3e-5 (and only cost the slow path). A thirty-second of the
+	// pairs, at most 16,384, keeps the sample's cost small beside the
+	// pass over the pairs.
 	samples := min(16384, pairs/32)
-	// One 64-bit draw per pair, each half scaled to its range (a bias
-	// below n/2^32, which only moves the bracket a little).
-	pcg := rand.NewPCG(3, 4)
-	sample := make([]float64, samples)
-	x, d := s.data, s.d
-	for k := range sample {
-		r := pcg.Uint64()
-		i := int((r & 0xffffffff) * uint64(n) >> 32)
-		j := int((r >> 32) * uint64(n-1) >> 32)
-		if j >= i {
-			j++
-		}
-		sample[k] = sqDist(x[i*d:(i+1)*d], x[j*d:(j+1)*d])
-	}
-	off := 3 * int(math.Sqrt(float64(samples)))
-	lo := selectKthNonNeg(sample, samples/2-off)
-	hi := selectKthNonNeg(sample[samples/2-off:], 2*off) // sample[:samples/2-off] is below
-	loBits := math.Float64bits(lo)
-	span := math.Float64bits(hi) - loBits
-	// About 2 off/samples of the pairs fall in the bracket.
-	kept := make([]float64, 0, pairs/samples*(3*off)+1024)
+	buf := bracketBuffers.Get().(*[]float64)
+	defer bracketBuffers.Put(buf)
+	sample := growFloats(buf, samples)
+	drawPairs(s, sample)
+	off := 2 * int(math.Sqrt(float64(samples)))
+	loBits, hiBits := sampleBracket(sample, samples/2-off, samples/2+off)
+	span := hiBits - loBits
+	// About 2 off/samples of the pairs fall in the bracket, more with
+	// the buckets' rounding.
+	kept := growFloats(buf, pairs/samples*(3*off)+1024)[:0] // the sample is done with
 	var below int
 	if vectorAVX2 {
 		below, kept = bracketPairsVector(s, loBits, span, kept)
 	} else {
 		below, kept = bracketPairs(s, loBits, span, kept)
 	}
+	*buf = kept[:0]
 	if below > kLo || below+len(kept) <= kHi {
 		return 0, false
 	}
-	upper := selectKthNonNeg(kept, kHi-below)
+	// below <= kLo <= kHi: both middle values are among the kept ones.
+	scratch := bracketScratch.Get().(*[]float64)
+	defer bracketScratch.Put(scratch)
+	prev, upper, cand := selectBracketed(kept, loBits, span, kHi-below, *scratch)
+	*scratch = cand[:0]
 	if kLo == kHi {
 		return upper, true
 	}
-	// below <= kLo < kHi: the lower middle value is among the kept ones
-	// that selectKthNonNeg placed first.
-	return (slices.Max(kept[:kHi-below]) + upper) / 2, true
+	return (prev + upper) / 2, true
+}
+
+// bracketBuffers and bracketScratch hold medianPairDistBracketed's
+// buffers between calls.
+var (
+	bracketBuffers = sync.Pool{New: func() any { return new([]float64) }}
+	bracketScratch = sync.Pool{New: func() any { return new([]float64) }}
+)
+
+// growFloats returns (*buf)[:n], reallocating *buf if it is shorter.
+func growFloats(buf *[]float64, n int) []float64 {
+	if cap(*buf) < n {
+		*buf = make([]float64, n)
+	}
+	return (*buf)[:n]
+}
+
+// drawPairs fills sample with the squared distances of pairs i != j of
+// s drawn with a fixed seed: one xorshift64* draw per pair, each half
+// scaled to its range (a bias below n/2^32, which only moves the bracket
+// a little).
+func drawPairs(s *Signal, sample []float64) {
+	n, d, x := s.n, s.d, s.data
+	state := uint64(0x9e3779b97f4a7c15)
+	for k := range sample {
+		state ^= state >> 12
+		state ^= state << 25
+		state ^= state >> 27
+		r := state * 0x2545f4914f6cdd1d
+		i := int((r & 0xffffffff) * uint64(n) >> 32)
+		j := int((r >> 32) * uint64(n-1) >> 32)
+		if j >= i {
+			j++
+		}
+		if d == 3 {
+			a, b := x[3*i:3*i+3], x[3*j:3*j+3]
+			e0, e1, e2 := a[0]-b[0], a[1]-b[1], a[2]-b[2]
+			sample[k] = e0*e0 + e1*e1 + e2*e2
+			continue
+		}
+		sample[k] = sqDist(x[i*d:(i+1)*d], x[j*d:(j+1)*d])
+	}
 }
 
 // bracketPairs counts the pairwise squared distances v of s with bits(v)

@@ -1,0 +1,106 @@
+package detect
+
+import (
+	"math"
+	"math/bits"
+)
+
+// bucketBits is log2 of the number of buckets bitBuckets sorts values
+// into.
+const bucketBits = 11
+
+// bitBuckets sorts values >= 0 (no NaN, no -0), whose bit patterns order
+// as the values do, by their bits' offset from base: value v goes to
+// bucket (bits(v)-base)>>shift, at most 1<<bucketBits of them.
+type bitBuckets struct {
+	base  uint64
+	shift uint
+}
+
+// newBitBuckets returns the buckets for the values with bits in [base,
+// base+span].
+func newBitBuckets(base, span uint64) bitBuckets {
+	return bitBuckets{base: base, shift: uint(max(bits.Len64(span)-bucketBits, 0))}
+}
+
+// of returns v's bucket.
+func (b bitBuckets) of(v float64) uint64 { return (math.Float64bits(v) - b.base) >> b.shift }
+
+// count returns the number of values of x in each bucket (every value in
+// range).
+func (b bitBuckets) count(x []float64, counts *[1 << bucketBits]int32) {
+	*counts = [1 << bucketBits]int32{}
+	for _, v := range x {
+		counts[b.of(v)&(1<<bucketBits-1)]++
+	}
+}
+
+// find returns the bucket holding the k-th smallest value (0-based) and
+// the number of values in the buckets before it.
+func find(counts *[1 << bucketBits]int32, k int) (bucket uint64, before int) {
+	for i, c := range counts {
+		if before+int(c) > k {
+			return uint64(i), before
+		}
+		before += int(c)
+	}
+	return 1<<bucketBits - 1, before
+}
+
+// selectBracketed returns the k-th smallest value of x (0-based) and, for
+// k > 0, the largest value ranked below it (the (k-1)-th), x's values >= 0
+// with bits in [base, base+span]: one pass counts the values per bucket
+// of bits, a second keeps those in the k-th's bucket (a few, for values
+// spread over the bracket) in scratch, where the k-th is selected. It is
+// NumPy's pair of middle values without selecting among all of x, which
+// it leaves in place.
+func selectBracketed(x []float64, base, span uint64, k int, scratch []float64) (prev, kth float64, _ []float64) {
+	bb := newBitBuckets(base, span)
+	var counts [1 << bucketBits]int32
+	bb.count(x, &counts)
+	b, before := find(&counts, k)
+	cand := scratch[:0]
+	for _, v := range x {
+		if bb.of(v) == b {
+			cand = append(cand, v)
+		}
+	}
+	r := k - before
+	kth = selectKthNonNeg(cand, r)
+	switch {
+	case r > 0:
+		prev = cand[0]
+		for _, v := range cand[:r] {
+			prev = max(prev, v)
+		}
+	case k > 0:
+		// The (k-1)-th is the largest value of the buckets below.
+		m := uint64(0)
+		for _, v := range x {
+			w := math.Float64bits(v)
+			if bb.of(v) < b {
+				m = max(m, w)
+			}
+		}
+		prev = math.Float64frombits(m)
+	}
+	return prev, kth, cand
+}
+
+// sampleBracket returns bits lo <= hi such that the values of sample
+// ranked rLo and rHi (0-based, rLo <= rHi < len(sample)) lie in [lo, hi]:
+// the edges of the buckets that hold them, the buckets spanning the
+// sample's range in 1<<bucketBits steps. It does not reorder sample.
+func sampleBracket(sample []float64, rLo, rHi int) (lo, hi uint64) {
+	minBits, maxBits := uint64(math.MaxUint64), uint64(0)
+	for _, v := range sample {
+		w := math.Float64bits(v)
+		minBits, maxBits = min(minBits, w), max(maxBits, w)
+	}
+	bb := newBitBuckets(minBits, maxBits-minBits)
+	var counts [1 << bucketBits]int32
+	bb.count(sample, &counts)
+	bLo, _ := find(&counts, rLo)
+	bHi, _ := find(&counts, rHi)
+	return minBits + bLo<<bb.shift, min(minBits+(bHi+1)<<bb.shift-1, maxBits)
+}
