@@ -25,10 +25,12 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	}
 	// The sample's middle is within sqrt(samples)/2 ranks (one standard
 	// deviation) of the median; 4 of them on each side miss with odds
-	// of 3e-5 (and only cost the slow path). A thirty-second of the
-	// pairs, at most 16,384, keeps the sample's cost small beside the
-	// pass over the pairs.
-	samples := min(16384, pairs/32)
+	// of 3e-5 (and only cost the slow path). The bracket then holds
+	// about 4/sqrt(samples) of the pairs: the sample's cost grows as
+	// samples, the kept values' as pairs/sqrt(samples), and the sum is
+	// least near 0.8 pairs^(2/3) samples (at most 16,384, and a
+	// thirty-second of the pairs).
+	samples := min(16384, pairs/32, int(0.8*math.Cbrt(float64(pairs)*float64(pairs))))
 	buf := bracketBuffers.Get().(*[]float64)
 	defer bracketBuffers.Put(buf)
 	sample := growFloats(buf, samples)
@@ -40,9 +42,12 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	// the buckets' rounding.
 	kept := growFloats(buf, pairs/samples*(3*off)+1024)[:0] // the sample is done with
 	var below int
-	if vectorAVX2 {
+	switch {
+	case vectorAVX2 && s.d == 3:
+		below, kept = bracketPairsBlocks(s, loBits, span, kept)
+	case vectorAVX2:
 		below, kept = bracketPairsVector(s, loBits, span, kept)
-	} else {
+	default:
 		below, kept = bracketPairs(s, loBits, span, kept)
 	}
 	*buf = kept[:0]
@@ -89,9 +94,7 @@ func drawPairs(s *Signal, sample []float64) {
 		r := state * 0x2545f4914f6cdd1d
 		i := int((r & 0xffffffff) * uint64(n) >> 32)
 		j := int((r >> 32) * uint64(n-1) >> 32)
-		if j >= i {
-			j++
-		}
+		j += int(uint64(i-j-1) >> 63) // j >= i: the next row, without a branch
 		if d == 3 {
 			a, b := x[3*i:3*i+3], x[3*j:3*j+3]
 			e0, e1, e2 := a[0]-b[0], a[1]-b[1], a[2]-b[2]

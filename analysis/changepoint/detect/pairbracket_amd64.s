@@ -130,3 +130,79 @@ done:
 	MOVQ         AX, below+80(FP)
 	MOVQ         R11, kept+88(FP)
 	RET
+
+// func pairRanges3AVX2(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)
+//
+// pairBracketAVX2's three-dimensional loop for rows consecutive rows
+// from xi (row-major) against the columns of nr ranges [ranges[q][0],
+// ranges[q][1]) of the column-major copy soa, every range a multiple of 4
+// long: the same distances, counts and kept values, in one call.
+TEXT ·pairRanges3AVX2(SB), NOSPLIT, $0-96
+	MOVQ soa+0(FP), SI
+	MOVQ n+8(FP), BX
+	SHLQ $3, BX
+	LEAQ (SI)(BX*1), AX
+	LEAQ (AX)(BX*1), DX
+	MOVQ xi+16(FP), DI
+	MOVQ nr+40(FP), CX
+	SHLQ $4, CX
+	ADDQ ranges+32(FP), CX
+	MOVQ perm+64(FP), R14
+	MOVQ out+72(FP), R10
+	XORQ R11, R11
+
+	VPBROADCASTQ lo+48(FP), Y15
+	MOVQ         $0x8000000000000000, R12
+	MOVQ         R12, X13
+	VPBROADCASTQ X13, Y13
+	MOVQ         span+56(FP), R13
+	XORQ         R12, R13
+	MOVQ         R13, X14
+	VPBROADCASTQ X14, Y14
+	VPXOR        Y12, Y12, Y12
+
+row:
+	CMPQ         rows+24(FP), $0
+	JLE          rangesdone
+	VBROADCASTSD 0(DI), Y8
+	VBROADCASTSD 8(DI), Y9
+	VBROADCASTSD 16(DI), Y10
+	MOVQ         ranges+32(FP), R15
+
+nextrange:
+	CMPQ R15, CX
+	JGE  nextrow
+	MOVQ 0(R15), R8
+	MOVQ 8(R15), R9
+	ADDQ $16, R15
+
+chunkr:
+	CMPQ   R8, R9
+	JGE    nextrange
+	VSUBPD (SI)(R8*8), Y8, Y1
+	VSUBPD (AX)(R8*8), Y9, Y2
+	VSUBPD (DX)(R8*8), Y10, Y3
+	VMULPD Y1, Y1, Y1
+	VMULPD Y2, Y2, Y2
+	VMULPD Y3, Y3, Y3
+	VADDPD Y2, Y1, Y0
+	VADDPD Y3, Y0, Y0
+	BRACKET
+	ADDQ   $4, R8
+	JMP    chunkr
+
+nextrow:
+	ADDQ $24, DI
+	DECQ rows+24(FP)
+	JMP  row
+
+rangesdone:
+	VEXTRACTI128 $1, Y12, X1
+	VPADDQ       X1, X12, X1
+	VPSHUFD      $0x4e, X1, X2
+	VPADDQ       X2, X1, X1
+	VMOVQ        X1, AX
+	VZEROUPPER
+	MOVQ         AX, below+80(FP)
+	MOVQ         R11, kept+88(FP)
+	RET

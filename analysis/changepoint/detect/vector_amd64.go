@@ -31,3 +31,12 @@ func rbfSliceAVX2(ks *float64, n int, c *[15][4]uint64, table *[256]float64)
 //
 //go:noescape
 func rbfRowsAVX2(soa *float64, n, d int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64)
+
+// pairRanges3AVX2 is pairBracketAVX2 for three dimensions over rows
+// consecutive rows from xi (row-major) and, for each, the columns of the
+// nr ranges [ranges[q][0], ranges[q][1]), each a multiple of 4 long: the
+// same count below lo and the same kept distances (out has room for every
+// pair).
+//
+//go:noescape
+func pairRanges3AVX2(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)

@@ -16,3 +16,7 @@ func rbfSliceAVX2(ks *float64, n int, c *[15][4]uint64, table *[256]float64) {
 func rbfRowsAVX2(soa *float64, n, d int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64) {
 	panic("detect: rbfRowsAVX2 without vector support")
 }
+
+func pairRanges3AVX2(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int) {
+	panic("detect: pairRanges3AVX2 without vector support")
+}

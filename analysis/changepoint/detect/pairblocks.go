@@ -1,0 +1,137 @@
+package detect
+
+import (
+	"math"
+	"slices"
+)
+
+// pairBlock is how many consecutive rows bracketPairsBlocks bounds as one
+// box.
+const pairBlock = 16
+
+// bracketPairsBlocks is bracketPairs for three dimensions that skips the
+// pairs it can decide in bulk: the rows are taken in blocks of pairBlock,
+// each bounded by a box, and where the squared distances between two
+// boxes are all below the bracket (they are counted) or all above it
+// (nothing to do), no pair is computed. Consecutive samples of a signal
+// with changes often lie close together, so many block pairs are decided
+// that way; the others go four pairs at a time to pairRanges3AVX2. The
+// boxes' bounds are computed with the same rounded operations as the
+// distances, which are monotone in their inputs, so they bound the
+// computed distances, not only the exact ones.
+func bracketPairsBlocks(s *Signal, loBits, span uint64, kept []float64) (int, []float64) {
+	n, x := s.n, s.data
+	soa := columnMajor(s)
+	lo, hi := math.Float64frombits(loBits), math.Float64frombits(loBits+span)
+	nb := (n + pairBlock - 1) / pairBlock
+	// box[6b:6b+6]: the least and the largest value of each dimension
+	// over block b.
+	box := make([]float64, 6*nb)
+	for b := range nb {
+		bx := box[6*b : 6*b+6]
+		copy(bx[:3], x[3*b*pairBlock:])
+		copy(bx[3:], x[3*b*pairBlock:])
+		for i := b*pairBlock + 1; i < min(n, (b+1)*pairBlock); i++ {
+			for k := range 3 {
+				bx[k], bx[3+k] = min(bx[k], x[3*i+k]), max(bx[3+k], x[3*i+k])
+			}
+		}
+	}
+	below := 0
+	n4 := n &^ 3
+	ranges := make([][2]int, 0, nb)
+	for a := range nb {
+		a0, a1 := a*pairBlock, min(n, (a+1)*pairBlock)
+		// Within the block, each row with the later ones.
+		for i := a0; i < a1-1; i++ {
+			var b int
+			b, kept = bracketRow(s, soa, i, i+1, a1, loBits, span, kept)
+			below += b
+		}
+		ranges = ranges[:0]
+		width := 0
+		bxA := box[6*a : 6*a+6]
+		for b := a + 1; b < nb; b++ {
+			b0, b1 := b*pairBlock, min(n, (b+1)*pairBlock)
+			near, far := boxDistances(bxA, box[6*b:6*b+6])
+			switch {
+			case far < lo:
+				below += (a1 - a0) * (b1 - b0)
+			case near > hi:
+			case len(ranges) > 0 && ranges[len(ranges)-1][1] == b0:
+				ranges[len(ranges)-1][1] = b1
+				width += b1 - b0
+			default:
+				ranges = append(ranges, [2]int{b0, b1})
+				width += b1 - b0
+			}
+		}
+		// The last few columns (beyond n4) go to bracketRow.
+		tail := len(ranges) > 0 && ranges[len(ranges)-1][1] == n && n4 < n
+		if tail {
+			ranges[len(ranges)-1][1] = n4
+			if ranges[len(ranges)-1][0] == n4 {
+				ranges = ranges[:len(ranges)-1]
+			}
+		}
+		if len(ranges) > 0 {
+			kept = slices.Grow(kept, (a1-a0)*width)
+			out := kept[len(kept):cap(kept)]
+			b, k := pairRanges3AVX2(&soa[0], n, &x[3*a0], a1-a0, &ranges[0], len(ranges), loBits, span, &compressLanes, &out[0])
+			below += b
+			kept = kept[:len(kept)+k]
+		}
+		if tail {
+			for i := a0; i < a1; i++ {
+				var b int
+				b, kept = bracketRow(s, soa, i, n4, n, loBits, span, kept)
+				below += b
+			}
+		}
+	}
+	return below, kept
+}
+
+// boxDistances returns bounds on the squared distances, rounded as sqDist
+// rounds them, between the points of two boxes of three dimensions
+// (least values, then largest): near <= every distance <= far.
+func boxDistances(a, b []float64) (near, far float64) {
+	for k := range 3 {
+		// Every difference a_k - b_k, rounded, lies in [dLo, dHi].
+		dLo, dHi := a[k]-b[3+k], a[3+k]-b[k]
+		m := max(-dLo, dHi)
+		far += m * m
+		if dLo > 0 {
+			near += dLo * dLo
+		} else if dHi < 0 {
+			near += dHi * dHi
+		}
+	}
+	return near, far
+}
+
+// bracketRow counts the distances of row i to rows [j0, j1) below the
+// bracket and keeps those inside it: four at a time with pairBracketAVX2,
+// the last few in Go.
+func bracketRow(s *Signal, soa []float64, i, j0, j1 int, loBits, span uint64, kept []float64) (int, []float64) {
+	n, d, x := s.n, s.d, s.data
+	below := 0
+	j4 := j0 + (j1-j0)&^3
+	if j4 > j0 {
+		kept = slices.Grow(kept, j4-j0)
+		out := kept[len(kept):cap(kept)]
+		b, k := pairBracketAVX2(&soa[0], n, d, &x[i*d], j0, j4, loBits, span, &compressLanes, &out[0])
+		below += b
+		kept = kept[:len(kept)+k]
+	}
+	row := x[i*d : (i+1)*d]
+	for j := j4; j < j1; j++ {
+		v := sqDist(row, x[j*d:(j+1)*d])
+		w := math.Float64bits(v) - loBits
+		below += int(w >> 63)
+		if w <= span {
+			kept = append(kept, v)
+		}
+	}
+	return below, kept
+}
