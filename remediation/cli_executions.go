@@ -92,6 +92,12 @@ func runbookExecutionCommand(flags *cli.ClientFlags) *cobra.Command {
 			}
 			t.Row("")
 			t.Row("execution", ex.ID, ex.Status, "", "", firstLine(ex.Error+ex.Attention))
+			for _, s := range ex.Steps {
+				if s.Status == StepUnknown {
+					t.Row("settle", s.Key, "", "", "", fmt.Sprintf("gaffer runbook control rerun %s %s | control resolve %s %s (succeeded|failed)",
+						ex.ID, s.Key, ex.ID, s.Key))
+				}
+			}
 		})
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the output until the execution ends; exit 0 only if it succeeded")

@@ -3,10 +3,12 @@ package remediation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/remediation/agent"
 )
 
@@ -116,10 +118,65 @@ func (e *engine) lost(ctx context.Context, execID, key string, attempt int, why 
 		return
 	}
 	if cs := c.step(st.Name); cs != nil && cs.idempotent {
-		e.finish(ctx, execID, key, attempt, failed(errors.New(why)))
+		if again, err := e.runLostAgain(ctx, execID, key, attempt, why); err != nil || again {
+			return
+		}
+		e.finish(ctx, execID, key, attempt, failed(fmt.Errorf("%s (its run was lost %d times)", why, maxLostRuns)))
 		return
 	}
 	e.markUnknown(ctx, execID, key, attempt, why+"; the action is not idempotent, so it is not run again")
+}
+
+// maxLostRuns is how many lost runs of an idempotent step are run again
+// before the step fails (and its retry policy, if any, applies): a run
+// that kills its agent every time must not loop for ever.
+const maxLostRuns = 3
+
+// lostRunWhat is the history entry of a lost run run again.
+const lostRunWhat = "run lost, running again"
+
+// runLostAgain starts a new attempt of an idempotent step whose run was
+// lost (its agent restarted or forgot it, or it may not have started),
+// unless it has been lost maxLostRuns times already. This does not
+// count against the step's retry policy: the action did not fail. It
+// reports whether it started one.
+func (e *engine) runLostAgain(ctx context.Context, execID, key string, attempt int, why string) (bool, error) {
+	again := false
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		var lost int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM remediation_history WHERE execution_id = ? AND step_key = ? AND what = ?`,
+			execID, key, lostRunWhat).Scan(&lost); err != nil {
+			return err
+		}
+		if lost >= maxLostRuns {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET attempt = attempt + 1, owner = ?, lease_until = ?,
+			started_at = NULL, run_id = '', error = '' WHERE execution_id = ? AND step_key = ? AND attempt = ? AND status IN (?, ?)`,
+			e.owner, e.leaseUntil(), execID, key, attempt, StepRunning, StepUnknown)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // settled meanwhile
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET status = ? WHERE execution_id = ? AND step_key = ?`,
+			StepRunning, execID, key); err != nil {
+			return err
+		}
+		again = true
+		return e.s.addHistory(ctx, tx, execID, "engine", lostRunWhat, key,
+			fmt.Sprintf("%s; the step is idempotent, so attempt %d runs it again (lost run %d of %d)", why, attempt+1, lost+1, maxLostRuns))
+	})
+	if err != nil {
+		e.log.Warn("run a lost step again", "execution", execID, "step", key, "error", err)
+		return false, err
+	}
+	if again {
+		e.log.Info("running a lost idempotent step again", "execution", execID, "step", key, "why", why)
+		e.launch(execID, []string{key})
+	}
+	return again, nil
 }
 
 // loop runs the engine's background work until stop closes.

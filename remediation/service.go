@@ -52,6 +52,9 @@ type Settings struct {
 	AgentHeartbeat time.Duration
 	// AgentNATSURL overrides the NATS address agents are told.
 	AgentNATSURL string
+	// UnknownTimeout is how long an execution waits for an operator to
+	// settle a step whose outcome is unknown before it fails.
+	UnknownTimeout time.Duration
 	// CEL bounds each evaluation of a runbook expression; it applies to
 	// the whole process.
 	CEL celbudget.Budget
@@ -60,7 +63,7 @@ type Settings struct {
 // DefaultSettings are the flags' defaults, and the settings of a server
 // that parsed no flags.
 func DefaultSettings() *Settings {
-	return &Settings{Lease: 15 * time.Second, AgentHeartbeat: 5 * time.Second, CEL: celbudget.Default()}
+	return &Settings{Lease: 15 * time.Second, AgentHeartbeat: 5 * time.Second, UnknownTimeout: time.Hour, CEL: celbudget.Default()}
 }
 
 func flags(fs *pflag.FlagSet) any {
@@ -68,6 +71,8 @@ func flags(fs *pflag.FlagSet) any {
 	fs.DurationVar(&s.Lease, "remediation-lease", s.Lease,
 		"how long a step stays claimed by a process that stopped renewing it before another takes it over")
 	fs.DurationVar(&s.AgentHeartbeat, "remediation-agent-heartbeat", s.AgentHeartbeat, "how often agents send heartbeats")
+	fs.DurationVar(&s.UnknownTimeout, "remediation-unknown-timeout", s.UnknownTimeout,
+		"how long an execution waits for an operator to settle a step whose outcome is unknown before it fails")
 	fs.StringVar(&s.AgentNATSURL, "remediation-agent-nats-url", s.AgentNATSURL,
 		"NATS URLs (comma-separated) told to agents; default the embedded server's --nats-listen address")
 	celbudget.AddFlags(fs, "remediation", &s.CEL)
@@ -109,6 +114,9 @@ type Service struct {
 // New constructs the service and registers its job kinds.
 func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 	set := *platform.SettingOr(deps, Name, DefaultSettings)
+	if set.UnknownTimeout <= 0 {
+		return nil, fmt.Errorf("--remediation-unknown-timeout: must be positive, got %s", set.UnknownTimeout)
+	}
 	if set.Lease <= 0 || set.AgentHeartbeat <= 0 {
 		return nil, errors.New("--remediation-lease and --remediation-agent-heartbeat must be positive")
 	}
@@ -226,6 +234,34 @@ func (s *Service) publishFinished(ex *Execution, status string) {
 			"status": status, "error": ex.Error})
 		if _, err := s.bus.Publish(ctx, ev); err != nil {
 			s.log.Warn("publish execution end", "execution", ex.ID, "error", err)
+		}
+	}()
+}
+
+// UnknownOutcomeEvent is published when a step's outcome cannot be known
+// and an operator must run it again, mark it done or fail it.
+const UnknownOutcomeEvent = "gaffer.remediation.unknown_outcome"
+
+// publishUnknown asks, on the bus, for a person to settle a step of
+// unknown outcome; events rules route it to on-call.
+func (s *Service) publishUnknown(ex *Execution, key, host, why string) {
+	s.engine.running.Add(1)
+	go func() {
+		defer s.engine.running.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		base := "/api/v1/remediation/executions/" + ex.ID
+		ev := &bus.Event{Type: UnknownOutcomeEvent, Source: "/gaffer/remediation", ID: fmt.Sprintf("%s.%s.unknown.%d", ex.ID, key, s.nowMS()),
+			Subject: ex.ID}
+		ev.Data, _ = jsonMarshal(map[string]any{"execution": ex.ID, "runbook": ex.Runbook, "step": key, "host": host,
+			"why": why, "fails_at": s.now().Add(s.settings.UnknownTimeout).UTC(), "url": "/remediation/executions/" + ex.ID,
+			"actions": map[string]string{
+				"run_again": "POST " + base + "/steps/" + key + "/rerun",
+				"mark_done": "POST " + base + "/steps/" + key + "/resolve {\"as\": \"succeeded\"}",
+				"fail":      "POST " + base + "/steps/" + key + "/resolve {\"as\": \"failed\"}",
+			}})
+		if _, err := s.bus.Publish(ctx, ev); err != nil {
+			s.log.Warn("publish an unknown outcome", "execution", ex.ID, "step", key, "error", err)
 		}
 	}()
 }

@@ -64,9 +64,13 @@ func (r *stepRun) agent(ctx context.Context) outcome {
 const agentGrace = 15 * time.Second
 
 // unknown marks a step whose outcome cannot be known: an idempotent step
-// is retried; any other waits for an operator.
+// runs again (up to maxLostRuns times, then fails and its retry policy
+// applies); any other waits for an operator.
 func (r *stepRun) unknown(ctx context.Context, why string) outcome {
 	if r.cs.idempotent {
+		if again, err := r.e.runLostAgain(ctx, r.ex.ID, r.st.Key, r.st.Attempt, why); err == nil && again {
+			return parked // the new attempt carries the step
+		}
 		return outcome{status: StepFailed, err: why}
 	}
 	if err := r.e.markUnknown(ctx, r.ex.ID, r.st.Key, r.st.Attempt, why); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
@@ -20,6 +21,7 @@ const (
 	wakeExpire   = "expire"   // an approval expired
 	wakeTimeout  = "timeout"  // a waiting or dispatched step timed out
 	wakeDeadline = "deadline" // the run's timeout
+	wakeUnknown  = "unknown"  // nobody settled a step of unknown outcome
 )
 
 type wakeArgs struct {
@@ -74,6 +76,16 @@ func (e *engine) wake(ctx context.Context, a wakeArgs) error {
 	case wakeExpire:
 		if st.Status == StepWaiting {
 			return e.finish(ctx, a.Exec, a.Key, a.Attempt, outcome{status: StepFailed, err: "approval expired unanswered", noRetry: true})
+		}
+	case wakeUnknown:
+		if st.Status == StepUnknown {
+			where := ""
+			if st.Agent != "" {
+				where = " on host " + st.Agent
+			}
+			return e.stopExec(ctx, a.Exec, "engine", ExecFailed, fmt.Sprintf(
+				"the outcome of step %s%s stayed unknown for %s and nobody ran it again, marked it done or failed it",
+				a.Key, where, e.s.settings.UnknownTimeout))
 		}
 	case wakeTimeout:
 		if st.Status == StepWaiting {
@@ -138,10 +150,20 @@ func (e *engine) stopTimers() {
 	e.timers = nil
 }
 
-// markUnknown records that a step's outcome cannot be known; the
-// execution waits for an operator.
+// markUnknown records that a step's outcome cannot be known: the
+// execution waits for an operator to run the step again, mark it done or
+// fail it — said on the page, in the CLI and as a
+// gaffer.remediation.unknown_outcome event — and fails with that reason
+// if nobody answers within --remediation-unknown-timeout.
 func (e *engine) markUnknown(ctx context.Context, execID, key string, attempt int, why string) error {
-	return e.db.InTx(ctx, func(tx *store.Tx) error {
+	var ex *Execution
+	var where string
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		ex = nil
+		st, err := loadStep(ctx, tx, execID, key)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE remediation_steps SET status = ?, error = ?, owner = '' WHERE execution_id = ?
 			AND step_key = ? AND attempt = ? AND status IN (?, ?)`, StepUnknown, why, execID, key, attempt, StepRunning, StepWaiting)
 		if err != nil {
@@ -150,12 +172,30 @@ func (e *engine) markUnknown(ctx context.Context, execID, key string, attempt in
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
+		if st.Agent != "" {
+			where = " on host " + st.Agent
+		}
+		attention := fmt.Sprintf("the outcome of step %s%s is unknown: %s. Run it again, mark it done or fail it; "+
+			"without an answer the execution fails in %s", key, where, why, e.s.settings.UnknownTimeout)
 		if _, err := tx.ExecContext(ctx, `UPDATE remediation_executions SET status = ?, attention = ?, updated_at = ?
-			WHERE id = ? AND status IN (?, ?)`, ExecWaiting, fmt.Sprintf("step %s: %s", key, why), e.s.nowMS(), execID, ExecRunning, ExecWaiting); err != nil {
+			WHERE id = ? AND status IN (?, ?)`, ExecWaiting, attention, e.s.nowMS(), execID, ExecRunning, ExecWaiting); err != nil {
+			return err
+		}
+		if ex, err = loadExec(ctx, tx, execID); err != nil {
+			return err
+		}
+		a := wakeArgs{Exec: execID, Key: key, Attempt: attempt, Reason: wakeUnknown}
+		if _, err := e.s.jobs.EnqueueTx(ctx, tx, wakeKind, a, &jobs.EnqueueOptions{At: wallNow().Add(e.s.settings.UnknownTimeout)}); err != nil {
 			return err
 		}
 		return e.s.addHistory(ctx, tx, execID, "engine", "needs an operator", key, why)
 	})
+	if err != nil || ex == nil {
+		return err
+	}
+	e.soon(e.s.settings.UnknownTimeout, wakeArgs{Exec: execID, Key: key, Attempt: attempt, Reason: wakeUnknown})
+	e.s.publishUnknown(ex, key, strings.TrimPrefix(where, " on host "), why)
+	return nil
 }
 
 // cancelStep stops a step running here, or tells its agent to stop.

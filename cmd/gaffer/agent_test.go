@@ -75,20 +75,22 @@ type remediationServer struct {
 	bin, dir, nats string
 	admin          string
 	proc           *platformtest.Process
+	extra          []string // more flags of `gaffer serve`
 }
 
-func startRemediation(t *testing.T) *remediationServer {
+func startRemediation(t *testing.T, extra ...string) *remediationServer {
 	bin := platformtest.BuildGaffer(t)
-	s := &remediationServer{bin: bin, dir: t.TempDir(), nats: platformtest.FreeAddr(t)}
+	s := &remediationServer{bin: bin, dir: t.TempDir(), nats: platformtest.FreeAddr(t), extra: extra}
 	s.start(t)
 	return s
 }
 
 func (s *remediationServer) start(t *testing.T) {
 	t.Helper()
-	s.proc = platformtest.StartServe(t, s.bin, s.dir, "--nats-listen", s.nats, "--job-poll-interval", "50ms",
+	args := []string{"--nats-listen", s.nats, "--job-poll-interval", "50ms",
 		"--remediation-lease", "2s", "--remediation-agent-heartbeat", "500ms",
-		"--egress-allow", "127.0.0.0/8") // http steps call test servers on loopback
+		"--egress-allow", "127.0.0.0/8"} // http steps call test servers on loopback
+	s.proc = platformtest.StartServe(t, s.bin, s.dir, append(args, s.extra...)...)
 	b, err := os.ReadFile(filepath.Join(s.dir, "admin.token"))
 	if err != nil {
 		t.Fatal(err)
@@ -340,47 +342,6 @@ func newSlowServer(t *testing.T, arrived chan struct{}) string {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + addr + "/slow"
-}
-
-// TestAgentSIGKILLMidAction kills an agent while it runs an action and
-// starts it again. A non-idempotent step waits for an operator, who sees
-// that the agent restarted during the action; an idempotent one runs
-// again on the restarted agent.
-func TestAgentSIGKILLMidAction(t *testing.T) {
-	s := startRemediation(t)
-	actions := copyActions(t)
-	var tok remediation.AgentToken
-	call(t, "POST", s.url("/api/v1/remediation/agents/h1/token"), s.admin, nil, &tok)
-	tokFile := filepath.Join(t.TempDir(), "token")
-	os.WriteFile(tokFile, []byte(tok.Secret), 0o600)
-	agent := s.startAgent(t, "h1", tokFile, actions, "")
-	for _, idempotent := range []bool{false, true} {
-		applyRunbook(t, s, fmt.Sprintf(sleeperRunbook, idempotent))
-		id := runRunbook(t, s, "sleeper", map[string]any{"seconds": 30})
-		s.waitExec(t, id, func(e remediation.Execution) bool { return stepNamed(e, "nap[0]").RunID != "" })
-		// The action runs: its first line of output has reached the server.
-		platformtest.Eventually(t, "the action's first output", func() bool {
-			var lines []remediation.LogLine
-			call(t, "GET", s.url("/api/v1/remediation/executions/"+id+"/logs"), s.admin, nil, &lines)
-			return len(lines) > 0 && strings.Contains(lines[0].Data, "slept 0")
-		})
-		agent.Cmd.Process.Signal(syscall.SIGKILL)
-		agent.Cmd.Wait()
-		agent = s.startAgent(t, "h1", tokFile, actions, "")
-		if !idempotent {
-			ex := s.waitExec(t, id, func(e remediation.Execution) bool { return e.Status == "waiting" })
-			if st := stepNamed(ex, "nap[0]"); st.Status != "unknown" || !strings.Contains(ex.Attention, "restarted during the action") {
-				t.Fatalf("non-idempotent: step %s, attention %q", st.Status, ex.Attention)
-			}
-			call(t, "POST", s.url("/api/v1/remediation/executions/"+id+"/cancel"), s.admin, nil, nil)
-			continue
-		}
-		ex := s.waitExec(t, id, func(e remediation.Execution) bool { return stepNamed(e, "nap[0]").Attempt >= 2 })
-		if st := stepNamed(ex, "nap[0]"); st.Status != "running" {
-			t.Fatalf("idempotent: not run again: %s %s", st.Status, st.Error)
-		}
-		call(t, "POST", s.url("/api/v1/remediation/executions/"+id+"/cancel"), s.admin, nil, nil)
-	}
 }
 
 func netListen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
