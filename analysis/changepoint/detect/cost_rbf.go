@@ -29,6 +29,7 @@ type CostRBF struct {
 	streamGrid int
 	stream     *rbfStream
 	soa        []float64 // with AVX2, the signal column-major (see kernelRows)
+	stride     int       // soa's rows per dimension: n and zeros up to a multiple of 8, plus 8
 }
 
 // Name returns "rbf".
@@ -66,7 +67,8 @@ func (c *CostRBF) Fit(s *Signal) error {
 		c.streamGrid = 0
 		c.soa = nil
 		if vectorAVX2 {
-			c.soa = columnMajor(s)
+			c.stride = (s.n+7)&^7 + 8
+			c.soa = columnMajorPadded(s, c.stride)
 		}
 		return nil
 	}
@@ -110,27 +112,37 @@ func (c *CostRBF) column(t, lo int, out []float64) {
 }
 
 // kernelRows is column for the rows before t: it fills out[i] = K(lo+i,
-// t) for lo+i < t, bit for bit, four rows at a time with AVX2 once Fit has
-// made the column-major copy (out[t-lo], the diagonal, is left unknown).
+// t) for lo+i < t, bit for bit. Once Fit has made the column-major copy,
+// all of them come from the vector loops, eight rows at a time with
+// AVX-512 (three dimensions) or four with AVX2, rounding the count up:
+// out must then have room for t-lo+8 values, and those from t-lo on are
+// left unknown (the diagonal included).
 func (c *CostRBF) kernelRows(t, lo int, out []float64) {
-	m := 0
-	if c.soa != nil {
-		m = (t - lo) &^ 3
+	if c.soa == nil {
+		c.column(t, lo, out[:t-lo+1])
+		return
 	}
-	if m > 0 {
-		rbfRowsAVX2(&c.soa[0], c.s.n, c.s.d, &c.s.data[t*c.s.d], lo, m, c.gamma, &rbfVecConsts, &expNegTable, &out[0])
+	xt := &c.s.data[t*c.s.d]
+	if vectorAVX512 && c.s.d == 3 {
+		rbfRows3AVX512(&c.soa[0], c.stride, xt, lo, (t-lo+7)&^7, c.gamma, &rbfVecConsts, &expNegTable, &out[0])
+		return
 	}
-	c.column(t, lo+m, out[m:t-lo+1])
+	rbfRowsAVX2(&c.soa[0], c.stride, c.s.d, xt, lo, (t-lo+3)&^3, c.gamma, &rbfVecConsts, &expNegTable, &out[0])
 }
 
 // columnMajor returns the values of s column by column: value k of row j
 // at k*n+j.
-func columnMajor(s *Signal) []float64 {
+func columnMajor(s *Signal) []float64 { return columnMajorPadded(s, s.n) }
+
+// columnMajorPadded is columnMajor with stride >= n rows per dimension,
+// the rows beyond n zero: value k of row j at k*stride+j.
+func columnMajorPadded(s *Signal, stride int) []float64 {
 	n, d, x := s.n, s.d, s.data
-	soa := make([]float64, n*d)
-	for j := range n {
-		for k := range d {
-			soa[k*n+j] = x[j*d+k]
+	soa := make([]float64, stride*d)
+	for k := range d {
+		col := soa[k*stride : k*stride+n]
+		for j := range col {
+			col[j] = x[j*d+k]
 		}
 	}
 	return soa

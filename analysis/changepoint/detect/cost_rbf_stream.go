@@ -23,9 +23,10 @@ const streamGroup = 4
 
 func newRBFStream(n, grid int) *rbfStream {
 	st := &rbfStream{sums: make([]float64, n+1), grid: grid}
-	buf := make([]float64, streamGroup*(n+1))
+	// Room for kernelRows' rounding up (n+8).
+	buf := make([]float64, streamGroup*(n+9))
 	for k := range st.cols {
-		st.cols[k] = buf[k*(n+1) : (k+1)*(n+1)]
+		st.cols[k] = buf[k*(n+9) : (k+1)*(n+9) : (k+1)*(n+9)]
 	}
 	return st
 }
@@ -62,7 +63,7 @@ func (c *CostRBF) streamTo(end, low int) {
 				clear(col) // not a column of [first, top], or no row
 				continue
 			}
-			c.kernelRows(ck, first, col[:ck-first+1])
+			c.kernelRows(ck, first, col[:cap(col)])
 			clear(col[ck-first:])
 		}
 		c0s, c1s, c2s, c3s := st.cols[0][:rows], st.cols[1][:rows], st.cols[2][:rows], st.cols[3][:rows]

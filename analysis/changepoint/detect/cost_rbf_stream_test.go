@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -71,6 +72,46 @@ func TestPeltRBFStreamedEqualsTabled(t *testing.T) {
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("jump %d: streamed %v, tabled %v", jump, got, want)
+		}
+	}
+}
+
+// TestKernelRowsMatchesColumn checks the vector kernel rows (AVX-512 for
+// three dimensions, AVX2) against column, bit for bit, with exponents
+// below, inside and above the clipping range and every remainder of the
+// row count modulo 8.
+func TestKernelRowsMatchesColumn(t *testing.T) {
+	rng := newRand(47)
+	for _, d := range []int{1, 2, 3, 5} {
+		rows := make([][]float64, 300)
+		for i := range rows {
+			rows[i] = make([]float64, d)
+			for k := range rows[i] {
+				rows[i][k] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(5)-2))
+			}
+		}
+		s, err := NewSignal(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, gamma := range []float64{1e-3, 0.7, 40} {
+			c := &CostRBF{Gamma: gamma}
+			c.streamSegments(1)
+			if err := c.Fit(s); err != nil {
+				t.Fatal(err)
+			}
+			got, want := make([]float64, s.n+8), make([]float64, s.n+1)
+			for trial := range 200 {
+				tt := 1 + rng.IntN(s.n-1)
+				lo := rng.IntN(tt)
+				c.kernelRows(tt, lo, got)
+				c.column(tt, lo, want[:tt-lo+1])
+				for i := range tt - lo {
+					if got[i] != want[i] {
+						t.Fatalf("d=%d gamma=%v trial %d: K(%d, %d) = %v, column %v", d, gamma, trial, lo+i, tt, got[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }

@@ -81,17 +81,17 @@ func growFloats(buf *[]float64, n int) []float64 {
 }
 
 // drawPairs fills sample with the squared distances of pairs i != j of
-// s drawn with a fixed seed: one xorshift64* draw per pair, each half
+// s drawn with a fixed seed: one splitmix64 draw per pair (a counter
+// mixed, so consecutive draws do not wait on each other), each half
 // scaled to its range (a bias below n/2^32, which only moves the bracket
 // a little).
 func drawPairs(s *Signal, sample []float64) {
 	n, d, x := s.n, s.d, s.data
-	state := uint64(0x9e3779b97f4a7c15)
 	for k := range sample {
-		state ^= state >> 12
-		state ^= state << 25
-		state ^= state >> 27
-		r := state * 0x2545f4914f6cdd1d
+		r := uint64(k+1) * 0x9e3779b97f4a7c15
+		r = (r ^ r>>30) * 0xbf58476d1ce4e5b9
+		r = (r ^ r>>27) * 0x94d049bb133111eb
+		r ^= r >> 31
 		i := int((r & 0xffffffff) * uint64(n) >> 32)
 		j := int((r >> 32) * uint64(n-1) >> 32)
 		j += int(uint64(i-j-1) >> 63) // j >= i: the next row, without a branch

@@ -40,3 +40,12 @@ func rbfRowsAVX2(soa *float64, n, d int, xt *float64, lo, cnt int, gamma float64
 //
 //go:noescape
 func pairRanges3AVX2(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)
+
+// vectorAVX512 says whether rbfRows3AVX512 may run here.
+var vectorAVX512 = vectorAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
+
+// rbfRows3AVX512 is rbfRowsAVX2 for three dimensions, cnt a multiple of
+// 8: the same values bit for bit.
+//
+//go:noescape
+func rbfRows3AVX512(soa *float64, n int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64)

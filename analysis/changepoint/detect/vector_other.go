@@ -20,3 +20,10 @@ func rbfRowsAVX2(soa *float64, n, d int, xt *float64, lo, cnt int, gamma float64
 func pairRanges3AVX2(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int) {
 	panic("detect: pairRanges3AVX2 without vector support")
 }
+
+// vectorAVX512 is false: the loops run in Go.
+const vectorAVX512 = false
+
+func rbfRows3AVX512(soa *float64, n int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64) {
+	panic("detect: rbfRows3AVX512 without vector support")
+}

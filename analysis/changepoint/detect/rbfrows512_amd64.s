@@ -1,0 +1,104 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func rbfRows3AVX512(soa *float64, n int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64)
+//
+// rbfRowsAVX2 for three dimensions, eight rows at a time (cnt a multiple
+// of 8), bit for bit: the same operations in the same order, except that
+// the exponent is clamped to [0.01, 100] before the exp instead of the
+// clipped ends blended in after it (rbfNear and rbfFar are the exp of the
+// two ends, computed by the same steps), and the power of two applied with
+// VSCALEFPD (exact here: every result is a normal number).
+TEXT ·rbfRows3AVX512(SB), NOSPLIT, $0-72
+	MOVQ soa+0(FP), SI
+	MOVQ n+8(FP), BX
+	SHLQ $3, BX
+	LEAQ (SI)(BX*1), AX
+	LEAQ (AX)(BX*1), R12
+	MOVQ xt+16(FP), DI
+	MOVQ lo+24(FP), R8
+	MOVQ cnt+32(FP), R9
+	ADDQ R8, R9
+	VBROADCASTSD gamma+40(FP), Z15
+	MOVQ c+48(FP), DX
+	MOVQ table+56(FP), R10
+	MOVQ out+64(FP), R11
+	VBROADCASTSD 0(DI), Z8
+	VBROADCASTSD 8(DI), Z9
+	VBROADCASTSD 16(DI), Z10
+	VBROADCASTSD 320(DX), Z13
+	VBROADCASTSD 288(DX), Z14
+	VBROADCASTSD 160(DX), Z12
+	VPXOR        Y11, Y11, Y11
+
+loop:
+	CMPQ R8, R9
+	JGE  done
+
+	// k = ((e0*e0 + e1*e1) + e2*e2) * gamma, clamped to [0.01, 100]
+	VMOVUPD (SI)(R8*8), Z1
+	VSUBPD  Z8, Z1, Z1
+	VMULPD  Z1, Z1, Z1
+	VMOVUPD (AX)(R8*8), Z2
+	VSUBPD  Z9, Z2, Z2
+	VMULPD  Z2, Z2, Z2
+	VADDPD  Z2, Z1, Z0
+	VMOVUPD (R12)(R8*8), Z3
+	VSUBPD  Z10, Z3, Z3
+	VMULPD  Z3, Z3, Z3
+	VADDPD  Z3, Z0, Z0
+	VMULPD  Z15, Z0, Z0
+	VMAXPD  Z13, Z0, Z0
+	VMINPD  Z14, Z0, Z0
+
+	// m = int(k*(128/ln2) + 0.5); md = float64(m)
+	VMULPD.BCST 0(DX), Z0, Z1
+	VADDPD.BCST 32(DX), Z1, Z1
+	VCVTTPD2DQ  Z1, Y2
+	VCVTDQ2PD   Y2, Z1
+
+	// r = k - md*ln2Hi128 - md*ln2Lo128
+	VMULPD.BCST 64(DX), Z1, Z3
+	VSUBPD      Z3, Z0, Z3
+	VMULPD.BCST 96(DX), Z1, Z1
+	VSUBPD      Z1, Z3, Z3
+
+	// q = r*(-1 + r*(1/2 + r*(-1/6 + r*(1/24 - r*(1/120)))))
+	VMULPD.BCST 128(DX), Z3, Z1
+	VSUBPD      Z1, Z12, Z1
+	VMULPD      Z3, Z1, Z1
+	VADDPD.BCST 192(DX), Z1, Z1
+	VMULPD      Z3, Z1, Z1
+	VADDPD.BCST 224(DX), Z1, Z1
+	VMULPD      Z3, Z1, Z1
+	VADDPD.BCST 256(DX), Z1, Z1
+	VMULPD      Z3, Z1, Z1
+
+	// hi, lo = table[2(m&127)], table[2(m&127)+1]
+	VPANDD.BCST 416(DX), Y2, Y3
+	VPADDD      Y3, Y3, Y3
+	KXNORW      K1, K1, K1
+	VPXORQ      Z5, Z5, Z5
+	VGATHERDPD  (R10)(Y3*8), K1, Z5
+	KXNORW      K2, K2, K2
+	VPXORQ      Z6, Z6, Z6
+	VGATHERDPD  8(R10)(Y3*8), K2, Z6
+
+	// (hi + (lo + hi*q)) * 2^-(m>>7)
+	VMULPD    Z1, Z5, Z1
+	VADDPD    Z1, Z6, Z1
+	VADDPD    Z1, Z5, Z1
+	VPSRAD    $7, Y2, Y2
+	VPSUBD    Y2, Y11, Y2
+	VCVTDQ2PD Y2, Z2
+	VSCALEFPD Z2, Z1, Z1
+
+	VMOVUPD Z1, (R11)
+	ADDQ    $64, R11
+	ADDQ    $8, R8
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
