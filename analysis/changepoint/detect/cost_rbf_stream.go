@@ -18,8 +18,11 @@ type rbfStream struct {
 }
 
 // streamGroup is how many columns streamTo adds at once: their running
-// totals are independent, so the processor overlaps their additions.
-const streamGroup = 4
+// totals are independent, so the processor overlaps their additions. It
+// is Pelt's default jump (5 new columns a step): a smaller group leaves
+// a step's last columns to a group of their own, which passes over every
+// row again.
+const streamGroup = 5
 
 func newRBFStream(n, grid int) *rbfStream {
 	st := &rbfStream{sums: make([]float64, n+1), grid: grid}
@@ -54,7 +57,7 @@ func (c *CostRBF) streamTo(end, low int) {
 		if top <= first {
 			continue // no pair of [first, top] beyond the diagonal
 		}
-		// Rows low .. top-1 of columns c0 .. c0+3, from row `first`.
+		// Rows first .. top-1 of columns c0 .. c0+4.
 		rows := top - first
 		for k := range st.cols {
 			col := st.cols[k][:rows+1]
@@ -66,8 +69,8 @@ func (c *CostRBF) streamTo(end, low int) {
 			c.kernelRows(ck, first, col[:cap(col)])
 			clear(col[ck-first:])
 		}
-		c0s, c1s, c2s, c3s := st.cols[0][:rows], st.cols[1][:rows], st.cols[2][:rows], st.cols[3][:rows]
-		var a0, a1, a2, a3 float64
+		c0s, c1s, c2s, c3s, c4s := st.cols[0][:rows], st.cols[1][:rows], st.cols[2][:rows], st.cols[3][:rows], st.cols[4][:rows]
+		var a0, a1, a2, a3, a4 float64
 		i := rows - 1
 		for s := first + (top-1-first)/g*g; s >= first; s -= g {
 			for ; i >= s-first; i-- {
@@ -75,8 +78,9 @@ func (c *CostRBF) streamTo(end, low int) {
 				a1 += c1s[i]
 				a2 += c2s[i]
 				a3 += c3s[i]
+				a4 += c4s[i]
 			}
-			st.sums[s] = st.sums[s] + a0 + a1 + a2 + a3
+			st.sums[s] = st.sums[s] + a0 + a1 + a2 + a3 + a4
 		}
 	}
 	st.cur, st.low = end, low
