@@ -96,16 +96,15 @@ func bracketPairsBlocks(s *Signal, loBits, span uint64, kept []float64) (int, []
 // rounds them, between the points of two boxes of three dimensions
 // (least values, then largest): near <= every distance <= far.
 func boxDistances(a, b []float64) (near, far float64) {
+	a, b = a[:6], b[:6]
 	for k := range 3 {
-		// Every difference a_k - b_k, rounded, lies in [dLo, dHi].
+		// Every difference a_k - b_k, rounded, lies in [dLo, dHi]; the
+		// gap between the boxes is dLo > 0, -dHi > 0 or none.
 		dLo, dHi := a[k]-b[3+k], a[3+k]-b[k]
 		m := max(-dLo, dHi)
+		g := max(dLo, -dHi, 0)
 		far += m * m
-		if dLo > 0 {
-			near += dLo * dLo
-		} else if dHi < 0 {
-			near += dHi * dHi
-		}
+		near += g * g
 	}
 	return near, far
 }
