@@ -122,7 +122,7 @@ func (a *Appender) Append(ref SeriesRef, ls Labels, t int64, v float64) (SeriesR
 	case err == errDuplicateSame: //nolint:errorlint // see above
 		return SeriesRef(s.ref), nil
 	case err != nil:
-		return 0, fmt.Errorf("%w: sample at %d for %s", err, t, s.lset)
+		return 0, fmt.Errorf("%w: sample at %d for %s", err, t, s.labels())
 	}
 	a.pending = append(a.pending, pendingSample{s, t, v, back})
 	if !back {
@@ -196,7 +196,7 @@ func (a *Appender) Commit() error {
 		case p.s.append(p.t, p.v, h.oooWindow, h.blockRange) != nil:
 			dropped++ // a concurrent batch wrote this timestamp first
 		case obs != nil:
-			obs.ObserveSample(&p.s.obs, p.s.lset, p.t, p.v)
+			obs.ObserveSample(&p.s.obs, p.s.labels(), p.t, p.v)
 		}
 		p.s.pending--
 		p.s.mu.Unlock()

@@ -173,7 +173,7 @@ func (db *DB) observeBackfill(start, end int64, waiting map[*memSeries][]sample)
 		i, _ := slices.BinarySearchFunc(ss, start, func(x sample, t int64) int { return cmp.Compare(x.t, t) })
 		j, _ := slices.BinarySearchFunc(ss, end, func(x sample, t int64) int { return cmp.Compare(x.t, t) })
 		if i < j {
-			box.o.ObserveBackfill(s.lset, ss[i].t, ss[j-1].t)
+			box.o.ObserveBackfill(s.labels(), ss[i].t, ss[j-1].t)
 		}
 	}
 }

@@ -38,9 +38,9 @@ func (db *DB) dropStored(waiting map[*memSeries][]sample) error {
 			if i == j {
 				continue
 			}
-			stored, err := blockTimes(b, s.lset, ss[i].t, ss[j-1].t)
+			stored, err := blockTimes(b, s.labels(), ss[i].t, ss[j-1].t)
 			if err != nil {
-				return fmt.Errorf("backfill: read block %s for %s: %w", b.meta.ID, describe(s.lset), err)
+				return fmt.Errorf("backfill: read block %s for %s: %w", b.meta.ID, describe(s.labels()), err)
 			}
 			if len(stored) == 0 {
 				continue

@@ -146,11 +146,11 @@ func (db *DB) writeBlocks(start, end int64, series []*memSeries, samples func(s 
 			}
 		})
 		if err == nil {
-			err = ws[0].addSeries(s.lset, cut.chunks())
+			err = ws[0].addSeries(s.labels(), cut.chunks())
 		}
 		for i, b := range builders {
 			if err == nil {
-				err = ws[i+1].addSeries(s.lset, b.finish())
+				err = ws[i+1].addSeries(s.labels(), b.finish())
 			}
 		}
 		if err != nil {

@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -64,7 +65,7 @@ func (h *head) getByHash(hash uint64, ls Labels) *memSeries {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	for _, s := range st.byHash[hash] {
-		if !s.deleted.Load() && s.lset.Equal(ls) {
+		if !s.deleted.Load() && s.labels().Equal(ls) {
 			return s
 		}
 	}
@@ -85,6 +86,9 @@ func (h *head) getByRef(ref uint32) *memSeries {
 func (h *head) getOrCreate(hash uint64, ls Labels, ref uint32) (*memSeries, bool, error) {
 	if s := h.getByHash(hash, ls); s != nil {
 		return s, false, nil
+	}
+	if len(ls) > maxLabels {
+		return nil, false, &ValidationError{Metric: ls.Metric(), Reason: fmt.Sprintf("%d labels, more than the store's limit of %d", len(ls), maxLabels)}
 	}
 	if ref == 0 {
 		if err := h.validation.Validate(ls); err != nil {
@@ -114,8 +118,8 @@ func (h *head) getOrCreate(hash uint64, ls Labels, ref uint32) (*memSeries, bool
 			}
 		}
 	}
-	s := newMemSeries(ref, hash, ix.internLabels(ls))
-	ix.add(ref, s.lset)
+	s := newMemSeries(ref, ix.internLabels(ls))
+	ix.add(ref, s.labels())
 	hs := &h.stripes[hash%numStripes]
 	hs.mu.Lock()
 	hs.byHash[hash] = append(hs.byHash[hash], s)
@@ -194,11 +198,13 @@ func (h *head) truncate(mint int64) {
 // maps; the caller holds the index lock.
 func (h *head) removeLocked(dead []*memSeries) {
 	ix := h.index
+	hasher := newHasher()
 	for _, s := range dead {
-		ix.remove(s.ref, s.lset)
-		hs := &h.stripes[s.hash%numStripes]
+		ix.remove(s.ref, s.labels())
+		hash := hashLabels(hasher, s.labels())
+		hs := &h.stripes[hash%numStripes]
 		hs.mu.Lock()
-		list := hs.byHash[s.hash]
+		list := hs.byHash[hash]
 		for i, o := range list {
 			if o == s {
 				list = append(list[:i], list[i+1:]...)
@@ -206,9 +212,9 @@ func (h *head) removeLocked(dead []*memSeries) {
 			}
 		}
 		if len(list) == 0 {
-			delete(hs.byHash, s.hash)
+			delete(hs.byHash, hash)
 		} else {
-			hs.byHash[s.hash] = list
+			hs.byHash[hash] = list
 		}
 		hs.mu.Unlock()
 		rs := &h.stripes[s.ref%numStripes]

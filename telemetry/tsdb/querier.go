@@ -244,7 +244,7 @@ func (q *Querier) eachIndex(ms []*Matcher, fn func(indexReader, func(func(Labels
 			it := selectPostings(h.index, ms).Iterator()
 			for it.HasNext() {
 				if s := h.getByRef(it.Next()); s != nil {
-					each(s.lset)
+					each(s.labels())
 				}
 			}
 			return nil

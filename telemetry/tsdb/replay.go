@@ -170,7 +170,7 @@ func (db *DB) checkpoint() error {
 		func(log func(...[]byte) error) error {
 			var buf []byte
 			for _, s := range h.allSeries() {
-				buf = appendSeriesRecord(buf[:0], s.ref, s.lset)
+				buf = appendSeriesRecord(buf[:0], s.ref, s.labels())
 				if err := log(buf); err != nil {
 					return err
 				}
@@ -189,11 +189,12 @@ func (db *DB) checkpoint() error {
 			}
 			// Backfilled samples not yet in blocks, under the ref of their
 			// series in the head if it is still (or again) there.
+			hasher := newHasher()
 			for s, ss := range h.backfill.snapshot() {
 				ref := s.ref
-				if live := h.getByHash(s.hash, s.lset); live != nil {
+				if live := h.getByHash(hashLabels(hasher, s.labels()), s.labels()); live != nil {
 					ref = live.ref
-				} else if err := log(appendSeriesRecord(buf[:0], ref, s.lset)); err != nil {
+				} else if err := log(appendSeriesRecord(buf[:0], ref, s.labels())); err != nil {
 					return err
 				}
 				if err := log(appendSamplesOf(buf[:0], ref, ss)); err != nil {

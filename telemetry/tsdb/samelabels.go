@@ -16,11 +16,11 @@ import (
 // series with equal labels, the group's first live member (or its first
 // member, when all are deleted) and the whole group, in order.
 func sortByLabels(series []*memSeries) (reps []*memSeries, groups map[*memSeries][]*memSeries) {
-	slices.SortFunc(series, func(a, b *memSeries) int { return Compare(a.lset, b.lset) })
+	slices.SortFunc(series, func(a, b *memSeries) int { return Compare(a.labels(), b.labels()) })
 	reps = make([]*memSeries, 0, len(series))
 	for i := 0; i < len(series); {
 		j := i + 1
-		for j < len(series) && series[j].lset.Equal(series[i].lset) {
+		for j < len(series) && series[j].labels().Equal(series[i].labels()) {
 			j++
 		}
 		rep := series[i]

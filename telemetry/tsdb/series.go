@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/chunk"
 )
@@ -16,29 +17,65 @@ var errDuplicateSame = errors.New("identical duplicate sample")
 
 // memSeries is one series in the head: closed chunks, the chunk being
 // appended to, and out-of-order samples kept sorted and uncompressed.
+//
+// It is laid out to fit the allocator's 176-byte size class: a head holds
+// one per active series, so each word is a noticeable share of its memory
+// (TestMemSeriesSize).
 type memSeries struct {
-	ref  uint32
-	hash uint64
-	lset Labels
-
 	mu      sync.Mutex
-	obs     any // the Observer's state for the series, beside mu: one cache line
+	ref     uint32
+	pending int32  // samples accepted by appenders, not yet committed
+	lsetPtr *Label // the interned labels: lsetLen of them from here (labels)
+
+	obs     any // the Observer's state for the series
 	enc     chunk.Encoder
 	encMinT int64
 	chunks  []chunkData // closed chunks, immutable, time-ordered
-	ooo     []sample    // out-of-order samples, sorted by time
+	ooo     *[]sample   // out-of-order samples, sorted by time; nil when none
 	lastT   int64
 	lastV   uint64 // bits of the value at lastT
+
+	lsetLen uint16
 	hasLast bool
-	pending int32       // samples accepted by appenders, not yet committed
-	deleted atomic.Bool // removed from the head; appenders must look it up again
 	logged  bool        // series record in the WAL; guarded by DB.walMu
+	deleted atomic.Bool // removed from the head; appenders must look it up again
 }
 
-func newMemSeries(ref uint32, hash uint64, lset Labels) *memSeries {
-	s := &memSeries{ref: ref, hash: hash, lset: lset}
+// maxLabels is the most labels a series in the head may have.
+const maxLabels = math.MaxUint16
+
+func newMemSeries(ref uint32, lset Labels) *memSeries {
+	s := &memSeries{ref: ref, lsetLen: uint16(len(lset))}
+	if len(lset) > 0 {
+		s.lsetPtr = &lset[0]
+	}
 	s.enc.Reset(nil)
 	return s
+}
+
+// labels returns the series' labels, shared: callers must not modify them.
+func (s *memSeries) labels() Labels {
+	return unsafe.Slice(s.lsetPtr, s.lsetLen)
+}
+
+// oooSamples returns the out-of-order samples; the caller holds s.mu.
+func (s *memSeries) oooSamples() []sample {
+	if s.ooo == nil {
+		return nil
+	}
+	return *s.ooo
+}
+
+// setOOO replaces the out-of-order samples; the caller holds s.mu.
+func (s *memSeries) setOOO(ooo []sample) {
+	switch {
+	case len(ooo) == 0:
+		s.ooo = nil
+	case s.ooo == nil:
+		s.ooo = &ooo
+	default:
+		*s.ooo = ooo
+	}
 }
 
 // check tells whether a sample may be appended, without changing anything.
@@ -78,10 +115,12 @@ func (s *memSeries) append(t int64, v float64, oooWindow, blockRange int64) erro
 		return err
 	}
 	if s.hasLast && t < s.lastT {
-		i := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t >= t })
-		s.ooo = append(s.ooo, sample{})
-		copy(s.ooo[i+1:], s.ooo[i:])
-		s.ooo[i] = sample{t, v}
+		ooo := s.oooSamples()
+		i := sort.Search(len(ooo), func(i int) bool { return ooo[i].t >= t })
+		ooo = append(ooo, sample{})
+		copy(ooo[i+1:], ooo[i:])
+		ooo[i] = sample{t, v}
+		s.setOOO(ooo)
 		return nil
 	}
 	if n := s.enc.Len(); n > 0 && (n >= chunk.MaxSamples || floorDiv(t, blockRange) != floorDiv(s.encMinT, blockRange)) {
@@ -141,9 +180,10 @@ func (cur *seekCursor) find(s *memSeries, minT int64, open bool, b []byte, t int
 // valueAt finds the in-order sample at t by decoding the chunk holding it,
 // through cur if it is not nil; the caller holds s.mu.
 func (s *memSeries) valueAt(t int64, cur *seekCursor) (float64, bool) {
-	i := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t >= t })
-	if i < len(s.ooo) && s.ooo[i].t == t {
-		return s.ooo[i].v, true
+	ooo := s.oooSamples()
+	i := sort.Search(len(ooo), func(i int) bool { return ooo[i].t >= t })
+	if i < len(ooo) && ooo[i].t == t {
+		return ooo[i].v, true
 	}
 	if cur == nil {
 		cur = &seekCursor{}
@@ -174,7 +214,7 @@ func (s *memSeries) snapshot(mint, maxt int64) ([]chunkData, []sample) {
 		cs = append(cs, chunkData{minT: s.encMinT, maxT: s.enc.LastT(), data: append([]byte(nil), s.enc.Bytes()...)})
 	}
 	var ooo []sample
-	for _, o := range s.ooo {
+	for _, o := range s.oooSamples() {
 		if o.t >= mint && o.t <= maxt {
 			ooo = append(ooo, o)
 		}
@@ -207,15 +247,13 @@ func (s *memSeries) truncate(mint int64) bool {
 	if s.enc.Len() > 0 && s.enc.LastT() < mint {
 		s.enc.Reset(nil)
 	}
+	ooo := s.oooSamples()
 	j := 0
-	for j < len(s.ooo) && s.ooo[j].t < mint {
+	for j < len(ooo) && ooo[j].t < mint {
 		j++
 	}
 	if j > 0 {
-		s.ooo = append([]sample(nil), s.ooo[j:]...)
-	}
-	if len(s.ooo) == 0 {
-		s.ooo = nil
+		s.setOOO(append([]sample(nil), ooo[j:]...))
 	}
 	empty := s.empty()
 	if empty {
@@ -227,14 +265,14 @@ func (s *memSeries) truncate(mint int64) bool {
 // empty reports whether the series holds no sample and none is pending;
 // the caller holds s.mu.
 func (s *memSeries) empty() bool {
-	return len(s.chunks) == 0 && s.enc.Len() == 0 && len(s.ooo) == 0 && s.pending == 0
+	return len(s.chunks) == 0 && s.enc.Len() == 0 && s.ooo == nil && s.pending == 0
 }
 
 // bytes estimates the series' memory for chunk data.
 func (s *memSeries) chunkBytes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.enc.Size() + len(s.ooo)*16
+	n := s.enc.Size() + len(s.oooSamples())*16
 	for _, c := range s.chunks {
 		n += len(c.data)
 	}

@@ -46,7 +46,7 @@ type headSeries struct {
 	mint, maxt int64
 }
 
-func (s *headSeries) Labels() Labels         { return s.s.lset }
+func (s *headSeries) Labels() Labels         { return s.s.labels() }
 func (s *headSeries) Iterator() Iterator     { return s.s.iterator(s.mint, s.maxt) }
 func (s *headSeries) bounds() (int64, int64) { return s.mint, s.maxt }
 

@@ -114,7 +114,7 @@ func (e *walEncoder) seriesRecords(ss []*memSeries) [][]byte {
 	e.series.reset()
 	e.raw = e.raw[:0]
 	for i, s := range ss {
-		e.rec = appendSeriesRecord(e.rec[:0], s.ref, s.lset)
+		e.rec = appendSeriesRecord(e.rec[:0], s.ref, s.labels())
 		e.raw = appendInner(e.raw, e.rec)
 		if len(e.raw) >= 1<<20 || i == len(ss)-1 {
 			e.series.add(e.raw)

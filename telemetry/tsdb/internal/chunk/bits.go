@@ -8,19 +8,14 @@ import (
 // errShort reports a bit stream that ended before a sample was complete.
 var errShort = errors.New("chunk: bit stream truncated")
 
-// bitWriter appends bits, most significant first, to a byte slice.
-type bitWriter struct {
-	b     []byte
-	nbits uint64 // bits written so far
-}
-
-// writeBits appends the n low bits of v (n ≤ 64).
-func (w *bitWriter) writeBits(v uint64, n int) {
+// writeBits appends the n low bits of v (n ≤ 64) to the chunk, most
+// significant first.
+func (w *Encoder) writeBits(v uint64, n int) {
 	if n < 64 {
 		v &= 1<<uint(n) - 1
 	}
 	for n > 0 {
-		free := 8 - int(w.nbits&7)
+		free := 8 - int(w.used)
 		if free == 8 {
 			w.grow()
 			w.b = append(w.b, 0)
@@ -32,7 +27,7 @@ func (w *bitWriter) writeBits(v uint64, n int) {
 		}
 		w.b[len(w.b)-1] |= chunk << uint(free-take)
 		n -= take
-		w.nbits += uint64(take)
+		w.used = uint8((int(w.used) + take) & 7)
 	}
 }
 
@@ -40,7 +35,7 @@ func (w *bitWriter) writeBits(v uint64, n int) {
 // rather than append's doubling: head chunks are long-lived, and the slack
 // of a doubled buffer would be a quarter of the head's chunk memory. Below,
 // append's steps follow the allocator's size classes, which waste less.
-func (w *bitWriter) grow() {
+func (w *Encoder) grow() {
 	if len(w.b) < cap(w.b) || cap(w.b) < 256 {
 		return
 	}
@@ -49,7 +44,7 @@ func (w *bitWriter) grow() {
 	w.b = b
 }
 
-// bitReader reads bits written by bitWriter.
+// bitReader reads bits written by Encoder.writeBits.
 type bitReader struct {
 	b   []byte
 	pos uint64 // next bit to read

@@ -24,62 +24,61 @@ var (
 // Encoder appends samples to a chunk. The zero value is not ready: call Reset.
 // Samples must be appended in strictly increasing time order.
 type Encoder struct {
-	w      bitWriter
-	n      int
+	b      []byte // the chunk
 	t      int64
 	tDelta int64
+	vBits  uint64 // previous value, any mode
+	pm     int64  // previous decimal mantissa
+	pd     int64  // previous decimal delta
 
-	vBits    uint64 // previous value, any mode
+	used     uint8  // bits written in the last byte of b; 0 when it is full
+	n        uint16 // samples appended, at most MaxSamples
 	leading  uint8  // Gorilla window; 0xff before the first XOR sample
 	trailing uint8
-
-	k     uint8 // decimal scale
-	valid bool  // pm and pd hold a decimal predictor
-	pm    int64 // previous decimal mantissa
-	pd    int64 // previous decimal delta
+	k        uint8 // decimal scale
+	valid    bool  // pm and pd hold a decimal predictor
 }
 
 // Reset starts an empty chunk, reusing buf's storage.
 func (e *Encoder) Reset(buf []byte) {
 	*e = Encoder{leading: 0xff}
-	e.w.b = append(buf[:0], 0, 0)
-	e.w.nbits = headerSize * 8
+	e.b = append(buf[:0], 0, 0) // the header, headerSize bytes
 }
 
 // Len returns the number of samples appended.
-func (e *Encoder) Len() int { return e.n }
+func (e *Encoder) Len() int { return int(e.n) }
 
 // Full reports whether the chunk can take no more samples.
-func (e *Encoder) Full() bool { return e.n >= MaxSamples }
+func (e *Encoder) Full() bool { return int(e.n) >= MaxSamples }
 
 // LastT returns the timestamp of the last sample appended.
 func (e *Encoder) LastT() int64 { return e.t }
 
 // Bytes returns the encoded chunk. It aliases the encoder's buffer and stays
 // valid, growing in place, while more samples are appended.
-func (e *Encoder) Bytes() []byte { return e.w.b }
+func (e *Encoder) Bytes() []byte { return e.b }
 
 // Size returns the encoded size in bytes.
-func (e *Encoder) Size() int { return len(e.w.b) }
+func (e *Encoder) Size() int { return len(e.b) }
 
 // Append adds a sample. The caller guarantees t is greater than the last
 // timestamp and that the chunk is not Full.
 func (e *Encoder) Append(t int64, v float64) {
 	switch e.n {
 	case 0:
-		e.w.writeBits(uint64(t), 64)
+		e.writeBits(uint64(t), 64)
 	case 1:
 		e.tDelta = t - e.t
-		writeBucket(&e.w, zigzag(e.tDelta), tsWidths[:], true)
+		writeBucket(e, zigzag(e.tDelta), tsWidths[:], true)
 	default:
 		d := t - e.t
-		writeBucket(&e.w, zigzag(d-e.tDelta), tsWidths[:], true)
+		writeBucket(e, zigzag(d-e.tDelta), tsWidths[:], true)
 		e.tDelta = d
 	}
 	e.t = t
 	e.appendValue(v)
 	e.n++
-	binary.BigEndian.PutUint16(e.w.b, uint16(e.n))
+	binary.BigEndian.PutUint16(e.b, e.n)
 }
 
 func (e *Encoder) appendValue(v float64) {
@@ -89,10 +88,10 @@ func (e *Encoder) appendValue(v float64) {
 		if m, ok := atScale(v, e.k); ok {
 			dod := m - e.pm - e.pd
 			if dod == 0 {
-				e.w.writeBits(0b0, 1)
+				e.writeBits(0b0, 1)
 			} else {
-				e.w.writeBits(0b10, 2)
-				writeBucket(&e.w, zigzag(dod)-1, dodWidths[:], false)
+				e.writeBits(0b10, 2)
+				writeBucket(e, zigzag(dod)-1, dodWidths[:], false)
 			}
 			e.pd = m - e.pm
 			e.pm = m
@@ -102,7 +101,7 @@ func (e *Encoder) appendValue(v float64) {
 	if e.appendRescaled(v) {
 		return
 	}
-	e.w.writeBits(0b111, 3)
+	e.writeBits(0b111, 3)
 	e.appendXOR(vb)
 }
 
@@ -122,9 +121,9 @@ func (e *Encoder) appendRescaled(v float64) bool {
 		return false
 	}
 	if !e.valid {
-		e.w.writeBits(0b110, 3)
-		e.w.writeBits(uint64(k), 4)
-		writeBucket(&e.w, zigzag(m), dodWidths[:], false)
+		e.writeBits(0b110, 3)
+		e.writeBits(uint64(k), 4)
+		writeBucket(e, zigzag(m), dodWidths[:], false)
 		e.k, e.valid, e.pm, e.pd = k, true, m, 0
 		return true
 	}
@@ -133,9 +132,9 @@ func (e *Encoder) appendRescaled(v float64) bool {
 	if !ok1 || !ok2 {
 		return false
 	}
-	e.w.writeBits(0b110, 3)
-	e.w.writeBits(uint64(k), 4)
-	writeBucket(&e.w, zigzag(m-pm-pd), dodWidths[:], false)
+	e.writeBits(0b110, 3)
+	e.writeBits(uint64(k), 4)
+	writeBucket(e, zigzag(m-pm-pd), dodWidths[:], false)
 	e.k, e.pd, e.pm = k, m-pm, m
 	return true
 }
@@ -144,7 +143,7 @@ func (e *Encoder) appendRescaled(v float64) bool {
 func (e *Encoder) appendXOR(vb uint64) {
 	x := vb ^ e.vBits
 	if x == 0 {
-		e.w.writeBits(0, 1)
+		e.writeBits(0, 1)
 		return
 	}
 	lead := uint8(bits.LeadingZeros64(x))
@@ -153,21 +152,21 @@ func (e *Encoder) appendXOR(vb uint64) {
 		lead = 31
 	}
 	if e.leading != 0xff && lead >= e.leading && trail >= e.trailing {
-		e.w.writeBits(0b10, 2)
-		e.w.writeBits(x>>e.trailing, 64-int(e.leading)-int(e.trailing))
+		e.writeBits(0b10, 2)
+		e.writeBits(x>>e.trailing, 64-int(e.leading)-int(e.trailing))
 		return
 	}
 	e.leading, e.trailing = lead, trail
 	sig := 64 - int(lead) - int(trail)
-	e.w.writeBits(0b11, 2)
-	e.w.writeBits(uint64(lead), 5)
-	e.w.writeBits(uint64(sig-1), 6)
-	e.w.writeBits(x>>trail, sig)
+	e.writeBits(0b11, 2)
+	e.writeBits(uint64(lead), 5)
+	e.writeBits(uint64(sig-1), 6)
+	e.writeBits(x>>trail, sig)
 }
 
 // writeBucket writes z with a unary bucket prefix. With zeroBit, z == 0 is
 // the single bit '0' and the buckets hold z-1.
-func writeBucket(w *bitWriter, z uint64, widths []int, zeroBit bool) {
+func writeBucket(w *Encoder, z uint64, widths []int, zeroBit bool) {
 	if zeroBit {
 		if z == 0 {
 			w.writeBits(0, 1)

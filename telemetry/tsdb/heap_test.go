@@ -1,0 +1,98 @@
+package tsdb
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// steadyLabels returns the labels of series i of bench/prom's steady
+// workload: instances of 100 series (50 counters, 30 gauges and 20
+// histogram buckets with two more labels), every series distinct.
+func steadyLabels(i int) Labels {
+	kind := i % 10
+	inst := fmt.Sprintf("host-%05d:9100", i/100)
+	switch {
+	case kind < 5:
+		return FromStrings(MetricName, fmt.Sprintf("bench_counter_%02d_total", i%100/10*10+kind), "job", "node", "instance", inst)
+	case kind < 8:
+		return FromStrings(MetricName, fmt.Sprintf("bench_gauge_%02d", i%100), "job", "node", "instance", inst)
+	}
+	j := i%100/10*2 + kind - 8
+	return FromStrings(MetricName, "bench_latency_seconds_bucket", "job", "node", "instance", inst,
+		"le", []string{"0.1", "0.5", "1", "+Inf"}[j%4], "handler", fmt.Sprintf("/h%d", j/4))
+}
+
+// steadyHeapPerSeries appends rounds samples at 10 s to each of n series
+// of the steady workload, in batches of 2,000 by labels (as remote write
+// delivers them), and returns the live heap the store gained per series.
+func steadyHeapPerSeries(tb testing.TB, n, rounds int) float64 {
+	tb.Helper()
+	ls := make([]Labels, n)
+	for i := range ls {
+		ls[i] = steadyLabels(i)
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	db := openTest(tb, tb.TempDir(), benchOptions())
+	defer db.Close()
+	t0 := int64(1_700_000_000_000)
+	for r := range rounds {
+		a := db.Appender()
+		for i := range ls {
+			if _, err := a.Append(0, ls[i], t0+int64(r)*10_000, float64(r*i%1000)); err != nil {
+				tb.Fatal(err)
+			}
+			if (i+1)%2000 == 0 || i == n-1 {
+				if err := a.Commit(); err != nil {
+					tb.Fatal(err)
+				}
+				a = db.Appender()
+			}
+		}
+		a.Rollback()
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(ls)
+	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+}
+
+// BenchmarkHeapPerSeriesSteady reports the live heap per series after
+// bench/prom's steady ingest shape: 100,000 series × 30 samples.
+func BenchmarkHeapPerSeriesSteady(b *testing.B) {
+	for b.Loop() {
+		b.ReportMetric(steadyHeapPerSeries(b, 100_000, 30), "heap-bytes/series")
+	}
+}
+
+// TestMemSeriesSize holds memSeries to the allocator's 176-byte size
+// class: every active series in the head has one.
+func TestMemSeriesSize(t *testing.T) {
+	if n := unsafe.Sizeof(memSeries{}); n > 176 {
+		t.Errorf("memSeries is %d bytes, want at most 176", n)
+	}
+}
+
+// TestLabelLimit refuses a series with more labels than a memSeries can
+// hold, naming the limit.
+func TestLabelLimit(t *testing.T) {
+	db := openTest(t, t.TempDir(), testOptions(nil))
+	defer db.Close()
+	nv := []string{MetricName, "m"}
+	for i := range maxLabels {
+		nv = append(nv, fmt.Sprintf("l%05d", i), "v")
+	}
+	a := db.Appender()
+	defer a.Rollback()
+	_, err := a.Append(0, FromStrings(nv...), 1000, 1)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "65535") {
+		t.Fatalf("append with %d labels: %v, want a ValidationError naming the limit", len(nv)/2, err)
+	}
+}
