@@ -11,10 +11,61 @@ import (
 const numStripes = 128
 
 // stripe holds a slice of the head's series, by label hash and by ref.
+// A hash almost always names one series: byHash holds the first, and
+// conflicts the others of a hash shared by several, so that the common
+// case costs one pointer a series.
 type stripe struct {
-	mu     sync.RWMutex
-	byHash map[uint64][]*memSeries // almost always one series per hash
-	byRef  map[uint32]*memSeries
+	mu        sync.RWMutex
+	byHash    map[uint64]*memSeries
+	conflicts map[uint64][]*memSeries
+	byRef     map[uint32]*memSeries
+}
+
+// get returns the series with labels ls and hash hash that is not
+// deleted, or nil; the caller holds st.mu.
+func (st *stripe) get(hash uint64, ls Labels) *memSeries {
+	if s := st.byHash[hash]; s != nil && !s.deleted.Load() && s.labels().Equal(ls) {
+		return s
+	}
+	for _, s := range st.conflicts[hash] {
+		if !s.deleted.Load() && s.labels().Equal(ls) {
+			return s
+		}
+	}
+	return nil
+}
+
+// add files s under hash; the caller holds st.mu for writing.
+func (st *stripe) add(hash uint64, s *memSeries) {
+	if st.byHash[hash] == nil {
+		st.byHash[hash] = s
+		return
+	}
+	st.conflicts[hash] = append(st.conflicts[hash], s)
+}
+
+// remove drops s, filed under hash; the caller holds st.mu for writing.
+func (st *stripe) remove(hash uint64, s *memSeries) {
+	list := st.conflicts[hash]
+	if st.byHash[hash] == s {
+		if len(list) == 0 {
+			delete(st.byHash, hash)
+			return
+		}
+		st.byHash[hash], list = list[0], list[1:]
+	} else {
+		for i, o := range list {
+			if o == s {
+				list = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+	}
+	if len(list) == 0 {
+		delete(st.conflicts, hash)
+	} else {
+		st.conflicts[hash] = list
+	}
 }
 
 // head is the in-memory, appendable part of the store: recent samples of
@@ -50,7 +101,8 @@ func newHead(o *Options) *head {
 		index:      newMemIndex(),
 	}
 	for i := range h.stripes {
-		h.stripes[i].byHash = map[uint64][]*memSeries{}
+		h.stripes[i].byHash = map[uint64]*memSeries{}
+		h.stripes[i].conflicts = map[uint64][]*memSeries{}
 		h.stripes[i].byRef = map[uint32]*memSeries{}
 	}
 	h.minT.Store(math.MaxInt64)
@@ -64,12 +116,7 @@ func (h *head) getByHash(hash uint64, ls Labels) *memSeries {
 	st := &h.stripes[hash%numStripes]
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	for _, s := range st.byHash[hash] {
-		if !s.deleted.Load() && s.labels().Equal(ls) {
-			return s
-		}
-	}
-	return nil
+	return st.get(hash, ls)
 }
 
 // getByRef finds a series by ref.
@@ -122,7 +169,7 @@ func (h *head) getOrCreate(hash uint64, ls Labels, ref uint32) (*memSeries, bool
 	ix.add(ref, s.labels())
 	hs := &h.stripes[hash%numStripes]
 	hs.mu.Lock()
-	hs.byHash[hash] = append(hs.byHash[hash], s)
+	hs.add(hash, s)
 	hs.mu.Unlock()
 	rs := &h.stripes[ref%numStripes]
 	rs.mu.Lock()
@@ -204,18 +251,7 @@ func (h *head) removeLocked(dead []*memSeries) {
 		hash := hashLabels(hasher, s.labels())
 		hs := &h.stripes[hash%numStripes]
 		hs.mu.Lock()
-		list := hs.byHash[hash]
-		for i, o := range list {
-			if o == s {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(hs.byHash, hash)
-		} else {
-			hs.byHash[hash] = list
-		}
+		hs.remove(hash, s)
 		hs.mu.Unlock()
 		rs := &h.stripes[s.ref%numStripes]
 		rs.mu.Lock()
