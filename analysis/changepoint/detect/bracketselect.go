@@ -104,3 +104,55 @@ func sampleBracket(sample []float64, rLo, rHi int) (lo, hi uint64) {
 	bHi, _ := find(&counts, rHi)
 	return minBits + bLo<<bb.shift, min(minBits+(bHi+1)<<bb.shift-1, maxBits)
 }
+
+// selectKeptMin is the least number of kept values for which selectKept
+// narrows them first.
+const selectKeptMin = 4096
+
+// selectKept is selectBracketed for the many values kept by a pass over
+// the pairs: a strided sample of 1,024 of them brackets the k-th and the
+// (k-1)-th more narrowly, one vector pass (bracketValuesAVX2) counts the
+// values below that bracket and keeps the eighth or so inside it, and
+// selectBracketed finishes among those. Where the narrow bracket misses,
+// it selects among all of x. x is left in place; scratch is reused.
+func selectKept(x []float64, base, span uint64, k int, scratch []float64) (prev, kth float64, _ []float64) {
+	const m = 1024
+	if !vectorAVX2 || len(x) < selectKeptMin {
+		return selectBracketed(x, base, span, k, scratch)
+	}
+	if cap(scratch) < len(x)+m {
+		scratch = make([]float64, len(x)+m)
+	}
+	sub, in := scratch[:m], scratch[m:cap(scratch)]
+	step := len(x) / m
+	for i := range sub {
+		sub[i] = x[i*step]
+	}
+	// The sample's rank of the k-th, give or take 4 standard deviations
+	// (sqrt(m)/2 ranks each).
+	center := int(int64(k) * m / int64(len(x)))
+	rLo, rHi := max(center-64, 0), min(center+64, m-1)
+	lo, hi := sampleBracket(sub, rLo, rHi)
+	if rLo == 0 {
+		lo = base
+	}
+	if rHi == m-1 {
+		hi = base + span
+	}
+	n4 := len(x) &^ 3
+	below, kept := bracketValuesAVX2(&x[0], n4, lo, hi-lo, &compressLanes, &in[0])
+	in = in[:kept]
+	for _, v := range x[n4:] {
+		w := math.Float64bits(v) - lo
+		below += int(w >> 63)
+		if w <= hi-lo {
+			in = append(in, v)
+		}
+	}
+	// Both the k-th and, for k > 0, the (k-1)-th must be inside.
+	if below > max(k-1, 0) || below+len(in) <= k {
+		return selectBracketed(x, base, span, k, scratch[:0])
+	}
+	prev, kth, _ = selectBracketed(in, lo, hi-lo, k-below, scratch[m+len(in):m+len(in)])
+	return prev, kth, scratch
+}

@@ -63,3 +63,46 @@ func TestSampleBracket(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectKept compares the narrowed selection with sorting, on value
+// counts past the narrowing threshold, with ties, values bunched at one
+// end, and a periodic order that the strided sample misreads (so the
+// fallback runs too).
+func TestSelectKept(t *testing.T) {
+	rng := newRand(53)
+	for trial := range 60 {
+		n := selectKeptMin + rng.IntN(40000)
+		x := make([]float64, n)
+		for i := range x {
+			switch trial % 4 {
+			case 0:
+				x[i] = float64(rng.IntN(9))
+			case 1:
+				x[i] = 5 + rng.Float64()
+			case 2:
+				x[i] = 5 + rng.ExpFloat64()*rng.ExpFloat64()
+			default:
+				// Every (n/1024)-th value is the least: the sample sees
+				// only those.
+				x[i] = 5 + rng.Float64()
+				if i%(n/1024) == 0 {
+					x[i] = 5
+				}
+			}
+		}
+		sorted := slices.Clone(x)
+		slices.Sort(sorted)
+		base := math.Float64bits(sorted[0])
+		span := math.Float64bits(sorted[n-1]) - base
+		before := slices.Clone(x)
+		for _, k := range []int{0, rng.IntN(n), n / 2, n - 1} {
+			prev, kth, _ := selectKept(x, base, span, k, nil)
+			if kth != sorted[k] || (k > 0 && prev != sorted[k-1]) {
+				t.Fatalf("trial %d (n=%d, k=%d): got %v, %v; want %v, %v", trial, n, k, prev, kth, sorted[max(k-1, 0)], sorted[k])
+			}
+		}
+		if !slices.Equal(x, before) {
+			t.Fatalf("trial %d: x was reordered", trial)
+		}
+	}
+}

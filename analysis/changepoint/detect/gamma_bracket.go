@@ -57,7 +57,7 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	// below <= kLo <= kHi: both middle values are among the kept ones.
 	scratch := bracketScratch.Get().(*[]float64)
 	defer bracketScratch.Put(scratch)
-	prev, upper, cand := selectBracketed(kept, loBits, span, kHi-below, *scratch)
+	prev, upper, cand := selectKept(kept, loBits, span, kHi-below, *scratch)
 	*scratch = cand[:0]
 	if kLo == kHi {
 		return upper, true

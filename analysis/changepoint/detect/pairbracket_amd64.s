@@ -206,3 +206,44 @@ rangesdone:
 	MOVQ         AX, below+80(FP)
 	MOVQ         R11, kept+88(FP)
 	RET
+
+// func bracketValuesAVX2(vals *float64, n int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)
+//
+// BRACKET over vals[0:n], n a multiple of 4: the values (>= 0) with bits
+// below lo counted, those with bits-lo <= span written to out.
+TEXT ·bracketValuesAVX2(SB), NOSPLIT, $0-64
+	MOVQ vals+0(FP), SI
+	MOVQ n+8(FP), R9
+	MOVQ perm+32(FP), R14
+	MOVQ out+40(FP), R10
+	XORQ R11, R11
+	XORQ R8, R8
+
+	VPBROADCASTQ lo+16(FP), Y15
+	MOVQ         $0x8000000000000000, AX
+	MOVQ         AX, X13
+	VPBROADCASTQ X13, Y13
+	MOVQ         span+24(FP), DX
+	XORQ         AX, DX
+	MOVQ         DX, X14
+	VPBROADCASTQ X14, Y14
+	VPXOR        Y12, Y12, Y12
+
+values:
+	CMPQ    R8, R9
+	JGE     valuesdone
+	VMOVUPD (SI)(R8*8), Y0
+	BRACKET
+	ADDQ    $4, R8
+	JMP     values
+
+valuesdone:
+	VEXTRACTI128 $1, Y12, X1
+	VPADDQ       X1, X12, X1
+	VPSHUFD      $0x4e, X1, X2
+	VPADDQ       X2, X1, X1
+	VMOVQ        X1, AX
+	VZEROUPPER
+	MOVQ         AX, below+48(FP)
+	MOVQ         R11, kept+56(FP)
+	RET

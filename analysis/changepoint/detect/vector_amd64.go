@@ -49,3 +49,11 @@ var vectorAVX512 = vectorAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 //
 //go:noescape
 func rbfRows3AVX512(soa *float64, n int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64)
+
+// bracketValuesAVX2 is pairBracketAVX2's test on given values: of
+// vals[0:n] (>= 0; n a multiple of 4) it counts those with bits below lo
+// and writes those with bits-lo <= span to out[0:kept] (out has room for
+// n).
+//
+//go:noescape
+func bracketValuesAVX2(vals *float64, n int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)

@@ -27,3 +27,7 @@ const vectorAVX512 = false
 func rbfRows3AVX512(soa *float64, n int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64) {
 	panic("detect: rbfRows3AVX512 without vector support")
 }
+
+func bracketValuesAVX2(vals *float64, n int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int) {
+	panic("detect: bracketValuesAVX2 without vector support")
+}
