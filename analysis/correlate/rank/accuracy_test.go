@@ -55,26 +55,30 @@ func TestAblations(t *testing.T) {
 	if os.Getenv("GAFFER_CORRELATE_ABLATIONS") == "" {
 		t.Skip("set GAFFER_CORRELATE_ABLATIONS=1 to measure the ablations")
 	}
-	d := DefaultWeights
-	names := []string{"lagged cross-correlation", "rank correlation", "change-point co-occurrence", "distribution shift"}
-	only := []Weights{{XCorr: 1}, {Rank: 1}, {ChangePoint: 1}, {Shift: 1}}
-	without := []Weights{
-		{Rank: d.Rank, ChangePoint: d.ChangePoint, Shift: d.Shift},
-		{XCorr: d.XCorr, ChangePoint: d.ChangePoint, Shift: d.Shift},
-		{XCorr: d.XCorr, Rank: d.Rank, Shift: d.Shift},
-		{XCorr: d.XCorr, Rank: d.Rank, ChangePoint: d.ChangePoint},
-	}
-	ps := []Params{{}, {Weights: &Weights{1, 1, 1, 1}}}
-	for i := range only {
-		ps = append(ps, Params{Weights: &only[i]}, Params{Weights: &without[i]})
-	}
+	names, ps := ablations()
 	got := meanPrecision(t, 1, 100, ScenarioParams{}, ps...)
 	var b strings.Builder
 	fmt.Fprintf(&b, "| features | mean precision@10 |\n|---|---|\n")
-	fmt.Fprintf(&b, "| all four, default weights %+v | %.3f |\n", d, got[0])
-	fmt.Fprintf(&b, "| all four, equal weights | %.3f |\n", got[1])
+	fmt.Fprintf(&b, "| all five, default weights %+v | %.3f |\n", DefaultWeights, got[0])
+	fmt.Fprintf(&b, "| all five, equal weights | %.3f |\n", got[1])
 	for i, n := range names {
 		fmt.Fprintf(&b, "| %s alone | %.3f |\n| all but %s | %.3f |\n", n, got[2+2*i], n, got[3+2*i])
 	}
 	t.Log("\n" + b.String())
+}
+
+// ablations returns the features' names and the parameter sets that
+// measure them: the default weights, equal weights, then for each
+// feature that feature alone and all but it.
+func ablations() ([]string, []Params) {
+	d := DefaultWeights
+	names := []string{"lagged cross-correlation", "rank correlation", "change-point co-occurrence", "distribution shift", "precedence"}
+	only := []Weights{{XCorr: 1}, {Rank: 1}, {ChangePoint: 1}, {Shift: 1}, {Precedes: 1}}
+	without := []Weights{d, d, d, d, d}
+	without[0].XCorr, without[1].Rank, without[2].ChangePoint, without[3].Shift, without[4].Precedes = 0, 0, 0, 0, 0
+	ps := []Params{{}, {Weights: &Weights{1, 1, 1, 1, 1}}}
+	for i := range only {
+		ps = append(ps, Params{Weights: &only[i]}, Params{Weights: &without[i]})
+	}
+	return names, ps
 }

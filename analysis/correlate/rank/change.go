@@ -53,18 +53,40 @@ type changeResult struct {
 }
 
 // scan computes the statistic of x (the whole series) over [from, to)
-// and returns the largest |z| for t in [lo, hi]. Baseline positions are
-// those whose windows end before base. (Windows of several lengths at
-// once found no more related signals in the scenarios: the largest of
+// with windows of width and of trendWidths·width values, and returns
+// the largest |z| for t in [lo, hi] of either. Baseline positions are
+// those whose windows end before base. The long windows are for slow
+// changes: a ramp (a leak on a GC sawtooth, a backlog) moves the means
+// of short windows by little against what a sawtooth or a wander moves
+// them by, and the means of long ones by more, while the sawtooth
+// averages out over them. (Three widths at once, 6/12/24, found no more
+// related signals in the package's own scenarios: the largest of
 // several z's is larger for noise too.)
 func (c *changes) scan(x []float64, from, to, width, lo, hi, base int) changeResult {
-	n := len(x)
-	start := max(0, from-width)
+	long := trendWidths * width
+	start := max(0, from-long)
+	// No window reaches past the last position's.
+	to = min(to, max(hi, base)+long)
 	c.prefix = slices.Grow(c.prefix[:0], to-start+1)[:to-start+1]
 	c.prefix[0] = 0
-	for i := start; i < to; i++ {
-		c.prefix[i-start+1] = c.prefix[i-start] + x[i]
+	acc, p := 0.0, c.prefix[1:]
+	for i, v := range x[start:to] {
+		acc += v
+		p[i] = acc
 	}
+	best := c.scanWidth(len(x), start, from, to, width, lo, hi, base)
+	if l := c.scanWidth(len(x), start, from, to, long, lo, hi, base); math.Abs(l.z) > math.Abs(best.z) {
+		best = l
+	}
+	return best
+}
+
+// trendWidths is how many widths the long windows of scan are.
+const trendWidths = 3
+
+// scanWidth is scan with windows of one width, over the prefix sums of
+// the n values of x from start on.
+func (c *changes) scanWidth(n, start, from, to, width, lo, hi, base int) changeResult {
 	sum := func(a, b int) float64 { return c.prefix[b-start] - c.prefix[a-start] }
 	at := func(t int) float64 {
 		wl, wr := min(width, t-start), min(width, to-t, n-t)
@@ -89,10 +111,19 @@ func (c *changes) scan(x []float64, from, to, width, lo, hi, base int) changeRes
 		}
 	}
 	med := detect.Median(c.tmp)
+	meanAD := 0.0
 	for i, v := range c.tmp {
 		c.tmp[i] = math.Abs(v - med)
+		meanAD += c.tmp[i]
 	}
+	// The MAD, or the mean absolute deviation when it is larger: a
+	// series that is mostly still (a queue that is usually empty) has a
+	// MAD of 0, but its occasional moves are its usual variation, not
+	// a flat baseline's.
 	scale := 1.4826 * detect.Median(c.tmp)
+	if len(c.tmp) > 0 {
+		scale = max(scale, 1.2533*meanAD/float64(len(c.tmp)))
+	}
 	best := changeResult{at: -1}
 	for t := max(lo, from); t <= min(hi, to-1); t++ {
 		v := at(t)

@@ -141,12 +141,12 @@ func (g *fleetGen) emitInstance(s *fleetService, in *fleetInstance, isRoot bool)
 		threads[i] = min(pool, poisson(rng, lam*meanLat*1.3))
 		q = 0.7*q + poisson(rng, 0.3)
 		if backlog {
-			q += 3 * g.rootLevel(i)
+			q += 10 * g.rootLevel(i)
 		}
 		queue[i] = math.Round(q)
 		c := cpuPerReq * lam * (1 + 0.08*rng.NormFloat64())
 		if saturate {
-			c += (limit - c) * 0.95 * g.rootLevel(i)
+			c += (limit - c) * 0.95 * min(1, g.rootLevel(i))
 		}
 		in.cpu[i] = min(limit, max(0.01, c))
 	}
@@ -167,29 +167,16 @@ func (g *fleetGen) emitInstance(s *fleetService, in *fleetInstance, isRoot bool)
 	mi := g.add(lbl("memory_bytes"), alive(in, mem), false)
 	g.add(lbl("gc_pause_max_ms"), alive(in, pause), false)
 	if in.leak {
-		g.root[mi] = true
+		// The leak, and the longer collections it causes.
+		g.root[mi], g.root[mi+1] = true, true
 		g.moved[mi], g.moved[mi+1] = true, true
 	}
 }
 
-// rootLevel is the root cause's level at i (0 before t0, about 1 once
-// it has fully set in): the root service's excess over its final
-// amplitude.
-func (g *fleetGen) rootLevel(i int) float64 {
-	if i < g.t0 {
-		return 0
-	}
-	return min(1, float64(i-g.t0+1)/float64(g.rampLen()))
-}
-
-// rampLen is how many steps the root cause takes to set in.
-func (g *fleetGen) rampLen() int {
-	switch g.kind {
-	case "memory-leak", "queue-backlog":
-		return 20
-	}
-	return 2
-}
+// rootLevel is the root cause's level at i: 0 before t0, about 1 once
+// it has set in, with the minute-to-minute ups and downs that its
+// effects up the call graph follow.
+func (g *fleetGen) rootLevel(i int) float64 { return g.shape[i] }
 
 // memory is a pod's heap and its longest GC pause per minute: a
 // sawtooth (allocation at the request rate, a collection down to the
@@ -204,7 +191,7 @@ func (g *fleetGen) memory(s *fleetService, in *fleetInstance, restart int) (mem,
 	threshold := live * (1.4 + 0.6*rng.Float64())
 	alloc := (threshold - live) / (5 + 25*rng.Float64()) // per minute at traffic 1
 	sawtooth := len(s.name)%3 != 0
-	leakRate := live * (0.01 + 0.01*rng.Float64()) // per minute
+	leakRate := live * (0.03 + 0.03*rng.Float64()) // per minute
 	h := live + rng.Float64()*(threshold-live)
 	w := 0.0
 	basePause := 5 + 20*rng.Float64()

@@ -42,7 +42,7 @@ func (g *fleetGen) emitResources(root int) {
 			w := g.add(lbl("db_pool_wait_p99_ms"), wait, false)
 			g.dbActive = append(g.dbActive, a)
 			if exhaust {
-				g.root[a], g.root[p] = true, true
+				g.root[a], g.root[p], g.root[w] = true, true, true
 				g.moved[a], g.moved[p], g.moved[w] = true, true, true
 			}
 		}
@@ -68,7 +68,7 @@ func (g *fleetGen) emitResources(root int) {
 			factor := 1 + 3*rng.Float64()
 			for i := range n {
 				if slow {
-					lat[i] += base * factor * g.rootLevel(i) * max(0.3, 1+0.2*rng.NormFloat64())
+					lat[i] += base * factor * g.rootLevel(i)
 				}
 				reqs[i] = poisson(rng, 0.3*s.rate*g.traffic[i]*60)
 				errs[i] = poisson(rng, 0.3*s.rate*g.traffic[i]*60*0.002)
@@ -132,8 +132,12 @@ func (g *fleetGen) emitNodes(root int) {
 		lbl := func(metric string) string { return fmt.Sprintf(`%s{node="node-%02d"}`, metric, node) }
 		c := g.add(lbl("node_cpu_utilisation"), cpu, false)
 		g.nodeCPU = append(g.nodeCPU, c)
-		g.mark(c, rootHere)
-		g.mark(g.add(lbl("node_load1"), load, false), rootHere)
+		l := g.add(lbl("node_load1"), load, false)
+		if rootHere {
+			// A saturated pod's node shows the same cause at the same time.
+			g.root[c], g.root[l] = true, true
+			g.moved[c], g.moved[l] = true, true
+		}
 		g.add(lbl("node_memory_used_bytes"), mem, false)
 		g.add(lbl("node_network_receive_bytes_total"), counter(net, 0, -1), true)
 		g.add(lbl("node_disk_io_total"), counter(disk, 0, -1), true)

@@ -94,6 +94,7 @@ type fleetGen struct {
 	moved    map[int]bool
 	kind     string
 	t0, lagF int
+	shape    []float64 // the root cause over time, see rootShape
 	// Series the batch job loads.
 	dbActive, consumerLag, nodeCPU []int
 }
@@ -109,7 +110,8 @@ func NewFleetIncident(seed uint64) *FleetIncident {
 	g.buildGraph()
 	g.kind = fleetKinds[rng.IntN(len(fleetKinds))]
 	root := g.pickRoot()
-	g.propagate(root, g.t0, g.lagF, 1+rng.Float64()*1.5, g.rootShape(), true)
+	g.shape = g.rootShape()
+	g.propagate(root, g.t0, g.lagF, 1+rng.Float64()*1.5, g.shape, true)
 	g.earlierIncident(root)
 	g.deploys(root)
 	frontendP99 := g.emitServices(root)
@@ -225,7 +227,7 @@ func (g *fleetGen) rootShape() []float64 {
 	e := 0.0
 	rise := 1 + rng.IntN(3)
 	for i := range out {
-		e = 0.6*e + 0.15*rng.NormFloat64()
+		e = 0.6*e + 0.25*rng.NormFloat64()
 		d := float64(i - g.t0)
 		if d < 0 {
 			continue

@@ -10,27 +10,29 @@ import (
 var ErrBadInput = errors.New("bad correlation input")
 
 // Window locates the anomaly on the grid: indices [Start, End) of the
-// target's values. The target's onset is searched within Tolerance steps
-// of Start.
+// target's values. The target's onset is searched from Tolerance steps
+// before Start to End: a window drawn when an alert fired often starts
+// before the target moved, or after.
 type Window struct {
 	Start int `json:"start"`
 	End   int `json:"end"`
 }
 
-// Weights of the four features in the combined score. They need not sum
+// Weights of the five features in the combined score. They need not sum
 // to one: the score is divided by their sum.
 type Weights struct {
 	XCorr       float64 `json:"xcorr"`
 	Rank        float64 `json:"rank"`
 	ChangePoint float64 `json:"change_point"`
 	Shift       float64 `json:"shift"`
+	Precedes    float64 `json:"precedes"`
 }
 
 // DefaultWeights are the weights docs/correlate.md measured on the
 // scenario generator (ablations there).
-var DefaultWeights = Weights{XCorr: 0.3, Rank: 0.2, ChangePoint: 0.4, Shift: 0.1}
+var DefaultWeights = Weights{XCorr: 0.3, Rank: 0.2, ChangePoint: 0.4, Shift: 0.1, Precedes: 0.6}
 
-func (w Weights) sum() float64 { return w.XCorr + w.Rank + w.ChangePoint + w.Shift }
+func (w Weights) sum() float64 { return w.XCorr + w.Rank + w.ChangePoint + w.Shift + w.Precedes }
 
 // Params tune a ranking; zero fields take their defaults.
 type Params struct {
@@ -55,7 +57,7 @@ type Params struct {
 	// spread is measured over (default 360, as far as the data goes).
 	History int `json:"history,omitempty"`
 	// Tolerance is how many steps from the target's onset a candidate's
-	// change still co-occurs, and how far from the window's start the
+	// change still co-occurs, and how far before the window's start the
 	// onset is searched (default max(MaxLag, 5)).
 	Tolerance int `json:"tolerance,omitempty"`
 	// Weights of the features; nil selects DefaultWeights.
@@ -117,7 +119,7 @@ func (p Params) resolved() (Params, error) {
 	if p.Weights != nil {
 		w = *p.Weights
 	}
-	if w.XCorr < 0 || w.Rank < 0 || w.ChangePoint < 0 || w.Shift < 0 || w.sum() <= 0 {
+	if w.XCorr < 0 || w.Rank < 0 || w.ChangePoint < 0 || w.Shift < 0 || w.Precedes < 0 || w.sum() <= 0 {
 		return p, fmt.Errorf("%w: weights must be non-negative with a positive sum, got %+v", ErrBadInput, w)
 	}
 	p.Weights = &w

@@ -8,7 +8,7 @@ import (
 // the grid shared with the target.
 type Features struct {
 	// Score is the combined score in [0, 1]: the weighted mean of the
-	// four feature scores.
+	// five feature scores.
 	Score float64 `json:"score"`
 	// R is Pearson's r at the best lag of the cross-correlation of the
 	// k-step differences over the anomaly, Lag that lag in steps (the
@@ -22,11 +22,15 @@ type Features struct {
 	// and Rank the feature score.
 	Rho  float64 `json:"rho"`
 	Rank float64 `json:"rank"`
-	// Change is the index, within Tolerance of the target's onset, of
-	// the candidate's largest change: the difference of the means of the
-	// Width values after and before it (ChangeSize, in the candidate's
-	// units); ChangeZ is that difference against its own spread over the
-	// baseline (a robust z), and ChangePoint the feature score.
+	// Change is the index, within Tolerance of the target's onset,
+	// where the candidate's largest change started: the first of three
+	// values beyond four spreads of the values before, or else the knee
+	// of a constant then a line. ChangeSize is the size of that change
+	// (the difference of the means of the Width values after and before
+	// the position where it is largest, or of 3·Width values for a slow
+	// change, in the candidate's units), ChangeZ that difference against
+	// its own spread over the baseline (a robust z), and ChangePoint the
+	// feature score.
 	Change      int     `json:"change"`
 	ChangeSize  float64 `json:"change_size"`
 	ChangeZ     float64 `json:"change_z"`
@@ -38,6 +42,11 @@ type Features struct {
 	Effect float64 `json:"effect"`
 	P      float64 `json:"p"`
 	Shift  float64 `json:"shift"`
+	// Precedes is the evidence that the candidate changed before the
+	// target did: a large change (its z from precLow on) that came
+	// leadFull to leadMax steps before the target's (see leadWeight).
+	// The root of an incident moves first; what it causes follows.
+	Precedes float64 `json:"precedes"`
 	// Phi is the lag-1 autocorrelation of the detrended baseline, which
 	// discounts the level features (an autocorrelated series wanders).
 	Phi float64 `json:"phi"`
@@ -54,6 +63,10 @@ type Features struct {
 const (
 	zLow, zHigh         = 3.0, 9.0
 	changeLow, changeHi = 4.0, 12.0
+	leadFull            = 4.0
+	leadZ               = 3.0
+	leadMax             = 6.0
+	precLow, precHigh   = 10.0, 30.0
 )
 
 // evidence maps |z| to [0, 1): nothing up to lo, then rising, 63% of the
@@ -71,6 +84,7 @@ type Scorer struct {
 	xd     []float64 // detrended focus window, MaxLag steps past levelTo
 	rk     ranker
 	ch     changes
+	kn     knee
 }
 
 // NewScorer returns a Scorer for t.
@@ -101,13 +115,31 @@ func (s *Scorer) Score(x []float64) Features {
 	f.XCorr = evidence(f.R*math.Sqrt(n), zLow, zHigh)
 	split := t.Onset - t.From
 	tol := t.p.Tolerance
-	c := s.ch.scan(s.x, t.historyFrom(), t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
+	// A series that started late (a new pod) has its first value
+	// copied back to the start: no history to measure a spread on.
+	first := lo
+	for first < hi && (math.IsNaN(x[first]) || math.IsInf(x[first], 0)) {
+		first++
+	}
+	hf := min(max(t.historyFrom(), first+t.p.Width), t.Onset-tol)
+	c := s.ch.scan(s.x, hf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
 	f.Change, f.ChangeSize, f.ChangeZ = c.at, c.d, c.z
 	f.ChangePoint = evidence(c.z, changeLow, changeHi)
+	if f.ChangePoint > 0 {
+		// Where the change started: a ramp's largest window difference
+		// comes a width after its foot.
+		a := max(0, t.Onset-tol-2*t.p.Width)
+		seg := s.x[a:min(t.To, t.Onset+tol+t.p.Width)]
+		lo, hi := max(1, t.Onset-tol-a), min(t.Onset+tol-a, len(seg)-2)
+		if d := s.kn.departure(seg, lo, hi, sign(c.z)); d >= 0 {
+			f.Change = a + d
+		} else {
+			f.Change = a + s.kn.fit(seg, 0, 0, lo, hi)
+		}
+	}
 	detrend(s.xd, s.x[t.From:t.levelEnd()], split)
 	s.rk.sort(s.xd)
-	hf := t.historyFrom()
-	f.Phi = diffAutocorrelation(s.x[hf-1 : t.Onset-tol])
+	f.Phi = blockPhi(s.x[hf:t.Onset-tol], t.p.Width)
 	// An AR(1) series has (1-φ)/(1+φ) as many independent values.
 	eff := math.Sqrt((1 - f.Phi) / (1 + f.Phi))
 	compared := s.rankCorrelate(&f)
@@ -125,9 +157,43 @@ func (s *Scorer) Score(x []float64) Features {
 	f.P = pValue(z * eff)
 	f.Shift = evidence(z*eff, zLow, zHigh)
 	s.agree(&f)
+	if lead := s.lead(&f, math.Abs(f.R)*math.Sqrt(n)); f.ChangePoint > 0 && lead > 0 {
+		f.Precedes = evidence(f.ChangeZ, precLow, precHigh) * leadWeight(lead)
+	}
 	w := t.p.Weights
-	f.Score = (w.XCorr*f.XCorr + w.Rank*f.Rank + w.ChangePoint*f.ChangePoint + w.Shift*f.Shift) / w.sum()
+	f.Score = (w.XCorr*f.XCorr + w.Rank*f.Rank + w.ChangePoint*f.ChangePoint + w.Shift*f.Shift + w.Precedes*f.Precedes) / w.sum()
 	return f
+}
+
+// leadWeight is how much a change lead steps before the target counts
+// as having come first: rising to 1 at leadFull steps, 1 up to leadMax,
+// then falling to 0 at twice leadMax. Delays along a call graph are
+// minutes; a change long before the target's that it did not carry on
+// with is more often another story.
+func leadWeight(lead int) float64 {
+	l := float64(lead)
+	switch {
+	case l <= 0:
+		return 0
+	case l <= leadFull:
+		return l / leadFull
+	case l <= leadMax:
+		return 1
+	}
+	return max(0, 2-l/leadMax)
+}
+
+// lead is how many steps before the target the candidate moved: the lag
+// of the cross-correlation when its minute-to-minute moves follow the
+// target's at all (xz, the correlation's z, at least leadZ: the lag
+// measures a delay to the minute even where the correlation is too
+// weak to count as evidence of a relation), else where its change
+// started against the target's onset.
+func (s *Scorer) lead(f *Features, xz float64) int {
+	if xz >= leadZ {
+		return -f.Lag
+	}
+	return s.t.Onset - f.Change
 }
 
 // agree keeps the evidence of the features that tell the change
@@ -184,27 +250,43 @@ func (s *Scorer) rankCorrelate(f *Features) int {
 	return hi - lo
 }
 
-// diffAutocorrelation estimates the AR(1) coefficient φ of x from the
-// lag-1 autocorrelation ρ of its first differences (which trends and
-// seasonality hardly touch): ρ = -(1-φ)/2 for an AR(1) series. The
-// result is clamped to [0, 0.95].
-func diffAutocorrelation(x []float64) float64 {
-	if len(x) < 4 {
+// blockPhi estimates how autocorrelated x is, as the AR(1) coefficient
+// φ that would give the variance of its means over blocks of b values:
+// an AR(1) series' block means vary (1+φ)/(1-φ) times as much as
+// independent values' would. The block means' variance is read from
+// the differences of successive blocks (which a trend or seasonality
+// hardly touches) and the values' from within the blocks, so that what
+// averages out over a block — a GC sawtooth, the steps of a rate()
+// window — does not count as wandering, and what does not — a random
+// walk — does. The result is clamped to [0, 0.95].
+func blockPhi(x []float64, b int) float64 {
+	k := len(x) / b
+	if k < 3 || b < 2 {
 		return 0
 	}
-	num, den := 0.0, 0.0
-	prev := x[1] - x[0]
-	den = prev * prev
-	for i := 2; i < len(x); i++ {
-		d := x[i] - x[i-1]
-		num += d * prev
-		den += d * d
-		prev = d
+	within, diffs, prev := 0.0, 0.0, 0.0
+	for j := range k {
+		blk := x[j*b : (j+1)*b]
+		m := 0.0
+		for _, v := range blk {
+			m += v
+		}
+		m /= float64(b)
+		for _, v := range blk {
+			within += (v - m) * (v - m)
+		}
+		if j > 0 {
+			diffs += (m - prev) * (m - prev)
+		}
+		prev = m
 	}
-	if den == 0 {
+	variance := within / float64(k*(b-1))
+	meanVar := diffs / float64(2*(k-1))
+	if meanVar <= 0 || variance <= 0 {
 		return 0
 	}
-	return min(0.95, max(0, 1+2*num/den))
+	ratio := variance / (float64(b) * meanVar) // (1-φ)/(1+φ)
+	return min(0.95, max(0, (1-ratio)/(1+ratio)))
 }
 
 // crossCorrelate finds the lag with the largest |r| between the k-step

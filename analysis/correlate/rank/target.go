@@ -12,8 +12,9 @@ type Target struct {
 	p Params
 	n int
 
-	// Onset is the index where the target moved: the largest change
-	// within Tolerance of the window's start.
+	// Onset is the index where the target started to move: the knee
+	// of a constant then a line (see onset), searched from Tolerance
+	// steps before the window's start to its end.
 	Onset int
 	// From and To bound the focus window [From, To): the baseline
 	// [From, Onset) and the anomaly [Onset, To). The features but the
@@ -72,7 +73,7 @@ func NewTarget(y []float64, w Window, p Params) (*Target, error) {
 	// spread over at least minBefore steps before that.
 	need := max(p.DiffLag, p.Width+p.Tolerance) + minBefore
 	lo := max(w.Start-p.Tolerance, need)
-	hi := min(w.Start+p.Tolerance, w.End-minAfter)
+	hi := w.End - minAfter
 	if lo > hi {
 		return nil, fmt.Errorf("%w: window [%d, %d) leaves no onset with %d steps of data before it and %d after it",
 			ErrBadInput, w.Start, w.End, need, minAfter)
@@ -125,33 +126,6 @@ func (t *Target) prepare(y []float64) {
 			t.lagSS[i] += v * v
 		}
 	}
-}
-
-// onset returns the split c in [lo, hi] of y[from:end], detrended by the
-// line of y[from:lo], that most reduces the squared error of a constant
-// on either side: the l2 change point of one breakpoint (binary
-// segmentation's first split), searched near the window's start.
-func onset(y []float64, from, lo, hi, end int) int {
-	a, b := linearFit(y[from:lo])
-	total := 0.0
-	for i := from; i < end; i++ {
-		total += y[i] - a - b*float64(i-from)
-	}
-	left := 0.0
-	for i := from; i < lo; i++ {
-		left += y[i] - a - b*float64(i-from)
-	}
-	n := float64(end - from)
-	best, bestGain := lo, -1.0
-	for c := lo; c <= hi; c++ {
-		nl := float64(c - from)
-		right := total - left
-		if g := left*left/nl + right*right/(n-nl); g > bestGain {
-			best, bestGain = c, g
-		}
-		left += y[c] - a - b*float64(c-from)
-	}
-	return best
 }
 
 // historyFrom is where the change statistic starts: History steps
