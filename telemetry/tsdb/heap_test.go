@@ -96,3 +96,24 @@ func TestLabelLimit(t *testing.T) {
 		t.Fatalf("append with %d labels: %v, want a ValidationError naming the limit", len(nv)/2, err)
 	}
 }
+
+// TestWALEncoderReleasesSeriesBuffers: the series records of a batch of
+// 2,000 new series grow an appender's WAL buffers past what batches of
+// samples need; released, it keeps none of them.
+func TestWALEncoderReleasesSeriesBuffers(t *testing.T) {
+	var e walEncoder
+	ss := make([]*memSeries, 2000)
+	for i := range ss {
+		ss[i] = newMemSeries(uint32(i+1), steadyLabels(i))
+	}
+	if recs := e.seriesRecords(ss); len(recs) != 1 {
+		t.Fatalf("%d series records, want 1", len(recs))
+	}
+	if cap(e.raw) <= keptBufferBytes {
+		t.Fatalf("raw buffer %d bytes: the batch should have grown it past %d", cap(e.raw), keptBufferBytes)
+	}
+	e.release()
+	if n := cap(e.raw) + cap(e.rec) + cap(e.series.buf) + cap(e.samples.buf); n > keptBufferBytes {
+		t.Errorf("after release the encoder keeps %d bytes of buffers, want at most %d", n, keptBufferBytes)
+	}
+}

@@ -81,9 +81,16 @@ func (c *compressedRecords) records() [][]byte {
 	return c.recs
 }
 
-// release drops buffers that one huge batch grew.
+// keptBufferBytes is the most a pooled Appender keeps of a WAL buffer
+// between batches: what a batch of samples of known series needs (a few
+// bytes a sample). The series records of a batch of new series grow the
+// buffers past it, and a server that takes many concurrent batches would
+// otherwise keep each appender's largest for good.
+const keptBufferBytes = 64 << 10
+
+// release drops buffers that a batch grew past keptBufferBytes.
 func (c *compressedRecords) release() {
-	if cap(c.buf) > 1<<20 {
+	if cap(c.buf) > keptBufferBytes {
 		*c = compressedRecords{}
 	}
 }
@@ -124,11 +131,11 @@ func (e *walEncoder) seriesRecords(ss []*memSeries) [][]byte {
 	return e.series.records()
 }
 
-// release drops buffers that one huge batch grew.
+// release drops buffers that a batch grew past keptBufferBytes.
 func (e *walEncoder) release() {
 	e.samples.release()
 	e.series.release()
-	if cap(e.raw) > 1<<20 || cap(e.refs) > 1<<14 {
+	if cap(e.raw) > keptBufferBytes || cap(e.rec) > keptBufferBytes || cap(e.refs) > 1<<14 {
 		e.raw, e.rec, e.refs, e.ts, e.vs = nil, nil, nil, nil, nil
 	}
 }
