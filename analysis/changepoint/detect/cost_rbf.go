@@ -28,8 +28,6 @@ type CostRBF struct {
 	// next Fit for them.
 	streamGrid int
 	stream     *rbfStream
-	soa        []float64 // with AVX2, the signal column-major (see kernelRows)
-	stride     int       // soa's rows per dimension: n and zeros up to a multiple of 8, plus 8
 }
 
 // Name returns "rbf".
@@ -63,13 +61,8 @@ func (c *CostRBF) Fit(s *Signal) error {
 	if c.streamGrid > 0 {
 		// Pelt: running sums, and the direct sum for any other segment.
 		c.sums.init(c.ctx, s.n, c.column, true, 0)
-		c.stream = newRBFStream(s.n, c.streamGrid)
+		c.stream = newRBFStream(s, c.streamGrid)
 		c.streamGrid = 0
-		c.soa = nil
-		if vectorAVX2 {
-			c.stride = (s.n+7)&^7 + 8
-			c.soa = columnMajorPadded(s, c.stride)
-		}
 		return nil
 	}
 	c.sums.init(c.ctx, s.n, c.column, c.Direct, c.band)
@@ -112,40 +105,46 @@ func (c *CostRBF) column(t, lo int, out []float64) {
 }
 
 // kernelRows is column for the rows before t: it fills out[i] = K(lo+i,
-// t) for lo+i < t, bit for bit. Once Fit has made the column-major copy,
+// t) for lo+i < t, bit for bit. Once Fit has made the stream's
+// column-major copy,
 // all of them come from the vector loops, eight rows at a time with
 // AVX-512 (three dimensions) or four with AVX2, rounding the count up:
 // out must then have room for t-lo+8 values, and those from t-lo on are
 // left unknown (the diagonal included).
 func (c *CostRBF) kernelRows(t, lo int, out []float64) {
-	if c.soa == nil {
+	st := c.stream
+	if st == nil || st.soa == nil {
 		c.column(t, lo, out[:t-lo+1])
 		return
 	}
 	xt := &c.s.data[t*c.s.d]
 	if vectorAVX512 && c.s.d == 3 {
-		rbfRows3AVX512(&c.soa[0], c.stride, xt, lo, (t-lo+7)&^7, c.gamma, &rbfVecConsts, &expNegTable, &out[0])
+		rbfRows3AVX512(&st.soa[0], st.stride, xt, lo, (t-lo+7)&^7, c.gamma, &rbfVecConsts, &expNegTable, &out[0])
 		return
 	}
-	rbfRowsAVX2(&c.soa[0], c.stride, c.s.d, xt, lo, (t-lo+3)&^3, c.gamma, &rbfVecConsts, &expNegTable, &out[0])
+	rbfRowsAVX2(&st.soa[0], st.stride, c.s.d, xt, lo, (t-lo+3)&^3, c.gamma, &rbfVecConsts, &expNegTable, &out[0])
 }
 
 // columnMajor returns the values of s column by column: value k of row j
 // at k*n+j.
-func columnMajor(s *Signal) []float64 { return columnMajorPadded(s, s.n) }
+func columnMajor(s *Signal) []float64 {
+	soa := make([]float64, s.n*s.d)
+	fillColumnMajor(soa, s, s.n)
+	return soa
+}
 
-// columnMajorPadded is columnMajor with stride >= n rows per dimension,
-// the rows beyond n zero: value k of row j at k*stride+j.
-func columnMajorPadded(s *Signal, stride int) []float64 {
+// fillColumnMajor writes the values of s to soa column by column, stride
+// >= n rows per dimension (value k of row j at k*stride+j), the rows
+// beyond n zero.
+func fillColumnMajor(soa []float64, s *Signal, stride int) {
 	n, d, x := s.n, s.d, s.data
-	soa := make([]float64, stride*d)
 	for k := range d {
-		col := soa[k*stride : k*stride+n]
-		for j := range col {
+		col := soa[k*stride : (k+1)*stride]
+		for j := range n {
 			col[j] = x[j*d+k]
 		}
+		clear(col[n:])
 	}
-	return soa
 }
 
 // rbfSlice replaces each k of ks by rbf(k), four at a time with AVX2

@@ -1,5 +1,7 @@
 package detect
 
+import "sync"
+
 // rbfStream holds, for the segments [s, cur) with s >= low on the grid
 // (the multiples of grid), the sum of the kernel over their pairs, in
 // O(n) memory and with only the kernel values of starts the search still
@@ -15,6 +17,11 @@ type rbfStream struct {
 	// from low, zero from the diagonal on (adding zero to a running total
 	// of values >= 0 changes nothing).
 	cols [streamGroup][]float64
+	// With AVX2, the signal column-major for kernelRows, stride rows per
+	// dimension: n, then zeros up to a multiple of 8 and 8 more.
+	soa    []float64
+	stride int
+	buf    []float64 // sums, cols and soa
 }
 
 // streamGroup is how many columns streamTo adds at once: their running
@@ -24,14 +31,46 @@ type rbfStream struct {
 // row again.
 const streamGroup = 5
 
-func newRBFStream(n, grid int) *rbfStream {
-	st := &rbfStream{sums: make([]float64, n+1), grid: grid}
-	// Room for kernelRows' rounding up (n+8).
-	buf := make([]float64, streamGroup*(n+9))
-	for k := range st.cols {
-		st.cols[k] = buf[k*(n+9) : (k+1)*(n+9) : (k+1)*(n+9)]
+// rbfStreams holds released streams' memory for the next Fit: at a few
+// hundred samples, allocating and faulting in fresh buffers costs as much
+// as a tenth of the search.
+var rbfStreams = sync.Pool{New: func() any { return new(rbfStream) }}
+
+// newRBFStream returns empty running sums for s, on the multiples of grid.
+func newRBFStream(s *Signal, grid int) *rbfStream {
+	st := rbfStreams.Get().(*rbfStream)
+	n := s.n
+	st.stride = 0
+	if vectorAVX2 {
+		st.stride = (n+7)&^7 + 8
 	}
+	// Each column has room for kernelRows' rounding up (n+8).
+	need := n + 1 + streamGroup*(n+9) + st.stride*s.d
+	if cap(st.buf) < need {
+		st.buf = make([]float64, need)
+	}
+	buf := st.buf[:need]
+	st.sums, buf = buf[:n+1], buf[n+1:]
+	for k := range st.cols {
+		st.cols[k], buf = buf[:n+9:n+9], buf[n+9:]
+	}
+	st.soa = nil
+	if st.stride > 0 {
+		st.soa = buf
+		fillColumnMajor(st.soa, s, st.stride)
+	}
+	st.grid, st.cur, st.low = grid, 0, 0
 	return st
+}
+
+// streamDone gives the running sums' memory back once the search is over;
+// later segments get Error's direct sum.
+func (c *CostRBF) streamDone() {
+	c.streamGrid = 0
+	if c.stream != nil {
+		rbfStreams.Put(c.stream)
+		c.stream = nil
+	}
 }
 
 // streamSegments tells the next Fit that the search asks for segments in

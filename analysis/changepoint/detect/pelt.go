@@ -26,6 +26,7 @@ func (p *Pelt) Name() string { return "pelt" }
 func (p *Pelt) Segment(ctx context.Context, s *Signal, stop Stop) ([]int, error) {
 	if st, ok := p.cfg.cost.(segmentStreamer); ok && stop.Kind == StopPenalty {
 		st.streamSegments(p.cfg.jump)
+		defer st.streamDone()
 	}
 	if err := p.cfg.begin(ctx, "pelt", s, stop, StopPenalty); err != nil {
 		return nil, err
@@ -136,11 +137,13 @@ func peltSearch(ctx context.Context, cost Cost, n, minSize, jump int, pen float6
 // segmentStreamer is a cost that can keep running sums for a search that
 // asks for segments in order of their end, from starts on a grid (the
 // multiples of grid) that never decrease: streamSegments(grid) before
-// Fit, streamTo(end, low) before the segments [s, end) with s >= low.
-// Other segments still get Error.
+// Fit, streamTo(end, low) before the segments [s, end) with s >= low,
+// and streamDone once the search is over. Other segments still get
+// Error.
 type segmentStreamer interface {
 	streamSegments(grid int)
 	streamTo(end, low int)
+	streamDone()
 }
 
 // boundedCost is a cost whose Error (rounded as ruptures rounds it) is
