@@ -56,3 +56,50 @@ func TestStripeConflicts(t *testing.T) {
 		t.Errorf("get after re-creation: %v, want the live series", got)
 	}
 }
+
+// TestSeriesLastSample: the last in-order sample, which duplicate and
+// out-of-order checks compare against, is the open chunk's last, across
+// a chunk cut and after truncate has emptied the series.
+func TestSeriesLastSample(t *testing.T) {
+	const window, blockRange = 5_000, 10_000
+	s := newMemSeries(1, FromStrings(MetricName, "m"))
+	for _, ts := range []int64{1000, 2000, 3000} {
+		if err := s.append(ts, float64(ts), window, blockRange); err != nil {
+			t.Fatalf("append %d: %v", ts, err)
+		}
+	}
+	checks := func(when string, want map[int64]error, v func(int64) float64) {
+		t.Helper()
+		for ts, w := range want {
+			if err := s.check(ts, v(ts), window); err != w { //nolint:errorlint // sentinel errors, returned unwrapped
+				t.Errorf("%s: check %d: %v, want %v", when, ts, err, w)
+			}
+		}
+	}
+	same := func(ts int64) float64 { return float64(ts) }
+	other := func(ts int64) float64 { return -1 }
+	checks("open chunk", map[int64]error{3000: errDuplicateSame, 2000: errDuplicateSame, 4000: nil, 2500: nil}, same)
+	checks("open chunk", map[int64]error{3000: ErrDuplicateSample, 1000: ErrDuplicateSample}, other)
+	if err := s.append(11_000, 11, window, blockRange); err != nil { // the next block: cuts the chunk
+		t.Fatal(err)
+	}
+	if len(s.chunks) != 1 || s.enc.Len() != 1 {
+		t.Fatalf("after the cut: %d closed chunks, %d open samples; want 1 and 1", len(s.chunks), s.enc.Len())
+	}
+	checks("after the cut", map[int64]error{11_000: ErrDuplicateSample, 3000: ErrOutOfOrder, 7000: nil}, same)
+	if err := s.check(11_000, 11, window); err != errDuplicateSame { //nolint:errorlint // sentinel
+		t.Errorf("after the cut: check the last sample again: %v, want errDuplicateSame", err)
+	}
+	if !s.truncate(20_000) {
+		t.Fatal("truncate past every sample: the series is not empty")
+	}
+	// The head sends samples before its minValid (here 20,000) to the
+	// backfill without asking the series, so it forgets what it dropped.
+	checks("after truncate", map[int64]error{20_000: nil, 11_000: nil}, same)
+	if err := s.append(25_000, 1, window, blockRange); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.check(25_000, 1, window); err != errDuplicateSame { //nolint:errorlint // sentinel
+		t.Errorf("after truncate and a new sample: %v, want errDuplicateSame", err)
+	}
+}

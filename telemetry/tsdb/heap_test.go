@@ -71,11 +71,11 @@ func BenchmarkHeapPerSeriesSteady(b *testing.B) {
 	}
 }
 
-// TestMemSeriesSize holds memSeries to the allocator's 176-byte size
+// TestMemSeriesSize holds memSeries to the allocator's 160-byte size
 // class: every active series in the head has one.
 func TestMemSeriesSize(t *testing.T) {
-	if n := unsafe.Sizeof(memSeries{}); n > 176 {
-		t.Errorf("memSeries is %d bytes, want at most 176", n)
+	if n := unsafe.Sizeof(memSeries{}); n > 160 {
+		t.Errorf("memSeries is %d bytes, want at most 160", n)
 	}
 }
 

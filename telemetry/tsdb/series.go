@@ -18,9 +18,12 @@ var errDuplicateSame = errors.New("identical duplicate sample")
 // memSeries is one series in the head: closed chunks, the chunk being
 // appended to, and out-of-order samples kept sorted and uncompressed.
 //
-// It is laid out to fit the allocator's 176-byte size class: a head holds
+// It is laid out to fit the allocator's 160-byte size class: a head holds
 // one per active series, so each word is a noticeable share of its memory
-// (TestMemSeriesSize).
+// (TestMemSeriesSize). The last in-order sample is the open chunk's last:
+// the chunk is empty only before the first sample, for an instant while
+// append cuts it, and after truncate dropped every sample of the series
+// (when later samples are at or after the head's minValid, past it).
 type memSeries struct {
 	mu      sync.Mutex
 	ref     uint32
@@ -32,11 +35,8 @@ type memSeries struct {
 	encMinT int64
 	chunks  []chunkData // closed chunks, immutable, time-ordered
 	ooo     *[]sample   // out-of-order samples, sorted by time; nil when none
-	lastT   int64
-	lastV   uint64 // bits of the value at lastT
 
 	lsetLen uint16
-	hasLast bool
 	logged  bool        // series record in the WAL; guarded by DB.walMu
 	deleted atomic.Bool // removed from the head; appenders must look it up again
 }
@@ -87,16 +87,20 @@ func (s *memSeries) check(t int64, v float64, oooWindow int64) error {
 // checkWith is check that looks up stored samples through cur (nil: a
 // fresh decoder each time).
 func (s *memSeries) checkWith(t int64, v float64, oooWindow int64, cur *seekCursor) error {
-	if !s.hasLast || t > s.lastT {
+	if s.enc.Len() == 0 {
 		return nil
 	}
-	if t == s.lastT {
-		if math.Float64bits(v) == s.lastV {
+	lastT := s.enc.LastT()
+	if t > lastT {
+		return nil
+	}
+	if t == lastT {
+		if math.Float64bits(v) == s.enc.LastValueBits() {
 			return errDuplicateSame
 		}
 		return ErrDuplicateSample
 	}
-	if s.lastT-t > oooWindow {
+	if lastT-t > oooWindow {
 		return ErrOutOfOrder
 	}
 	if old, ok := s.valueAt(t, cur); ok {
@@ -114,7 +118,7 @@ func (s *memSeries) append(t int64, v float64, oooWindow, blockRange int64) erro
 	if err := s.check(t, v, oooWindow); err != nil {
 		return err
 	}
-	if s.hasLast && t < s.lastT {
+	if s.enc.Len() > 0 && t < s.enc.LastT() {
 		ooo := s.oooSamples()
 		i := sort.Search(len(ooo), func(i int) bool { return ooo[i].t >= t })
 		ooo = append(ooo, sample{})
@@ -130,7 +134,6 @@ func (s *memSeries) append(t int64, v float64, oooWindow, blockRange int64) erro
 		s.encMinT = t
 	}
 	s.enc.Append(t, v)
-	s.lastT, s.lastV, s.hasLast = t, math.Float64bits(v), true
 	return nil
 }
 

@@ -222,3 +222,20 @@ func FuzzDecodeAll(f *testing.F) {
 	f.Add([]byte{0, 3, 0xff, 0x12})
 	f.Fuzz(func(t *testing.T, b []byte) { decodeAllMatches(t, b) })
 }
+
+// TestLastSample: LastT and LastValueBits name the last sample appended,
+// whichever way its value was encoded (decimal, rescaled, XOR, NaN).
+func TestLastSample(t *testing.T) {
+	var e Encoder
+	e.Reset(nil)
+	if e.LastValueBits() != 0 || e.Len() != 0 {
+		t.Fatalf("empty chunk: LastValueBits %x, Len %d", e.LastValueBits(), e.Len())
+	}
+	for i, v := range []float64{1.5, 2.25, 1e300, math.Pi, math.NaN(), -0.0, 7} {
+		ts := int64(1000 + i*15_000)
+		e.Append(ts, v)
+		if e.LastT() != ts || e.LastValueBits() != math.Float64bits(v) {
+			t.Errorf("after %v at %d: LastT %d, LastValueBits %x", v, ts, e.LastT(), e.LastValueBits())
+		}
+	}
+}

@@ -54,6 +54,10 @@ func (e *Encoder) Full() bool { return int(e.n) >= MaxSamples }
 // LastT returns the timestamp of the last sample appended.
 func (e *Encoder) LastT() int64 { return e.t }
 
+// LastValueBits returns the bits (math.Float64bits) of the value of the
+// last sample appended; 0 for an empty chunk.
+func (e *Encoder) LastValueBits() uint64 { return e.vBits }
+
 // Bytes returns the encoded chunk. It aliases the encoder's buffer and stays
 // valid, growing in place, while more samples are appended.
 func (e *Encoder) Bytes() []byte { return e.b }
