@@ -188,11 +188,11 @@ func (g *fleetGen) memory(s *fleetService, in *fleetInstance, restart int) (mem,
 	n := g.n
 	mem, pause = make([]float64, n), make([]float64, n)
 	live := (200 + 800*rng.Float64()) * 1e6
-	threshold := live * (1.4 + 0.6*rng.Float64())
-	alloc := (threshold - live) / (5 + 25*rng.Float64()) // per minute at traffic 1
+	budget := live * (0.4 + 0.6*rng.Float64())     // garbage collected at
+	alloc := budget / (5 + 25*rng.Float64())       // per minute at traffic 1
+	leakRate := live * (0.02 + 0.02*rng.Float64()) // per minute
 	sawtooth := len(s.name)%3 != 0
-	leakRate := live * (0.03 + 0.03*rng.Float64()) // per minute
-	h := live + rng.Float64()*(threshold-live)
+	garbage := rng.Float64() * budget
 	w := 0.0
 	basePause := 5 + 20*rng.Float64()
 	for i := range n {
@@ -201,16 +201,16 @@ func (g *fleetGen) memory(s *fleetService, in *fleetInstance, restart int) (mem,
 			l += leakRate * float64(i-g.t0+1)
 		}
 		if i == restart || i == in.start {
-			h = l
+			garbage = 0
 		}
 		pause[i] = basePause * 0.2 * math.Exp(0.2*rng.NormFloat64())
 		if sawtooth {
-			h += alloc * g.traffic[i] * (1 + 0.1*rng.NormFloat64())
-			if h >= threshold+l-live {
-				h = l * (1 + 0.02*rng.Float64())
+			garbage += alloc * g.traffic[i] * (1 + 0.1*rng.NormFloat64())
+			if garbage >= budget {
+				garbage = 0.02 * budget * rng.Float64()
 				pause[i] = basePause * l / live * math.Exp(0.2*rng.NormFloat64())
 			}
-			mem[i] = h
+			mem[i] = l + garbage
 		} else {
 			w = 0.97*w + 0.02*rng.NormFloat64()
 			mem[i] = l * (1.3 + w)

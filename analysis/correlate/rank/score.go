@@ -157,7 +157,12 @@ func (s *Scorer) Score(x []float64) Features {
 	f.P = pValue(z * eff)
 	f.Shift = evidence(z*eff, zLow, zHigh)
 	s.agree(&f)
-	if lead := s.lead(&f, math.Abs(f.R)*math.Sqrt(n)); f.ChangePoint > 0 && lead > 0 {
+	lead, follows := s.lead(&f, math.Abs(f.R)*math.Sqrt(n))
+	if follows && f.ChangePoint > 0 {
+		// The lag says to the minute when it moved against the target.
+		f.Change = min(max(t.Onset-lead, t.Onset-tol), t.Onset+tol)
+	}
+	if f.ChangePoint > 0 && lead > 0 {
 		f.Precedes = evidence(f.ChangeZ, precLow, precHigh) * leadWeight(lead)
 	}
 	w := t.p.Weights
@@ -183,17 +188,18 @@ func leadWeight(lead int) float64 {
 	return max(0, 2-l/leadMax)
 }
 
-// lead is how many steps before the target the candidate moved: the lag
-// of the cross-correlation when its minute-to-minute moves follow the
-// target's at all (xz, the correlation's z, at least leadZ: the lag
-// measures a delay to the minute even where the correlation is too
-// weak to count as evidence of a relation), else where its change
+// lead is how many steps before the target the candidate moved, and
+// whether that is the lag of the cross-correlation: it is when the
+// candidate's minute-to-minute moves follow the target's at all (xz, the
+// correlation's z, at least leadZ, in the direction of its change: the
+// lag measures a delay to the minute even where the correlation is too
+// weak to count as evidence of a relation); else it is where its change
 // started against the target's onset.
-func (s *Scorer) lead(f *Features, xz float64) int {
-	if xz >= leadZ {
-		return -f.Lag
+func (s *Scorer) lead(f *Features, xz float64) (int, bool) {
+	if xz >= leadZ && sign(f.R) == sign(f.ChangeZ)*sign(s.t.ChangeZ) && -f.Lag >= -1 && -f.Lag <= leadMax {
+		return -f.Lag, true
 	}
-	return s.t.Onset - f.Change
+	return s.t.Onset - f.Change, false
 }
 
 // agree keeps the evidence of the features that tell the change
