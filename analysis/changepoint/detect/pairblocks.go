@@ -15,7 +15,8 @@ const pairBlock = 16
 // boxes are all below the bracket (they are counted) or all above it
 // (nothing to do), no pair is computed. Consecutive samples of a signal
 // with changes often lie close together, so many block pairs are decided
-// that way; the others go four pairs at a time to pairRanges3AVX2. The
+// that way; the others go eight pairs at a time to pairRanges3AVX512, or
+// four to pairRanges3AVX2. The
 // boxes' bounds are computed with the same rounded operations as the
 // distances, which are monotone in their inputs, so they bound the
 // computed distances, not only the exact ones.
@@ -38,7 +39,12 @@ func bracketPairsBlocks(s *Signal, loBits, span uint64, kept []float64) (int, []
 		}
 	}
 	below := 0
-	n4 := n &^ 3
+	// The vector loop takes 8 (AVX-512) or 4 columns at a time; the
+	// columns from nv on go to bracketRow.
+	nv := n &^ 3
+	if vectorAVX512 {
+		nv = n &^ 7
+	}
 	ranges := make([][2]int, 0, nb)
 	for a := range nb {
 		a0, a1 := a*pairBlock, min(n, (a+1)*pairBlock)
@@ -66,25 +72,29 @@ func bracketPairsBlocks(s *Signal, loBits, span uint64, kept []float64) (int, []
 				width += b1 - b0
 			}
 		}
-		// The last few columns (beyond n4) go to bracketRow.
-		tail := len(ranges) > 0 && ranges[len(ranges)-1][1] == n && n4 < n
+		tail := len(ranges) > 0 && ranges[len(ranges)-1][1] == n && nv < n
 		if tail {
-			ranges[len(ranges)-1][1] = n4
-			if ranges[len(ranges)-1][0] == n4 {
+			ranges[len(ranges)-1][1] = nv
+			if ranges[len(ranges)-1][0] == nv {
 				ranges = ranges[:len(ranges)-1]
 			}
 		}
 		if len(ranges) > 0 {
 			kept = slices.Grow(kept, (a1-a0)*width)
 			out := kept[len(kept):cap(kept)]
-			b, k := pairRanges3AVX2(&soa[0], n, &x[3*a0], a1-a0, &ranges[0], len(ranges), loBits, span, &compressLanes, &out[0])
+			var b, k int
+			if vectorAVX512 {
+				b, k = pairRanges3AVX512(&soa[0], n, &x[3*a0], a1-a0, &ranges[0], len(ranges), loBits, span, &out[0])
+			} else {
+				b, k = pairRanges3AVX2(&soa[0], n, &x[3*a0], a1-a0, &ranges[0], len(ranges), loBits, span, &compressLanes, &out[0])
+			}
 			below += b
 			kept = kept[:len(kept)+k]
 		}
 		if tail {
 			for i := a0; i < a1; i++ {
 				var b int
-				b, kept = bracketRow(s, soa, i, n4, n, loBits, span, kept)
+				b, kept = bracketRow(s, soa, i, nv, n, loBits, span, kept)
 				below += b
 			}
 		}

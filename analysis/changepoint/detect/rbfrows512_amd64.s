@@ -102,3 +102,81 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func pairRanges3AVX512(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, out *float64) (below, kept int)
+//
+// pairRanges3AVX2 eight pairs at a time (every range a multiple of 8
+// long): the same distances, count and kept values, the kept ones packed
+// with VCOMPRESSPD and stored eight lanes at a time.
+TEXT ·pairRanges3AVX512(SB), NOSPLIT, $0-88
+	MOVQ soa+0(FP), SI
+	MOVQ n+8(FP), BX
+	SHLQ $3, BX
+	LEAQ (SI)(BX*1), AX
+	LEAQ (AX)(BX*1), DX
+	MOVQ xi+16(FP), DI
+	MOVQ nr+40(FP), CX
+	SHLQ $4, CX
+	ADDQ ranges+32(FP), CX
+	MOVQ out+64(FP), R10
+	XORQ R11, R11
+
+	VPBROADCASTQ lo+48(FP), Z15
+	VPBROADCASTQ span+56(FP), Z14
+	VPXORQ       Z12, Z12, Z12
+
+row512:
+	CMPQ         rows+24(FP), $0
+	JLE          done512
+	VBROADCASTSD 0(DI), Z8
+	VBROADCASTSD 8(DI), Z9
+	VBROADCASTSD 16(DI), Z10
+	MOVQ         ranges+32(FP), R15
+
+range512:
+	CMPQ R15, CX
+	JGE  nextrow512
+	MOVQ 0(R15), R8
+	MOVQ 8(R15), R9
+	ADDQ $16, R15
+
+chunk512:
+	CMPQ        R8, R9
+	JGE         range512
+	VSUBPD      (SI)(R8*8), Z8, Z1
+	VSUBPD      (AX)(R8*8), Z9, Z2
+	VSUBPD      (DX)(R8*8), Z10, Z3
+	VMULPD      Z1, Z1, Z1
+	VMULPD      Z2, Z2, Z2
+	VMULPD      Z3, Z3, Z3
+	VADDPD      Z2, Z1, Z0
+	VADDPD      Z3, Z0, Z0
+	VPSUBQ      Z15, Z0, Z2
+	VPSRLQ      $63, Z2, Z3
+	VPADDQ      Z3, Z12, Z12
+	VPCMPUQ     $2, Z14, Z2, K1
+	VCOMPRESSPD Z0, K1, Z4
+	VMOVUPD     Z4, (R10)(R11*8)
+	KMOVB       K1, R13
+	POPCNTL     R13, R13
+	ADDQ        R13, R11
+	ADDQ        $8, R8
+	JMP         chunk512
+
+nextrow512:
+	ADDQ $24, DI
+	DECQ rows+24(FP)
+	JMP  row512
+
+done512:
+	VEXTRACTI64X4 $1, Z12, Y1
+	VPADDQ        Y1, Y12, Y1
+	VEXTRACTI128  $1, Y1, X2
+	VPADDQ        X2, X1, X1
+	VPSHUFD       $0x4e, X1, X2
+	VPADDQ        X2, X1, X1
+	VMOVQ         X1, AX
+	VZEROUPPER
+	MOVQ          AX, below+72(FP)
+	MOVQ          R11, kept+80(FP)
+	RET

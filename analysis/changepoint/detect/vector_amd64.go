@@ -57,3 +57,10 @@ func rbfRows3AVX512(soa *float64, n int, xt *float64, lo, cnt int, gamma float64
 //
 //go:noescape
 func bracketValuesAVX2(vals *float64, n int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)
+
+// pairRanges3AVX512 is pairRanges3AVX2 eight pairs at a time, every range
+// a multiple of 8 long: the same count below lo and the same kept
+// distances (out has room for every pair and 8 more).
+//
+//go:noescape
+func pairRanges3AVX512(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, out *float64) (below, kept int)

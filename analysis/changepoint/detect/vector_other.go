@@ -31,3 +31,7 @@ func rbfRows3AVX512(soa *float64, n int, xt *float64, lo, cnt int, gamma float64
 func bracketValuesAVX2(vals *float64, n int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int) {
 	panic("detect: bracketValuesAVX2 without vector support")
 }
+
+func pairRanges3AVX512(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, out *float64) (below, kept int) {
+	panic("detect: pairRanges3AVX512 without vector support")
+}
