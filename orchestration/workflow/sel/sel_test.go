@@ -1,0 +1,409 @@
+package sel
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/celbudget"
+)
+
+// testNow is the clock of the tests' Env.
+var testNow = time.Date(2026, 3, 14, 15, 9, 26, 535_000_000, time.UTC)
+
+func testScope() fakeScope {
+	return fakeScope{
+		vars: map[string]any{
+			"i": int64(5), "zero": int64(0), "d": 1.5, "j": "a", "s": "Hello",
+			"param1": []string{"a", "b", "c"}, "arr": []int64{1, 2, 3},
+			"m":               map[string]any{"k": int64(1)},
+			"TARGET_RUN_DATE": int64(20210707), "TARGET_RUN_HOUR": "01",
+			"sleep_seconds": int64(15), "job3__sleep_seconds": int64(20), "nothing": nil,
+			"big": int64(9223372036854775807),
+		},
+		params:   map[string]any{"param0": int64(15)},
+		instance: map[string]any{"RUN_POLICY": "RESTART_FROM_INCOMPLETE"},
+		steps:    map[string]any{"job.3/param2": int64(15), "/MAESTRO_STEP_ERROR_RETRIES": int64(2)},
+		signals:  map[string]any{"signal_a/watermark": int64(1700000000), "/foo": "bar"},
+		deps:     map[string]any{"0/vtts_utc_dateint": "20210707"},
+	}
+}
+
+func testEnv() Env {
+	var names []string
+	for name := range testScope().vars {
+		names = append(names, name)
+	}
+	return Env{Vars: names, Now: func() time.Time { return testNow }}
+}
+
+func eval(t *testing.T, src string) (any, *Program, error) {
+	t.Helper()
+	p, err := Compile(src, testEnv())
+	if err != nil {
+		return nil, &Program{cel: "(none)"}, err
+	}
+	v, err := p.Eval(context.Background(), testScope())
+	return v, p, err
+}
+
+func TestEval(t *testing.T) {
+	days := func(from, to int64) []int64 {
+		var out []int64
+		for d := from; d <= to; d++ {
+			out = append(out, d)
+		}
+		return out
+	}
+	cases := []struct {
+		src  string
+		want any
+	}{
+		// literals
+		{"123;", int64(123)},
+		{"1569018000000", int64(1569018000000)},
+		{"12.5", 12.5},
+		{`"hello world";`, "hello world"},
+		{"true", true},
+		{"null", nil},
+		// arithmetic with Java's types
+		{"1 + 2 * 3", int64(7)},
+		{"(1 + 2) * 3", int64(9)},
+		{"7 / 2", int64(3)},
+		{"-7 / 2", int64(-3)},
+		{"-7 % 3", int64(-1)},
+		{"1 / 2", int64(0)},
+		{"1.0 / 2", 0.5},
+		{"7.5 % 2", 1.5},
+		{"i + 2", int64(7)},
+		{"i / 2", int64(2)},
+		{"d + 1", 2.5},
+		{"i * d", 7.5},
+		{"-i", int64(-5)},
+		{"+i", int64(5)},
+		{"big + 1", int64(-9223372036854775808)},
+		{"1 * 1;", int64(1)},
+		{"job3__sleep_seconds + 1;", int64(21)},
+		// string concatenation
+		{"'a' + 1", "a1"},
+		{"1 + 2 + 'a'", "3a"},
+		{"'a' + 1 + 2", "a12"},
+		{"sleep_seconds + '1';", "151"},
+		{"i + j;", "5a"},
+		{"'x' + 1.0", "x1.0"},
+		{"'x' + 1e7", "x1.0E7"},
+		{"'x' + d", "x1.5"},
+		{"'x' + true", "xtrue"},
+		{"'x' + nothing", "xnull"},
+		{"'v' + arr", "v[1, 2, 3]"},
+		// comparisons and logic
+		{"2 > 1", true},
+		{"i >= 5 && i < 6", true},
+		{"1 == 1.0", true},
+		{"'a' != 'b'", true},
+		{"245 > 123", true},
+		{"i <= 20200105", true},
+		{"!true || false", false},
+		{"!(i > 1)", false},
+		{"nothing == null", true},
+		{"param1 != null && param1.size() > 2", true},
+		// ternary
+		{"2 > 1 ? 10 : -10", int64(10)},
+		{"i > 9 ? 'big' : i > 3 ? 'mid' : 'small'", "mid"},
+		// statements
+		{"return 100;", int64(100)},
+		{"'bar1';", "bar1"},
+		{"param1;", []string{"a", "b", "c"}},
+		{"x = 1; x += 2; return x;", int64(3)},
+		{"x = 10; x -= 3; x *= 2; x /= 4; x %= 3;", int64(0)},
+		{"int x = 10; if (x > 0) x += 10; else x -= 10; return x;", int64(20)},
+		{"long l = 123; Long m2 = l + 1; m2", int64(124)},
+		{"double dd = 1; dd / 2", 0.5},
+		{"String t = 'a'; t = t + 'b'; t", "ab"},
+		{"if (2 > 1) return 'a'; return 'b';", "a"},
+		{"if (i < 0) { return 'neg'; } else if (i == 0) { return 'zero'; } else { return 'pos'; }", "pos"},
+		{"if (i > 0) { y = 1; } else { y = 2; } return y * 10;", int64(10)},
+		{"{ x = 2; x += 1; } x", int64(3)},
+		{"// comment\nx = 1; /* block */ x + 1", int64(2)},
+		{"WORKFLOW_RUN_POLICY = params.getFromInstance('RUN_POLICY'); if (WORKFLOW_RUN_POLICY == \"START_FRESH_NEW_RUN\") return \"run\"; else if (WORKFLOW_RUN_POLICY == \"RESTART_FROM_INCOMPLETE\") return \"resume\"; else throw \"Unsupported restart mode: \" + WORKFLOW_RUN_POLICY;", "resume"},
+		// params functions
+		{"params.get('param0')", int64(15)},
+		{"params['param0'] + 1", int64(16)},
+		{"params.getFromStep('job.3', 'param2') > 0", true},
+		{"params.getFromStep('MAESTRO_STEP_ERROR_RETRIES')", int64(2)},
+		{"params.getFromInstance('RUN_POLICY')", "RESTART_FROM_INCOMPLETE"},
+		{"params.getFromSignal('signal_a', 'watermark')", int64(1700000000)},
+		{"params.getFromSignal('foo')", "bar"},
+		{"params.getFromSignalDependency('0', 'vtts_utc_dateint')", "20210707"},
+		{"params.getFromSignalOrDefault('signal_b', 'x', 'dflt')", "dflt"},
+		{"params.getFromSignalOrDefault('signal_a', 'watermark', 'dflt')", int64(1700000000)},
+		// Util
+		{"Util.dateIntsBetween(20200101, 20200110, 1);", days(20200101, 20200109)},
+		{"Util.dateIntsBetween(20200226, 20200303, 1)", []int64{20200226, 20200227, 20200228, 20200229, 20200301, 20200302}},
+		{"Util.dateIntsBetween('20200110', '20200101', -3)", []int64{20200107, 20200104, 20200101}},
+		{"Util.dateIntsBetween(20200110, 20200101, 1)", []int64{}},
+		{"Util.dateIntsBetween(20200101, 20210101, 1).size()", int64(366)},
+		{"Util.dateIntsBetween(20200101, 20210101, 1)[365]", int64(20201231)},
+		{"Util.intsBetween(1, i, 1);", []int64{1, 2, 3, 4}},
+		{"Util.intsBetween(5, 1, -2)", []int64{5, 3}},
+		{"Util.intsBetween(1, 1, 0)", []int64{}},
+		{"Util.dateIntHourToTs('20210707', '01', 'UTC', 0, 0)", int64(1625619600000)},
+		{"Util.dateIntHourToTs(TARGET_RUN_DATE, TARGET_RUN_HOUR, 'UTC', 0, 0)/1000", int64(1625619600)},
+		{"Util.dateIntHourToTs('20210707', '01', 'UTC', 1, 2)", int64(1625619600000 - 86_400_000 - 7_200_000)},
+		{"Util.dateIntHourToTs(20210707, 1, 'America/Los_Angeles', 0, 0)", int64(1625619600000 + 7*3_600_000)},
+		{"Util.dateIntToTs(20200101)", int64(1577836800000)},
+		{"Util.tsToDateInt(1577836800000)", "20200101"},
+		{"Util.incrementDateInt(20200228, 2)", "20200301"},
+		{"Util.incrementDateInt('20200301', -1)", "20200229"},
+		// Joda
+		{"new DateTime(1569018000000).withZone(DateTimeZone.forID('UTC')).monthOfYear().getAsText();", "September"},
+		{"new DateTime(0).toString()", "1970-01-01T00:00:00.000Z"},
+		{"new DateTime(0).withZone(DateTimeZone.forID('America/New_York')).toString()", "1969-12-31T19:00:00.000-05:00"},
+		{"new DateTime(0).dayOfWeek().getAsText()", "Thursday"},
+		{"new DateTime(0).dayOfWeek().getAsShortText()", "Thu"},
+		{"new DateTime(0).getDayOfWeek()", int64(4)},
+		{"new DateTime(0).monthOfYear().get()", int64(1)},
+		{"new DateTime(86400000 * 40).getDayOfYear()", int64(41)},
+		{"DateTimeFormat.forPattern('yyyyMMdd').parseDateTime('20210131').plusMonths(1).toString('yyyyMMdd')", "20210228"},
+		{"DateTimeFormat.forPattern('yyyyMMdd').parseDateTime(20210131).minusWeeks(1).toString('yyyy-MM-dd EEE')", "2021-01-24 Sun"},
+		{"DateTimeFormat.forPattern('yyyy-MM-dd HH:mm').withZone(DateTimeZone.forID('Asia/Kolkata')).parseMillis('2020-01-01 05:30')", int64(1577836800000)},
+		{"DateTimeFormat.forPattern('dd MMM yyyy').print(new DateTime(0))", "01 Jan 1970"},
+		{"DateTimeFormat.forPattern('yyyyMMddHH').withZone(DateTimeZone.UTC).print(3600000)", "1970010101"},
+		{"Days.daysBetween(new DateTime(0), new DateTime(86400000 * 3 + 5)).getDays()", int64(3)},
+		{"new DateTime(0).isBefore(new DateTime(1))", true},
+		{"new DateTime(0).plusHours(25).withTimeAtStartOfDay().getMillis()", int64(86400000)},
+		{"new DateTime(0).withDayOfMonth(15).withHourOfDay(6).toString('yyyy-MM-dd HH')", "1970-01-15 06"},
+		{"new DateTime().getYear()", int64(2026)},
+		{"System.currentTimeMillis()", testNow.UnixMilli()},
+		{"DateTimeConstants.SUNDAY", int64(7)},
+		{"\nDateTimeFormatter tz_dateint_hour_formatter = DateTimeFormat\n    .forPattern(\"yyyyMMddHH\")\n    .withZone(DateTimeZone.forID(\"UTC\"));\n\nDateTime dt = tz_dateint_hour_formatter\n    .parseDateTime(TARGET_RUN_DATE + \"00\")\n    .minusDays(0)\n    .minusHours(0);\n\ndt.withZone(DateTimeZone.forID(\"UTC\")).toString(\"HH\");\n", "00"},
+		// strings, arrays, maps
+		{"s.length()", int64(5)},
+		{"s.toUpperCase()", "HELLO"},
+		{"s.toLowerCase()", "hello"},
+		{"' x '.trim()", "x"},
+		{"s.contains('ell')", true},
+		{"s.startsWith('He') && s.endsWith('lo')", true},
+		{"s.substring(1, 3)", "el"},
+		{"s.substring(3)", "lo"},
+		{"s.indexOf('l')", int64(2)},
+		{"s.replace('l', 'L')", "HeLLo"},
+		{"s.equals('Hello')", true},
+		{"'A'.equalsIgnoreCase('a')", true},
+		{"'b'.compareTo('a')", int64(1)},
+		{"''.isEmpty()", true},
+		{"'abc'.matches('[a-c]+')", true},
+		{"'abc'.matches('b')", false},
+		{"'a,b,,c,,'.split(',')", []string{"a", "b", "", "c"}},
+		{"'a1b22c'.split('[0-9]+')", []string{"a", "b", "c"}},
+		{"'a,b,c'.split(',', 2)", []string{"a", "b,c"}},
+		{"new long[]{1, 2, 3}", []int64{1, 2, 3}},
+		{"new String[]{'a', 'b'}[1]", "b"},
+		{"new double[]{1.5, 2}", []any{1.5, int64(2)}},
+		{"arr.length", int64(3)},
+		{"arr[0] + arr[2]", int64(4)},
+		{"param1.size()", int64(3)},
+		{"m['k']", int64(1)},
+		{"m.get('k')", int64(1)},
+		{"m.containsKey('k')", true},
+		{"m", map[string]any{"k": int64(1)}},
+		// classes
+		{"Math.min(3, 5)", int64(3)},
+		{"Math.max(i, 2)", int64(5)},
+		{"Math.abs(-3)", int64(3)},
+		{"Math.pow(2, 10)", 1024.0},
+		{"String.valueOf(12)", "12"},
+		{"Integer.parseInt('42') + 1", int64(43)},
+		{"Long.valueOf('42')", int64(42)},
+		{"Double.parseDouble('1.5')", 1.5},
+		{"Boolean.parseBoolean('TRUE')", true},
+		{"new String('x')", "x"},
+	}
+	for _, c := range cases {
+		got, p, err := eval(t, c.src)
+		if err != nil {
+			t.Errorf("%q (CEL %s): %v", c.src, p.CEL(), err)
+			continue
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q (CEL %s) = %#v, want %#v", c.src, p.CEL(), got, c.want)
+		}
+	}
+}
+
+func TestUUID(t *testing.T) {
+	got, p, err := eval(t, "return UUID.randomUUID().toString();")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.CEL() != "sel.randomUUID()" {
+		t.Errorf("CEL = %s", p.CEL())
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(got.(string)) {
+		t.Errorf("UUID %q", got)
+	}
+	again, _, _ := eval(t, "UUID.randomUUID().toString()")
+	if again == got {
+		t.Errorf("two UUIDs are both %q", got)
+	}
+}
+
+func TestCEL(t *testing.T) {
+	cases := map[string]string{
+		"i + 1":                               "sel.add(i, 1)",
+		"1 + 2 * 3":                           "1 + 2 * 3",
+		"(1 + 2) * 3":                         "(1 + 2) * 3",
+		"param1 != null && param1.size() > 2": "param1 != null && size(param1) > 2",
+		"params.getFromStep('job.3', 'param2') > 0": "params.getFromStep('job.3', 'param2') > 0",
+		"x = 1; x + 1": "cel.bind(x, 1, x + 1)",
+		"if (i > 1) return 'a'; else return 'b';": "i > 1 ? 'a' : 'b'",
+		"'it\\'s'":    `'it\'s'`,
+		"!(i > 1)":    "!(i > 1)",
+		"1 - (2 - 3)": "1 - (2 - 3)",
+		"1 - 2 - 3":   "1 - 2 - 3",
+	}
+	for src, want := range cases {
+		p, err := Compile(src, testEnv())
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		if p.CEL() != want {
+			t.Errorf("%q: CEL %s, want %s", src, p.CEL(), want)
+		}
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{"while (true) {}", "line 1 col 1: while loop is not supported"},
+		{"for (x = 0; x < 3; x += 1) {}", "line 1 col 1: for loop is not supported"},
+		{"x = 1;\n  Foo f = 1; f", "line 2 col 3: class Foo is not supported"},
+		{"new HashMap()", "line 1 col 1: class HashMap is not supported"},
+		{"Map m = new Map(); m.put('a', 1);", "line 1 col 9: class Map is not supported"},
+		{"params.getFromForeach('a', 'b', 'c')", "line 1 col 8: params.getFromForeach is not supported"},
+		{"params.nextUniqueId()", "params.nextUniqueId is not supported"},
+		{"Util.timeoutForDateIntDeadline(20200101, '1 day')", "line 1 col 6: method Util.timeoutForDateIntDeadline is not supported"},
+		{"Math.random()", "method Math.random is not supported"},
+		{"unknown + 1", "line 1 col 1: unknown identifier unknown"},
+		{"i++", "line 1 col 2: operator ++ is not supported"},
+		{"1 << 2", "line 1 col 3: operator << is not supported"},
+		{"(long) i", "line 1 col 1: type casts are not supported"},
+		{"DateTimeZone.forID('Mars/Base')", `line 1 col 20: unknown time zone "Mars/Base"`},
+		{"DateTimeFormat.forPattern('yyyy-QQ')", `letter 'Q' is not supported`},
+		{"DateTime dt = new DateTime(0);", "ends without a value"},
+		{"if (i > 1) return 1;", "ends without a value"},
+		{"new DateTime(0)", "value is a DateTime"},
+		{"'abc' - 1", "line 1 col 7: operator - on a String"},
+		{"1 +", "unexpected end of expression"},
+		{"'abc", "line 1 col 1: string is not closed"},
+		{"foo(1)", "line 1 col 1: function foo is not supported"},
+		{"s.charAt(0)", "method charAt with 1 arguments is not supported"},
+		{"new DateTime(0).getEra()", "method DateTime.getEra with 0 arguments is not supported"},
+		{"x = (y = 1) + 1", "assignment inside an expression is not supported"},
+		{"@daily", `line 1 col 1: unexpected "@"`},
+		{"i = 1; i + 1; in = 2; in", "a variable cannot be named in"},
+		{"", "empty expression"},
+		{"0x10", "hexadecimal literals are not supported"},
+		{"99999999999999999999", "integer 99999999999999999999 is out of range"},
+		{"String.format('%s', 1)", "method String.format is not supported"},
+		{"new DateTime(0) + 1", "operator + on a DateTime is not supported"},
+	}
+	for _, c := range cases {
+		_, err := Compile(c.src, testEnv())
+		var serr *Error
+		if !errors.As(err, &serr) || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "SEL: line ") {
+			t.Errorf("Compile(%q) = %v, want an *Error containing %q", c.src, err, c.want)
+		}
+	}
+}
+
+func TestEvalErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{"1 / zero", "/ by zero"},
+		{"1 / 0", "division by zero"},
+		{"params.get('missing')", "params.get('missing'): missing is not defined"},
+		{"params.getFromStep('job.9', 'x')", "params.getFromStep('job.9', 'x')"},
+		{"Util.dateIntsBetween(20200101, 20200110, 0)", "invalid step 0"},
+		{"Util.dateIntsBetween(20200230, 20200310, 1)", "day 30 of month 2"},
+		{"Util.intsBetween(5, 1, 0)", "step 0 never reaches"},
+		{"'x'.split('(')", "split pattern"},
+		{"j - 1", "operator - on a String and a long is not supported"},
+		{"new DateTime(0).withDayOfMonth(32).getMillis()", "value 32 for dayOfMonth must be in the range [1,31]"},
+	}
+	for _, c := range cases {
+		_, _, err := eval(t, c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want one containing %q", c.src, err, c.want)
+		}
+	}
+}
+
+func TestThrow(t *testing.T) {
+	_, _, err := eval(t, "if (i > 1) throw 'bad value: ' + i; return 1;")
+	var th *ThrowError
+	if !errors.As(err, &th) || th.Msg != "bad value: 5" {
+		t.Fatalf("error %v, want a *ThrowError with bad value: 5", err)
+	}
+}
+
+func TestUnknownLookup(t *testing.T) {
+	p, err := Compile("i + 1", Env{Vars: []string{"i"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Eval(context.Background(), fakeScope{})
+	if err == nil || !strings.Contains(err.Error(), "param i is not defined") {
+		t.Fatalf("error %v, want param i is not defined", err)
+	}
+}
+
+func TestSignalDependencyWithoutSupport(t *testing.T) {
+	p, err := Compile("params.getFromSignalDependency('0', 'x')", Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Eval(context.Background(), plainScope{testScope()})
+	if err == nil || !strings.Contains(err.Error(), "no signal dependencies") {
+		t.Fatalf("error %v, want no signal dependencies", err)
+	}
+}
+
+// plainScope is a Scope without signal dependencies: it has only the
+// methods of the Scope interface.
+type plainScope struct{ Scope }
+
+func TestBudget(t *testing.T) {
+	small := celbudget.Budget{Cost: 1000, MaxSize: 10_000, Timeout: time.Second}
+	env := testEnv()
+	env.Budget = small
+	cases := []struct{ src, limit string }{
+		{"Util.intsBetween(0, 100000, 1)", "size"},
+		{"Util.dateIntsBetween(19000101, 29000101, 1)", "size"},
+		{"Util.intsBetween(0, 5000, 1).contains(4999)", "cost"},
+	}
+	for _, c := range cases {
+		p, err := Compile(c.src, env)
+		if err != nil {
+			t.Errorf("Compile(%q): %v", c.src, err)
+			continue
+		}
+		_, err = p.Eval(context.Background(), testScope())
+		var ex *celbudget.ExceededError
+		if !errors.As(err, &ex) || ex.Limit != c.limit {
+			t.Errorf("%q: error %v, want the %s limit exceeded", c.src, err, c.limit)
+		}
+	}
+	// The same expressions are within the default budget.
+	p, err := Compile("Util.intsBetween(0, 5000, 1).contains(4999)", testEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := p.Eval(context.Background(), testScope()); err != nil || v != true {
+		t.Errorf("within the default budget: %v, %v", v, err)
+	}
+}

@@ -1,0 +1,366 @@
+package sel
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/celbudget"
+)
+
+// Maestro's Util functions. Dates are "date ints", yyyyMMdd, as a long
+// or a String; timestamps are milliseconds since the epoch.
+
+const dateIntPattern = "yyyyMMdd"
+
+func wrap(v any, err error) ref.Val {
+	if err != nil {
+		return types.WrapErr(err)
+	}
+	switch x := v.(type) {
+	case int64:
+		return types.Int(x)
+	case string:
+		return types.String(x)
+	case []int64:
+		return types.NewDynamicList(types.DefaultTypeAdapter, x)
+	case time.Time:
+		return types.Timestamp{Time: x.UTC()}
+	}
+	return types.NewErr("internal: unexpected %T", v)
+}
+
+func parseDateInt(v ref.Val) (time.Time, error) {
+	s, err := javaString(v)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return jodaParse(s, time.UTC, dateIntPattern)
+}
+
+// javaInt is SEL's intVal: the long truncated to a Java int.
+func javaInt(v ref.Val) (int64, error) {
+	n, err := javaLong(v)
+	return int64(int32(n)), err
+}
+
+func utilFuncs(b celbudget.Budget) []cel.EnvOption {
+	tooBig := func(fn string, n int64) error {
+		return &celbudget.ExceededError{Limit: "size", Max: fmt.Sprintf("%d units", b.MaxSize),
+			Detail: fmt.Sprintf("%s would build a list of %d elements", fn, n)}
+	}
+	return []cel.EnvOption{
+		fn("Util.dateIntsBetween", bound("util_dateIntsBetween", []*cel.Type{dyn, dyn, dyn}, listOf(intT), func(a ...ref.Val) ref.Val {
+			return wrap(dateIntsBetween(a[0], a[1], a[2], b.MaxSize, tooBig))
+		})),
+		fn("Util.intsBetween", bound("util_intsBetween", []*cel.Type{dyn, dyn, dyn}, listOf(intT), func(a ...ref.Val) ref.Val {
+			return wrap(intsBetween(a[0], a[1], a[2], b.MaxSize, tooBig))
+		})),
+		fn("Util.dateIntHourToTs", bound("util_dateIntHourToTs", []*cel.Type{dyn, dyn, dyn, dyn, dyn}, intT, func(a ...ref.Val) ref.Val {
+			return wrap(dateIntHourToTs(a))
+		})),
+		fn("Util.dateIntToTs", bound("util_dateIntToTs", []*cel.Type{dyn}, intT, func(a ...ref.Val) ref.Val {
+			t, err := parseDateInt(a[0])
+			return wrap(t.UnixMilli(), err)
+		})),
+		fn("Util.tsToDateInt", bound("util_tsToDateInt", []*cel.Type{dyn}, str, func(a ...ref.Val) ref.Val {
+			ms, err := javaLong(a[0])
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return wrap(jodaFormat(time.UnixMilli(ms), time.UTC, dateIntPattern))
+		})),
+		fn("Util.incrementDateInt", bound("util_incrementDateInt", []*cel.Type{dyn, dyn}, str, func(a ...ref.Val) ref.Val {
+			t, err := parseDateInt(a[0])
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			days, ok := a[1].(types.Int)
+			if !ok {
+				return types.NewErr("Util.incrementDateInt: days must be a long, not a %s", javaType(a[1]))
+			}
+			t, err = jodaPlus(t, time.UTC, "days", int64(int32(days)))
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return wrap(jodaFormat(t, time.UTC, dateIntPattern))
+		})),
+	}
+}
+
+// dateIntsBetween lists the date ints from from (inclusive) to to
+// (exclusive) every |step| days; a negative step lists the same days
+// from the other end, newest first.
+func dateIntsBetween(from, to, step ref.Val, max uint32, tooBig func(string, int64) error) ([]int64, error) {
+	inc, err := javaInt(step)
+	if err != nil {
+		return nil, fmt.Errorf("Util.dateIntsBetween step: %w", err)
+	}
+	switch {
+	case inc == 0:
+		return nil, fmt.Errorf("Util.dateIntsBetween: invalid step 0")
+	case inc < 0:
+		from, to = to, from
+	}
+	d1, err := parseDateInt(from)
+	if err != nil {
+		return nil, fmt.Errorf("Util.dateIntsBetween: %w", err)
+	}
+	d2, err := parseDateInt(to)
+	if err != nil {
+		return nil, fmt.Errorf("Util.dateIntsBetween: %w", err)
+	}
+	days := jodaDaysBetween(d1, d2, time.UTC)
+	abs := inc
+	if abs < 0 {
+		abs = -abs
+	}
+	if days <= 0 {
+		return []int64{}, nil
+	}
+	if n := (days + abs - 1) / abs; n > int64(max) {
+		return nil, tooBig("Util.dateIntsBetween", n)
+	}
+	out := make([]int64, 0, (days+abs-1)/abs)
+	for i := int64(0); i < days; i += abs {
+		d := d1.AddDate(0, 0, int(i))
+		out = append(out, int64(d.Year()*10000+int(d.Month())*100+d.Day()))
+	}
+	if inc < 0 {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, nil
+}
+
+// intsBetween lists the ints from from (inclusive) towards to
+// (exclusive) by step. Maestro loops forever on step 0 with from > to;
+// here that is an error.
+func intsBetween(from, to, step ref.Val, max uint32, tooBig func(string, int64) error) ([]int64, error) {
+	var d [3]int64
+	for i, v := range []ref.Val{from, to, step} {
+		n, err := javaInt(v)
+		if err != nil {
+			return nil, fmt.Errorf("Util.intsBetween: %w", err)
+		}
+		d[i] = n
+	}
+	d1, d2, inc := d[0], d[1], d[2]
+	var n int64
+	switch {
+	case inc > 0 && d1 < d2:
+		n = (d2 - d1 + inc - 1) / inc
+	case inc < 0 && d1 > d2:
+		n = (d1 - d2 - inc - 1) / -inc
+	case inc == 0 && d1 > d2:
+		return nil, fmt.Errorf("Util.intsBetween: step 0 never reaches %d from %d", d2, d1)
+	}
+	if n > int64(max) {
+		return nil, tooBig("Util.intsBetween", n)
+	}
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = d1 + int64(i)*inc
+	}
+	return out, nil
+}
+
+// dateIntHourToTs is the millisecond timestamp of a date int and an hour
+// in a zone, less a number of days and hours.
+func dateIntHourToTs(a []ref.Val) (int64, error) {
+	var s [3]string
+	for i := range s {
+		v, err := javaString(a[i])
+		if err != nil {
+			return 0, err
+		}
+		s[i] = v
+	}
+	loc, err := zone(s[2])
+	if err != nil {
+		return 0, fmt.Errorf("Util.dateIntHourToTs: %w", err)
+	}
+	t, err := jodaParse(s[0]+s[1], loc, "yyyyMMddHH")
+	if err != nil {
+		return 0, fmt.Errorf("Util.dateIntHourToTs: %w", err)
+	}
+	days, err := javaInt(a[3])
+	if err != nil {
+		return 0, fmt.Errorf("Util.dateIntHourToTs days: %w", err)
+	}
+	hours, err := javaInt(a[4])
+	if err != nil {
+		return 0, fmt.Errorf("Util.dateIntHourToTs hours: %w", err)
+	}
+	if t, err = jodaPlus(t, loc, "days", -days); err != nil {
+		return 0, err
+	}
+	if t, err = jodaPlus(t, loc, "hours", -hours); err != nil {
+		return 0, err
+	}
+	return t.UnixMilli(), nil
+}
+
+// zones caches loaded time zones.
+var zones sync.Map // id → *time.Location
+
+func zone(id string) (*time.Location, error) {
+	if loc, ok := zones.Load(id); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := loadZone(id)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(id, loc)
+	return loc, nil
+}
+
+// jodaFuncs are the functions Joda translations call; a DateTime is a
+// timestamp and the id of its zone.
+func jodaFuncs() []cel.EnvOption {
+	tsZone := func(a []ref.Val) (time.Time, *time.Location, error) {
+		t, ok := a[0].(types.Timestamp)
+		if !ok {
+			return time.Time{}, nil, fmt.Errorf("want a DateTime, got a %s", javaType(a[0]))
+		}
+		id, err := javaString(a[1])
+		if err != nil {
+			return time.Time{}, nil, err
+		}
+		loc, err := zone(id)
+		return t.Time, loc, err
+	}
+	plus := func(sign int64) func(a ...ref.Val) ref.Val {
+		return func(a ...ref.Val) ref.Val {
+			t, loc, err := tsZone(a)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			n, ok := a[3].(types.Int)
+			if !ok {
+				return types.NewErr("DateTime amount must be a long, not a %s", javaType(a[3]))
+			}
+			return wrap(jodaPlus(t, loc, string(a[2].(types.String)), sign*int64(n)))
+		}
+	}
+	return []cel.EnvOption{
+		fn("joda.fromMillis", bound("joda_fromMillis", []*cel.Type{dyn}, ts, func(a ...ref.Val) ref.Val {
+			ms, err := javaLong(a[0])
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			t := time.UnixMilli(ms).UTC()
+			if t.Year() < 1 || t.Year() > 9999 {
+				return types.NewErr("DateTime %d ms is out of range", ms)
+			}
+			return types.Timestamp{Time: t}
+		})),
+		fn("joda.millis", bound("joda_millis", []*cel.Type{ts}, intT, func(a ...ref.Val) ref.Val {
+			return types.Int(a[0].(types.Timestamp).UnixMilli())
+		})),
+		fn("joda.plus", bound("joda_plus", []*cel.Type{ts, dyn, str, dyn}, ts, plus(1))),
+		fn("joda.minus", bound("joda_minus", []*cel.Type{ts, dyn, str, dyn}, ts, plus(-1))),
+		fn("joda.format", bound("joda_format", []*cel.Type{ts, dyn, dyn}, str, func(a ...ref.Val) ref.Val {
+			t, loc, err := tsZone(a)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			p, err := javaString(a[2])
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return wrap(jodaFormat(t, loc, p))
+		})),
+		fn("joda.iso", bound("joda_iso", []*cel.Type{ts, dyn}, str, func(a ...ref.Val) ref.Val {
+			t, loc, err := tsZone(a)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return types.String(jodaISO(t, loc))
+		})),
+		fn("joda.parse", bound("joda_parse", []*cel.Type{dyn, dyn, dyn}, ts, func(a ...ref.Val) ref.Val {
+			s, err := javaString(a[0])
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			p, err := javaString(a[1])
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			id, err := javaString(a[2])
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			loc, err := zone(id)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			t, err := jodaParse(s, loc, p)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return types.Timestamp{Time: t.UTC()}
+		})),
+		fn("joda.get", bound("joda_get", []*cel.Type{ts, dyn, str}, intT, func(a ...ref.Val) ref.Val {
+			t, loc, err := tsZone(a)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return wrap(jodaGet(t, loc, string(a[2].(types.String))))
+		})),
+		fn("joda.text", bound("joda_text", []*cel.Type{ts, dyn, str}, str, func(a ...ref.Val) ref.Val {
+			t, loc, err := tsZone(a)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return wrap(jodaText(t, loc, string(a[2].(types.String)), false))
+		})),
+		fn("joda.shortText", bound("joda_shortText", []*cel.Type{ts, dyn, str}, str, func(a ...ref.Val) ref.Val {
+			t, loc, err := tsZone(a)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return wrap(jodaText(t, loc, string(a[2].(types.String)), true))
+		})),
+		fn("joda.startOfDay", bound("joda_startOfDay", []*cel.Type{ts, dyn}, ts, func(a ...ref.Val) ref.Val {
+			t, loc, err := tsZone(a)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			l := t.In(loc)
+			return types.Timestamp{Time: time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc).UTC()}
+		})),
+		fn("joda.with", bound("joda_with", []*cel.Type{ts, dyn, str, dyn}, ts, func(a ...ref.Val) ref.Val {
+			t, loc, err := tsZone(a)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			n, err := javaInt(a[3])
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			t, err = jodaWith(t, loc, string(a[2].(types.String)), n)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return types.Timestamp{Time: t.UTC()}
+		})),
+		fn("joda.daysBetween", bound("joda_daysBetween", []*cel.Type{ts, ts, dyn}, intT, func(a ...ref.Val) ref.Val {
+			id, err := javaString(a[2])
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			loc, err := zone(id)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return types.Int(jodaDaysBetween(a[0].(types.Timestamp).Time, a[1].(types.Timestamp).Time, loc))
+		})),
+	}
+}
