@@ -9,25 +9,32 @@ import (
 var errShort = errors.New("chunk: bit stream truncated")
 
 // writeBits appends the n low bits of v (n ≤ 64) to the chunk, most
-// significant first.
+// significant first: what fits in the last byte, then whole bytes, then
+// the rest at the top of a new byte.
 func (w *Encoder) writeBits(v uint64, n int) {
 	if n < 64 {
 		v &= 1<<uint(n) - 1
 	}
-	for n > 0 {
+	if w.used != 0 {
 		free := 8 - int(w.used)
-		if free == 8 {
-			w.grow()
-			w.b = append(w.b, 0)
+		if n <= free {
+			w.b[len(w.b)-1] |= byte(v << uint(free-n))
+			w.used = uint8((int(w.used) + n) & 7)
+			return
 		}
-		take := min(free, n)
-		chunk := byte(v >> uint(n-take))
-		if take < 8 {
-			chunk &= 1<<uint(take) - 1
-		}
-		w.b[len(w.b)-1] |= chunk << uint(free-take)
-		n -= take
-		w.used = uint8((int(w.used) + take) & 7)
+		n -= free
+		w.b[len(w.b)-1] |= byte(v >> uint(n))
+		w.used = 0
+	}
+	for n >= 8 {
+		n -= 8
+		w.grow()
+		w.b = append(w.b, byte(v>>uint(n)))
+	}
+	if n > 0 {
+		w.grow()
+		w.b = append(w.b, byte(v<<uint(8-n)))
+		w.used = uint8(n)
 	}
 }
 
