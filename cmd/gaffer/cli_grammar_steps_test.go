@@ -125,6 +125,14 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"agent", "revoke", "web-1"}},
 		{args: []string{"agent", "bundle", "{dir}/action"}},
 
+		{args: []string{"workflow", "apply", "-f", "{dir}/wf.json"}},
+		{args: []string{"workflow", "start", "grammar-wf", "--param", "n=3", "--wait"}},
+		{args: []string{"workflow", "apply", "-f", "{dir}/wf2.json"}},
+		{args: []string{"workflow", "activate", "grammar-wf", "1"}},
+		{args: []string{"workflow", "start", "grammar-wf", "--param", "n=3600"},
+			capture: map[string]*regexp.Regexp{"wfi": re(`instance (\d+)`)}},
+		{args: []string{"workflow", "stop", "grammar-wf", "{wfi}"}},
+
 		{args: []string{"failover", "import", "-f", "{dir}/fleet.yaml"}},
 		{args: []string{"failover", "size-darkpools", "streaming"}},
 		{args: []string{"failover", "plan", "streaming", "--evacuate", "us-west-2", "--execute"},
@@ -173,6 +181,10 @@ steps:
     type: sleep
     duration: 1h
 `,
+		"wf.json": `{"workflow": {"id": "grammar-wf", "params": {"n": {"value": 0, "type": "LONG"}},
+			"steps": [{"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": "${n}", "type": "LONG"}}}}]}}`,
+		"wf2.json": `{"workflow": {"id": "grammar-wf", "description": "the second version", "params": {"n": {"value": 0, "type": "LONG"}},
+			"steps": [{"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": "${n}", "type": "LONG"}}}}]}}`,
 		"action/action.yaml": "name: grammar-echo\nversion: '1'\ncommand: ./run.sh\n",
 		"action/run.sh":      "#!/bin/sh\necho '{}'\n",
 	}

@@ -23,12 +23,12 @@ import (
 // commands must each be exercised by grammarSteps and confirm what they
 // did. A new verb is a conscious addition here.
 var grammarVerbs = map[string]bool{
-	"abort": true, "allow": true, "apply": true, "approve": true, "bundle": true, "control": true,
+	"abort": true, "activate": true, "allow": true, "apply": true, "approve": true, "bundle": true, "control": true,
 	"create": true, "delete": true, "disable": true, "enable": true, "enroll": true, "expire": true,
 	"import": true, "issue": true, "pause": true, "promote": true, "publish": true, "redrive": true,
 	"refuse": true, "reissue": true, "resume": true, "retire": true, "revoke": true, "rollback": true,
 	"rotate": true, "run": true, "scan": true, "set": true, "sign": true, "silence": true, "size": true,
-	"update": true,
+	"start": true, "stop": true, "update": true,
 
 	"correlate": false, "detect": false, "exercise": false, "export": false, "fetch": false, "get": false,
 	"graph": false, "inspect": false, "list": false, "login": false, "plan": false, "query": false,

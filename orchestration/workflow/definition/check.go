@@ -136,6 +136,8 @@ func (c *checker) params(path string, ps map[string]Param, local []string) {
 			} else if _, err := Coerce(p.Type, p.Value); err != nil {
 				c.ps.add(at+".value", "%v", err)
 			}
+		case isTemplate(p.Value):
+			// "${name}" is resolved, then typed, when the step runs.
 		case p.Value != nil:
 			if _, err := Coerce(p.Type, p.Value); err != nil {
 				c.ps.add(at+".value", "%v", err)
@@ -316,4 +318,10 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: want a duration such as 90m, 2h or 1d", s)
 	}
 	return d, nil
+}
+
+// isTemplate reports whether v is a string with a ${name} reference.
+func isTemplate(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.Contains(s, "${")
 }

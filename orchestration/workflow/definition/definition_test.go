@@ -1,6 +1,7 @@
 package definition
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,4 +203,29 @@ func FuzzParse(f *testing.F) {
 		}
 		Check(d, CheckOptions{})
 	})
+}
+
+// TestRoundTrip: a definition written as JSON reads back the same.
+func TestRoundTrip(t *testing.T) {
+	for _, src := range []string{dagJSON, dagDSL} {
+		d, err := Parse("x", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse("x", b)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		b2, _ := json.Marshal(back)
+		if string(b) != string(b2) {
+			t.Errorf("round trip differs:\n%s\n%s", b, b2)
+		}
+		if err := Check(back, CheckOptions{}); err != nil {
+			t.Error(err)
+		}
+	}
 }

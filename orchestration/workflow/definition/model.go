@@ -1,6 +1,7 @@
 package definition
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -235,4 +236,36 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(strconv.FormatFloat(n, 'f', -1, 64) + "s")
 	return nil
+}
+
+// MarshalJSON writes the step in Maestro's form: {"<kind>": {...}}.
+func (s Step) MarshalJSON() ([]byte, error) {
+	type plain Step
+	body, err := json.Marshal(plain(s))
+	if err != nil {
+		return nil, err
+	}
+	kind := s.Kind
+	if kind == "" {
+		kind = KindStep
+	}
+	return json.Marshal(map[string]json.RawMessage{kind: body})
+}
+
+// MarshalJSON writes the successors in the order they were written.
+func (t Transition) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"successors":{`)
+	for i, id := range t.Order {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(id)
+		v, _ := json.Marshal(t.Successors[id])
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteString("}}")
+	return b.Bytes(), nil
 }

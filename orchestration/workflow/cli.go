@@ -1,0 +1,285 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/cli"
+)
+
+// newWorkflowCommand is `gaffer workflow`, the system's client.
+func newWorkflowCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "workflow", Short: "Workflows (Maestro definitions): apply, start, list, show, instances, stop, versions (see docs/workflow.md)"}
+	flags := cli.AddClientFlags(cmd)
+	cmd.AddCommand(wfApplyCommand(flags), wfStartCommand(flags), wfListCommand(flags), wfShowCommand(flags),
+		wfInstancesCommand(flags), wfStopCommand(flags), wfVersionsCommand(flags), wfActivateCommand(flags))
+	for _, sub := range cmd.Commands() {
+		if sub.Name() == "list" {
+			cli.ListByDefault(cmd, sub)
+		}
+	}
+	return cmd
+}
+
+func wfApplyCommand(flags *cli.ClientFlags) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{Use: "apply -f FILE [--output json]", Short: "Apply a workflow definition (Maestro JSON or YAML); prints its id and version",
+		Args: cobra.NoArgs}
+	out := cli.AddOutputFlag(cmd)
+	cmd.Flags().StringVarP(&file, "file", "f", "", "the definition (- for standard input)")
+	cmd.MarkFlagRequired("file")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		src, err := cli.ReadInput(cmd, file)
+		if err != nil {
+			return err
+		}
+		ct := "application/json"
+		if !strings.HasPrefix(strings.TrimSpace(string(src)), "{") {
+			ct = "application/yaml"
+		}
+		var res Applied
+		if err := c.DoRaw(cmd.Context(), "POST", api+"?file="+url.QueryEscape(filepath.Base(file)), ct, src, &res); err != nil {
+			return err
+		}
+		return out.Print(cmd.OutOrStdout(), map[string]any{"id": res.ID, "version": res.Version}, func(t *cli.Table) {
+			note := ""
+			if res.Unchanged {
+				note = " (unchanged)"
+			}
+			t.Row(fmt.Sprintf("applied workflow %s: version %d%s", res.ID, res.Version, note))
+		})
+	}
+	return cmd
+}
+
+// waitResult is what `start --wait --output json` prints.
+type waitResult struct {
+	WorkflowID string       `json:"workflow_id"`
+	InstanceID int64        `json:"instance_id"`
+	Status     string       `json:"status"`
+	Steps      []waitedStep `json:"steps"`
+}
+
+type waitedStep struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts"`
+}
+
+func wfStartCommand(flags *cli.ClientFlags) *cobra.Command {
+	var params []string
+	var wait bool
+	var version int
+	cmd := &cobra.Command{Use: "start WORKFLOW_ID [--param NAME=VALUE ...] [--wait] [--output json]",
+		Short: "Start an instance; with --wait, follow it to its end and exit 0 only if it SUCCEEDED", Args: cobra.ExactArgs(1)}
+	out := cli.AddOutputFlag(cmd)
+	cmd.Flags().StringArrayVar(&params, "param", nil, "a run param NAME=VALUE (a JSON array or object for array and map params); repeatable")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the instance to end")
+	cmd.Flags().IntVar(&version, "version", 0, "run this version instead of the active one")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		req := StartRequest{Params: map[string]any{}, Version: version}
+		for _, p := range params {
+			name, value, ok := strings.Cut(p, "=")
+			if !ok || name == "" {
+				return fmt.Errorf("--param %q: want NAME=VALUE", p)
+			}
+			var v any = value
+			if t := strings.TrimSpace(value); strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
+				if err := json.Unmarshal([]byte(t), &v); err != nil {
+					return fmt.Errorf("--param %s: %v", name, err)
+				}
+			}
+			req.Params[name] = v
+		}
+		var in Instance
+		base := api + "/" + url.PathEscape(args[0]) + "/instances"
+		if err := c.Do(cmd.Context(), "POST", base, req, &in); err != nil {
+			return err
+		}
+		if wait {
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for !instanceTerminal(in.Status) {
+				select {
+				case <-cmd.Context().Done():
+					return cmd.Context().Err()
+				case <-tick.C:
+				}
+				if err := c.Do(cmd.Context(), "GET", fmt.Sprintf("%s/%d", base, in.InstanceID), nil, &in); err != nil {
+					return err
+				}
+			}
+		}
+		res := waitResult{WorkflowID: in.WorkflowID, InstanceID: in.InstanceID, Status: in.Status, Steps: []waitedStep{}}
+		for _, s := range in.Steps {
+			res.Steps = append(res.Steps, waitedStep{ID: s.ID, Status: s.Status, Attempts: s.Attempts})
+		}
+		err = out.Print(cmd.OutOrStdout(), res, func(t *cli.Table) {
+			line := fmt.Sprintf("started workflow %s instance %d: %s", in.WorkflowID, in.InstanceID, in.Status)
+			if wait {
+				line = fmt.Sprintf("ended workflow %s instance %d: %s", in.WorkflowID, in.InstanceID, in.Status)
+			}
+			if in.Error != "" {
+				line += " (" + in.Error + ")"
+			}
+			t.Row(line)
+		})
+		if err == nil && wait && in.Status != InstanceSucceeded {
+			return fmt.Errorf("workflow %s instance %d %s", in.WorkflowID, in.InstanceID, in.Status)
+		}
+		return err
+	}
+	return cmd
+}
+
+func wfListCommand(flags *cli.ClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "list", Short: "List workflows", Args: cobra.NoArgs}
+	out := cli.AddOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		var list []Workflow
+		if err := c.Do(cmd.Context(), "GET", api, nil, &list); err != nil {
+			return err
+		}
+		return out.Print(cmd.OutOrStdout(), list, func(t *cli.Table) {
+			t.Row("ID", "ACTIVE", "LATEST", "STEPS", "OWNER", "NAME")
+			for _, w := range list {
+				t.Row(w.ID, w.Active, w.Latest, w.Steps, w.Owner, w.Name)
+			}
+		})
+	}
+	return cmd
+}
+
+func wfShowCommand(flags *cli.ClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "show WORKFLOW_ID [INSTANCE_ID]", Short: "Show a workflow's active definition, or an instance and its steps",
+		Args: cobra.RangeArgs(1, 2)}
+	out := cli.AddOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		if len(args) == 2 {
+			var in Instance
+			if err := c.Do(cmd.Context(), "GET", api+"/"+url.PathEscape(args[0])+"/instances/"+url.PathEscape(args[1]), nil, &in); err != nil {
+				return err
+			}
+			return out.Print(cmd.OutOrStdout(), in, func(t *cli.Table) {
+				t.Row("STEP", "STATUS", "ATTEMPTS", "ERROR")
+				for _, s := range in.Steps {
+					t.Row(s.ID, s.Status, s.Attempts, s.Error)
+				}
+				t.Row("")
+				t.Row("instance", in.Status, "", in.Error)
+			})
+		}
+		var wf Workflow
+		if err := c.Do(cmd.Context(), "GET", api+"/"+url.PathEscape(args[0]), nil, &wf); err != nil {
+			return err
+		}
+		if out.JSON() {
+			return out.Print(cmd.OutOrStdout(), wf, nil)
+		}
+		b, _ := json.MarshalIndent(wf.Definition, "", "  ")
+		fmt.Fprintf(cmd.OutOrStdout(), "workflow %s, version %d of %d\n%s\n", wf.ID, wf.Active, wf.Latest, b)
+		return nil
+	}
+	return cmd
+}
+
+func wfInstancesCommand(flags *cli.ClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "instances WORKFLOW_ID", Short: "List a workflow's instances, newest first", Args: cobra.ExactArgs(1)}
+	out := cli.AddOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		var list []Instance
+		if err := c.Do(cmd.Context(), "GET", api+"/"+url.PathEscape(args[0])+"/instances", nil, &list); err != nil {
+			return err
+		}
+		return out.Print(cmd.OutOrStdout(), list, func(t *cli.Table) {
+			t.Row("INSTANCE", "VERSION", "STATUS", "CREATED", "ERROR")
+			for _, in := range list {
+				t.Row(in.InstanceID, in.Version, in.Status, in.CreatedAt.Format(time.RFC3339), in.Error)
+			}
+		})
+	}
+	return cmd
+}
+
+func wfStopCommand(flags *cli.ClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "stop WORKFLOW_ID INSTANCE_ID", Short: "Stop an instance", Args: cobra.ExactArgs(2)}
+	out := cli.AddOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		var in Instance
+		if err := c.Do(cmd.Context(), "POST", api+"/"+url.PathEscape(args[0])+"/instances/"+url.PathEscape(args[1])+"/stop", nil, &in); err != nil {
+			return err
+		}
+		return out.Print(cmd.OutOrStdout(), in, func(t *cli.Table) {
+			t.Row(fmt.Sprintf("stopped workflow %s instance %d: %s", in.WorkflowID, in.InstanceID, in.Status))
+		})
+	}
+	return cmd
+}
+
+func wfVersionsCommand(flags *cli.ClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "versions WORKFLOW_ID", Short: "List a workflow's versions", Args: cobra.ExactArgs(1)}
+	out := cli.AddOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		var list []Version
+		if err := c.Do(cmd.Context(), "GET", api+"/"+url.PathEscape(args[0])+"/versions", nil, &list); err != nil {
+			return err
+		}
+		return out.Print(cmd.OutOrStdout(), list, func(t *cli.Table) {
+			t.Row("VERSION", "ACTIVE", "BY", "CREATED")
+			for _, v := range list {
+				t.Row(v.Version, v.Active, v.CreatedBy, time.UnixMilli(v.CreatedAt).UTC().Format(time.RFC3339))
+			}
+		})
+	}
+	return cmd
+}
+
+func wfActivateCommand(flags *cli.ClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "activate WORKFLOW_ID VERSION", Short: "Make a version the one new instances run (roll back)", Args: cobra.ExactArgs(2)}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		if err := c.Do(cmd.Context(), "POST", api+"/"+url.PathEscape(args[0])+"/versions/"+url.PathEscape(args[1])+"/activate", nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "activated workflow %s version %s\n", args[0], args[1])
+		return nil
+	}
+	return cmd
+}

@@ -1,0 +1,463 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+)
+
+// StartRequest starts an instance.
+type StartRequest struct {
+	// Params override the workflow's params (values are coerced to the
+	// declared types; "10" is a LONG 10 where the param is a LONG).
+	Params map[string]any `json:"params,omitempty"`
+	// Version runs this version instead of the active one.
+	Version int `json:"version,omitempty"`
+}
+
+// stepRef names a step of an instance row.
+type stepRef struct{ inst, step string }
+
+// txn is one transaction of the engine and what to do once it commits.
+type txn struct {
+	s      *Service
+	ctx    context.Context
+	tx     *store.Tx
+	toRun  []stepRef
+	events []event
+}
+
+type event struct {
+	typ  string
+	data map[string]any
+}
+
+// inTx runs fn in a transaction, then launches the steps it made ready
+// and publishes its events.
+func (s *Service) inTx(ctx context.Context, fn func(t *txn) error) error {
+	var t *txn
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		t = &txn{s: s, ctx: ctx, tx: tx}
+		return fn(t)
+	})
+	if err != nil {
+		return err
+	}
+	s.launch(t.toRun)
+	s.publish(t.events)
+	return nil
+}
+
+// StartInstance starts an instance of workflow; by names who asked.
+func (s *Service) StartInstance(ctx context.Context, workflow string, req StartRequest, by string) (*Instance, error) {
+	var no int64
+	err := s.inTx(ctx, func(t *txn) error {
+		var active int
+		if err := t.tx.QueryRowContext(ctx, `SELECT active, next_instance FROM workflow_workflows WHERE id = ?`, workflow).Scan(&active, &no); err != nil {
+			return fmt.Errorf("workflow %q: %w", workflow, ErrNotFound)
+		}
+		version := active
+		if req.Version > 0 {
+			version = req.Version
+		}
+		c, err := s.version(ctx, t.tx, workflow, version)
+		if err != nil {
+			return err
+		}
+		params, err := runParams(c.def, req.Params)
+		if err != nil {
+			return err
+		}
+		if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_workflows SET next_instance = next_instance + 1 WHERE id = ?`, workflow); err != nil {
+			return err
+		}
+		params["WORKFLOW_ID"], params["WORKFLOW_INSTANCE_ID"], params["WORKFLOW_VERSION_ID"] = workflow, no, int64(version)
+		status, err := t.admit(workflow, c.def.Properties.RunStrategy)
+		if err != nil {
+			return err
+		}
+		id := instanceKey(workflow, no)
+		return t.createInstance(&instRow{id: id, workflow: workflow, no: no, version: version, status: status, params: params, by: by}, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Instance(ctx, workflow, no)
+}
+
+// runParams evaluates the workflow's params with the run's overrides.
+func runParams(d *definition.Definition, given map[string]any) (map[string]any, error) {
+	out := map[string]any{}
+	for name, p := range d.Workflow.Params {
+		if v, ok := given[name]; ok {
+			c, err := definition.Coerce(p.Type, v)
+			if err != nil {
+				return nil, fmt.Errorf("param %s: %w: %w", name, err, ErrInvalid)
+			}
+			out[name] = c
+			continue
+		}
+		v, err := evalParam(p, mapScope(out))
+		if err != nil {
+			return nil, fmt.Errorf("param %s: %w", name, err)
+		}
+		out[name] = v
+	}
+	for name, v := range given {
+		if _, declared := d.Workflow.Params[name]; !declared {
+			out[name] = v
+		}
+	}
+	return out, nil
+}
+
+// admit decides, by the run strategy, whether a new top-level instance
+// starts now (IN_PROGRESS), waits its turn (CREATED) or is stopped.
+func (t *txn) admit(workflow string, rs definition.RunStrategy) (string, error) {
+	var running int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM workflow_instances WHERE workflow_id = ? AND instance_no > 0 AND status IN (?, ?)`,
+		workflow, InstanceInProgress, InstanceCreated).Scan(&running); err != nil {
+		return "", err
+	}
+	switch rs.Rule {
+	case "parallel":
+		if rs.Limit > 0 && running >= rs.Limit {
+			return InstanceCreated, nil
+		}
+		return InstanceInProgress, nil
+	case "first_only":
+		if running > 0 {
+			return InstanceStopped, nil
+		}
+	case "last_only":
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM workflow_instances WHERE workflow_id = ? AND instance_no > 0 AND status IN (?, ?)`,
+			workflow, InstanceInProgress, InstanceCreated)
+		if err != nil {
+			return "", err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		rows.Close()
+		for _, id := range ids {
+			if err := t.stopInstance(id, InstanceStopped, "a newer instance started (run strategy last_only)"); err != nil {
+				return "", err
+			}
+		}
+	default: // sequential, strict_sequential
+		if running > 0 {
+			return InstanceCreated, nil
+		}
+	}
+	return InstanceInProgress, nil
+}
+
+// createInstance stores an instance and the steps of its scope; those
+// without predecessors are ready when it is in progress.
+func (t *txn) createInstance(r *instRow, c *compiled) error {
+	params, _ := json.Marshal(r.params)
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO workflow_instances (id, workflow_id, instance_no, version, parent_id, parent_step, iteration,
+		scope, status, params, error, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
+		r.id, r.workflow, r.no, r.version, r.parent, r.parentStep, r.iteration, r.scope, r.status, string(params), r.by, t.s.nowMS()); err != nil {
+		return fmt.Errorf("create instance %s: %w", r.id, err)
+	}
+	for _, st := range c.lists[r.scope] {
+		status := StepNotCreated
+		if c.preds[st.ID] == 0 && r.status == InstanceInProgress {
+			status = StepCreated
+			t.toRun = append(t.toRun, stepRef{r.id, st.ID})
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO workflow_steps (instance_id, step_id, status, attempts, pending, satisfied, params, output,
+			error, iterations, started, done, failed) VALUES (?, ?, ?, 0, ?, 0, '{}', '{}', '', 0, 0, 0, 0)`,
+			r.id, st.ID, status, c.preds[st.ID]); err != nil {
+			return fmt.Errorf("create step %s of %s: %w", st.ID, r.id, err)
+		}
+	}
+	if r.no > 0 {
+		t.instanceEvent(r, r.status, "")
+	}
+	if r.status == InstanceStopped {
+		_, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_instances SET error = ?, finished_at = ? WHERE id = ?`,
+			"an instance was already running (run strategy first_only)", t.s.nowMS(), r.id)
+		return err
+	}
+	return nil
+}
+
+// finishStep records a step attempt's end and moves the instance on.
+func (t *txn) finishStep(ref stepRef, attempt int, status string, output map[string]any, why string) error {
+	r, err := loadInstRow(t.ctx, t.tx, ref.inst)
+	if err != nil {
+		return err
+	}
+	c, err := t.s.version(t.ctx, t.tx, r.workflow, r.version)
+	if err != nil {
+		return err
+	}
+	st := c.steps[ref.step]
+	if stepFailed(status) && strings.EqualFold(st.FailureMode, "ignore_failure") {
+		status = StepCompletedWithError
+	}
+	out, _ := json.Marshal(output)
+	if output == nil {
+		out = []byte("{}")
+	}
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET status = ?, output = ?, error = ?, finished_at = ?
+		WHERE instance_id = ? AND step_id = ? AND status = ? AND attempts = ?`, status, string(out), why, t.s.nowMS(), ref.inst, ref.step, StepRunning, attempt)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // a late or repeated report
+	}
+	t.stepEvent(r, ref.step, status, why)
+	if stepFailed(status) {
+		return t.stopInstance(r.id, InstanceFailed, fmt.Sprintf("step %s %s: %s", ref.step, status, why))
+	}
+	if err := t.propagate(r, c, ref.step, true); err != nil {
+		return err
+	}
+	return t.checkDone(r)
+}
+
+// propagate settles the edges out of a finished step: a successor whose
+// predecessors are all done runs if one of its edges was taken, and is
+// UNSATISFIED (and passes that on) otherwise.
+func (t *txn) propagate(r *instRow, c *compiled, step string, ran bool) error {
+	st := c.steps[step]
+	var scope exprScope
+	if ran {
+		sc, err := t.stepScope(r, step)
+		if err != nil {
+			return err
+		}
+		scope = sc
+	}
+	for _, next := range st.Transition.Order {
+		taken := false
+		if ran {
+			ok, err := evalCondition(st.Transition.Successors[next], scope)
+			if err != nil {
+				return t.stopInstance(r.id, InstanceFailed, fmt.Sprintf("step %s: condition to %s: %v", step, next, err))
+			}
+			taken = ok
+		}
+		sat := 0
+		if taken {
+			sat = 1
+		}
+		var pending, satisfied int
+		if err := t.tx.QueryRowContext(t.ctx, `UPDATE workflow_steps SET pending = pending - 1, satisfied = satisfied + ?
+			WHERE instance_id = ? AND step_id = ? RETURNING pending, satisfied`, sat, r.id, next).Scan(&pending, &satisfied); err != nil {
+			return fmt.Errorf("step %s of %s: %w", next, r.id, err)
+		}
+		if pending > 0 {
+			continue
+		}
+		if satisfied > 0 {
+			if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET status = ? WHERE instance_id = ? AND step_id = ? AND status = ?`,
+				StepCreated, r.id, next, StepNotCreated); err != nil {
+				return err
+			}
+			t.toRun = append(t.toRun, stepRef{r.id, next})
+			continue
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET status = ?, finished_at = ? WHERE instance_id = ? AND step_id = ?`,
+			StepUnsatisfied, t.s.nowMS(), r.id, next); err != nil {
+			return err
+		}
+		if err := t.propagate(r, c, next, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkDone completes an instance whose steps are all final.
+func (t *txn) checkDone(r *instRow) error {
+	var open int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM workflow_steps WHERE instance_id = ? AND status IN (?, ?, ?)`,
+		r.id, StepNotCreated, StepCreated, StepRunning).Scan(&open); err != nil {
+		return err
+	}
+	if open > 0 {
+		return nil
+	}
+	return t.endInstance(r, InstanceSucceeded, "")
+}
+
+// stopInstance ends an unfinished instance as status (FAILED, STOPPED):
+// its running and ready steps are stopped, its iterations and
+// synchronous subworkflows too.
+func (t *txn) stopInstance(id, status, why string) error {
+	r, err := loadInstRow(t.ctx, t.tx, id)
+	if err != nil {
+		return err
+	}
+	if instanceTerminal(r.status) {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET status = ?, finished_at = ?, error = CASE WHEN error = '' THEN ? ELSE error END
+		WHERE instance_id = ? AND status IN (?, ?)`, StepStopped, t.s.nowMS(), "the instance ended: "+why, id, StepCreated, StepRunning); err != nil {
+		return err
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM workflow_instances WHERE parent_id = ? AND status IN (?, ?)`, id, InstanceInProgress, InstanceCreated)
+	if err != nil {
+		return err
+	}
+	var children []string
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		children = append(children, c)
+	}
+	rows.Close()
+	for _, c := range children {
+		if err := t.endChildQuietly(c, status, why); err != nil {
+			return err
+		}
+	}
+	return t.endInstance(r, status, why)
+}
+
+// endChildQuietly stops a child whose parent is ending, without
+// reporting back to the parent.
+func (t *txn) endChildQuietly(id, status, why string) error {
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_instances SET parent_step = '' WHERE id = ?`, id); err != nil {
+		return err
+	}
+	return t.stopInstance(id, status, "its parent ended: "+why)
+}
+
+// endInstance records an instance's end and tells its parent, or starts
+// the next queued instance of its workflow.
+func (t *txn) endInstance(r *instRow, status, why string) error {
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_instances SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN (?, ?, ?)`,
+		status, why, t.s.nowMS(), r.id, InstanceInProgress, InstanceCreated, InstancePaused)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	if r.no > 0 {
+		t.instanceEvent(r, status, why)
+	}
+	if r.parent != "" && r.parentStep != "" {
+		return t.childEnded(r, status)
+	}
+	if r.no > 0 {
+		return t.startQueued(r.workflow)
+	}
+	return nil
+}
+
+// startQueued starts the oldest instance waiting its turn.
+func (t *txn) startQueued(workflow string) error {
+	var id string
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id FROM workflow_instances WHERE workflow_id = ? AND instance_no > 0 AND status = ?
+		ORDER BY instance_no LIMIT 1`, workflow, InstanceCreated).Scan(&id)
+	if err != nil {
+		return nil // none waiting
+	}
+	var running int
+	t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM workflow_instances WHERE workflow_id = ? AND instance_no > 0 AND status = ?`,
+		workflow, InstanceInProgress).Scan(&running)
+	r, err := loadInstRow(t.ctx, t.tx, id)
+	if err != nil {
+		return err
+	}
+	c, err := t.s.version(t.ctx, t.tx, r.workflow, r.version)
+	if err != nil {
+		return err
+	}
+	if rs := c.def.Properties.RunStrategy; rs.Rule == "parallel" && rs.Limit > 0 && running >= rs.Limit || rs.Rule != "parallel" && running > 0 {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_instances SET status = ? WHERE id = ?`, InstanceInProgress, id); err != nil {
+		return err
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT step_id FROM workflow_steps WHERE instance_id = ? AND pending = 0 AND status = ?`, id, StepNotCreated)
+	if err != nil {
+		return err
+	}
+	var ready []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		ready = append(ready, s)
+	}
+	rows.Close()
+	for _, s := range ready {
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET status = ? WHERE instance_id = ? AND step_id = ?`, StepCreated, id, s); err != nil {
+			return err
+		}
+		t.toRun = append(t.toRun, stepRef{id, s})
+	}
+	t.instanceEvent(r, InstanceInProgress, "")
+	return nil
+}
+
+// childEnded moves the parent step of an iteration or a subworkflow on.
+func (t *txn) childEnded(child *instRow, status string) error {
+	ref := stepRef{child.parent, child.parentStep}
+	var attempt, total, started, done, failed int
+	var stStatus string
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT status, attempts, iterations, started, done, failed FROM workflow_steps WHERE instance_id = ? AND step_id = ?`,
+		ref.inst, ref.step).Scan(&stStatus, &attempt, &total, &started, &done, &failed); err != nil {
+		return fmt.Errorf("parent step of %s: %w", child.id, err)
+	}
+	if stStatus != StepRunning {
+		return nil
+	}
+	if child.no > 0 { // a subworkflow's instance
+		if status == InstanceSucceeded {
+			return t.finishStep(ref, attempt, StepSucceeded, map[string]any{"subworkflow_instance_id": child.no}, "")
+		}
+		return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("subworkflow %s instance %d %s", child.workflow, child.no, status))
+	}
+	fail := 0
+	if status != InstanceSucceeded {
+		fail = 1
+	}
+	if err := t.tx.QueryRowContext(t.ctx, `UPDATE workflow_steps SET done = done + 1, failed = failed + ? WHERE instance_id = ? AND step_id = ?
+		RETURNING done, failed`, fail, ref.inst, ref.step).Scan(&done, &failed); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("iteration %d %s", child.iteration, status))
+	}
+	if done == total {
+		return t.finishStep(ref, attempt, StepSucceeded, map[string]any{"iterations": total}, "")
+	}
+	if started < total {
+		return t.startIterations(ref, 1)
+	}
+	return nil
+}
+
+// errNoRunner is the failure of a step type Gaffer cannot run.
+var errNoRunner = errors.New("no runner for step type")
+
+// StopInstance stops an unfinished instance; by names who asked.
+func (s *Service) StopInstance(ctx context.Context, workflow string, no int64, by string) error {
+	id := instanceKey(workflow, no)
+	return s.inTx(ctx, func(t *txn) error {
+		r, err := loadInstRow(ctx, t.tx, id)
+		if err != nil {
+			return err
+		}
+		if instanceTerminal(r.status) {
+			return fmt.Errorf("workflow %s instance %d is %s already: %w", workflow, no, r.status, ErrConflict)
+		}
+		return t.stopInstance(id, InstanceStopped, "stopped by "+by)
+	})
+}

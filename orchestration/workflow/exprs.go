@@ -1,0 +1,267 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+)
+
+// exprScope is what an expression reads: params by bare name, and
+// Maestro's params.get, getFromStep, getFromInstance and getFromSignal.
+type exprScope interface {
+	Lookup(name string) (any, bool)
+	Param(name string) (any, error)
+	FromStep(step, name string) (any, error)
+	FromInstance(name string) (any, error)
+	FromSignal(signal, name string) (any, error)
+}
+
+// expressions compiles and evaluates SEL; nil until the translator is
+// linked in (then every expression fails with the reason).
+var expressions interface {
+	check(src string, vars []string) error
+	eval(ctx context.Context, src string, sc exprScope) (any, error)
+}
+
+// compileCheck checks an expression at apply.
+func compileCheck(src string, vars []string) error {
+	if expressions == nil {
+		return nil
+	}
+	return expressions.check(src, vars)
+}
+
+func evalExpr(src string, sc exprScope) (any, error) {
+	if expressions == nil {
+		return nil, fmt.Errorf("expression %q: expressions are not supported in this build", src)
+	}
+	return expressions.eval(context.Background(), src, sc)
+}
+
+// evalCondition evaluates a transition's condition.
+func evalCondition(src string, sc exprScope) (bool, error) {
+	switch strings.TrimSpace(src) {
+	case "", "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	v, err := evalExpr(src, sc)
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("condition %q gave %v, not a boolean", src, v)
+	}
+	return b, nil
+}
+
+var interpolation = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_.]*)\}`)
+
+// evalParam evaluates a param: its expression, or its value (a string's
+// ${name} references replaced by those params' values), coerced to its
+// type.
+func evalParam(p definition.Param, sc exprScope) (any, error) {
+	if p.Expression != "" {
+		v, err := evalExpr(p.Expression, sc)
+		if err != nil {
+			return nil, err
+		}
+		return definition.Coerce(p.Type, v)
+	}
+	if inner, ok := p.Value.(map[string]definition.Param); ok {
+		out := map[string]any{}
+		for _, k := range sortedKeys(inner) {
+			v, err := evalParam(inner[k], sc)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			out[k] = v
+		}
+		return out, nil
+	}
+	v := p.Value
+	if s, ok := v.(string); ok {
+		if m := interpolation.FindStringSubmatch(s); m != nil && m[0] == s {
+			// "${name}" alone is the param itself, typed (an array, say).
+			x, ok := sc.Lookup(m[1])
+			if !ok {
+				return nil, fmt.Errorf("%q: no param %s", s, m[1])
+			}
+			return definition.Coerce(p.Type, x)
+		}
+	}
+	if s, ok := v.(string); ok && strings.Contains(s, "${") {
+		var missing []string
+		v = interpolation.ReplaceAllStringFunc(s, func(m string) string {
+			name := m[2 : len(m)-1]
+			x, ok := sc.Lookup(name)
+			if !ok {
+				missing = append(missing, name)
+				return m
+			}
+			return fmt.Sprint(x)
+		})
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("%q: no param %s", s, strings.Join(missing, ", "))
+		}
+	}
+	return definition.Coerce(p.Type, v)
+}
+
+// evalStepParams evaluates a step's params in its instance's scope.
+func (s *Service) evalStepParams(ctx context.Context, r *instRow, st *definition.Step) (map[string]any, error) {
+	sc := &dbScope{ctx: ctx, s: s, q: s.db, inst: r, local: map[string]any{}}
+	for _, name := range sortedKeys(st.Params) {
+		v, err := evalParam(st.Params[name], sc)
+		if err != nil {
+			return nil, fmt.Errorf("param %s: %w", name, err)
+		}
+		sc.local[name] = v
+	}
+	return sc.local, nil
+}
+
+// stepScope is the scope of a finished step's transition conditions:
+// its own params first.
+func (t *txn) stepScope(r *instRow, step string) (exprScope, error) {
+	var pj string
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT params FROM workflow_steps WHERE instance_id = ? AND step_id = ?`, r.id, step).Scan(&pj); err != nil {
+		return nil, err
+	}
+	return &dbScope{ctx: t.ctx, s: t.s, q: t.tx, inst: r, local: decodeParams(pj)}, nil
+}
+
+// dbScope resolves names in a step's params, its instance's params, and
+// (as "<step>__<param>" or through getFromStep) other steps' params and
+// outputs of the instance and its parents.
+type dbScope struct {
+	ctx   context.Context
+	s     *Service
+	q     querier
+	inst  *instRow
+	local map[string]any
+}
+
+func (d *dbScope) Lookup(name string) (any, bool) {
+	if v, ok := d.local[name]; ok {
+		return v, true
+	}
+	if v, ok := d.inst.params[name]; ok {
+		return v, true
+	}
+	if step, param, ok := strings.Cut(name, "__"); ok {
+		if v, err := d.FromStep(step, param); err == nil {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func (d *dbScope) Param(name string) (any, error) {
+	if v, ok := d.Lookup(name); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("no param %q", name)
+}
+
+func (d *dbScope) FromStep(step, name string) (any, error) {
+	for id := d.inst.id; id != ""; {
+		var pj, oj string
+		err := d.q.QueryRowContext(d.ctx, `SELECT params, output FROM workflow_steps WHERE instance_id = ? AND step_id = ?`, id, step).Scan(&pj, &oj)
+		if err == nil {
+			if v, ok := decodeParams(oj)[name]; ok {
+				return v, nil
+			}
+			if v, ok := decodeParams(pj)[name]; ok {
+				return v, nil
+			}
+			return nil, fmt.Errorf("step %s has no param %q", step, name)
+		}
+		var parent string
+		if err := d.q.QueryRowContext(d.ctx, `SELECT parent_id FROM workflow_instances WHERE id = ? AND instance_no = 0`, id).Scan(&parent); err != nil {
+			break
+		}
+		id = parent
+	}
+	return nil, fmt.Errorf("no step %q in this instance", step)
+}
+
+func (d *dbScope) FromInstance(name string) (any, error) {
+	if v, ok := d.inst.params[name]; ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("the instance has no param %q", name)
+}
+
+func (d *dbScope) FromSignal(signal, name string) (any, error) {
+	return nil, fmt.Errorf("signal %s: this instance was not started by signals", signal)
+}
+
+// mapScope is a scope of plain values (the workflow's params while they
+// are evaluated).
+type mapScope map[string]any
+
+func (m mapScope) Lookup(name string) (any, bool) { v, ok := m[name]; return v, ok }
+func (m mapScope) Param(name string) (any, error) {
+	if v, ok := m[name]; ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("no param %q", name)
+}
+func (m mapScope) FromStep(step, _ string) (any, error) {
+	return nil, fmt.Errorf("no step %q here: workflow params cannot read steps", step)
+}
+func (m mapScope) FromInstance(name string) (any, error) { return m.Param(name) }
+func (m mapScope) FromSignal(signal, _ string) (any, error) {
+	return nil, fmt.Errorf("signal %s: not started by signals", signal)
+}
+
+// decodeParams reads stored params, numbers as int64 when whole.
+func decodeParams(s string) map[string]any {
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil || m == nil {
+		return map[string]any{}
+	}
+	return fixNumbers(m).(map[string]any)
+}
+
+func fixNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = fixNumbers(x[i])
+		}
+		return x
+	case map[string]any:
+		for k := range x {
+			x[k] = fixNumbers(x[k])
+		}
+		return x
+	}
+	return v
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

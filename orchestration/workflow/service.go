@@ -1,0 +1,98 @@
+package workflow
+
+import (
+	"context"
+	"embed"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gaffer-sre/gaffer/internal/platform"
+	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/workflowapi"
+)
+
+// Name is the system's role name.
+const Name = workflowapi.Name
+
+// Scopes of the system's routes.
+const (
+	ScopeRead  = workflowapi.ScopeRead
+	ScopeWrite = workflowapi.ScopeWrite
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+func init() {
+	platform.Register(platform.Module{Name: Name, Migrations: store.MustSub(migrations, "migrations"), New: New,
+		Commands: func() []*cobra.Command { return []*cobra.Command{newWorkflowCommand()} }})
+}
+
+// Service is the running workflow system.
+type Service struct {
+	log  *slog.Logger
+	db   *store.Store
+	bus  *bus.Bus
+	jobs *jobs.Queue
+	now  func() time.Time
+
+	mu       sync.Mutex
+	compiled map[versionKey]*compiled
+	timers   map[*time.Timer]struct{}
+	stopped  bool
+	running  sync.WaitGroup
+}
+
+type versionKey struct {
+	id      string
+	version int
+}
+
+// New constructs the service and registers its job kind.
+func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(),
+		compiled: map[versionKey]*compiled{}, timers: map[*time.Timer]struct{}{}}
+	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
+		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })
+	return s, nil
+}
+
+// Start resumes the steps that were ready or running when the process
+// stopped.
+func (s *Service) Start(ctx context.Context) error {
+	return s.resume(ctx)
+}
+
+// Stop ends the in-process timers and waits for running steps.
+func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopped = true
+	for t := range s.timers {
+		t.Stop()
+	}
+	s.timers = nil
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.running.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Health has nothing of its own to check.
+func (s *Service) Health(context.Context) error { return nil }
+
+// nowMS is the service clock in Unix milliseconds.
+func (s *Service) nowMS() int64 { return s.now().UnixMilli() }

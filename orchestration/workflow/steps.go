@@ -1,0 +1,333 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+)
+
+const wakeKind = "workflow.wake"
+
+// wakeArgs end a Sleep step's attempt.
+type wakeArgs struct {
+	Instance string `json:"instance"`
+	Step     string `json:"step"`
+	Attempt  int    `json:"attempt"`
+}
+
+// launch runs ready steps, each in its own goroutine.
+func (s *Service) launch(refs []stepRef) {
+	s.mu.Lock()
+	stopped := s.stopped
+	s.mu.Unlock()
+	if stopped {
+		return // Start picks them up again
+	}
+	for _, ref := range refs {
+		s.running.Add(1)
+		go func() {
+			defer s.running.Done()
+			if err := s.run(context.Background(), ref); err != nil {
+				s.log.Error("run a workflow step", "instance", ref.inst, "step", ref.step, "error", err)
+			}
+		}()
+	}
+}
+
+// run claims a ready step and runs it.
+func (s *Service) run(ctx context.Context, ref stepRef) error {
+	var attempt int
+	res, err := s.db.ExecContext(ctx, `UPDATE workflow_steps SET status = ?, attempts = attempts + 1, started_at = ?
+		WHERE instance_id = ? AND step_id = ? AND status = ?`, StepRunning, s.nowMS(), ref.inst, ref.step, StepCreated)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // claimed by another run, or stopped
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT attempts FROM workflow_steps WHERE instance_id = ? AND step_id = ?`,
+		ref.inst, ref.step).Scan(&attempt); err != nil {
+		return err
+	}
+	r, err := loadInstRow(ctx, s.db, ref.inst)
+	if err != nil {
+		return err
+	}
+	c, err := s.version(ctx, s.db, r.workflow, r.version)
+	if err != nil {
+		return err
+	}
+	st := c.steps[ref.step]
+	fail := func(status string, err error) error {
+		return s.inTx(ctx, func(t *txn) error { return t.finishStep(ref, attempt, status, nil, err.Error()) })
+	}
+	params, err := s.evalStepParams(ctx, r, st)
+	if err != nil {
+		return fail(StepUserFailed, err)
+	}
+	pj, err := json.Marshal(params)
+	if err != nil {
+		return fail(StepUserFailed, fmt.Errorf("params: %w", err))
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE workflow_steps SET params = ? WHERE instance_id = ? AND step_id = ?`, string(pj), ref.inst, ref.step); err != nil {
+		return err
+	}
+	switch {
+	case st.Kind == definition.KindForeach:
+		return s.inTx(ctx, func(t *txn) error { return t.beginForeach(ref, attempt, st, params) })
+	case st.Kind == definition.KindSubworkflow:
+		return s.startSubworkflow(ctx, r, ref, attempt, st, params)
+	case st.Kind == definition.KindWhile:
+		return fail(StepFatallyFailed, fmt.Errorf("while loops are not supported yet"))
+	case strings.EqualFold(st.Type, "NoOp"):
+		return s.inTx(ctx, func(t *txn) error { return t.finishStep(ref, attempt, StepSucceeded, nil, "") })
+	case strings.EqualFold(st.Type, "Sleep"):
+		secs, err := definition.Coerce(definition.TypeLong, params["sleep_seconds"])
+		if err != nil || secs.(int64) < 0 {
+			return fail(StepUserFailed, fmt.Errorf("sleep_seconds: want a number of seconds ≥ 0, got %v", params["sleep_seconds"]))
+		}
+		d := time.Duration(secs.(int64)) * time.Second
+		a := wakeArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}
+		// River compares At with the wall clock.
+		if _, err := s.jobs.Enqueue(ctx, wakeKind, a, &jobs.EnqueueOptions{At: time.Now().Add(d)}); err != nil {
+			return fail(StepFatallyFailed, fmt.Errorf("schedule the wake-up: %w", err))
+		}
+		s.soon(d, a)
+		return nil
+	}
+	return fail(StepFatallyFailed, fmt.Errorf("%w %s", errNoRunner, st.Type))
+}
+
+// wake ends a Sleep step's attempt.
+func (s *Service) wake(ctx context.Context, a wakeArgs) error {
+	return s.inTx(ctx, func(t *txn) error {
+		return t.finishStep(stepRef{a.Instance, a.Step}, a.Attempt, StepSucceeded, nil, "")
+	})
+}
+
+// soon also wakes a sleep in this process (River may start a scheduled
+// job a little late); the second wake finds nothing to do.
+func (s *Service) soon(d time.Duration, a wakeArgs) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped || d > 15*time.Minute {
+		return
+	}
+	var tm *time.Timer
+	tm = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		_, live := s.timers[tm]
+		delete(s.timers, tm)
+		s.mu.Unlock()
+		if live {
+			if err := s.wake(context.Background(), a); err != nil {
+				s.log.Warn("wake a sleep step", "instance", a.Instance, "step", a.Step, "error", err)
+			}
+		}
+	})
+	s.timers[tm] = struct{}{}
+}
+
+// beginForeach counts a foreach's iterations and starts the first.
+func (t *txn) beginForeach(ref stepRef, attempt int, st *definition.Step, params map[string]any) error {
+	loops, _ := params["loop_params"].(map[string]any)
+	total := 1
+	for _, v := range loops {
+		total *= lenOf(v)
+	}
+	if len(loops) == 0 {
+		total = 0
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET iterations = ? WHERE instance_id = ? AND step_id = ?`, total, ref.inst, ref.step); err != nil {
+		return err
+	}
+	if total == 0 {
+		return t.finishStep(ref, attempt, StepSucceeded, map[string]any{"iterations": 0}, "")
+	}
+	conc := st.Concurrency
+	if conc <= 0 {
+		conc = 20
+	}
+	return t.startIterations(ref, min(conc, total))
+}
+
+// startIterations starts the next n iterations of a running foreach.
+func (t *txn) startIterations(ref stepRef, n int) error {
+	r, err := loadInstRow(t.ctx, t.tx, ref.inst)
+	if err != nil {
+		return err
+	}
+	c, err := t.s.version(t.ctx, t.tx, r.workflow, r.version)
+	if err != nil {
+		return err
+	}
+	var started, total int
+	var pj string
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT started, iterations, params FROM workflow_steps WHERE instance_id = ? AND step_id = ?`,
+		ref.inst, ref.step).Scan(&started, &total, &pj); err != nil {
+		return err
+	}
+	params := decodeParams(pj)
+	loops, _ := params["loop_params"].(map[string]any)
+	names := sortedKeys(loops)
+	n = min(n, total-started)
+	for k := range n {
+		idx := started + k
+		child := map[string]any{}
+		for key, v := range r.params {
+			child[key] = v
+		}
+		for key, v := range params {
+			if key != "loop_params" {
+				child[key] = v
+			}
+		}
+		// Mixed radix: the first loop param varies fastest, as Maestro's.
+		rest := idx
+		for _, name := range names {
+			l := lenOf(loops[name])
+			child[name] = itemOf(loops[name], rest%l)
+			rest /= l
+		}
+		child["loop_index"] = int64(idx)
+		id := ref.inst + "/" + ref.step + "/" + strconv.Itoa(idx+1)
+		cr := &instRow{id: id, workflow: r.workflow, version: r.version, parent: ref.inst, parentStep: ref.step, iteration: idx + 1,
+			scope: ref.step, status: InstanceInProgress, params: child, by: r.by}
+		if err := t.createInstance(cr, c); err != nil {
+			return err
+		}
+	}
+	_, err = t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET started = started + ? WHERE instance_id = ? AND step_id = ?`, n, ref.inst, ref.step)
+	return err
+}
+
+// startSubworkflow starts an instance of another workflow as a child.
+func (s *Service) startSubworkflow(ctx context.Context, r *instRow, ref stepRef, attempt int, st *definition.Step, params map[string]any) error {
+	target, _ := params["subworkflow_id"].(string)
+	version := 0
+	if v, ok := params["subworkflow_version"]; ok && fmt.Sprint(v) != "latest" && fmt.Sprint(v) != "active" {
+		n, err := strconv.Atoi(fmt.Sprint(v))
+		if err != nil {
+			return s.inTx(ctx, func(t *txn) error {
+				return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("subworkflow_version %v: want a number, latest or active", v))
+			})
+		}
+		version = n
+	}
+	sync := st.Sync == nil || *st.Sync
+	return s.inTx(ctx, func(t *txn) error {
+		var active, latest int
+		var no int64
+		if err := t.tx.QueryRowContext(ctx, `SELECT active, latest, next_instance FROM workflow_workflows WHERE id = ?`, target).Scan(&active, &latest, &no); err != nil {
+			return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("subworkflow %q: no such workflow", target))
+		}
+		if version == 0 {
+			version = active
+			if v, _ := params["subworkflow_version"].(string); v == "latest" {
+				version = latest
+			}
+		}
+		c, err := s.version(ctx, t.tx, target, version)
+		if err != nil {
+			return t.finishStep(ref, attempt, StepUserFailed, nil, err.Error())
+		}
+		given := map[string]any{}
+		if !st.ExplicitParams {
+			for k, v := range r.params {
+				if _, declared := c.def.Workflow.Params[k]; declared {
+					given[k] = v
+				}
+			}
+		}
+		for k, v := range params {
+			if k != "subworkflow_id" && k != "subworkflow_version" {
+				given[k] = v
+			}
+		}
+		childParams, err := runParams(c.def, given)
+		if err != nil {
+			return t.finishStep(ref, attempt, StepUserFailed, nil, err.Error())
+		}
+		if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_workflows SET next_instance = next_instance + 1 WHERE id = ?`, target); err != nil {
+			return err
+		}
+		childParams["WORKFLOW_ID"], childParams["WORKFLOW_INSTANCE_ID"], childParams["WORKFLOW_VERSION_ID"] = target, no, int64(version)
+		parentStep := ref.step
+		if !sync {
+			parentStep = ""
+		}
+		cr := &instRow{id: instanceKey(target, no), workflow: target, no: no, version: version, parent: ref.inst, parentStep: parentStep,
+			status: InstanceInProgress, params: childParams, by: r.by}
+		if err := t.createInstance(cr, c); err != nil {
+			return err
+		}
+		if !sync {
+			return t.finishStep(ref, attempt, StepSucceeded, map[string]any{"subworkflow_instance_id": no}, "")
+		}
+		return nil
+	})
+}
+
+// resume runs the steps that were ready, and the NoOp, foreach and
+// subworkflow steps that were running, when the process stopped; sleeps
+// have their durable wake-up jobs.
+func (s *Service) resume(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT s.instance_id, s.step_id, s.status FROM workflow_steps s
+		JOIN workflow_instances i ON i.id = s.instance_id WHERE i.status = ? AND s.status IN (?, ?)`, InstanceInProgress, StepCreated, StepRunning)
+	if err != nil {
+		return fmt.Errorf("resume workflow steps: %w", err)
+	}
+	var ready []stepRef
+	for rows.Next() {
+		var ref stepRef
+		var status string
+		if err := rows.Scan(&ref.inst, &ref.step, &status); err != nil {
+			rows.Close()
+			return err
+		}
+		if status == StepCreated {
+			ready = append(ready, ref)
+		}
+	}
+	rows.Close()
+	s.launch(ready)
+	return rows.Err()
+}
+
+func lenOf(v any) int {
+	switch x := v.(type) {
+	case []any:
+		return len(x)
+	case []int64:
+		return len(x)
+	case []string:
+		return len(x)
+	case []float64:
+		return len(x)
+	case []bool:
+		return len(x)
+	}
+	return 0
+}
+
+func itemOf(v any, i int) any {
+	switch x := v.(type) {
+	case []any:
+		return x[i]
+	case []int64:
+		return x[i]
+	case []string:
+		return x[i]
+	case []float64:
+		return x[i]
+	case []bool:
+		return x[i]
+	}
+	return nil
+}
