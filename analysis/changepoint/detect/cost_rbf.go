@@ -50,19 +50,26 @@ func (c *CostRBF) limitSegments(n int) { c.band = n }
 func (c *CostRBF) Fit(s *Signal) error {
 	c.s = s
 	c.gamma = c.Gamma
+	c.stream = nil
+	var cols *columnCopy
+	if c.streamGrid > 0 {
+		// Pelt: running sums (whose column-major copy the median
+		// heuristic shares), and the direct sum for any other segment.
+		c.stream = newRBFStream(s, c.streamGrid)
+		c.streamGrid = 0
+		if c.stream.soa != nil {
+			cols = &columnCopy{soa: c.stream.soa, stride: c.stream.stride}
+		}
+	}
 	if c.gamma == 0 {
-		g, err := MedianHeuristicGamma(s)
+		g, err := medianHeuristicGamma(s, cols)
 		if err != nil {
 			return fmt.Errorf("rbf cost: %w", err)
 		}
 		c.gamma = g
 	}
-	c.stream = nil
-	if c.streamGrid > 0 {
-		// Pelt: running sums, and the direct sum for any other segment.
+	if c.stream != nil {
 		c.sums.init(c.ctx, s.n, c.column, true, 0)
-		c.stream = newRBFStream(s, c.streamGrid)
-		c.streamGrid = 0
 		return nil
 	}
 	c.sums.init(c.ctx, s.n, c.column, c.Direct, c.band)
@@ -138,6 +145,17 @@ func columnMajor(s *Signal) []float64 {
 // beyond n zero.
 func fillColumnMajor(soa []float64, s *Signal, stride int) {
 	n, d, x := s.n, s.d, s.data
+	if d == 3 {
+		c0, c1, c2 := soa[:stride], soa[stride:2*stride], soa[2*stride:3*stride]
+		for j := range n {
+			p := (*[3]float64)(x[3*j : 3*j+3])
+			c0[j], c1[j], c2[j] = p[0], p[1], p[2]
+		}
+		clear(c0[n:])
+		clear(c1[n:])
+		clear(c2[n:])
+		return
+	}
 	for k := range d {
 		col := soa[k*stride : (k+1)*stride]
 		for j := range n {

@@ -16,7 +16,11 @@ const exactMedianPairs = 8 << 20
 // time and O(n) memory) and for multivariate signals up to about 4,000
 // samples; longer multivariate signals use the median of 8 Mi pairs drawn
 // with a fixed seed.
-func MedianHeuristicGamma(s *Signal) (float64, error) {
+func MedianHeuristicGamma(s *Signal) (float64, error) { return medianHeuristicGamma(s, nil) }
+
+// medianHeuristicGamma is MedianHeuristicGamma, with the column-major
+// copy of s the caller already has (nil for none).
+func medianHeuristicGamma(s *Signal, cols *columnCopy) (float64, error) {
 	n := s.n
 	pairs := n * (n - 1) / 2
 	var med float64
@@ -29,7 +33,7 @@ func MedianHeuristicGamma(s *Signal) (float64, error) {
 	case pairs <= exactMedianPairs:
 		if pairs >= 1<<16 {
 			var ok bool
-			if med, ok = medianPairDistBracketed(s); ok {
+			if med, ok = medianPairDistBracketed(s, cols); ok {
 				break
 			}
 		}

@@ -15,7 +15,8 @@ import (
 // the order statistics are selected among the kept ones (selectBracketed).
 // ok is false in the rare case where the bracket misses them; the caller
 // then stores every distance.
-func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
+// cols is the column-major copy of s if the caller has one, or nil.
+func medianPairDistBracketed(s *Signal, cols *columnCopy) (med float64, ok bool) {
 	n := s.n
 	pairs := n * (n - 1) / 2
 	kHi := pairs / 2
@@ -44,7 +45,7 @@ func medianPairDistBracketed(s *Signal) (med float64, ok bool) {
 	var below int
 	switch {
 	case vectorAVX2 && s.d == 3:
-		below, kept = bracketPairsBlocks(s, loBits, span, kept)
+		below, kept = bracketPairsBlocks(s, cols, loBits, span, kept)
 	case vectorAVX2:
 		below, kept = bracketPairsVector(s, loBits, span, kept)
 	default:

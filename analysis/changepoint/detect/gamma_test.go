@@ -69,7 +69,7 @@ func TestMedianPairDistBracketed(t *testing.T) {
 				all = append(all, sqDist(s.Row(i), s.Row(j)))
 			}
 		}
-		got, ok := medianPairDistBracketed(s)
+		got, ok := medianPairDistBracketed(s, nil)
 		if want := medianOf(all); !ok || got != want {
 			t.Fatalf("n=%d d=%d: got %v (ok %v), want %v", n, d, got, ok, want)
 		}

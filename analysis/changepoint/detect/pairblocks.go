@@ -20,21 +20,30 @@ const pairBlock = 16
 // boxes' bounds are computed with the same rounded operations as the
 // distances, which are monotone in their inputs, so they bound the
 // computed distances, not only the exact ones.
-func bracketPairsBlocks(s *Signal, loBits, span uint64, kept []float64) (int, []float64) {
+func bracketPairsBlocks(s *Signal, cols *columnCopy, loBits, span uint64, kept []float64) (int, []float64) {
 	n, x := s.n, s.data
-	soa := columnMajor(s)
+	if cols == nil {
+		cols = &columnCopy{soa: columnMajor(s), stride: n}
+	}
+	soa, stride := cols.soa, cols.stride
 	lo, hi := math.Float64frombits(loBits), math.Float64frombits(loBits+span)
 	nb := (n + pairBlock - 1) / pairBlock
 	// box[6b:6b+6]: the least and the largest value of each dimension
-	// over block b.
+	// over block b (plain comparisons: the values are finite).
 	box := make([]float64, 6*nb)
 	for b := range nb {
-		bx := box[6*b : 6*b+6]
+		bx := (*[6]float64)(box[6*b : 6*b+6])
 		copy(bx[:3], x[3*b*pairBlock:])
 		copy(bx[3:], x[3*b*pairBlock:])
 		for i := b*pairBlock + 1; i < min(n, (b+1)*pairBlock); i++ {
+			p := (*[3]float64)(x[3*i : 3*i+3])
 			for k := range 3 {
-				bx[k], bx[3+k] = min(bx[k], x[3*i+k]), max(bx[3+k], x[3*i+k])
+				if p[k] < bx[k] {
+					bx[k] = p[k]
+				}
+				if p[k] > bx[3+k] {
+					bx[3+k] = p[k]
+				}
 			}
 		}
 	}
@@ -48,15 +57,20 @@ func bracketPairsBlocks(s *Signal, loBits, span uint64, kept []float64) (int, []
 	ranges := make([][2]int, 0, nb)
 	for a := range nb {
 		a0, a1 := a*pairBlock, min(n, (a+1)*pairBlock)
-		// Within the block, each row with the later ones.
-		for i := a0; i < a1-1; i++ {
-			var b int
-			b, kept = bracketRow(s, soa, i, i+1, a1, loBits, span, kept)
-			below += b
+		bxA := box[6*a : 6*a+6]
+		// Within the block: all below the bracket (a block inside a
+		// segment, often), or each row with the later ones.
+		if _, far := boxDistances(bxA, bxA); far < lo {
+			below += (a1 - a0) * (a1 - a0 - 1) / 2
+		} else {
+			for i := a0; i < a1-1; i++ {
+				var b int
+				b, kept = bracketRow(s, soa, stride, i, i+1, a1, loBits, span, kept)
+				below += b
+			}
 		}
 		ranges = ranges[:0]
 		width := 0
-		bxA := box[6*a : 6*a+6]
 		for b := a + 1; b < nb; b++ {
 			b0, b1 := b*pairBlock, min(n, (b+1)*pairBlock)
 			near, far := boxDistances(bxA, box[6*b:6*b+6])
@@ -84,9 +98,9 @@ func bracketPairsBlocks(s *Signal, loBits, span uint64, kept []float64) (int, []
 			out := kept[len(kept):cap(kept)]
 			var b, k int
 			if vectorAVX512 {
-				b, k = pairRanges3AVX512(&soa[0], n, &x[3*a0], a1-a0, &ranges[0], len(ranges), loBits, span, &out[0])
+				b, k = pairRanges3AVX512(&soa[0], stride, &x[3*a0], a1-a0, &ranges[0], len(ranges), loBits, span, &out[0])
 			} else {
-				b, k = pairRanges3AVX2(&soa[0], n, &x[3*a0], a1-a0, &ranges[0], len(ranges), loBits, span, &compressLanes, &out[0])
+				b, k = pairRanges3AVX2(&soa[0], stride, &x[3*a0], a1-a0, &ranges[0], len(ranges), loBits, span, &compressLanes, &out[0])
 			}
 			below += b
 			kept = kept[:len(kept)+k]
@@ -94,7 +108,7 @@ func bracketPairsBlocks(s *Signal, loBits, span uint64, kept []float64) (int, []
 		if tail {
 			for i := a0; i < a1; i++ {
 				var b int
-				b, kept = bracketRow(s, soa, i, nv, n, loBits, span, kept)
+				b, kept = bracketRow(s, soa, stride, i, nv, n, loBits, span, kept)
 				below += b
 			}
 		}
@@ -119,17 +133,24 @@ func boxDistances(a, b []float64) (near, far float64) {
 	return near, far
 }
 
+// columnCopy is a column-major copy of a signal: value k of row j at
+// soa[k*stride+j].
+type columnCopy struct {
+	soa    []float64
+	stride int
+}
+
 // bracketRow counts the distances of row i to rows [j0, j1) below the
-// bracket and keeps those inside it: four at a time with pairBracketAVX2,
+// bracket (soa: the column-major copy, stride rows a dimension) and keeps those inside it: four at a time with pairBracketAVX2,
 // the last few in Go.
-func bracketRow(s *Signal, soa []float64, i, j0, j1 int, loBits, span uint64, kept []float64) (int, []float64) {
-	n, d, x := s.n, s.d, s.data
+func bracketRow(s *Signal, soa []float64, stride, i, j0, j1 int, loBits, span uint64, kept []float64) (int, []float64) {
+	d, x := s.d, s.data
 	below := 0
 	j4 := j0 + (j1-j0)&^3
 	if j4 > j0 {
 		kept = slices.Grow(kept, j4-j0)
 		out := kept[len(kept):cap(kept)]
-		b, k := pairBracketAVX2(&soa[0], n, d, &x[i*d], j0, j4, loBits, span, &compressLanes, &out[0])
+		b, k := pairBracketAVX2(&soa[0], stride, d, &x[i*d], j0, j4, loBits, span, &compressLanes, &out[0])
 		below += b
 		kept = kept[:len(kept)+k]
 	}

@@ -59,13 +59,21 @@ func TestBracketPairsBlocks(t *testing.T) {
 		loBits, span := math.Float64bits(lo), math.Float64bits(hi)-math.Float64bits(lo)
 		wantBelow, want := bracketPairs(s, loBits, span, nil)
 		slices.Sort(want)
-		withAVX512(func(on bool) {
-			gotBelow, got := bracketPairsBlocks(s, loBits, span, nil)
-			slices.Sort(got)
-			if gotBelow != wantBelow || !slices.Equal(got, want) {
-				t.Fatalf("trial %d (n=%d, AVX-512 %v): below %d, kept %d; want %d, %d", trial, n, on, gotBelow, len(got), wantBelow, len(want))
-			}
-		})
+		// The copy made here, and one padded as Pelt's running sums
+		// share it.
+		stride := (n+7)&^7 + 8
+		padded := &columnCopy{soa: make([]float64, 3*stride), stride: stride}
+		fillColumnMajor(padded.soa, s, stride)
+		for _, cols := range []*columnCopy{nil, padded} {
+			withAVX512(func(on bool) {
+				gotBelow, got := bracketPairsBlocks(s, cols, loBits, span, nil)
+				slices.Sort(got)
+				if gotBelow != wantBelow || !slices.Equal(got, want) {
+					t.Fatalf("trial %d (n=%d, AVX-512 %v, padded %v): below %d, kept %d; want %d, %d",
+						trial, n, on, cols != nil, gotBelow, len(got), wantBelow, len(want))
+				}
+			})
+		}
 	}
 }
 
