@@ -128,3 +128,44 @@ func TestBracketPairsVector(t *testing.T) {
 		}
 	}
 }
+
+// TestDrawPairsVector checks the AVX-512 draws against the Go ones: the
+// same pairs and distances bit for bit, for sample lengths around the
+// vector width and row counts from 2.
+func TestDrawPairsVector(t *testing.T) {
+	for _, n := range []int{2, 3, 9, 500, 4001} {
+		s, _, err := PwConstant(n, 3, min(3, n-1), 1, uint64(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []int{1, 7, 8, 9, 64, 1997} {
+			var want []float64
+			withAVX512(func(on bool) {
+				got := make([]float64, m)
+				drawPairs(s, got)
+				if want == nil {
+					want = got
+					return
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("n=%d m=%d: AVX-512 %v draws differ", n, m, on)
+				}
+			})
+			// The Go loop, checked against the definition for a few.
+			for _, k := range []int{0, m - 1} {
+				r := uint64(k+1) * 0x9e3779b97f4a7c15
+				r = (r ^ r>>30) * 0xbf58476d1ce4e5b9
+				r = (r ^ r>>27) * 0x94d049bb133111eb
+				r ^= r >> 31
+				i := int((r & 0xffffffff) * uint64(n) >> 32)
+				j := int((r >> 32) * uint64(n-1) >> 32)
+				if j >= i {
+					j++
+				}
+				if d := sqDist(s.Row(i), s.Row(j)); d != want[k] {
+					t.Fatalf("n=%d draw %d: %v, want the pair (%d, %d) at %v", n, k, want[k], i, j, d)
+				}
+			}
+		}
+	}
+}

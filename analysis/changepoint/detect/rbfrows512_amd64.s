@@ -180,3 +180,112 @@ done512:
 	MOVQ          AX, below+72(FP)
 	MOVQ          R11, kept+80(FP)
 	RET
+
+DATA drawConsts<>+0(SB)/8, $0x9e3779b97f4a7c15
+DATA drawConsts<>+8(SB)/8, $0xbf58476d1ce4e5b9
+DATA drawConsts<>+16(SB)/8, $0x94d049bb133111eb
+GLOBL drawConsts<>(SB), RODATA|NOPTR, $24
+
+DATA drawCounters<>+0(SB)/8, $1
+DATA drawCounters<>+8(SB)/8, $2
+DATA drawCounters<>+16(SB)/8, $3
+DATA drawCounters<>+24(SB)/8, $4
+DATA drawCounters<>+32(SB)/8, $5
+DATA drawCounters<>+40(SB)/8, $6
+DATA drawCounters<>+48(SB)/8, $7
+DATA drawCounters<>+56(SB)/8, $8
+GLOBL drawCounters<>(SB), RODATA|NOPTR, $64
+
+// func drawPairs3AVX512(x *float64, n int, out *float64, cnt int)
+//
+// drawPairs for three dimensions, eight draws at a time (cnt a multiple
+// of 8): the same splitmix64 draws of the counter k+1, the same rows i
+// and j, and the squared distance ((e0*e0 + e1*e1) + e2*e2), e = row i -
+// row j, rows read with gathers.
+TEXT ·drawPairs3AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ out+16(FP), DI
+	MOVQ cnt+24(FP), CX
+	XORQ R8, R8
+
+	VPBROADCASTQ drawConsts<>+0(SB), Z24
+	VPBROADCASTQ drawConsts<>+8(SB), Z25
+	VPBROADCASTQ drawConsts<>+16(SB), Z26
+	MOVQ         n+8(FP), AX
+	VPBROADCASTQ AX, Z27
+	DECQ         AX
+	VPBROADCASTQ AX, Z28
+	MOVQ         $1, AX
+	VPBROADCASTQ AX, Z29
+	MOVQ         $8, AX
+	VPBROADCASTQ AX, Z30
+
+	// Z20: the counters k+1 of the eight lanes.
+	VMOVDQU64 drawCounters<>(SB), Z20
+
+draw:
+	CMPQ R8, CX
+	JGE  drawdone
+
+	// r: splitmix64 of the counter
+	VPMULLQ Z24, Z20, Z0
+	VPSRLQ  $30, Z0, Z1
+	VPXORQ  Z1, Z0, Z0
+	VPMULLQ Z25, Z0, Z0
+	VPSRLQ  $27, Z0, Z1
+	VPXORQ  Z1, Z0, Z0
+	VPMULLQ Z26, Z0, Z0
+	VPSRLQ  $31, Z0, Z1
+	VPXORQ  Z1, Z0, Z0
+
+	// i = lo32(r)*n >> 32; j = hi32(r)*(n-1) >> 32, plus 1 where j >= i
+	VPMULUDQ Z27, Z0, Z2
+	VPSRLQ   $32, Z2, Z2
+	VPSRLQ   $32, Z0, Z3
+	VPMULUDQ Z28, Z3, Z3
+	VPSRLQ   $32, Z3, Z3
+	VPCMPUQ  $5, Z2, Z3, K1
+	VPADDQ   Z29, Z3, K1, Z3
+
+	// 3i, 3j
+	VPADDQ Z2, Z2, Z4
+	VPADDQ Z4, Z2, Z2
+	VPADDQ Z3, Z3, Z4
+	VPADDQ Z4, Z3, Z3
+
+	KXNORW     K1, K1, K1
+	VPXORQ     Z5, Z5, Z5
+	VGATHERQPD (SI)(Z2*8), K1, Z5
+	KXNORW     K1, K1, K1
+	VPXORQ     Z6, Z6, Z6
+	VGATHERQPD (SI)(Z3*8), K1, Z6
+	KXNORW     K1, K1, K1
+	VPXORQ     Z7, Z7, Z7
+	VGATHERQPD 8(SI)(Z2*8), K1, Z7
+	KXNORW     K1, K1, K1
+	VPXORQ     Z8, Z8, Z8
+	VGATHERQPD 8(SI)(Z3*8), K1, Z8
+	KXNORW     K1, K1, K1
+	VPXORQ     Z9, Z9, Z9
+	VGATHERQPD 16(SI)(Z2*8), K1, Z9
+	KXNORW     K1, K1, K1
+	VPXORQ     Z10, Z10, Z10
+	VGATHERQPD 16(SI)(Z3*8), K1, Z10
+
+	VSUBPD Z6, Z5, Z5
+	VSUBPD Z8, Z7, Z7
+	VSUBPD Z10, Z9, Z9
+	VMULPD Z5, Z5, Z5
+	VMULPD Z7, Z7, Z7
+	VMULPD Z9, Z9, Z9
+	VADDPD Z7, Z5, Z5
+	VADDPD Z9, Z5, Z5
+	VMOVUPD Z5, (DI)(R8*8)
+
+	VPADDQ Z30, Z20, Z20
+	ADDQ   $8, R8
+	JMP    draw
+
+drawdone:
+	VZEROUPPER
+	RET

@@ -41,8 +41,8 @@ func rbfRowsAVX2(soa *float64, n, d int, xt *float64, lo, cnt int, gamma float64
 //go:noescape
 func pairRanges3AVX2(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, perm *[16][8]uint32, out *float64) (below, kept int)
 
-// vectorAVX512 says whether rbfRows3AVX512 may run here.
-var vectorAVX512 = vectorAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
+// vectorAVX512 says whether the AVX-512 loops (F, VL and DQ) may run here.
+var vectorAVX512 = vectorAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ
 
 // rbfRows3AVX512 is rbfRowsAVX2 for three dimensions, cnt a multiple of
 // 8: the same values bit for bit.
@@ -64,3 +64,9 @@ func bracketValuesAVX2(vals *float64, n int, lo, span uint64, perm *[16][8]uint3
 //
 //go:noescape
 func pairRanges3AVX512(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, out *float64) (below, kept int)
+
+// drawPairs3AVX512 is drawPairs for three dimensions (x: n rows) into
+// out[0:cnt], cnt a multiple of 8: the same draws and distances.
+//
+//go:noescape
+func drawPairs3AVX512(x *float64, n int, out *float64, cnt int)

@@ -35,3 +35,7 @@ func bracketValuesAVX2(vals *float64, n int, lo, span uint64, perm *[16][8]uint3
 func pairRanges3AVX512(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, out *float64) (below, kept int) {
 	panic("detect: pairRanges3AVX512 without vector support")
 }
+
+func drawPairs3AVX512(x *float64, n int, out *float64, cnt int) {
+	panic("detect: drawPairs3AVX512 without vector support")
+}
