@@ -38,11 +38,21 @@ func (b bitBuckets) count(x []float64, counts *[1 << bucketBits]int32) {
 // find returns the bucket holding the k-th smallest value (0-based) and
 // the number of values in the buckets before it.
 func find(counts *[1 << bucketBits]int32, k int) (bucket uint64, before int) {
-	for i, c := range counts {
-		if before+int(c) > k {
-			return uint64(i), before
+	// Eight buckets at a time (independent additions), then one by one
+	// in the eight that hold it.
+	for i := 0; i < len(counts); i += 8 {
+		c := counts[i : i+8 : i+8]
+		sum := int((c[0] + c[1]) + (c[2] + c[3]) + (c[4] + c[5]) + (c[6] + c[7]))
+		if before+sum <= k {
+			before += sum
+			continue
 		}
-		before += int(c)
+		for j, cj := range c {
+			if before+int(cj) > k {
+				return uint64(i + j), before
+			}
+			before += int(cj)
+		}
 	}
 	return 1<<bucketBits - 1, before
 }
