@@ -94,8 +94,7 @@ func (e *Encoder) appendValue(v float64) {
 			if dod == 0 {
 				e.writeBits(0b0, 1)
 			} else {
-				e.writeBits(0b10, 2)
-				writeBucket(e, zigzag(dod)-1, dodWidths[:], false)
+				writeBucketAfter(e, 0b10, 2, zigzag(dod)-1, dodWidths[:], false)
 			}
 			e.pd = m - e.pm
 			e.pm = m
@@ -171,22 +170,35 @@ func (e *Encoder) appendXOR(vb uint64) {
 // writeBucket writes z with a unary bucket prefix. With zeroBit, z == 0 is
 // the single bit '0' and the buckets hold z-1.
 func writeBucket(w *Encoder, z uint64, widths []int, zeroBit bool) {
+	writeBucketAfter(w, 0, 0, z, widths, zeroBit)
+}
+
+// writeBucketAfter is writeBucket preceded by the lead bits lead (leadLen
+// of them, at most 8), written in one writeBits call when they fit in 64
+// bits with the prefix and z.
+func writeBucketAfter(w *Encoder, lead uint64, leadLen int, z uint64, widths []int, zeroBit bool) {
+	prefix, plen := lead, leadLen
 	if zeroBit {
 		if z == 0 {
-			w.writeBits(0, 1)
+			w.writeBits(prefix<<1, plen+1)
 			return
 		}
-		w.writeBits(1, 1)
+		prefix, plen = prefix<<1|1, plen+1
 		z--
 	}
 	last := len(widths) - 1
 	for i, width := range widths {
 		if i == last || z < 1<<uint(width) {
 			if i < last {
-				w.writeBits(1<<uint(i+1)-2, i+1) // i ones then a zero
+				prefix, plen = prefix<<uint(i+1)|(1<<uint(i+1)-2), plen+i+1 // i ones then a zero
 			} else {
-				w.writeBits(1<<uint(i)-1, i) // all ones
+				prefix, plen = prefix<<uint(i)|(1<<uint(i)-1), plen+i // all ones
 			}
+			if plen+width <= 64 {
+				w.writeBits(prefix<<uint(width)|z&(1<<uint(width)-1), plen+width)
+				return
+			}
+			w.writeBits(prefix, plen)
 			w.writeBits(z, width)
 			return
 		}
