@@ -132,6 +132,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"workflow", "start", "grammar-wf", "--param", "n=3600"},
 			capture: map[string]*regexp.Regexp{"wfi": re(`instance (\d+)`)}},
 		{args: []string{"workflow", "stop", "grammar-wf", "{wfi}"}},
+		{args: []string{"workflow", "backfill", "grammar-wf", "--from", "2026-12-01", "--to", "2026-12-03", "--wait"}},
 
 		{args: []string{"failover", "import", "-f", "{dir}/fleet.yaml"}},
 		{args: []string{"failover", "size-darkpools", "streaming"}},

@@ -23,7 +23,7 @@ import (
 // commands must each be exercised by grammarSteps and confirm what they
 // did. A new verb is a conscious addition here.
 var grammarVerbs = map[string]bool{
-	"abort": true, "activate": true, "allow": true, "apply": true, "approve": true, "bundle": true, "control": true,
+	"abort": true, "activate": true, "allow": true, "backfill": true, "apply": true, "approve": true, "bundle": true, "control": true,
 	"create": true, "delete": true, "disable": true, "enable": true, "enroll": true, "expire": true,
 	"import": true, "issue": true, "pause": true, "promote": true, "publish": true, "redrive": true,
 	"refuse": true, "reissue": true, "resume": true, "retire": true, "revoke": true, "rollback": true,

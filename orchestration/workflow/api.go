@@ -37,6 +37,11 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Query: []httpapi.Param{{Name: "limit", Description: "at most this many (default 50, at most 500)"}}, Response: []Instance{}, Handler: s.apiInstances})
 	r.Handle(httpapi.Route{Method: "GET", Path: api + "/{id}/instances/{no}", Scope: ScopeRead, Summary: "An instance with its steps",
 		Response: Instance{}, Handler: s.apiInstance})
+	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/backfills", Scope: ScopeWrite, Action: "workflow.backfill.start",
+		Summary: "Start an instance for every time the workflow's time trigger fires in [from, to)", Request: BackfillRequest{},
+		Response: Backfill{}, Handler: s.apiBackfill})
+	r.Handle(httpapi.Route{Method: "GET", Path: api + "/{id}/backfills/{backfill}", Scope: ScopeRead,
+		Summary: "A backfill's progress", Response: Backfill{}, Handler: s.apiGetBackfill})
 	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/instances/{no}/stop", Scope: ScopeWrite, Action: "workflow.instance.stop",
 		Summary: "Stop an instance: its running steps end as STOPPED", Response: Instance{}, Handler: s.apiStop})
 }
@@ -171,4 +176,24 @@ func (s *Service) apiStop(w http.ResponseWriter, r *http.Request) error {
 		return apiError(err)
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, in)
+}
+
+func (s *Service) apiBackfill(w http.ResponseWriter, r *http.Request) error {
+	var req BackfillRequest
+	if err := httpapi.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	b, err := s.StartBackfill(r.Context(), r.PathValue("id"), req, actor(r))
+	if err != nil {
+		return apiError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusCreated, b)
+}
+
+func (s *Service) apiGetBackfill(w http.ResponseWriter, r *http.Request) error {
+	b, err := s.Backfill(r.Context(), r.PathValue("id"), r.PathValue("backfill"))
+	if err != nil {
+		return apiError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, b)
 }

@@ -18,7 +18,7 @@ func newWorkflowCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "workflow", Short: "Workflows (Maestro definitions): apply, start, list, show, instances, stop, versions (see docs/workflow.md)"}
 	flags := cli.AddClientFlags(cmd)
 	cmd.AddCommand(wfApplyCommand(flags), wfStartCommand(flags), wfListCommand(flags), wfShowCommand(flags),
-		wfInstancesCommand(flags), wfStopCommand(flags), wfVersionsCommand(flags), wfActivateCommand(flags))
+		wfInstancesCommand(flags), wfStopCommand(flags), wfVersionsCommand(flags), wfActivateCommand(flags), wfBackfillCommand(flags))
 	for _, sub := range cmd.Commands() {
 		if sub.Name() == "list" {
 			cli.ListByDefault(cmd, sub)
@@ -280,6 +280,77 @@ func wfActivateCommand(flags *cli.ClientFlags) *cobra.Command {
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "activated workflow %s version %s\n", args[0], args[1])
 		return nil
+	}
+	return cmd
+}
+
+// parseDay reads a date (2026-12-01, midnight UTC) or an RFC 3339 time.
+func parseDay(flag, v string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--%s %q: want a date (2026-12-01) or an RFC 3339 time", flag, v)
+	}
+	return t, nil
+}
+
+func wfBackfillCommand(flags *cli.ClientFlags) *cobra.Command {
+	var from, to string
+	var trigger int
+	var wait bool
+	cmd := &cobra.Command{Use: "backfill WORKFLOW_ID --from DATE --to DATE [--trigger N] [--wait]",
+		Short: "Start an instance for every time the workflow's time trigger fires in [from, to); with --wait, follow them to their end",
+		Args:  cobra.ExactArgs(1)}
+	out := cli.AddOutputFlag(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "first date (2026-12-01) or time, inclusive")
+	cmd.Flags().StringVar(&to, "to", "", "last date or time, exclusive")
+	cmd.Flags().IntVar(&trigger, "trigger", 0, "which time trigger's schedule (default the first)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until every instance has ended; exit 0 only if all SUCCEEDED")
+	cmd.MarkFlagRequired("from")
+	cmd.MarkFlagRequired("to")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		f, err := parseDay("from", from)
+		if err != nil {
+			return err
+		}
+		t, err := parseDay("to", to)
+		if err != nil {
+			return err
+		}
+		var b Backfill
+		base := api + "/" + url.PathEscape(args[0]) + "/backfills"
+		if err := c.Do(cmd.Context(), "POST", base, BackfillRequest{From: f, To: t, Trigger: trigger}, &b); err != nil {
+			return err
+		}
+		if wait {
+			tick := time.NewTicker(200 * time.Millisecond)
+			defer tick.Stop()
+			for b.Done < b.Total {
+				select {
+				case <-cmd.Context().Done():
+					return cmd.Context().Err()
+				case <-tick.C:
+				}
+				var now Backfill // a fresh value: decoding merges maps
+				if err := c.Do(cmd.Context(), "GET", base+"/"+b.ID, nil, &now); err != nil {
+					return err
+				}
+				b = now
+			}
+		}
+		err = out.Print(cmd.OutOrStdout(), b, func(tb *cli.Table) {
+			tb.Row(fmt.Sprintf("started backfill %s of %s: %d instances, %d ended %v", b.ID, b.WorkflowID, b.Total, b.Done, b.Statuses))
+		})
+		if err == nil && wait && b.Statuses[InstanceSucceeded] != b.Total {
+			return fmt.Errorf("backfill %s: %d of %d instances SUCCEEDED", b.ID, b.Statuses[InstanceSucceeded], b.Total)
+		}
+		return err
 	}
 	return cmd
 }

@@ -57,37 +57,54 @@ func (s *Service) inTx(ctx context.Context, fn func(t *txn) error) error {
 func (s *Service) StartInstance(ctx context.Context, workflow string, req StartRequest, by string) (*Instance, error) {
 	var no int64
 	err := s.inTx(ctx, func(t *txn) error {
-		var active int
-		if err := t.tx.QueryRowContext(ctx, `SELECT active, next_instance FROM workflow_workflows WHERE id = ?`, workflow).Scan(&active, &no); err != nil {
-			return fmt.Errorf("workflow %q: %w", workflow, ErrNotFound)
-		}
-		version := active
-		if req.Version > 0 {
-			version = req.Version
-		}
-		c, err := s.version(ctx, t.tx, workflow, version)
-		if err != nil {
-			return err
-		}
-		params, err := runParams(c.def, req.Params)
-		if err != nil {
-			return err
-		}
-		if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_workflows SET next_instance = next_instance + 1 WHERE id = ?`, workflow); err != nil {
-			return err
-		}
-		params["WORKFLOW_ID"], params["WORKFLOW_INSTANCE_ID"], params["WORKFLOW_VERSION_ID"] = workflow, no, int64(version)
-		status, err := t.admit(workflow, c.def.Properties.RunStrategy)
-		if err != nil {
-			return err
-		}
-		id := instanceKey(workflow, no)
-		return t.createInstance(&instRow{id: id, workflow: workflow, no: no, version: version, status: status, params: params, by: by}, c)
+		var err error
+		no, err = t.startInstance(workflow, req, by, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.Instance(ctx, workflow, no)
+}
+
+// startInstance creates a top-level instance; initiator adds params
+// the start sets (a trigger's TARGET_RUN_DATE, say).
+func (t *txn) startInstance(workflow string, req StartRequest, by string, initiator map[string]any) (int64, error) {
+	ctx := t.ctx
+	var active int
+	var no int64
+	if err := t.tx.QueryRowContext(ctx, `SELECT active, next_instance FROM workflow_workflows WHERE id = ?`, workflow).Scan(&active, &no); err != nil {
+		return 0, fmt.Errorf("workflow %q: %w", workflow, ErrNotFound)
+	}
+	version := active
+	if req.Version > 0 {
+		version = req.Version
+	}
+	c, err := t.s.version(ctx, t.tx, workflow, version)
+	if err != nil {
+		return 0, err
+	}
+	given := map[string]any{}
+	for k, v := range initiator {
+		given[k] = v
+	}
+	for k, v := range req.Params {
+		given[k] = v
+	}
+	params, err := runParams(c.def, given)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_workflows SET next_instance = next_instance + 1 WHERE id = ?`, workflow); err != nil {
+		return 0, err
+	}
+	params["WORKFLOW_ID"], params["WORKFLOW_INSTANCE_ID"], params["WORKFLOW_VERSION_ID"] = workflow, no, int64(version)
+	status, err := t.admit(workflow, c.def.Properties.RunStrategy)
+	if err != nil {
+		return 0, err
+	}
+	id := instanceKey(workflow, no)
+	return no, t.createInstance(&instRow{id: id, workflow: workflow, no: no, version: version, status: status, params: params, by: by}, c)
 }
 
 // runParams evaluates the workflow's params with the run's overrides.

@@ -45,6 +45,7 @@ type Service struct {
 	compiled map[versionKey]*compiled
 	timers   map[*time.Timer]struct{}
 	stopped  bool
+	stop     chan struct{}
 	running  sync.WaitGroup
 }
 
@@ -60,21 +61,29 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		log = slog.Default()
 	}
 	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(),
-		compiled: map[versionKey]*compiled{}, timers: map[*time.Timer]struct{}{}}
+		compiled: map[versionKey]*compiled{}, timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
 	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })
 	return s, nil
 }
 
 // Start resumes the steps that were ready or running when the process
-// stopped.
+// stopped, and starts the time-trigger scheduler.
 func (s *Service) Start(ctx context.Context) error {
-	return s.resume(ctx)
+	if err := s.resume(ctx); err != nil {
+		return err
+	}
+	s.running.Add(1)
+	go s.schedule(s.stop)
+	return nil
 }
 
 // Stop ends the in-process timers and waits for running steps.
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.stopped {
+		close(s.stop)
+	}
 	s.stopped = true
 	for t := range s.timers {
 		t.Stop()

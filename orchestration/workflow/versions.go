@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
@@ -35,6 +36,9 @@ type Workflow struct {
 	Latest      int    `json:"latest_version"`
 	Active      int    `json:"active_version"`
 	Steps       int    `json:"steps"`
+	// NextRuns are when the time triggers fire next (on GET of one
+	// workflow).
+	NextRuns []time.Time `json:"next_runs,omitempty"`
 	// Definition is the active version's (on GET of one workflow).
 	Definition *definition.Definition `json:"definition,omitempty"`
 }
@@ -96,7 +100,7 @@ func (s *Service) Apply(ctx context.Context, file string, src []byte, by string)
 			return err
 		}
 		out = Applied{ID: id, Version: v}
-		return nil
+		return s.syncTriggers(ctx, tx, id)
 	})
 	if err != nil {
 		return Applied{}, fmt.Errorf("apply workflow %s: %w", id, err)
@@ -104,17 +108,20 @@ func (s *Service) Apply(ctx context.Context, file string, src []byte, by string)
 	return out, nil
 }
 
-// Activate makes version the one new instances run (a rollback).
+// Activate makes version the one new instances run (a rollback), with
+// its time triggers.
 func (s *Service) Activate(ctx context.Context, id string, version int) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE workflow_workflows SET active = ?, updated_at = ? WHERE id = ?
-		AND EXISTS (SELECT 1 FROM workflow_versions WHERE workflow_id = ? AND version = ?)`, version, s.nowMS(), id, id, version)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("workflow %s version %d: %w", id, version, ErrNotFound)
-	}
-	return nil
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE workflow_workflows SET active = ?, updated_at = ? WHERE id = ?
+			AND EXISTS (SELECT 1 FROM workflow_versions WHERE workflow_id = ? AND version = ?)`, version, s.nowMS(), id, id, version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("workflow %s version %d: %w", id, version, ErrNotFound)
+		}
+		return s.syncTriggers(ctx, tx, id)
+	})
 }
 
 // Workflows lists the workflows, by id.
@@ -155,6 +162,18 @@ func (s *Service) Get(ctx context.Context, id string) (*Workflow, error) {
 	c, err := s.version(ctx, s.db, id, w.Active)
 	if err != nil {
 		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT next_at FROM workflow_time_triggers WHERE workflow_id = ? ORDER BY next_at`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at int64
+		if err := rows.Scan(&at); err != nil {
+			return nil, err
+		}
+		w.NextRuns = append(w.NextRuns, time.UnixMilli(at).UTC())
 	}
 	w.Definition = c.def
 	w.Name, w.Description, w.Owner, w.Steps = c.def.Workflow.Name, c.def.Workflow.Description, c.def.Properties.Owner, len(c.def.Workflow.Steps)

@@ -1,0 +1,127 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/store"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+)
+
+// triggerPoll is how often the scheduler looks for due time triggers: a
+// cron instance starts at most this long after its time.
+const triggerPoll = 200 * time.Millisecond
+
+// syncTriggers stores the time triggers of a workflow's active version,
+// each with its next firing after now.
+func (s *Service) syncTriggers(ctx context.Context, tx *store.Tx, id string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM workflow_time_triggers WHERE workflow_id = ?`, id); err != nil {
+		return err
+	}
+	var active int
+	if err := tx.QueryRowContext(ctx, `SELECT active FROM workflow_workflows WHERE id = ?`, id).Scan(&active); err != nil {
+		return err
+	}
+	c, err := s.version(ctx, tx, id, active)
+	if err != nil {
+		return err
+	}
+	if c.def.IsActive != nil && !*c.def.IsActive {
+		return nil
+	}
+	now := s.now()
+	for i, tt := range c.def.Workflow.TimeTriggers {
+		sched, loc, err := tt.Schedule()
+		if err != nil {
+			return fmt.Errorf("time trigger %d: %w", i, err)
+		}
+		next := sched.Next(now.In(loc))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workflow_time_triggers (workflow_id, idx, version, next_at) VALUES (?, ?, ?, ?)`,
+			id, i, active, next.UnixMilli()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// schedule fires due time triggers until stop closes.
+func (s *Service) schedule(stop <-chan struct{}) {
+	defer s.running.Done()
+	t := time.NewTicker(triggerPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if err := s.fireDue(context.Background()); err != nil {
+			s.log.Warn("fire workflow time triggers", "error", err)
+		}
+	}
+}
+
+// fireDue starts an instance for every time trigger whose time has
+// come, and moves each to its next time after now (a trigger missed
+// while no process ran fires once, not once per missed time).
+func (s *Service) fireDue(ctx context.Context) error {
+	now := s.now()
+	rows, err := s.db.QueryContext(ctx, `SELECT workflow_id, idx, version, next_at FROM workflow_time_triggers WHERE next_at <= ?
+		ORDER BY next_at LIMIT 500`, now.UnixMilli())
+	if err != nil {
+		return err
+	}
+	type due struct {
+		workflow string
+		idx, ver int
+		at       int64
+	}
+	var list []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.workflow, &d.idx, &d.ver, &d.at); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, d)
+	}
+	rows.Close()
+	for _, d := range list {
+		c, err := s.version(ctx, s.db, d.workflow, d.ver)
+		if err != nil || d.idx >= len(c.def.Workflow.TimeTriggers) {
+			continue
+		}
+		tt := c.def.Workflow.TimeTriggers[d.idx]
+		sched, loc, err := tt.Schedule()
+		if err != nil {
+			continue
+		}
+		at := time.UnixMilli(d.at).In(loc)
+		next := sched.Next(now.In(loc))
+		err = s.inTx(ctx, func(t *txn) error {
+			res, err := t.tx.ExecContext(ctx, `UPDATE workflow_time_triggers SET next_at = ? WHERE workflow_id = ? AND idx = ? AND next_at = ?`,
+				next.UnixMilli(), d.workflow, d.idx, d.at)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil // another process fired it
+			}
+			_, err = t.startInstance(d.workflow, StartRequest{}, "time trigger", runDateParams(at, tt))
+			return err
+		})
+		if err != nil {
+			s.log.Warn("start a workflow on its time trigger", "workflow", d.workflow, "error", err)
+		}
+	}
+	return nil
+}
+
+// runDateParams are the params of an instance a time trigger started
+// for at: its date and hour in the trigger's zone, as Maestro's.
+func runDateParams(at time.Time, tt definition.TimeTrigger) map[string]any {
+	date := int64(at.Year()*10000 + int(at.Month())*100 + at.Day())
+	return map[string]any{"TARGET_RUN_DATE": date, "TARGET_RUN_HOUR": int64(at.Hour()), "TARGET_RUN_TS": at.UnixMilli(),
+		"RUN_TS": at.UnixMilli(), "FIRST_TIME_TRIGGER_TIMEZONE": at.Location().String(), "INITIATOR_RUNNER_NAME": "time-trigger"}
+}

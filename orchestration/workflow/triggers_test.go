@@ -1,0 +1,92 @@
+package workflow_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/clocktest"
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow"
+)
+
+const cronWF = `{"properties": {"run_strategy": "parallel"}, "workflow": {"id": "every5",
+  "time_triggers": [{"type": "CRON", "cron": "*/5 * * * *", "timezone": "Asia/Tokyo"}],
+  "steps": [{"step": {"id": "a", "type": "NoOp"}}]}}`
+
+// TestTimeTrigger: a cron trigger starts an instance when its time comes
+// on the service clock, with TARGET_RUN_DATE and TARGET_RUN_HOUR in the
+// trigger's zone; times missed while nothing ran fire once, not once
+// each.
+func TestTimeTrigger(t *testing.T) {
+	clock := clocktest.NewManual(time.Date(2026, 12, 7, 15, 3, 0, 0, time.UTC)) // 00:03 on the 8th in Tokyo
+	srv := platformtest.Start(t, platformtest.Options{Now: clock.Now})
+	tok := srv.Token(workflow.ScopeWrite, workflow.ScopeRead)
+	apply(t, srv, tok, cronWF)
+	instances := func() []workflow.Instance {
+		var list []workflow.Instance
+		srv.Do("GET", "/api/v1/workflows/every5/instances", tok, nil).JSON(t, &list)
+		return list
+	}
+	if n := len(instances()); n != 0 {
+		t.Fatalf("%d instances before the trigger's time", n)
+	}
+	clock.Advance(2 * time.Minute) // 15:05 UTC
+	platformtest.Eventually(t, "the 00:05 instance", func() bool { return len(instances()) == 1 })
+	in := waitEnd(t, srv, tok, "every5", 1)
+	if in.Params["TARGET_RUN_DATE"] != float64(20261208) || in.Params["TARGET_RUN_HOUR"] != float64(0) {
+		t.Errorf("params %v, want TARGET_RUN_DATE 20261208 and hour 0 (Tokyo)", in.Params)
+	}
+	var wf workflow.Workflow
+	srv.Do("GET", "/api/v1/workflows/every5", tok, nil).JSON(t, &wf)
+	if want := time.Date(2026, 12, 7, 15, 10, 0, 0, time.UTC); len(wf.NextRuns) != 1 || !wf.NextRuns[0].Equal(want) {
+		t.Errorf("next runs %v, want %s", wf.NextRuns, want)
+	}
+	clock.Advance(22 * time.Minute) // 15:27: four firings missed, one instance
+	platformtest.Eventually(t, "the catch-up instance", func() bool { return len(instances()) == 2 })
+	srv.Do("GET", "/api/v1/workflows/every5", tok, nil).JSON(t, &wf)
+	if want := time.Date(2026, 12, 7, 15, 30, 0, 0, time.UTC); len(wf.NextRuns) != 1 || !wf.NextRuns[0].Equal(want) {
+		t.Errorf("after the catch-up, next runs %v, want %s (the missed times fire once)", wf.NextRuns, want)
+	}
+	if n := len(instances()); n != 2 {
+		t.Errorf("%d instances, want 2", n)
+	}
+}
+
+// TestBackfill: one instance per firing of the time trigger in [from,
+// to), with its run date, run one after the other (sequential).
+func TestBackfill(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.Token(workflow.ScopeWrite, workflow.ScopeRead)
+	apply(t, srv, tok, `{"workflow": {"id": "nightly", "time_triggers": [{"type": "CRON", "cron": "0 30 2 * * ? *", "timezone": "UTC"}],
+	  "steps": [{"step": {"id": "a", "type": "NoOp"}}]}}`)
+	var b workflow.Backfill
+	resp := srv.Do("POST", "/api/v1/workflows/nightly/backfills", tok, map[string]any{"from": "2026-12-01T00:00:00Z", "to": "2026-12-04T00:00:00Z"})
+	if resp.Status != 201 {
+		t.Fatalf("backfill: %d %s", resp.Status, resp.Body)
+	}
+	resp.JSON(t, &b)
+	if b.Total != 3 {
+		t.Fatalf("backfill %+v, want 3 instances", b)
+	}
+	platformtest.Eventually(t, "the backfill to end", func() bool {
+		var now workflow.Backfill
+		srv.Do("GET", "/api/v1/workflows/nightly/backfills/"+b.ID, tok, nil).JSON(t, &now)
+		b = now
+		return b.Done == 3
+	})
+	if b.Statuses[workflow.InstanceSucceeded] != 3 || len(b.Statuses) != 1 {
+		t.Fatalf("statuses %v", b.Statuses)
+	}
+	for no, want := range map[int64]float64{1: 20261201, 2: 20261202, 3: 20261203} {
+		in := waitEnd(t, srv, tok, "nightly", no)
+		if in.Params["TARGET_RUN_DATE"] != want || in.Params["TARGET_RUN_HOUR"] != float64(2) {
+			t.Errorf("instance %d params %v, want TARGET_RUN_DATE %v", no, in.Params, want)
+		}
+	}
+	for _, bad := range []map[string]any{{"from": "2026-12-04T00:00:00Z", "to": "2026-12-01T00:00:00Z"},
+		{"from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}} {
+		if resp := srv.Do("POST", "/api/v1/workflows/nightly/backfills", tok, bad); resp.Status != 400 {
+			t.Errorf("backfill %v: %d %s", bad, resp.Status, resp.Body)
+		}
+	}
+}
