@@ -106,10 +106,24 @@ func bracketPairsBlocks(s *Signal, cols *columnCopy, loBits, span uint64, kept [
 			kept = kept[:len(kept)+k]
 		}
 		if tail {
-			for i := a0; i < a1; i++ {
-				var b int
-				b, kept = bracketRow(s, soa, stride, i, nv, n, loBits, span, kept)
+			// Columns nv .. n: four at a time with AVX2 for all the
+			// block's rows in one call, the last n%4 in Go.
+			j := nv
+			if n4 := n &^ 3; n4 > nv {
+				kept = slices.Grow(kept, (a1-a0)*(n4-nv))
+				out := kept[len(kept):cap(kept)]
+				r := [1][2]int{{nv, n4}}
+				b, k := pairRanges3AVX2(&soa[0], stride, &x[3*a0], a1-a0, &r[0], 1, loBits, span, &compressLanes, &out[0])
 				below += b
+				kept = kept[:len(kept)+k]
+				j = n4
+			}
+			if j < n {
+				for i := a0; i < a1; i++ {
+					var b int
+					b, kept = bracketRow(s, soa, stride, i, j, n, loBits, span, kept)
+					below += b
+				}
 			}
 		}
 	}
