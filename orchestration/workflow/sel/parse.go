@@ -134,9 +134,7 @@ func parse(src string) ([]stmt, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s != nil {
-			out = append(out, s)
-		}
+		out = append(out, s)
 	}
 	if len(out) == 0 {
 		return nil, errAt(p.peek().pos, "empty expression")
@@ -223,7 +221,7 @@ func (p *parser) stmt(top bool) (stmt, error) {
 	switch {
 	case p.is(";"):
 		p.next()
-		return nil, nil
+		return &blockStmt{pos: t.pos}, nil // the empty statement
 	case p.is("{"):
 		p.next()
 		b := &blockStmt{pos: t.pos}
@@ -235,9 +233,7 @@ func (p *parser) stmt(top bool) (stmt, error) {
 			if err != nil {
 				return nil, err
 			}
-			if s != nil {
-				b.stmts = append(b.stmts, s)
-			}
+			b.stmts = append(b.stmts, s)
 		}
 		p.next()
 		return b, nil
