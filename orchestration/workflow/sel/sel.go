@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -149,6 +150,17 @@ func Compile(src string, env Env) (*Program, error) {
 
 // CEL returns the CEL expression the SEL source was translated to.
 func (p *Program) CEL() string { return p.cel }
+
+// Reads returns the Env.Vars the expression reads, sorted: the params
+// it depends on.
+func (p *Program) Reads() []string {
+	out := make([]string, 0, len(p.names))
+	for name := range p.names {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // Source returns the SEL source the program was compiled from.
 func (p *Program) Source() string { return p.src }

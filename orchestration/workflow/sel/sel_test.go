@@ -407,3 +407,46 @@ func TestBudget(t *testing.T) {
 		t.Errorf("within the default budget: %v, %v", v, err)
 	}
 }
+
+func TestReads(t *testing.T) {
+	p, err := Compile("x = i + 1; if (d > 1) return s; return j + x;", testEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Reads(); !reflect.DeepEqual(got, []string{"d", "i", "j", "s"}) {
+		t.Errorf("Reads() = %v, want [d i j s]", got)
+	}
+}
+
+// TestIfChainBounded checks that a list of if statements, each of which
+// copies the statements after it into both its branches, is refused when
+// the translation grows too long rather than growing without bound.
+func TestIfChainBounded(t *testing.T) {
+	src := strings.Repeat("if (i > 0) x = 1; else x = 2; ", 40) + "return x + s;"
+	_, err := Compile(src, testEnv())
+	if err == nil || !strings.Contains(err.Error(), "translated expression is longer than") {
+		t.Fatalf("error %v, want the translation refused as too long", err)
+	}
+	short := strings.Repeat("if (i > 0) x = 1; else x = 2; ", 4) + "return x;"
+	if v, _, err := eval(t, short); err != nil || v != int64(1) {
+		t.Fatalf("%q = %v, %v; want 1", short, v, err)
+	}
+}
+
+// TestNames checks params whose names CEL gives a meaning to.
+func TestNames(t *testing.T) {
+	env := Env{Vars: []string{"sel", "joda", "size", "in", "caf\u00e9"}}
+	p, err := Compile("sel + joda + size + 1", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fakeScope{vars: map[string]any{"sel": int64(1), "joda": int64(2), "size": int64(3)}}
+	if v, err := p.Eval(context.Background(), s); err != nil || v != int64(7) {
+		t.Errorf("sel + joda + size + 1 = %v, %v (CEL %s)", v, err, p.CEL())
+	}
+	for _, src := range []string{"in + 1", "caf\u00e9 + 1"} {
+		if _, err := Compile(src, env); err == nil || !strings.Contains(err.Error(), "CEL does not allow the name") {
+			t.Errorf("Compile(%q) = %v, want the name refused", src, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package sel
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -136,6 +137,10 @@ var celReserved = map[string]bool{
 	"true": true, "false": true, "null": true,
 }
 
+// celIdent matches the names CEL allows for variables (SEL's, Java's,
+// also allow $ and non-ASCII letters).
+var celIdent = regexp.MustCompile(`^[_a-zA-Z][_a-zA-Z0-9]*$`)
+
 // program translates a statement list to one CEL expression.
 func (t *translator) program(stmts []stmt) (string, error) {
 	v, err := t.seq(stmts, scope{}, stmts[len(stmts)-1].at())
@@ -227,7 +232,7 @@ func (t *translator) seq(stmts []stmt, sc scope, end Pos) (val, error) {
 // the other object kinds. Without statements after it the value of the
 // list is v when isValue (an assignment), or there is none.
 func (t *translator) bind(p Pos, name string, v val, rest []stmt, sc scope, end Pos, isValue bool) (val, error) {
-	if classes[name] || celReserved[name] || strings.HasPrefix(name, "$") || strings.Contains(name, "$") {
+	if classes[name] || celReserved[name] || !celIdent.MatchString(name) {
 		return val{}, errAt(p, "a variable cannot be named %s", name)
 	}
 	if len(rest) == 0 {
@@ -358,8 +363,8 @@ func (t *translator) expr(x expr, sc scope) (val, error) {
 			return val{kind: kClass, class: x.name}, nil
 		}
 		if t.vars[x.name] {
-			if celReserved[x.name] {
-				return val{}, errAt(x.pos, "param %s cannot be read: its name is reserved in CEL", x.name)
+			if celReserved[x.name] || !celIdent.MatchString(x.name) {
+				return val{}, errAt(x.pos, "param %s cannot be read: CEL does not allow the name", x.name)
 			}
 			t.used[x.name] = true
 			return val{cel: x.name, kind: kDyn, prec: pAtom}, nil
