@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
@@ -25,11 +26,18 @@ type stepRef struct{ inst, step string }
 
 // txn is one transaction of the engine and what to do once it commits.
 type txn struct {
-	s      *Service
-	ctx    context.Context
-	tx     *store.Tx
-	toRun  []stepRef
-	events []event
+	s       *Service
+	ctx     context.Context
+	tx      *store.Tx
+	toRun   []stepRef
+	retries []retryAt
+	events  []event
+}
+
+// retryAt runs a step again after a delay.
+type retryAt struct {
+	ref   stepRef
+	after time.Duration
 }
 
 type event struct {
@@ -49,6 +57,9 @@ func (s *Service) inTx(ctx context.Context, fn func(t *txn) error) error {
 		return err
 	}
 	s.launch(t.toRun)
+	for _, r := range t.retries {
+		s.retryLater(ctx, r)
+	}
 	s.publish(t.events)
 	return nil
 }
@@ -220,6 +231,11 @@ func (t *txn) finishStep(ref stepRef, attempt int, status string, output map[str
 		return err
 	}
 	st := c.steps[ref.step]
+	if status == StepUserFailed {
+		if delay, retry := retryDelay(st, attempt, r.params); retry {
+			return t.retryStep(r, ref, attempt, delay, why)
+		}
+	}
 	if stepFailed(status) && strings.EqualFold(st.FailureMode, "ignore_failure") {
 		status = StepCompletedWithError
 	}
@@ -237,12 +253,40 @@ func (t *txn) finishStep(ref stepRef, attempt int, status string, output map[str
 	}
 	t.stepEvent(r, ref.step, status, why)
 	if stepFailed(status) {
-		return t.stopInstance(r.id, InstanceFailed, fmt.Sprintf("step %s %s: %s", ref.step, status, why))
+		reason := fmt.Sprintf("step %s %s: %s", ref.step, status, why)
+		if strings.EqualFold(st.FailureMode, "fail_immediately") {
+			return t.stopInstance(r.id, InstanceFailed, reason)
+		}
+		// fail_after_running (Maestro's default): the steps running go
+		// on; no other starts; the instance fails when they are done.
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_instances SET error = ? WHERE id = ? AND error = ''`, reason, r.id); err != nil {
+			return err
+		}
+		r.failing = reason
+		if err := t.propagate(r, c, ref.step, false); err != nil {
+			return err
+		}
+		return t.checkDone(r)
 	}
 	if err := t.propagate(r, c, ref.step, true); err != nil {
 		return err
 	}
 	return t.checkDone(r)
+}
+
+// retryStep makes a failed attempt's step ready again after delay.
+func (t *txn) retryStep(r *instRow, ref stepRef, attempt int, delay time.Duration, why string) error {
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET status = ?, error = ? WHERE instance_id = ? AND step_id = ? AND status = ? AND attempts = ?`,
+		StepCreated, fmt.Sprintf("attempt %d failed (%s); retrying in %s", attempt, why, delay), ref.inst, ref.step, StepRunning, attempt)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	t.stepEvent(r, ref.step, "retrying", why)
+	t.retries = append(t.retries, retryAt{ref: ref, after: delay})
+	return nil
 }
 
 // propagate settles the edges out of a finished step: a successor whose
@@ -279,7 +323,7 @@ func (t *txn) propagate(r *instRow, c *compiled, step string, ran bool) error {
 		if pending > 0 {
 			continue
 		}
-		if satisfied > 0 {
+		if satisfied > 0 && r.failing == "" {
 			if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET status = ? WHERE instance_id = ? AND step_id = ? AND status = ?`,
 				StepCreated, r.id, next, StepNotCreated); err != nil {
 				return err
@@ -307,6 +351,9 @@ func (t *txn) checkDone(r *instRow) error {
 	}
 	if open > 0 {
 		return nil
+	}
+	if r.failing != "" {
+		return t.endInstance(r, InstanceFailed, r.failing)
 	}
 	return t.endInstance(r, InstanceSucceeded, "")
 }

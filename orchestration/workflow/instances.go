@@ -49,12 +49,13 @@ type Iterations struct {
 	Failed    int `json:"failed"`
 }
 
-// instRow is an instance as stored.
+// instRow is an instance as stored; failing is the reason it will fail
+// once its running steps are done (fail_after_running).
 type instRow struct {
-	id, workflow, parent, parentStep, scope, status, by string
-	no                                                  int64
-	version, iteration                                  int
-	params                                              map[string]any
+	id, workflow, parent, parentStep, scope, status, by, failing string
+	no                                                           int64
+	version, iteration                                           int
+	params                                                       map[string]any
 }
 
 func instanceKey(workflow string, no int64) string { return workflow + "/" + strconv.FormatInt(no, 10) }
@@ -62,9 +63,9 @@ func instanceKey(workflow string, no int64) string { return workflow + "/" + str
 func loadInstRow(ctx context.Context, q querier, id string) (*instRow, error) {
 	r := &instRow{id: id}
 	var params string
-	err := q.QueryRowContext(ctx, `SELECT workflow_id, instance_no, version, parent_id, parent_step, iteration, scope, status, params, created_by
+	err := q.QueryRowContext(ctx, `SELECT workflow_id, instance_no, version, parent_id, parent_step, iteration, scope, status, params, created_by, error
 		FROM workflow_instances WHERE id = ?`, id).Scan(&r.workflow, &r.no, &r.version, &r.parent, &r.parentStep, &r.iteration,
-		&r.scope, &r.status, &params, &r.by)
+		&r.scope, &r.status, &params, &r.by, &r.failing)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("instance %s: %w", id, ErrNotFound)
 	}

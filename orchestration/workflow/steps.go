@@ -14,11 +14,13 @@ import (
 
 const wakeKind = "workflow.wake"
 
-// wakeArgs end a Sleep step's attempt.
+// wakeArgs end a Sleep step's attempt, or (Retry) run a step waiting
+// for its retry.
 type wakeArgs struct {
 	Instance string `json:"instance"`
 	Step     string `json:"step"`
 	Attempt  int    `json:"attempt"`
+	Retry    bool   `json:"retry,omitempty"`
 }
 
 // launch runs ready steps, each in its own goroutine.
@@ -104,8 +106,11 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 	return fail(StepFatallyFailed, fmt.Errorf("%w %s", errNoRunner, st.Type))
 }
 
-// wake ends a Sleep step's attempt.
+// wake ends a Sleep step's attempt, or runs a step due for a retry.
 func (s *Service) wake(ctx context.Context, a wakeArgs) error {
+	if a.Retry {
+		return s.run(ctx, stepRef{a.Instance, a.Step})
+	}
 	return s.inTx(ctx, func(t *txn) error {
 		return t.finishStep(stepRef{a.Instance, a.Step}, a.Attempt, StepSucceeded, nil, "")
 	})
