@@ -37,7 +37,11 @@ var classFuncs = map[string]map[string]classFunc{
 		"abs": {[]int{1}, "math.abs", kDyn},
 		"pow": {[]int{2}, "sel.pow", kDouble},
 	},
-	"String":  {"valueOf": {[]int{1}, "sel.str", kString}},
+	"String": {
+		"valueOf": {[]int{1}, "sel.str", kString},
+		"format":  {[]int{1, 2, 3, 4, 5, 6, 7, 8}, "", kString},
+		"join":    {[]int{2, 3, 4, 5, 6, 7, 8}, "", kString},
+	},
 	"Integer": {"parseInt": {[]int{1}, "int", kInt}, "valueOf": {[]int{1}, "int", kInt}},
 	"Long":    {"parseLong": {[]int{1}, "int", kInt}, "valueOf": {[]int{1}, "int", kInt}},
 	"Double":  {"parseDouble": {[]int{1}, "double", kDouble}, "valueOf": {[]int{1}, "double", kDouble}},
@@ -139,6 +143,17 @@ func (t *translator) classCall(x *callExpr, class string, sc scope) (val, error)
 		return t.emit(val{cel: f.fn + "(" + celArgs(args) + ")", kind: k, prec: pAtom})
 	}
 	switch class + "." + x.name {
+	case "String.format":
+		if err := checkFormat(x.args[0]); err != nil {
+			return val{}, err
+		}
+		return t.emit(val{cel: "sel.format(" + args[0].cel + ", [" + celArgs(args[1:]) + "])", kind: kString, prec: pAtom})
+	case "String.join":
+		list := args[1]
+		if len(args) > 2 || list.kind != kList && list.kind != kDyn {
+			list = val{cel: "[" + celArgs(args[1:]) + "]", kind: kList, prec: pAtom}
+		}
+		return t.emit(val{cel: list.operand(pUnary) + ".join(" + args[0].cel + ")", kind: kString, prec: pAtom})
 	case "Boolean.parseBoolean", "Boolean.valueOf":
 		return t.emit(val{cel: "sel.str(" + args[0].cel + ").lowerAscii() == 'true'", kind: kBool, prec: pRel})
 	case "System.currentTimeMillis":
@@ -197,6 +212,17 @@ func checkZone(x expr) error {
 func checkPattern(x expr) error {
 	if l, ok := x.(*litExpr); ok && l.kind == tString {
 		if _, err := compilePattern(l.text); err != nil {
+			return errAt(l.pos, "%v", err)
+		}
+	}
+	return nil
+}
+
+// checkFormat refuses a literal String.format format this package
+// cannot print.
+func checkFormat(x expr) error {
+	if l, ok := x.(*litExpr); ok && l.kind == tString {
+		if err := checkJavaFormat(l.text); err != nil {
 			return errAt(l.pos, "%v", err)
 		}
 	}

@@ -360,3 +360,55 @@ func typedSlice(xs []any) any {
 	}
 	return xs
 }
+
+// checkJavaFormat refuses a String.format format with conversions other
+// than %s, %d, %n and %%.
+func checkJavaFormat(f string) error {
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			continue
+		}
+		if i+1 >= len(f) || !strings.ContainsRune("sdn%", rune(f[i+1])) {
+			return fmt.Errorf("String.format %q: only %%s, %%d, %%n and %%%% are supported", f)
+		}
+		i++
+	}
+	return nil
+}
+
+// javaFormatString is String.format with %s, %d, %n and %%.
+func javaFormatString(f string, args []ref.Val) (string, error) {
+	if err := checkJavaFormat(f); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	next := 0
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			b.WriteByte(f[i])
+			continue
+		}
+		i++
+		switch f[i] {
+		case '%':
+			b.WriteByte('%')
+		case 'n':
+			b.WriteByte('\n')
+		case 's', 'd':
+			if next >= len(args) {
+				return "", fmt.Errorf("String.format %q: missing argument %d", f, next+1)
+			}
+			a := args[next]
+			next++
+			if _, ok := a.(types.Int); f[i] == 'd' && !ok {
+				return "", fmt.Errorf("String.format %q: %%d of a %s", f, javaType(a))
+			}
+			s, err := javaString(a)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(s)
+		}
+	}
+	return b.String(), nil
+}

@@ -562,9 +562,10 @@ func (p *parser) newExpr(pos Pos) (expr, error) {
 	}
 	if p.is("[") {
 		p.next()
-		if err := p.expect("]"); err != nil {
-			return nil, err
+		if !p.is("]") {
+			return nil, errAt(pos, "new %s[n] is not supported: an array of a given size needs a loop to fill it", class.text)
 		}
+		p.next()
 		if err := p.expect("{"); err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
 	celext "cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 
@@ -84,6 +85,25 @@ func buildEnv(b celbudget.Budget) (*cel.Env, error) {
 				return types.WrapErr(err)
 			}
 			return types.String(s)
+		})),
+		fn("sel.format", bound("sel_format", []*cel.Type{dyn, listOf(dyn)}, str, func(a ...ref.Val) ref.Val {
+			f, ok := a[0].(types.String)
+			l, isList := a[1].(traits.Lister)
+			if !ok || !isList {
+				return types.NewErr("String.format takes a String format, not a %s", javaType(a[0]))
+			}
+			args := make([]ref.Val, int(l.Size().(types.Int)))
+			for i := range args {
+				args[i] = l.Get(types.Int(i))
+			}
+			out, err := javaFormatString(string(f), args)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			if len(out) > int(b.MaxSize) {
+				return types.WrapErr(&celbudget.ExceededError{Limit: "size", Max: fmt.Sprintf("%d units", b.MaxSize), Detail: "String.format"})
+			}
+			return types.String(out)
 		})),
 		fn("sel.throw", bound("sel_throw", []*cel.Type{dyn}, dyn, func(a ...ref.Val) ref.Val {
 			s, err := javaString(a[0])

@@ -23,7 +23,7 @@ func testScope() fakeScope {
 			"m":               map[string]any{"k": int64(1)},
 			"TARGET_RUN_DATE": int64(20210707), "TARGET_RUN_HOUR": "01",
 			"sleep_seconds": int64(15), "job3__sleep_seconds": int64(20), "nothing": nil,
-			"big": int64(9223372036854775807),
+			"big": int64(9223372036854775807), "startDateTime": int64(20190101), "endDateTime": int64(20190131),
 		},
 		params:   map[string]any{"param0": int64(15)},
 		instance: map[string]any{"RUN_POLICY": "RESTART_FROM_INCOMPLETE"},
@@ -222,6 +222,14 @@ func TestEval(t *testing.T) {
 		{"Double.parseDouble('1.5')", 1.5},
 		{"Boolean.parseBoolean('TRUE')", true},
 		{"new String('x')", "x"},
+		{"String.format('Q%s-%s', 1, 2026)", "Q1-2026"},
+		{"String.format('%d%%', i)", "5%"},
+		{"String.join(',', param1)", "a,b,c"},
+		{"String.join('-', 'x', 'y')", "x-y"},
+		// Maestro's SEL guide, examples 2, 4 and 5
+		{"return Util.dateIntsBetween(startDateTime, endDateTime, 7);", []int64{20190101, 20190108, 20190115, 20190122, 20190129}},
+		{`new DateTime(System.currentTimeMillis()).withZone(DateTimeZone.UTC).toString("yyyy-MM-dd HH:mm:ss.SSSSSS");`, "2026-03-14 15:09:26.535000"},
+		{"DateTime dt = new DateTime().withZone(DateTimeZone.forID('US/Pacific'));\nreturn String.format('Q%s-%s', ((dt.getMonthOfYear() - 1) / 3) + 1, dt.getYear());", "Q1-2026"},
 	}
 	for _, c := range cases {
 		got, p, err := eval(t, c.src)
@@ -310,8 +318,12 @@ func TestCompileErrors(t *testing.T) {
 		{"", "empty expression"},
 		{"0x10", "hexadecimal literals are not supported"},
 		{"99999999999999999999", "integer 99999999999999999999 is out of range"},
-		{"String.format('%s', 1)", "method String.format is not supported"},
+		{"String.valueOf(1, 2)", "String.valueOf takes [1] arguments, not 2"},
 		{"new DateTime(0) + 1", "operator + on a DateTime is not supported"},
+		{"String.format('%5.2f', d)", "only %s, %d, %n and %% are supported"},
+		// Maestro's SEL guide, examples 1 and 3
+		{"for (int i = 0; i < strParam.length; i += 1) {\n  if (strParam[i].isEmpty()) {\n    throw i + '-th element in the array is empty. Please check the input.';\n  }\n}\nreturn String.join(',', strParam);", "line 1 col 1: for loop is not supported"},
+		{"if (!d1.isBefore(d2)) {\n  return new int[0];\n}", "line 2 col 10: new int[n] is not supported"},
 	}
 	for _, c := range cases {
 		_, err := Compile(c.src, testEnv())
