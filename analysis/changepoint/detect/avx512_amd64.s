@@ -2,6 +2,10 @@
 
 #include "textflag.h"
 
+// The AVX-512 loops (F, VL and DQ): Pelt's rbf kernel rows, the median
+// heuristic's pass over undecided pairs and its sample draws, each the
+// same operations in the same order as its Go or AVX2 twin.
+
 // func rbfRows3AVX512(soa *float64, n int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64)
 //
 // rbfRowsAVX2 for three dimensions, eight rows at a time (cnt a multiple
