@@ -9,8 +9,8 @@ import "golang.org/x/sys/cpu"
 var vectorAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasPOPCNT
 
 // pairBracketAVX2 compares row xi (d values) with rows j0 <= j < j1 of the
-// column-major copy soa (soa[k*n+j] is value k of row j); j1-j0 is a
-// multiple of 4. Of the squared distances v, rounded as sqDist rounds
+// column-major copy soa, n rows a dimension (soa[k*n+j] is value k of row
+// j; n may exceed the signal's rows); j1-j0 is a multiple of 4. Of the squared distances v, rounded as sqDist rounds
 // them, it counts those below lo (as bits; distances are >= 0) and writes
 // those with bits(v)-lo <= span to out[0:kept] (out has room for j1-j0).
 //
@@ -26,8 +26,9 @@ func rbfSliceAVX2(ks *float64, n int, c *[15][4]uint64, table *[256]float64)
 
 // rbfRowsAVX2 sets out[i] = rbf(gamma * sqDist(row lo+i, xt)) for i < cnt, a
 // multiple of 4, bit for bit as CostRBF.column does, the rows read from
-// the column-major copy soa of n rows of d values (soa[k*n+j] is value k
-// of row j). c is rbfVecConsts, table expNegTable.
+// the column-major copy soa, n rows of d values a dimension (soa[k*n+j]
+// is value k of row j; rows lo .. lo+cnt-1 must be there). c is
+// rbfVecConsts, table expNegTable.
 //
 //go:noescape
 func rbfRowsAVX2(soa *float64, n, d int, xt *float64, lo, cnt int, gamma float64, c *[15][4]uint64, table *[256]float64, out *float64)
@@ -60,7 +61,7 @@ func bracketValuesAVX2(vals *float64, n int, lo, span uint64, perm *[16][8]uint3
 
 // pairRanges3AVX512 is pairRanges3AVX2 eight pairs at a time, every range
 // a multiple of 8 long: the same count below lo and the same kept
-// distances (out has room for every pair and 8 more).
+// distances (out has room for every pair).
 //
 //go:noescape
 func pairRanges3AVX512(soa *float64, n int, xi *float64, rows int, ranges *[2]int, nr int, lo, span uint64, out *float64) (below, kept int)
