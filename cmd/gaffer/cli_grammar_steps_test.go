@@ -133,6 +133,9 @@ func grammarSteps(*grammarFixture) []grammarStep {
 			capture: map[string]*regexp.Regexp{"wfi": re(`instance (\d+)`)}},
 		{args: []string{"workflow", "stop", "grammar-wf", "{wfi}"}},
 		{args: []string{"workflow", "backfill", "grammar-wf", "--from", "2026-12-01", "--to", "2026-12-03", "--wait"}},
+		{args: []string{"workflow", "apply", "-f", "{dir}/wf3.json"}},
+		{args: []string{"workflow", "start", "grammar-k8s"}, capture: map[string]*regexp.Regexp{"k8s": re(`instance (\d+)`)}},
+		{args: []string{"workflow", "restart", "grammar-k8s", "{k8s}"}, mayConflict: true}, // 409 until it has failed
 
 		{args: []string{"failover", "import", "-f", "{dir}/fleet.yaml"}},
 		{args: []string{"failover", "size-darkpools", "streaming"}},
@@ -186,6 +189,7 @@ steps:
 			"steps": [{"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": "${n}", "type": "LONG"}}}}]}}`,
 		"wf2.json": `{"workflow": {"id": "grammar-wf", "description": "the second version", "params": {"n": {"value": 0, "type": "LONG"}},
 			"steps": [{"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": "${n}", "type": "LONG"}}}}]}}`,
+		"wf3.json": `{"workflow": {"id": "grammar-k8s", "steps": [{"step": {"id": "pod", "type": "Kubernetes"}}]}}`,
 		"action/action.yaml": "name: grammar-echo\nversion: '1'\ncommand: ./run.sh\n",
 		"action/run.sh":      "#!/bin/sh\necho '{}'\n",
 	}

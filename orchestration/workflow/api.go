@@ -37,6 +37,8 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Query: []httpapi.Param{{Name: "limit", Description: "at most this many (default 50, at most 500)"}}, Response: []Instance{}, Handler: s.apiInstances})
 	r.Handle(httpapi.Route{Method: "GET", Path: api + "/{id}/instances/{no}", Scope: ScopeRead, Summary: "An instance with its steps",
 		Response: Instance{}, Handler: s.apiInstance})
+	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/instances/{no}/restart", Scope: ScopeWrite, Action: "workflow.instance.restart",
+		Summary: "Run a FAILED or STOPPED instance again from its unfinished steps", Response: Instance{}, Handler: s.apiRestart})
 	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/backfills", Scope: ScopeWrite, Action: "workflow.backfill.start",
 		Summary: "Start an instance for every time the workflow's time trigger fires in [from, to)", Request: BackfillRequest{},
 		Response: Backfill{}, Handler: s.apiBackfill})
@@ -196,4 +198,19 @@ func (s *Service) apiGetBackfill(w http.ResponseWriter, r *http.Request) error {
 		return apiError(err)
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, b)
+}
+
+func (s *Service) apiRestart(w http.ResponseWriter, r *http.Request) error {
+	no, err := instanceNo(r)
+	if err != nil {
+		return err
+	}
+	if err := s.RestartInstance(r.Context(), r.PathValue("id"), no, actor(r)); err != nil {
+		return apiError(err)
+	}
+	in, err := s.Instance(r.Context(), r.PathValue("id"), no)
+	if err != nil {
+		return apiError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, in)
 }

@@ -18,7 +18,8 @@ func newWorkflowCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "workflow", Short: "Workflows (Maestro definitions): apply, start, list, show, instances, stop, versions (see docs/workflow.md)"}
 	flags := cli.AddClientFlags(cmd)
 	cmd.AddCommand(wfApplyCommand(flags), wfStartCommand(flags), wfListCommand(flags), wfShowCommand(flags),
-		wfInstancesCommand(flags), wfStopCommand(flags), wfVersionsCommand(flags), wfActivateCommand(flags), wfBackfillCommand(flags))
+		wfInstancesCommand(flags), wfStopCommand(flags), wfVersionsCommand(flags), wfActivateCommand(flags), wfBackfillCommand(flags),
+		wfRestartCommand(flags))
 	for _, sub := range cmd.Commands() {
 		if sub.Name() == "list" {
 			cli.ListByDefault(cmd, sub)
@@ -351,6 +352,26 @@ func wfBackfillCommand(flags *cli.ClientFlags) *cobra.Command {
 			return fmt.Errorf("backfill %s: %d of %d instances SUCCEEDED", b.ID, b.Statuses[InstanceSucceeded], b.Total)
 		}
 		return err
+	}
+	return cmd
+}
+
+func wfRestartCommand(flags *cli.ClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "restart WORKFLOW_ID INSTANCE_ID", Short: "Run a FAILED or STOPPED instance again from its unfinished steps",
+		Args: cobra.ExactArgs(2)}
+	out := cli.AddOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		var in Instance
+		if err := c.Do(cmd.Context(), "POST", api+"/"+url.PathEscape(args[0])+"/instances/"+url.PathEscape(args[1])+"/restart", nil, &in); err != nil {
+			return err
+		}
+		return out.Print(cmd.OutOrStdout(), in, func(t *cli.Table) {
+			t.Row(fmt.Sprintf("restarted workflow %s instance %d: %s", in.WorkflowID, in.InstanceID, in.Status))
+		})
 	}
 	return cmd
 }

@@ -10,12 +10,14 @@ type compiled struct {
 	// lists: the step list of each scope: "" for the top level, a
 	// foreach's id for its body.
 	lists map[string][]definition.Step
-	// preds counts each step's predecessors within its list.
+	// preds counts each step's predecessors within its list; from lists
+	// them.
 	preds map[string]int
+	from  map[string][]string
 }
 
 func compile(d *definition.Definition) *compiled {
-	c := &compiled{def: d, steps: map[string]*definition.Step{}, lists: map[string][]definition.Step{}, preds: map[string]int{}}
+	c := &compiled{def: d, steps: map[string]*definition.Step{}, lists: map[string][]definition.Step{}, preds: map[string]int{}, from: map[string][]string{}}
 	var walk func(scope string, list []definition.Step)
 	walk = func(scope string, list []definition.Step) {
 		c.lists[scope] = list
@@ -24,6 +26,7 @@ func compile(d *definition.Definition) *compiled {
 			c.steps[s.ID] = s
 			for _, next := range s.Transition.Order {
 				c.preds[next]++
+				c.from[next] = append(c.from[next], s.ID)
 			}
 			if len(s.Steps) > 0 {
 				walk(s.ID, s.Steps)

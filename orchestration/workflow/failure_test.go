@@ -62,3 +62,40 @@ func TestRetries(t *testing.T) {
 		t.Fatalf("instance %s, step %s after %d attempts: %s", in.Status, a.Status, a.Attempts, a.Error)
 	}
 }
+
+// TestRestart: a failed instance restarts from its failed step — here
+// a subworkflow whose definition was fixed since — and the steps that
+// succeeded are not run again.
+func TestRestart(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.Token(workflow.ScopeWrite, workflow.ScopeRead)
+	apply(t, srv, tok, `{"workflow": {"id": "job", "steps": [{"step": {"id": "run", "type": "Kubernetes"}}]}}`)
+	apply(t, srv, tok, `{"workflow": {"id": "rs", "steps": [
+	  {"step": {"id": "first", "type": "NoOp", "transition": {"successors": {"sub": "true"}}}},
+	  {"subworkflow": {"id": "sub", "retry_policy": {"error_retry_limit": 0}, "transition": {"successors": {"last": "true"}},
+	    "params": {"subworkflow_id": {"value": "job", "type": "STRING"}, "subworkflow_version": {"value": "latest", "type": "STRING"}}}},
+	  {"step": {"id": "last", "type": "NoOp"}}]}}`)
+	var in workflow.Instance
+	srv.Do("POST", "/api/v1/workflows/rs/instances", tok, nil).JSON(t, &in)
+	if in = waitEnd(t, srv, tok, "rs", in.InstanceID); in.Status != workflow.InstanceFailed {
+		t.Fatalf("first run: %s", in.Status)
+	}
+	apply(t, srv, tok, `{"workflow": {"id": "job", "steps": [{"step": {"id": "run", "type": "NoOp"}}]}}`)
+	if resp := srv.Do("POST", "/api/v1/workflows/rs/instances/1/restart", tok, nil); resp.Status != 200 {
+		t.Fatalf("restart: %d %s", resp.Status, resp.Body)
+	}
+	in = waitEnd(t, srv, tok, "rs", 1)
+	attempts := map[string]int{}
+	for _, s := range in.Steps {
+		attempts[s.ID] = s.Attempts
+	}
+	if in.Status != workflow.InstanceSucceeded || attempts["first"] != 1 || attempts["sub"] != 2 || attempts["last"] != 1 {
+		t.Errorf("after restart: %s (%s), attempts %v", in.Status, in.Error, attempts)
+	}
+	if resp := srv.Do("POST", "/api/v1/workflows/rs/instances/1/restart", tok, nil); resp.Status != 409 {
+		t.Errorf("restart of a succeeded instance: %d", resp.Status)
+	}
+	if resp := srv.Do("POST", "/api/v1/workflows/rs/instances/9/restart", tok, nil); resp.Status != 404 {
+		t.Errorf("restart of no instance: %d", resp.Status)
+	}
+}
