@@ -189,7 +189,7 @@ steps:
 			"steps": [{"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": "${n}", "type": "LONG"}}}}]}}`,
 		"wf2.json": `{"workflow": {"id": "grammar-wf", "description": "the second version", "params": {"n": {"value": 0, "type": "LONG"}},
 			"steps": [{"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": "${n}", "type": "LONG"}}}}]}}`,
-		"wf3.json": `{"workflow": {"id": "grammar-k8s", "steps": [{"step": {"id": "pod", "type": "Kubernetes"}}]}}`,
+		"wf3.json":           `{"workflow": {"id": "grammar-k8s", "steps": [{"step": {"id": "pod", "type": "Kubernetes"}}]}}`,
 		"action/action.yaml": "name: grammar-echo\nversion: '1'\ncommand: ./run.sh\n",
 		"action/run.sh":      "#!/bin/sh\necho '{}'\n",
 	}
