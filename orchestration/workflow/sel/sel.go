@@ -185,6 +185,20 @@ func (p *Program) Eval(ctx context.Context, s Scope) (any, error) {
 	return v, nil
 }
 
+// EvalBool evaluates a condition (a transition's, a while loop's, a
+// validator's), which must give a boolean.
+func (p *Program) EvalBool(ctx context.Context, s Scope) (bool, error) {
+	v, err := p.Eval(ctx, s)
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("SEL %q: a condition must be true or false, got %T %v", p.src, v, v)
+	}
+	return b, nil
+}
+
 // evalError unwraps an error raised by one of the package's functions
 // (a scope lookup, a throw) so that callers can match it.
 func (p *Program) evalError(err error) error {

@@ -3,8 +3,10 @@ package sel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -459,6 +461,58 @@ func TestNames(t *testing.T) {
 	for _, src := range []string{"in + 1", "caf\u00e9 + 1"} {
 		if _, err := Compile(src, env); err == nil || !strings.Contains(err.Error(), "CEL does not allow the name") {
 			t.Errorf("Compile(%q) = %v, want the name refused", src, err)
+		}
+	}
+}
+
+func TestEvalBool(t *testing.T) {
+	for src, want := range map[string]bool{"i > 3": true, "params.getFromStep('job.3', 'param2') < 0": false} {
+		p, err := Compile(src, testEnv())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := p.EvalBool(context.Background(), testScope()); err != nil || got != want {
+			t.Errorf("%q = %v, %v; want %v", src, got, err, want)
+		}
+	}
+	p, err := Compile("i + 1", testEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.EvalBool(context.Background(), testScope()); err == nil || !strings.Contains(err.Error(), "must be true or false, got int64 6") {
+		t.Errorf("EvalBool(i + 1): %v, want an error naming the value", err)
+	}
+}
+
+// TestConcurrentEval evaluates one program from several goroutines with
+// different scopes (run with -race).
+func TestConcurrentEval(t *testing.T) {
+	p, err := Compile("x = i * 2; if (x > 10) return 'big ' + x; return 'small ' + x;", testEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			s := testScope()
+			s.vars = map[string]any{"i": int64(g)}
+			for n := 0; n < 200; n++ {
+				v, err := p.Eval(context.Background(), s)
+				want := "small " + strconv.Itoa(2*g)
+				if g*2 > 10 {
+					want = "big " + strconv.Itoa(2*g)
+				}
+				if err != nil || v != want {
+					errs <- fmt.Errorf("goroutine %d: %v, %v; want %s", g, v, err, want)
+					return
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }
