@@ -116,6 +116,13 @@ func TestEval(t *testing.T) {
 		// ternary
 		{"2 > 1 ? 10 : -10", int64(10)},
 		{"i > 9 ? 'big' : i > 3 ? 'mid' : 'small'", "mid"},
+		{"i > 1 ? 1 : 'a'", int64(1)},
+		{"i > 1 ? 1 : 2.5", 1.0},
+		{"i > 1 ? m : null", map[string]any{"k": int64(1)}},
+		{"x = 1; if (i > 1) x = 'a'; return x;", "a"},
+		{"i > 1 ? new long[]{1}[0] : new String[]{'a'}[0]", int64(1)},
+		{"1 == 'a'", false},
+		{"new String[]{'a', 'b'}.contains('b')", true},
 		// statements
 		{"return 100;", int64(100)},
 		{"'bar1';", "bar1"},
@@ -271,10 +278,12 @@ func TestCEL(t *testing.T) {
 		"params.getFromStep('job.3', 'param2') > 0": "params.getFromStep('job.3', 'param2') > 0",
 		"x = 1; x + 1": "cel.bind(x, 1, x + 1)",
 		"if (i > 1) return 'a'; else return 'b';": "i > 1 ? 'a' : 'b'",
-		"'it\\'s'":    `'it\'s'`,
-		"!(i > 1)":    "!(i > 1)",
-		"1 - (2 - 3)": "1 - (2 - 3)",
-		"1 - 2 - 3":   "1 - 2 - 3",
+		"'it\\'s'":        `'it\'s'`,
+		"!(i > 1)":        "!(i > 1)",
+		"1 - (2 - 3)":     "1 - (2 - 3)",
+		"1 - 2 - 3":       "1 - 2 - 3",
+		"i > 1 ? 1 : 'a'": "i > 1 ? dyn(1) : dyn('a')",
+		"i > 1 ? 1 : 2.5": "i > 1 ? double(1) : 2.5",
 	}
 	for src, want := range cases {
 		p, err := Compile(src, testEnv())

@@ -325,6 +325,21 @@ func (t *translator) choose(p Pos, c, a, b val) (val, error) {
 	case !a.kind.isValue() || !b.kind.isValue():
 		return val{}, errAt(p, "choosing between a %s and a %s is not supported", a.kind, b.kind)
 	}
+	switch {
+	case a.kind == kInt && b.kind == kDouble:
+		// Java promotes a long and a double operand to double.
+		a = val{cel: "double(" + a.cel + ")", kind: kDouble, prec: pAtom}
+		out.kind = kDouble
+	case a.kind == kDouble && b.kind == kInt:
+		b = val{cel: "double(" + b.cel + ")", kind: kDouble, prec: pAtom}
+		out.kind = kDouble
+	}
+	if a.kind != b.kind && out.kind != kDateTime {
+		// CEL's type checker wants both branches of one type: dyn
+		// defers the choice to the run, as Java's Object would.
+		a = val{cel: "dyn(" + a.cel + ")", kind: kDyn, prec: pAtom}
+		b = val{cel: "dyn(" + b.cel + ")", kind: kDyn, prec: pAtom}
+	}
 	out.cel, out.prec = c.operand(pCond)+" ? "+a.operand(pCond)+" : "+b.operand(pCond-1), pCond
 	return t.emit(out)
 }
@@ -405,7 +420,13 @@ func (t *translator) expr(x expr, sc scope) (val, error) {
 		if !recv.kind.isValue() {
 			return val{}, errAt(x.pos, "indexing a %s is not supported", recv.kind)
 		}
-		return t.emit(val{cel: recv.operand(pUnary) + "[" + idx.cel + "]", kind: kDyn, prec: pAtom})
+		elem := recv.operand(pUnary) + "[" + idx.cel + "]"
+		if recv.kind == kList {
+			// An element of an array literal has the literal's element
+			// type in CEL; SEL only knows it when it runs.
+			elem = "dyn(" + elem + ")"
+		}
+		return t.emit(val{cel: elem, kind: kDyn, prec: pAtom})
 	case *fieldExpr:
 		return t.field(x, sc)
 	case *callExpr:
