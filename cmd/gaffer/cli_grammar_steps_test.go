@@ -136,6 +136,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"workflow", "apply", "-f", "{dir}/wf3.json"}},
 		{args: []string{"workflow", "start", "grammar-k8s"}, capture: map[string]*regexp.Regexp{"k8s": re(`instance (\d+)`)}},
 		{args: []string{"workflow", "restart", "grammar-k8s", "{k8s}"}, mayConflict: true}, // 409 until it has failed
+		{args: []string{"workflow", "signal", "grammar_ready", "--param", "day=20261207"}},
 
 		{args: []string{"failover", "import", "-f", "{dir}/fleet.yaml"}},
 		{args: []string{"failover", "size-darkpools", "streaming"}},

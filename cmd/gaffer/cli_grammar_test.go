@@ -27,7 +27,7 @@ var grammarVerbs = map[string]bool{
 	"create": true, "delete": true, "disable": true, "enable": true, "enroll": true, "expire": true,
 	"import": true, "issue": true, "pause": true, "promote": true, "publish": true, "redrive": true,
 	"refuse": true, "reissue": true, "restart": true, "resume": true, "retire": true, "revoke": true, "rollback": true,
-	"rotate": true, "run": true, "scan": true, "set": true, "sign": true, "silence": true, "size": true,
+	"rotate": true, "run": true, "scan": true, "set": true, "sign": true, "signal": true, "silence": true, "size": true,
 	"start": true, "stop": true, "update": true,
 
 	"correlate": false, "detect": false, "exercise": false, "export": false, "fetch": false, "get": false,

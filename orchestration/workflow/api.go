@@ -23,6 +23,9 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Summary:  "Apply a workflow definition (Maestro JSON, or YAML: the same model or Maestro's DSL); a new version unless unchanged",
 		Query:    []httpapi.Param{{Name: "file", Description: "the file's name, for errors"}},
 		Response: Applied{}, Handler: s.apiApply})
+	r.Handle(httpapi.Route{Method: "POST", Path: api + "/signals", Scope: ScopeWrite, Action: "workflow.signal.send",
+		Summary: "Send a signal: starts the workflows whose signal triggers it completes", Request: SignalRequest{},
+		Response: SignalResult{}, Handler: s.apiSignal})
 	r.Handle(httpapi.Route{Method: "GET", Path: api, Scope: ScopeRead, Summary: "List workflows", Response: []Workflow{}, Handler: s.apiList})
 	r.Handle(httpapi.Route{Method: "GET", Path: api + "/{id}", Scope: ScopeRead, Summary: "A workflow and its active definition",
 		Response: Workflow{}, Handler: s.apiGet})
@@ -213,4 +216,16 @@ func (s *Service) apiRestart(w http.ResponseWriter, r *http.Request) error {
 		return apiError(err)
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, in)
+}
+
+func (s *Service) apiSignal(w http.ResponseWriter, r *http.Request) error {
+	var req SignalRequest
+	if err := httpapi.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	res, err := s.Signal(r.Context(), req, actor(r))
+	if err != nil {
+		return apiError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusCreated, res)
 }

@@ -19,7 +19,7 @@ func newWorkflowCommand() *cobra.Command {
 	flags := cli.AddClientFlags(cmd)
 	cmd.AddCommand(wfApplyCommand(flags), wfStartCommand(flags), wfListCommand(flags), wfShowCommand(flags),
 		wfInstancesCommand(flags), wfStopCommand(flags), wfVersionsCommand(flags), wfActivateCommand(flags), wfBackfillCommand(flags),
-		wfRestartCommand(flags))
+		wfRestartCommand(flags), wfSignalCommand(flags))
 	for _, sub := range cmd.Commands() {
 		if sub.Name() == "list" {
 			cli.ListByDefault(cmd, sub)
@@ -371,6 +371,44 @@ func wfRestartCommand(flags *cli.ClientFlags) *cobra.Command {
 		}
 		return out.Print(cmd.OutOrStdout(), in, func(t *cli.Table) {
 			t.Row(fmt.Sprintf("restarted workflow %s instance %d: %s", in.WorkflowID, in.InstanceID, in.Status))
+		})
+	}
+	return cmd
+}
+
+func wfSignalCommand(flags *cli.ClientFlags) *cobra.Command {
+	var params []string
+	cmd := &cobra.Command{Use: "signal NAME [--param NAME=VALUE ...]",
+		Short: "Send a signal; prints the instances it started", Args: cobra.ExactArgs(1)}
+	out := cli.AddOutputFlag(cmd)
+	cmd.Flags().StringArrayVar(&params, "param", nil, "a signal param NAME=VALUE (numbers are sent as numbers); repeatable")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		req := SignalRequest{Name: args[0], Params: map[string]any{}}
+		for _, p := range params {
+			name, value, ok := strings.Cut(p, "=")
+			if !ok || name == "" {
+				return fmt.Errorf("--param %q: want NAME=VALUE", p)
+			}
+			var v any = value
+			if json.Valid([]byte(value)) {
+				json.Unmarshal([]byte(value), &v)
+			}
+			req.Params[name] = v
+		}
+		var res SignalResult
+		if err := c.Do(cmd.Context(), "POST", api+"/signals", req, &res); err != nil {
+			return err
+		}
+		return out.Print(cmd.OutOrStdout(), res, func(t *cli.Table) {
+			line := fmt.Sprintf("signalled %s (seq %d); started %d instances", args[0], res.Seq, len(res.Started))
+			for _, s := range res.Started {
+				line += fmt.Sprintf(" %s/%d", s.WorkflowID, s.InstanceID)
+			}
+			t.Row(line)
 		})
 	}
 	return cmd

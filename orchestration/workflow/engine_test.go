@@ -45,7 +45,12 @@ func waitEnd(t *testing.T, srv *platformtest.Server, tok, wf string, no int64) w
 	t.Helper()
 	var in workflow.Instance
 	platformtest.Eventually(t, fmt.Sprintf("%s instance %d to end", wf, no), func() bool {
-		srv.Do("GET", fmt.Sprintf("/api/v1/workflows/%s/instances/%d", wf, no), tok, nil).JSON(t, &in)
+		resp := srv.Do("GET", fmt.Sprintf("/api/v1/workflows/%s/instances/%d", wf, no), tok, nil)
+		if resp.Status == http.StatusNotFound {
+			return false // not started yet
+		}
+		in = workflow.Instance{}
+		resp.JSON(t, &in)
 		switch in.Status {
 		case workflow.InstanceSucceeded, workflow.InstanceFailed, workflow.InstanceStopped:
 			return true

@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"embed"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -31,6 +33,28 @@ var migrations embed.FS
 func init() {
 	platform.Register(platform.Module{Name: Name, Migrations: store.MustSub(migrations, "migrations"), New: New,
 		Commands: func() []*cobra.Command { return []*cobra.Command{newWorkflowCommand()} }})
+}
+
+// Job kinds events rules use (a "job" action with this kind):
+// StartJob's arguments are {"workflow": ID, "params": {...}}, SignalJob's
+// {"name": ..., "params": {...}}.
+const (
+	StartJob  = "workflow.start"
+	SignalJob = "workflow.signal"
+)
+
+// startArgs are StartJob's arguments.
+type startArgs struct {
+	Workflow string         `json:"workflow"`
+	Params   map[string]any `json:"params"`
+}
+
+// cancelIfInvalid stops retries of a job whose arguments cannot work.
+func cancelIfInvalid(err error) error {
+	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound) {
+		return jobs.Cancel(err)
+	}
+	return err
 }
 
 // Service is the running workflow system.
@@ -64,6 +88,18 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		compiled: map[versionKey]*compiled{}, timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
 	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })
+	// Events rules start workflows and send signals with job actions of
+	// these kinds.
+	jobs.HandleFunc(deps.Jobs, StartJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute},
+		func(ctx context.Context, j *jobs.Job, a startArgs) error {
+			_, err := s.StartInstance(ctx, a.Workflow, StartRequest{Params: a.Params}, fmt.Sprintf("job %d (%s)", j.ID, StartJob))
+			return cancelIfInvalid(err)
+		})
+	jobs.HandleFunc(deps.Jobs, SignalJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute},
+		func(ctx context.Context, j *jobs.Job, a SignalRequest) error {
+			_, err := s.Signal(ctx, a, fmt.Sprintf("job %d (%s)", j.ID, SignalJob))
+			return cancelIfInvalid(err)
+		})
 	return s, nil
 }
 

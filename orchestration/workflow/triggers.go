@@ -27,6 +27,9 @@ func (s *Service) syncTriggers(ctx context.Context, tx *store.Tx, id string) err
 	if err != nil {
 		return err
 	}
+	if err := s.syncSignalTriggers(ctx, tx, id, c); err != nil {
+		return err
+	}
 	if c.def.IsActive != nil && !*c.def.IsActive {
 		return nil
 	}

@@ -1,0 +1,101 @@
+package workflow_test
+
+import (
+	"testing"
+
+	_ "github.com/gaffer-sre/gaffer/events"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow"
+)
+
+const signalWF = `{"properties": {"run_strategy": "parallel"}, "workflow": {"id": "on-signals",
+  "signal_triggers": [{"definitions": {
+      "table_ready": {"match_params": {"table": {"value": "sales", "operator": "="}, "watermark": {"value": 100, "operator": ">="}}, "join_keys": ["day"]},
+      "qa_passed": {"join_keys": ["date"]}},
+    "params": {"source": {"value": "signals", "type": "STRING"}}}],
+  "params": {"source": {"value": "manual", "type": "STRING"}},
+  "steps": [{"step": {"id": "use", "type": "NoOp", "params": {"day": {"value": "${source}", "type": "STRING"}}}}]}}`
+
+// TestSignals: a signal trigger starts an instance once every signal it
+// names has arrived with matching params and the join keys agree; the
+// same set does not fire it twice.
+func TestSignals(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.Token(workflow.ScopeWrite, workflow.ScopeRead)
+	apply(t, srv, tok, signalWF)
+	send := func(name string, params map[string]any) workflow.SignalResult {
+		t.Helper()
+		var res workflow.SignalResult
+		resp := srv.Do("POST", "/api/v1/workflows/signals", tok, map[string]any{"name": name, "params": params})
+		if resp.Status != 201 {
+			t.Fatalf("signal: %d %s", resp.Status, resp.Body)
+		}
+		resp.JSON(t, &res)
+		return res
+	}
+	if r := send("table_ready", map[string]any{"table": "sales", "watermark": 50, "day": 20261207}); len(r.Started) != 0 {
+		t.Fatalf("a signal below the watermark started %v", r.Started)
+	}
+	if r := send("table_ready", map[string]any{"table": "sales", "watermark": 120, "day": 20261207}); len(r.Started) != 0 {
+		t.Fatalf("half the signals started %v", r.Started)
+	}
+	if r := send("qa_passed", map[string]any{"date": 20261206}); len(r.Started) != 0 {
+		t.Fatalf("a signal for another day started %v", r.Started)
+	}
+	r := send("qa_passed", map[string]any{"date": 20261207})
+	if len(r.Started) != 1 || r.Started[0].WorkflowID != "on-signals" {
+		t.Fatalf("the completing signal started %v", r.Started)
+	}
+	in := waitEnd(t, srv, tok, "on-signals", r.Started[0].InstanceID)
+	if in.Status != workflow.InstanceSucceeded || in.Steps[0].Params["day"] != "signals" {
+		t.Errorf("instance %s, params %v", in.Status, in.Steps[0].Params)
+	}
+	sig, _ := in.Params["SIGNALS"].(map[string]any)
+	if tr, _ := sig["table_ready"].(map[string]any); tr["watermark"] != float64(120) {
+		t.Errorf("the instance's signals %v", in.Params["SIGNALS"])
+	}
+	if r := send("qa_passed", map[string]any{"date": 20261207}); len(r.Started) != 1 {
+		t.Errorf("a second qa signal joins the same table signal into a new set: started %v", r.Started)
+	}
+	if resp := srv.Do("POST", "/api/v1/workflows/signals", tok, map[string]any{"name": ""}); resp.Status != 400 {
+		t.Errorf("a signal without a name: %d", resp.Status)
+	}
+}
+
+// TestEventRulesStartAndSignal: an events rule starts a workflow, and
+// another delivers a signal, through job actions of kinds
+// workflow.start and workflow.signal.
+func TestEventRulesStartAndSignal(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.AdminToken
+	apply(t, srv, tok, child)
+	apply(t, srv, tok, signalWF)
+	for _, rule := range []map[string]any{
+		{"name": "deploys start child", "condition": `type == "gaffer.test.deploy"`,
+			"actions": []map[string]any{{"type": "job", "kind": workflow.StartJob, "args": `{"workflow": "child", "params": {"who": data.who}}`}}},
+		{"name": "tables signal", "condition": `type == "gaffer.test.table"`,
+			"actions": []map[string]any{{"type": "job", "kind": workflow.SignalJob, "args": `{"name": data.name, "params": data.params}`}}},
+	} {
+		if resp := srv.Do("POST", "/api/v1/events/rules", tok, rule); resp.Status != 201 {
+			t.Fatalf("rule: %d %s", resp.Status, resp.Body)
+		}
+	}
+	publish := func(id, typ string, data map[string]any) {
+		t.Helper()
+		ev := map[string]any{"specversion": "1.0", "id": id, "source": "/test", "type": typ, "data": data}
+		if resp := srv.DoWith("POST", "/api/v1/events", tok, "application/cloudevents+json", ev); resp.Status != 202 {
+			t.Fatalf("publish: %d %s", resp.Status, resp.Body)
+		}
+	}
+	publish("d1", "gaffer.test.deploy", map[string]any{"who": "grace"})
+	publish("s1", "gaffer.test.table", map[string]any{"name": "table_ready", "params": map[string]any{"table": "sales", "watermark": 200, "day": 1}})
+	publish("s2", "gaffer.test.table", map[string]any{"name": "qa_passed", "params": map[string]any{"date": 1}})
+	in := waitEnd(t, srv, tok, "child", 1)
+	if in.Steps[0].Params["greeting"] != "hi grace" {
+		t.Errorf("the rule's params: %v", in.Steps[0].Params)
+	}
+	if in := waitEnd(t, srv, tok, "on-signals", 1); in.Status != workflow.InstanceSucceeded {
+		t.Errorf("signalled instance: %s", in.Status)
+	}
+}
