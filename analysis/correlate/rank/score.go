@@ -23,14 +23,15 @@ type Features struct {
 	Rho  float64 `json:"rho"`
 	Rank float64 `json:"rank"`
 	// Change is the index, within Tolerance of the target's onset,
-	// where the candidate's largest change started: the first of three
-	// values beyond four spreads of the values before, or else the knee
-	// of a constant then a line. ChangeSize is the size of that change
-	// (the difference of the means of the Width values after and before
-	// the position where it is largest, or of 3·Width values for a slow
-	// change, in the candidate's units), ChangeZ that difference against
-	// its own spread over the baseline (a robust z), and ChangePoint the
-	// feature score.
+	// where the candidate's largest change started: the onset plus the
+	// cross-correlation's lag when its moves follow the target's, else
+	// the first of three values beyond four spreads of the values
+	// before, or else the knee of a constant then a line. ChangeSize is
+	// the size of that change (the difference of the means of the Width
+	// values after and before the position where it is largest, or of
+	// 3·Width values for a slow change, in the candidate's units),
+	// ChangeZ that difference against its own spread over the baseline
+	// (a robust z), and ChangePoint the feature score.
 	Change      int     `json:"change"`
 	ChangeSize  float64 `json:"change_size"`
 	ChangeZ     float64 `json:"change_z"`
@@ -125,17 +126,9 @@ func (s *Scorer) Score(x []float64) Features {
 	c := s.ch.scan(s.x, hf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
 	f.Change, f.ChangeSize, f.ChangeZ = c.at, c.d, c.z
 	f.ChangePoint = evidence(c.z, changeLow, changeHi)
+	byDeparture := false
 	if f.ChangePoint > 0 {
-		// Where the change started: a ramp's largest window difference
-		// comes a width after its foot.
-		a := max(0, t.Onset-tol-2*t.p.Width)
-		seg := s.x[a:min(t.To, t.Onset+tol+t.p.Width)]
-		lo, hi := max(1, t.Onset-tol-a), min(t.Onset+tol-a, len(seg)-2)
-		if d := s.kn.departure(seg, lo, hi, sign(c.z)); d >= 0 {
-			f.Change = a + d
-		} else {
-			f.Change = a + s.kn.fit(seg, 0, 0, lo, hi)
-		}
+		f.Change, byDeparture = t.changeStart(s.x, &s.kn, sign(c.z))
 	}
 	detrend(s.xd, s.x[t.From:t.levelEnd()], split)
 	s.rk.sort(s.xd)
@@ -157,7 +150,7 @@ func (s *Scorer) Score(x []float64) Features {
 	f.P = pValue(z * eff)
 	f.Shift = evidence(z*eff, zLow, zHigh)
 	s.agree(&f)
-	lead, follows := s.lead(&f, math.Abs(f.R)*math.Sqrt(n))
+	lead, follows := s.lead(&f, math.Abs(f.R)*math.Sqrt(n), byDeparture)
 	if follows && f.ChangePoint > 0 {
 		// The lag says to the minute when it moved against the target.
 		f.Change = min(max(t.Onset-lead, t.Onset-tol), t.Onset+tol)
@@ -194,12 +187,23 @@ func leadWeight(lead int) float64 {
 // correlation's z, at least leadZ, in the direction of its change: the
 // lag measures a delay to the minute even where the correlation is too
 // weak to count as evidence of a relation); else it is where its change
-// started against the target's onset.
-func (s *Scorer) lead(f *Features, xz float64) (int, bool) {
-	if xz >= leadZ && sign(f.R) == sign(f.ChangeZ)*sign(s.t.ChangeZ) && -f.Lag >= -1 && -f.Lag <= leadMax {
+// started against where the target's did by the same estimator
+// (byDeparture: the departure, else the knee).
+func (s *Scorer) lead(f *Features, xz float64, byDeparture bool) (int, bool) {
+	t := s.t
+	if xz >= leadZ && sign(f.R) == sign(f.ChangeZ)*sign(t.ChangeZ) && -f.Lag >= -1 && -f.Lag <= leadMax {
 		return -f.Lag, true
 	}
-	return s.t.Onset - f.Change, false
+	// Against where the same estimator finds the target's start: a ramp
+	// shows late to both, and the onset is found another way.
+	ref := t.startKnee
+	if byDeparture {
+		ref = t.startDeparture
+	}
+	if ref < 0 {
+		ref = t.Onset
+	}
+	return ref - f.Change, false
 }
 
 // agree keeps the evidence of the features that tell the change

@@ -41,6 +41,9 @@ type Target struct {
 	rankNorm []float64
 	// Missing counts the target values filled in by interpolation.
 	Missing int
+	// Where the target's change started by each estimator of
+	// changeStart (-1: none), for timing candidates against it.
+	startDeparture, startKnee int
 }
 
 // NewTarget prepares y (one value per step; NaN where there is no data)
@@ -85,7 +88,41 @@ func NewTarget(y []float64, w Window, p Params) (*Target, error) {
 	t.From, t.To = max(p.DiffLag, t.Onset-before), w.End
 	t.levelTo = min(t.To, t.Onset+p.Horizon)
 	t.prepare(filled)
+	t.startDeparture, t.startKnee = -1, -1
+	var kn knee
+	if at, dep := t.changeStart(filled, &kn, sign(t.ChangeZ)); dep {
+		t.startDeparture = at
+	}
+	t.startKnee = t.kneeStart(filled, &kn)
 	return t, nil
+}
+
+// changeSegment is the part of a series changeStart reads, from a on,
+// and where in it a change may start: from Tolerance before the onset,
+// with 2·Width values before that, to Tolerance after it.
+func (t *Target) changeSegment(x []float64) (a int, seg []float64, lo, hi int) {
+	tol := t.p.Tolerance
+	a = max(0, t.Onset-tol-2*t.p.Width)
+	seg = x[a:min(t.To, t.Onset+tol+t.p.Width)]
+	return a, seg, max(1, t.Onset-tol-a), min(t.Onset+tol-a, len(seg)-2)
+}
+
+// changeStart returns where the change of x (direction dir) near the
+// onset started, and whether it is where x first departed from its
+// values before (else it is the knee of a constant then a line): a
+// ramp's largest window difference comes a width after its foot.
+func (t *Target) changeStart(x []float64, kn *knee, dir float64) (int, bool) {
+	a, seg, lo, hi := t.changeSegment(x)
+	if d := kn.departure(seg, lo, hi, dir); d >= 0 {
+		return a + d, true
+	}
+	return a + kn.fit(seg, 0, 0, lo, hi), false
+}
+
+// kneeStart is where changeStart's knee is in x.
+func (t *Target) kneeStart(x []float64, kn *knee) int {
+	a, seg, lo, hi := t.changeSegment(x)
+	return a + kn.fit(seg, 0, 0, lo, hi)
 }
 
 // prepare computes what candidates are compared with.
