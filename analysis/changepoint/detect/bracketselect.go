@@ -104,8 +104,15 @@ func selectBracketed(x []float64, base, span uint64, k int, scratch []float64) (
 func sampleBracket(sample []float64, rLo, rHi int) (lo, hi uint64) {
 	minBits, maxBits := uint64(math.MaxUint64), uint64(0)
 	for _, v := range sample {
+		// Plain comparisons: rarely taken after the first values, so
+		// cheaper than the conditional moves of min and max.
 		w := math.Float64bits(v)
-		minBits, maxBits = min(minBits, w), max(maxBits, w)
+		if w < minBits {
+			minBits = w
+		}
+		if w > maxBits {
+			maxBits = w
+		}
 	}
 	bb := newBitBuckets(minBits, maxBits-minBits)
 	var counts [1 << bucketBits]int32
