@@ -56,6 +56,25 @@ var classFuncs = map[string]map[string]classFunc{
 	"Days":           {"daysBetween": {[]int{2}, "", kDays}},
 }
 
+// argKinds are the kinds the arguments of a class's method may have.
+func (f classFunc) argKinds(class, name string) []kind {
+	switch class {
+	case "Math":
+		return []kind{kInt, kDouble}
+	case "Integer", "Long", "Double":
+		return []kind{kString, kInt, kDouble}
+	case "DateTimeZone", "DateTimeFormat":
+		return []kind{kString}
+	case "Days":
+		return []kind{kDateTime}
+	}
+	if class == "String" && name == "join" {
+		return []kind{kString, kList}
+	}
+	// params, Util and the rest take any value and convert it as SEL.
+	return []kind{kString, kInt, kDouble, kBool, kNull, kList, kMap}
+}
+
 // defaultZone is the zone of a DateTime made without one: Joda uses the
 // JVM's, which is UTC on Maestro's servers.
 const defaultZone = "'UTC'"
@@ -134,6 +153,11 @@ func (t *translator) classCall(x *callExpr, class string, sc scope) (val, error)
 	if err != nil {
 		return val{}, err
 	}
+	for i, a := range args {
+		if !fits(a, f.argKinds(class, x.name)...) {
+			return val{}, errAt(x.args[i].at(), "argument %d of %s.%s cannot be a %s", i+1, class, x.name, a.kind)
+		}
+	}
 	if f.fn != "" {
 		k := f.kind
 		if (x.name == "min" || x.name == "max" || x.name == "abs") && args[0].kind == args[len(args)-1].kind &&
@@ -149,9 +173,15 @@ func (t *translator) classCall(x *callExpr, class string, sc scope) (val, error)
 		}
 		return t.emit(val{cel: "sel.format(" + args[0].cel + ", [" + celArgs(args[1:]) + "])", kind: kString, prec: pAtom})
 	case "String.join":
+		if !fits(args[0], kString) {
+			return val{}, errAt(x.args[0].at(), "the separator of String.join must be a String, not a %s", args[0].kind)
+		}
 		list := args[1]
 		if len(args) > 2 || list.kind != kList && list.kind != kDyn {
 			list = val{cel: "[" + celArgs(args[1:]) + "]", kind: kList, prec: pAtom}
+		}
+		if list.kind == kList {
+			list = dynOf(list) // a literal's elements may not all be Strings
 		}
 		return t.emit(val{cel: list.operand(pUnary) + ".join(" + args[0].cel + ")", kind: kString, prec: pAtom})
 	case "Boolean.parseBoolean", "Boolean.valueOf":
@@ -343,51 +373,6 @@ func (t *translator) formatterCall(x *callExpr, f val, sc scope) (val, error) {
 		return t.emit(val{cel: "joda.format(joda.fromMillis(" + args[0].cel + "), " + zone + ", " + f.pattern + ")", kind: kString, prec: pAtom})
 	}
 	return val{}, errAt(x.pos, "method DateTimeFormatter.%s with %d arguments is not supported", x.name, n)
-}
-
-// valueCall translates the methods of strings, arrays and maps.
-func (t *translator) valueCall(x *callExpr, recv val, sc scope) (val, error) {
-	args, err := t.values(x.args, sc)
-	if err != nil {
-		return val{}, err
-	}
-	r := recv.operand(pUnary)
-	method := func(name string, k kind) (val, error) {
-		return t.emit(val{cel: r + "." + name + "(" + celArgs(args) + ")", kind: k, prec: pAtom})
-	}
-	switch n := len(args); {
-	case (x.name == "length" || x.name == "size") && n == 0:
-		return t.emit(val{cel: "size(" + recv.cel + ")", kind: kInt, prec: pAtom})
-	case x.name == "isEmpty" && n == 0:
-		return t.emit(val{cel: "size(" + recv.cel + ") == 0", kind: kBool, prec: pRel})
-	case x.name == "contains" && n == 1:
-		if recv.kind == kList {
-			return t.emit(val{cel: args[0].operand(pRel) + " in " + recv.operand(pRel), kind: kBool, prec: pRel})
-		}
-		return method("contains", kBool)
-	case x.name == "containsKey" && n == 1:
-		return t.emit(val{cel: args[0].operand(pRel) + " in " + recv.operand(pRel), kind: kBool, prec: pRel})
-	case x.name == "get" && n == 1:
-		return t.emit(val{cel: r + "[" + args[0].cel + "]", kind: kDyn, prec: pAtom})
-	case x.name == "equals" && n == 1:
-		return t.emit(val{cel: recv.operand(pRel) + " == " + args[0].operand(pRel), kind: kBool, prec: pRel})
-	case (x.name == "startsWith" || x.name == "endsWith") && n == 1,
-		x.name == "equalsIgnoreCase" && n == 1:
-		return method(x.name, kBool)
-	case (x.name == "toUpperCase" || x.name == "toLowerCase" || x.name == "trim") && n == 0,
-		x.name == "substring" && (n == 1 || n == 2),
-		x.name == "replace" && n == 2:
-		return method(x.name, kString)
-	case (x.name == "indexOf" || x.name == "lastIndexOf" || x.name == "compareTo") && n == 1:
-		return method(x.name, kInt)
-	case x.name == "matches" && n == 1:
-		return t.emit(val{cel: r + ".matches('^(?:' + " + args[0].operand(pAdd) + " + ')$')", kind: kBool, prec: pAtom})
-	case x.name == "split" && (n == 1 || n == 2):
-		return t.emit(val{cel: "sel.split(" + recv.cel + ", " + celArgs(args) + ")", kind: kList, prec: pAtom})
-	case x.name == "toString" && n == 0:
-		return t.emit(val{cel: "sel.str(" + recv.cel + ")", kind: kString, prec: pAtom})
-	}
-	return val{}, errAt(x.pos, "method %s with %d arguments is not supported", x.name, len(args))
 }
 
 // jodaConstants are the fields of DateTimeConstants.

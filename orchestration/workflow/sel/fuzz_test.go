@@ -3,14 +3,15 @@ package sel
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/celbudget"
 )
 
-// FuzzCompile checks that Compile never panics, refuses with an *Error or
-// a CEL error, translates the same source to the same CEL, and that a
+// FuzzCompile checks that Compile never panics, that SEL it translates is
+// CEL that compiles, that it translates the same source to the same CEL, and that a
 // program it accepts evaluates within its budget to one of Eval's
 // documented types.
 func FuzzCompile(f *testing.F) {
@@ -35,6 +36,10 @@ func FuzzCompile(f *testing.F) {
 		env.Budget = budget
 		p, err := Compile(src, env)
 		if err != nil {
+			// SEL the translator accepts must be CEL that compiles.
+			if strings.Contains(err.Error(), "does not compile") {
+				t.Fatalf("%q: %v", src, err)
+			}
 			return
 		}
 		again, err := Compile(src, env)

@@ -81,6 +81,8 @@ func TestEval(t *testing.T) {
 		{"1 / 2", int64(0)},
 		{"1.0 / 2", 0.5},
 		{"7.5 % 2", 1.5},
+		{"7.5 % 2.0", 1.5},
+		{"'a'.equals(1)", false},
 		{"i + 2", int64(7)},
 		{"i / 2", int64(2)},
 		{"d + 1", 2.5},
@@ -330,6 +332,17 @@ func TestCompileErrors(t *testing.T) {
 		{"0x10", "hexadecimal literals are not supported"},
 		{"99999999999999999999", "integer 99999999999999999999 is out of range"},
 		{"String.valueOf(1, 2)", "String.valueOf takes [1] arguments, not 2"},
+		// kinds known at Compile that CEL's type checker would refuse
+		{"0.substring(0)", "line 1 col 3: method substring of a long is not supported"},
+		{"s.substring('a')", "line 1 col 13: argument 1 of substring must be a long, not a String"},
+		{"1 ? 2 : 3", "line 1 col 1: condition is a long, not a boolean"},
+		{"'abc'[0]", "indexing a String is not supported"},
+		{"new long[]{1}['a']", "a String index of a array"},
+		{"Math.min('a', 1)", "argument 1 of Math.min cannot be a String"},
+		{"Integer.parseInt(true)", "argument 1 of Integer.parseInt cannot be a boolean"},
+		{"new long[]{1} < new long[]{2}", "operator < on a array is not supported"},
+		{"s.matches(1)", "argument 1 of matches must be a String, not a long"},
+		{"String.join(1, param1)", "argument 1 of String.join cannot be a long"},
 		{"new DateTime(0) + 1", "operator + on a DateTime is not supported"},
 		{"String.format('%5.2f', d)", "only %s, %d, %n and %% are supported"},
 		// Maestro's SEL guide, examples 1 and 3
@@ -356,6 +369,7 @@ func TestEvalErrors(t *testing.T) {
 		{"Util.intsBetween(5, 1, 0)", "step 0 never reaches"},
 		{"'x'.split('(')", "split pattern"},
 		{"j - 1", "operator - on a String and a long is not supported"},
+		{"String.join(',', new long[]{1, 2})", "no such overload: join"},
 		{"new DateTime(0).withDayOfMonth(32).getMillis()", "value 32 for dayOfMonth must be in the range [1,31]"},
 	}
 	for _, c := range cases {

@@ -394,6 +394,9 @@ func (t *translator) expr(x expr, sc scope) (val, error) {
 		if err != nil {
 			return val{}, err
 		}
+		if !fits(c, kBool) {
+			return val{}, errAt(x.cond.at(), "condition is a %s, not a boolean", c.kind)
+		}
 		a, err := t.expr(x.a, sc)
 		if err != nil {
 			return val{}, err
@@ -417,8 +420,11 @@ func (t *translator) expr(x expr, sc scope) (val, error) {
 		if recv.kind == kClass && recv.class == "params" {
 			return t.emit(val{cel: "params.get(" + idx.cel + ")", kind: kDyn, prec: pAtom})
 		}
-		if !recv.kind.isValue() {
+		if !fits(recv, kList, kMap) {
 			return val{}, errAt(x.pos, "indexing a %s is not supported", recv.kind)
+		}
+		if recv.kind == kList && !fits(idx, kInt) || recv.kind == kMap && !fits(idx, kString) {
+			return val{}, errAt(x.idx.at(), "a %s index of a %s", idx.kind, recv.kind)
 		}
 		elem := recv.operand(pUnary) + "[" + idx.cel + "]"
 		if recv.kind == kList {
@@ -549,12 +555,15 @@ func (t *translator) binary(x *binaryExpr, sc scope) (val, error) {
 		}
 		return t.emit(val{cel: infix(a, x.op, b), kind: kBool, prec: binaryPrecs[x.op]})
 	case "==", "!=", "<", ">", "<=", ">=":
-		// CEL's type checker refuses to compare values of two known,
-		// different types (1 == 1.0, x == null); dyn defers it to the
-		// run, where numbers compare across types.
-		if a.kind != b.kind && a.kind != kDyn && b.kind != kDyn {
-			a = val{cel: "dyn(" + a.cel + ")", kind: kDyn, prec: pAtom}
+		if x.op != "==" && x.op != "!=" {
+			for _, v := range []val{a, b} {
+				if v.kind == kList || v.kind == kMap || v.kind == kNull {
+					return val{}, errAt(x.pos, "operator %s on a %s is not supported", x.op, v.kind)
+				}
+			}
 		}
+		// 1 == 1.0, x == null: numbers compare across types at run time.
+		a, b = sameType(a, b)
 		// CEL's relations do not chain: a == b == c needs parentheses.
 		return t.emit(val{cel: a.operand(pRel) + " " + x.op + " " + b.operand(pRel), kind: kBool, prec: pRel})
 	case "+", "-", "*", "/", "%":
@@ -575,7 +584,8 @@ func (t *translator) arith(p Pos, op string, a, b val) (val, error) {
 			}
 		}
 	}
-	native := a.kind == b.kind && (a.kind == kInt || a.kind == kDouble || a.kind == kString && op == "+")
+	// CEL has no % of doubles.
+	native := a.kind == b.kind && (a.kind == kInt || a.kind == kDouble && op != "%" || a.kind == kString && op == "+")
 	if native {
 		return t.emit(val{cel: infix(a, op, b), kind: a.kind, prec: binaryPrecs[op]})
 	}
