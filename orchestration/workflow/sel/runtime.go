@@ -129,7 +129,7 @@ func buildEnv(b celbudget.Budget) (*cel.Env, error) {
 			return types.Int(javaCompare(string(a[0].(types.String)), string(a[1].(types.String))))
 		})),
 	)
-	opts = append(opts, utilFuncs(b)...)
+	opts = append(opts, utilFuncs()...)
 	opts = append(opts, jodaFuncs()...)
 	return cel.NewEnv(opts...)
 }
@@ -309,6 +309,13 @@ func (p *Program) activation(s Scope) (interpreter.Activation, error) {
 		"sel.now": func(string, ...ref.Val) ref.Val {
 			return types.Timestamp{Time: p.now().UTC().Truncate(time.Millisecond)}
 		},
+	}
+	meter := &listMeter{max: int64(p.budget.MaxSize)}
+	funcs["Util.dateIntsBetween"] = func(_ string, a ...ref.Val) ref.Val {
+		return wrap(dateIntsBetween(a[0], a[1], a[2], meter))
+	}
+	funcs["Util.intsBetween"] = func(_ string, a ...ref.Val) ref.Val {
+		return wrap(intsBetween(a[0], a[1], a[2], meter))
 	}
 	for _, name := range []string{"params.get", "params.getFromStep", "params.getFromInstance", "params.getFromSignal",
 		"params.getFromSignalDependency", "params.getFromSignalOrDefault"} {

@@ -71,11 +71,12 @@ type Env struct {
 
 // Program is a compiled SEL expression. It is safe for concurrent use.
 type Program struct {
-	src   string
-	cel   string
-	prg   *celbudget.Program
-	now   func() time.Time
-	names map[string]bool // the Env.Vars the expression reads
+	src    string
+	cel    string
+	prg    *celbudget.Program
+	budget celbudget.Budget
+	now    func() time.Time
+	names  map[string]bool // the Env.Vars the expression reads
 }
 
 // Error is a SEL expression that cannot be compiled: a syntax error or a
@@ -145,7 +146,7 @@ func Compile(src string, env Env) (*Program, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Program{src: src, cel: text, prg: prg, now: now, names: tr.used}, nil
+	return &Program{src: src, cel: text, prg: prg, budget: budget, now: now, names: tr.used}, nil
 }
 
 // CEL returns the CEL expression the SEL source was translated to.

@@ -422,6 +422,8 @@ func TestBudget(t *testing.T) {
 		{"Util.intsBetween(0, 100000, 1)", "size"},
 		{"Util.dateIntsBetween(19000101, 29000101, 1)", "size"},
 		{"Util.intsBetween(0, 5000, 1).contains(4999)", "cost"},
+		// each within the limit, together over it
+		{"Util.intsBetween(0, 6000, 1).size() + Util.intsBetween(0, 6000, 1).size()", "size"},
 	}
 	for _, c := range cases {
 		p, err := Compile(c.src, env)

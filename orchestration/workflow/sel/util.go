@@ -48,18 +48,28 @@ func javaInt(v ref.Val) (int64, error) {
 	return int64(int32(n)), err
 }
 
-func utilFuncs(b celbudget.Budget) []cel.EnvOption {
-	tooBig := func(fn string, n int64) error {
-		return &celbudget.ExceededError{Limit: "size", Max: fmt.Sprintf("%d units", b.MaxSize),
-			Detail: fmt.Sprintf("%s would build a list of %d elements", fn, n)}
+// listMeter bounds the elements the Util functions build in one
+// evaluation, together, by the budget's size limit: without it a SEL
+// expression could call them many times, each within the limit.
+type listMeter struct {
+	max, built int64
+}
+
+func (m *listMeter) take(fn string, n int64) error {
+	if m.built+n > m.max {
+		return &celbudget.ExceededError{Limit: "size", Max: fmt.Sprintf("%d units", m.max),
+			Detail: fmt.Sprintf("%s would build a list of %d elements, %d with the lists built before", fn, n, m.built+n)}
 	}
+	m.built += n
+	return nil
+}
+
+// utilFuncs declares Maestro's Util functions; the two that build lists
+// are bound per evaluation, with its listMeter (see Program.activation).
+func utilFuncs() []cel.EnvOption {
 	return []cel.EnvOption{
-		fn("Util.dateIntsBetween", bound("util_dateIntsBetween", []*cel.Type{dyn, dyn, dyn}, listOf(intT), func(a ...ref.Val) ref.Val {
-			return wrap(dateIntsBetween(a[0], a[1], a[2], b.MaxSize, tooBig))
-		})),
-		fn("Util.intsBetween", bound("util_intsBetween", []*cel.Type{dyn, dyn, dyn}, listOf(intT), func(a ...ref.Val) ref.Val {
-			return wrap(intsBetween(a[0], a[1], a[2], b.MaxSize, tooBig))
-		})),
+		fn("Util.dateIntsBetween", late("util_dateIntsBetween", []*cel.Type{dyn, dyn, dyn}, listOf(intT))),
+		fn("Util.intsBetween", late("util_intsBetween", []*cel.Type{dyn, dyn, dyn}, listOf(intT))),
 		fn("Util.dateIntHourToTs", bound("util_dateIntHourToTs", []*cel.Type{dyn, dyn, dyn, dyn, dyn}, intT, func(a ...ref.Val) ref.Val {
 			return wrap(dateIntHourToTs(a))
 		})),
@@ -95,7 +105,7 @@ func utilFuncs(b celbudget.Budget) []cel.EnvOption {
 // dateIntsBetween lists the date ints from from (inclusive) to to
 // (exclusive) every |step| days; a negative step lists the same days
 // from the other end, newest first.
-func dateIntsBetween(from, to, step ref.Val, max uint32, tooBig func(string, int64) error) ([]int64, error) {
+func dateIntsBetween(from, to, step ref.Val, m *listMeter) ([]int64, error) {
 	inc, err := javaInt(step)
 	if err != nil {
 		return nil, fmt.Errorf("Util.dateIntsBetween step: %w", err)
@@ -122,8 +132,8 @@ func dateIntsBetween(from, to, step ref.Val, max uint32, tooBig func(string, int
 	if days <= 0 {
 		return []int64{}, nil
 	}
-	if n := (days + abs - 1) / abs; n > int64(max) {
-		return nil, tooBig("Util.dateIntsBetween", n)
+	if err := m.take("Util.dateIntsBetween", (days+abs-1)/abs); err != nil {
+		return nil, err
 	}
 	out := make([]int64, 0, (days+abs-1)/abs)
 	for i := int64(0); i < days; i += abs {
@@ -141,7 +151,7 @@ func dateIntsBetween(from, to, step ref.Val, max uint32, tooBig func(string, int
 // intsBetween lists the ints from from (inclusive) towards to
 // (exclusive) by step. Maestro loops forever on step 0 with from > to;
 // here that is an error.
-func intsBetween(from, to, step ref.Val, max uint32, tooBig func(string, int64) error) ([]int64, error) {
+func intsBetween(from, to, step ref.Val, m *listMeter) ([]int64, error) {
 	var d [3]int64
 	for i, v := range []ref.Val{from, to, step} {
 		n, err := javaInt(v)
@@ -160,8 +170,8 @@ func intsBetween(from, to, step ref.Val, max uint32, tooBig func(string, int64) 
 	case inc == 0 && d1 > d2:
 		return nil, fmt.Errorf("Util.intsBetween: step 0 never reaches %d from %d", d2, d1)
 	}
-	if n > int64(max) {
-		return nil, tooBig("Util.intsBetween", n)
+	if err := m.take("Util.intsBetween", n); err != nil {
+		return nil, err
 	}
 	out := make([]int64, n)
 	for i := range out {
