@@ -6,10 +6,13 @@
 // rbfSliceGo in the same order (no fused multiply-add): m = int(k*(128/ln2)
 // + 0.5) and md = float64(m); r = k - md*ln2Hi128 - md*ln2Lo128; q =
 // r*(-1 + r*(1/2 + r*(-1/6 + r*(1/24 - r/120)))); hi, lo =
-// table[2(m&127)], table[2(m&127)+1] by two gathers; (hi + (lo + hi*q)) *
+// table[2(m&127)], table[2(m&127)+1] by scalar-indexed loads of the four
+// (hi, lo) pairs (faster than two gathers on AMD's processors, through a
+// 16-byte stack slot at 0(SP) and R14); (hi + (lo + hi*q)) *
 // 2^-(m>>7); then rbfFar where k >= 100 and rbfNear where k <= 0.01,
 // blended in. DX holds the constants (see rbfSliceAVX2), R10 the table;
-// it clobbers Y2-Y6.
+// it clobbers Y2-Y6, R14 and 0(SP)-15(SP) (its users have a 16-byte
+// frame).
 #define RBF \
 	VMULPD      0(DX), Y0, Y1 \
 	VADDPD      32(DX), Y1, Y1 \
@@ -31,12 +34,19 @@
 	VMULPD  Y3, Y1, Y1 \
 	VPAND      416(DX), X2, X3 \
 	VPADDD     X3, X3, X3 \
-	VPCMPEQD   Y4, Y4, Y4 \
-	VXORPD     Y5, Y5, Y5 \
-	VGATHERDPD Y4, (R10)(X3*8), Y5 \
-	VPCMPEQD   Y4, Y4, Y4 \
-	VXORPD     Y6, Y6, Y6 \
-	VGATHERDPD Y4, 8(R10)(X3*8), Y6 \
+	VMOVDQU    X3, 0(SP) \
+	MOVL       0(SP), R14 \
+	VMOVUPD    (R10)(R14*8), X5 \
+	MOVL       4(SP), R14 \
+	VINSERTF128 $1, (R10)(R14*8), Y5, Y5 \
+	MOVL       8(SP), R14 \
+	VMOVUPD    (R10)(R14*8), X6 \
+	MOVL       12(SP), R14 \
+	VINSERTF128 $1, (R10)(R14*8), Y6, Y6 \
+	VUNPCKHPD  Y6, Y5, Y4 \
+	VUNPCKLPD  Y6, Y5, Y5 \
+	VPERMPD    $0xD8, Y5, Y5 \
+	VPERMPD    $0xD8, Y4, Y6 \
 	VMULPD    Y1, Y5, Y1 \
 	VADDPD    Y1, Y6, Y1 \
 	VADDPD    Y1, Y5, Y1 \
@@ -59,7 +69,7 @@
 // over (see rbfVecConsts): 0 128/ln2, 1 0.5, 2 ln2Hi128, 3 ln2Lo128,
 // 4 1/120, 5 1/24, 6 -1/6, 7 1/2, 8 -1, 9 100, 10 0.01, 11 rbfFar,
 // 12 rbfNear, 13 int32 127, 14 int32 1023, 32 bytes apart.
-TEXT ·rbfSliceAVX2(SB), NOSPLIT, $0-32
+TEXT ·rbfSliceAVX2(SB), NOSPLIT, $16-32
 	MOVQ ks+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ c+16(FP), DX
@@ -87,7 +97,7 @@ done:
 // row j): the squares summed in dimension order as sqDist sums them (the
 // leading 0 + left out for three dimensions, which changes nothing as the
 // squares are >= 0), then RBF.
-TEXT ·rbfRowsAVX2(SB), NOSPLIT, $0-80
+TEXT ·rbfRowsAVX2(SB), NOSPLIT, $16-80
 	MOVQ soa+0(FP), SI
 	MOVQ n+8(FP), BX
 	SHLQ $3, BX
