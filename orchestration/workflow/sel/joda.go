@@ -250,6 +250,10 @@ func jodaParse(s string, loc *time.Location, pattern string) (time.Time, error) 
 			continue
 		}
 		if e.numeric() {
+			if (e.letter == 'y' || e.letter == 'Y') && e.count == 2 {
+				// Joda reads them relative to the current year.
+				return bad("parsing two-digit years is not supported")
+			}
 			width := 9
 			if k+1 < len(elems) && elems[k+1].letter != 0 && elems[k+1].numeric() {
 				width = e.count

@@ -368,6 +368,7 @@ func TestEvalErrors(t *testing.T) {
 		{"Util.dateIntsBetween(20200230, 20200310, 1)", "day 30 of month 2"},
 		{"Util.intsBetween(5, 1, 0)", "step 0 never reaches"},
 		{"'x'.split('(')", "split pattern"},
+		{"DateTimeFormat.forPattern('yyMMdd').parseMillis('210707')", "parsing two-digit years is not supported"},
 		{"j - 1", "operator - on a String and a long is not supported"},
 		{"String.join(',', new long[]{1, 2})", "no such overload: join"},
 		{"new DateTime(0).withDayOfMonth(32).getMillis()", "value 32 for dayOfMonth must be in the range [1,31]"},
