@@ -1,6 +1,12 @@
 package workflow
 
-import "github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+import (
+	"sort"
+	"sync"
+
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/sel"
+)
 
 // compiled is a version's definition indexed for the engine.
 type compiled struct {
@@ -14,6 +20,11 @@ type compiled struct {
 	// them.
 	preds map[string]int
 	from  map[string][]string
+	// vars are every identifier an expression of the version may use.
+	vars []string
+
+	mu       sync.Mutex
+	programs map[string]*sel.Program
 }
 
 func compile(d *definition.Definition) *compiled {
@@ -34,5 +45,48 @@ func compile(d *definition.Definition) *compiled {
 		}
 	}
 	walk("", d.Workflow.Steps)
+	c.vars = definitionVars(d)
+	c.programs = map[string]*sel.Program{}
 	return c
+}
+
+// definitionVars lists the identifiers a definition's expressions may
+// use: the predefined params, every param of the workflow, its triggers
+// and steps (bare, and as <step>__<param>), and loop params.
+func definitionVars(d *definition.Definition) []string {
+	set := map[string]bool{"SIGNALS": true, "BACKFILL_ID": true}
+	for _, v := range definition.Predefined {
+		set[v] = true
+	}
+	addParams := func(ps map[string]definition.Param, step string) {
+		for name, p := range ps {
+			set[name] = true
+			if step != "" {
+				set[step+"__"+name] = true
+			}
+			if inner, ok := p.Value.(map[string]definition.Param); ok && name == "loop_params" {
+				for n := range inner {
+					set[n] = true
+				}
+			}
+		}
+	}
+	addParams(d.Workflow.Params, "")
+	for _, t := range d.Workflow.SignalTriggers {
+		addParams(t.Params, "")
+	}
+	var walk func([]definition.Step)
+	walk = func(steps []definition.Step) {
+		for _, s := range steps {
+			addParams(s.Params, s.ID)
+			walk(s.Steps)
+		}
+	}
+	walk(d.Workflow.Steps)
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -95,14 +95,21 @@ func (t *txn) startInstance(workflow string, req StartRequest, by string, initia
 	if err != nil {
 		return 0, err
 	}
-	given := map[string]any{}
+	// Maestro's predefined params of a run: its date in UTC unless a
+	// trigger says otherwise, and that it is a new run.
+	now := t.s.now().UTC()
+	given := map[string]any{"RUN_POLICY": "START_FRESH_NEW_RUN"}
+	for k, v := range runDateParams(now, definition.TimeTrigger{}) {
+		given[k] = v
+	}
+	given["INITIATOR_RUNNER_NAME"] = "manual"
 	for k, v := range initiator {
 		given[k] = v
 	}
 	for k, v := range req.Params {
 		given[k] = v
 	}
-	params, err := runParams(c.def, given)
+	params, err := runParams(c, t.s.now, given)
 	if err != nil {
 		return 0, err
 	}
@@ -119,27 +126,33 @@ func (t *txn) startInstance(workflow string, req StartRequest, by string, initia
 }
 
 // runParams evaluates the workflow's params with the run's overrides.
-func runParams(d *definition.Definition, given map[string]any) (map[string]any, error) {
+func runParams(c *compiled, now func() time.Time, given map[string]any) (map[string]any, error) {
+	d := c.def
 	out := map[string]any{}
-	for name, p := range d.Workflow.Params {
-		if v, ok := given[name]; ok {
-			c, err := definition.Coerce(p.Type, v)
-			if err != nil {
-				return nil, fmt.Errorf("param %s: %w: %w", name, err, ErrInvalid)
-			}
-			out[name] = c
+	for name, v := range given {
+		p, declared := d.Workflow.Params[name]
+		if !declared {
+			out[name] = v
 			continue
 		}
-		v, err := evalParam(p, mapScope(out))
+		cv, err := definition.Coerce(p.Type, v)
 		if err != nil {
-			return nil, fmt.Errorf("param %s: %w", name, err)
+			return nil, fmt.Errorf("param %s: %w: %w", name, err, ErrInvalid)
 		}
-		out[name] = v
+		out[name] = cv
 	}
-	for name, v := range given {
-		if _, declared := d.Workflow.Params[name]; !declared {
-			out[name] = v
+	rest := map[string]definition.Param{}
+	for name, p := range d.Workflow.Params {
+		if _, ok := out[name]; !ok {
+			rest[name] = p
 		}
+	}
+	vals, err := evaluator{c, now}.params(rest, mapScope(out))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
+	}
+	for k, v := range vals {
+		out[k] = v
 	}
 	return out, nil
 }
@@ -305,7 +318,7 @@ func (t *txn) propagate(r *instRow, c *compiled, step string, ran bool) error {
 	for _, next := range st.Transition.Order {
 		taken := false
 		if ran {
-			ok, err := evalCondition(st.Transition.Successors[next], scope)
+			ok, err := evaluator{c, t.s.now}.condition(st.Transition.Successors[next], scope)
 			if err != nil {
 				return t.stopInstance(r.id, InstanceFailed, fmt.Sprintf("step %s: condition to %s: %v", step, next, err))
 			}

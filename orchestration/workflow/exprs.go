@@ -8,8 +8,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/sel"
 )
 
 // exprScope is what an expression reads: params by bare name, and
@@ -22,55 +24,65 @@ type exprScope interface {
 	FromSignal(signal, name string) (any, error)
 }
 
-// expressions compiles and evaluates SEL; nil until the translator is
-// linked in (then every expression fails with the reason).
-var expressions interface {
-	check(src string, vars []string) error
-	eval(ctx context.Context, src string, sc exprScope) (any, error)
-}
-
-// compileCheck checks an expression at apply.
+// compileCheck checks an expression at apply: it must translate to CEL
+// and use only the identifiers of vars.
 func compileCheck(src string, vars []string) error {
-	if expressions == nil {
-		return nil
-	}
-	return expressions.check(src, vars)
+	_, err := sel.Compile(src, sel.Env{Vars: vars})
+	return err
 }
 
-func evalExpr(src string, sc exprScope) (any, error) {
-	if expressions == nil {
-		return nil, fmt.Errorf("expression %q: expressions are not supported in this build", src)
+// program returns src compiled for this version, cached.
+func (c *compiled) program(src string, now func() time.Time) (*sel.Program, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.programs[src]; ok {
+		return p, nil
 	}
-	return expressions.eval(context.Background(), src, sc)
+	p, err := sel.Compile(src, sel.Env{Vars: c.vars, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	c.programs[src] = p
+	return p, nil
 }
 
-// evalCondition evaluates a transition's condition.
-func evalCondition(src string, sc exprScope) (bool, error) {
+// evaluator evaluates a version's expressions.
+type evaluator struct {
+	c   *compiled
+	now func() time.Time
+}
+
+func (e evaluator) expr(src string, sc exprScope) (any, error) {
+	p, err := e.c.program(src, e.now)
+	if err != nil {
+		return nil, err
+	}
+	return p.Eval(context.Background(), sc)
+}
+
+// condition evaluates a transition's condition.
+func (e evaluator) condition(src string, sc exprScope) (bool, error) {
 	switch strings.TrimSpace(src) {
 	case "", "true":
 		return true, nil
 	case "false":
 		return false, nil
 	}
-	v, err := evalExpr(src, sc)
+	p, err := e.c.program(src, e.now)
 	if err != nil {
 		return false, err
 	}
-	b, ok := v.(bool)
-	if !ok {
-		return false, fmt.Errorf("condition %q gave %v, not a boolean", src, v)
-	}
-	return b, nil
+	return p.EvalBool(context.Background(), sc)
 }
 
 var interpolation = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_.]*)\}`)
 
-// evalParam evaluates a param: its expression, or its value (a string's
+// param evaluates a param: its expression, or its value (a string's
 // ${name} references replaced by those params' values), coerced to its
 // type.
-func evalParam(p definition.Param, sc exprScope) (any, error) {
+func (e evaluator) param(p definition.Param, sc exprScope) (any, error) {
 	if p.Expression != "" {
-		v, err := evalExpr(p.Expression, sc)
+		v, err := e.expr(p.Expression, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +91,7 @@ func evalParam(p definition.Param, sc exprScope) (any, error) {
 	if inner, ok := p.Value.(map[string]definition.Param); ok {
 		out := map[string]any{}
 		for _, k := range sortedKeys(inner) {
-			v, err := evalParam(inner[k], sc)
+			v, err := e.param(inner[k], sc)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -116,17 +128,70 @@ func evalParam(p definition.Param, sc exprScope) (any, error) {
 	return definition.Coerce(p.Type, v)
 }
 
-// evalStepParams evaluates a step's params in its instance's scope.
-func (s *Service) evalStepParams(ctx context.Context, r *instRow, st *definition.Step) (map[string]any, error) {
-	sc := &dbScope{ctx: ctx, s: s, q: s.db, inst: r, local: map[string]any{}}
-	for _, name := range sortedKeys(st.Params) {
-		v, err := evalParam(st.Params[name], sc)
-		if err != nil {
+// evalParams evaluates a map of params over base: a param may use
+// another of the same map, which is then evaluated first (a cycle is an
+// error).
+func (e evaluator) params(ps map[string]definition.Param, base exprScope) (map[string]any, error) {
+	l := &lazyScope{e: e, ps: ps, base: base, done: map[string]any{}, busy: map[string]bool{}}
+	for _, name := range sortedKeys(ps) {
+		if _, err := l.eval(name); err != nil {
 			return nil, fmt.Errorf("param %s: %w", name, err)
 		}
-		sc.local[name] = v
 	}
-	return sc.local, nil
+	return l.done, nil
+}
+
+// lazyScope evaluates the params of a map on first use.
+type lazyScope struct {
+	e    evaluator
+	ps   map[string]definition.Param
+	base exprScope
+	done map[string]any
+	busy map[string]bool
+}
+
+func (l *lazyScope) eval(name string) (any, error) {
+	if v, ok := l.done[name]; ok {
+		return v, nil
+	}
+	if l.busy[name] {
+		return nil, fmt.Errorf("params %s refer to each other in a cycle", name)
+	}
+	l.busy[name] = true
+	defer delete(l.busy, name)
+	v, err := l.e.param(l.ps[name], l)
+	if err != nil {
+		return nil, err
+	}
+	l.done[name] = v
+	return v, nil
+}
+
+func (l *lazyScope) Lookup(name string) (any, bool) {
+	if _, own := l.ps[name]; own {
+		v, err := l.eval(name)
+		return v, err == nil
+	}
+	return l.base.Lookup(name)
+}
+
+func (l *lazyScope) Param(name string) (any, error) {
+	if _, own := l.ps[name]; own {
+		return l.eval(name)
+	}
+	return l.base.Param(name)
+}
+
+func (l *lazyScope) FromStep(step, name string) (any, error) { return l.base.FromStep(step, name) }
+func (l *lazyScope) FromInstance(name string) (any, error)   { return l.base.FromInstance(name) }
+func (l *lazyScope) FromSignal(signal, name string) (any, error) {
+	return l.base.FromSignal(signal, name)
+}
+
+// evalStepParams evaluates a step's params in its instance's scope.
+func (s *Service) evalStepParams(ctx context.Context, c *compiled, r *instRow, st *definition.Step) (map[string]any, error) {
+	base := &dbScope{ctx: ctx, s: s, q: s.db, inst: r, local: map[string]any{}}
+	return evaluator{c, s.now}.params(st.Params, base)
 }
 
 // stepScope is the scope of a finished step's transition conditions:

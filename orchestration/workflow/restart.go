@@ -58,7 +58,7 @@ func (s *Service) RestartInstance(ctx context.Context, workflow string, no int64
 				if err != nil {
 					return err
 				}
-				ok, err := evalCondition(c.steps[p].Transition.Successors[st.ID], sc)
+				ok, err := evaluator{c, s.now}.condition(c.steps[p].Transition.Successors[st.ID], sc)
 				if err != nil {
 					return fmt.Errorf("step %s: condition to %s: %w", p, st.ID, err)
 				}

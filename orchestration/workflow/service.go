@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
@@ -31,7 +32,7 @@ const (
 var migrations embed.FS
 
 func init() {
-	platform.Register(platform.Module{Name: Name, Migrations: store.MustSub(migrations, "migrations"), New: New,
+	platform.Register(platform.Module{Name: Name, Migrations: store.MustSub(migrations, "migrations"), New: New, Flags: flags,
 		Commands: func() []*cobra.Command { return []*cobra.Command{newWorkflowCommand()} }})
 }
 
@@ -57,6 +58,23 @@ func cancelIfInvalid(err error) error {
 	return err
 }
 
+// Settings are the system's flags.
+type Settings struct {
+	// SleepScale multiplies every Sleep step's duration: a testing aid
+	// (Maestro's samples sleep 15 s a step).
+	SleepScale float64
+}
+
+// DefaultSettings are the flags' defaults.
+func DefaultSettings() *Settings { return &Settings{SleepScale: 1} }
+
+func flags(fs *pflag.FlagSet) any {
+	s := DefaultSettings()
+	fs.Float64Var(&s.SleepScale, "workflow-sleep-scale", s.SleepScale, "multiply every Sleep step's duration (for tests)")
+	fs.MarkHidden("workflow-sleep-scale")
+	return s
+}
+
 // Service is the running workflow system.
 type Service struct {
 	log  *slog.Logger
@@ -64,6 +82,7 @@ type Service struct {
 	bus  *bus.Bus
 	jobs *jobs.Queue
 	now  func() time.Time
+	set  *Settings
 
 	mu       sync.Mutex
 	compiled map[versionKey]*compiled
@@ -84,7 +103,11 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(),
+	set := platform.SettingOr(deps, Name, DefaultSettings)
+	if set.SleepScale < 0 {
+		return nil, fmt.Errorf("--workflow-sleep-scale: must not be negative, got %g", set.SleepScale)
+	}
+	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(), set: set,
 		compiled: map[versionKey]*compiled{}, timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
 	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })

@@ -97,7 +97,7 @@ func (s *Service) Signal(ctx context.Context, req SignalRequest, by string) (*Si
 			if err != nil || x.idx >= len(c.def.Workflow.SignalTriggers) {
 				continue
 			}
-			no, ok, err := t.fireSignalTrigger(x.workflow, x.idx, c.def.Workflow.SignalTriggers[x.idx], req.Name,
+			no, ok, err := t.fireSignalTrigger(x.workflow, x.idx, x.active, c.def.Workflow.SignalTriggers[x.idx], req.Name,
 				storedSignal{seq: res.Seq, params: decodeParams(string(pj))}, by)
 			if err != nil {
 				return fmt.Errorf("workflow %s signal trigger %d: %w", x.workflow, x.idx, err)
@@ -115,7 +115,7 @@ func (s *Service) Signal(ctx context.Context, req SignalRequest, by string) (*Si
 }
 
 // fireSignalTrigger starts an instance if sig completes the trigger.
-func (t *txn) fireSignalTrigger(workflow string, idx int, tr definition.SignalTrigger, name string, sig storedSignal, by string) (int64, bool, error) {
+func (t *txn) fireSignalTrigger(workflow string, idx, active int, tr definition.SignalTrigger, name string, sig storedSignal, by string) (int64, bool, error) {
 	if !matches(tr.Definitions[name], sig.params) {
 		return 0, false, nil
 	}
@@ -138,6 +138,19 @@ func (t *txn) fireSignalTrigger(workflow string, idx int, tr definition.SignalTr
 		signals[n] = c.params
 	}
 	sort.Strings(seqs)
+	c, err := t.s.version(t.ctx, t.tx, workflow, active)
+	if err != nil {
+		return 0, false, err
+	}
+	if tr.Condition != "" {
+		ok, err := (evaluator{c, t.s.now}).condition(tr.Condition, signalScope(signals))
+		if err != nil {
+			return 0, false, fmt.Errorf("condition: %w", err)
+		}
+		if !ok {
+			return 0, false, nil
+		}
+	}
 	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO workflow_signal_firings (workflow_id, idx, signals) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		workflow, idx, strings.Join(seqs, ","))
 	if err != nil {
@@ -146,13 +159,9 @@ func (t *txn) fireSignalTrigger(workflow string, idx int, tr definition.SignalTr
 	if n, _ := res.RowsAffected(); n == 0 {
 		return 0, false, nil // this set fired the trigger already
 	}
-	params := map[string]any{}
-	for k, p := range tr.Params {
-		v, err := evalParam(p, mapScope(params))
-		if err != nil {
-			return 0, false, fmt.Errorf("param %s: %w", k, err)
-		}
-		params[k] = v
+	params, err := evaluator{c, t.s.now}.params(tr.Params, signalScope(signals))
+	if err != nil {
+		return 0, false, err
 	}
 	no, err := t.startInstance(workflow, StartRequest{Params: params}, by, map[string]any{"SIGNALS": signals, "INITIATOR_RUNNER_NAME": "signal"})
 	return no, err == nil, err
@@ -254,4 +263,27 @@ func number(v any) (float64, bool) {
 		return float64(x), true
 	}
 	return 0, false
+}
+
+// signalScope is the scope of a signal trigger's params: the signals.
+type signalScope map[string]any
+
+func (s signalScope) Lookup(string) (any, bool) { return nil, false }
+func (s signalScope) Param(name string) (any, error) {
+	return nil, fmt.Errorf("no param %q: a signal trigger's params can read only the signals", name)
+}
+func (s signalScope) FromStep(step, _ string) (any, error) {
+	return nil, fmt.Errorf("no step %q here", step)
+}
+func (s signalScope) FromInstance(name string) (any, error) { return s.Param(name) }
+func (s signalScope) FromSignal(signal, name string) (any, error) {
+	sig, ok := s[signal].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("signal %s is not one of the trigger's", signal)
+	}
+	v, ok := sig[name]
+	if !ok {
+		return nil, fmt.Errorf("signal %s has no param %q", signal, name)
+	}
+	return v, nil
 }

@@ -69,7 +69,7 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 	fail := func(status string, err error) error {
 		return s.inTx(ctx, func(t *txn) error { return t.finishStep(ref, attempt, status, nil, err.Error()) })
 	}
-	params, err := s.evalStepParams(ctx, r, st)
+	params, err := s.evalStepParams(ctx, c, r, st)
 	if err != nil {
 		return fail(StepUserFailed, err)
 	}
@@ -81,6 +81,8 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 		return err
 	}
 	switch {
+	case len(st.SignalDependencies) > 0:
+		return fail(StepFatallyFailed, fmt.Errorf("signal_dependencies of steps are not supported yet"))
 	case st.Kind == definition.KindForeach:
 		return s.inTx(ctx, func(t *txn) error { return t.beginForeach(ref, attempt, st, params) })
 	case st.Kind == definition.KindSubworkflow:
@@ -94,7 +96,7 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 		if err != nil || secs.(int64) < 0 {
 			return fail(StepUserFailed, fmt.Errorf("sleep_seconds: want a number of seconds ≥ 0, got %v", params["sleep_seconds"]))
 		}
-		d := time.Duration(secs.(int64)) * time.Second
+		d := time.Duration(float64(time.Duration(secs.(int64))*time.Second) * s.set.SleepScale)
 		a := wakeArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}
 		// River compares At with the wall clock.
 		if _, err := s.jobs.Enqueue(ctx, wakeKind, a, &jobs.EnqueueOptions{At: time.Now().Add(d)}); err != nil {
@@ -243,6 +245,11 @@ func (s *Service) startSubworkflow(ctx context.Context, r *instRow, ref stepRef,
 			return t.finishStep(ref, attempt, StepUserFailed, nil, err.Error())
 		}
 		given := map[string]any{}
+		for _, name := range definition.Predefined { // the run's date and policy pass down
+			if v, ok := r.params[name]; ok && !strings.HasPrefix(name, "WORKFLOW_") {
+				given[name] = v
+			}
+		}
 		if !st.ExplicitParams {
 			for k, v := range r.params {
 				if _, declared := c.def.Workflow.Params[k]; declared {
@@ -255,7 +262,7 @@ func (s *Service) startSubworkflow(ctx context.Context, r *instRow, ref stepRef,
 				given[k] = v
 			}
 		}
-		childParams, err := runParams(c.def, given)
+		childParams, err := runParams(c, s.now, given)
 		if err != nil {
 			return t.finishStep(ref, attempt, StepUserFailed, nil, err.Error())
 		}

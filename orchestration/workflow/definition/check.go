@@ -25,7 +25,7 @@ var (
 )
 
 // Predefined names the params every instance has, as Maestro's.
-var Predefined = []string{"TARGET_RUN_DATE", "TARGET_RUN_HOUR", "TARGET_RUN_TS", "RUN_TS", "INITIATOR_RUNNER_NAME",
+var Predefined = []string{"RUN_POLICY", "TARGET_RUN_DATE", "TARGET_RUN_HOUR", "TARGET_RUN_TS", "RUN_TS", "INITIATOR_RUNNER_NAME",
 	"WORKFLOW_ID", "WORKFLOW_INSTANCE_ID", "WORKFLOW_RUN_ID", "WORKFLOW_VERSION_ID", "FIRST_TIME_TRIGGER_TIMEZONE",
 	"owner", "workflow_id", "workflow_instance_id", "step_id", "step_instance_id", "loop_index"}
 
@@ -165,6 +165,11 @@ func (c *checker) steps(path string, steps []Step, local []string) {
 	for i, s := range steps {
 		at := fmt.Sprintf("%s[%d](%s)", path, i, s.ID)
 		c.step(at, s, local)
+		// A step's conditions read its own params too.
+		own := append([]string{}, local...)
+		for name := range s.Params {
+			own = append(own, name)
+		}
 		for _, next := range s.Transition.Order {
 			if _, ok := here[next]; !ok {
 				c.ps.add(at+".transition.successors", "unknown successor %q (successors must be steps of the same list)", next)
@@ -172,7 +177,7 @@ func (c *checker) steps(path string, steps []Step, local []string) {
 			if next == s.ID {
 				c.ps.add(at+".transition.successors", "a step cannot be its own successor")
 			}
-			c.expr(fmt.Sprintf("%s.transition.successors[%s]", at, next), s.Transition.Successors[next], local)
+			c.expr(fmt.Sprintf("%s.transition.successors[%s]", at, next), s.Transition.Successors[next], own)
 		}
 	}
 	if cyc := cycle(steps); cyc != nil {

@@ -126,6 +126,9 @@ type Step struct {
 	Idempotent *bool `json:"idempotent,omitempty"`
 	// Tags are kept as written.
 	Tags []any `json:"tags,omitempty"`
+	// SignalDependencies are signals the step waits for (Maestro's);
+	// kept as written.
+	SignalDependencies []any `json:"signal_dependencies,omitempty"`
 }
 
 // Transition holds a step's successors.
