@@ -24,12 +24,14 @@ var classFuncs = map[string]map[string]classFunc{
 		"getFromSignalOrDefault":  {[]int{3}, "params.getFromSignalOrDefault", kDyn},
 	},
 	"Util": {
-		"dateIntsBetween":  {[]int{3}, "Util.dateIntsBetween", kList},
-		"intsBetween":      {[]int{3}, "Util.intsBetween", kList},
-		"dateIntHourToTs":  {[]int{5}, "Util.dateIntHourToTs", kInt},
-		"dateIntToTs":      {[]int{1}, "Util.dateIntToTs", kInt},
-		"tsToDateInt":      {[]int{1}, "Util.tsToDateInt", kString},
-		"incrementDateInt": {[]int{2}, "Util.incrementDateInt", kString},
+		"dateIntsBetween":            {[]int{3}, "Util.dateIntsBetween", kList},
+		"intsBetween":                {[]int{3}, "Util.intsBetween", kList},
+		"dateIntHourToTs":            {[]int{5}, "Util.dateIntHourToTs", kInt},
+		"dateIntToTs":                {[]int{1}, "Util.dateIntToTs", kInt},
+		"tsToDateInt":                {[]int{1}, "Util.tsToDateInt", kString},
+		"incrementDateInt":           {[]int{2}, "Util.incrementDateInt", kString},
+		"timeoutForDateIntDeadline":  {[]int{2}, "Util.timeoutForDateIntDeadline", kString},
+		"timeoutForDateTimeDeadline": {[]int{2}, "", kString},
 	},
 	"Math": {
 		"min": {[]int{2}, "math.least", kDyn},
@@ -68,8 +70,11 @@ func (f classFunc) argKinds(class, name string) []kind {
 	case "Days":
 		return []kind{kDateTime}
 	}
-	if class == "String" && name == "join" {
+	switch class + "." + name {
+	case "String.join":
 		return []kind{kString, kList}
+	case "Util.timeoutForDateTimeDeadline":
+		return []kind{kDateTime, kString}
 	}
 	// params, Util and the rest take any value and convert it as SEL.
 	return []kind{kString, kInt, kDouble, kBool, kNull, kList, kMap}
@@ -202,6 +207,11 @@ func (t *translator) classCall(x *callExpr, class string, sc scope) (val, error)
 			return val{}, err
 		}
 		return val{kind: kFormatter, pattern: args[0].cel}, nil
+	case "Util.timeoutForDateTimeDeadline":
+		if args[0].kind != kDateTime {
+			return val{}, errAt(x.args[0].at(), "Util.timeoutForDateTimeDeadline takes a DateTime, not a %s", args[0].kind)
+		}
+		return t.emit(val{cel: "Util.timeoutForDateTimeDeadline(" + args[0].cel + ", " + args[1].cel + ")", kind: kString, prec: pAtom})
 	case "Days.daysBetween":
 		if args[0].kind != kDateTime || args[1].kind != kDateTime {
 			return val{}, errAt(x.pos, "Days.daysBetween takes two DateTime values")

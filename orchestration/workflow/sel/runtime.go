@@ -317,6 +317,16 @@ func (p *Program) activation(s Scope) (interpreter.Activation, error) {
 	funcs["Util.intsBetween"] = func(_ string, a ...ref.Val) ref.Val {
 		return wrap(intsBetween(a[0], a[1], a[2], meter))
 	}
+	funcs["Util.timeoutForDateTimeDeadline"] = func(_ string, a ...ref.Val) ref.Val {
+		return timeoutForDeadline(a[0].(types.Timestamp).Time, a[1], p.now())
+	}
+	funcs["Util.timeoutForDateIntDeadline"] = func(_ string, a ...ref.Val) ref.Val {
+		t, err := parseDateInt(a[0])
+		if err != nil {
+			return types.WrapErr(fmt.Errorf("Util.timeoutForDateIntDeadline: %w", err))
+		}
+		return timeoutForDeadline(t, a[1], p.now())
+	}
 	for _, name := range []string{"params.get", "params.getFromStep", "params.getFromInstance", "params.getFromSignal",
 		"params.getFromSignalDependency", "params.getFromSignalOrDefault"} {
 		funcs[name] = lookup

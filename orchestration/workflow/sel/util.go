@@ -2,6 +2,8 @@ package sel
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,12 +66,14 @@ func (m *listMeter) take(fn string, n int64) error {
 	return nil
 }
 
-// utilFuncs declares Maestro's Util functions; the two that build lists
-// are bound per evaluation, with its listMeter (see Program.activation).
+// utilFuncs declares Maestro's Util functions; those that build lists or
+// read the clock are bound per evaluation (see Program.activation).
 func utilFuncs() []cel.EnvOption {
 	return []cel.EnvOption{
 		fn("Util.dateIntsBetween", late("util_dateIntsBetween", []*cel.Type{dyn, dyn, dyn}, listOf(intT))),
 		fn("Util.intsBetween", late("util_intsBetween", []*cel.Type{dyn, dyn, dyn}, listOf(intT))),
+		fn("Util.timeoutForDateTimeDeadline", late("util_timeoutForDateTimeDeadline", []*cel.Type{ts, dyn}, str)),
+		fn("Util.timeoutForDateIntDeadline", late("util_timeoutForDateIntDeadline", []*cel.Type{dyn, dyn}, str)),
 		fn("Util.dateIntHourToTs", bound("util_dateIntHourToTs", []*cel.Type{dyn, dyn, dyn, dyn, dyn}, intT, func(a ...ref.Val) ref.Val {
 			return wrap(dateIntHourToTs(a))
 		})),
@@ -373,4 +377,52 @@ func jodaFuncs() []cel.EnvOption {
 			return types.Int(jodaDaysBetween(a[0].(types.Timestamp).Time, a[1].(types.Timestamp).Time, loc))
 		})),
 	}
+}
+
+// periodUnits are the units of Joda's English word-based periods that
+// have a standard duration (years and months have none).
+var periodUnits = map[string]time.Duration{
+	"week": 7 * 24 * time.Hour, "day": 24 * time.Hour, "hour": time.Hour, "minute": time.Minute,
+	"second": time.Second, "millisecond": time.Millisecond,
+}
+
+// parseWordPeriod reads a period as Joda's PeriodFormat.wordBased()
+// writes it ("1 day, 2 hours and 30 minutes") as a duration.
+func parseWordPeriod(s string) (time.Duration, error) {
+	parts := strings.Fields(strings.NewReplacer(",", " ", " and ", " ").Replace(" " + s + " "))
+	if len(parts) == 0 || len(parts)%2 != 0 {
+		return 0, fmt.Errorf("period %q: want amounts and units, such as \"1 day and 2 hours\"", s)
+	}
+	var total time.Duration
+	for i := 0; i < len(parts); i += 2 {
+		n, err := strconv.ParseInt(parts[i], 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("period %q: %q is not a number", s, parts[i])
+		}
+		unit := strings.TrimSuffix(parts[i+1], "s")
+		per, ok := periodUnits[unit]
+		if !ok {
+			if unit == "year" || unit == "month" {
+				return 0, fmt.Errorf("period %q: %ss have no fixed duration", s, unit)
+			}
+			return 0, fmt.Errorf("period %q: unknown unit %q", s, parts[i+1])
+		}
+		total += time.Duration(n) * per
+	}
+	return total, nil
+}
+
+// timeoutForDeadline is the time left until deadline plus the period,
+// as Maestro prints it ("N milliseconds"), never negative.
+func timeoutForDeadline(deadline time.Time, period ref.Val, now time.Time) ref.Val {
+	p, err := javaString(period)
+	if err != nil {
+		return types.WrapErr(err)
+	}
+	d, err := parseWordPeriod(p)
+	if err != nil {
+		return types.WrapErr(err)
+	}
+	left := max(deadline.Add(d).Sub(now).Milliseconds(), 0)
+	return types.String(strconv.FormatInt(left, 10) + " milliseconds")
 }
