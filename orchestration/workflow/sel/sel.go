@@ -64,8 +64,9 @@ type Env struct {
 	// Budget bounds every evaluation; the zero Budget means
 	// celbudget.Default().
 	Budget celbudget.Budget
-	// Now is the clock of new DateTime() and System.currentTimeMillis();
-	// nil means time.Now.
+	// Now is the clock of new DateTime(), DateTime.now(),
+	// System.currentTimeMillis() and Util.timeoutFor…Deadline; nil
+	// means time.Now.
 	Now func() time.Time
 }
 
@@ -169,7 +170,8 @@ func (p *Program) Source() string { return p.src }
 // Eval evaluates the program, reading params through s, within its
 // budget. The value is an int64, float64, string, bool, nil, []int64,
 // []float64, []string, []bool, []any or map[string]any. A budget
-// exceeded is a *celbudget.ExceededError; a throw is a *ThrowError.
+// exceeded is a *celbudget.ExceededError; a throw is a *ThrowError; an
+// error of the Scope is wrapped (errors.Is finds it).
 func (p *Program) Eval(ctx context.Context, s Scope) (any, error) {
 	act, err := p.activation(s)
 	if err != nil {

@@ -549,3 +549,21 @@ func TestConcurrentEval(t *testing.T) {
 		}
 	}
 }
+
+// errScope fails every lookup with errNotReady.
+type errScope struct{ fakeScope }
+
+var errNotReady = errors.New("not evaluated yet")
+
+func (errScope) FromStep(step, name string) (any, error) { return nil, errNotReady }
+
+func TestScopeErrorWrapped(t *testing.T) {
+	p, err := Compile("params.getFromStep('job.1', 'x') + 1", Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Eval(context.Background(), errScope{})
+	if !errors.Is(err, errNotReady) || !strings.Contains(err.Error(), "params.getFromStep('job.1', 'x'): not evaluated yet") {
+		t.Fatalf("error %v, want errNotReady wrapped with the call", err)
+	}
+}
