@@ -199,7 +199,13 @@ func (s *Service) finalize(ctx context.Context, id string) error {
 	sum.Target = Target{Labels: tgt[0].Labels, Values: tgt[0].Values, Onset: at(t.Onset), From: at(t.From), Change: t.Change, ChangeZ: t.ChangeZ}
 	shards := map[int][]query.Series{}
 	sum.Results = []Result{}
-	for i, r := range all[:min(req.Top, len(all))] {
+	top := all[:min(req.Top, len(all))]
+	ranked := make([]rank.Result, len(top))
+	for i, r := range top {
+		ranked[i] = rank.Result{Index: i, Features: r.features}
+	}
+	first := rank.FirstMover(ranked, len(ranked))
+	for i, r := range top {
 		if shards[r.shard] == nil {
 			if shards[r.shard], err = readInput(ctx, s.st, id, r.shard, n); err != nil {
 				return err
@@ -214,9 +220,10 @@ func (s *Service) finalize(ctx context.Context, id string) error {
 		if r.features.ChangePoint > 0 {
 			m := at(r.features.Change)
 			res.MovedAt = &m
-			if sum.FirstMover == nil || m.Before(sum.FirstMover.At) {
-				sum.FirstMover = &Mover{Labels: r.labels, At: m, Lead: sum.Target.Onset.Sub(m).String()}
-			}
+		}
+		if i == first {
+			m := at(r.features.Change)
+			sum.FirstMover = &Mover{Labels: r.labels, At: m, Lead: sum.Target.Onset.Sub(m).String()}
 		}
 		sum.Results = append(sum.Results, res)
 	}

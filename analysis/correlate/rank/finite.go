@@ -36,7 +36,7 @@ func checkMagnitude(y []float64) error {
 // note saying why: NaN cannot be encoded, and must not rank.
 func (f Features) finite() Features {
 	for _, v := range [...]float64{f.Score, f.R, f.XCorr, f.Rho, f.Rank, f.ChangeSize, f.ChangeZ,
-		f.ChangePoint, f.Effect, f.P, f.Shift, f.Phi} {
+		f.ChangePoint, f.Effect, f.P, f.Shift, f.Phi, f.Precedes} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return Features{Change: f.Change, Missing: f.Missing, Note: "n/a: its statistics are not finite numbers"}
 		}
