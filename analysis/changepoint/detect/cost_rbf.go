@@ -213,8 +213,10 @@ func rbfSliceGo(ks []float64) {
 // length) minus the Gram sum over the length.
 func (c *CostRBF) Error(start, end int) float64 {
 	l := float64(end - start)
-	if st := c.stream; st != nil && end == st.cur && start >= st.low && start%st.grid == 0 {
-		return l - (l+2*st.sums[start])/l
+	if st := c.stream; st != nil && end == st.cur && start >= st.low {
+		if v := st.sums[start]; v == v { // a start on the grid
+			return l - (l+2*v)/l
+		}
 	}
 	return l - (l+2*c.sums.offDiag(start, end))/l
 }

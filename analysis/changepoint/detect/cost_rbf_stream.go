@@ -1,6 +1,9 @@
 package detect
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // rbfStream holds, for the segments [s, cur) with s >= low on the grid
 // (the multiples of grid), the sum of the kernel over their pairs, in
@@ -10,7 +13,7 @@ import "sync"
 // column's values from the diagonal down, added to the sum as one
 // running total.
 type rbfStream struct {
-	sums     []float64 // sums[s], s on the grid: pairs of [s, cur)
+	sums     []float64 // sums[s], s on the grid: pairs of [s, cur); NaN off it
 	grid     int
 	cur, low int
 	// cols[k] holds the kernel column c0+k of a group of columns, rows
@@ -88,8 +91,13 @@ func (c *CostRBF) streamTo(end, low int) {
 	g := st.grid
 	low = max(low, st.low)
 	first := (low + g - 1) / g * g // the first start kept
+	// The new starts: 0 on the grid ([s, s+1) has no pair), NaN off it
+	// (no sum kept; Error then computes it).
+	for s := st.cur; s < end; s++ {
+		st.sums[s] = math.NaN()
+	}
 	for s := max(first, (st.cur+g-1)/g*g); s < end; s += g {
-		st.sums[s] = 0 // a new start: [s, s+1) has no pair
+		st.sums[s] = 0
 	}
 	for c0 := st.cur; c0 < end; c0 += streamGroup {
 		top := min(c0+streamGroup, end) - 1 // the group's last column

@@ -9,7 +9,8 @@ import (
 
 // TestRBFStreamMatchesTable checks Pelt's running sums against the table
 // of every segment, bit for bit: for several grids, group-straddling
-// steps and a lower bound that rises as Pelt's pruning raises it.
+// steps and a lower bound that rises as Pelt's pruning raises it; and
+// that a start off the grid gets the direct sum.
 func TestRBFStreamMatchesTable(t *testing.T) {
 	for _, d := range []int{1, 2, 3, 5} {
 		s, _, err := PwConstant(97, d, 4, 1, 7)
@@ -20,6 +21,10 @@ func TestRBFStreamMatchesTable(t *testing.T) {
 			t.Run(fmt.Sprintf("d=%d/grid=%d", d, grid), func(t *testing.T) {
 				ref := &CostRBF{Gamma: 0.3}
 				if err := ref.Fit(s); err != nil {
+					t.Fatal(err)
+				}
+				direct := &CostRBF{Gamma: 0.3, Direct: true}
+				if err := direct.Fit(s); err != nil {
 					t.Fatal(err)
 				}
 				c := &CostRBF{Gamma: 0.3}
@@ -37,6 +42,12 @@ func TestRBFStreamMatchesTable(t *testing.T) {
 						got, want := c.Error(st, end), ref.Error(st, end)
 						if got != want {
 							t.Fatalf("[%d, %d) after low %d: streamed %v, table %v", st, end, low, got, want)
+						}
+						// Off the grid no sum is kept: the direct sum.
+						if off := st + 1; grid > 1 && off < end {
+							if got, want := c.Error(off, end), direct.Error(off, end); got != want {
+								t.Fatalf("[%d, %d) off the grid: %v, direct %v", off, end, got, want)
+							}
 						}
 					}
 				}
