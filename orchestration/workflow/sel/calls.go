@@ -158,6 +158,11 @@ func (t *translator) classCall(x *callExpr, class string, sc scope) (val, error)
 	if err != nil {
 		return val{}, err
 	}
+	if class == "params" && x.name == "getFromStep" && len(x.args) == 2 {
+		if l, ok := x.args[0].(*litExpr); ok && l.kind == tString {
+			t.steps[l.text] = true
+		}
+	}
 	for i, a := range args {
 		if !fits(a, f.argKinds(class, x.name)...) {
 			return val{}, errAt(x.args[i].at(), "argument %d of %s.%s cannot be a %s", i+1, class, x.name, a.kind)

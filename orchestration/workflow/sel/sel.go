@@ -78,6 +78,7 @@ type Program struct {
 	budget celbudget.Budget
 	now    func() time.Time
 	names  map[string]bool // the Env.Vars the expression reads
+	steps  map[string]bool // the steps it reads params of
 }
 
 // Error is a SEL expression that cannot be compiled: a syntax error or a
@@ -147,7 +148,7 @@ func Compile(src string, env Env) (*Program, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Program{src: src, cel: text, prg: prg, budget: budget, now: now, names: tr.used}, nil
+	return &Program{src: src, cel: text, prg: prg, budget: budget, now: now, names: tr.used, steps: tr.steps}, nil
 }
 
 // CEL returns the CEL expression the SEL source was translated to.
@@ -156,9 +157,19 @@ func (p *Program) CEL() string { return p.cel }
 // Reads returns the Env.Vars the expression reads, sorted: the params
 // it depends on.
 func (p *Program) Reads() []string {
-	out := make([]string, 0, len(p.names))
-	for name := range p.names {
-		out = append(out, name)
+	return sortedKeys(p.names)
+}
+
+// Steps returns the steps the expression reads params of, sorted: the
+// literal first arguments of params.getFromStep(step, name).
+func (p *Program) Steps() []string {
+	return sortedKeys(p.steps)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out

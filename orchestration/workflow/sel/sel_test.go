@@ -463,6 +463,13 @@ func TestReads(t *testing.T) {
 	if got := p.Reads(); !reflect.DeepEqual(got, []string{"d", "i", "j", "s"}) {
 		t.Errorf("Reads() = %v, want [d i j s]", got)
 	}
+	p, err = Compile("params.getFromStep('job.3', 'a') + params.getFromStep('job.1', 'b') + params.getFromStep('MAESTRO_STEP_ERROR_RETRIES') + params.getFromStep(j, 'c')", testEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Steps(); !reflect.DeepEqual(got, []string{"job.1", "job.3"}) {
+		t.Errorf("Steps() = %v, want [job.1 job.3]", got)
+	}
 }
 
 // TestIfChainBounded checks that a list of if statements, each of which

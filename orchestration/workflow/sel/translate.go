@@ -104,9 +104,10 @@ func (s scope) with(name string, v val) scope {
 
 // translator turns SEL syntax into CEL text.
 type translator struct {
-	vars map[string]bool // Env.Vars
-	used map[string]bool // the Env.Vars the expression reads
-	size int             // bytes of CEL produced so far, bounded by maxCEL
+	vars  map[string]bool // Env.Vars
+	used  map[string]bool // the Env.Vars the expression reads
+	steps map[string]bool // steps named by params.getFromStep(step, name)
+	size  int             // bytes of CEL produced so far, bounded by maxCEL
 }
 
 // maxCEL bounds the CEL text of one expression; an if followed by more
@@ -114,7 +115,7 @@ type translator struct {
 const maxCEL = 64 << 10
 
 func newTranslator(vars []string) *translator {
-	t := &translator{vars: map[string]bool{}, used: map[string]bool{}}
+	t := &translator{vars: map[string]bool{}, used: map[string]bool{}, steps: map[string]bool{}}
 	for _, v := range vars {
 		t.vars[v] = true
 	}
