@@ -175,8 +175,9 @@ func isIdentStart(c byte) bool {
 	return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// lexString reads a quoted string at the start of s with Java's escapes
-// and returns its value and its length in bytes.
+// lexString reads a quoted string at the start of s with the escapes SEL
+// accepts (\b \n \t \f \r \\ \" \' and Java's \uXXXX) and returns
+// its value and its length in bytes.
 func lexString(s string, p Pos) (string, int, error) {
 	quote := s[0]
 	var b strings.Builder
@@ -204,8 +205,6 @@ func lexString(s string, p Pos) (string, int, error) {
 				b.WriteByte('\b')
 			case 'f':
 				b.WriteByte('\f')
-			case '0':
-				b.WriteByte(0)
 			case '\\', '\'', '"':
 				b.WriteByte(e)
 			case 'u':

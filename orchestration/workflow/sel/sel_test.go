@@ -70,6 +70,8 @@ func TestEval(t *testing.T) {
 		{"1569018000000", int64(1569018000000)},
 		{"12.5", 12.5},
 		{`"hello world";`, "hello world"},
+		{`'tab\there \'q\' \u00e9'`, "tab\there 'q' \u00e9"},
+		{"010", int64(10)}, // SEL reads it as decimal, not Java's octal
 		{"true", true},
 		{"null", nil},
 		// arithmetic with Java's types
@@ -335,6 +337,7 @@ func TestCompileErrors(t *testing.T) {
 		{"i = 1; i + 1; in = 2; in", "a variable cannot be named in"},
 		{"", "empty expression"},
 		{"0x10", "hexadecimal literals are not supported"},
+		{`'a\0'`, `unknown escape \0`},
 		{"99999999999999999999", "integer 99999999999999999999 is out of range"},
 		{"String.valueOf(1, 2)", "String.valueOf takes [1] arguments, not 2"},
 		// kinds known at Compile that CEL's type checker would refuse
