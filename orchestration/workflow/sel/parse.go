@@ -104,6 +104,11 @@ type (
 	}
 )
 
+// endBranch marks, for the translator, the end of an if statement's
+// branch: the statements after it are those after the if.
+type endBranch struct{ pos Pos }
+
+func (s *endBranch) at() Pos  { return s.pos }
 func (s *exprStmt) at() Pos   { return s.x.at() }
 func (s *declStmt) at() Pos   { return s.pos }
 func (s *ifStmt) at() Pos     { return s.pos }

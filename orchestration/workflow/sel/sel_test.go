@@ -325,6 +325,8 @@ func TestCompileErrors(t *testing.T) {
 		{"DateTimeFormat.forPattern('yyyy-QQ')", `letter 'Q' is not supported`},
 		{"DateTime dt = new DateTime(0);", "ends without a value"},
 		{"if (i > 1) return 1;", "ends without a value"},
+		{"if (i > 0) x = 1; else x = 2;", "ends without a value"},
+		{"if (i > 0) { 1; } else { return 2; }", "ends without a value"},
 		{"new DateTime(0)", "value is a DateTime"},
 		{"'abc' - 1", "line 1 col 7: operator - on a String"},
 		{"1 +", "unexpected end of expression"},

@@ -174,6 +174,8 @@ func (t *translator) seq(stmts []stmt, sc scope, end Pos) (val, error) {
 		return t.emit(val{cel: "sel.throw(" + msg.cel + ")", kind: kDyn, prec: pAtom})
 	case *blockStmt:
 		return t.seq(append(append([]stmt{}, s.stmts...), rest...), sc, end)
+	case *endBranch:
+		return t.seq(rest, sc, end)
 	case *ifStmt:
 		c, err := t.valueExpr(s.cond, sc)
 		if err != nil {
@@ -182,14 +184,17 @@ func (t *translator) seq(stmts []stmt, sc scope, end Pos) (val, error) {
 		if c.kind != kBool && c.kind != kDyn {
 			return val{}, errAt(s.cond.at(), "if condition is a %s, not a boolean", c.kind)
 		}
-		thenStmts := append([]stmt{s.then}, rest...)
+		// In SEL an if statement has no value: the value of the last
+		// statement of a branch is dropped unless it returns.
+		closeIf := &endBranch{pos: s.pos}
+		thenStmts := append([]stmt{s.then, closeIf}, rest...)
 		a, err := t.seq(thenStmts, sc, end)
 		if err != nil {
 			return val{}, err
 		}
 		elseStmts := rest
 		if s.els_ != nil {
-			elseStmts = append([]stmt{s.els_}, rest...)
+			elseStmts = append([]stmt{s.els_, closeIf}, rest...)
 		}
 		b, err := t.seq(elseStmts, sc, end)
 		if err != nil {
