@@ -3,8 +3,13 @@
 // ruptures took on the same case (recorded in the file), by method and by
 // cost.
 //
-//	go run ./bench/changepoint [-cases ../shared/testdata/changepoint/ruptures_cases.json] [-reps 20] [-stat median|min]
-//	    [-clock wall|cpu] [-method M] [-cost C] [-v] [-markdown] [-cpuprofile FILE]
+//	go run ./bench/changepoint [-cases ../shared/testdata/changepoint/ruptures_cases.json] [-reps 20] [-warmup 1]
+//	    [-stat median|min] [-clock wall|cpu] [-method M] [-cost C] [-v] [-markdown] [-cpuprofile FILE]
+//
+// Each case first runs -warmup times untimed, after a garbage
+// collection: the first detections in a fresh process pay for its heap's
+// first pages, empty buffer pools and cold caches (up to 40% more at a
+// few hundred samples), which a long-running service pays once.
 //
 // bench/changepoint/ruptures_side.py writes such a file for the sizes of
 // docs/benchmarks.md, timing ruptures on this machine.
@@ -44,7 +49,7 @@ type benchCase struct {
 // options are the command's flags.
 type options struct {
 	path, stat, clock, method, cost, cpuProfile string
-	reps                                        int
+	reps, warmup                                int
 	verbose, markdown                           bool
 }
 
@@ -52,6 +57,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.path, "cases", "../shared/testdata/changepoint/ruptures_cases.json", "reference cases")
 	flag.IntVar(&o.reps, "reps", 20, "runs per case")
+	flag.IntVar(&o.warmup, "warmup", 1, "untimed runs per case before the timed ones")
 	flag.StringVar(&o.stat, "stat", "median", "time kept per case: median or min of the runs")
 	flag.StringVar(&o.clock, "clock", "wall", "wall time, or cpu: the process's CPU time (search and garbage collector), "+
 		"which leaves out the time other processes hold the CPU on a shared machine (Linux)")
@@ -154,6 +160,12 @@ func timeCase(c benchCase, o options, now func() float64) (float64, []int, error
 	p := detect.Params{Method: c.Method, Cost: c.Cost, Pen: c.Params.Pen, NBkps: c.Params.NBkps,
 		Epsilon: c.Params.Epsilon, MinSize: c.Params.MinSize, Jump: c.Params.Jump, Width: c.Params.Width,
 		CostParams: detect.CostParams{Gamma: c.Params.Gamma, Order: c.Params.Order}}
+	for range o.warmup {
+		if _, err := detect.Detect(context.Background(), sig, p); err != nil {
+			return 0, nil, err
+		}
+	}
+	runtime.GC()
 	times := make([]float64, o.reps)
 	var bkps []int
 	for r := range times {
