@@ -22,6 +22,8 @@ var classFuncs = map[string]map[string]classFunc{
 		"getFromSignal":           {[]int{1, 2}, "params.getFromSignal", kDyn},
 		"getFromSignalDependency": {[]int{2}, "params.getFromSignalDependency", kDyn},
 		"getFromSignalOrDefault":  {[]int{3}, "params.getFromSignalOrDefault", kDyn},
+		"getFromForeach":          {[]int{3}, "params.getFromForeach", kDyn},
+		"getFromSubworkflow":      {[]int{3}, "params.getFromSubworkflow", kDyn},
 	},
 	"Util": {
 		"dateIntsBetween":            {[]int{3}, "Util.dateIntsBetween", kList},

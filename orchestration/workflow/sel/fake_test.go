@@ -11,6 +11,7 @@ type fakeScope struct {
 	vars, params, instance map[string]any
 	steps, signals         map[string]any
 	deps                   map[string]any // "index/name"
+	nested                 map[string]any // "foreach or subworkflow/step/name"
 }
 
 func (f fakeScope) Lookup(name string) (any, bool) { v, ok := f.vars[name]; return v, ok }
@@ -32,4 +33,12 @@ func (f fakeScope) FromSignal(signal, name string) (any, error) {
 }
 func (f fakeScope) FromSignalDependency(index int, name string) (any, error) {
 	return get(f.deps, strconv.Itoa(index)+"/"+name)
+}
+
+func (f fakeScope) FromForeach(foreach, step, name string) (any, error) {
+	return get(f.nested, foreach+"/"+step+"/"+name)
+}
+
+func (f fakeScope) FromSubworkflow(subworkflow, step, name string) (any, error) {
+	return get(f.nested, subworkflow+"/"+step+"/"+name)
 }

@@ -70,6 +70,8 @@ func buildEnv(b celbudget.Budget) (*cel.Env, error) {
 			late("params_getFromSignal_2", []*cel.Type{dyn, dyn}, dyn)),
 		fn("params.getFromSignalDependency", late("params_getFromSignalDependency", []*cel.Type{dyn, dyn}, dyn)),
 		fn("params.getFromSignalOrDefault", late("params_getFromSignalOrDefault", []*cel.Type{dyn, dyn, dyn}, dyn)),
+		fn("params.getFromForeach", late("params_getFromForeach", []*cel.Type{dyn, dyn, dyn}, dyn)),
+		fn("params.getFromSubworkflow", late("params_getFromSubworkflow", []*cel.Type{dyn, dyn, dyn}, dyn)),
 		fn("sel.now", late("sel_now", nil, ts)),
 
 		fn("sel.add", bound("sel_add", []*cel.Type{dyn, dyn}, dyn, arith("+"))),
@@ -290,6 +292,22 @@ func (p *Program) activation(s Scope) (interpreter.Activation, error) {
 				return args[2]
 			}
 			return toCEL(v)
+		case "params_getFromForeach":
+			return call(what, func() (any, error) {
+				f, ok := s.(ForeachScope)
+				if !ok {
+					return nil, fmt.Errorf("the workflow has no foreach steps to read")
+				}
+				return f.FromForeach(strs[0], strs[1], strs[2])
+			})
+		case "params_getFromSubworkflow":
+			return call(what, func() (any, error) {
+				f, ok := s.(SubworkflowScope)
+				if !ok {
+					return nil, fmt.Errorf("the workflow has no subworkflow steps to read")
+				}
+				return f.FromSubworkflow(strs[0], strs[1], strs[2])
+			})
 		case "params_getFromSignalDependency":
 			return call(what, func() (any, error) {
 				deps, ok := s.(SignalDependencyScope)
@@ -328,7 +346,7 @@ func (p *Program) activation(s Scope) (interpreter.Activation, error) {
 		return timeoutForDeadline(t, a[1], p.now())
 	}
 	for _, name := range []string{"params.get", "params.getFromStep", "params.getFromInstance", "params.getFromSignal",
-		"params.getFromSignalDependency", "params.getFromSignalOrDefault"} {
+		"params.getFromSignalDependency", "params.getFromSignalOrDefault", "params.getFromForeach", "params.getFromSubworkflow"} {
 		funcs[name] = lookup
 	}
 	return cel.FunctionVars(activation{scope: s, names: p.names}, funcs)

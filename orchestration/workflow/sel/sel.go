@@ -47,6 +47,27 @@ type SignalDependencyScope interface {
 	FromSignalDependency(index int, name string) (any, error)
 }
 
+// ForeachScope is a Scope that can read the iterations of a foreach step,
+// which params.getFromForeach(foreach, step, name) does. An expression
+// that calls it on a Scope without the method fails when it runs.
+type ForeachScope interface {
+	Scope
+	// FromForeach returns param name of step in every iteration of the
+	// foreach step, as an array in the order of the iterations.
+	FromForeach(foreach, step, name string) (any, error)
+}
+
+// SubworkflowScope is a Scope that can read the steps of the instance a
+// subworkflow step started, which params.getFromSubworkflow(subworkflow,
+// step, name) does. An expression that calls it on a Scope without the
+// method fails when it runs.
+type SubworkflowScope interface {
+	Scope
+	// FromSubworkflow returns param name of step (its latest attempt) in
+	// the instance the subworkflow step started.
+	FromSubworkflow(subworkflow, step, name string) (any, error)
+}
+
 // The one-argument forms of params.getFromStep and params.getFromSignal
 // read the current step and the signal that started the workflow; they
 // call Scope.FromStep and Scope.FromSignal with an empty step or signal.

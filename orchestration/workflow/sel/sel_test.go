@@ -32,6 +32,8 @@ func testScope() fakeScope {
 		steps:    map[string]any{"job.3/param2": int64(15), "/MAESTRO_STEP_ERROR_RETRIES": int64(2)},
 		signals:  map[string]any{"signal_a/watermark": int64(1700000000), "/foo": "bar"},
 		deps:     map[string]any{"0/vtts_utc_dateint": "20210707"},
+		nested: map[string]any{"foreach-job1/foreach-step1/param1": []int64{10, 20},
+			"subworkflow-job1/sub-step1/param1": "done"},
 	}
 }
 
@@ -154,6 +156,8 @@ func TestEval(t *testing.T) {
 		{"params.getFromSignalDependency('0', 'vtts_utc_dateint')", "20210707"},
 		{"params.getFromSignalOrDefault('signal_b', 'x', 'dflt')", "dflt"},
 		{"params.getFromSignalOrDefault('signal_a', 'watermark', 'dflt')", int64(1700000000)},
+		{"params.getFromForeach('foreach-job1', 'foreach-step1', 'param1')[1]", int64(20)},
+		{"params.getFromSubworkflow('subworkflow-job1', 'sub-step1', 'param1')", "done"},
 		// Util
 		{"Util.dateIntsBetween(20200101, 20200110, 1);", days(20200101, 20200109)},
 		{"Util.dateIntsBetween(20200226, 20200303, 1)", []int64{20200226, 20200227, 20200228, 20200229, 20200301, 20200302}},
@@ -313,7 +317,7 @@ func TestCompileErrors(t *testing.T) {
 		{"x = 1;\n  Foo f = 1; f", "line 2 col 3: class Foo is not supported"},
 		{"new HashMap()", "line 1 col 1: class HashMap is not supported"},
 		{"Map m = new Map(); m.put('a', 1);", "line 1 col 9: class Map is not supported"},
-		{"params.getFromForeach('a', 'b', 'c')", "line 1 col 8: params.getFromForeach is not supported"},
+
 		{"params.nextUniqueId()", "params.nextUniqueId is not supported"},
 		{"Util.timeoutForDateTimeDeadline(20200101, '1 day')", "line 1 col 33: argument 1 of Util.timeoutForDateTimeDeadline cannot be a long"},
 		{"Math.random()", "method Math.random is not supported"},
@@ -412,7 +416,7 @@ func TestUnknownLookup(t *testing.T) {
 	}
 }
 
-func TestSignalDependencyWithoutSupport(t *testing.T) {
+func TestOptionalScopesMissing(t *testing.T) {
 	p, err := Compile("params.getFromSignalDependency('0', 'x')", Env{})
 	if err != nil {
 		t.Fatal(err)
@@ -420,6 +424,14 @@ func TestSignalDependencyWithoutSupport(t *testing.T) {
 	_, err = p.Eval(context.Background(), plainScope{testScope()})
 	if err == nil || !strings.Contains(err.Error(), "no signal dependencies") {
 		t.Fatalf("error %v, want no signal dependencies", err)
+	}
+	p, err = Compile("params.getFromForeach('a', 'b', 'c')", Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Eval(context.Background(), plainScope{testScope()})
+	if err == nil || !strings.Contains(err.Error(), "no foreach steps") {
+		t.Fatalf("error %v, want no foreach steps", err)
 	}
 }
 
