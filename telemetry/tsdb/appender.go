@@ -196,7 +196,7 @@ func (a *Appender) Commit() error {
 		case p.s.append(p.t, p.v, h.oooWindow, h.blockRange) != nil:
 			dropped++ // a concurrent batch wrote this timestamp first
 		case obs != nil:
-			obs.ObserveSample(&p.s.obs, p.s.labels(), p.t, p.v)
+			obs.ObserveSample(&p.s.obs, p.s, p.t, p.v)
 		}
 		p.s.pending--
 		p.s.mu.Unlock()

@@ -19,7 +19,7 @@ func FuzzWALRecord(f *testing.F) {
 	var e walEncoder
 	ps := []pendingSample{{s: &memSeries{ref: 3}, t: 1000, v: 1.5}, {s: &memSeries{ref: 4}, t: 2000, v: -2}, {s: &memSeries{ref: 4}, t: 3000, v: math.Pi}}
 	f.Add(e.sampleRecords(ps)[0])
-	f.Add(e.seriesRecords([]*memSeries{newMemSeries(3, FromStrings(MetricName, "m"))})[0])
+	f.Add(e.seriesRecords([]*memSeries{testSeries(3, FromStrings(MetricName, "m"))})[0])
 	e.rec = appendColumnsRecord(nil, &e.col, []int64{3, 4, 4}, []int64{1000, 2000, 3000}, []float64{1.5, -2, math.Pi})
 	f.Add(e.rec)
 	f.Fuzz(func(t *testing.T, rec []byte) {

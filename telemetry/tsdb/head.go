@@ -1,7 +1,6 @@
 package tsdb
 
 import (
-	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -24,11 +23,11 @@ type stripe struct {
 // get returns the series with labels ls and hash hash that is not
 // deleted, or nil; the caller holds st.mu.
 func (st *stripe) get(hash uint64, ls Labels) *memSeries {
-	if s := st.byHash[hash]; s != nil && !s.deleted.Load() && s.labels().Equal(ls) {
+	if s := st.byHash[hash]; s != nil && !s.deleted.Load() && s.labelsEqual(ls) {
 		return s
 	}
 	for _, s := range st.conflicts[hash] {
-		if !s.deleted.Load() && s.labels().Equal(ls) {
+		if !s.deleted.Load() && s.labelsEqual(ls) {
 			return s
 		}
 	}
@@ -134,13 +133,14 @@ func (h *head) getOrCreate(hash uint64, ls Labels, ref uint32) (*memSeries, bool
 	if s := h.getByHash(hash, ls); s != nil {
 		return s, false, nil
 	}
-	if len(ls) > maxLabels {
-		return nil, false, &ValidationError{Metric: ls.Metric(), Reason: fmt.Sprintf("%d labels, more than the store's limit of %d", len(ls), maxLabels)}
-	}
 	if ref == 0 {
 		if err := h.validation.Validate(ls); err != nil {
 			return nil, false, err
 		}
+	}
+	packed, err := packLabels(ls)
+	if err != nil {
+		return nil, false, &ValidationError{Metric: ls.Metric(), Reason: err.Error()}
 	}
 	ix := h.index
 	ix.mu.Lock()
@@ -165,8 +165,8 @@ func (h *head) getOrCreate(hash uint64, ls Labels, ref uint32) (*memSeries, bool
 			}
 		}
 	}
-	s := newMemSeries(ref, ix.internLabels(ls))
-	ix.add(ref, s.labels())
+	s := newMemSeries(ref, packed)
+	ix.add(ref, ls)
 	hs := &h.stripes[hash%numStripes]
 	hs.mu.Lock()
 	hs.add(hash, s)
@@ -247,8 +247,9 @@ func (h *head) removeLocked(dead []*memSeries) {
 	ix := h.index
 	hasher := newHasher()
 	for _, s := range dead {
-		ix.remove(s.ref, s.labels())
-		hash := hashLabels(hasher, s.labels())
+		ls := s.labels()
+		ix.remove(s.ref, ls)
+		hash := hashLabels(hasher, ls)
 		hs := &h.stripes[hash%numStripes]
 		hs.mu.Lock()
 		hs.remove(hash, s)

@@ -13,11 +13,11 @@ func TestStripeConflicts(t *testing.T) {
 	const hash = 42
 	var all []*memSeries
 	for i := range 4 {
-		s := newMemSeries(uint32(i+1), FromStrings(MetricName, fmt.Sprintf("m%d", i)))
+		s := testSeries(uint32(i+1), FromStrings(MetricName, fmt.Sprintf("m%d", i)))
 		st.add(hash, s)
 		all = append(all, s)
 	}
-	other := newMemSeries(9, FromStrings(MetricName, "other"))
+	other := testSeries(9, FromStrings(MetricName, "other"))
 	st.add(7, other)
 	check := func(live []*memSeries, gone []*memSeries) {
 		t.Helper()
@@ -47,10 +47,10 @@ func TestStripeConflicts(t *testing.T) {
 		t.Errorf("after removing all: %d in byHash, %d conflict lists; want 1 and 0", len(st.byHash), len(st.conflicts))
 	}
 	// A deleted series is skipped for a live one of the same labels.
-	old := newMemSeries(20, FromStrings(MetricName, "again"))
+	old := testSeries(20, FromStrings(MetricName, "again"))
 	st.add(hash, old)
 	old.deleted.Store(true)
-	fresh := newMemSeries(21, FromStrings(MetricName, "again"))
+	fresh := testSeries(21, FromStrings(MetricName, "again"))
 	st.add(hash, fresh)
 	if got := st.get(hash, fresh.labels()); got != fresh {
 		t.Errorf("get after re-creation: %v, want the live series", got)
@@ -62,7 +62,7 @@ func TestStripeConflicts(t *testing.T) {
 // a chunk cut and after truncate has emptied the series.
 func TestSeriesLastSample(t *testing.T) {
 	const window, blockRange = 5_000, 10_000
-	s := newMemSeries(1, FromStrings(MetricName, "m"))
+	s := testSeries(1, FromStrings(MetricName, "m"))
 	for _, ts := range []int64{1000, 2000, 3000} {
 		if err := s.append(ts, float64(ts), window, blockRange); err != nil {
 			t.Fatalf("append %d: %v", ts, err)

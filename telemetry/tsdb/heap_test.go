@@ -95,21 +95,22 @@ func TestMemSeriesSize(t *testing.T) {
 	}
 }
 
-// TestLabelLimit refuses a series with more labels than a memSeries can
-// hold, naming the limit.
+// TestLabelLimit refuses a series whose labels take more bytes packed
+// than a memSeries can point to, naming the limit.
 func TestLabelLimit(t *testing.T) {
-	db := openTest(t, t.TempDir(), testOptions(nil))
+	o := testOptions(nil)
+	o.Validation = Validation{} // no length limits: the store's own applies
+	db := openTest(t, t.TempDir(), o)
 	defer db.Close()
-	nv := []string{MetricName, "m"}
-	for i := range maxLabels {
-		nv = append(nv, fmt.Sprintf("l%05d", i), "v")
-	}
 	a := db.Appender()
 	defer a.Rollback()
-	_, err := a.Append(0, FromStrings(nv...), 1000, 1)
+	_, err := a.Append(0, FromStrings(MetricName, "m", "big", strings.Repeat("v", maxPackedLabels)), 1000, 1)
 	var ve *ValidationError
-	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "65535") {
-		t.Fatalf("append with %d labels: %v, want a ValidationError naming the limit", len(nv)/2, err)
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "limit of 65535") {
+		t.Fatalf("append with labels over %d bytes: %v, want a ValidationError naming the limit", maxPackedLabels, err)
+	}
+	if _, err := a.Append(0, FromStrings(MetricName, "m", "big", strings.Repeat("v", maxPackedLabels-100)), 1000, 1); err != nil {
+		t.Fatalf("append with labels under the limit: %v", err)
 	}
 }
 
@@ -120,7 +121,7 @@ func TestWALEncoderReleasesSeriesBuffers(t *testing.T) {
 	var e walEncoder
 	ss := make([]*memSeries, 2000)
 	for i := range ss {
-		ss[i] = newMemSeries(uint32(i+1), steadyLabels(i))
+		ss[i] = testSeries(uint32(i+1), steadyLabels(i))
 	}
 	if recs := e.seriesRecords(ss); len(recs) != 1 {
 		t.Fatalf("%d series records, want 1", len(recs))

@@ -16,11 +16,11 @@ import (
 // series with equal labels, the group's first live member (or its first
 // member, when all are deleted) and the whole group, in order.
 func sortByLabels(series []*memSeries) (reps []*memSeries, groups map[*memSeries][]*memSeries) {
-	slices.SortFunc(series, func(a, b *memSeries) int { return Compare(a.labels(), b.labels()) })
+	slices.SortFunc(series, compareLabels)
 	reps = make([]*memSeries, 0, len(series))
 	for i := 0; i < len(series); {
 		j := i + 1
-		for j < len(series) && series[j].labels().Equal(series[i].labels()) {
+		for j < len(series) && compareLabels(series[j], series[i]) == 0 {
 			j++
 		}
 		rep := series[i]

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb/internal/chunk"
 )
@@ -27,8 +26,8 @@ var errDuplicateSame = errors.New("identical duplicate sample")
 type memSeries struct {
 	mu      sync.Mutex
 	ref     uint32
-	pending int32  // samples accepted by appenders, not yet committed
-	lsetPtr *Label // the interned labels: lsetLen of them from here (labels)
+	pending int32 // samples accepted by appenders, not yet committed
+	lsetPtr *byte // the packed labels (packed_labels.go): lsetLen bytes from here
 
 	obs     any // the Observer's state for the series
 	enc     chunk.Encoder
@@ -41,21 +40,15 @@ type memSeries struct {
 	deleted atomic.Bool // removed from the head; appenders must look it up again
 }
 
-// maxLabels is the most labels a series in the head may have.
-const maxLabels = math.MaxUint16
-
-func newMemSeries(ref uint32, lset Labels) *memSeries {
-	s := &memSeries{ref: ref, lsetLen: uint16(len(lset))}
-	if len(lset) > 0 {
-		s.lsetPtr = &lset[0]
+// newMemSeries returns an empty series with the labels packLabels
+// packed.
+func newMemSeries(ref uint32, packed []byte) *memSeries {
+	s := &memSeries{ref: ref, lsetLen: uint16(len(packed))}
+	if len(packed) > 0 {
+		s.lsetPtr = &packed[0]
 	}
 	s.enc.Reset(nil)
 	return s
-}
-
-// labels returns the series' labels, shared: callers must not modify them.
-func (s *memSeries) labels() Labels {
-	return unsafe.Slice(s.lsetPtr, s.lsetLen)
 }
 
 // oooSamples returns the out-of-order samples; the caller holds s.mu.

@@ -89,3 +89,12 @@ func sameSamples(a, b []sample) bool {
 	}
 	return true
 }
+
+// testSeries returns an empty head series with labels ls.
+func testSeries(ref uint32, ls Labels) *memSeries {
+	packed, err := packLabels(ls)
+	if err != nil {
+		panic(err)
+	}
+	return newMemSeries(ref, packed)
+}

@@ -233,7 +233,7 @@ func (t *Tier) Covers(start, end, step int64) bool {
 // series' lock, for every sample it stores in its head. A series the tier
 // does not hold returns at the first comparison, unless a query was
 // admitted since its last sample.
-func (t *Tier) ObserveSample(state *any, ls tsdb.Labels, ts int64, v float64) {
+func (t *Tier) ObserveSample(state *any, series tsdb.LabelSource, ts int64, v float64) {
 	var s *tierSeries
 	switch x := (*state).(type) {
 	case *tierMark:
@@ -244,18 +244,18 @@ func (t *Tier) ObserveSample(state *any, ls tsdb.Labels, ts int64, v float64) {
 		if x.tier != t {
 			gen = 0
 		}
-		if s = t.resolve(state, ls, gen); s == nil {
+		if s = t.resolve(state, series.LabelSet(), gen); s == nil {
 			return
 		}
 	case *tierSeries:
 		s = x
 		if s.tier != t {
-			if s = t.resolve(state, ls, 0); s == nil {
+			if s = t.resolve(state, series.LabelSet(), 0); s == nil {
 				return
 			}
 		}
 	default:
-		if s = t.resolve(state, ls, 0); s == nil {
+		if s = t.resolve(state, series.LabelSet(), 0); s == nil {
 			return
 		}
 	}
@@ -270,7 +270,7 @@ func (t *Tier) ObserveSample(state *any, ls tsdb.Labels, ts int64, v float64) {
 	s.mu.Lock()
 	if s.gone.Load() {
 		s.mu.Unlock()
-		if s = t.resolve(state, ls, 0); s == nil {
+		if s = t.resolve(state, series.LabelSet(), 0); s == nil {
 			return
 		}
 		s.mu.Lock()
