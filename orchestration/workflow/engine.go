@@ -30,6 +30,7 @@ type txn struct {
 	ctx     context.Context
 	tx      *store.Tx
 	toRun   []stepRef
+	inlined int // NoOp steps run in this transaction
 	retries []retryAt
 	events  []event
 }
@@ -210,11 +211,12 @@ func (t *txn) createInstance(r *instRow, c *compiled) error {
 		r.id, r.workflow, r.no, r.version, r.parent, r.parentStep, r.iteration, r.scope, r.status, string(params), r.by, t.s.nowMS()); err != nil {
 		return fmt.Errorf("create instance %s: %w", r.id, err)
 	}
+	var roots []string
 	for _, st := range c.lists[r.scope] {
 		status := StepNotCreated
 		if c.preds[st.ID] == 0 && r.status == InstanceInProgress {
 			status = StepCreated
-			t.toRun = append(t.toRun, stepRef{r.id, st.ID})
+			roots = append(roots, st.ID)
 		}
 		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO workflow_steps (instance_id, step_id, status, attempts, pending, satisfied, params, output,
 			error, iterations, started, done, failed) VALUES (?, ?, ?, 0, ?, 0, '{}', '{}', '', 0, 0, 0, 0)`,
@@ -230,7 +232,35 @@ func (t *txn) createInstance(r *instRow, c *compiled) error {
 			"an instance was already running (run strategy first_only)", t.s.nowMS(), r.id)
 		return err
 	}
+	for _, id := range roots {
+		if err := t.ready(r, c, id); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// maxInline bounds the NoOp steps one transaction runs itself.
+const maxInline = 256
+
+// ready runs a step that has just become ready: a plain NoOp (no params,
+// no signals) at once, in this transaction, up to maxInline of them;
+// any other step after the commit, in its own goroutine.
+func (t *txn) ready(r *instRow, c *compiled, step string) error {
+	st := c.steps[step]
+	if t.inlined >= maxInline || st.Kind != definition.KindStep || !strings.EqualFold(st.Type, "NoOp") ||
+		len(st.Params) > 0 || len(st.SignalDependencies) > 0 {
+		t.toRun = append(t.toRun, stepRef{r.id, step})
+		return nil
+	}
+	t.inlined++
+	var attempt int
+	err := t.tx.QueryRowContext(t.ctx, `UPDATE workflow_steps SET status = ?, attempts = attempts + 1, started_at = ?
+		WHERE instance_id = ? AND step_id = ? AND status = ? RETURNING attempts`, StepRunning, t.s.nowMS(), r.id, step, StepCreated).Scan(&attempt)
+	if err != nil {
+		return fmt.Errorf("run step %s of %s: %w", step, r.id, err)
+	}
+	return t.finishStep(stepRef{r.id, step}, attempt, StepSucceeded, nil, "")
 }
 
 // finishStep records a step attempt's end and moves the instance on.
@@ -341,7 +371,9 @@ func (t *txn) propagate(r *instRow, c *compiled, step string, ran bool) error {
 				StepCreated, r.id, next, StepNotCreated); err != nil {
 				return err
 			}
-			t.toRun = append(t.toRun, stepRef{r.id, next})
+			if err := t.ready(r, c, next); err != nil {
+				return err
+			}
 			continue
 		}
 		if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET status = ?, finished_at = ? WHERE instance_id = ? AND step_id = ?`,

@@ -163,3 +163,13 @@ func msPtr(v sql.NullInt64) *time.Time {
 func likePrefix(p string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(p) + "%"
 }
+
+// InstanceStatus returns an instance's status alone (cheap to poll).
+func (s *Service) InstanceStatus(ctx context.Context, workflow string, no int64) (string, error) {
+	var st string
+	err := s.db.QueryRowContext(ctx, `SELECT status FROM workflow_instances WHERE id = ?`, instanceKey(workflow, no)).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("workflow %s instance %d: %w", workflow, no, ErrNotFound)
+	}
+	return st, err
+}

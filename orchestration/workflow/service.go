@@ -86,6 +86,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	compiled map[versionKey]*compiled
+	loops    map[string]map[string]any // running foreach steps' params
 	timers   map[*time.Timer]struct{}
 	stopped  bool
 	stop     chan struct{}
@@ -108,7 +109,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		return nil, fmt.Errorf("--workflow-sleep-scale: must not be negative, got %g", set.SleepScale)
 	}
 	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(), set: set,
-		compiled: map[versionKey]*compiled{}, timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
+		compiled: map[versionKey]*compiled{}, loops: map[string]map[string]any{}, timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
 	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })
 	// Events rules start workflows and send signals with job actions of

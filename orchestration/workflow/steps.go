@@ -2,7 +2,9 @@ package workflow
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,16 +47,12 @@ func (s *Service) launch(refs []stepRef) {
 // run claims a ready step and runs it.
 func (s *Service) run(ctx context.Context, ref stepRef) error {
 	var attempt int
-	res, err := s.db.ExecContext(ctx, `UPDATE workflow_steps SET status = ?, attempts = attempts + 1, started_at = ?
-		WHERE instance_id = ? AND step_id = ? AND status = ?`, StepRunning, s.nowMS(), ref.inst, ref.step, StepCreated)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	err := s.db.QueryRowContext(ctx, `UPDATE workflow_steps SET status = ?, attempts = attempts + 1, started_at = ?
+		WHERE instance_id = ? AND step_id = ? AND status = ? RETURNING attempts`, StepRunning, s.nowMS(), ref.inst, ref.step, StepCreated).Scan(&attempt)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil // claimed by another run, or stopped
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT attempts FROM workflow_steps WHERE instance_id = ? AND step_id = ?`,
-		ref.inst, ref.step).Scan(&attempt); err != nil {
+	if err != nil {
 		return err
 	}
 	r, err := loadInstRow(ctx, s.db, ref.inst)
@@ -77,8 +75,10 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 	if err != nil {
 		return fail(StepUserFailed, fmt.Errorf("params: %w", err))
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE workflow_steps SET params = ? WHERE instance_id = ? AND step_id = ?`, string(pj), ref.inst, ref.step); err != nil {
-		return err
+	if len(params) > 0 {
+		if _, err := s.db.ExecContext(ctx, `UPDATE workflow_steps SET params = ? WHERE instance_id = ? AND step_id = ?`, string(pj), ref.inst, ref.step); err != nil {
+			return err
+		}
 	}
 	switch {
 	case len(st.SignalDependencies) > 0:
@@ -174,18 +174,25 @@ func (t *txn) startIterations(ref stepRef, n int) error {
 	if err != nil {
 		return err
 	}
-	var started, total int
-	var pj string
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT started, iterations, params FROM workflow_steps WHERE instance_id = ? AND step_id = ?`,
-		ref.inst, ref.step).Scan(&started, &total, &pj); err != nil {
+	params, err := t.s.foreachParams(t.ctx, t.tx, ref)
+	if err != nil {
 		return err
 	}
-	params := decodeParams(pj)
 	loops, _ := params["loop_params"].(map[string]any)
 	names := sortedKeys(loops)
-	n = min(n, total-started)
-	for k := range n {
-		idx := started + k
+	for range n {
+		// Count the iteration started before creating it: a NoOp body
+		// runs in this transaction, and its end may start the next.
+		var started int
+		err := t.tx.QueryRowContext(t.ctx, `UPDATE workflow_steps SET started = started + 1 WHERE instance_id = ? AND step_id = ?
+			AND started < iterations RETURNING started`, ref.inst, ref.step).Scan(&started)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // all started
+		}
+		if err != nil {
+			return err
+		}
+		idx := started - 1
 		child := map[string]any{}
 		for key, v := range r.params {
 			child[key] = v
@@ -210,8 +217,7 @@ func (t *txn) startIterations(ref stepRef, n int) error {
 			return err
 		}
 	}
-	_, err = t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET started = started + ? WHERE instance_id = ? AND step_id = ?`, n, ref.inst, ref.step)
-	return err
+	return nil
 }
 
 // startSubworkflow starts an instance of another workflow as a child.
@@ -342,4 +348,29 @@ func itemOf(v any, i int) any {
 		return x[i]
 	}
 	return nil
+}
+
+// foreachParams returns a running foreach step's evaluated params (its
+// loop arrays included), decoded once and kept while it runs: every
+// iteration's start reads them.
+func (s *Service) foreachParams(ctx context.Context, q querier, ref stepRef) (map[string]any, error) {
+	key := ref.inst + "\x00" + ref.step
+	s.mu.Lock()
+	p, ok := s.loops[key]
+	s.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	var pj string
+	if err := q.QueryRowContext(ctx, `SELECT params FROM workflow_steps WHERE instance_id = ? AND step_id = ?`, ref.inst, ref.step).Scan(&pj); err != nil {
+		return nil, err
+	}
+	p = decodeParams(pj)
+	s.mu.Lock()
+	if len(s.loops) > 1000 { // a bound, not an LRU: a full cache starts over
+		s.loops = map[string]map[string]any{}
+	}
+	s.loops[key] = p
+	s.mu.Unlock()
+	return p, nil
 }
