@@ -31,8 +31,13 @@ type txn struct {
 	tx      *store.Tx
 	toRun   []stepRef
 	inlined int // NoOp steps run in this transaction
-	retries []retryAt
-	events  []event
+	// starting marks a transaction that fires time triggers.
+	starting bool
+	// deferred, when set, collects the steps to run after a series of
+	// transactions instead of after this one.
+	deferred *[]stepRef
+	retries  []retryAt
+	events   []event
 }
 
 // retryAt runs a step again after a delay.
@@ -49,15 +54,25 @@ type event struct {
 // inTx runs fn in a transaction, then launches the steps it made ready
 // and publishes its events.
 func (s *Service) inTx(ctx context.Context, fn func(t *txn) error) error {
+	return s.inTxDeferring(ctx, nil, fn)
+}
+
+// inTxDeferring is inTx that, when deferred is not nil, adds the steps to
+// run to it instead of launching them.
+func (s *Service) inTxDeferring(ctx context.Context, deferred *[]stepRef, fn func(t *txn) error) error {
 	var t *txn
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		t = &txn{s: s, ctx: ctx, tx: tx}
+		t = &txn{s: s, ctx: ctx, tx: tx, deferred: deferred}
 		return fn(t)
 	})
 	if err != nil {
 		return err
 	}
-	s.launch(t.toRun)
+	if t.deferred != nil {
+		*t.deferred = append(*t.deferred, t.toRun...)
+	} else {
+		s.launch(t.toRun)
+	}
 	for _, r := range t.retries {
 		s.retryLater(ctx, r)
 	}
@@ -85,7 +100,8 @@ func (t *txn) startInstance(workflow string, req StartRequest, by string, initia
 	ctx := t.ctx
 	var active int
 	var no int64
-	if err := t.tx.QueryRowContext(ctx, `SELECT active, next_instance FROM workflow_workflows WHERE id = ?`, workflow).Scan(&active, &no); err != nil {
+	if err := t.tx.QueryRowContext(ctx, `UPDATE workflow_workflows SET next_instance = next_instance + 1 WHERE id = ?
+		RETURNING active, next_instance - 1`, workflow).Scan(&active, &no); err != nil {
 		return 0, fmt.Errorf("workflow %q: %w", workflow, ErrNotFound)
 	}
 	version := active
@@ -112,9 +128,6 @@ func (t *txn) startInstance(workflow string, req StartRequest, by string, initia
 	}
 	params, err := runParams(c, t.s.now, given)
 	if err != nil {
-		return 0, err
-	}
-	if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_workflows SET next_instance = next_instance + 1 WHERE id = ?`, workflow); err != nil {
 		return 0, err
 	}
 	params["WORKFLOW_ID"], params["WORKFLOW_INSTANCE_ID"], params["WORKFLOW_VERSION_ID"] = workflow, no, int64(version)
@@ -243,12 +256,22 @@ func (t *txn) createInstance(r *instRow, c *compiled) error {
 // maxInline bounds the NoOp steps one transaction runs itself.
 const maxInline = 256
 
+// maxInline is the bound of this transaction: none in one that starts
+// instances on time triggers, whose first duty is to start them all on
+// time.
+func (t *txn) maxInline() int {
+	if t.starting {
+		return 0
+	}
+	return maxInline
+}
+
 // ready runs a step that has just become ready: a plain NoOp (no params,
 // no signals) at once, in this transaction, up to maxInline of them;
 // any other step after the commit, in its own goroutine.
 func (t *txn) ready(r *instRow, c *compiled, step string) error {
 	st := c.steps[step]
-	if t.inlined >= maxInline || st.Kind != definition.KindStep || !strings.EqualFold(st.Type, "NoOp") ||
+	if t.inlined >= t.maxInline() || st.Kind != definition.KindStep || !strings.EqualFold(st.Type, "NoOp") ||
 		len(st.Params) > 0 || len(st.SignalDependencies) > 0 {
 		t.toRun = append(t.toRun, stepRef{r.id, step})
 		return nil

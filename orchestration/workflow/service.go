@@ -58,6 +58,9 @@ func cancelIfInvalid(err error) error {
 	return err
 }
 
+// runSlots is how many steps a process runs at once.
+const runSlots = 8
+
 // Settings are the system's flags.
 type Settings struct {
 	// SleepScale multiplies every Sleep step's duration: a testing aid
@@ -87,6 +90,7 @@ type Service struct {
 	mu       sync.Mutex
 	compiled map[versionKey]*compiled
 	loops    map[string]map[string]any // running foreach steps' params
+	slots    chan struct{}             // bounds the steps run at once
 	timers   map[*time.Timer]struct{}
 	stopped  bool
 	stop     chan struct{}
@@ -109,7 +113,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		return nil, fmt.Errorf("--workflow-sleep-scale: must not be negative, got %g", set.SleepScale)
 	}
 	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(), set: set,
-		compiled: map[versionKey]*compiled{}, loops: map[string]map[string]any{}, timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
+		compiled: map[versionKey]*compiled{}, loops: map[string]map[string]any{}, slots: make(chan struct{}, runSlots), timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
 	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })
 	// Events rules start workflows and send signals with job actions of

@@ -37,6 +37,10 @@ func (s *Service) launch(refs []stepRef) {
 		s.running.Add(1)
 		go func() {
 			defer s.running.Done()
+			// A few at a time: the store has one writer, and a crowd of
+			// goroutines waiting on its lock is slower than a queue.
+			s.slots <- struct{}{}
+			defer func() { <-s.slots }()
 			if err := s.run(context.Background(), ref); err != nil {
 				s.log.Error("run a workflow step", "instance", ref.inst, "step", ref.step, "error", err)
 			}

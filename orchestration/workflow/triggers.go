@@ -11,7 +11,7 @@ import (
 
 // triggerPoll is how often the scheduler looks for due time triggers: a
 // cron instance starts at most this long after its time.
-const triggerPoll = 200 * time.Millisecond
+const triggerPoll = 100 * time.Millisecond
 
 // syncTriggers stores the time triggers of a workflow's active version,
 // each with its next firing after now.
@@ -69,11 +69,24 @@ func (s *Service) schedule(stop <-chan struct{}) {
 // come, and moves each to its next time after now (a trigger missed
 // while no process ran fires once, not once per missed time).
 func (s *Service) fireDue(ctx context.Context) error {
+	for {
+		n, err := s.fireSome(ctx)
+		if err != nil || n < dueLimit {
+			return err
+		}
+	}
+}
+
+// dueLimit is how many due triggers one query reads.
+const dueLimit = 1000
+
+// fireSome fires up to dueLimit due triggers and says how many it read.
+func (s *Service) fireSome(ctx context.Context) (int, error) {
 	now := s.now()
 	rows, err := s.db.QueryContext(ctx, `SELECT workflow_id, idx, version, next_at FROM workflow_time_triggers WHERE next_at <= ?
-		ORDER BY next_at LIMIT 500`, now.UnixMilli())
+		ORDER BY next_at LIMIT `+fmt.Sprint(dueLimit), now.UnixMilli())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	type due struct {
 		workflow string
@@ -85,40 +98,75 @@ func (s *Service) fireDue(ctx context.Context) error {
 		var d due
 		if err := rows.Scan(&d.workflow, &d.idx, &d.ver, &d.at); err != nil {
 			rows.Close()
-			return err
+			return 0, err
 		}
 		list = append(list, d)
 	}
 	rows.Close()
-	for _, d := range list {
-		c, err := s.version(ctx, s.db, d.workflow, d.ver)
-		if err != nil || d.idx >= len(c.def.Workflow.TimeTriggers) {
-			continue
-		}
-		tt := c.def.Workflow.TimeTriggers[d.idx]
-		sched, loc, err := tt.Schedule()
-		if err != nil {
-			continue
-		}
-		at := time.UnixMilli(d.at).In(loc)
-		next := sched.Next(now.In(loc))
-		err = s.inTx(ctx, func(t *txn) error {
-			res, err := t.tx.ExecContext(ctx, `UPDATE workflow_time_triggers SET next_at = ? WHERE workflow_id = ? AND idx = ? AND next_at = ?`,
-				next.UnixMilli(), d.workflow, d.idx, d.at)
-			if err != nil {
-				return err
+	read := len(list)
+	// Fire them in batches, one transaction each: a savepoint per
+	// trigger keeps one failure from undoing the others. Their first
+	// steps run once every instance due has started.
+	var toRun []stepRef
+	defer func() { s.launch(toRun) }()
+	for len(list) > 0 {
+		batch := list[:min(len(list), triggerBatch)]
+		list = list[len(batch):]
+		err := s.inTxDeferring(ctx, &toRun, func(t *txn) error {
+			t.starting = true
+			for i, d := range batch {
+				if err := t.fireOne(d.workflow, d.idx, d.ver, d.at, now, i); err != nil {
+					s.log.Warn("start a workflow on its time trigger", "workflow", d.workflow, "error", err)
+				}
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return nil // another process fired it
-			}
-			_, err = t.startInstance(d.workflow, StartRequest{}, "time trigger", runDateParams(at, tt))
-			return err
+			return nil
 		})
 		if err != nil {
-			s.log.Warn("start a workflow on its time trigger", "workflow", d.workflow, "error", err)
+			return read, err
 		}
 	}
-	return nil
+	return read, nil
+}
+
+// triggerBatch is how many due triggers one transaction fires.
+const triggerBatch = 200
+
+// fireOne starts the instance of a due trigger and moves it to its next
+// time, under a savepoint: on error it undoes only its own changes.
+func (t *txn) fireOne(workflow string, idx, ver int, at int64, now time.Time, n int) error {
+	c, err := t.s.version(t.ctx, t.tx, workflow, ver)
+	if err != nil || idx >= len(c.def.Workflow.TimeTriggers) {
+		return err
+	}
+	tt := c.def.Workflow.TimeTriggers[idx]
+	sched, loc, err := tt.Schedule()
+	if err != nil {
+		return err
+	}
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_time_triggers SET next_at = ? WHERE workflow_id = ? AND idx = ? AND next_at = ?`,
+		sched.Next(now.In(loc)).UnixMilli(), workflow, idx, at)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // another process fired it
+	}
+	// A firing that cannot start its instance is skipped (and logged):
+	// the trigger still moves on.
+	sp := fmt.Sprintf("fire%d", n)
+	if _, err := t.tx.ExecContext(t.ctx, "SAVEPOINT "+sp); err != nil {
+		return err
+	}
+	runs, events := len(t.toRun), len(t.events)
+	if _, err := t.startInstance(workflow, StartRequest{}, "time trigger", runDateParams(time.UnixMilli(at).In(loc), tt)); err != nil {
+		t.toRun, t.events = t.toRun[:runs], t.events[:events]
+		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
+			return fmt.Errorf("%w (and undo it: %v)", err, rerr)
+		}
+		return err
+	}
+	_, err = t.tx.ExecContext(t.ctx, "RELEASE SAVEPOINT "+sp)
+	return err
 }
 
 // runDateParams are the params of an instance a time trigger started

@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +89,30 @@ func TestBackfill(t *testing.T) {
 		if resp := srv.Do("POST", "/api/v1/workflows/nightly/backfills", tok, bad); resp.Status != 400 {
 			t.Errorf("backfill %v: %d %s", bad, resp.Status, resp.Body)
 		}
+	}
+}
+
+// TestTimeTriggerFailureSkips: a firing whose instance cannot start (its
+// param throws) is skipped and the trigger moves on; the other
+// workflows due at the same time start.
+func TestTimeTriggerFailureSkips(t *testing.T) {
+	clock := clocktest.NewManual(time.Date(2026, 12, 7, 15, 3, 0, 0, time.UTC))
+	srv := platformtest.Start(t, platformtest.Options{Now: clock.Now})
+	tok := srv.Token(workflow.ScopeWrite, workflow.ScopeRead)
+	apply(t, srv, tok, strings.Replace(cronWF, `"every5"`, `"good"`, 1))
+	apply(t, srv, tok, strings.Replace(strings.Replace(cronWF, `"every5"`, `"bad"`, 1), `"steps"`,
+		`"params": {"p": {"expression": "throw \"no data yet\";", "type": "STRING"}}, "steps"`, 1))
+	clock.Advance(2 * time.Minute)
+	waitEnd(t, srv, tok, "good", 1)
+	var wf workflow.Workflow
+	platformtest.Eventually(t, "the bad trigger to move on", func() bool {
+		wf = workflow.Workflow{}
+		srv.Do("GET", "/api/v1/workflows/bad", tok, nil).JSON(t, &wf)
+		return len(wf.NextRuns) == 1 && wf.NextRuns[0].Equal(time.Date(2026, 12, 7, 15, 10, 0, 0, time.UTC))
+	})
+	var list []workflow.Instance
+	srv.Do("GET", "/api/v1/workflows/bad/instances", tok, nil).JSON(t, &list)
+	if len(list) != 0 {
+		t.Errorf("the failing firing left instances %+v", list)
 	}
 }
