@@ -189,8 +189,8 @@ func (l *lazyScope) FromSignal(signal, name string) (any, error) {
 }
 
 // evalStepParams evaluates a step's params in its instance's scope.
-func (s *Service) evalStepParams(ctx context.Context, c *compiled, r *instRow, st *definition.Step) (map[string]any, error) {
-	base := &dbScope{ctx: ctx, s: s, q: s.db, inst: r, local: map[string]any{}}
+func (s *Service) evalStepParams(ctx context.Context, q querier, c *compiled, r *instRow, st *definition.Step) (map[string]any, error) {
+	base := &dbScope{ctx: ctx, s: s, q: q, inst: r, local: map[string]any{}}
 	return evaluator{c, s.now}.params(st.Params, base)
 }
 

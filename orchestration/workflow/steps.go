@@ -48,68 +48,74 @@ func (s *Service) launch(refs []stepRef) {
 	}
 }
 
-// run claims a ready step and runs it.
+// run claims a ready step and runs it, in one transaction: a step is
+// never seen running without what carries it on (its iterations, its
+// subworkflow's instance, its wake-up job), so a process killed at any
+// point loses no step and runs none twice.
 func (s *Service) run(ctx context.Context, ref stepRef) error {
-	var attempt int
-	err := s.db.QueryRowContext(ctx, `UPDATE workflow_steps SET status = ?, attempts = attempts + 1, started_at = ?
-		WHERE instance_id = ? AND step_id = ? AND status = ? RETURNING attempts`, StepRunning, s.nowMS(), ref.inst, ref.step, StepCreated).Scan(&attempt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // claimed by another run, or stopped
-	}
-	if err != nil {
-		return err
-	}
-	r, err := loadInstRow(ctx, s.db, ref.inst)
-	if err != nil {
-		return err
-	}
-	c, err := s.version(ctx, s.db, r.workflow, r.version)
-	if err != nil {
-		return err
-	}
-	st := c.steps[ref.step]
-	fail := func(status string, err error) error {
-		return s.inTx(ctx, func(t *txn) error { return t.finishStep(ref, attempt, status, nil, err.Error()) })
-	}
-	params, err := s.evalStepParams(ctx, c, r, st)
-	if err != nil {
-		return fail(StepUserFailed, err)
-	}
-	pj, err := json.Marshal(params)
-	if err != nil {
-		return fail(StepUserFailed, fmt.Errorf("params: %w", err))
-	}
-	if len(params) > 0 {
-		if _, err := s.db.ExecContext(ctx, `UPDATE workflow_steps SET params = ? WHERE instance_id = ? AND step_id = ?`, string(pj), ref.inst, ref.step); err != nil {
+	var sleep *wakeArgs
+	var sleepFor time.Duration
+	err := s.inTx(ctx, func(t *txn) error {
+		var attempt int
+		err := t.tx.QueryRowContext(ctx, `UPDATE workflow_steps SET status = ?, attempts = attempts + 1, started_at = ?
+			WHERE instance_id = ? AND step_id = ? AND status = ? RETURNING attempts`, StepRunning, s.nowMS(), ref.inst, ref.step, StepCreated).Scan(&attempt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // claimed by another run, or stopped
+		}
+		if err != nil {
 			return err
 		}
-	}
-	switch {
-	case len(st.SignalDependencies) > 0:
-		return fail(StepFatallyFailed, fmt.Errorf("signal_dependencies of steps are not supported yet"))
-	case st.Kind == definition.KindForeach:
-		return s.inTx(ctx, func(t *txn) error { return t.beginForeach(ref, attempt, st, params) })
-	case st.Kind == definition.KindSubworkflow:
-		return s.startSubworkflow(ctx, r, ref, attempt, st, params)
-	case st.Kind == definition.KindWhile:
-		return fail(StepFatallyFailed, fmt.Errorf("while loops are not supported yet"))
-	case strings.EqualFold(st.Type, "NoOp"):
-		return s.inTx(ctx, func(t *txn) error { return t.finishStep(ref, attempt, StepSucceeded, nil, "") })
-	case strings.EqualFold(st.Type, "Sleep"):
-		secs, err := definition.Coerce(definition.TypeLong, params["sleep_seconds"])
-		if err != nil || secs.(int64) < 0 {
-			return fail(StepUserFailed, fmt.Errorf("sleep_seconds: want a number of seconds ≥ 0, got %v", params["sleep_seconds"]))
+		r, err := loadInstRow(ctx, t.tx, ref.inst)
+		if err != nil {
+			return err
 		}
-		d := time.Duration(float64(time.Duration(secs.(int64))*time.Second) * s.set.SleepScale)
-		a := wakeArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}
-		// River compares At with the wall clock.
-		if _, err := s.jobs.Enqueue(ctx, wakeKind, a, &jobs.EnqueueOptions{At: time.Now().Add(d)}); err != nil {
-			return fail(StepFatallyFailed, fmt.Errorf("schedule the wake-up: %w", err))
+		c, err := s.version(ctx, t.tx, r.workflow, r.version)
+		if err != nil {
+			return err
 		}
-		s.soon(d, a)
-		return nil
+		st := c.steps[ref.step]
+		fail := func(status string, err error) error { return t.finishStep(ref, attempt, status, nil, err.Error()) }
+		params, err := s.evalStepParams(ctx, t.tx, c, r, st)
+		if err != nil {
+			return fail(StepUserFailed, err)
+		}
+		if len(params) > 0 {
+			pj, err := json.Marshal(params)
+			if err != nil {
+				return fail(StepUserFailed, fmt.Errorf("params: %w", err))
+			}
+			if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_steps SET params = ? WHERE instance_id = ? AND step_id = ?`, string(pj), ref.inst, ref.step); err != nil {
+				return err
+			}
+		}
+		switch {
+		case len(st.SignalDependencies) > 0:
+			return fail(StepFatallyFailed, fmt.Errorf("signal_dependencies of steps are not supported yet"))
+		case st.Kind == definition.KindForeach:
+			return t.beginForeach(ref, attempt, st, params)
+		case st.Kind == definition.KindSubworkflow:
+			return t.startSubworkflow(r, ref, attempt, st, params)
+		case st.Kind == definition.KindWhile:
+			return fail(StepFatallyFailed, fmt.Errorf("while loops are not supported yet"))
+		case strings.EqualFold(st.Type, "NoOp"):
+			return t.finishStep(ref, attempt, StepSucceeded, nil, "")
+		case strings.EqualFold(st.Type, "Sleep"):
+			secs, err := definition.Coerce(definition.TypeLong, params["sleep_seconds"])
+			if err != nil || secs.(int64) < 0 {
+				return fail(StepUserFailed, fmt.Errorf("sleep_seconds: want a number of seconds ≥ 0, got %v", params["sleep_seconds"]))
+			}
+			sleepFor = time.Duration(float64(time.Duration(secs.(int64))*time.Second) * s.set.SleepScale)
+			sleep = &wakeArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}
+			// River compares At with the wall clock.
+			_, err = s.jobs.EnqueueTx(ctx, t.tx, wakeKind, *sleep, &jobs.EnqueueOptions{At: time.Now().Add(sleepFor)})
+			return err
+		}
+		return fail(StepFatallyFailed, fmt.Errorf("%w %s", errNoRunner, st.Type))
+	})
+	if err == nil && sleep != nil {
+		s.soon(sleepFor, *sleep)
 	}
-	return fail(StepFatallyFailed, fmt.Errorf("%w %s", errNoRunner, st.Type))
+	return err
 }
 
 // wake ends a Sleep step's attempt, or runs a step due for a retry.
@@ -225,20 +231,19 @@ func (t *txn) startIterations(ref stepRef, n int) error {
 }
 
 // startSubworkflow starts an instance of another workflow as a child.
-func (s *Service) startSubworkflow(ctx context.Context, r *instRow, ref stepRef, attempt int, st *definition.Step, params map[string]any) error {
+func (t *txn) startSubworkflow(r *instRow, ref stepRef, attempt int, st *definition.Step, params map[string]any) error {
+	ctx, s := t.ctx, t.s
 	target, _ := params["subworkflow_id"].(string)
 	version := 0
 	if v, ok := params["subworkflow_version"]; ok && fmt.Sprint(v) != "latest" && fmt.Sprint(v) != "active" {
 		n, err := strconv.Atoi(fmt.Sprint(v))
 		if err != nil {
-			return s.inTx(ctx, func(t *txn) error {
-				return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("subworkflow_version %v: want a number, latest or active", v))
-			})
+			return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("subworkflow_version %v: want a number, latest or active", v))
 		}
 		version = n
 	}
 	sync := st.Sync == nil || *st.Sync
-	return s.inTx(ctx, func(t *txn) error {
+	{
 		var active, latest int
 		var no int64
 		if err := t.tx.QueryRowContext(ctx, `SELECT active, latest, next_instance FROM workflow_workflows WHERE id = ?`, target).Scan(&active, &latest, &no); err != nil {
@@ -293,7 +298,7 @@ func (s *Service) startSubworkflow(ctx context.Context, r *instRow, ref stepRef,
 			return t.finishStep(ref, attempt, StepSucceeded, map[string]any{"subworkflow_instance_id": no}, "")
 		}
 		return nil
-	})
+	}
 }
 
 // resume runs the steps that were ready, and the NoOp, foreach and
