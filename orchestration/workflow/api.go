@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -41,14 +42,14 @@ func (s *Service) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: "GET", Path: api + "/{id}/instances/{no}", Scope: ScopeRead, Summary: "An instance with its steps",
 		Response: Instance{}, Handler: s.apiInstance})
 	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/instances/{no}/restart", Scope: ScopeWrite, Action: "workflow.instance.restart",
-		Summary: "Run a FAILED or STOPPED instance again from its unfinished steps", Response: Instance{}, Handler: s.apiRestart})
+		Summary: "Run a FAILED or STOPPED instance again from its unfinished steps", Response: Instance{}, Handler: s.apiInstanceAction(s.RestartInstance)})
 	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/backfills", Scope: ScopeWrite, Action: "workflow.backfill.start",
 		Summary: "Start an instance for every time the workflow's time trigger fires in [from, to)", Request: BackfillRequest{},
 		Response: Backfill{}, Handler: s.apiBackfill})
 	r.Handle(httpapi.Route{Method: "GET", Path: api + "/{id}/backfills/{backfill}", Scope: ScopeRead,
 		Summary: "A backfill's progress", Response: Backfill{}, Handler: s.apiGetBackfill})
 	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/instances/{no}/stop", Scope: ScopeWrite, Action: "workflow.instance.stop",
-		Summary: "Stop an instance: its running steps end as STOPPED", Response: Instance{}, Handler: s.apiStop})
+		Summary: "Stop an instance: its running steps end as STOPPED", Response: Instance{}, Handler: s.apiInstanceAction(s.StopInstance)})
 }
 
 func apiError(err error) error {
@@ -168,21 +169,6 @@ func (s *Service) apiInstance(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, in)
 }
 
-func (s *Service) apiStop(w http.ResponseWriter, r *http.Request) error {
-	no, err := instanceNo(r)
-	if err != nil {
-		return err
-	}
-	if err := s.StopInstance(r.Context(), r.PathValue("id"), no, actor(r)); err != nil {
-		return apiError(err)
-	}
-	in, err := s.Instance(r.Context(), r.PathValue("id"), no)
-	if err != nil {
-		return apiError(err)
-	}
-	return httpapi.WriteJSON(w, http.StatusOK, in)
-}
-
 func (s *Service) apiBackfill(w http.ResponseWriter, r *http.Request) error {
 	var req BackfillRequest
 	if err := httpapi.DecodeJSON(r, &req); err != nil {
@@ -203,21 +189,6 @@ func (s *Service) apiGetBackfill(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, b)
 }
 
-func (s *Service) apiRestart(w http.ResponseWriter, r *http.Request) error {
-	no, err := instanceNo(r)
-	if err != nil {
-		return err
-	}
-	if err := s.RestartInstance(r.Context(), r.PathValue("id"), no, actor(r)); err != nil {
-		return apiError(err)
-	}
-	in, err := s.Instance(r.Context(), r.PathValue("id"), no)
-	if err != nil {
-		return apiError(err)
-	}
-	return httpapi.WriteJSON(w, http.StatusOK, in)
-}
-
 func (s *Service) apiSignal(w http.ResponseWriter, r *http.Request) error {
 	var req SignalRequest
 	if err := httpapi.DecodeJSON(r, &req); err != nil {
@@ -228,4 +199,23 @@ func (s *Service) apiSignal(w http.ResponseWriter, r *http.Request) error {
 		return apiError(err)
 	}
 	return httpapi.WriteJSON(w, http.StatusCreated, res)
+}
+
+// apiInstanceAction serves a POST to an instance (stop, restart): it
+// runs act, then answers the instance.
+func (s *Service) apiInstanceAction(act func(ctx context.Context, workflow string, no int64, by string) error) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		no, err := instanceNo(r)
+		if err != nil {
+			return err
+		}
+		if err := act(r.Context(), r.PathValue("id"), no, actor(r)); err != nil {
+			return apiError(err)
+		}
+		in, err := s.Instance(r.Context(), r.PathValue("id"), no)
+		if err != nil {
+			return apiError(err)
+		}
+		return httpapi.WriteJSON(w, http.StatusOK, in)
+	}
 }

@@ -26,25 +26,12 @@ func service(t testing.TB, srv *platformtest.Server) *workflow.Service {
 
 // endOf polls an instance until it ends and returns it.
 func endOf(b testing.TB, s *workflow.Service, wf string, no int64) *workflow.Instance {
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		st, err := s.InstanceStatus(context.Background(), wf, no)
-		if err != nil {
-			b.Fatal(err)
-		}
-		switch st {
-		case workflow.InstanceSucceeded, workflow.InstanceFailed, workflow.InstanceStopped:
-			in, err := s.Instance(context.Background(), wf, no)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return in
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("instance %d still %s", no, st)
-		}
-		time.Sleep(200 * time.Microsecond)
+	statusEnd(b, s, wf, no)
+	in, err := s.Instance(context.Background(), wf, no)
+	if err != nil {
+		b.Fatal(err)
 	}
+	return in
 }
 
 const threeSteps = `{"properties": {"run_strategy": "parallel"}, "workflow": {"id": "three", "steps": [

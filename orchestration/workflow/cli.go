@@ -18,8 +18,10 @@ func newWorkflowCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "workflow", Short: "Workflows (Maestro definitions): apply, start, list, show, instances, stop, versions (see docs/workflow.md)"}
 	flags := cli.AddClientFlags(cmd)
 	cmd.AddCommand(wfApplyCommand(flags), wfStartCommand(flags), wfListCommand(flags), wfShowCommand(flags),
-		wfInstancesCommand(flags), wfStopCommand(flags), wfVersionsCommand(flags), wfActivateCommand(flags), wfBackfillCommand(flags),
-		wfRestartCommand(flags), wfSignalCommand(flags))
+		wfInstancesCommand(flags),
+		wfInstanceActionCommand(flags, "stop", "stopped", "Stop an instance: its running steps end as STOPPED"), wfVersionsCommand(flags), wfActivateCommand(flags), wfBackfillCommand(flags),
+		wfInstanceActionCommand(flags, "restart", "restarted", "Run a FAILED or STOPPED instance again from its unfinished steps"),
+		wfSignalCommand(flags))
 	for _, sub := range cmd.Commands() {
 		if sub.Name() == "list" {
 			cli.ListByDefault(cmd, sub)
@@ -228,25 +230,6 @@ func wfInstancesCommand(flags *cli.ClientFlags) *cobra.Command {
 	return cmd
 }
 
-func wfStopCommand(flags *cli.ClientFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "stop WORKFLOW_ID INSTANCE_ID", Short: "Stop an instance", Args: cobra.ExactArgs(2)}
-	out := cli.AddOutputFlag(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := flags.Client()
-		if err != nil {
-			return err
-		}
-		var in Instance
-		if err := c.Do(cmd.Context(), "POST", api+"/"+url.PathEscape(args[0])+"/instances/"+url.PathEscape(args[1])+"/stop", nil, &in); err != nil {
-			return err
-		}
-		return out.Print(cmd.OutOrStdout(), in, func(t *cli.Table) {
-			t.Row(fmt.Sprintf("stopped workflow %s instance %d: %s", in.WorkflowID, in.InstanceID, in.Status))
-		})
-	}
-	return cmd
-}
-
 func wfVersionsCommand(flags *cli.ClientFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "versions WORKFLOW_ID", Short: "List a workflow's versions", Args: cobra.ExactArgs(1)}
 	out := cli.AddOutputFlag(cmd)
@@ -356,26 +339,6 @@ func wfBackfillCommand(flags *cli.ClientFlags) *cobra.Command {
 	return cmd
 }
 
-func wfRestartCommand(flags *cli.ClientFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "restart WORKFLOW_ID INSTANCE_ID", Short: "Run a FAILED or STOPPED instance again from its unfinished steps",
-		Args: cobra.ExactArgs(2)}
-	out := cli.AddOutputFlag(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := flags.Client()
-		if err != nil {
-			return err
-		}
-		var in Instance
-		if err := c.Do(cmd.Context(), "POST", api+"/"+url.PathEscape(args[0])+"/instances/"+url.PathEscape(args[1])+"/restart", nil, &in); err != nil {
-			return err
-		}
-		return out.Print(cmd.OutOrStdout(), in, func(t *cli.Table) {
-			t.Row(fmt.Sprintf("restarted workflow %s instance %d: %s", in.WorkflowID, in.InstanceID, in.Status))
-		})
-	}
-	return cmd
-}
-
 func wfSignalCommand(flags *cli.ClientFlags) *cobra.Command {
 	var params []string
 	cmd := &cobra.Command{Use: "signal NAME [--param NAME=VALUE ...]",
@@ -409,6 +372,27 @@ func wfSignalCommand(flags *cli.ClientFlags) *cobra.Command {
 				line += fmt.Sprintf(" %s/%d", s.WorkflowID, s.InstanceID)
 			}
 			t.Row(line)
+		})
+	}
+	return cmd
+}
+
+// wfInstanceActionCommand is `gaffer workflow VERB WORKFLOW_ID
+// INSTANCE_ID`, which POSTs to the instance's VERB and prints what it did.
+func wfInstanceActionCommand(flags *cli.ClientFlags, verb, done, short string) *cobra.Command {
+	cmd := &cobra.Command{Use: verb + " WORKFLOW_ID INSTANCE_ID", Short: short, Args: cobra.ExactArgs(2)}
+	out := cli.AddOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := flags.Client()
+		if err != nil {
+			return err
+		}
+		var in Instance
+		if err := c.Do(cmd.Context(), "POST", api+"/"+url.PathEscape(args[0])+"/instances/"+url.PathEscape(args[1])+"/"+verb, nil, &in); err != nil {
+			return err
+		}
+		return out.Print(cmd.OutOrStdout(), in, func(t *cli.Table) {
+			t.Row(fmt.Sprintf("%s workflow %s instance %d: %s", done, in.WorkflowID, in.InstanceID, in.Status))
 		})
 	}
 	return cmd

@@ -268,15 +268,7 @@ func (d *dbScope) FromInstance(name string) (any, error) {
 
 func (d *dbScope) FromSignal(signal, name string) (any, error) {
 	signals, _ := d.inst.params["SIGNALS"].(map[string]any)
-	sig, ok := signals[signal].(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("signal %s: this instance was not started by it", signal)
-	}
-	v, ok := sig[name]
-	if !ok {
-		return nil, fmt.Errorf("signal %s has no param %q", signal, name)
-	}
-	return v, nil
+	return signalScope(signals).FromSignal(signal, name)
 }
 
 // mapScope is a scope of plain values (the workflow's params while they

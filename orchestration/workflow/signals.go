@@ -279,7 +279,7 @@ func (s signalScope) FromInstance(name string) (any, error) { return s.Param(nam
 func (s signalScope) FromSignal(signal, name string) (any, error) {
 	sig, ok := s[signal].(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("signal %s is not one of the trigger's", signal)
+		return nil, fmt.Errorf("no signal %s here (this instance was not started by it)", signal)
 	}
 	v, ok := sig[name]
 	if !ok {
