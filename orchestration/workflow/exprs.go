@@ -100,6 +100,20 @@ func (e evaluator) param(p definition.Param, sc exprScope) (any, error) {
 		return out, nil
 	}
 	v := p.Value
+	if m, ok := v.(map[string]any); ok { // a STRING_MAP: ${name} in its values
+		out := make(map[string]any, len(m))
+		for k, x := range m {
+			if str, isStr := x.(string); isStr && strings.Contains(str, "${") {
+				iv, err := e.param(definition.Param{Type: definition.TypeString, Value: str}, sc)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", k, err)
+				}
+				x = iv
+			}
+			out[k] = x
+		}
+		v = out
+	}
 	if s, ok := v.(string); ok {
 		if m := interpolation.FindStringSubmatch(s); m != nil && m[0] == s {
 			// "${name}" alone is the param itself, typed (an array, say).

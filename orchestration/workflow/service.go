@@ -3,9 +3,11 @@ package workflow
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/orchestration/workflow/workflowapi"
@@ -86,6 +89,7 @@ type Service struct {
 	jobs *jobs.Queue
 	now  func() time.Time
 	set  *Settings
+	http *http.Client // through the egress policy
 
 	mu       sync.Mutex
 	compiled map[versionKey]*compiled
@@ -113,9 +117,11 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		return nil, fmt.Errorf("--workflow-sleep-scale: must not be negative, got %g", set.SleepScale)
 	}
 	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(), set: set,
+		http:     deps.Egress.Client(egress.ClientOptions{Timeout: 10 * time.Minute, MaxRedirects: 5}),
 		compiled: map[versionKey]*compiled{}, loops: map[string]map[string]any{}, slots: make(chan struct{}, runSlots), timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
 	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })
+	jobs.HandleFunc(deps.Jobs, runKind, jobs.KindOptions{MaxAttempts: 3, Timeout: 10 * time.Minute, GiveUp: s.runGaveUp}, s.runExternal)
 	// Events rules start workflows and send signals with job actions of
 	// these kinds.
 	jobs.HandleFunc(deps.Jobs, StartJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute},
@@ -169,3 +175,17 @@ func (s *Service) Health(context.Context) error { return nil }
 
 // nowMS is the service clock in Unix milliseconds.
 func (s *Service) nowMS() int64 { return s.now().UnixMilli() }
+
+// runGaveUp fails the step of a runKind job that will not run again.
+func (s *Service) runGaveUp(ctx context.Context, j *jobs.Job, cause error) {
+	var a runArgs
+	if json.Unmarshal(j.Args, &a) != nil {
+		return
+	}
+	err := s.inTx(ctx, func(t *txn) error {
+		return t.finishStep(stepRef{a.Instance, a.Step}, a.Attempt, StepFatallyFailed, nil, "the step's job gave up: "+cause.Error())
+	})
+	if err != nil {
+		s.log.Error("fail a step whose job gave up", "instance", a.Instance, "step", a.Step, "error", err)
+	}
+}

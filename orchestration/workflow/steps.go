@@ -99,6 +99,9 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 			return fail(StepFatallyFailed, fmt.Errorf("while loops are not supported yet"))
 		case strings.EqualFold(st.Type, "NoOp"):
 			return t.finishStep(ref, attempt, StepSucceeded, nil, "")
+		case external(st):
+			_, err := s.jobs.EnqueueTx(ctx, t.tx, runKind, runArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}, nil)
+			return err
 		case strings.EqualFold(st.Type, "Sleep"):
 			secs, err := definition.Coerce(definition.TypeLong, params["sleep_seconds"])
 			if err != nil || secs.(int64) < 0 {

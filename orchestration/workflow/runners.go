@@ -1,0 +1,174 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+)
+
+// runKind is the job that does a step's external work (an HTTP call, an
+// event to publish): external work goes through the job queue, enqueued
+// in the transaction that claims the step.
+const runKind = "workflow.run"
+
+// runArgs name the step attempt a runKind job does.
+type runArgs struct {
+	Instance string `json:"instance"`
+	Step     string `json:"step"`
+	Attempt  int    `json:"attempt"`
+}
+
+// Step types Gaffer runs itself besides NoOp and Sleep.
+const (
+	TypeHTTP    = "http"
+	TypePublish = "publish"
+)
+
+// external reports whether a step's type is done by a runKind job.
+func external(st *definition.Step) bool {
+	return st.Kind == definition.KindStep && (strings.EqualFold(st.Type, TypeHTTP) || strings.EqualFold(st.Type, TypePublish))
+}
+
+// maxResponse bounds the response body an http step keeps.
+const maxResponse = 64 << 10
+
+// runExternal does a step's external work. A job that runs again after
+// its process died mid-call (its attempt > 1) does the work again only
+// for an idempotent step; any other fails, saying why.
+func (s *Service) runExternal(ctx context.Context, j *jobs.Job, a runArgs) error {
+	r, err := loadInstRow(ctx, s.db, a.Instance)
+	if err != nil {
+		return jobs.Cancel(err)
+	}
+	var status, pj string
+	var attempts int
+	if err := s.db.QueryRowContext(ctx, `SELECT status, attempts, params FROM workflow_steps WHERE instance_id = ? AND step_id = ?`,
+		a.Instance, a.Step).Scan(&status, &attempts, &pj); err != nil {
+		return jobs.Cancel(err)
+	}
+	if status != StepRunning || attempts != a.Attempt {
+		return nil // stopped, or a later attempt runs
+	}
+	c, err := s.version(ctx, s.db, r.workflow, r.version)
+	if err != nil {
+		return err
+	}
+	st := c.steps[a.Step]
+	ref := stepRef{a.Instance, a.Step}
+	finish := func(status string, out map[string]any, why string) error {
+		return s.inTx(ctx, func(t *txn) error { return t.finishStep(ref, a.Attempt, status, out, why) })
+	}
+	if j.Attempt > 1 && (st.Idempotent == nil || !*st.Idempotent) {
+		return finish(StepFatallyFailed, nil, "the process died during the step's call; the step is not idempotent, so it is not run again")
+	}
+	params := decodeParams(pj)
+	var out map[string]any
+	switch {
+	case strings.EqualFold(st.Type, TypeHTTP):
+		out, err = s.callHTTP(ctx, st, params)
+	default:
+		out, err = s.publishStep(ctx, r, a.Step, params)
+	}
+	var userErr *stepError
+	switch {
+	case errors.As(err, &userErr):
+		return finish(StepUserFailed, out, userErr.Error())
+	case err != nil:
+		return err // a platform error: the job retries
+	}
+	return finish(StepSucceeded, out, "")
+}
+
+// stepError is a failure of the step's own doing (a 500 answer, a bad
+// param), which its retry policy handles; other errors are the
+// platform's.
+type stepError struct{ msg string }
+
+func (e *stepError) Error() string { return e.msg }
+
+func stepErrorf(format string, args ...any) error { return &stepError{fmt.Sprintf(format, args...)} }
+
+// callHTTP makes an http step's request through the egress policy. Its
+// params: http (a map: url, method (GET), headers (a map), body) as in
+// Maestro; an answer of 400 or more fails the step.
+func (s *Service) callHTTP(ctx context.Context, st *definition.Step, params map[string]any) (map[string]any, error) {
+	spec, _ := params["http"].(map[string]any)
+	if spec == nil {
+		return nil, stepErrorf("param http: want a map with url, method, headers and body")
+	}
+	url, _ := spec["url"].(string)
+	if url == "" {
+		return nil, stepErrorf("param http.url: missing")
+	}
+	method, _ := spec["method"].(string)
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if b, ok := spec["body"].(string); ok {
+		body = strings.NewReader(b)
+	}
+	timeout := time.Minute
+	if d, err := definition.ParseDuration(string(st.Timeout)); err == nil && d > 0 {
+		timeout = d
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), url, body)
+	if err != nil {
+		return nil, stepErrorf("param http: %v", err)
+	}
+	if h, ok := spec["headers"].(map[string]any); ok {
+		for k, v := range h {
+			req.Header.Set(k, fmt.Sprint(v))
+		}
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return nil, stepErrorf("%s %s: %v", req.Method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	out := map[string]any{"status_code": int64(resp.StatusCode), "response_body": string(b)}
+	if resp.StatusCode >= 400 {
+		return out, stepErrorf("%s %s: %s", req.Method, url, resp.Status)
+	}
+	return out, nil
+}
+
+// publishStep publishes a publish step's event: params event_type
+// (required), source (default /gaffer/workflow), subject, data (a map).
+func (s *Service) publishStep(ctx context.Context, r *instRow, step string, params map[string]any) (map[string]any, error) {
+	typ, _ := params["event_type"].(string)
+	if typ == "" {
+		return nil, stepErrorf("param event_type: missing")
+	}
+	source, _ := params["source"].(string)
+	if source == "" {
+		source = "/gaffer/workflow"
+	}
+	subject, _ := params["subject"].(string)
+	data, err := json.Marshal(params["data"])
+	if err != nil {
+		return nil, stepErrorf("param data: %v", err)
+	}
+	if s.bus == nil {
+		return nil, errors.New("no event bus")
+	}
+	id := fmt.Sprintf("%s/%s", r.id, step)
+	ack, err := s.bus.Publish(ctx, &bus.Event{ID: id, Type: typ, Source: source, Subject: subject, Data: bytes.TrimSpace(data)})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"event_id": id, "seq": int64(ack.Sequence)}, nil
+}
