@@ -25,14 +25,6 @@ const (
 	StepTimedOut           = "TIMED_OUT"
 )
 
-// stepTerminal reports whether a step status is final.
-func stepTerminal(s string) bool {
-	switch s {
-	case StepSucceeded, StepCompletedWithError, StepUnsatisfied, StepUserFailed, StepFatallyFailed, StepStopped, StepTimedOut:
-		return true
-	}
-	return false
-}
 
 // stepFailed reports whether a final step status is a failure.
 func stepFailed(s string) bool {
