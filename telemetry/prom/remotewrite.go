@@ -27,7 +27,18 @@ type TimeSeries struct {
 // WriteRequest is a decoded prometheus.WriteRequest (remote write 1.0).
 type WriteRequest struct {
 	Series []TimeSeries
+
+	// DecodeWriteRequest keeps every series' labels and samples in two
+	// slabs, so that a reused request holds three slices, not two per
+	// series; ends marks where each series' part ends.
+	labels  []tsdb.Label
+	samples []Sample
+	ends    []seriesEnd
 }
+
+// seriesEnd is where a decoded series' labels and samples end in the
+// request's slabs.
+type seriesEnd struct{ labels, samples int }
 
 // ErrMalformed marks a remote-write payload that is not a valid
 // WriteRequest.
@@ -47,9 +58,20 @@ const (
 
 // DecodeWriteRequest decodes a protobuf-encoded WriteRequest into req,
 // reusing its slices. The label strings point into buf: buf must not be
-// modified while req is in use.
+// modified while req is in use. The series' Labels and Samples share
+// req's storage: each is valid until req is decoded into again. On an
+// error req holds no series.
 func DecodeWriteRequest(buf []byte, req *WriteRequest) error {
+	if err := req.decode(buf); err != nil {
+		req.Series = req.Series[:0]
+		return err
+	}
+	return nil
+}
+
+func (req *WriteRequest) decode(buf []byte) error {
 	series := req.Series[:0]
+	req.labels, req.samples, req.ends = req.labels[:0], req.samples[:0], req.ends[:0]
 	d := decoder{b: buf}
 	for !d.done() {
 		field, wire, err := d.key()
@@ -67,9 +89,10 @@ func DecodeWriteRequest(buf []byte, req *WriteRequest) error {
 				series = append(series, TimeSeries{})
 			}
 			ts := &series[len(series)-1]
-			if err := decodeTimeSeries(msg, ts); err != nil {
+			if err := req.decodeTimeSeries(msg, ts); err != nil {
 				return malformed("WriteRequest.timeseries[%d]: %v", len(series)-1, err)
 			}
+			req.ends = append(req.ends, seriesEnd{labels: len(req.labels), samples: len(req.samples)})
 			continue
 		}
 		if field == 1 {
@@ -79,14 +102,25 @@ func DecodeWriteRequest(buf []byte, req *WriteRequest) error {
 			return malformed("WriteRequest field %d: %v", field, err)
 		}
 	}
+	// The slabs may have moved while they grew: the series take their
+	// parts only now, each capped so that appending to one cannot
+	// overwrite the next.
+	var l, n int
+	for i, e := range req.ends {
+		series[i].Labels = req.labels[l:e.labels:e.labels]
+		series[i].Samples = req.samples[n:e.samples:e.samples]
+		l, n = e.labels, e.samples
+	}
 	req.Series = series
 	return nil
 }
 
-func decodeTimeSeries(b []byte, ts *TimeSeries) error {
-	ts.Labels = ts.Labels[:0]
-	ts.Samples = ts.Samples[:0]
+// decodeTimeSeries decodes one series, appending its labels and samples
+// to req's slabs.
+func (req *WriteRequest) decodeTimeSeries(b []byte, ts *TimeSeries) error {
+	ts.Labels, ts.Samples = nil, nil
 	ts.Histograms = 0
+	labels0, samples0 := len(req.labels), len(req.samples)
 	d := decoder{b: b}
 	for !d.done() {
 		field, wire, err := d.key()
@@ -97,23 +131,23 @@ func decodeTimeSeries(b []byte, ts *TimeSeries) error {
 		case field == 1 && wire == wireLen:
 			msg, err := d.bytes()
 			if err != nil {
-				return fmt.Errorf("labels[%d]: %w", len(ts.Labels), err)
+				return fmt.Errorf("labels[%d]: %w", len(req.labels)-labels0, err)
 			}
 			l, err := decodeLabel(msg)
 			if err != nil {
-				return fmt.Errorf("labels[%d]: %w", len(ts.Labels), err)
+				return fmt.Errorf("labels[%d]: %w", len(req.labels)-labels0, err)
 			}
-			ts.Labels = append(ts.Labels, l)
+			req.labels = append(req.labels, l)
 		case field == 2 && wire == wireLen:
 			msg, err := d.bytes()
 			if err != nil {
-				return fmt.Errorf("samples[%d]: %w", len(ts.Samples), err)
+				return fmt.Errorf("samples[%d]: %w", len(req.samples)-samples0, err)
 			}
 			s, err := decodeSample(msg)
 			if err != nil {
-				return fmt.Errorf("samples[%d]: %w", len(ts.Samples), err)
+				return fmt.Errorf("samples[%d]: %w", len(req.samples)-samples0, err)
 			}
-			ts.Samples = append(ts.Samples, s)
+			req.samples = append(req.samples, s)
 		case field == 4 && wire == wireLen:
 			if _, err := d.bytes(); err != nil {
 				return fmt.Errorf("histograms[%d]: %w", ts.Histograms, err)

@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/golang/snappy"
 
@@ -19,13 +21,10 @@ import (
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
 )
 
-// pooledMax is the largest buffer kept for the next request: a larger
-// one, from a rare large request, goes to the garbage collector rather
-// than staying allocated in the pool.
+// pooledMax is the most bytes one request's buffers may hold and still
+// be kept for the next request: larger ones, from a rare large request,
+// go to the garbage collector rather than staying allocated.
 const pooledMax = 4 << 20
-
-// pooledSeriesMax is the most series a pooled request keeps room for.
-const pooledSeriesMax = 20_000
 
 // Receiver serves POST /api/v1/write: Prometheus remote write 1.0.
 type Receiver struct {
@@ -40,7 +39,7 @@ type Receiver struct {
 	Stats ReceiverStats
 
 	warnHistograms sync.Once
-	pool           sync.Pool
+	pool           bufferPool
 	init           sync.Once
 	inflight       byteBudget
 	series         seriesBudget
@@ -56,6 +55,52 @@ type ReceiverStats struct {
 type writeBuffers struct {
 	body, decoded []byte
 	req           WriteRequest
+}
+
+// size is the bytes b's buffers hold, the label strings (which point
+// into decoded) aside.
+func (b *writeBuffers) size() int {
+	r := &b.req
+	return cap(b.body) + cap(b.decoded) +
+		cap(r.Series)*int(unsafe.Sizeof(TimeSeries{})) +
+		cap(r.labels)*int(unsafe.Sizeof(tsdb.Label{})) +
+		cap(r.samples)*int(unsafe.Sizeof(Sample{})) +
+		cap(r.ends)*int(unsafe.Sizeof(seriesEnd{}))
+}
+
+// bufferPool keeps request buffers for reuse, at most one per processor
+// that can decode at a time. A sync.Pool would keep one per concurrent
+// sender until two garbage collections had passed, and an idle server
+// runs none: after a burst of eight senders it held 4–9 MB.
+type bufferPool struct {
+	mu   sync.Mutex
+	free []*writeBuffers
+}
+
+// get returns pooled buffers, or new ones.
+func (p *bufferPool) get() *writeBuffers {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		return b
+	}
+	return &writeBuffers{}
+}
+
+// put keeps b for a later request unless the pool is full or b holds
+// more than pooledMax bytes.
+func (p *bufferPool) put(b *writeBuffers) {
+	if b.size() > pooledMax {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) < runtime.GOMAXPROCS(0) {
+		p.free = append(p.free, b)
+	}
 }
 
 // Route returns the write route, guarded by scope.
@@ -112,11 +157,8 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer func() { rc.inflight.give(reserved) }()
-	bufs, _ := rc.pool.Get().(*writeBuffers)
-	if bufs == nil {
-		bufs = &writeBuffers{}
-	}
-	defer rc.recycle(bufs)
+	bufs := rc.pool.get()
+	defer rc.pool.put(bufs)
 	body, err := readBody(r.Body, bufs.body[:0], maxBytes)
 	bufs.body = body
 	if err != nil {
@@ -190,24 +232,6 @@ func (rc *Receiver) reserve(w http.ResponseWriter, n int64) error {
 	w.Header().Set("Retry-After", "5")
 	return httpapi.Unavailable("remote write: more than %d bytes in flight (limit: --metrics-write-max-inflight-bytes); retry later",
 		rc.inflight.max)
-}
-
-// recycle returns bufs to the pool, trimmed.
-func (rc *Receiver) recycle(bufs *writeBuffers) {
-	bufs.trim()
-	rc.pool.Put(bufs)
-}
-
-// trim drops the buffers a large request grew, so that the pool does not
-// keep them allocated.
-func (b *writeBuffers) trim() {
-	if cap(b.body) > pooledMax {
-		b.body = nil
-	}
-	// The series' labels point into decoded: they go with it.
-	if cap(b.decoded) > pooledMax || cap(b.req.Series) > pooledSeriesMax {
-		b.decoded, b.req.Series = nil, nil
-	}
 }
 
 // store writes series within the request's and the token's new-series

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/http/httptest"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,4 +66,77 @@ func BenchmarkServeWrite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*2000/b.Elapsed().Seconds(), "samples/s")
+}
+
+// BenchmarkHeapAfterBurst reports the live heap the receiver keeps after
+// a burst of eight concurrent senders, each a request of 2,000 series of
+// one sample (bench/prom's steady shape), once a garbage collection has
+// run: what an idle server goes on holding for the receiver's buffers.
+func BenchmarkHeapAfterBurst(b *testing.B) {
+	o := tsdb.DefaultOptions()
+	o.CompactInterval = -1
+	db, err := tsdb.Open(b.TempDir(), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now().Add(-time.Hour).UnixMilli()
+	bodies := make([][]byte, 8)
+	for s := range bodies {
+		series := make([]TimeSeries, 2000)
+		for i := range series {
+			series[i] = TimeSeries{Labels: tsdb.FromStrings("__name__", "node_cpu_seconds_total", "job", "node",
+				"instance", fmt.Sprintf("host-%d.example.com:9100", s*2000+i), "cpu", "0", "mode", "idle"),
+				Samples: []Sample{{Value: float64(i), Timestamp: start}}}
+		}
+		bodies[s] = snappy.Encode(nil, AppendWriteRequest(nil, series))
+	}
+	// The series are created first, so that the loop measures the
+	// receiver and not the store's growth.
+	warm := &Receiver{Storage: DBAppendable{DB: db}}
+	for _, body := range bodies {
+		r := httptest.NewRequest("POST", "/api/v1/write", bytes.NewReader(body))
+		if err := warm.ServeWrite(httptest.NewRecorder(), r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var held float64
+	for b.Loop() {
+		// Every request waits, decoded, for the others, as eight senders'
+		// requests do on the network.
+		barrier := &barrierAppendable{Appendable: DBAppendable{DB: db}}
+		barrier.wg.Add(len(bodies))
+		rc := &Receiver{Storage: barrier}
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		var wg sync.WaitGroup
+		for s := range bodies {
+			wg.Go(func() {
+				r := httptest.NewRequest("POST", "/api/v1/write", bytes.NewReader(bodies[s]))
+				if err := rc.ServeWrite(httptest.NewRecorder(), r); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		held += float64(int64(ms.HeapAlloc) - int64(before))
+		runtime.KeepAlive(rc)
+	}
+	b.ReportMetric(held/float64(b.N), "heap-B")
+}
+
+// barrierAppendable hands out an Appender only once wg is done.
+type barrierAppendable struct {
+	Appendable
+	wg sync.WaitGroup
+}
+
+func (a *barrierAppendable) Appender() Appender {
+	a.wg.Done()
+	a.wg.Wait()
+	return a.Appendable.Appender()
 }

@@ -1,14 +1,18 @@
 package prom
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/golang/snappy"
 
@@ -135,20 +139,54 @@ func TestWriteBytesInFlightBounded(t *testing.T) {
 }
 
 func TestOversizedBuffersAreNotPooled(t *testing.T) {
-	b := &writeBuffers{body: make([]byte, 0, 1<<20), decoded: make([]byte, 1<<20), req: WriteRequest{Series: make([]TimeSeries, 100)}}
-	b.trim()
-	if cap(b.body) != 1<<20 || cap(b.decoded) != 1<<20 || cap(b.req.Series) != 100 {
-		t.Fatalf("ordinary buffers were dropped: %d %d %d", cap(b.body), cap(b.decoded), cap(b.req.Series))
+	var p bufferPool
+	p.put(&writeBuffers{body: make([]byte, 0, 1<<20), decoded: make([]byte, 1<<20), req: WriteRequest{Series: make([]TimeSeries, 100)}})
+	if len(p.free) != 1 {
+		t.Fatalf("ordinary buffers were dropped: %d pooled", len(p.free))
 	}
-	b = &writeBuffers{body: make([]byte, 0, 64<<20), decoded: make([]byte, 256<<20), req: WriteRequest{Series: make([]TimeSeries, 100)}}
-	b.trim()
-	if b.body != nil || b.decoded != nil || b.req.Series != nil {
-		t.Fatal("a large request's buffers stay in the pool")
+	p.free = nil
+	p.put(&writeBuffers{body: make([]byte, 0, 64<<20), decoded: make([]byte, 256<<20)})
+	p.put(&writeBuffers{req: WriteRequest{Series: make([]TimeSeries, pooledMax/int(unsafe.Sizeof(TimeSeries{}))+1)}})
+	p.put(&writeBuffers{req: WriteRequest{labels: make([]tsdb.Label, pooledMax/int(unsafe.Sizeof(tsdb.Label{}))+1)}})
+	if len(p.free) != 0 {
+		t.Fatalf("a large request's buffers stay in the pool: %d pooled", len(p.free))
 	}
-	b = &writeBuffers{req: WriteRequest{Series: make([]TimeSeries, pooledSeriesMax+1)}}
-	b.trim()
-	if b.req.Series != nil {
-		t.Fatal("a request of many series keeps its slice in the pool")
+}
+
+// TestPooledBuffersBounded: after a burst of concurrent requests the
+// receiver keeps at most one request's buffers per processor, however
+// many senders there were.
+func TestPooledBuffersBounded(t *testing.T) {
+	rc := &Receiver{Storage: DBAppendable{DB: openDB(t)}}
+	series := make([]TimeSeries, 2000)
+	for i := range series {
+		series[i] = TimeSeries{Labels: tsdb.FromStrings("__name__", "burst", "i", strconv.Itoa(i)),
+			Samples: []Sample{{Value: 1, Timestamp: 1_700_000_000_000}}}
+	}
+	body := snappy.Encode(nil, AppendWriteRequest(nil, series))
+	held := make([]*writeBuffers, 8)
+	for i := range held {
+		held[i] = rc.pool.get() // eight senders at once
+	}
+	for _, b := range held {
+		rc.pool.put(b)
+	}
+	for range 8 {
+		r := httptest.NewRequest("POST", "/api/v1/write", bytes.NewReader(body))
+		w := httptest.NewRecorder()
+		if err := rc.ServeWrite(w, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, max := len(rc.pool.free), runtime.GOMAXPROCS(0); n > max {
+		t.Fatalf("%d request buffers pooled after the burst, want at most %d", n, max)
+	}
+	total := 0
+	for _, b := range rc.pool.free {
+		total += b.size()
+	}
+	if total > runtime.GOMAXPROCS(0)*pooledMax {
+		t.Fatalf("pooled buffers hold %d bytes", total)
 	}
 }
 
