@@ -103,7 +103,7 @@ func wfStartCommand(flags *cli.ClientFlags) *cobra.Command {
 			var v any = value
 			if t := strings.TrimSpace(value); strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
 				if err := json.Unmarshal([]byte(t), &v); err != nil {
-					return fmt.Errorf("--param %s: %v", name, err)
+					return fmt.Errorf("--param %s: %w", name, err)
 				}
 			}
 			req.Params[name] = v

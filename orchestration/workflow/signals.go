@@ -68,7 +68,7 @@ func (s *Service) Signal(ctx context.Context, req SignalRequest, by string) (*Si
 	}
 	pj, err := json.Marshal(req.Params)
 	if err != nil {
-		return nil, fmt.Errorf("params: %v: %w", err, ErrInvalid)
+		return nil, fmt.Errorf("params: %w: %w", err, ErrInvalid)
 	}
 	res := &SignalResult{Started: []Started{}}
 	err = s.inTx(ctx, func(t *txn) error {

@@ -25,7 +25,6 @@ const (
 	StepTimedOut           = "TIMED_OUT"
 )
 
-
 // stepFailed reports whether a final step status is a failure.
 func stepFailed(s string) bool {
 	switch s {

@@ -161,7 +161,7 @@ func (t *txn) fireOne(workflow string, idx, ver int, at int64, now time.Time, n 
 	if _, err := t.startInstance(workflow, StartRequest{}, "time trigger", runDateParams(time.UnixMilli(at).In(loc), tt)); err != nil {
 		t.toRun, t.events = t.toRun[:runs], t.events[:events]
 		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
-			return fmt.Errorf("%w (and undo it: %v)", err, rerr)
+			return fmt.Errorf("%w (and undo it: %w)", err, rerr)
 		}
 		return err
 	}

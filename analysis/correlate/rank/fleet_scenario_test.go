@@ -384,15 +384,6 @@ func poisson(rng *rand.Rand, m float64) float64 {
 	}
 }
 
-// nan is a series without data.
-func nan(n int) []float64 {
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = math.NaN()
-	}
-	return out
-}
-
 // TestFleetIncidentShape checks the generator's promises: about a
 // thousand candidates, a root cause among the moved series, at least ten
 // moved, and a target that rose after t0.

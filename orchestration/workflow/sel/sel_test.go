@@ -560,7 +560,7 @@ func TestConcurrentEval(t *testing.T) {
 					want = "big " + strconv.Itoa(2*g)
 				}
 				if err != nil || v != want {
-					errs <- fmt.Errorf("goroutine %d: %v, %v; want %s", g, v, err, want)
+					errs <- fmt.Errorf("goroutine %d: %v, %w; want %s", g, v, err, want)
 					return
 				}
 			}
