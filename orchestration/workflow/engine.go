@@ -136,6 +136,11 @@ func (t *txn) startInstance(workflow string, req StartRequest, by string, initia
 		return 0, err
 	}
 	id := instanceKey(workflow, no)
+	if d := timeoutOf(c.def.Workflow.Timeout, params); d > 0 {
+		if err := t.scheduleTimeout(wakeArgs{Instance: id, Reason: wakeInstanceTimeout, After: d.String()}, d); err != nil {
+			return 0, err
+		}
+	}
 	return no, t.createInstance(&instRow{id: id, workflow: workflow, no: no, version: version, status: status, params: params, by: by}, c)
 }
 

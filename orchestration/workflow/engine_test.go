@@ -52,7 +52,7 @@ func waitEnd(t *testing.T, srv *platformtest.Server, tok, wf string, no int64) w
 		in = workflow.Instance{}
 		resp.JSON(t, &in)
 		switch in.Status {
-		case workflow.InstanceSucceeded, workflow.InstanceFailed, workflow.InstanceStopped:
+		case workflow.InstanceSucceeded, workflow.InstanceFailed, workflow.InstanceStopped, workflow.InstanceTimedOut:
 			return true
 		}
 		return false

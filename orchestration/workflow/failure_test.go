@@ -99,3 +99,30 @@ func TestRestart(t *testing.T) {
 		t.Errorf("restart of no instance: %d", resp.Status)
 	}
 }
+
+// TestTimeouts: a step still running after its timeout ends TIMED_OUT
+// (its subworkflow's instance stopped), failing the instance; an
+// instance still running after the workflow's timeout ends TIMED_OUT.
+func TestTimeouts(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.Token(workflow.ScopeWrite, workflow.ScopeRead)
+	apply(t, srv, tok, `{"workflow": {"id": "slow-child", "steps": [{"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": 300, "type": "LONG"}}}}]}}`)
+	apply(t, srv, tok, `{"workflow": {"id": "step-timeout", "steps": [
+	  {"subworkflow": {"id": "sub", "timeout": "1s", "params": {"subworkflow_id": {"value": "slow-child", "type": "STRING"}}}}]}}`)
+	apply(t, srv, tok, `{"workflow": {"id": "wf-timeout", "timeout": 1, "steps": [
+	  {"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": 300, "type": "LONG"}}}}]}}`)
+	var in workflow.Instance
+	srv.Do("POST", "/api/v1/workflows/step-timeout/instances", tok, nil).JSON(t, &in)
+	in = waitEnd(t, srv, tok, "step-timeout", in.InstanceID)
+	if in.Status != workflow.InstanceFailed || in.Steps[0].Status != workflow.StepTimedOut || !strings.Contains(in.Steps[0].Error, "timeout (1s) passed") {
+		t.Errorf("step timeout: %s, step %s %s", in.Status, in.Steps[0].Status, in.Steps[0].Error)
+	}
+	if kid := waitEnd(t, srv, tok, "slow-child", 1); kid.Status != workflow.InstanceStopped {
+		t.Errorf("the timed-out step's subworkflow: %s", kid.Status)
+	}
+	srv.Do("POST", "/api/v1/workflows/wf-timeout/instances", tok, nil).JSON(t, &in)
+	in = waitEnd(t, srv, tok, "wf-timeout", in.InstanceID)
+	if in.Status != workflow.InstanceTimedOut || in.Steps[0].Status != workflow.StepStopped {
+		t.Errorf("instance timeout: %s (%s), step %s", in.Status, in.Error, in.Steps[0].Status)
+	}
+}

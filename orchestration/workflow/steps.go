@@ -23,6 +23,10 @@ type wakeArgs struct {
 	Step     string `json:"step"`
 	Attempt  int    `json:"attempt"`
 	Retry    bool   `json:"retry,omitempty"`
+	// Reason, when set, is a timeout (wakeStepTimeout,
+	// wakeInstanceTimeout) of After.
+	Reason string `json:"reason,omitempty"`
+	After  string `json:"after,omitempty"`
 }
 
 // launch runs ready steps, each in its own goroutine.
@@ -88,6 +92,12 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 				return err
 			}
 		}
+		if d := timeoutOf(st.Timeout, r.params); d > 0 && !strings.EqualFold(st.Type, "NoOp") {
+			a := wakeArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt, Reason: wakeStepTimeout, After: d.String()}
+			if err := t.scheduleTimeout(a, d); err != nil {
+				return err
+			}
+		}
 		switch {
 		case len(st.SignalDependencies) > 0:
 			return fail(StepFatallyFailed, fmt.Errorf("signal_dependencies of steps are not supported yet"))
@@ -125,6 +135,9 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 func (s *Service) wake(ctx context.Context, a wakeArgs) error {
 	if a.Retry {
 		return s.run(ctx, stepRef{a.Instance, a.Step})
+	}
+	if a.Reason != "" {
+		return s.inTx(ctx, func(t *txn) error { return t.timeOut(a) })
 	}
 	return s.inTx(ctx, func(t *txn) error {
 		return t.finishStep(stepRef{a.Instance, a.Step}, a.Attempt, StepSucceeded, nil, "")
