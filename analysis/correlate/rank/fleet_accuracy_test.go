@@ -192,3 +192,17 @@ func TestFleetAblations(t *testing.T) {
 	}
 	t.Log("\n" + b.String())
 }
+
+// TestFleetHeldOut prints the fleet figures on the held-out seeds
+// 101–200 and 201–300, on which no parameter was chosen: a change
+// chosen on seeds 1–100 must hold on them too. It runs only with
+// GAFFER_FLEET_HELDOUT=1 (it ranks 200 incidents).
+func TestFleetHeldOut(t *testing.T) {
+	if os.Getenv("GAFFER_FLEET_HELDOUT") == "" {
+		t.Skip("set GAFFER_FLEET_HELDOUT=1 to measure the held-out seeds")
+	}
+	for _, from := range []int{101, 201} {
+		got := fleetAccuracy(t, from, 100, false, Params{})[0]
+		t.Logf("seeds %d–%d: %v", from, from+99, got)
+	}
+}
