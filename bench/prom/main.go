@@ -78,7 +78,7 @@ func main() {
 	flag.DurationVar(&c.bfStep, "backfill-step", 15*time.Second, "sample interval of the backfill part")
 	flag.DurationVar(&c.bfWindow, "backfill-window", 10*time.Minute, "samples of each series in one backfill request")
 	flag.IntVar(&c.bfSenders, "backfill-senders", 4, "concurrent senders of the backfill part")
-	flag.StringVar(&c.profileDir, "profile-dir", "", "save Gaffer's heap profile after the ingest part, and its CPU profile during the backfill and heap profile after it, here")
+	flag.StringVar(&c.profileDir, "profile-dir", "", "save Gaffer's heap profile before and after the ingest part, and its CPU profile during the backfill and heap profile after it, here")
 	flag.Float64Var(&c.lineSeconds, "line-seconds", 5, "seconds of spectatord line ingest per transport")
 	flag.IntVar(&c.udpRate, "udp-rate", 400_000, "lines per second sent over UDP")
 	flag.IntVar(&c.udpSenders, "udp-senders", 8, "goroutines sending UDP, each at udp-rate/udp-senders")

@@ -90,6 +90,11 @@ func runPhases(c config, t *target) (*phaseResult, error) {
 	}
 	time.Sleep(5 * time.Second)
 	rss0 := t.rss()
+	if c.profileDir != "" && t.gaffer != nil {
+		if err := t.saveProfile(ctx, "heap", c.profileDir, "idle.heap.pprof"); err != nil {
+			return nil, err
+		}
+	}
 	log.Printf("%s: RSS before ingest %.0f MiB; encoding %d series x %d rounds", t.kind, rss0/(1<<20), c.series, c.rounds)
 	reqs := encodeIngest(c, time.Now())
 	// Round 0 creates the series; the later rounds are the sustained rate.
