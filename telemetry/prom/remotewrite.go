@@ -123,6 +123,18 @@ func (req *WriteRequest) decodeTimeSeries(b []byte, ts *TimeSeries) error {
 	labels0, samples0 := len(req.labels), len(req.samples)
 	d := decoder{b: b}
 	for !d.done() {
+		// Labels and samples as encoders write them take a short path;
+		// anything else the general one.
+		if l, n := shortLabel(b[d.off:]); n > 0 {
+			req.labels = append(req.labels, l)
+			d.off += n
+			continue
+		}
+		if s, n := shortSample(b[d.off:]); n > 0 {
+			req.samples = append(req.samples, s)
+			d.off += n
+			continue
+		}
 		field, wire, err := d.key()
 		if err != nil {
 			return err
@@ -162,6 +174,53 @@ func (req *WriteRequest) decodeTimeSeries(b []byte, ts *TimeSeries) error {
 		}
 	}
 	return nil
+}
+
+// shortLabel decodes a TimeSeries' labels field at the start of b when
+// it is a Label of a name and then a value, each under 128 bytes, and
+// nothing else: what encoders write. It returns the bytes it took, or 0
+// when b is not in that form.
+func shortLabel(b []byte) (tsdb.Label, int) {
+	if len(b) < 2 || b[0] != 1<<3|wireLen || b[1] >= 0x80 {
+		return tsdb.Label{}, 0
+	}
+	n := 2 + int(b[1])
+	if n > len(b) {
+		return tsdb.Label{}, 0
+	}
+	msg := b[2:n]
+	if len(msg) < 4 || msg[0] != 1<<3|wireLen || msg[1] >= 0x80 {
+		return tsdb.Label{}, 0
+	}
+	v := 2 + int(msg[1])
+	if v+2 > len(msg) || msg[v] != 2<<3|wireLen || msg[v+1] >= 0x80 || v+2+int(msg[v+1]) != len(msg) {
+		return tsdb.Label{}, 0
+	}
+	name, value := msg[2:v], msg[v+2:]
+	return tsdb.Label{Name: unsafe.String(unsafe.SliceData(name), len(name)),
+		Value: unsafe.String(unsafe.SliceData(value), len(value))}, n
+}
+
+// shortSample decodes a TimeSeries' samples field at the start of b when
+// it is a Sample of a value and then a timestamp, and nothing else. It
+// returns the bytes it took, or 0 when b is not in that form.
+func shortSample(b []byte) (Sample, int) {
+	if len(b) < 2 || b[0] != 2<<3|wireLen || b[1] >= 0x80 {
+		return Sample{}, 0
+	}
+	n := 2 + int(b[1])
+	if n > len(b) {
+		return Sample{}, 0
+	}
+	msg := b[2:n]
+	if len(msg) < 11 || msg[0] != 1<<3|wire64 || msg[9] != 2<<3|wireVarint {
+		return Sample{}, 0
+	}
+	ts, k := binary.Uvarint(msg[10:])
+	if k <= 0 || 10+k != len(msg) {
+		return Sample{}, 0
+	}
+	return Sample{Value: math.Float64frombits(binary.LittleEndian.Uint64(msg[1:9])), Timestamp: int64(ts)}, n
 }
 
 func decodeLabel(b []byte) (tsdb.Label, error) {
@@ -235,7 +294,18 @@ type decoder struct {
 
 func (d *decoder) done() bool { return d.off >= len(d.b) }
 
+// varint reads a varint; the one-byte case, most of a request's keys and
+// lengths, is small enough to be inlined into its callers.
 func (d *decoder) varint() (uint64, error) {
+	if d.off < len(d.b) && d.b[d.off] < 0x80 {
+		v := d.b[d.off]
+		d.off++
+		return uint64(v), nil
+	}
+	return d.longVarint()
+}
+
+func (d *decoder) longVarint() (uint64, error) {
 	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 {
 		return 0, fmt.Errorf("bad varint at byte %d", d.off)

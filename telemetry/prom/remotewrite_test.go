@@ -3,6 +3,7 @@ package prom
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gaffer-sre/gaffer/telemetry/tsdb"
@@ -13,6 +14,8 @@ func TestWriteRequestRoundTrip(t *testing.T) {
 		{Labels: tsdb.FromStrings("__name__", "up", "job", "a"), Samples: []Sample{{1, 1000}, {0, 2000}, {math.Float64frombits(0x7ff0000000000002), 3000}}},
 		{Labels: tsdb.FromStrings("__name__", "x", "empty", ""), Samples: []Sample{{-2.5, -5}}},
 		{Labels: tsdb.FromStrings("__name__", "no_samples")},
+		// Over 127 bytes: the general path, not the short one.
+		{Labels: tsdb.FromStrings("__name__", "long", "v", strings.Repeat("x", 200)), Samples: []Sample{{7, 1 << 62}}},
 	}
 	var req WriteRequest
 	if err := DecodeWriteRequest(AppendWriteRequest(nil, in), &req); err != nil {
@@ -82,9 +85,25 @@ func contains(s, sub string) bool {
 
 func FuzzDecodeWriteRequest(f *testing.F) {
 	f.Add(AppendWriteRequest(nil, []TimeSeries{{Labels: tsdb.FromStrings("__name__", "up", "job", "a"), Samples: []Sample{{1, 1000}}}}))
+	one := AppendWriteRequest(nil, []TimeSeries{{Labels: tsdb.FromStrings("job", "a"), Samples: []Sample{{2, 1000}}}})
+	f.Add(one[2:]) // a TimeSeries: its label and sample fields
+	f.Add(one[2+10:]) // its sample field
 	f.Add([]byte{0x0a, 0x05, 0x0a})
 	f.Add([]byte{0x1a, 0x02, 0x08, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The short paths agree with the general decoders.
+		if l, n := shortLabel(b); n > 0 {
+			want, err := decodeLabel(b[2:n])
+			if err != nil || want != l {
+				t.Fatalf("shortLabel: %+v, decodeLabel: %+v, %v", l, want, err)
+			}
+		}
+		if s, n := shortSample(b); n > 0 {
+			want, err := decodeSample(b[2:n])
+			if err != nil || math.Float64bits(want.Value) != math.Float64bits(s.Value) || want.Timestamp != s.Timestamp {
+				t.Fatalf("shortSample: %+v, decodeSample: %+v, %v", s, want, err)
+			}
+		}
 		var req WriteRequest
 		if err := DecodeWriteRequest(b, &req); err != nil {
 			return
