@@ -86,7 +86,7 @@ func contains(s, sub string) bool {
 func FuzzDecodeWriteRequest(f *testing.F) {
 	f.Add(AppendWriteRequest(nil, []TimeSeries{{Labels: tsdb.FromStrings("__name__", "up", "job", "a"), Samples: []Sample{{1, 1000}}}}))
 	one := AppendWriteRequest(nil, []TimeSeries{{Labels: tsdb.FromStrings("job", "a"), Samples: []Sample{{2, 1000}}}})
-	f.Add(one[2:]) // a TimeSeries: its label and sample fields
+	f.Add(one[2:])    // a TimeSeries: its label and sample fields
 	f.Add(one[2+10:]) // its sample field
 	f.Add([]byte{0x0a, 0x05, 0x0a})
 	f.Add([]byte{0x1a, 0x02, 0x08, 0x01})
