@@ -2,7 +2,7 @@ package rank
 
 // FirstMover returns the index in rs (ranked best first) of the result
 // that moved first: among the first top results whose change-point
-// evidence is above noise and whose score is at least half the best
+// evidence is above noise and whose score is at least 9/10 of the best
 // score, the one whose change started earliest (the better ranked on a
 // tie); -1 when there is none. A weak candidate with an early change
 // (a decoy's step, a noisy series') is not a mover of this incident.
@@ -20,4 +20,4 @@ func FirstMover(rs []Result, top int) int {
 }
 
 // firstMoverShare is the share of the best score a first mover needs.
-const firstMoverShare = 0.8
+const firstMoverShare = 0.9

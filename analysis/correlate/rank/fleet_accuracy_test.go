@@ -149,7 +149,7 @@ func fleetCount() int {
 const (
 	floorPrecision  = 0.9
 	floorTop3       = 0.84
-	floorFirstMover = 0.74
+	floorFirstMover = 0.77
 )
 
 // TestFleetAccuracy measures the ranking on fleet-shaped incidents

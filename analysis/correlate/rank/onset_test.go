@@ -124,7 +124,7 @@ func TestPrecedence(t *testing.T) {
 func TestFirstMoverSkipsWeakCandidates(t *testing.T) {
 	rs := []Result{
 		{Index: 7, Features: Features{Score: 0.8, ChangePoint: 1, Change: 100}},
-		{Index: 3, Features: Features{Score: 0.7, ChangePoint: 1, Change: 98}},
+		{Index: 3, Features: Features{Score: 0.76, ChangePoint: 1, Change: 98}},
 		{Index: 5, Features: Features{Score: 0.3, ChangePoint: 0.4, Change: 90}}, // weak, early
 		{Index: 9, Features: Features{Score: 0.75, ChangePoint: 0, Change: 80}},  // no change
 	}
