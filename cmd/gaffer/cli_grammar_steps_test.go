@@ -131,6 +131,8 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"workflow", "activate", "grammar-wf", "1"}},
 		{args: []string{"workflow", "start", "grammar-wf", "--param", "n=3600"},
 			capture: map[string]*regexp.Regexp{"wfi": re(`instance (\d+)`)}},
+		{args: []string{"workflow", "pause", "grammar-wf", "{wfi}"}},
+		{args: []string{"workflow", "resume", "grammar-wf", "{wfi}"}},
 		{args: []string{"workflow", "stop", "grammar-wf", "{wfi}"}},
 		{args: []string{"workflow", "backfill", "grammar-wf", "--from", "2026-12-01", "--to", "2026-12-03", "--wait"}},
 		{args: []string{"workflow", "apply", "-f", "{dir}/wf3.json"}},

@@ -43,6 +43,10 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Response: Instance{}, Handler: s.apiInstance})
 	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/instances/{no}/restart", Scope: ScopeWrite, Action: "workflow.instance.restart",
 		Summary: "Run a FAILED or STOPPED instance again from its unfinished steps", Response: Instance{}, Handler: s.apiInstanceAction(s.RestartInstance)})
+	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/instances/{no}/pause", Scope: ScopeWrite, Action: "workflow.instance.pause",
+		Summary: "Pause an instance: running steps finish, no other starts", Response: Instance{}, Handler: s.apiInstanceAction(s.PauseInstance)})
+	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/instances/{no}/resume", Scope: ScopeWrite, Action: "workflow.instance.resume",
+		Summary: "Resume a paused instance", Response: Instance{}, Handler: s.apiInstanceAction(s.ResumeInstance)})
 	r.Handle(httpapi.Route{Method: "POST", Path: api + "/{id}/backfills", Scope: ScopeWrite, Action: "workflow.backfill.start",
 		Summary: "Start an instance for every time the workflow's time trigger fires in [from, to)", Request: BackfillRequest{},
 		Response: Backfill{}, Handler: s.apiBackfill})

@@ -21,6 +21,8 @@ func newWorkflowCommand() *cobra.Command {
 		wfInstancesCommand(flags),
 		wfInstanceActionCommand(flags, "stop", "stopped", "Stop an instance: its running steps end as STOPPED"), wfVersionsCommand(flags), wfActivateCommand(flags), wfBackfillCommand(flags),
 		wfInstanceActionCommand(flags, "restart", "restarted", "Run a FAILED or STOPPED instance again from its unfinished steps"),
+		wfInstanceActionCommand(flags, "pause", "paused", "Pause an instance: its running steps finish, no other starts"),
+		wfInstanceActionCommand(flags, "resume", "resumed", "Resume a paused instance"),
 		wfSignalCommand(flags))
 	for _, sub := range cmd.Commands() {
 		if sub.Name() == "list" {

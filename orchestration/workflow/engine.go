@@ -36,8 +36,10 @@ type txn struct {
 	// deferred, when set, collects the steps to run after a series of
 	// transactions instead of after this one.
 	deferred *[]stepRef
-	retries  []retryAt
-	events   []event
+	// pausedIDs caches whether an instance (or an ancestor) is paused.
+	pausedIDs map[string]bool
+	retries   []retryAt
+	events    []event
 }
 
 // retryAt runs a step again after a delay.
@@ -276,6 +278,10 @@ func (t *txn) maxInline() int {
 // any other step after the commit, in its own goroutine.
 func (t *txn) ready(r *instRow, c *compiled, step string) error {
 	st := c.steps[step]
+	if paused, _ := t.paused(r); paused {
+		t.toRun = append(t.toRun, stepRef{r.id, step}) // its run waits for the resume
+		return nil
+	}
 	if t.inlined >= t.maxInline() || st.Kind != definition.KindStep || !strings.EqualFold(st.Type, "NoOp") ||
 		len(st.Params) > 0 || len(st.SignalDependencies) > 0 {
 		t.toRun = append(t.toRun, stepRef{r.id, step})

@@ -126,3 +126,41 @@ func TestTimeouts(t *testing.T) {
 		t.Errorf("instance timeout: %s (%s), step %s", in.Status, in.Error, in.Steps[0].Status)
 	}
 }
+
+// TestPauseResume: a paused instance lets its running step finish and
+// starts no other until it resumes.
+func TestPauseResume(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.Token(workflow.ScopeWrite, workflow.ScopeRead)
+	apply(t, srv, tok, `{"workflow": {"id": "pausable", "params": {"n": {"value": 1, "type": "LONG"}}, "steps": [
+	  {"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": "${n}", "type": "LONG"}}, "transition": {"successors": {"after": "true"}}}},
+	  {"step": {"id": "after", "type": "NoOp"}}]}}`)
+	var in workflow.Instance
+	srv.Do("POST", "/api/v1/workflows/pausable/instances", tok, nil).JSON(t, &in)
+	if resp := srv.Do("POST", "/api/v1/workflows/pausable/instances/1/pause", tok, nil); resp.Status != 200 {
+		t.Fatalf("pause: %d %s", resp.Status, resp.Body)
+	}
+	step := func(id string) workflow.StepInstance {
+		var x workflow.Instance
+		srv.Do("GET", "/api/v1/workflows/pausable/instances/1", tok, nil).JSON(t, &x)
+		for _, s := range x.Steps {
+			if s.ID == id {
+				return s
+			}
+		}
+		return workflow.StepInstance{}
+	}
+	platformtest.Eventually(t, "the sleep to finish while paused", func() bool { return step("nap").Status == workflow.StepSucceeded })
+	if s := step("after"); s.Attempts != 0 {
+		t.Fatalf("a step started while paused: %+v", s)
+	}
+	if resp := srv.Do("POST", "/api/v1/workflows/pausable/instances/1/pause", tok, nil); resp.Status != 409 {
+		t.Errorf("pause of a paused instance: %d", resp.Status)
+	}
+	if resp := srv.Do("POST", "/api/v1/workflows/pausable/instances/1/resume", tok, nil); resp.Status != 200 {
+		t.Fatalf("resume: %d %s", resp.Status, resp.Body)
+	}
+	if in = waitEnd(t, srv, tok, "pausable", 1); in.Status != workflow.InstanceSucceeded {
+		t.Errorf("after resume: %s %s", in.Status, in.Error)
+	}
+}

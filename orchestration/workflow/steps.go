@@ -73,6 +73,9 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 		if err != nil {
 			return err
 		}
+		if paused, err := t.paused(r); err != nil || paused {
+			return err // rolled back: the step waits, CREATED, for the resume
+		}
 		c, err := s.version(ctx, t.tx, r.workflow, r.version)
 		if err != nil {
 			return err
@@ -125,6 +128,9 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 		}
 		return fail(StepFatallyFailed, fmt.Errorf("%w %s", errNoRunner, st.Type))
 	})
+	if errors.Is(err, errPaused) {
+		return nil
+	}
 	if err == nil && sleep != nil {
 		s.soon(sleepFor, *sleep)
 	}
