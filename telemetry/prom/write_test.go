@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -153,40 +152,63 @@ func TestOversizedBuffersAreNotPooled(t *testing.T) {
 	}
 }
 
-// TestPooledBuffersBounded: after a burst of concurrent requests the
-// receiver keeps at most one request's buffers per processor, however
-// many senders there were.
+// TestPooledBuffersBounded: during a burst of concurrent requests the
+// receiver reuses at most pooledBuffersMax requests' buffers, and once no
+// request has come for an idle check it keeps none.
 func TestPooledBuffersBounded(t *testing.T) {
 	rc := &Receiver{Storage: DBAppendable{DB: openDB(t)}}
+	scheduled := 0
+	rc.pool.schedule = func(d time.Duration, _ func()) {
+		if d != poolIdleAfter {
+			t.Errorf("idle check scheduled after %v, want %v", d, poolIdleAfter)
+		}
+		scheduled++
+	}
 	series := make([]TimeSeries, 2000)
 	for i := range series {
 		series[i] = TimeSeries{Labels: tsdb.FromStrings("__name__", "burst", "i", strconv.Itoa(i)),
 			Samples: []Sample{{Value: 1, Timestamp: 1_700_000_000_000}}}
 	}
 	body := snappy.Encode(nil, AppendWriteRequest(nil, series))
-	held := make([]*writeBuffers, 8)
+	held := make([]*writeBuffers, pooledBuffersMax+8)
 	for i := range held {
-		held[i] = rc.pool.get() // eight senders at once
+		held[i] = rc.pool.get() // more senders at once than are pooled
 	}
 	for _, b := range held {
 		rc.pool.put(b)
 	}
-	for range 8 {
+	if n := rc.pool.pooled(); n != pooledBuffersMax {
+		t.Fatalf("%d request buffers pooled after the burst, want %d", n, pooledBuffersMax)
+	}
+	for range 3 {
 		r := httptest.NewRequest("POST", "/api/v1/write", bytes.NewReader(body))
-		w := httptest.NewRecorder()
-		if err := rc.ServeWrite(w, r); err != nil {
+		if err := rc.ServeWrite(httptest.NewRecorder(), r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, max := len(rc.pool.free), runtime.GOMAXPROCS(0); n > max {
-		t.Fatalf("%d request buffers pooled after the burst, want at most %d", n, max)
+	if n := rc.pool.pooled(); n != pooledBuffersMax {
+		t.Fatalf("%d request buffers pooled after reuse, want %d", n, pooledBuffersMax)
 	}
-	total := 0
+	if scheduled != 1 {
+		t.Fatalf("%d idle checks scheduled, want 1", scheduled)
+	}
 	for _, b := range rc.pool.free {
-		total += b.size()
+		if b.size() > pooledMax {
+			t.Fatalf("pooled buffers hold %d bytes", b.size())
+		}
 	}
-	if total > runtime.GOMAXPROCS(0)*pooledMax {
-		t.Fatalf("pooled buffers hold %d bytes", total)
+	// The first check after the burst sees requests taken since; the
+	// next sees none and lets the buffers go.
+	rc.pool.idleCheck()
+	if rc.pool.pooled() == 0 || scheduled != 2 {
+		t.Fatalf("buffers let go right after the burst (%d checks scheduled)", scheduled)
+	}
+	rc.pool.idleCheck()
+	if n := rc.pool.pooled(); n != 0 {
+		t.Fatalf("%d request buffers still pooled when idle", n)
+	}
+	if rc.pool.put(&writeBuffers{}); scheduled != 3 {
+		t.Fatalf("no idle check scheduled when buffers are pooled again (%d)", scheduled)
 	}
 }
 
