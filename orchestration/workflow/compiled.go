@@ -54,7 +54,7 @@ func compile(d *definition.Definition) *compiled {
 // use: the predefined params, every param of the workflow, its triggers
 // and steps (bare, and as <step>__<param>), and loop params.
 func definitionVars(d *definition.Definition) []string {
-	set := map[string]bool{"SIGNALS": true, "BACKFILL_ID": true}
+	set := map[string]bool{"SIGNALS": true, "BACKFILL_ID": true, "param": true}
 	for _, v := range definition.Predefined {
 		set[v] = true
 	}

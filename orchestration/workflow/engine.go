@@ -160,6 +160,9 @@ func runParams(c *compiled, now func() time.Time, given map[string]any) (map[str
 		if err != nil {
 			return nil, fmt.Errorf("param %s: %w: %w", name, err, ErrInvalid)
 		}
+		if err := (evaluator{c, now}).validate(p, cv, mapScope(given)); err != nil {
+			return nil, fmt.Errorf("param %s: %w: %w", name, err, ErrInvalid)
+		}
 		out[name] = cv
 	}
 	rest := map[string]definition.Param{}

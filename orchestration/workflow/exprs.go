@@ -81,6 +81,42 @@ var interpolation = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_.]*)\}`)
 // ${name} references replaced by those params' values), coerced to its
 // type.
 func (e evaluator) param(p definition.Param, sc exprScope) (any, error) {
+	return e.value(p, sc)
+}
+
+// validate checks a value given for a param against its validator.
+// Validators guard what people and triggers give: the definition's own
+// values and expressions are not checked, as in Maestro, whose samples
+// have defaults their validators refuse.
+func (e evaluator) validate(p definition.Param, v any, sc exprScope) error {
+	if p.Validator == "" {
+		return nil
+	}
+	ok, err := e.condition(p.Validator, withParam{sc, v})
+	if err != nil {
+		return fmt.Errorf("validator %q: %w", p.Validator, err)
+	}
+	if !ok {
+		return fmt.Errorf("%v does not pass its validator %q", v, p.Validator)
+	}
+	return nil
+}
+
+// withParam is a scope where "param" is the value being validated.
+type withParam struct {
+	exprScope
+	v any
+}
+
+func (w withParam) Lookup(name string) (any, bool) {
+	if name == "param" {
+		return w.v, true
+	}
+	return w.exprScope.Lookup(name)
+}
+
+// value evaluates a param without its validator.
+func (e evaluator) value(p definition.Param, sc exprScope) (any, error) {
 	if p.Expression != "" {
 		v, err := e.expr(p.Expression, sc)
 		if err != nil {

@@ -151,8 +151,17 @@ func (t *txn) fireSignalTrigger(workflow string, idx, active int, tr definition.
 			return 0, false, nil
 		}
 	}
+	key := strings.Join(seqs, ",")
+	if tr.DedupExpr != "" {
+		// Signals whose dedup_expr gives a key already seen fire nothing.
+		v, err := (evaluator{c, t.s.now}).expr(tr.DedupExpr, signalScope(signals))
+		if err != nil {
+			return 0, false, fmt.Errorf("dedup_expr: %w", err)
+		}
+		key = "dedup:" + fmt.Sprint(v)
+	}
 	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO workflow_signal_firings (workflow_id, idx, signals) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-		workflow, idx, strings.Join(seqs, ","))
+		workflow, idx, key)
 	if err != nil {
 		return 0, false, err
 	}

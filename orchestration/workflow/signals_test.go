@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"strings"
 	"testing"
 
 	_ "github.com/gaffer-sre/gaffer/events"
@@ -97,5 +98,31 @@ func TestEventRulesStartAndSignal(t *testing.T) {
 	}
 	if in := waitEnd(t, srv, tok, "on-signals", 1); in.Status != workflow.InstanceSucceeded {
 		t.Errorf("signalled instance: %s", in.Status)
+	}
+}
+
+// TestValidatorsAndDedup: a param that fails its validator refuses the
+// start, naming it; a signal trigger's dedup_expr fires once per key.
+func TestValidatorsAndDedup(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.AdminToken
+	apply(t, srv, tok, `{"workflow": {"id": "checked", "params": {"n": {"value": 1, "type": "LONG", "validator": "param > 0"}},
+	  "signal_triggers": [{"definitions": {"day_done": {}}, "dedup_expr": "params.getFromSignal('day_done', 'day')"}],
+	  "steps": [{"step": {"id": "a", "type": "NoOp"}}]}}`)
+	if resp := srv.Do("POST", "/api/v1/workflows/checked/instances", tok, map[string]any{"params": map[string]any{"n": -3}}); resp.Status != 400 ||
+		!strings.Contains(string(resp.Body), `param n: -3 does not pass its validator`) {
+		t.Errorf("a param failing its validator: %d %s", resp.Status, resp.Body)
+	}
+	if resp := srv.Do("POST", "/api/v1/workflows/checked/instances", tok, map[string]any{"params": map[string]any{"n": 3}}); resp.Status != 201 {
+		t.Errorf("a param passing its validator: %d %s", resp.Status, resp.Body)
+	}
+	started := 0
+	for _, day := range []int{1, 1, 2} {
+		var res workflow.SignalResult
+		srv.Do("POST", "/api/v1/workflows/signals", tok, map[string]any{"name": "day_done", "params": map[string]any{"day": day}}).JSON(t, &res)
+		started += len(res.Started)
+	}
+	if started != 2 {
+		t.Errorf("three signals for days 1, 1, 2 started %d instances, want 2 (dedup by day)", started)
 	}
 }
