@@ -31,6 +31,8 @@ var detailPages = []struct{ Name, List, Prefix string }{
 	{"job", "/jobs", "/jobs/"},
 	{"atlas-dashboard", "/atlas", "/atlas/dashboards/"},
 	{"changepoint-example", "/changepoint", "/changepoint?"},
+	{"workflow", "/workflows", "/workflows/"},
+	{"workflow-instance", "/workflows/nightly-report", "/workflows/nightly-report/instances/"},
 }
 
 // extraPages are pages outside the navigation worth a look: editors,

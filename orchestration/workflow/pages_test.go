@@ -42,3 +42,25 @@ func TestPages(t *testing.T) {
 		t.Errorf("an unknown workflow's page: %d", resp.Status)
 	}
 }
+
+// TestDemo: the demo's workflow applies, its backfill of three days runs
+// to SUCCEEDED, and loading the demo again changes nothing.
+func TestDemo(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	s := service(t, srv)
+	for range 2 {
+		if err := s.LoadDemo(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var list []workflow.Instance
+	srv.Do("GET", "/api/v1/workflows/nightly-report/instances", srv.AdminToken, nil).JSON(t, &list)
+	if len(list) != 3 {
+		t.Fatalf("%d instances, want 3 (one backfill)", len(list))
+	}
+	for _, in := range list {
+		if end := waitEnd(t, srv, srv.AdminToken, "nightly-report", in.InstanceID); end.Status != workflow.InstanceSucceeded {
+			t.Errorf("instance %d: %s %s", in.InstanceID, end.Status, end.Error)
+		}
+	}
+}
