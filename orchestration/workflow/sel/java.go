@@ -318,47 +318,28 @@ func typedSlice(xs []any) any {
 	}
 	switch xs[0].(type) {
 	case int64:
-		out := make([]int64, len(xs))
-		for i, e := range xs {
-			n, ok := e.(int64)
-			if !ok {
-				return xs
-			}
-			out[i] = n
-		}
-		return out
+		return sliceOf[int64](xs)
 	case float64:
-		out := make([]float64, len(xs))
-		for i, e := range xs {
-			n, ok := e.(float64)
-			if !ok {
-				return xs
-			}
-			out[i] = n
-		}
-		return out
+		return sliceOf[float64](xs)
 	case string:
-		out := make([]string, len(xs))
-		for i, e := range xs {
-			n, ok := e.(string)
-			if !ok {
-				return xs
-			}
-			out[i] = n
-		}
-		return out
+		return sliceOf[string](xs)
 	case bool:
-		out := make([]bool, len(xs))
-		for i, e := range xs {
-			n, ok := e.(bool)
-			if !ok {
-				return xs
-			}
-			out[i] = n
-		}
-		return out
+		return sliceOf[bool](xs)
 	}
 	return xs
+}
+
+// sliceOf is xs as a []T, or xs itself when an element is not a T.
+func sliceOf[T any](xs []any) any {
+	out := make([]T, len(xs))
+	for i, e := range xs {
+		v, ok := e.(T)
+		if !ok {
+			return xs
+		}
+		out[i] = v
+	}
+	return out
 }
 
 // checkJavaFormat refuses a String.format format with conversions other
