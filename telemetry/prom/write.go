@@ -102,13 +102,6 @@ func (p *bufferPool) scheduleIdleCheck() {
 	time.AfterFunc(poolIdleAfter, p.idleCheck)
 }
 
-// pooled returns how many requests' buffers are kept.
-func (p *bufferPool) pooled() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.free)
-}
-
 // get returns pooled buffers, or new ones.
 func (p *bufferPool) get() *writeBuffers {
 	p.mu.Lock()

@@ -287,3 +287,10 @@ func TestWriteLimitsValidate(t *testing.T) {
 		t.Fatalf("Validate: %v", err)
 	}
 }
+
+// pooled returns how many requests' buffers are kept.
+func (p *bufferPool) pooled() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.free)
+}
