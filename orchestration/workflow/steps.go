@@ -265,84 +265,80 @@ func (t *txn) startSubworkflow(r *instRow, ref stepRef, attempt int, st *definit
 		version = n
 	}
 	sync := st.Sync == nil || *st.Sync
-	{
-		var active, latest int
-		var no int64
-		if err := t.tx.QueryRowContext(ctx, `SELECT active, latest, next_instance FROM workflow_workflows WHERE id = ?`, target).Scan(&active, &latest, &no); err != nil {
-			return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("subworkflow %q: no such workflow", target))
+	var active, latest int
+	var no int64
+	if err := t.tx.QueryRowContext(ctx, `SELECT active, latest, next_instance FROM workflow_workflows WHERE id = ?`, target).Scan(&active, &latest, &no); err != nil {
+		return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("subworkflow %q: no such workflow", target))
+	}
+	if version == 0 {
+		version = active
+		if v, _ := params["subworkflow_version"].(string); v == "latest" {
+			version = latest
 		}
-		if version == 0 {
-			version = active
-			if v, _ := params["subworkflow_version"].(string); v == "latest" {
-				version = latest
-			}
+	}
+	c, err := s.version(ctx, t.tx, target, version)
+	if err != nil {
+		return t.finishStep(ref, attempt, StepUserFailed, nil, err.Error())
+	}
+	given := map[string]any{}
+	for _, name := range definition.Predefined { // the run's date and policy pass down
+		if v, ok := r.params[name]; ok && !strings.HasPrefix(name, "WORKFLOW_") {
+			given[name] = v
 		}
-		c, err := s.version(ctx, t.tx, target, version)
-		if err != nil {
-			return t.finishStep(ref, attempt, StepUserFailed, nil, err.Error())
-		}
-		given := map[string]any{}
-		for _, name := range definition.Predefined { // the run's date and policy pass down
-			if v, ok := r.params[name]; ok && !strings.HasPrefix(name, "WORKFLOW_") {
-				given[name] = v
-			}
-		}
-		if !st.ExplicitParams {
-			for k, v := range r.params {
-				if _, declared := c.def.Workflow.Params[k]; declared {
-					given[k] = v
-				}
-			}
-		}
-		for k, v := range params {
-			if k != "subworkflow_id" && k != "subworkflow_version" {
+	}
+	if !st.ExplicitParams {
+		for k, v := range r.params {
+			if _, declared := c.def.Workflow.Params[k]; declared {
 				given[k] = v
 			}
 		}
-		childParams, err := runParams(c, s.now, given)
-		if err != nil {
-			return t.finishStep(ref, attempt, StepUserFailed, nil, err.Error())
-		}
-		if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_workflows SET next_instance = next_instance + 1 WHERE id = ?`, target); err != nil {
-			return err
-		}
-		childParams["WORKFLOW_ID"], childParams["WORKFLOW_INSTANCE_ID"], childParams["WORKFLOW_VERSION_ID"] = target, no, int64(version)
-		parentStep := ref.step
-		if !sync {
-			parentStep = ""
-		}
-		cr := &instRow{id: instanceKey(target, no), workflow: target, no: no, version: version, parent: ref.inst, parentStep: parentStep,
-			status: InstanceInProgress, params: childParams, by: r.by}
-		if err := t.createInstance(cr, c); err != nil {
-			return err
-		}
-		if !sync {
-			return t.finishStep(ref, attempt, StepSucceeded, map[string]any{"subworkflow_instance_id": no}, "")
-		}
-		return nil
 	}
+	for k, v := range params {
+		if k != "subworkflow_id" && k != "subworkflow_version" {
+			given[k] = v
+		}
+	}
+	childParams, err := runParams(c, s.now, given)
+	if err != nil {
+		return t.finishStep(ref, attempt, StepUserFailed, nil, err.Error())
+	}
+	if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_workflows SET next_instance = next_instance + 1 WHERE id = ?`, target); err != nil {
+		return err
+	}
+	childParams["WORKFLOW_ID"], childParams["WORKFLOW_INSTANCE_ID"], childParams["WORKFLOW_VERSION_ID"] = target, no, int64(version)
+	parentStep := ref.step
+	if !sync {
+		parentStep = ""
+	}
+	cr := &instRow{id: instanceKey(target, no), workflow: target, no: no, version: version, parent: ref.inst, parentStep: parentStep,
+		status: InstanceInProgress, params: childParams, by: r.by}
+	if err := t.createInstance(cr, c); err != nil {
+		return err
+	}
+	if !sync {
+		return t.finishStep(ref, attempt, StepSucceeded, map[string]any{"subworkflow_instance_id": no}, "")
+	}
+	return nil
 }
 
-// resume runs the steps that were ready, and the NoOp, foreach and
-// subworkflow steps that were running, when the process stopped; sleeps
-// have their durable wake-up jobs.
+// resume runs the steps that were ready when the process stopped. A
+// running step needs nothing: what carries it on (its wake-up or run
+// job, its iterations, its subworkflow's instance) was committed with
+// its claim.
 func (s *Service) resume(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT s.instance_id, s.step_id, s.status FROM workflow_steps s
-		JOIN workflow_instances i ON i.id = s.instance_id WHERE i.status = ? AND s.status IN (?, ?)`, InstanceInProgress, StepCreated, StepRunning)
+	rows, err := s.db.QueryContext(ctx, `SELECT s.instance_id, s.step_id FROM workflow_steps s
+		JOIN workflow_instances i ON i.id = s.instance_id WHERE i.status = ? AND s.status = ?`, InstanceInProgress, StepCreated)
 	if err != nil {
 		return fmt.Errorf("resume workflow steps: %w", err)
 	}
 	var ready []stepRef
 	for rows.Next() {
 		var ref stepRef
-		var status string
-		if err := rows.Scan(&ref.inst, &ref.step, &status); err != nil {
+		if err := rows.Scan(&ref.inst, &ref.step); err != nil {
 			rows.Close()
 			return err
 		}
-		if status == StepCreated {
-			ready = append(ready, ref)
-		}
+		ready = append(ready, ref)
 	}
 	rows.Close()
 	s.launch(ready)
