@@ -146,6 +146,9 @@ func (t *txn) childEnded(child *instRow, status string) error {
 	if failed > 0 {
 		return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("iteration %d %s", child.iteration, status))
 	}
+	if child.scope != "" && total == 0 { // a while: its next iteration, if its condition holds
+		return t.whileIterationEnded(child, ref, attempt)
+	}
 	if done == total {
 		return t.finishStep(ref, attempt, StepSucceeded, map[string]any{"iterations": total}, "")
 	}

@@ -212,3 +212,35 @@ func TestExampleWorkflow(t *testing.T) {
 		t.Errorf("targets %v", targets)
 	}
 }
+
+// TestWhile: a while runs its body while its condition holds, its loop
+// params taking the values of the body's params of the same names.
+func TestWhile(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.Token(workflow.ScopeWrite, workflow.ScopeRead)
+	apply(t, srv, tok, `{"workflow": {"id": "loop", "steps": [
+	  {"while": {"id": "w", "condition": "i <= 20200105",
+	    "params": {"loop_params": {"value": {"i": {"value": 20200101, "type": "LONG"}}, "type": "MAP"}},
+	    "steps": [{"step": {"id": "next", "type": "NoOp", "params": {"i": {"expression": "i + 1", "type": "LONG"}}}}]}}]}}`)
+	var in workflow.Instance
+	srv.Do("POST", "/api/v1/workflows/loop/instances", tok, nil).JSON(t, &in)
+	in = waitEnd(t, srv, tok, "loop", in.InstanceID)
+	if in.Status != workflow.InstanceSucceeded {
+		t.Fatalf("%s %s %+v", in.Status, in.Error, in.Steps)
+	}
+	var w workflow.StepInstance
+	iterations := 0
+	for _, s := range in.Steps {
+		if s.ID == "w" {
+			w = s
+		} else if strings.HasSuffix(s.ID, "/next") {
+			iterations++
+		}
+	}
+	if iterations != 5 || w.Output["iterations"] != float64(5) {
+		t.Errorf("%d iterations, output %v; want 5 (i from 20200101 to 20200105)", iterations, w.Output)
+	}
+	if lp, _ := w.Output["loop_params"].(map[string]any); lp["i"] != float64(20200106) {
+		t.Errorf("loop params at the end %v, want i 20200106", w.Output["loop_params"])
+	}
+}

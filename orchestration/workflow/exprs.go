@@ -218,7 +218,9 @@ func (l *lazyScope) eval(name string) (any, error) {
 }
 
 func (l *lazyScope) Lookup(name string) (any, bool) {
-	if _, own := l.ps[name]; own {
+	// A param that reads its own name (i = i + 1 in a while body) reads
+	// the value from outside.
+	if _, own := l.ps[name]; own && !l.busy[name] {
 		v, err := l.eval(name)
 		return v, err == nil
 	}
@@ -226,7 +228,7 @@ func (l *lazyScope) Lookup(name string) (any, bool) {
 }
 
 func (l *lazyScope) Param(name string) (any, error) {
-	if _, own := l.ps[name]; own {
+	if _, own := l.ps[name]; own && !l.busy[name] {
 		return l.eval(name)
 	}
 	return l.base.Param(name)

@@ -43,12 +43,12 @@ func maestroSamples(t *testing.T) map[string][]byte {
 	return samples
 }
 
-// runnable reports whether a definition has only NoOp, Sleep, foreach
-// and subworkflow steps.
+// runnable reports whether a definition has only NoOp, Sleep, foreach,
+// while and subworkflow steps.
 func runnable(steps []definition.Step) bool {
 	for _, s := range steps {
 		switch {
-		case s.Kind == definition.KindForeach:
+		case s.Kind == definition.KindForeach || s.Kind == definition.KindWhile:
 			if !runnable(s.Steps) {
 				return false
 			}
@@ -65,7 +65,7 @@ func runnable(steps []definition.Step) bool {
 
 // TestMaestroSamplesRun applies every sample workflow of Maestro's
 // repository unchanged — expressions compiled — and runs those made of
-// NoOp, Sleep, foreach and subworkflow steps to SUCCEEDED.
+// NoOp, Sleep, foreach, while and subworkflow steps to SUCCEEDED.
 func TestMaestroSamplesRun(t *testing.T) {
 	samples := maestroSamples(t)
 	srv := platformtest.Start(t, platformtest.Options{Args: []string{"--workflow-sleep-scale", "0.01"}})

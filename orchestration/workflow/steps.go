@@ -109,7 +109,7 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 		case st.Kind == definition.KindSubworkflow:
 			return t.startSubworkflow(r, ref, attempt, st, params)
 		case st.Kind == definition.KindWhile:
-			return fail(StepFatallyFailed, fmt.Errorf("while loops are not supported yet"))
+			return t.whileNext(r, c, ref, attempt, st, params, 0)
 		case strings.EqualFold(st.Type, "NoOp"):
 			return t.finishStep(ref, attempt, StepSucceeded, nil, "")
 		case external(st):

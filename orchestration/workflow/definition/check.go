@@ -236,6 +236,16 @@ func (c *checker) step(at string, s Step, local []string) {
 		}
 		c.steps(at+".steps", s.Steps, inner)
 	case KindWhile:
+		if lp, ok := s.Params["loop_params"].Value.(map[string]Param); ok {
+			for n := range lp {
+				inner = append(inner, n)
+			}
+		}
+		inner = append(inner, "loop_index")
+		if s.Condition == "" {
+			c.ps.add(at+".condition", "a while needs a condition")
+		}
+		c.expr(at+".condition", s.Condition, inner)
 		if len(s.Steps) == 0 {
 			c.ps.add(at+".steps", "a while needs steps")
 		}

@@ -115,6 +115,10 @@ type Step struct {
 	Steps []Step `json:"steps,omitempty"`
 	// Concurrency bounds the iterations of a foreach running at once.
 	Concurrency int `json:"concurrency,omitempty"`
+	// Condition (while) is checked before each iteration; the loop
+	// params it reads take, after an iteration, the values of its steps'
+	// params of the same names.
+	Condition string `json:"condition,omitempty"`
 	// Sync (subworkflow): wait for the child instance (default true).
 	Sync *bool `json:"sync,omitempty"`
 	// ExplicitParams (subworkflow): pass only the step's params.
