@@ -138,6 +138,9 @@ func (t *txn) finishStep(ref stepRef, attempt int, status string, output map[str
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // a late or repeated report
 	}
+	if st.Kind == definition.KindForeach {
+		t.s.forgetForeach(ref)
+	}
 	t.stepEvent(r, ref.step, status, why)
 	if stepFailed(status) {
 		reason := fmt.Sprintf("step %s %s: %s", ref.step, status, why)

@@ -95,10 +95,12 @@ type Service struct {
 	compiled map[versionKey]*compiled
 	loops    map[string]map[string]any // running foreach steps' params
 	slots    chan struct{}             // bounds the steps run at once
-	timers   map[*time.Timer]struct{}
-	stopped  bool
-	stop     chan struct{}
-	running  sync.WaitGroup
+	// triggersChanged wakes the time-trigger scheduler.
+	triggersChanged chan struct{}
+	timers          map[*time.Timer]struct{}
+	stopped         bool
+	stop            chan struct{}
+	running         sync.WaitGroup
 }
 
 type versionKey struct {
@@ -118,7 +120,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	}
 	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(), set: set,
 		http:     deps.Egress.Client(egress.ClientOptions{Timeout: 10 * time.Minute, MaxRedirects: 5}),
-		compiled: map[versionKey]*compiled{}, loops: map[string]map[string]any{}, slots: make(chan struct{}, runSlots), timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
+		compiled: map[versionKey]*compiled{}, loops: map[string]map[string]any{}, slots: make(chan struct{}, runSlots), triggersChanged: make(chan struct{}, 1), timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
 	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })
 	jobs.HandleFunc(deps.Jobs, runKind, jobs.KindOptions{MaxAttempts: 3, Timeout: 10 * time.Minute, GiveUp: s.runGaveUp}, s.runExternal)

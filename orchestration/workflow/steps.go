@@ -381,7 +381,7 @@ func itemOf(v any, i int) any {
 // loop arrays included), decoded once and kept while it runs: every
 // iteration's start reads them.
 func (s *Service) foreachParams(ctx context.Context, q querier, ref stepRef) (map[string]any, error) {
-	key := ref.inst + "\x00" + ref.step
+	key := foreachKey(ref)
 	s.mu.Lock()
 	p, ok := s.loops[key]
 	s.mu.Unlock()
@@ -400,4 +400,13 @@ func (s *Service) foreachParams(ctx context.Context, q querier, ref stepRef) (ma
 	s.loops[key] = p
 	s.mu.Unlock()
 	return p, nil
+}
+
+func foreachKey(ref stepRef) string { return ref.inst + "\x00" + ref.step }
+
+// forgetForeach drops a finished foreach step's cached params.
+func (s *Service) forgetForeach(ref stepRef) {
+	s.mu.Lock()
+	delete(s.loops, foreachKey(ref))
+	s.mu.Unlock()
 }

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -9,9 +10,10 @@ import (
 	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
 )
 
-// triggerPoll is how often the scheduler looks for due time triggers: a
-// cron instance starts at most this long after its time.
-const triggerPoll = 100 * time.Millisecond
+// triggerIdle is the longest the scheduler sleeps between looks at the
+// next due trigger: an apply wakes it at once, and a clock set forward
+// (a test's, an NTP step) is seen within it.
+const triggerIdle = 250 * time.Millisecond
 
 // syncTriggers stores the time triggers of a workflow's active version,
 // each with its next firing after now.
@@ -30,6 +32,7 @@ func (s *Service) syncTriggers(ctx context.Context, tx *store.Tx, id string) err
 	if err := s.syncSignalTriggers(ctx, tx, id, c); err != nil {
 		return err
 	}
+	defer s.nudgeScheduler()
 	if c.def.IsActive != nil && !*c.def.IsActive {
 		return nil
 	}
@@ -48,20 +51,39 @@ func (s *Service) syncTriggers(ctx context.Context, tx *store.Tx, id string) err
 	return nil
 }
 
-// schedule fires due time triggers until stop closes.
+// schedule fires due time triggers until stop closes: it sleeps until
+// the next trigger is due (at most triggerIdle, or until an apply changes
+// the triggers), so an idle server asks the store for the next due time
+// four times a second, one indexed MIN.
 func (s *Service) schedule(stop <-chan struct{}) {
 	defer s.running.Done()
-	t := time.NewTicker(triggerPoll)
-	defer t.Stop()
+	ctx := context.Background()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
 		select {
 		case <-stop:
 			return
-		case <-t.C:
+		case <-timer.C:
+		case <-s.triggersChanged:
 		}
-		if err := s.fireDue(context.Background()); err != nil {
+		if err := s.fireDue(ctx); err != nil {
 			s.log.Warn("fire workflow time triggers", "error", err)
 		}
+		wait := triggerIdle
+		var next sql.NullInt64
+		if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_at) FROM workflow_time_triggers`).Scan(&next); err == nil && next.Valid {
+			wait = min(wait, max(0, time.UnixMilli(next.Int64).Sub(s.now())))
+		}
+		timer.Reset(wait)
+	}
+}
+
+// nudgeScheduler tells the scheduler the triggers changed.
+func (s *Service) nudgeScheduler() {
+	select {
+	case s.triggersChanged <- struct{}{}:
+	default:
 	}
 }
 
