@@ -1,0 +1,134 @@
+package jupyter
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+)
+
+// ConnectionInfo is the content of a kernel's connection file: where its
+// five channels listen and the key that signs its messages.
+type ConnectionInfo struct {
+	Transport       string `json:"transport"`
+	IP              string `json:"ip"`
+	ShellPort       int    `json:"shell_port"`
+	IOPubPort       int    `json:"iopub_port"`
+	StdinPort       int    `json:"stdin_port"`
+	ControlPort     int    `json:"control_port"`
+	HBPort          int    `json:"hb_port"`
+	Key             string `json:"key"`
+	SignatureScheme string `json:"signature_scheme"`
+	KernelName      string `json:"kernel_name,omitempty"`
+}
+
+// endpoint returns the ZeroMQ address of a port of the connection.
+func (c *ConnectionInfo) endpoint(port int) string {
+	return fmt.Sprintf("%s://%s:%d", c.Transport, c.IP, port)
+}
+
+// NewConnectionInfo returns connection info on loopback with five ports
+// free at the time of the call and a fresh random key.
+func NewConnectionInfo(kernelName string) (*ConnectionInfo, error) {
+	ports, err := freePorts(5)
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("connection key: %w", err)
+	}
+	return &ConnectionInfo{
+		Transport: "tcp", IP: "127.0.0.1",
+		ShellPort: ports[0], IOPubPort: ports[1], StdinPort: ports[2], ControlPort: ports[3], HBPort: ports[4],
+		Key: hex.EncodeToString(key), SignatureScheme: "hmac-sha256", KernelName: kernelName,
+	}, nil
+}
+
+// freePorts asks the OS for n distinct free TCP ports on loopback. The
+// kernel binds them after we release them, as jupyter_client does; a port
+// taken in between makes the kernel exit, which Start reports.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// WriteFile writes the connection file into dir, readable only by its
+// owner since it holds the key, and returns its path.
+func (c *ConnectionInfo) WriteFile(dir string) (string, error) {
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, "kernel-*.json")
+	if err != nil {
+		return "", fmt.Errorf("create connection file: %w", err)
+	}
+	path := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return "", fmt.Errorf("write connection file %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("write connection file %s: %w", path, err)
+	}
+	return filepath.Clean(path), nil
+}
+
+// ReadConnectionFile reads and checks a connection file.
+func ReadConnectionFile(path string) (*ConnectionInfo, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read connection file: %w", err)
+	}
+	return ParseConnectionInfo(data)
+}
+
+// ParseConnectionInfo parses a connection file's content; the error names
+// the first field that is missing or wrong.
+func ParseConnectionInfo(data []byte) (*ConnectionInfo, error) {
+	var c ConnectionInfo
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("connection file: %w", err)
+	}
+	if c.Transport == "" {
+		c.Transport = "tcp"
+	}
+	if c.Transport != "tcp" {
+		return nil, fmt.Errorf("connection file: transport %q: only tcp is supported", c.Transport)
+	}
+	if net.ParseIP(c.IP) == nil {
+		return nil, fmt.Errorf("connection file: ip %q is not an IP address", c.IP)
+	}
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"shell_port", c.ShellPort}, {"iopub_port", c.IOPubPort}, {"stdin_port", c.StdinPort}, {"control_port", c.ControlPort}, {"hb_port", c.HBPort}} {
+		if p.port <= 0 || p.port > 65535 {
+			return nil, fmt.Errorf("connection file: %s %d is not a TCP port", p.name, p.port)
+		}
+	}
+	if _, err := NewSigner(c.SignatureScheme, c.Key); err != nil {
+		return nil, fmt.Errorf("connection file: %w", err)
+	}
+	return &c, nil
+}
