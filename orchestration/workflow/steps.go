@@ -326,8 +326,10 @@ func (t *txn) startSubworkflow(r *instRow, ref stepRef, attempt int, st *definit
 // job, its iterations, its subworkflow's instance) was committed with
 // its claim.
 func (s *Service) resume(ctx context.Context) error {
+	// 'CREATED' is written out: the partial index workflow_steps_ready
+	// serves only a query that names its condition.
 	rows, err := s.db.QueryContext(ctx, `SELECT s.instance_id, s.step_id FROM workflow_steps s
-		JOIN workflow_instances i ON i.id = s.instance_id WHERE i.status = ? AND s.status = ?`, InstanceInProgress, StepCreated)
+		JOIN workflow_instances i ON i.id = s.instance_id WHERE s.status = 'CREATED' AND i.status = ?`, InstanceInProgress)
 	if err != nil {
 		return fmt.Errorf("resume workflow steps: %w", err)
 	}

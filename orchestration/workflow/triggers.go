@@ -91,8 +91,12 @@ func (s *Service) nudgeScheduler() {
 // come, and moves each to its next time after now (a trigger missed
 // while no process ran fires once, not once per missed time).
 func (s *Service) fireDue(ctx context.Context) error {
+	// The first steps run once every instance due has started: run
+	// sooner, they would take SQLite's one writer from the starts.
+	var toRun []stepRef
+	defer func() { s.launch(toRun) }()
 	for {
-		n, err := s.fireSome(ctx)
+		n, err := s.fireSome(ctx, &toRun)
 		if err != nil || n < dueLimit {
 			return err
 		}
@@ -102,8 +106,9 @@ func (s *Service) fireDue(ctx context.Context) error {
 // dueLimit is how many due triggers one query reads.
 const dueLimit = 1000
 
-// fireSome fires up to dueLimit due triggers and says how many it read.
-func (s *Service) fireSome(ctx context.Context) (int, error) {
+// fireSome fires up to dueLimit due triggers and says how many it read;
+// it adds the steps the instances made ready to toRun.
+func (s *Service) fireSome(ctx context.Context, toRun *[]stepRef) (int, error) {
 	now := s.now()
 	rows, err := s.db.QueryContext(ctx, `SELECT workflow_id, idx, version, next_at FROM workflow_time_triggers WHERE next_at <= ?
 		ORDER BY next_at LIMIT `+fmt.Sprint(dueLimit), now.UnixMilli())
@@ -127,14 +132,11 @@ func (s *Service) fireSome(ctx context.Context) (int, error) {
 	rows.Close()
 	read := len(list)
 	// Fire them in batches, one transaction each: a savepoint per
-	// trigger keeps one failure from undoing the others. Their first
-	// steps run once every instance due has started.
-	var toRun []stepRef
-	defer func() { s.launch(toRun) }()
+	// trigger keeps one failure from undoing the others.
 	for len(list) > 0 {
 		batch := list[:min(len(list), triggerBatch)]
 		list = list[len(batch):]
-		err := s.inTxDeferring(ctx, &toRun, func(t *txn) error {
+		err := s.inTxDeferring(ctx, toRun, func(t *txn) error {
 			t.starting = true
 			for i, d := range batch {
 				if err := t.fireOne(d.workflow, d.idx, d.ver, d.at, now, i); err != nil {
