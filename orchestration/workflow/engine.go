@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -118,9 +119,18 @@ func (t *txn) finishStep(ref stepRef, attempt int, status string, output map[str
 		return err
 	}
 	st := c.steps[ref.step]
-	if status == StepUserFailed {
-		if delay, retry := retryDelay(st, attempt, r.params); retry {
-			return t.retryStep(r, ref, attempt, delay, why)
+	if col := failureColumn(status); col != "" {
+		var failures int
+		err := t.tx.QueryRowContext(t.ctx, `UPDATE workflow_steps SET `+col+` = `+col+` + 1
+			WHERE instance_id = ? AND step_id = ? AND status = ? AND attempts = ? RETURNING `+col, ref.inst, ref.step, StepRunning, attempt).Scan(&failures)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // a late or repeated report
+		}
+		if err != nil {
+			return err
+		}
+		if delay, retry := retryDelay(st, status, failures, r.params); retry {
+			return t.retryStep(r, ref, attempt, delay, status+": "+why)
 		}
 	}
 	if stepFailed(status) && strings.EqualFold(st.FailureMode, "ignore_failure") {

@@ -37,8 +37,11 @@ type StepInstance struct {
 	Output     map[string]any `json:"output,omitempty"`
 	Error      string         `json:"error,omitempty"`
 	Iterations *Iterations    `json:"iterations,omitempty"`
-	StartedAt  *time.Time     `json:"started_at,omitempty"`
-	FinishedAt *time.Time     `json:"finished_at,omitempty"`
+	// Ref links the record another system keeps of the step's run (a
+	// notebook run, a runbook execution): a path on this server.
+	Ref        string     `json:"ref,omitempty"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
 }
 
 // Iterations counts a foreach step's iterations.
@@ -99,7 +102,7 @@ func (s *Service) Instance(ctx context.Context, workflow string, no int64) (*Ins
 	// The instance's steps, then its iterations' (their ids start with
 	// the instance's and a slash).
 	rows, err := s.db.QueryContext(ctx, `SELECT instance_id, step_id, status, attempts, params, output, error, iterations, started, done, failed,
-		started_at, finished_at FROM workflow_steps WHERE instance_id = ? OR instance_id LIKE ? ESCAPE '\' ORDER BY instance_id, started_at, step_id`,
+		ref, started_at, finished_at FROM workflow_steps WHERE instance_id = ? OR instance_id LIKE ? ESCAPE '\' ORDER BY instance_id, started_at, step_id`,
 		id, likePrefix(id+"/"))
 	if err != nil {
 		return nil, err
@@ -110,7 +113,7 @@ func (s *Service) Instance(ctx context.Context, workflow string, no int64) (*Ins
 		var inst, p, o string
 		var total, started, done, failed int
 		var sa, fa sql.NullInt64
-		if err := rows.Scan(&inst, &st.ID, &st.Status, &st.Attempts, &p, &o, &st.Error, &total, &started, &done, &failed, &sa, &fa); err != nil {
+		if err := rows.Scan(&inst, &st.ID, &st.Status, &st.Attempts, &p, &o, &st.Error, &total, &started, &done, &failed, &st.Ref, &sa, &fa); err != nil {
 			return nil, err
 		}
 		if inst != id {

@@ -77,7 +77,8 @@ func (s *Service) RestartInstance(ctx context.Context, workflow string, no int64
 				unsatisfied = append(unsatisfied, st.ID)
 			}
 			if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_steps SET status = ?, pending = ?, satisfied = ?, error = '', output = '{}',
-				iterations = 0, started = 0, done = 0, failed = 0, started_at = NULL, finished_at = NULL WHERE instance_id = ? AND step_id = ?`,
+				iterations = 0, started = 0, done = 0, failed = 0, user_failures = 0, platform_failures = 0, timeout_failures = 0,
+				ref = '', started_at = NULL, finished_at = NULL WHERE instance_id = ? AND step_id = ?`,
 				next, pending, satisfied, id, st.ID); err != nil {
 				return err
 			}

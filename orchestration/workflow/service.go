@@ -124,6 +124,9 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })
 	jobs.HandleFunc(deps.Jobs, runKind, jobs.KindOptions{MaxAttempts: 3, Timeout: 10 * time.Minute, GiveUp: s.runGaveUp}, s.runExternal)
+	// Other systems report the steps they ran (workflowapi's contract).
+	jobs.HandleFunc(deps.Jobs, workflowapi.StepDoneKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
+		func(ctx context.Context, _ *jobs.Job, d workflowapi.StepDone) error { return s.stepDone(ctx, d) })
 	// Events rules start workflows and send signals with job actions of
 	// these kinds.
 	jobs.HandleFunc(deps.Jobs, StartJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute},

@@ -20,6 +20,7 @@ const (
 	StepCompletedWithError = "COMPLETED_WITH_ERROR"
 	StepUnsatisfied        = "UNSATISFIED"
 	StepUserFailed         = "USER_FAILED"
+	StepPlatformFailed     = "PLATFORM_FAILED"
 	StepFatallyFailed      = "FATALLY_FAILED"
 	StepStopped            = "STOPPED"
 	StepTimedOut           = "TIMED_OUT"
@@ -28,7 +29,7 @@ const (
 // stepFailed reports whether a final step status is a failure.
 func stepFailed(s string) bool {
 	switch s {
-	case StepUserFailed, StepFatallyFailed, StepTimedOut:
+	case StepUserFailed, StepPlatformFailed, StepFatallyFailed, StepTimedOut:
 		return true
 	}
 	return false

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/workflowapi"
 )
 
 const wakeKind = "workflow.wake"
@@ -115,6 +116,8 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 		case external(st):
 			_, err := s.jobs.EnqueueTx(ctx, t.tx, runKind, runArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}, nil)
 			return err
+		case st.Kind == definition.KindStep && s.jobs.HasKind(workflowapi.RunnerKind(st.Type)):
+			return t.startRunner(r, ref, attempt, st, params)
 		case strings.EqualFold(st.Type, "Sleep"):
 			secs, err := definition.Coerce(definition.TypeLong, params["sleep_seconds"])
 			if err != nil || secs.(int64) < 0 {

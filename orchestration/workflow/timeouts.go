@@ -58,6 +58,9 @@ func (t *txn) timeOut(a wakeArgs) error {
 	if err := t.stopChildren(a.Instance, a.Step, "its step timed out"); err != nil {
 		return err
 	}
+	if err := t.cancelRunners(a.Instance, a.Step); err != nil {
+		return err
+	}
 	return t.finishStep(stepRef{a.Instance, a.Step}, a.Attempt, StepTimedOut, nil, fmt.Sprintf("the step's timeout (%s) passed", a.After))
 }
 

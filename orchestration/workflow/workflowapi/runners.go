@@ -15,6 +15,8 @@ import "strings"
 //     return at once (a long run ends later) or do it all in the
 //     handler. A handler that runs again after its process died (its
 //     job attempt > 1) must not repeat a non-idempotent side effect.
+//     Its jobs.KindOptions.GiveUp should report OutcomePlatformFailed,
+//     so a step is not left running when its job is discarded.
 //  3. When the work ends — however much later — the runner enqueues a
 //     job of kind StepDoneKind with StepDone arguments naming the same
 //     instance, step and attempt. The workflow system ignores a StepDone
