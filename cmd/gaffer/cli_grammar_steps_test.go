@@ -139,6 +139,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"workflow", "start", "grammar-k8s"}, capture: map[string]*regexp.Regexp{"k8s": re(`instance (\d+)`)}},
 		{args: []string{"workflow", "restart", "grammar-k8s", "{k8s}"}, mayConflict: true}, // 409 until it has failed
 		{args: []string{"workflow", "signal", "grammar_ready", "--param", "day=20261207"}},
+		{args: []string{"notebook", "run", "{dir}/nb.ipynb", "{dir}/nb-out.ipynb", "-p", "n", "2"}}, // local: needs python3-ipykernel
 
 		{args: []string{"failover", "import", "-f", "{dir}/fleet.yaml"}},
 		{args: []string{"failover", "size-darkpools", "streaming"}},
@@ -195,6 +196,9 @@ steps:
 		"wf3.json":           `{"workflow": {"id": "grammar-k8s", "steps": [{"step": {"id": "pod", "type": "Kubernetes"}}]}}`,
 		"action/action.yaml": "name: grammar-echo\nversion: '1'\ncommand: ./run.sh\n",
 		"action/run.sh":      "#!/bin/sh\necho '{}'\n",
+		"nb.ipynb": `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+			"cells": [{"id": "p", "cell_type": "code", "execution_count": null, "metadata": {"tags": ["parameters"]}, "outputs": [], "source": "n = 1"},
+			{"id": "q", "cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": "print(n * 2)"}]}`,
 	}
 	for name, body := range files {
 		p := filepath.Join(dir, name)
