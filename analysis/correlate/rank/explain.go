@@ -81,7 +81,10 @@ func (t *Target) summary(f Features, e Explanation, step time.Duration) string {
 		}
 		return "with the target"
 	}
-	if f.ChangePoint > 0 {
+	switch {
+	case f.ChangePoint > 0 && f.Slope:
+		parts = append(parts, fmt.Sprintf("its climb between collections changed %s (by %s a step, %s)", when(e.Lead), signed(f.ChangeSize), VariationText(f.ChangeZ)))
+	case f.ChangePoint > 0:
 		parts = append(parts, fmt.Sprintf("changed %s (by %s, %s)", when(e.Lead), signed(f.ChangeSize), VariationText(f.ChangeZ)))
 	}
 	if f.XCorr > 0 {

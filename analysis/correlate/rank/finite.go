@@ -15,7 +15,7 @@ const MaxMagnitude = 1e100
 // whether there is one.
 func tooLarge(x []float64) (float64, bool) {
 	for _, v := range x {
-		if math.Abs(v) > MaxMagnitude && !math.IsInf(v, 0) {
+		if a := math.Abs(v); a > MaxMagnitude && a <= math.MaxFloat64 {
 			return v, true
 		}
 	}
@@ -44,9 +44,15 @@ func (f Features) finite() Features {
 	return f
 }
 
-// scoreFinite scores x, refusing values beyond MaxMagnitude.
+// scoreFinite scores x, refusing values beyond MaxMagnitude where the
+// features read it.
 func (s *Scorer) scoreFinite(x []float64) Features {
-	if v, big := tooLarge(x); big {
+	read := x
+	if len(x) == s.t.n {
+		lo, hi := s.t.region()
+		read = x[lo:hi]
+	}
+	if v, big := tooLarge(read); big {
 		return Features{Note: fmt.Sprintf("n/a: a value of %g is beyond ±%g, too large to compare", v, MaxMagnitude)}
 	}
 	return s.Score(x).finite()

@@ -36,6 +36,11 @@ type Features struct {
 	ChangeSize  float64 `json:"change_size"`
 	ChangeZ     float64 `json:"change_z"`
 	ChangePoint float64 `json:"change_point"`
+	// Slope says that the change is one of the candidate's slope: a
+	// sawtooth (see climbs) whose climb changed beyond noise. Change is
+	// then where its climb changed, ChangeSize the change of its mean
+	// step, and ChangeZ the larger of the climb's z and its level's.
+	Slope bool `json:"slope,omitempty"`
 	// Effect is the Mann-Whitney rank-biserial effect of the anomaly
 	// against the baseline (in [-1, 1]; positive: the candidate went
 	// up), P the two-sided p-value of the U test corrected for the
@@ -85,6 +90,7 @@ type Scorer struct {
 	xd     []float64 // detrended focus window, MaxLag steps past levelTo
 	rk     ranker
 	ch     changes
+	cl     climbs
 	kn     knee
 }
 
@@ -124,10 +130,18 @@ func (s *Scorer) Score(x []float64) Features {
 	}
 	hf := min(max(t.historyFrom(), first+t.p.Width), t.Onset-tol)
 	c := s.ch.scan(s.x, hf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
+	// On a sawtooth, a change of its climb is timed to the minute where
+	// a change of its level is timed to a collection.
+	if cl, ok := s.cl.scan(s.x, hf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol); ok && math.Abs(cl.z) > changeLow {
+		if sign(cl.z) == sign(c.z) && math.Abs(c.z) > math.Abs(cl.z) {
+			cl.z = c.z
+		}
+		c, f.Slope = cl, true
+	}
 	f.Change, f.ChangeSize, f.ChangeZ = c.at, c.d, c.z
 	f.ChangePoint = evidence(c.z, changeLow, changeHi)
 	byDeparture := false
-	if f.ChangePoint > 0 {
+	if f.ChangePoint > 0 && !f.Slope {
 		f.Change, byDeparture = t.changeStart(s.x, &s.kn, sign(c.z))
 	}
 	detrend(s.xd, s.x[t.From:t.levelEnd()], split)
@@ -156,7 +170,13 @@ func (s *Scorer) Score(x []float64) Features {
 		f.Change = min(max(t.Onset-lead, t.Onset-tol), t.Onset+tol)
 	}
 	if f.ChangePoint > 0 && lead > 0 {
-		f.Precedes = evidence(f.ChangeZ, precLow, precHigh) * leadWeight(lead)
+		lw := leadWeight(lead)
+		if f.Slope {
+			// A slope that changed keeps changing: a long lead is the
+			// time its ramp took to be felt, not another story.
+			lw = leadWeight(min(lead, leadMax))
+		}
+		f.Precedes = evidence(f.ChangeZ, precLow, precHigh) * lw
 	}
 	w := t.p.Weights
 	f.Score = (w.XCorr*f.XCorr + w.Rank*f.Rank + w.ChangePoint*f.ChangePoint + w.Shift*f.Shift + w.Precedes*f.Precedes) / w.sum()
@@ -188,11 +208,20 @@ func leadWeight(lead int) float64 {
 // lag measures a delay to the minute even where the correlation is too
 // weak to count as evidence of a relation); else it is where its change
 // started against where the target's did by the same estimator
-// (byDeparture: the departure, else the knee).
+// (byDeparture: the departure, else the knee). A change of slope, timed
+// to the minute, is timed against the latest of the target's starts
+// (onset, knee, departure): each finds a ramping target's start minutes
+// early or late (−8 to +10 on the fleet incidents), and one that came
+// a few minutes before the latest of them came first.
 func (s *Scorer) lead(f *Features, xz float64, byDeparture bool) (int, bool) {
 	t := s.t
-	if xz >= leadZ && sign(f.R) == sign(f.ChangeZ)*sign(t.ChangeZ) && -f.Lag >= -1 && -f.Lag <= leadMax {
+	// A sawtooth's steps are no clock: its collections make its
+	// correlation with the target's moves.
+	if xz >= leadZ && !f.Slope && sign(f.R) == sign(f.ChangeZ)*sign(t.ChangeZ) && -f.Lag >= -1 && -f.Lag <= leadMax {
 		return -f.Lag, true
+	}
+	if f.Slope {
+		return max(t.Onset, t.startKnee, t.startDeparture) - f.Change, false
 	}
 	// Against where the same estimator finds the target's start: a ramp
 	// shows late to both, and the onset is found another way.

@@ -177,7 +177,9 @@ func (t *Target) levelEnd() int { return min(t.n, t.levelTo+t.p.MaxLag) }
 
 // region is the part of a candidate the features read.
 func (t *Target) region() (lo, hi int) {
-	return max(0, min(t.From-t.p.MaxLag-t.p.DiffLag, t.historyFrom()-t.p.Width)), max(min(t.n, t.To+t.p.MaxLag), t.levelEnd())
+	// The change statistics' long windows (and the steps of climbs) read
+	// trendWidths·Width values, and one more, before the history.
+	return max(0, min(t.From-t.p.MaxLag-t.p.DiffLag, t.historyFrom()-trendWidths*t.p.Width-1)), max(min(t.n, t.To+t.p.MaxLag), t.levelEnd())
 }
 
 // detrend writes x minus the line a + b·i fitted to its first split

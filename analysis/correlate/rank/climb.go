@@ -1,0 +1,105 @@
+package rank
+
+import (
+	"math"
+	"slices"
+
+	"github.com/gaffer-sre/gaffer/analysis/changepoint/detect"
+)
+
+// climbs finds a change of a sawtooth's slope: a memory leak under
+// garbage collections raises the heap by a few percent a minute, which
+// the level statistic sees only against a history that goes up and down
+// by half the heap at every collection. A sawtooth's steps are a climb
+// (allocation) most of the time and, rarely, one large drop (a
+// collection); without the drops, the steps are the climb's rate, and a
+// leak is a step in that rate at the minute it starts, standing out
+// against how steady the climb usually is. It keeps its buffers between
+// calls.
+type climbs struct {
+	d   []float64 // the steps, drops replaced by the usual step
+	tmp []float64
+	ch  changes
+}
+
+// Shape of a sawtooth's steps, and what a drop is: a series whose
+// baseline steps have a skewness beyond sawtoothSkew (a sawtooth of
+// period p has about (p-2)/√(p-1)) has its steps on the long tail's side
+// beyond dropSpreads robust spreads of their median replaced by that
+// median; a sawtooth has at least minDrops of them over its baseline. A
+// series whose steps are about symmetric (noise, a random walk, spikes
+// that go up and come down), or that stepped once or twice, is left to
+// the level statistic.
+const (
+	sawtoothSkew = 2.0
+	dropSpreads  = 4.0
+	minDrops     = 5
+)
+
+// scan returns the largest change of the slope of x (the whole series,
+// read over [from-3·width, to)) for t in [lo, hi], with its z against
+// the baseline positions whose windows end before base (as changes.scan),
+// and false when x's steps over the baseline [from, base) are not a
+// sawtooth's.
+func (c *climbs) scan(x []float64, from, to, width, lo, hi, base int) (changeResult, bool) {
+	start := max(1, from-trendWidths*width)
+	if base-from < 4*width {
+		return changeResult{}, false
+	}
+	// The skewness of the baseline's steps, before anything is written:
+	// most series are not sawtooths.
+	n := float64(base - from)
+	mean := (x[base-1] - x[from-1]) / n
+	m2, m3 := 0.0, 0.0
+	for i := from; i < base; i++ {
+		e := x[i] - x[i-1] - mean
+		e2 := e * e
+		m2 += e2
+		m3 += e2 * e
+	}
+	m2, m3 = m2/n, m3/n
+	if m2 <= 0 || m3*m3 < sawtoothSkew*sawtoothSkew*m2*m2*m2 {
+		return changeResult{}, false
+	}
+	c.d = slices.Grow(c.d[:0], len(x))[:len(x)]
+	d := c.d
+	for i := start; i < to; i++ {
+		d[i] = x[i] - x[i-1]
+	}
+	d[start-1] = 0
+	bs := d[from:base]
+	tail := sign(m3) // the side of the drops
+	c.tmp = append(c.tmp[:0], bs...)
+	med := detect.Median(c.tmp)
+	for i, v := range bs {
+		c.tmp[i] = math.Abs(v - med)
+	}
+	scale := 1.4826 * detect.Median(c.tmp)
+	if scale <= 0 {
+		return changeResult{}, false
+	}
+	drops := 0
+	for _, v := range bs {
+		if tail*(v-med) > dropSpreads*scale {
+			drops++
+		}
+	}
+	if drops < minDrops {
+		return changeResult{}, false // a step or two, not a sawtooth
+	}
+	for i := start; i < to; i++ {
+		if tail*(d[i]-med) > dropSpreads*scale {
+			d[i] = med
+		}
+	}
+	// A climb that changed keeps its new rate; a lone step (a one-off
+	// jump of the level, a spike) is not one: the median of every three
+	// steps keeps the one and drops the other.
+	prev := d[start-1]
+	for i := start; i < to-1; i++ {
+		cur := d[i]
+		d[i] = median3(prev, cur, d[i+1])
+		prev = cur
+	}
+	return c.ch.scan(d, from, to, width, lo, hi, base), true
+}
