@@ -125,7 +125,7 @@ func (e *engine) start(ctx context.Context, req StartRequest) (*Execution, bool,
 			&jobs.EnqueueOptions{At: wallNow().Add(c.timeout)}); err != nil { // wall clock: River's At
 			return err
 		}
-		t := &txn{e: e, tx: tx, ctx: ctx, c: c, ex: &Execution{ID: id, Status: ExecRunning}}
+		t := &txn{e: e, tx: tx, ctx: ctx, c: c, ex: &Execution{ID: id, Runbook: c.Name, Version: version, Status: ExecRunning, Trigger: req.Trigger}}
 		if err := t.startStep(c.start, nil); err != nil {
 			return err
 		}
@@ -731,7 +731,10 @@ func (t *txn) checkDone() error {
 		status, t.e.s.nowMS(), t.ex.ID); err != nil {
 		return err
 	}
-	return t.e.s.addHistory(t.ctx, t.tx, t.ex.ID, "engine", status, "", t.ex.Error)
+	if err := t.e.s.addHistory(t.ctx, t.tx, t.ex.ID, "engine", status, "", t.ex.Error); err != nil {
+		return err
+	}
+	return t.e.s.reportStep(t.ctx, t.tx, t.ex, status, t.ex.Error)
 }
 
 // varsFor returns the CEL variables as the step st sees them.

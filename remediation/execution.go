@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/workflowapi"
 )
 
 // Execution statuses.
@@ -41,12 +43,15 @@ func stepDone(status string) bool {
 
 // Trigger tells how an execution started.
 type Trigger struct {
-	// Kind is manual, event, cron or test.
+	// Kind is manual, event, cron, workflow or test.
 	Kind string `json:"kind"`
 	By   string `json:"by,omitempty"`
 	// Event is the CloudEvent that started an event-triggered run.
 	Event json.RawMessage `json:"event,omitempty"`
 	Rule  string          `json:"rule,omitempty"`
+	// Step is the workflow step a workflow-started run does (its params
+	// left out): the run's end is reported to it.
+	Step *workflowapi.StepJob `json:"workflow_step,omitempty"`
 }
 
 // Execution is one run of a runbook version.

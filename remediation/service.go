@@ -141,6 +141,7 @@ func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 	s.waiters = newWaiters(s)
 	s.engine.registerJobs(s.jobs)
 	s.registerTriggers()
+	s.registerWorkflowSteps()
 	if deps.Worker {
 		// A worker runs steps its jobs start, so it renews their leases;
 		// it has no Start (and no Stop: the loop ends with the process).

@@ -244,7 +244,10 @@ func (e *engine) stopExec(ctx context.Context, execID, actor, status, why string
 			return err
 		}
 		ex.Status = status
-		return e.s.addHistory(ctx, tx, execID, actor, status, "", why)
+		if err := e.s.addHistory(ctx, tx, execID, actor, status, "", why); err != nil {
+			return err
+		}
+		return e.s.reportStep(ctx, tx, ex, status, why)
 	})
 	if err != nil {
 		return err
