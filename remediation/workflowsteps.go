@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
@@ -20,16 +21,20 @@ import (
 const WorkflowStepType = "runbook"
 
 func (s *Service) registerWorkflowSteps() {
-	jobs.HandleFunc(s.jobs, workflowapi.RunnerKind(WorkflowStepType), jobs.KindOptions{MaxAttempts: 10, Timeout: time.Minute,
-		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Second },
-		GiveUp:  s.workflowStepGaveUp},
-		func(ctx context.Context, _ *jobs.Job, j workflowapi.StepJob) error {
-			return s.startWorkflowStep(ctx, j)
-		})
-	jobs.HandleFunc(s.jobs, workflowapi.CancelKind(WorkflowStepType), jobs.KindOptions{MaxAttempts: 10, Timeout: time.Minute},
-		func(ctx context.Context, _ *jobs.Job, j workflowapi.StepJob) error {
-			return s.cancelWorkflowStep(ctx, j)
-		})
+	starts := map[string]func(context.Context, workflowapi.StepJob) error{
+		WorkflowStepType: s.startWorkflowStep,
+		AgentStepType:    s.startAgentStep,
+	}
+	for typ, start := range starts {
+		jobs.HandleFunc(s.jobs, workflowapi.RunnerKind(typ), jobs.KindOptions{MaxAttempts: 10, Timeout: time.Minute,
+			Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Second },
+			GiveUp:  s.workflowStepGaveUp},
+			func(ctx context.Context, _ *jobs.Job, j workflowapi.StepJob) error { return start(ctx, j) })
+		jobs.HandleFunc(s.jobs, workflowapi.CancelKind(typ), jobs.KindOptions{MaxAttempts: 10, Timeout: time.Minute},
+			func(ctx context.Context, _ *jobs.Job, j workflowapi.StepJob) error {
+				return s.cancelWorkflowStep(ctx, j)
+			})
+	}
 }
 
 // workflowStepKey keys the execution of a step attempt, so a redelivered
@@ -129,6 +134,9 @@ func (s *Service) reportStep(ctx context.Context, tx *store.Tx, ex *Execution, s
 	json.Unmarshal(ex.Vars, &vars)
 	delete(vars, "_failure")
 	out := map[string]any{"execution_id": ex.ID, "status": status, "vars": vars}
+	if st.Type != "" && strings.EqualFold(st.Type, AgentStepType) {
+		out["items"] = vars["items"]
+	}
 	done := st.DoneFor(outcome, out, why)
 	done.Ref = "/remediation/executions/" + ex.ID
 	_, err := s.jobs.EnqueueTx(ctx, tx, workflowapi.StepDoneKind, done, nil)

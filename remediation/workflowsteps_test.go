@@ -3,6 +3,7 @@ package remediation_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
@@ -110,4 +111,46 @@ steps:
 		s.Do("GET", "/api/v1/remediation/executions/"+exID, s.token, nil).JSON(t, &ex)
 		return ex.Status == remediation.ExecCancelled
 	})
+}
+
+// TestWorkflowAgentStep: a workflow step of type agent runs a declared
+// action on the agents its tags select, and its items reach the next
+// step; an action's bad name fails the step with the param's name.
+func TestWorkflowAgentStep(t *testing.T) {
+	s := start(t)
+	dir := actionsDir(t)
+	s.startAgent("web-1", map[string]string{"role": "web"}, dir)
+	s.startAgent("web-2", map[string]string{"role": "web"}, dir)
+	s.startAgent("db-1", map[string]string{"role": "db"}, dir)
+	s.applyWorkflow(`{"properties": {"run_strategy": "parallel"}, "workflow": {"id": "du", "steps": [
+	  {"step": {"id": "usage", "type": "agent", "params": {
+	    "action": {"value": "disk-usage", "type": "STRING"},
+	    "tags": {"value": {"role": "web"}, "type": "STRING_MAP"},
+	    "params": {"value": {"path": "/"}, "type": "STRING_MAP"}},
+	    "transition": {"successors": {"count": "true"}}}},
+	  {"step": {"id": "count", "type": "NoOp", "params": {
+	    "hosts": {"expression": "params.getFromStep('usage', 'items').length", "type": "LONG"}}}}]}}`)
+	in := s.startWorkflow("du", nil)
+	if in.Status != workflow.InstanceSucceeded {
+		t.Fatalf("du: %s %s %+v", in.Status, in.Error, in.Steps)
+	}
+	for _, st := range in.Steps {
+		if st.ID == "count" && st.Params["hosts"] != float64(2) {
+			t.Errorf("count: params %v, want hosts=2 (the two web agents)", st.Params)
+		}
+		if st.ID == "usage" {
+			items, _ := st.Output["items"].([]any)
+			if len(items) != 2 || items[0].(map[string]any)["output"].(map[string]any)["path"] != "/" {
+				t.Errorf("usage: items %v", st.Output["items"])
+			}
+		}
+	}
+
+	s.applyWorkflow(`{"properties": {"run_strategy": "parallel"}, "workflow": {"id": "bad", "steps": [
+	  {"step": {"id": "x", "type": "agent", "retry_policy": {"error_retry_limit": 0},
+	    "params": {"action": {"value": "../etc", "type": "STRING"}, "agent": {"value": "web-1", "type": "STRING"}}}}]}}`)
+	in = s.startWorkflow("bad", nil)
+	if in.Status != workflow.InstanceFailed || !strings.Contains(in.Steps[0].Error, "param action") {
+		t.Errorf("bad: %s, step error %q, want FAILED naming param action", in.Status, in.Steps[0].Error)
+	}
 }
