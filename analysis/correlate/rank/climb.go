@@ -37,11 +37,13 @@ const (
 )
 
 // scan returns the largest change of the slope of x (the whole series,
-// read over [from-3·width, to)) for t in [lo, hi], with its z against
-// the baseline positions whose windows end before base (as changes.scan),
-// and false when x's steps over the baseline [from, base) are not a
-// sawtooth's.
-func (c *climbs) scan(x []float64, from, to, width, lo, hi, base int) (changeResult, bool) {
+// read over [from-3·width, to), its gaps filled) for t in [lo, hi], with
+// its z against the baseline positions whose windows end before base (as
+// changes.scan), and false when x's steps over the baseline [from, base)
+// are not a sawtooth's. A step to or from a value raw does not have (a
+// gap, a pod that is gone) counts as a usual one: a series that stopped
+// did not stop climbing.
+func (c *climbs) scan(x, raw []float64, from, to, width, lo, hi, base int) (changeResult, bool) {
 	start := max(1, from-trendWidths*width)
 	if base-from < 4*width {
 		return changeResult{}, false
@@ -88,7 +90,7 @@ func (c *climbs) scan(x []float64, from, to, width, lo, hi, base int) (changeRes
 		return changeResult{}, false // a step or two, not a sawtooth
 	}
 	for i := start; i < to; i++ {
-		if tail*(d[i]-med) > dropSpreads*scale {
+		if tail*(d[i]-med) > dropSpreads*scale || missing(raw[i]) || missing(raw[i-1]) {
 			d[i] = med
 		}
 	}
@@ -103,3 +105,5 @@ func (c *climbs) scan(x []float64, from, to, width, lo, hi, base int) (changeRes
 	}
 	return c.ch.scan(d, from, to, width, lo, hi, base), true
 }
+
+func missing(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }

@@ -38,7 +38,7 @@ func TestClimbTimesALeakOnASawtooth(t *testing.T) {
 	for seed := range uint64(10) {
 		x := sawtooth(rand.New(rand.NewPCG(seed, 3)), n, t0, -1, 20)
 		var c climbs
-		got, ok := c.scan(x, 12, n, 12, t0-10, t0+10, t0-10)
+		got, ok := c.scan(x, x, 12, n, 12, t0-10, t0+10, t0-10)
 		if !ok {
 			t.Fatalf("seed %d: a sawtooth's steps not recognised as one", seed)
 		}
@@ -71,7 +71,7 @@ func TestClimbIgnoresWhatIsNotASawtooth(t *testing.T) {
 	}
 	for name, x := range map[string][]float64{"white noise": white, "random walk": walk, "two steps": steps} {
 		var c climbs
-		if _, ok := c.scan(x, 12, n, 12, t0-10, t0+10, t0-10); ok {
+		if _, ok := c.scan(x, x, 12, n, 12, t0-10, t0+10, t0-10); ok {
 			t.Errorf("%s: taken for a sawtooth", name)
 		}
 	}
@@ -79,7 +79,8 @@ func TestClimbIgnoresWhatIsNotASawtooth(t *testing.T) {
 	// which would move a 12-step mean of the steps by 54; the climb of
 	// 25 a step becomes one of 37.5.
 	var c climbs
-	s, ok := c.scan(sawtooth(rng, n, -1, t0, 0), 12, n, 12, t0-10, t0+10, t0-10)
+	stepped := sawtooth(rng, n, -1, t0, 0)
+	s, ok := c.scan(stepped, stepped, 12, n, 12, t0-10, t0+10, t0-10)
 	if !ok || s.d > 20 {
 		t.Errorf("a sawtooth that stepped: sawtooth %v, climb changed by %.1f a step, want about 12.5", ok, s.d)
 	}

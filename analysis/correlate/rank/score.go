@@ -50,8 +50,10 @@ type Features struct {
 	Shift  float64 `json:"shift"`
 	// Precedes is the evidence that the candidate changed before the
 	// target did: a large change (its z from precLow on) that came
-	// leadFull to leadMax steps before the target's (see leadWeight).
-	// The root of an incident moves first; what it causes follows.
+	// leadFull to leadMax steps before the target's (see leadWeight),
+	// or a change of slope (its climb's z from changeLow on) that came
+	// leadFull steps before it or earlier. The root of an incident moves
+	// first; what it causes follows.
 	Precedes float64 `json:"precedes"`
 	// Phi is the lag-1 autocorrelation of the detrended baseline, which
 	// discounts the level features (an autocorrelated series wanders).
@@ -132,7 +134,9 @@ func (s *Scorer) Score(x []float64) Features {
 	c := s.ch.scan(s.x, hf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
 	// On a sawtooth, a change of its climb is timed to the minute where
 	// a change of its level is timed to a collection.
-	if cl, ok := s.cl.scan(s.x, hf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol); ok && math.Abs(cl.z) > changeLow {
+	slopeZ := 0.0
+	if cl, ok := s.cl.scan(s.x, x, hf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol); ok && math.Abs(cl.z) > changeLow {
+		slopeZ = cl.z
 		if sign(cl.z) == sign(c.z) && math.Abs(c.z) > math.Abs(cl.z) {
 			cl.z = c.z
 		}
@@ -170,13 +174,16 @@ func (s *Scorer) Score(x []float64) Features {
 		f.Change = min(max(t.Onset-lead, t.Onset-tol), t.Onset+tol)
 	}
 	if f.ChangePoint > 0 && lead > 0 {
-		lw := leadWeight(lead)
+		f.Precedes = evidence(f.ChangeZ, precLow, precHigh) * leadWeight(lead)
 		if f.Slope {
 			// A slope that changed keeps changing: a long lead is the
-			// time its ramp took to be felt, not another story.
-			lw = leadWeight(min(lead, leadMax))
+			// time its ramp took to be felt, not another story. The
+			// climb's steps are about independent once its drops are
+			// gone, so its z is read on the change point's scale: the
+			// level's is raised, for every series, by spikes and
+			// one-off steps that a climb does not have.
+			f.Precedes = evidence(slopeZ, changeLow, changeHi) * leadWeight(min(lead, leadMax))
 		}
-		f.Precedes = evidence(f.ChangeZ, precLow, precHigh) * lw
 	}
 	w := t.p.Weights
 	f.Score = (w.XCorr*f.XCorr + w.Rank*f.Rank + w.ChangePoint*f.ChangePoint + w.Shift*f.Shift + w.Precedes*f.Precedes) / w.sum()
