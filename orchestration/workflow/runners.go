@@ -36,7 +36,15 @@ const (
 
 // external reports whether a step's type is done by a runKind job.
 func external(st *definition.Step) bool {
-	return st.Kind == definition.KindStep && (strings.EqualFold(st.Type, TypeHTTP) || strings.EqualFold(st.Type, TypePublish))
+	if st.Kind != definition.KindStep {
+		return false
+	}
+	for _, t := range []string{TypeHTTP, TypePublish, TypeSQL} {
+		if strings.EqualFold(st.Type, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxResponse bounds the response body an http step keeps.
@@ -76,6 +84,8 @@ func (s *Service) runExternal(ctx context.Context, j *jobs.Job, a runArgs) error
 	switch {
 	case strings.EqualFold(st.Type, TypeHTTP):
 		out, err = s.callHTTP(ctx, st, params)
+	case strings.EqualFold(st.Type, TypeSQL):
+		out, err = s.runSQL(ctx, timeoutOf(st.Timeout, r.params), params)
 	default:
 		out, err = s.publishStep(ctx, r, a.Step, params)
 	}

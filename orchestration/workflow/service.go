@@ -20,6 +20,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/internal/platform/store"
 	"github.com/gaffer-sre/gaffer/orchestration/workflow/workflowapi"
+	"github.com/jackc/pgx/v5"
 )
 
 // Name is the system's role name.
@@ -69,15 +70,28 @@ type Settings struct {
 	// SleepScale multiplies every Sleep step's duration: a testing aid
 	// (Maestro's samples sleep 15 s a step).
 	SleepScale float64
+	// SQLConnections name the PostgreSQL databases sql steps may use:
+	// NAME to a connection URL (postgres://user:pass@host/db).
+	SQLConnections map[string]string
+	// SQLMaxTime bounds one sql step's statement (its timeout, if shorter).
+	SQLMaxTime time.Duration
+	// SQLMaxRows bounds the rows an sql step keeps as its output.
+	SQLMaxRows int
 }
 
 // DefaultSettings are the flags' defaults.
-func DefaultSettings() *Settings { return &Settings{SleepScale: 1} }
+func DefaultSettings() *Settings {
+	return &Settings{SleepScale: 1, SQLMaxTime: 10 * time.Minute, SQLMaxRows: 1000}
+}
 
 func flags(fs *pflag.FlagSet) any {
 	s := DefaultSettings()
 	fs.Float64Var(&s.SleepScale, "workflow-sleep-scale", s.SleepScale, "multiply every Sleep step's duration (for tests)")
 	fs.MarkHidden("workflow-sleep-scale")
+	fs.StringToStringVar(&s.SQLConnections, "workflow-sql-connection", nil,
+		"a PostgreSQL database sql steps may use, as NAME=postgres://user:pass@host/db (repeatable)")
+	fs.DurationVar(&s.SQLMaxTime, "workflow-sql-max-time", s.SQLMaxTime, "the longest an sql step's statement may run")
+	fs.IntVar(&s.SQLMaxRows, "workflow-sql-max-rows", s.SQLMaxRows, "the most rows an sql step keeps as its output")
 	return s
 }
 
@@ -90,6 +104,8 @@ type Service struct {
 	now  func() time.Time
 	set  *Settings
 	http *http.Client // through the egress policy
+	// egress dials sql steps' databases.
+	egress *egress.Policy
 
 	mu       sync.Mutex
 	compiled map[versionKey]*compiled
@@ -118,8 +134,16 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	if set.SleepScale < 0 {
 		return nil, fmt.Errorf("--workflow-sleep-scale: must not be negative, got %g", set.SleepScale)
 	}
+	if set.SQLMaxTime <= 0 || set.SQLMaxRows <= 0 {
+		return nil, fmt.Errorf("--workflow-sql-max-time and --workflow-sql-max-rows: must be positive, got %s and %d", set.SQLMaxTime, set.SQLMaxRows)
+	}
+	for name, dsn := range set.SQLConnections {
+		if _, err := pgx.ParseConfig(dsn); err != nil || name == "" {
+			return nil, fmt.Errorf("--workflow-sql-connection %s: want NAME=postgres://user:pass@host/db: %v", name, err)
+		}
+	}
 	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(), set: set,
-		http:     deps.Egress.Client(egress.ClientOptions{Timeout: 10 * time.Minute, MaxRedirects: 5}),
+		http: deps.Egress.Client(egress.ClientOptions{Timeout: 10 * time.Minute, MaxRedirects: 5}), egress: deps.Egress,
 		compiled: map[versionKey]*compiled{}, loops: map[string]map[string]any{}, slots: make(chan struct{}, runSlots), triggersChanged: make(chan struct{}, 1), timers: map[*time.Timer]struct{}{}, stop: make(chan struct{})}
 	jobs.HandleFunc(deps.Jobs, wakeKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a wakeArgs) error { return s.wake(ctx, a) })
