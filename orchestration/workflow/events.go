@@ -34,9 +34,11 @@ func (s *Service) publish(events []event) {
 		defer s.running.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for i, e := range events {
+		for _, e := range events {
 			data, _ := json.Marshal(e.data)
-			ev := &bus.Event{Type: e.typ, Source: "/gaffer/workflow", ID: fmt.Sprintf("wf-%d-%d", s.nowMS(), i), Subject: fmt.Sprint(e.data["workflow_id"]), Data: data}
+			// A random ID: JetStream drops an event whose source and ID
+			// it saw in the last two minutes.
+			ev := &bus.Event{Type: e.typ, Source: "/gaffer/workflow", Subject: fmt.Sprint(e.data["workflow_id"]), Data: data}
 			if _, err := s.bus.Publish(ctx, ev); err != nil {
 				s.log.Warn("publish a workflow event", "type", e.typ, "error", err)
 				return
