@@ -29,10 +29,10 @@ type runSummary struct {
 	FailedCell      *int    `json:"failed_cell"`
 }
 
-// runArgs are the parsed arguments of `notebook run`. cobra cannot take
+// runCLIArgs are the parsed arguments of `notebook run`. cobra cannot take
 // two values for one flag, so the command parses its own arguments, as
 // papermill's `-p NAME VALUE` needs.
-type runArgs struct {
+type runCLIArgs struct {
 	input, output string
 	params        papermill.Params
 	kernel        string
@@ -44,8 +44,8 @@ type runArgs struct {
 // do not apply to a local run.
 var clientFlags = map[string]bool{"--server": true, "--token": true, "--token-file": true, "--timeout": true, "--ca-file": true}
 
-func parseRunArgs(args []string) (*runArgs, error) {
-	r := &runArgs{format: "table"}
+func parseRunArgs(args []string) (*runCLIArgs, error) {
+	r := &runCLIArgs{format: "table"}
 	var pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]

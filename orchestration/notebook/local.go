@@ -55,7 +55,7 @@ func RunFile(ctx context.Context, r FileRun) (*papermill.Result, error) {
 	res, err := papermill.Run(ctx, k, nb, papermill.Options{
 		Params: r.Params, InputPath: r.Input, OutputPath: r.Output,
 		KernelName: spec.Name, Language: spec.Language, LanguageInfo: k.Info.LanguageInfo,
-		CellTimeout: r.CellTimeout, RunTimeout: r.RunTimeout, Now: r.Now, Version: Version(),
+		CellTimeout: r.CellTimeout, RunTimeout: r.RunTimeout, Now: r.Now, Version: gafferVersion(),
 	})
 	if err != nil {
 		return nil, err
@@ -80,9 +80,9 @@ func KernelName(nb *nbformat.Notebook, asked string) string {
 	return "python3"
 }
 
-// Version is what runs record as metadata.papermill.version: Gaffer's
+// gafferVersion is what runs record as metadata.papermill.version: Gaffer's
 // module version.
-func Version() string {
+func gafferVersion() string {
 	v := "(devel)"
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		v = bi.Main.Version
