@@ -22,7 +22,7 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Summary: "Upload a notebook (.ipynb body): a new version of the notebook ?name=, created if new",
 		Query:   []httpapi.Param{{Name: "name", Description: "the notebook's name"}}, Response: Notebook{}, Handler: s.apiUpload})
 	r.Handle(httpapi.Route{Method: "GET", Path: api, Scope: ScopeRead, Summary: "List or search notebooks",
-		Query: []httpapi.Param{{Name: "q", Description: "text the name or the latest version holds"}, {Name: "archived", Description: "true to include archived notebooks"}},
+		Query:    []httpapi.Param{{Name: "q", Description: "text the name or the latest version holds"}, {Name: "archived", Description: "true to include archived notebooks"}},
 		Response: []Notebook{}, Handler: s.apiList})
 	r.Handle(httpapi.Route{Method: "GET", Path: api + "/{ref}", Scope: ScopeRead, Summary: "A notebook, by name or id", Response: Notebook{}, Handler: s.apiGet})
 	r.Handle(httpapi.Route{Method: "GET", Path: api + "/{ref}/versions", Scope: ScopeRead, Summary: "A notebook's versions, newest first",
