@@ -139,6 +139,11 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"workflow", "start", "grammar-k8s"}, capture: map[string]*regexp.Regexp{"k8s": re(`instance (\d+)`)}},
 		{args: []string{"workflow", "restart", "grammar-k8s", "{k8s}"}, mayConflict: true}, // 409 until it has failed
 		{args: []string{"workflow", "signal", "grammar_ready", "--param", "day=20261207"}},
+
+		{args: []string{"genie", "apply", "-f", "{dir}/genie.json"}},
+		{args: []string{"genie", "job", "submit", "--command-tags", "type:grammar", "--cluster-tags", "sched:grammar", "3600"},
+			capture: map[string]*regexp.Regexp{"gjob": re(`submitted job (\S+):`)}},
+		{args: []string{"genie", "job", "kill", "{gjob}"}},
 		{args: []string{"notebook", "run", "{dir}/nb.ipynb", "{dir}/nb-out.ipynb", "-p", "n", "2"}}, // local: needs python3-ipykernel
 
 		{args: []string{"failover", "import", "-f", "{dir}/fleet.yaml"}},
@@ -193,6 +198,9 @@ steps:
 			"steps": [{"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": "${n}", "type": "LONG"}}}}]}}`,
 		"wf2.json": `{"workflow": {"id": "grammar-wf", "description": "the second version", "params": {"n": {"value": 0, "type": "LONG"}},
 			"steps": [{"step": {"id": "nap", "type": "Sleep", "params": {"sleep_seconds": {"value": "${n}", "type": "LONG"}}}}]}}`,
+		"genie.json": `{"clusters": [{"id": "grammar", "name": "grammar", "user": "ops", "version": "1", "tags": ["sched:grammar"]}],
+			"commands": [{"id": "grammar-sleep", "name": "sleep", "user": "ops", "version": "1", "tags": ["type:grammar"],
+				"executable": "sleep", "clusterCriteria": [{"tags": ["sched:grammar"]}]}]}`,
 		"wf3.json":           `{"workflow": {"id": "grammar-k8s", "steps": [{"step": {"id": "pod", "type": "Kubernetes"}}]}}`,
 		"action/action.yaml": "name: grammar-echo\nversion: '1'\ncommand: ./run.sh\n",
 		"action/run.sh":      "#!/bin/sh\necho '{}'\n",

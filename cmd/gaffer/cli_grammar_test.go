@@ -25,10 +25,10 @@ import (
 var grammarVerbs = map[string]bool{
 	"abort": true, "activate": true, "allow": true, "backfill": true, "apply": true, "approve": true, "bundle": true, "control": true,
 	"create": true, "delete": true, "disable": true, "enable": true, "enroll": true, "expire": true,
-	"import": true, "issue": true, "pause": true, "promote": true, "publish": true, "redrive": true,
+	"import": true, "issue": true, "kill": true, "pause": true, "promote": true, "publish": true, "redrive": true,
 	"refuse": true, "reissue": true, "restart": true, "resume": true, "retire": true, "revoke": true, "rollback": true,
 	"rotate": true, "run": true, "scan": true, "set": true, "sign": true, "signal": true, "silence": true, "size": true,
-	"start": true, "stop": true, "update": true,
+	"start": true, "stop": true, "submit": true, "update": true,
 
 	"correlate": false, "detect": false, "exercise": false, "export": false, "fetch": false, "get": false,
 	"graph": false, "inspect": false, "list": false, "login": false, "plan": false, "query": false,

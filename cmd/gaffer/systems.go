@@ -9,6 +9,7 @@ import (
 	_ "github.com/gaffer-sre/gaffer/analysis/correlate"
 	_ "github.com/gaffer-sre/gaffer/demand/failover"
 	_ "github.com/gaffer-sre/gaffer/events"
+	_ "github.com/gaffer-sre/gaffer/orchestration/genie"
 	_ "github.com/gaffer-sre/gaffer/orchestration/notebook"
 	_ "github.com/gaffer-sre/gaffer/orchestration/workflow"
 	_ "github.com/gaffer-sre/gaffer/remediation"
