@@ -149,3 +149,30 @@ func TestRankIsDeterministicAndCancellable(t *testing.T) {
 		t.Errorf("cancelled rank: %v", err)
 	}
 }
+
+// TestScoreIgnoresTheLevel: a candidate's features do not change when a
+// constant is added to it: no statistic reads a value the candidate does
+// not have (the change statistic's long windows once read zeros before
+// the values a Scorer copies, which made a slow change's z depend on the
+// series' level).
+func TestScoreIgnoresTheLevel(t *testing.T) {
+	sc := NewScenario(3, ScenarioParams{N: 40, K: 5})
+	tg, err := NewTarget(sc.Target, sc.Window, Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, up := make([]float64, len(sc.Target)), make([]float64, len(sc.Target))
+	for i := range x {
+		x[i] = rng.NormFloat64()
+		if d := i - tg.Onset; d >= 0 {
+			x[i] += 0.15 * float64(d) // a slow ramp: the long windows see it best
+		}
+		up[i] = x[i] + 1000
+	}
+	s := tg.NewScorer()
+	a, b := s.Score(x), s.Score(up)
+	if math.Abs(a.ChangeZ-b.ChangeZ) > 1e-6*math.Abs(a.ChangeZ) || math.Abs(a.Score-b.Score) > 1e-9 {
+		t.Errorf("change z %.2f, score %.3f; plus 1000: %.2f, %.3f", a.ChangeZ, a.Score, b.ChangeZ, b.Score)
+	}
+}
