@@ -17,32 +17,36 @@ import (
 // against how steady the climb usually is. It keeps its buffers between
 // calls.
 type climbs struct {
-	d   []float64 // the steps, drops replaced by the usual step
-	tmp []float64
-	ch  changes
+	d     []float64 // the climb: the steps without the drops
+	jumps []int     // where a lone step stood out of its neighbours
+	tmp   []float64 // the baseline's deviations; then each step's next
+	ch    changes
 }
 
 // Shape of a sawtooth's steps, and what a drop is: a series whose
 // baseline steps have a skewness beyond sawtoothSkew (a sawtooth of
 // period p has about (p-2)/√(p-1)) has its steps on the long tail's side
-// beyond dropSpreads robust spreads of their median replaced by that
-// median; a sawtooth has at least minDrops of them over its baseline. A
+// beyond dropSpreads robust spreads of their median left out of its
+// climb; a sawtooth has at least minDrops of them over its baseline. A
 // series whose steps are about symmetric (noise, a random walk, spikes
 // that go up and come down), or that stepped once or twice, is left to
-// the level statistic.
+// the level statistic. A lone step beyond dropSpreads spreads of its
+// neighbours' within jumpNear steps of where the climb changed makes
+// the change a jump of the level's, not a slope's.
 const (
 	sawtoothSkew = 2.0
 	dropSpreads  = 4.0
 	minDrops     = 5
+	jumpNear     = 2
 )
 
 // scan returns the largest change of the slope of x (the whole series,
 // read over [from-3·width, to), its gaps filled) for t in [lo, hi], with
 // its z against the baseline positions whose windows end before base (as
 // changes.scan), and false when x's steps over the baseline [from, base)
-// are not a sawtooth's. A step to or from a value raw does not have (a
-// gap, a pod that is gone) counts as a usual one: a series that stopped
-// did not stop climbing.
+// are not a sawtooth's or the change is a jump of its level. A step to
+// or from a value raw does not have (a gap, a pod that is gone) is left
+// out like a drop: a series that stopped did not stop climbing.
 func (c *climbs) scan(x, raw []float64, from, to, width, lo, hi, base int) (changeResult, bool) {
 	start := max(1, from-trendWidths*width)
 	if base-from < 4*width {
@@ -89,21 +93,52 @@ func (c *climbs) scan(x, raw []float64, from, to, width, lo, hi, base int) (chan
 	if drops < minDrops {
 		return changeResult{}, false // a step or two, not a sawtooth
 	}
+	// The drops, and the steps to or from a value the series does not
+	// have, are not the climb's.
 	for i := start; i < to; i++ {
 		if tail*(d[i]-med) > dropSpreads*scale || missing(raw[i]) || missing(raw[i-1]) {
-			d[i] = med
+			d[i] = math.NaN()
 		}
 	}
 	// A climb that changed keeps its new rate; a lone step (a one-off
-	// jump of the level, a spike) is not one: the median of every three
-	// steps keeps the one and drops the other.
-	prev := d[start-1]
-	for i := start; i < to-1; i++ {
-		cur := d[i]
-		d[i] = median3(prev, cur, d[i+1])
-		prev = cur
+	// jump of the level, a spike) is not one: the median of every step
+	// and the steps on either side of it (the drops skipped) keeps the
+	// one and drops the other. What is left out is filled with the climb
+	// before it.
+	next := slices.Grow(c.tmp[:0], to-start)[:to-start]
+	c.tmp = next
+	after := math.NaN()
+	for i := to - 1; i >= start; i-- {
+		next[i-start] = after
+		if !math.IsNaN(d[i]) {
+			after = d[i]
+		}
 	}
-	return c.ch.scan(d, from, to, width, lo, hi, base), true
+	prev, fill := math.NaN(), med
+	c.jumps = c.jumps[:0]
+	for i := start; i < to; i++ {
+		cur := d[i]
+		if math.IsNaN(cur) {
+			d[i] = fill
+			continue
+		}
+		if nx := next[i-start]; !math.IsNaN(prev) && !math.IsNaN(nx) {
+			d[i] = median3(prev, cur, nx)
+		}
+		if math.Abs(cur-d[i]) > dropSpreads*scale {
+			c.jumps = append(c.jumps, i)
+		}
+		prev, fill = cur, d[i]
+	}
+	r := c.ch.scan(d, from, to, width, lo, hi, base)
+	// A climb that changed where the level jumped is the jump's: a
+	// level multiplied (a one-off step) climbs faster or slower too.
+	for _, j := range c.jumps {
+		if j >= r.at-jumpNear && j <= r.at+jumpNear {
+			return changeResult{}, false
+		}
+	}
+	return r, true
 }
 
 func missing(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
