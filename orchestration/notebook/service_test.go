@@ -242,7 +242,7 @@ func TestNotebookStepFeedsTheNextStep(t *testing.T) {
 		t.Fatalf("instance %s %s %+v", in.Status, in.Error, in.Steps)
 	}
 	for _, s := range in.Steps {
-		if !strings.HasPrefix(s.Ref, "/notebooks/runs/") {
+		if !strings.HasPrefix(s.Ref, "/notebook-runs/") {
 			t.Errorf("step %s ref %q", s.ID, s.Ref)
 		}
 		if s.ID == "consume" && fmt.Sprint(s.Output["doubled"]) != "200" {

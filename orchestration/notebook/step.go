@@ -70,7 +70,7 @@ func (s *Service) runStep(ctx context.Context, job *jobs.Job, j workflowapi.Step
 	default:
 		done = j.DoneFor(workflowapi.OutcomeFailed, nil, run.Error)
 	}
-	done.Ref = fmt.Sprintf("/notebooks/runs/%d", run.ID)
+	done.Ref = fmt.Sprintf("/notebook-runs/%d", run.ID)
 	return s.stepDone(ctx, done)
 }
 
