@@ -22,9 +22,9 @@ type txn struct {
 	inlined int // NoOp steps run in this transaction
 	// starting marks a transaction that fires time triggers.
 	starting bool
-	// deferred, when set, collects the steps to run after a series of
-	// transactions instead of after this one.
-	deferred *[]stepRef
+	// deferred, when set, collects the steps to run and the events to
+	// publish after a series of transactions (see inTxDeferring).
+	deferred *deferral
 	// pausedIDs caches whether an instance (or an ancestor) is paused.
 	pausedIDs map[string]bool
 	retries   []retryAt
@@ -48,9 +48,17 @@ func (s *Service) inTx(ctx context.Context, fn func(t *txn) error) error {
 	return s.inTxDeferring(ctx, nil, fn)
 }
 
+// deferral is what a series of transactions leaves for after the last:
+// steps to run and events to publish.
+type deferral struct {
+	steps  []stepRef
+	events []event
+}
+
 // inTxDeferring is inTx that, when deferred is not nil, adds the steps to
-// run to it instead of launching them.
-func (s *Service) inTxDeferring(ctx context.Context, deferred *[]stepRef, fn func(t *txn) error) error {
+// run and the events to publish to it instead of running and publishing
+// them.
+func (s *Service) inTxDeferring(ctx context.Context, deferred *deferral, fn func(t *txn) error) error {
 	var t *txn
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		t = &txn{s: s, ctx: ctx, tx: tx, deferred: deferred}
@@ -60,7 +68,9 @@ func (s *Service) inTxDeferring(ctx context.Context, deferred *[]stepRef, fn fun
 		return err
 	}
 	if t.deferred != nil {
-		*t.deferred = append(*t.deferred, t.toRun...)
+		t.deferred.steps = append(t.deferred.steps, t.toRun...)
+		t.deferred.events = append(t.deferred.events, t.events...)
+		t.toRun, t.events = nil, nil
 	} else {
 		s.launch(t.toRun)
 	}

@@ -91,12 +91,16 @@ func (s *Service) nudgeScheduler() {
 // come, and moves each to its next time after now (a trigger missed
 // while no process ran fires once, not once per missed time).
 func (s *Service) fireDue(ctx context.Context) error {
-	// The first steps run once every instance due has started: run
-	// sooner, they would take SQLite's one writer from the starts.
-	var toRun []stepRef
-	defer func() { s.launch(toRun) }()
+	// The first steps run, and the events go out, once every instance
+	// due has started: sooner, they would take SQLite's one writer and
+	// the CPU from the starts.
+	var later deferral
+	defer func() {
+		s.launch(later.steps)
+		s.publish(later.events)
+	}()
 	for {
-		n, err := s.fireSome(ctx, &toRun)
+		n, err := s.fireSome(ctx, &later)
 		if err != nil || n < dueLimit {
 			return err
 		}
@@ -107,18 +111,13 @@ func (s *Service) fireDue(ctx context.Context) error {
 const dueLimit = 1000
 
 // fireSome fires up to dueLimit due triggers and says how many it read;
-// it adds the steps the instances made ready to toRun.
-func (s *Service) fireSome(ctx context.Context, toRun *[]stepRef) (int, error) {
+// it adds the steps the instances made ready, and their events, to later.
+func (s *Service) fireSome(ctx context.Context, later *deferral) (int, error) {
 	now := s.now()
 	rows, err := s.db.QueryContext(ctx, `SELECT workflow_id, idx, version, next_at FROM workflow_time_triggers WHERE next_at <= ?
 		ORDER BY next_at LIMIT `+fmt.Sprint(dueLimit), now.UnixMilli())
 	if err != nil {
 		return 0, err
-	}
-	type due struct {
-		workflow string
-		idx, ver int
-		at       int64
 	}
 	var list []due
 	for rows.Next() {
@@ -131,14 +130,30 @@ func (s *Service) fireSome(ctx context.Context, toRun *[]stepRef) (int, error) {
 	}
 	rows.Close()
 	read := len(list)
-	// Fire them in batches, one transaction each: a savepoint per
-	// trigger keeps one failure from undoing the others.
+	// Fire them in batches, one transaction each, with few statements
+	// (fireBatch); a batch that fails as a whole, and the triggers it
+	// leaves, go one at a time, a savepoint each, so one failure does not
+	// undo the others.
 	for len(list) > 0 {
 		batch := list[:min(len(list), triggerBatch)]
 		list = list[len(batch):]
-		err := s.inTxDeferring(ctx, toRun, func(t *txn) error {
+		var slow []due
+		err := s.inTxDeferring(ctx, later, func(t *txn) error {
 			t.starting = true
-			for i, d := range batch {
+			var err error
+			slow, err = t.fireBatch(batch, now)
+			return err
+		})
+		if err != nil {
+			s.log.Warn("start workflows on their time triggers together; starting them one at a time", "error", err)
+			slow = batch
+		}
+		if len(slow) == 0 {
+			continue
+		}
+		err = s.inTxDeferring(ctx, later, func(t *txn) error {
+			t.starting = true
+			for i, d := range slow {
 				if err := t.fireOne(d.workflow, d.idx, d.ver, d.at, now, i); err != nil {
 					s.log.Warn("start a workflow on its time trigger", "workflow", d.workflow, "error", err)
 				}
@@ -150,6 +165,13 @@ func (s *Service) fireSome(ctx context.Context, toRun *[]stepRef) (int, error) {
 		}
 	}
 	return read, nil
+}
+
+// due is a time trigger whose time has come.
+type due struct {
+	workflow string
+	idx, ver int
+	at       int64
 }
 
 // triggerBatch is how many due triggers one transaction fires.
