@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,54 @@ func TestTimeTriggerFailureSkips(t *testing.T) {
 	srv.Do("GET", "/api/v1/workflows/bad/instances", tok, nil).JSON(t, &list)
 	if len(list) != 0 {
 		t.Errorf("the failing firing left instances %+v", list)
+	}
+}
+
+// TestTimeTriggersTogether: workflows due at the same instant start in
+// one batch with each run strategy applied — sequential queues behind a
+// running instance, first_only is stopped, last_only stops the running
+// one — a workflow with two triggers due starts twice, and a firing that
+// cannot start leaves no gap in its workflow's instance numbers.
+func TestTimeTriggersTogether(t *testing.T) {
+	clock := clocktest.NewManual(time.Date(2026, 12, 7, 15, 3, 0, 0, time.UTC))
+	srv := platformtest.Start(t, platformtest.Options{Now: clock.Now})
+	tok := srv.Token(workflow.ScopeWrite, workflow.ScopeRead)
+	def := func(id, rule, triggers, params string) string {
+		return `{"properties": {"run_strategy": "` + rule + `"}, "workflow": {"id": "` + id + `", "time_triggers": [` + triggers + `],` + params + `
+		  "steps": [{"step": {"id": "s", "type": "Sleep", "params": {"sleep_seconds": {"value": "${wait}", "type": "LONG"}}}}],
+		  "params": {"wait": {"value": 3600, "type": "LONG"}}}}`
+	}
+	every5 := `{"type": "CRON", "cron": "*/5 * * * *"}`
+	for _, id := range []string{"sequential", "first_only", "last_only"} {
+		apply(t, srv, tok, def(id, id, every5, ""))
+		var in workflow.Instance
+		srv.Do("POST", "/api/v1/workflows/"+id+"/instances", tok, nil).JSON(t, &in) // runs for an hour
+	}
+	apply(t, srv, tok, strings.Replace(def("twice", "parallel", every5+`, {"type": "CRON", "cron": "*/5 * * * *", "timezone": "Asia/Tokyo"}`, ""),
+		`"value": 3600`, `"value": 0`, 1))
+	apply(t, srv, tok, strings.Replace(def("bad", "parallel", every5, ""), `"params": {"wait"`,
+		`"params": {"p": {"expression": "throw \"no data yet\";", "type": "STRING"}, "wait"`, 1))
+	clock.Advance(2 * time.Minute)
+	status := func(id string, no int64) string {
+		var in workflow.Instance
+		if r := srv.Do("GET", "/api/v1/workflows/"+id+"/instances/"+strconv.FormatInt(no, 10), tok, nil); r.Status == 200 {
+			r.JSON(t, &in)
+		}
+		return in.Status
+	}
+	platformtest.Eventually(t, "the due instances", func() bool {
+		return status("sequential", 2) == workflow.InstanceCreated && status("first_only", 2) == workflow.InstanceStopped &&
+			status("last_only", 2) == workflow.InstanceInProgress && status("last_only", 1) == workflow.InstanceStopped &&
+			status("twice", 1) == workflow.InstanceSucceeded && status("twice", 2) == workflow.InstanceSucceeded
+	})
+	if s := status("sequential", 1); s != workflow.InstanceInProgress {
+		t.Errorf("sequential 1: %s, want IN_PROGRESS", s)
+	}
+	// "bad" skipped its firing: its first instance is number 1.
+	apply(t, srv, tok, def("bad", "parallel", every5, ""))
+	var in workflow.Instance
+	srv.Do("POST", "/api/v1/workflows/bad/instances", tok, nil).JSON(t, &in)
+	if in.InstanceID != 1 {
+		t.Errorf("bad's first instance is number %d, want 1", in.InstanceID)
 	}
 }
