@@ -2,6 +2,7 @@ package genie
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -133,12 +134,13 @@ type JobSearchResult struct {
 type jobFilter struct {
 	ID, Name, User, Cluster, Command string
 	Statuses, Tags                   []string
-	Limit                            int
+	// Offset and Limit select a page (Limit 0: 10,000).
+	Offset, Limit int
 }
 
-// findJobs returns the jobs f keeps, newest first, at most f.Limit.
-func (s *Service) findJobs(ctx context.Context, f jobFilter) ([]*jobRow, error) {
-	q := `SELECT ` + jobColumns + ` FROM genie_jobs WHERE 1 = 1`
+// where is the filter's SQL condition and arguments.
+func (f jobFilter) where() (string, []any) {
+	q := ` WHERE 1 = 1`
 	var args []any
 	for _, c := range []struct{ col, v, op string }{{"id", f.ID, "LIKE"}, {"name", f.Name, "LIKE"}, {"usr", f.User, "="},
 		{"cluster_name", f.Cluster, "="}, {"command_name", f.Command, "="}} {
@@ -154,39 +156,41 @@ func (s *Service) findJobs(ctx context.Context, f jobFilter) ([]*jobRow, error) 
 		}
 	}
 	for _, t := range f.Tags {
-		q += ` AND tags LIKE ?`
-		args = append(args, `%"`+strings.NewReplacer(`%`, ``, `_`, ``).Replace(t)+`"%`)
+		// tags is a JSON list: a tag is a quoted element. LIKE's own
+		// wildcards in the tag are escaped.
+		q += ` AND tags LIKE ? ESCAPE '\'`
+		tj, _ := json.Marshal(t)
+		args = append(args, "%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(string(tj))+"%")
+	}
+	return q, args
+}
+
+// findJobs returns the page of jobs f selects, newest first, and how
+// many it selects in all.
+func (s *Service) findJobs(ctx context.Context, f jobFilter) ([]*jobRow, int, error) {
+	where, args := f.where()
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM genie_jobs`+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
 	}
 	if f.Limit <= 0 {
 		f.Limit = 10000
 	}
-	q += ` ORDER BY created_at DESC, id LIMIT ?`
-	args = append(args, f.Limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM genie_jobs`+where+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`,
+		append(args, f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	var out []*jobRow
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if len(f.Tags) == 0 || hasAll(j.Tags, f.Tags) {
-			out = append(out, j)
-		}
+		out = append(out, j)
 	}
-	return out, rows.Err()
-}
-
-func hasAll(have, want []string) bool {
-	for _, w := range want {
-		if !contains(have, w) {
-			return false
-		}
-	}
-	return true
+	return out, total, rows.Err()
 }
 
 func (s *Service) apiJobs(w http.ResponseWriter, r *http.Request) error {
@@ -195,8 +199,8 @@ func (s *Service) apiJobs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	found, err := s.findJobs(r.Context(), jobFilter{ID: q.Get("id"), Name: q.Get("name"), User: q.Get("user"), Cluster: q.Get("clusterName"),
-		Command: q.Get("commandName"), Statuses: q["status"], Tags: q["tag"], Limit: (num + 1) * size * 10})
+	found, total, err := s.findJobs(r.Context(), jobFilter{ID: q.Get("id"), Name: q.Get("name"), User: q.Get("user"), Cluster: q.Get("clusterName"),
+		Command: q.Get("commandName"), Statuses: q["status"], Tags: q["tag"], Offset: num * size, Limit: size})
 	if err != nil {
 		return err
 	}
@@ -207,11 +211,9 @@ func (s *Service) apiJobs(w http.ResponseWriter, r *http.Request) error {
 		items[i] = JobSearchResult{ID: v.ID, Name: v.Name, User: v.User, Status: v.Status, Started: v.Started, Finished: v.Finished,
 			ClusterName: v.ClusterName, CommandName: v.CommandName, Runtime: v.Runtime, Links: map[string]Link{"self": {jobsPath + "/" + v.ID}}}
 	}
-	list, err := pageOf(r, "jobSearchResultList", items)
-	if err != nil {
-		return err
-	}
-	return httpapi.WriteJSON(w, http.StatusOK, list)
+	return httpapi.WriteJSON(w, http.StatusOK, List{Embedded: map[string]any{"jobSearchResultList": items},
+		Links: map[string]Link{"self": {r.URL.RequestURI()}},
+		Page:  PageInfo{Size: size, TotalElements: total, TotalPages: (total + size - 1) / size, Number: num}})
 }
 
 func (s *Service) apiJob(w http.ResponseWriter, r *http.Request) error {

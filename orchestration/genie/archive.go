@@ -8,7 +8,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
+
+// gzipWriters reuses compressors: each holds about a megabyte of state,
+// and a job's archive is usually a few small files.
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return w
+}}
 
 // archiveDir writes the regular files and directories under dir to a
 // gzipped tar at dst (through a temporary file, so dst is whole or
@@ -27,7 +35,9 @@ func archiveDir(dir, dst string) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	gz := gzip.NewWriter(tmp)
+	gz := gzipWriters.Get().(*gzip.Writer)
+	gz.Reset(tmp)
+	defer gzipWriters.Put(gz)
 	tw := tar.NewWriter(gz)
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

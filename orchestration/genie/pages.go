@@ -56,7 +56,7 @@ func (p *pages) jobList(w http.ResponseWriter, r *http.Request) error {
 	if f.Tag != "" {
 		jf.Tags = []string{f.Tag}
 	}
-	found, err := p.s.findJobs(r.Context(), jf)
+	found, _, err := p.s.findJobs(r.Context(), jf)
 	if err != nil {
 		return err
 	}

@@ -282,6 +282,7 @@ func (s *Service) index(ctx context.Context) (*resolve.Index, error) {
 		return nil, err
 	}
 	defer rows.Close()
+	docs := map[string]resourceDoc{}
 	var apps []*resolve.Application
 	var cmds []*resolve.Command
 	var clusters []*resolve.Cluster
@@ -294,6 +295,7 @@ func (s *Service) index(ctx context.Context) (*resolve.Index, error) {
 		if err != nil {
 			return nil, err
 		}
+		docs[kind+"/"+d.common().ID] = d
 		switch v := d.(type) {
 		case *Application:
 			apps = append(apps, &resolve.Application{Resource: v.resource(), Type: v.Type})
@@ -310,6 +312,21 @@ func (s *Service) index(ctx context.Context) (*resolve.Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.idx, s.idxRev = idx, rev
+	s.idx, s.idxRev, s.docs = idx, rev, docs
 	return idx, nil
+}
+
+// snapshotDoc returns a resource as of the current index, for reading
+// only: callers must not change it.
+func (s *Service) snapshotDoc(ctx context.Context, kind, id string) (resourceDoc, error) {
+	if _, err := s.index(ctx); err != nil {
+		return nil, err
+	}
+	s.idxMu.Lock()
+	d, ok := s.docs[kind+"/"+id]
+	s.idxMu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %s %q", ErrNotFound, kindName(kind), id)
+	}
+	return d, nil
 }

@@ -165,12 +165,12 @@ func (s *Service) execute(j *jobRow, r *run) {
 // prepare stages the job's directory and returns its process's spec.
 func (s *Service) prepare(ctx context.Context, j *jobRow, dir string) (ExecSpec, error) {
 	var spec ExecSpec
-	d, err := s.getResource(ctx, kindCommand, j.CommandID)
+	d, err := s.snapshotDoc(ctx, kindCommand, j.CommandID)
 	if err != nil {
 		return spec, err
 	}
 	cmd := d.(*commandRow)
-	d, err = s.getResource(ctx, kindCluster, j.ClusterID)
+	d, err = s.snapshotDoc(ctx, kindCluster, j.ClusterID)
 	if err != nil {
 		return spec, err
 	}
@@ -184,7 +184,7 @@ func (s *Service) prepare(ctx context.Context, j *jobRow, dir string) (ExecSpec,
 		apps = j.Request.Applications
 	}
 	for _, id := range apps {
-		d, err := s.getResource(ctx, kindApplication, id)
+		d, err := s.snapshotDoc(ctx, kindApplication, id)
 		if err != nil {
 			return spec, err
 		}

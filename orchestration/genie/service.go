@@ -98,6 +98,8 @@ type Service struct {
 	idxMu  sync.Mutex
 	idx    *resolve.Index
 	idxRev int64
+	// docs are the decoded resources of idx, by kind/id.
+	docs map[string]resourceDoc
 
 	mu        sync.Mutex
 	running   map[string]*run // jobs this process runs, by id
