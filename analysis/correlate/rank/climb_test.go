@@ -1,8 +1,11 @@
 package rank
 
 import (
+	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"time"
 )
 
 // sawtooth is a heap of live+garbage: garbage grows by alloc a minute
@@ -101,8 +104,16 @@ func TestScoreTimesASawtoothLeakBySlope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := tg.NewScorer().Score(sawtooth(rng, n, t0, -1, 20))
+	x := sawtooth(rng, n, t0, -1, 20)
+	f := tg.NewScorer().Score(x)
 	if !f.Slope || f.Change < t0-1 || f.Change > t0+1 || f.Precedes <= 0 {
 		t.Errorf("leak: slope %v, change at %+d, precedence %.2f; want a slope change at t0±1 that precedes", f.Slope, f.Change-t0, f.Precedes)
+	}
+	e, err := tg.Explain(context.Background(), x, f, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.ToLower(e.Summary), "its climb between collections changed") || !strings.Contains(e.Summary, "a step") {
+		t.Errorf("explanation %q does not say that its climb changed", e.Summary)
 	}
 }
