@@ -139,6 +139,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"workflow", "start", "grammar-k8s"}, capture: map[string]*regexp.Regexp{"k8s": re(`instance (\d+)`)}},
 		{args: []string{"workflow", "restart", "grammar-k8s", "{k8s}"}, mayConflict: true}, // 409 until it has failed
 		{args: []string{"workflow", "signal", "grammar_ready", "--param", "day=20261207"}},
+		{args: []string{"workflow", "template", "apply", "-f", "{dir}/tmpl.json"}},
 
 		{args: []string{"genie", "apply", "-f", "{dir}/genie.json"}},
 		{args: []string{"genie", "job", "submit", "--command-tags", "type:grammar", "--cluster-tags", "sched:grammar", "3600"},
@@ -202,6 +203,7 @@ steps:
 			"commands": [{"id": "grammar-sleep", "name": "sleep", "user": "ops", "version": "1", "tags": ["type:grammar"],
 				"executable": "sleep", "clusterCriteria": [{"tags": ["sched:grammar"]}]}]}`,
 		"wf3.json":           `{"workflow": {"id": "grammar-k8s", "steps": [{"step": {"id": "pod", "type": "Kubernetes"}}]}}`,
+		"tmpl.json":          `{"id": "grammar-step", "description": "a reusable wait", "step": {"type": "NoOp"}}`,
 		"action/action.yaml": "name: grammar-echo\nversion: '1'\ncommand: ./run.sh\n",
 		"action/run.sh":      "#!/bin/sh\necho '{}'\n",
 		"nb.ipynb": `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},

@@ -59,6 +59,9 @@ func (s *Service) Apply(ctx context.Context, file string, src []byte, by string)
 	if err != nil {
 		return Applied{}, err
 	}
+	if err := s.resolveTemplates(ctx, s.db, file, d); err != nil {
+		return Applied{}, err
+	}
 	if err := definition.Check(d, definition.CheckOptions{File: file, Compile: compileCheck}); err != nil {
 		return Applied{}, err
 	}

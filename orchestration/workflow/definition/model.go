@@ -133,6 +133,12 @@ type Step struct {
 	// SignalDependencies are signals the step waits for (Maestro's);
 	// kept as written.
 	SignalDependencies []any `json:"signal_dependencies,omitempty"`
+	// SubType (template) names the step template the step uses, as
+	// Maestro's template steps name theirs.
+	SubType string `json:"sub_type,omitempty"`
+	// Template is the step template a plain step was made from at apply
+	// ("name@version"); set by ResolveTemplates.
+	Template string `json:"template,omitempty"`
 }
 
 // Transition holds a step's successors.

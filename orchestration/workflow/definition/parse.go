@@ -28,6 +28,22 @@ func Parse(file string, data []byte) (*Definition, error) {
 	if trimmed[0] == '{' {
 		return parseJSON(file, data)
 	}
+	generic, err := yamlMap(file, data)
+	if err != nil {
+		return nil, err
+	}
+	if _, dsl := generic["Workflow"]; dsl {
+		return parseDSL(file, generic)
+	}
+	j, err := mapJSON(file, generic)
+	if err != nil {
+		return nil, err
+	}
+	return parseJSON(file, j)
+}
+
+// yamlMap reads a YAML document that must be a mapping.
+func yamlMap(file string, data []byte) (map[string]any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &Error{Problems: []Problem{{File: file, Line: yamlLine(err), Reason: "YAML: " + yamlReason(err)}}}
@@ -36,14 +52,25 @@ func Parse(file string, data []byte) (*Definition, error) {
 	if err := doc.Decode(&generic); err != nil {
 		return nil, &Error{Problems: []Problem{{File: file, Reason: "YAML: the document must be a mapping"}}}
 	}
-	if _, dsl := generic["Workflow"]; dsl {
-		return parseDSL(file, generic)
+	return generic, nil
+}
+
+// yamlToJSON returns a YAML mapping as JSON.
+func yamlToJSON(file string, data []byte) ([]byte, error) {
+	generic, err := yamlMap(file, data)
+	if err != nil {
+		return nil, err
 	}
+	return mapJSON(file, generic)
+}
+
+// mapJSON encodes a YAML document's mapping as JSON.
+func mapJSON(file string, generic map[string]any) ([]byte, error) {
 	j, err := json.Marshal(generic)
 	if err != nil {
 		return nil, &Error{Problems: []Problem{{File: file, Reason: "YAML: " + err.Error()}}}
 	}
-	return parseJSON(file, j)
+	return j, nil
 }
 
 // wire is the JSON model as written, with steps still raw.
