@@ -367,11 +367,8 @@ func (s *Service) Kill(ctx context.Context, id string) (*jobRow, error) {
 }
 
 // watchEvery is how often a process renews its jobs and looks for kills
-// requested elsewhere; lostAfter is how long a job may go unrenewed.
-const (
-	watchEvery = 2 * time.Second
-	lostAfter  = time.Minute
-)
+// requested elsewhere.
+const watchEvery = 2 * time.Second
 
 // watch renews this process's jobs, applies kill requests made through
 // other processes and settles jobs whose process stopped renewing them.
@@ -419,7 +416,7 @@ func (s *Service) sweep(ctx context.Context) error {
 		}
 	}
 	rows, err = s.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM genie_jobs WHERE status IN (?, ?, ?) AND heartbeat < ? AND owner <> ?`,
-		genieapi.StatusClaimed, genieapi.StatusInit, genieapi.StatusRunning, now-lostAfter.Milliseconds(), s.owner)
+		genieapi.StatusClaimed, genieapi.StatusInit, genieapi.StatusRunning, now-s.set.LostAfter.Milliseconds(), s.owner)
 	if err != nil {
 		return err
 	}

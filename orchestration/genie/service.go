@@ -59,11 +59,14 @@ type Settings struct {
 	Selector string
 	// CEL bounds the selector's evaluation.
 	CEL celbudget.Budget
+	// LostAfter is how long a claimed job may go unrenewed by its process
+	// before it is failed as lost.
+	LostAfter time.Duration
 }
 
 // DefaultSettings are the flags' defaults.
 func DefaultSettings() *Settings {
-	return &Settings{UserActiveLimit: 100, DefaultTimeout: 7 * 24 * time.Hour, CEL: celbudget.Default()}
+	return &Settings{UserActiveLimit: 100, DefaultTimeout: 7 * 24 * time.Hour, CEL: celbudget.Default(), LostAfter: time.Minute}
 }
 
 func flags(fs *pflag.FlagSet) any {
@@ -73,6 +76,8 @@ func flags(fs *pflag.FlagSet) any {
 	fs.DurationVar(&s.DefaultTimeout, "genie-default-timeout", s.DefaultTimeout, "timeout of a Genie job that names none")
 	fs.StringVar(&s.Selector, "genie-cluster-selector", s.Selector, "CEL expression choosing a job's cluster among candidates (default: at random)")
 	celbudget.AddFlags(fs, "genie", &s.CEL)
+	fs.DurationVar(&s.LostAfter, "genie-lost-after", s.LostAfter, "fail a running job whose process has not renewed it for this long")
+	fs.MarkHidden("genie-lost-after")
 	return s
 }
 
@@ -121,6 +126,9 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	}
 	if set.DefaultTimeout <= 0 {
 		return nil, fmt.Errorf("--genie-default-timeout: must be positive, got %v", set.DefaultTimeout)
+	}
+	if set.LostAfter <= watchEvery {
+		return nil, fmt.Errorf("--genie-lost-after: must be longer than the %v renewal period, got %v", watchEvery, set.LostAfter)
 	}
 	if err := set.CEL.Validate("--genie"); err != nil {
 		return nil, err
