@@ -19,6 +19,9 @@ func (t *txn) stopInstance(id, status, why string) error {
 	if err := t.cancelRunners(id, ""); err != nil {
 		return err
 	}
+	if err := t.forgetWaits(id, ""); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_steps SET status = ?, finished_at = ?, error = CASE WHEN error = '' THEN ? ELSE error END
 		WHERE instance_id = ? AND status IN (?, ?)`, StepStopped, t.s.nowMS(), "the instance ended: "+why, id, StepCreated, StepRunning); err != nil {
 		return err

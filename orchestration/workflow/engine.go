@@ -28,6 +28,7 @@ type txn struct {
 	// pausedIDs caches whether an instance (or an ancestor) is paused.
 	pausedIDs map[string]bool
 	retries   []retryAt
+	sleeps    []sleepAt // Sleep steps started, to wake in this process too
 	events    []event
 }
 
@@ -76,6 +77,9 @@ func (s *Service) inTxDeferring(ctx context.Context, deferred *deferral, fn func
 	}
 	for _, r := range t.retries {
 		s.retryLater(ctx, r)
+	}
+	for _, sl := range t.sleeps {
+		s.soon(sl.after, sl.args)
 	}
 	s.publish(t.events)
 	return nil
@@ -160,6 +164,11 @@ func (t *txn) finishStep(ref stepRef, attempt int, status string, output map[str
 	}
 	if st.Kind == definition.KindForeach {
 		t.s.forgetForeach(ref)
+	}
+	if len(st.SignalDependencies) > 0 {
+		if err := t.forgetWaits(ref.inst, ref.step); err != nil {
+			return err
+		}
 	}
 	t.stepEvent(r, ref.step, status, why)
 	if stepFailed(status) {

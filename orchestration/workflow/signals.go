@@ -76,6 +76,9 @@ func (s *Service) Signal(ctx context.Context, req SignalRequest, by string) (*Si
 			req.Name, string(pj), by, s.nowMS()).Scan(&res.Seq); err != nil {
 			return err
 		}
+		if err := t.signalArrived(req.Name, decodeParams(string(pj))); err != nil {
+			return fmt.Errorf("steps waiting for %s: %w", req.Name, err)
+		}
 		rows, err := t.tx.QueryContext(ctx, `SELECT t.workflow_id, t.idx, w.active FROM workflow_signal_triggers t
 			JOIN workflow_workflows w ON w.id = t.workflow_id WHERE t.name = ? ORDER BY t.workflow_id, t.idx`, req.Name)
 		if err != nil {

@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -124,5 +125,52 @@ func TestValidatorsAndDedup(t *testing.T) {
 	}
 	if started != 2 {
 		t.Errorf("three signals for days 1, 1, 2 started %d instances, want 2 (dedup by day)", started)
+	}
+}
+
+// TestStepSignalDependencies: a step with signal_dependencies waits,
+// RUNNING, until signals of those names with matching params have come
+// (a signal that came before counts); its params are evaluated for the
+// instance (here the run's day), so another day's signal does not.
+func TestStepSignalDependencies(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.AdminToken
+	apply(t, srv, tok, `{"properties": {"run_strategy": "parallel"}, "workflow": {"id": "waiter",
+	  "params": {"day": {"value": 20261207, "type": "LONG"}},
+	  "steps": [{"step": {"id": "load", "type": "NoOp", "signal_dependencies": [
+	    {"name": "table_ready", "match_params": {"day": {"param": {"expression": "day", "type": "LONG"}, "operator": "="},
+	                                            "table": {"param": {"value": "visits", "type": "STRING"}, "operator": "=="}}},
+	    {"name": "quota_ok"}]}}]}}`)
+	signal := func(name string, params map[string]any) {
+		if r := srv.Do("POST", "/api/v1/workflows/signals", tok, map[string]any{"name": name, "params": params}); r.Status != 201 {
+			t.Fatalf("signal %s: %d %s", name, r.Status, r.Body)
+		}
+	}
+	signal("quota_ok", nil) // before the instance: it counts
+	var in workflow.Instance
+	srv.Do("POST", "/api/v1/workflows/waiter/instances", tok, nil).JSON(t, &in)
+	get := func() workflow.Instance {
+		var now workflow.Instance
+		srv.Do("GET", fmt.Sprintf("/api/v1/workflows/waiter/instances/%d", in.InstanceID), tok, nil).JSON(t, &now)
+		return now
+	}
+	platformtest.Eventually(t, "the step to wait", func() bool {
+		now := get()
+		return len(now.Steps) == 1 && now.Steps[0].Status == workflow.StepRunning && now.Steps[0].Error == "waiting for signals: table_ready"
+	})
+	signal("table_ready", map[string]any{"day": 20261206, "table": "visits"}) // another day
+	signal("table_ready", map[string]any{"day": 20261207, "table": "clicks"}) // another table
+	if now := get(); now.Status != workflow.InstanceInProgress {
+		t.Fatalf("after signals that do not match: %s", now.Status)
+	}
+	signal("table_ready", map[string]any{"day": 20261207, "table": "visits"})
+	if end := waitEnd(t, srv, tok, "waiter", in.InstanceID); end.Status != workflow.InstanceSucceeded || end.Steps[0].Error != "" {
+		t.Fatalf("after the signal: %s %+v", end.Status, end.Steps)
+	}
+
+	r := srv.DoWith("POST", "/api/v1/workflows?file=bad.json", tok, "application/json", `{"workflow": {"id": "bad", "steps": [
+	  {"step": {"id": "s", "type": "NoOp", "signal_dependencies": [{"name": "x", "match_params": {"a": {"param": {"value": 1, "type": "LONG"}, "operator": "~"}}}]}}]}}`)
+	if r.Status != 422 || !strings.Contains(string(r.Body), "signal_dependencies[0].match_params.a.operator") {
+		t.Errorf("a bad operator: %d %s", r.Status, r.Body)
 	}
 }

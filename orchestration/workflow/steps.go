@@ -58,8 +58,6 @@ func (s *Service) launch(refs []stepRef) {
 // subworkflow's instance, its wake-up job), so a process killed at any
 // point loses no step and runs none twice.
 func (s *Service) run(ctx context.Context, ref stepRef) error {
-	var sleep *wakeArgs
-	var sleepFor time.Duration
 	err := s.inTx(ctx, func(t *txn) error {
 		var attempt int
 		err := t.tx.QueryRowContext(ctx, `UPDATE workflow_steps SET status = ?, attempts = attempts + 1, started_at = ?
@@ -82,15 +80,14 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 			return err
 		}
 		st := c.steps[ref.step]
-		fail := func(status string, err error) error { return t.finishStep(ref, attempt, status, nil, err.Error()) }
 		params, err := s.evalStepParams(ctx, t.tx, c, r, st)
 		if err != nil {
-			return fail(StepUserFailed, err)
+			return t.finishStep(ref, attempt, StepUserFailed, nil, err.Error())
 		}
 		if len(params) > 0 {
 			pj, err := json.Marshal(params)
 			if err != nil {
-				return fail(StepUserFailed, fmt.Errorf("params: %w", err))
+				return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("params: %v", err))
 			}
 			if _, err := t.tx.ExecContext(ctx, `UPDATE workflow_steps SET params = ? WHERE instance_id = ? AND step_id = ?`, string(pj), ref.inst, ref.step); err != nil {
 				return err
@@ -102,42 +99,57 @@ func (s *Service) run(ctx context.Context, ref stepRef) error {
 				return err
 			}
 		}
-		switch {
-		case len(st.SignalDependencies) > 0:
-			return fail(StepFatallyFailed, fmt.Errorf("signal_dependencies of steps are not supported yet"))
-		case st.Kind == definition.KindForeach:
-			return t.beginForeach(ref, attempt, st, params)
-		case st.Kind == definition.KindSubworkflow:
-			return t.startSubworkflow(r, ref, attempt, st, params)
-		case st.Kind == definition.KindWhile:
-			return t.whileNext(r, c, ref, attempt, st, params, 0)
-		case strings.EqualFold(st.Type, "NoOp"):
-			return t.finishStep(ref, attempt, StepSucceeded, nil, "")
-		case external(st):
-			_, err := s.jobs.EnqueueTx(ctx, t.tx, runKind, runArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}, nil)
-			return err
-		case st.Kind == definition.KindStep && s.jobs.HasKind(workflowapi.RunnerKind(st.Type)):
-			return t.startRunner(r, ref, attempt, st, params)
-		case strings.EqualFold(st.Type, "Sleep"):
-			secs, err := definition.Coerce(definition.TypeLong, params["sleep_seconds"])
-			if err != nil || secs.(int64) < 0 {
-				return fail(StepUserFailed, fmt.Errorf("sleep_seconds: want a number of seconds ≥ 0, got %v", params["sleep_seconds"]))
+		if len(st.SignalDependencies) > 0 {
+			waiting, err := t.awaitSignals(r, c, ref, attempt, st)
+			if err != nil || waiting {
+				return err
 			}
-			sleepFor = time.Duration(float64(time.Duration(secs.(int64))*time.Second) * s.set.SleepScale)
-			sleep = &wakeArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}
-			// River compares At with the wall clock.
-			_, err = s.jobs.EnqueueTx(ctx, t.tx, wakeKind, *sleep, &jobs.EnqueueOptions{At: time.Now().Add(sleepFor)})
-			return err
 		}
-		return fail(StepFatallyFailed, fmt.Errorf("%w %s", errNoRunner, st.Type))
+		return t.doStep(r, c, ref, attempt, st, params)
 	})
 	if errors.Is(err, errPaused) {
 		return nil
 	}
-	if err == nil && sleep != nil {
-		s.soon(sleepFor, *sleep)
-	}
 	return err
+}
+
+// sleepAt is a Sleep step's wake-up, also timed in this process.
+type sleepAt struct {
+	after time.Duration
+	args  wakeArgs
+}
+
+// doStep does the work of a claimed attempt whose params are evaluated
+// and whose signals, if it waits for any, have come.
+func (t *txn) doStep(r *instRow, c *compiled, ref stepRef, attempt int, st *definition.Step, params map[string]any) error {
+	s, ctx := t.s, t.ctx
+	switch {
+	case st.Kind == definition.KindForeach:
+		return t.beginForeach(ref, attempt, st, params)
+	case st.Kind == definition.KindSubworkflow:
+		return t.startSubworkflow(r, ref, attempt, st, params)
+	case st.Kind == definition.KindWhile:
+		return t.whileNext(r, c, ref, attempt, st, params, 0)
+	case strings.EqualFold(st.Type, "NoOp"):
+		return t.finishStep(ref, attempt, StepSucceeded, nil, "")
+	case external(st):
+		_, err := s.jobs.EnqueueTx(ctx, t.tx, runKind, runArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}, nil)
+		return err
+	case st.Kind == definition.KindStep && s.jobs.HasKind(workflowapi.RunnerKind(st.Type)):
+		return t.startRunner(r, ref, attempt, st, params)
+	case strings.EqualFold(st.Type, "Sleep"):
+		secs, err := definition.Coerce(definition.TypeLong, params["sleep_seconds"])
+		if err != nil || secs.(int64) < 0 {
+			return t.finishStep(ref, attempt, StepUserFailed, nil, fmt.Sprintf("sleep_seconds: want a number of seconds ≥ 0, got %v", params["sleep_seconds"]))
+		}
+		after := time.Duration(float64(time.Duration(secs.(int64))*time.Second) * s.set.SleepScale)
+		wake := wakeArgs{Instance: ref.inst, Step: ref.step, Attempt: attempt}
+		t.sleeps = append(t.sleeps, sleepAt{after, wake})
+		// River compares At with the wall clock.
+		_, err = s.jobs.EnqueueTx(ctx, t.tx, wakeKind, wake, &jobs.EnqueueOptions{At: time.Now().Add(after)})
+		return err
+	}
+	return t.finishStep(ref, attempt, StepFatallyFailed, nil, fmt.Sprintf("%v %s", errNoRunner, st.Type))
 }
 
 // wake ends a Sleep step's attempt, or runs a step due for a retry.

@@ -18,8 +18,10 @@ type CheckOptions struct {
 }
 
 var (
-	idPattern     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$`)
-	runStrategies = map[string]bool{"": true, "sequential": true, "parallel": true, "strict_sequential": true,
+	// matchOperators compare a signal's param with a wanted value.
+	matchOperators = map[string]bool{"=": true, "==": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true}
+	idPattern      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$`)
+	runStrategies  = map[string]bool{"": true, "sequential": true, "parallel": true, "strict_sequential": true,
 		"first_only": true, "last_only": true}
 	failureModes = map[string]bool{"": true, "fail_immediately": true, "fail_after_running": true, "ignore_failure": true}
 )
@@ -64,9 +66,7 @@ func Check(d *Definition, o CheckOptions) error {
 		}
 		for name, m := range t.Definitions {
 			for p, mp := range m.MatchParams {
-				switch mp.Operator {
-				case "=", "==", "!=", "<", "<=", ">", ">=":
-				default:
+				if !matchOperators[mp.Operator] {
 					c.ps.add(fmt.Sprintf("%s.definitions.%s.match_params.%s.operator", at, name, p), "%q: want =, !=, <, <=, > or >=", mp.Operator)
 				}
 			}
@@ -191,6 +191,20 @@ func (c *checker) step(at string, s Step, local []string) {
 		inner = append(inner, n)
 	}
 	c.params(at+".params", s.Params, local)
+	for i, d := range s.SignalDependencies {
+		dat := fmt.Sprintf("%s.signal_dependencies[%d]", at, i)
+		if strings.TrimSpace(d.Name) == "" {
+			c.ps.add(dat+".name", "name the signal the step waits for")
+		}
+		match := map[string]Param{}
+		for name, m := range d.MatchParams {
+			if !matchOperators[m.Operator] {
+				c.ps.add(fmt.Sprintf("%s.match_params.%s.operator", dat, name), "%q: want =, ==, !=, <, <=, > or >=", m.Operator)
+			}
+			match[name] = m.Param
+		}
+		c.params(dat+".match_params", match, inner)
+	}
 	if !failureModes[strings.ToLower(s.FailureMode)] {
 		c.ps.add(at+".failure_mode", "%q: want fail_immediately, fail_after_running or ignore_failure", s.FailureMode)
 	}

@@ -90,6 +90,20 @@ type MatchParam struct {
 	Operator string `json:"operator"`
 }
 
+// SignalDependency is a signal a step waits for: its name, and params
+// the signal must have, each compared by an operator with a param of
+// the step's (a value or an expression, evaluated when the step starts).
+type SignalDependency struct {
+	Name        string                     `json:"name"`
+	MatchParams map[string]DependencyMatch `json:"match_params,omitempty"`
+}
+
+// DependencyMatch compares a signal's param with Param's value.
+type DependencyMatch struct {
+	Param    Param  `json:"param"`
+	Operator string `json:"operator"`
+}
+
 // Step kinds: how a step appears in the steps list.
 const (
 	KindStep        = "step"
@@ -130,9 +144,10 @@ type Step struct {
 	Idempotent *bool `json:"idempotent,omitempty"`
 	// Tags are kept as written.
 	Tags []any `json:"tags,omitempty"`
-	// SignalDependencies are signals the step waits for (Maestro's);
-	// kept as written.
-	SignalDependencies []any `json:"signal_dependencies,omitempty"`
+	// SignalDependencies are signals the step waits for before it runs
+	// (Maestro's): each is met by a signal of its name, received at any
+	// time, whose params match.
+	SignalDependencies []SignalDependency `json:"signal_dependencies,omitempty"`
 	// SubType (template) names the step template the step uses, as
 	// Maestro's template steps name theirs.
 	SubType string `json:"sub_type,omitempty"`
