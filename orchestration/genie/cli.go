@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,7 +50,7 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 	cmd.Flags().StringVar(&cmdTags, "command-tags", "", "tags of the command to run, comma-separated (required)")
 	cmd.Flags().StringArrayVar(&clusterTags, "cluster-tags", nil, "tags of the cluster to run on, comma-separated; repeat for fallbacks in order (required)")
 	cmd.Flags().StringVar(&name, "name", "gaffer-cli", "the job's name")
-	cmd.Flags().StringVar(&user, "user", "", "the job's user (default: the token's identity)")
+	cmd.Flags().StringVar(&user, "user", "", "the job's user (default: $USER)")
 	cmd.Flags().StringVar(&version, "version", "1", "the job's version")
 	cmd.Flags().IntVar(&timeout, "timeout", 0, "kill the job after this many seconds (default: the server's)")
 	cmd.MarkFlagRequired("command-tags")
@@ -58,6 +59,9 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 		c, err := flags.Client()
 		if err != nil {
 			return err
+		}
+		if user == "" {
+			user = os.Getenv("USER")
 		}
 		if user == "" {
 			user = "gaffer-cli"

@@ -95,6 +95,15 @@ func (s *Service) launch(ctx context.Context, _ *jobs.Job, a launchArgs) error {
 	s.startWatch()
 	r := &run{}
 	s.mu.Lock()
+	if s.stopped {
+		// Stop came after the check above: give the job back.
+		s.mu.Unlock()
+		if _, err := s.db.ExecContext(ctx, `UPDATE genie_jobs SET status = ?, owner = '' WHERE id = ? AND owner = ? AND status = ?`,
+			genieapi.StatusResolved, j.ID, s.owner, genieapi.StatusClaimed); err != nil {
+			return err
+		}
+		return errors.New("genie: stopping; the job is left for another process")
+	}
 	s.running[j.ID] = r
 	s.mu.Unlock()
 	s.wg.Add(1)
@@ -118,7 +127,7 @@ func (s *Service) execute(j *jobRow, r *run) {
 	}
 	dir := filepath.Join(s.jobsDir, j.ID)
 	if err := s.setStatus(ctx, j.ID, genieapi.StatusInit, "Staging the job's directory", map[string]any{"dir": dir}); err != nil {
-		s.log.Error("start a job", "job", j.ID, "error", err)
+		end(genieapi.StatusFailed, "Job failed to start: "+err.Error(), nil)
 		return
 	}
 	j.Dir = dir
