@@ -19,6 +19,7 @@ import (
 type climbs struct {
 	d     []float64 // the climb: the steps without the drops
 	jumps []int     // where a lone step stood out of its neighbours
+	out   []int     // the steps left out: drops, steps next to a gap
 	tmp   []float64 // the baseline's deviations; then each step's next
 	ch    changes
 }
@@ -95,9 +96,11 @@ func (c *climbs) scan(x, raw []float64, from, to, width, lo, hi, base int) (chan
 	}
 	// The drops, and the steps to or from a value the series does not
 	// have, are not the climb's.
+	c.out = c.out[:0]
 	for i := start; i < to; i++ {
 		if tail*(d[i]-med) > dropSpreads*scale || missing(raw[i]) || missing(raw[i-1]) {
 			d[i] = math.NaN()
+			c.out = append(c.out, i)
 		}
 	}
 	// A climb that changed keeps its new rate; a lone step (a one-off
@@ -137,6 +140,20 @@ func (c *climbs) scan(x, raw []float64, from, to, width, lo, hi, base int) (chan
 		if j >= r.at-jumpNear && j <= r.at+jumpNear {
 			return changeResult{}, false
 		}
+	}
+	// A sawtooth drops once in several steps; where a third or more of
+	// the steps after the change were left out (a pod that is gone, a
+	// sawtooth that got so noisy that its steps pass for drops on one
+	// side, which raises the mean of those left), what is left is not
+	// its climb.
+	end, left := min(r.at+width, to), 0
+	for _, j := range c.out {
+		if j >= r.at && j < end {
+			left++
+		}
+	}
+	if 3*left >= end-r.at {
+		return changeResult{}, false
 	}
 	return r, true
 }

@@ -52,8 +52,9 @@ func TestClimbTimesALeakOnASawtooth(t *testing.T) {
 }
 
 // TestClimbIgnoresWhatIsNotASawtooth: noise, a random walk and a series
-// that stepped once or twice are left to the level statistic, and so is
-// a sawtooth that stepped once (every value 1.5 times higher).
+// that stepped once or twice are left to the level statistic, and so are
+// a sawtooth that stepped once (every value 1.5 times higher) and one
+// that got noisier.
 func TestClimbIgnoresWhatIsNotASawtooth(t *testing.T) {
 	const n, t0 = 420, 380
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -84,6 +85,15 @@ func TestClimbIgnoresWhatIsNotASawtooth(t *testing.T) {
 	stepped := sawtooth(rng, n, -1, t0, 0)
 	if got, ok := c.scan(stepped, stepped, 12, n, 12, t0-10, t0+10, t0-10); ok {
 		t.Errorf("a sawtooth that stepped: a slope change of %.1f a step at %+d", got.d, got.at-t0)
+	}
+	// Noisier from t0 on: more of its steps pass for drops on one side
+	// than on the other, which raises the mean of those left.
+	noisy := sawtooth(rng, n, -1, -1, 0)
+	for i := t0; i < n; i++ {
+		noisy[i] += 200 * rng.NormFloat64()
+	}
+	if got, ok := c.scan(noisy, noisy, 12, n, 12, t0-10, t0+10, t0-10); ok {
+		t.Errorf("a sawtooth that got noisier: a slope change of %.1f a step at %+d", got.d, got.at-t0)
 	}
 }
 

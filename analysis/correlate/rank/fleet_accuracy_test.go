@@ -149,7 +149,7 @@ func fleetCount() int {
 const (
 	floorPrecision  = 0.98
 	floorTop3       = 0.91
-	floorFirstMover = 0.81
+	floorFirstMover = 0.82
 )
 
 // TestFleetAccuracy measures the ranking on fleet-shaped incidents
