@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/bus"
+	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/jobs"
 	"github.com/gaffer-sre/gaffer/orchestration/workflow/definition"
+	"github.com/gaffer-sre/gaffer/orchestration/workflow/sel"
 )
 
 // runKind is the job that does a step's external work (an HTTP call, an
@@ -84,6 +86,9 @@ func (s *Service) runExternal(ctx context.Context, j *jobs.Job, a runArgs) error
 	switch {
 	case strings.EqualFold(st.Type, TypeHTTP):
 		out, err = s.callHTTP(ctx, st, params)
+		if err == nil {
+			err = s.httpState(ctx, c, r, params, out)
+		}
 	case strings.EqualFold(st.Type, TypeSQL):
 		out, err = s.runSQL(ctx, timeoutOf(st.Timeout, r.params), params)
 	default:
@@ -92,21 +97,40 @@ func (s *Service) runExternal(ctx context.Context, j *jobs.Job, a runArgs) error
 	var userErr *stepError
 	switch {
 	case errors.As(err, &userErr):
-		return finish(StepUserFailed, out, userErr.Error())
+		return finish(userErr.stepStatus(), out, userErr.Error())
 	case err != nil:
 		return err // a platform error: the job retries
 	}
 	return finish(StepSucceeded, out, "")
 }
 
-// stepError is a failure of the step's own doing (a 500 answer, a bad
-// param), which its retry policy handles; other errors are the
-// platform's.
-type stepError struct{ msg string }
+// stepError ends a step attempt as failed: by default USER_FAILED, a
+// failure of the step's own doing (a 500 answer, a bad param) that its
+// retry policy handles. Other errors of a runExternal job are the
+// platform's, and the job retries.
+type stepError struct {
+	msg    string
+	status string // a failed step status; "" is USER_FAILED
+}
 
 func (e *stepError) Error() string { return e.msg }
 
-func stepErrorf(format string, args ...any) error { return &stepError{fmt.Sprintf(format, args...)} }
+func (e *stepError) stepStatus() string {
+	if e.status == "" {
+		return StepUserFailed
+	}
+	return e.status
+}
+
+func stepErrorf(format string, args ...any) error {
+	return &stepError{msg: fmt.Sprintf(format, args...)}
+}
+
+// stepFailf ends a step attempt as status (PLATFORM_FAILED,
+// FATALLY_FAILED, …).
+func stepFailf(status, format string, args ...any) error {
+	return &stepError{msg: fmt.Sprintf(format, args...), status: status}
+}
 
 // callHTTP makes an http step's request through the egress policy. Its
 // params: http (a map: url, method (GET), headers (a map), body) as in
@@ -144,16 +168,63 @@ func (s *Service) callHTTP(ctx context.Context, st *definition.Step, params map[
 		}
 	}
 	resp, err := s.http.Do(req)
-	if err != nil {
-		return nil, stepErrorf("%s %s: %v", req.Method, url, err)
+	var denied *egress.DeniedError
+	switch {
+	case errors.As(err, &denied):
+		return nil, stepFailf(StepFatallyFailed, "%s %s: %v", req.Method, url, err) // no retry can pass the policy
+	case err != nil:
+		return nil, stepFailf(StepPlatformFailed, "%s %s: %v", req.Method, url, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	out := map[string]any{"status_code": int64(resp.StatusCode), "response_body": string(b)}
-	if resp.StatusCode >= 400 {
-		return out, stepErrorf("%s %s: %s", req.Method, url, resp.Status)
+	return map[string]any{"status_code": int64(resp.StatusCode), "response_body": string(b)}, nil
+}
+
+// httpStates are the step statuses of the states an http step's
+// state_expr returns, as Maestro names them.
+var httpStates = map[string]string{"DONE": StepSucceeded, "USER_ERROR": StepUserFailed,
+	"PLATFORM_ERROR": StepPlatformFailed, "FATAL_ERROR": StepFatallyFailed}
+
+// httpState decides how an http step that got an answer ends: by its
+// state_expr param, a SEL expression over the step's params, status_code
+// and response_body that returns DONE, USER_ERROR, PLATFORM_ERROR or
+// FATAL_ERROR; without one, as Maestro's default expression does (2xx
+// done, 4xx fatal, any other a user error, retried).
+func (s *Service) httpState(ctx context.Context, c *compiled, r *instRow, params, out map[string]any) error {
+	code := out["status_code"].(int64)
+	src, _ := params["state_expr"].(string)
+	state := "USER_ERROR"
+	switch {
+	case strings.TrimSpace(src) != "":
+		local := map[string]any{}
+		for k, v := range params {
+			local[k] = v
+		}
+		for k, v := range out {
+			local[k] = v
+		}
+		p, err := sel.Compile(src, sel.Env{Vars: append(append([]string{}, c.vars...), "status_code", "response_body"), Now: s.now})
+		if err != nil {
+			return stepFailf(StepFatallyFailed, "param state_expr: %v", err)
+		}
+		v, err := p.Eval(ctx, &dbScope{ctx: ctx, s: s, q: s.db, inst: r, local: local})
+		if err != nil {
+			return stepErrorf("param state_expr: %v", err)
+		}
+		got, _ := v.(string)
+		if _, ok := httpStates[strings.ToUpper(got)]; !ok {
+			return stepFailf(StepFatallyFailed, "param state_expr returned %v: want DONE, USER_ERROR, PLATFORM_ERROR or FATAL_ERROR", v)
+		}
+		state = strings.ToUpper(got)
+	case code >= 200 && code < 300:
+		state = "DONE"
+	case code >= 400 && code < 500:
+		state = "FATAL_ERROR"
 	}
-	return out, nil
+	if state == "DONE" {
+		return nil
+	}
+	return stepFailf(httpStates[state], "HTTP %d (%s): %s", code, http.StatusText(int(code)), state)
 }
 
 // publishStep publishes a publish step's event: params event_type

@@ -35,6 +35,10 @@ func TestHTTPAndPublishSteps(t *testing.T) {
 		calls.Add(1)
 		b, _ := io.ReadAll(r.Body)
 		got = r.Method + " " + string(b) + " " + r.Header.Get("X-Run")
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
 		if r.URL.Path == "/broken" {
 			http.Error(w, "down", http.StatusInternalServerError)
 			return
@@ -66,8 +70,29 @@ func TestHTTPAndPublishSteps(t *testing.T) {
 	})
 	srv.Do("POST", "/api/v1/workflows/broken/instances", tok, nil).JSON(t, &in)
 	in = waitEnd(t, srv, tok, "broken", in.InstanceID)
-	if in.Status != workflow.InstanceFailed || !strings.Contains(in.Error, "500 Internal Server Error") {
+	if in.Status != workflow.InstanceFailed || !strings.Contains(in.Error, "500 (Internal Server Error)") {
 		t.Errorf("broken: %s %s", in.Status, in.Error)
+	}
+
+	// Maestro's states: a 404 is fatal (no retry); a state_expr decides.
+	apply(t, srv, tok, strings.Replace(httpWorkflow("gone", web.URL+"/missing"), `"error_retry_limit": 0`, `"error_retry_limit": 3`, 1))
+	srv.Do("POST", "/api/v1/workflows/gone/instances", tok, nil).JSON(t, &in)
+	in = waitEnd(t, srv, tok, "gone", in.InstanceID)
+	for _, st := range in.Steps {
+		if st.ID == "call" && (in.Status != workflow.InstanceFailed || st.Status != workflow.StepFatallyFailed || st.Attempts != 1) {
+			t.Errorf("gone: %s, step %+v, want FATALLY_FAILED after one attempt", in.Status, st)
+		}
+	}
+	apply(t, srv, tok, strings.Replace(httpWorkflow("accept", web.URL+"/broken"), `"params": {"http"`,
+		`"params": {"state_expr": {"value": "if (status_code == 500 && response_body.contains('down')) return \"DONE\"; return \"FATAL_ERROR\";", "type": "STRING"}, "http"`, 1))
+	srv.Do("POST", "/api/v1/workflows/accept/instances", tok, nil).JSON(t, &in)
+	if in = waitEnd(t, srv, tok, "accept", in.InstanceID); in.Status != workflow.InstanceSucceeded {
+		t.Errorf("accept: %s %s, want SUCCEEDED by its state_expr", in.Status, in.Error)
+	}
+	r := srv.DoWith("POST", "/api/v1/workflows?file=x.json", tok, "application/json", strings.Replace(httpWorkflow("badexpr", web.URL), `"params": {"http"`,
+		`"params": {"state_expr": {"value": "return status_code +;", "type": "STRING"}, "http"`, 1))
+	if r.Status != 422 || !strings.Contains(string(r.Body), "params.state_expr.value") {
+		t.Errorf("a state_expr that does not compile: %d %s", r.Status, r.Body)
 	}
 
 	strict := platformtest.Start(t, platformtest.Options{})

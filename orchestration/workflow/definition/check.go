@@ -191,6 +191,12 @@ func (c *checker) step(at string, s Step, local []string) {
 		inner = append(inner, n)
 	}
 	c.params(at+".params", s.Params, local)
+	if p, ok := s.Params["state_expr"]; ok && strings.EqualFold(s.Type, "http") {
+		// Evaluated over the answer: Maestro's http step state.
+		if src, ok := p.Value.(string); ok {
+			c.expr(at+".params.state_expr.value", src, append(append([]string{}, inner...), "status_code", "response_body"))
+		}
+	}
 	for i, d := range s.SignalDependencies {
 		dat := fmt.Sprintf("%s.signal_dependencies[%d]", at, i)
 		if strings.TrimSpace(d.Name) == "" {
