@@ -49,7 +49,7 @@ type Settings struct {
 }
 
 // DefaultSettings are the flags' defaults.
-func DefaultSettings() *Settings { return &Settings{WarmKernels: 1, MaxKernels: 4} }
+func DefaultSettings() *Settings { return &Settings{WarmKernels: 2, MaxKernels: 4} }
 
 func flags(fs *pflag.FlagSet) any {
 	s := DefaultSettings()

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // ConnectionInfo is the content of a kernel's connection file: where its
@@ -31,7 +32,9 @@ func (c *ConnectionInfo) endpoint(port int) string {
 }
 
 // NewConnectionInfo returns connection info on loopback with five ports
-// free at the time of the call and a fresh random key.
+// free at the time of the call, and no other kernel of this process's,
+// and a fresh random key. The ports stay reserved until the kernel
+// started with it is killed.
 func NewConnectionInfo(kernelName string) (*ConnectionInfo, error) {
 	ports, err := freePorts(5)
 	if err != nil {
@@ -48,9 +51,20 @@ func NewConnectionInfo(kernelName string) (*ConnectionInfo, error) {
 	}, nil
 }
 
-// freePorts asks the OS for n distinct free TCP ports on loopback. The
-// kernel binds them after we release them, as jupyter_client does; a port
-// taken in between makes the kernel exit, which Start reports.
+// reservedPorts are the ports handed to kernels of this process that are
+// still running: the OS would hand them out again until the kernel binds
+// them, and two kernels given one port race for it (one dies, "Address
+// already in use"), so freePorts skips them, as jupyter_client does.
+var reservedPorts = struct {
+	sync.Mutex
+	m map[int]bool
+}{m: map[int]bool{}}
+
+// freePorts asks the OS for n distinct free TCP ports on loopback that
+// no other kernel of this process holds, and reserves them until
+// releasePorts. The kernel binds them after we release the listeners; a
+// port another process takes in between makes the kernel exit, which
+// Start reports (and retries).
 func freePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	var listeners []net.Listener
@@ -59,15 +73,37 @@ func freePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
-	for range n {
+	reservedPorts.Lock()
+	defer reservedPorts.Unlock()
+	for tries := 0; len(ports) < n; {
+		if tries > 1000 {
+			return nil, fmt.Errorf("find a free port: %d tried, all held by other kernels", tries)
+		}
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("find a free port: %w", err)
 		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		if p := l.Addr().(*net.TCPAddr).Port; reservedPorts.m[p] {
+			l.Close() // at once: its kernel is about to bind it
+		} else {
+			listeners = append(listeners, l) // held, so that the OS offers another port next
+			ports = append(ports, p)
+		}
+		tries++
+	}
+	for _, p := range ports {
+		reservedPorts.m[p] = true
 	}
 	return ports, nil
+}
+
+// releasePorts returns a connection's ports once its kernel has exited.
+func (c *ConnectionInfo) releasePorts() {
+	reservedPorts.Lock()
+	defer reservedPorts.Unlock()
+	for _, p := range []int{c.ShellPort, c.IOPubPort, c.StdinPort, c.ControlPort, c.HBPort} {
+		delete(reservedPorts.m, p)
+	}
 }
 
 // WriteFile writes the connection file into dir, readable only by its

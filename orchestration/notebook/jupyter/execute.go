@@ -142,6 +142,7 @@ func (k *Kernel) Kill() {
 			}
 		}
 		os.Remove(k.connFile)
+		k.conn.releasePorts()
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -30,6 +31,10 @@ type Options struct {
 	Now func() time.Time
 	// WorkDir is the kernel's working directory (default: inherited).
 	WorkDir string
+	// StartTimeout bounds the start of one kernel, up to its answer to
+	// kernel_info_request (default 60 s); a kernel not ready by then is
+	// killed.
+	StartTimeout time.Duration
 }
 
 // Kernel is a running kernel process and a client connected to it. Its
@@ -112,6 +117,19 @@ func Start(ctx context.Context, spec *KernelSpec, opts Options) (*Kernel, error)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	for attempt := 1; ; attempt++ {
+		k, err := start(ctx, spec, opts)
+		var d *DeathError
+		// Another process may take a port between our choice and the
+		// kernel's bind; a fresh set of ports is the remedy.
+		if attempt < 3 && errors.As(err, &d) && strings.Contains(d.Stderr, "Address already in use") {
+			continue
+		}
+		return k, err
+	}
+}
+
+func start(ctx context.Context, spec *KernelSpec, opts Options) (*Kernel, error) {
 	conn, err := NewConnectionInfo(spec.Name)
 	if err != nil {
 		return nil, err
@@ -119,6 +137,7 @@ func Start(ctx context.Context, spec *KernelSpec, opts Options) (*Kernel, error)
 	signer, _ := NewSigner(conn.SignatureScheme, conn.Key)
 	connFile, err := conn.WriteFile(opts.Dir)
 	if err != nil {
+		conn.releasePorts()
 		return nil, err
 	}
 	argv := spec.command(connFile)
@@ -143,10 +162,21 @@ func Start(ctx context.Context, spec *KernelSpec, opts Options) (*Kernel, error)
 	}
 	if err := cmd.Start(); err != nil {
 		cancel()
+		conn.releasePorts()
 		os.Remove(connFile)
 		return nil, fmt.Errorf("start kernel %s (%s): %w", spec.Name, argv[0], err)
 	}
 	go k.reap()
+	timeout := opts.StartTimeout
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	ctx, cancelStart := context.WithTimeout(ctx, timeout)
+	defer cancelStart()
+	// A ZMTP handshake does not watch a context; killing the process
+	// ends one stuck on the kernel's side.
+	stopKill := context.AfterFunc(ctx, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	defer stopKill()
 	if err := k.connect(ctx); err != nil {
 		k.Kill()
 		return nil, fmt.Errorf("start kernel %s: %w", spec.Name, err)

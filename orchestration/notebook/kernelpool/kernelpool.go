@@ -17,7 +17,9 @@ import (
 // Options configure a Pool.
 type Options struct {
 	// Warm is how many started, idle kernels to keep per kernel spec that
-	// has been asked for (default 1; 0 is allowed only through NoWarm).
+	// has been asked for (default 2; 0 is allowed only through NoWarm).
+	// Taking a kernel refills at once only when none is left idle;
+	// otherwise the refill starts when the run releases its kernel.
 	Warm   int
 	NoWarm bool
 	// MaxRunning bounds the kernels handed out at once; Get waits for a
@@ -56,7 +58,7 @@ var ErrClosed = errors.New("kernel pool is closed")
 // warmed with Warm.
 func New(opts Options) *Pool {
 	if opts.Warm == 0 && !opts.NoWarm {
-		opts.Warm = 1
+		opts.Warm = 2
 	}
 	if opts.NoWarm {
 		opts.Warm = 0
@@ -90,12 +92,18 @@ func (l *Lease) Release() {
 	l.once.Do(func() {
 		l.Kernel.Kill()
 		<-l.pool.slots
+		p := l.pool
+		p.mu.Lock()
+		if w := p.specs[l.Kernel.Spec.Name]; w != nil {
+			p.refillLocked(w)
+		}
+		p.mu.Unlock()
 	})
 }
 
 // Get returns a fresh kernel of spec: a warm one when there is one, else
-// one started now. It waits for a free slot first, and refills the warm
-// set in the background.
+// one started now. It waits for a free slot first. The warm set refills
+// in the background.
 func (p *Pool) Get(ctx context.Context, spec *jupyter.KernelSpec) (*Lease, error) {
 	select {
 	case p.slots <- struct{}{}:
@@ -125,7 +133,12 @@ func (p *Pool) take(ctx context.Context, spec *jupyter.KernelSpec) (*jupyter.Ker
 			k = nil
 		}
 	}
-	p.refillLocked(w)
+	// A kernel starting takes about a CPU-second, which would slow the
+	// run just handed one: while another warm kernel is left, the refill
+	// waits for the run's release.
+	if len(w.idle) == 0 {
+		p.refillLocked(w)
+	}
 	p.mu.Unlock()
 	if k != nil {
 		return k, nil
