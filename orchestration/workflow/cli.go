@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -188,12 +189,11 @@ func wfShowCommand(flags *cli.ClientFlags) *cobra.Command {
 				return err
 			}
 			return out.Print(cmd.OutOrStdout(), in, func(t *cli.Table) {
-				t.Row("STEP", "STATUS", "ATTEMPTS", "ERROR")
+				t.Row(fmt.Sprintf("instance %d of %s (version %d): %s %s", in.InstanceID, in.WorkflowID, in.Version, in.Status, in.Error))
+				t.Row("STEP", "STATUS", "ATTEMPTS", "OUTPUT", "ERROR")
 				for _, s := range in.Steps {
-					t.Row(s.ID, s.Status, s.Attempts, s.Error)
+					t.Row(s.ID, s.Status, s.Attempts, compactJSON(s.Output, 60), s.Error)
 				}
-				t.Row("")
-				t.Row("instance", in.Status, "", in.Error)
 			})
 		}
 		var wf Workflow
@@ -331,7 +331,7 @@ func wfBackfillCommand(flags *cli.ClientFlags) *cobra.Command {
 			}
 		}
 		err = out.Print(cmd.OutOrStdout(), b, func(tb *cli.Table) {
-			tb.Row(fmt.Sprintf("started backfill %s of %s: %d instances, %d ended %v", b.ID, b.WorkflowID, b.Total, b.Done, b.Statuses))
+			tb.Row(fmt.Sprintf("started backfill %s of %s: %d instances, %d ended%s", b.ID, b.WorkflowID, b.Total, b.Done, statusCounts(b.Statuses)))
 		})
 		if err == nil && wait && b.Statuses[InstanceSucceeded] != b.Total {
 			return fmt.Errorf("backfill %s: %d of %d instances SUCCEEDED", b.ID, b.Statuses[InstanceSucceeded], b.Total)
@@ -398,4 +398,38 @@ func wfInstanceActionCommand(flags *cli.ClientFlags, verb, done, short string) *
 		})
 	}
 	return cmd
+}
+
+// compactJSON is v as one line of JSON, cut to at most n runes; "" for
+// an empty map.
+func compactJSON(v map[string]any, n int) string {
+	if len(v) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if r := []rune(string(b)); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return string(b)
+}
+
+// statusCounts is ": 3 SUCCEEDED, 1 FAILED", statuses in name order, or
+// "" when there are none.
+func statusCounts(m map[string]int) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%d %s", m[k], k)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, ", ")
 }
