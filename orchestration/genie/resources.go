@@ -67,6 +67,7 @@ func (s *Service) createResource(ctx context.Context, kind string, d resourceDoc
 	}
 	doc, _ := json.Marshal(d)
 	now := s.now().UnixMilli()
+	defer s.changed()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO genie_resources (kind, id, name, status, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			kind, c.ID, c.Name, c.Status, string(doc), now, now)
@@ -109,6 +110,7 @@ func (s *Service) updateResource(ctx context.Context, kind, id string, d resourc
 		return err
 	}
 	doc, _ := json.Marshal(d)
+	defer s.changed()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE genie_resources SET name = ?, status = ?, doc = ?, updated_at = ? WHERE kind = ? AND id = ?`,
 			c.Name, c.Status, string(doc), s.now().UnixMilli(), kind, id)
@@ -150,6 +152,7 @@ func (s *Service) deleteResource(ctx context.Context, kind, id string) error {
 			}
 		}
 	}
+	defer s.changed()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM genie_resources WHERE kind = ? AND id = ?`, kind, id)
 		if err != nil {
@@ -265,9 +268,30 @@ func (s *Service) listResources(ctx context.Context, kind string, f listFilter) 
 	return out, rows.Err()
 }
 
+// revisionCheckEvery is how long the index is used without asking the
+// database whether the resources changed: a change made through this
+// process applies at once (it drops the index), one made through another
+// process within this time. Measured on the monotonic clock: a rate
+// limit, not a time of day.
+const revisionCheckEvery = 500 * time.Millisecond
+
+// changed drops the index after this process changed the resources.
+func (s *Service) changed() {
+	s.idxMu.Lock()
+	s.idx = nil
+	s.idxMu.Unlock()
+}
+
 // index returns the resolution index of the current resources,
 // rebuilding it when another transaction changed them.
 func (s *Service) index(ctx context.Context) (*resolve.Index, error) {
+	s.idxMu.Lock()
+	if s.idx != nil && time.Since(s.idxChecked) < revisionCheckEvery {
+		idx := s.idx
+		s.idxMu.Unlock()
+		return idx, nil
+	}
+	s.idxMu.Unlock()
 	var rev int64
 	if err := s.db.QueryRowContext(ctx, `SELECT rev FROM genie_revision WHERE id = 1`).Scan(&rev); err != nil {
 		return nil, fmt.Errorf("genie: resources revision: %w", err)
@@ -275,6 +299,7 @@ func (s *Service) index(ctx context.Context) (*resolve.Index, error) {
 	s.idxMu.Lock()
 	defer s.idxMu.Unlock()
 	if s.idx != nil && s.idxRev == rev {
+		s.idxChecked = time.Now()
 		return s.idx, nil
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT kind, doc FROM genie_resources`)
@@ -282,7 +307,7 @@ func (s *Service) index(ctx context.Context) (*resolve.Index, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	docs := map[string]resourceDoc{}
+	docs := snapshotDocs{}
 	var apps []*resolve.Application
 	var cmds []*resolve.Command
 	var clusters []*resolve.Cluster
@@ -312,21 +337,29 @@ func (s *Service) index(ctx context.Context) (*resolve.Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.idx, s.idxRev, s.docs = idx, rev, docs
+	s.idx, s.idxRev, s.docs, s.idxChecked = idx, rev, docs, time.Now()
 	return idx, nil
 }
 
-// snapshotDoc returns a resource as of the current index, for reading
-// only: callers must not change it.
-func (s *Service) snapshotDoc(ctx context.Context, kind, id string) (resourceDoc, error) {
+// snapshotDocs are the decoded resources of one index, by kind/id, for
+// reading only: callers must not change them.
+type snapshotDocs map[string]resourceDoc
+
+// get returns one resource of the snapshot.
+func (d snapshotDocs) get(kind, id string) (resourceDoc, error) {
+	doc, ok := d[kind+"/"+id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s %q", ErrNotFound, kindName(kind), id)
+	}
+	return doc, nil
+}
+
+// snapshot returns the decoded resources of the current index.
+func (s *Service) snapshot(ctx context.Context) (snapshotDocs, error) {
 	if _, err := s.index(ctx); err != nil {
 		return nil, err
 	}
 	s.idxMu.Lock()
-	d, ok := s.docs[kind+"/"+id]
-	s.idxMu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("%w: %s %q", ErrNotFound, kindName(kind), id)
-	}
-	return d, nil
+	defer s.idxMu.Unlock()
+	return s.docs, nil
 }

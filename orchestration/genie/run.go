@@ -2,6 +2,7 @@ package genie
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,15 +81,12 @@ func (s *Service) launch(ctx context.Context, _ *jobs.Job, a launchArgs) error {
 		return errors.New("genie: stopping; the job is left for another process")
 	}
 	now := s.now().UnixMilli()
-	res, err := s.db.ExecContext(ctx, `UPDATE genie_jobs SET status = ?, status_msg = ?, owner = ?, host = ?, heartbeat = ?, updated_at = ?
-		WHERE id = ? AND status = ?`, genieapi.StatusClaimed, "Job claimed by "+s.host, s.owner, s.host, now, now, a.Job, genieapi.StatusResolved)
-	if err != nil {
-		return err
+	j, err := scanJob(s.db.QueryRowContext(ctx, `UPDATE genie_jobs SET status = ?, status_msg = ?, owner = ?, host = ?, heartbeat = ?,
+		updated_at = ? WHERE id = ? AND status = ? RETURNING `+jobColumns,
+		genieapi.StatusClaimed, "Job claimed by "+s.host, s.owner, s.host, now, now, a.Job, genieapi.StatusResolved))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // claimed before, or killed
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil
-	}
-	j, err := s.getJob(ctx, a.Job)
 	if err != nil {
 		return err
 	}
@@ -174,13 +172,16 @@ func (s *Service) execute(j *jobRow, r *run) {
 // prepare stages the job's directory and returns its process's spec.
 func (s *Service) prepare(ctx context.Context, j *jobRow, dir string) (ExecSpec, error) {
 	var spec ExecSpec
-	d, err := s.snapshotDoc(ctx, kindCommand, j.CommandID)
+	docs, err := s.snapshot(ctx)
+	if err != nil {
+		return spec, err
+	}
+	d, err := docs.get(kindCommand, j.CommandID)
 	if err != nil {
 		return spec, err
 	}
 	cmd := d.(*commandRow)
-	d, err = s.snapshotDoc(ctx, kindCluster, j.ClusterID)
-	if err != nil {
+	if d, err = docs.get(kindCluster, j.ClusterID); err != nil {
 		return spec, err
 	}
 	cl := d.(*Cluster)
@@ -193,7 +194,7 @@ func (s *Service) prepare(ctx context.Context, j *jobRow, dir string) (ExecSpec,
 		apps = j.Request.Applications
 	}
 	for _, id := range apps {
-		d, err := s.snapshotDoc(ctx, kindApplication, id)
+		d, err := docs.get(kindApplication, id)
 		if err != nil {
 			return spec, err
 		}

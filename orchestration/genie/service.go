@@ -103,8 +103,10 @@ type Service struct {
 	idxMu  sync.Mutex
 	idx    *resolve.Index
 	idxRev int64
+	// idxChecked is when idxRev was last compared with the database.
+	idxChecked time.Time
 	// docs are the decoded resources of idx, by kind/id.
-	docs map[string]resourceDoc
+	docs snapshotDocs
 
 	mu        sync.Mutex
 	running   map[string]*run // jobs this process runs, by id
