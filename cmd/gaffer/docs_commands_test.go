@@ -73,7 +73,11 @@ func checkCommandLine(args []string) error {
 		return err
 	}
 	if cmd.Args != nil {
-		if err := cmd.Args(cmd, cmd.Flags().Args()); err != nil {
+		positional := cmd.Flags().Args()
+		if cmd.DisableFlagParsing {
+			positional = rest // as cobra does: the command parses its own flags
+		}
+		if err := cmd.Args(cmd, positional); err != nil {
 			return err
 		}
 	}
