@@ -35,7 +35,12 @@ func sleepJob(id, user, seconds string, timeout int) map[string]any {
 // API; a job over its timeout is killed; a user at the active-job limit
 // is refused with 429 until a job of theirs ends.
 func TestJobKillTimeoutAndUserLimit(t *testing.T) {
-	srv := platformtest.Start(t, platformtest.Options{Now: platformtest.Anchored(testNow), Args: []string{"--genie-user-active-limit", "1"}})
+	platformtest.EachBackend(t, func(t *testing.T, b platformtest.Backend) { testJobKillTimeoutAndUserLimit(t, b) })
+}
+
+func testJobKillTimeoutAndUserLimit(t *testing.T, b platformtest.Backend) {
+	srv := platformtest.Start(t, platformtest.Options{Backend: b, Now: platformtest.Anchored(testNow),
+		Args: []string{"--genie-user-active-limit", "1"}})
 	tok := srv.Token("genie:write")
 	sleepSetup(t, srv, tok)
 
