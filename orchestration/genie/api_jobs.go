@@ -3,8 +3,10 @@ package genie
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -49,10 +51,33 @@ func (s *Service) jobRoutes(r *httpapi.Router) {
 
 func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	var req JobRequest
-	if err := httpapi.DecodeJSON(r, &req); err != nil {
+	var placed string
+	if isMultipart(r) {
+		var incoming string
+		var err error
+		if req, incoming, err = s.readMultipart(w, r); err != nil {
+			return err
+		}
+		if incoming != "" {
+			if req.ID == "" {
+				req.ID = newID()
+			}
+			if err := validID(req.ID); err != nil {
+				os.RemoveAll(incoming)
+				return apiError(fmt.Errorf("%w: %v", ErrInvalid, err))
+			}
+			if placed, err = s.placeAttachments(req.ID, incoming); err != nil {
+				os.RemoveAll(incoming)
+				return apiError(err)
+			}
+		}
+	} else if err := httpapi.DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	sub, err := s.Submit(r.Context(), req, actor(r), nil)
+	if err != nil && placed != "" && (sub == nil || !errors.Is(err, resolve.ErrNoCommand) && !errors.Is(err, resolve.ErrNoCluster)) {
+		os.RemoveAll(placed) // no job owns it
+	}
 	if sub != nil {
 		httpapi.SetAuditTarget(r, "job:"+sub.Job.ID)
 		w.Header().Set("Location", jobsPath+"/"+sub.Job.ID)
@@ -221,7 +246,17 @@ func (s *Service) apiJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, j.view(s.now()))
+	v := j.view(s.now())
+	// Genie's links are absolute; pygenie builds its output and job
+	// links from the host of "self".
+	base := "http://" + r.Host
+	if r.TLS != nil {
+		base = "https://" + r.Host
+	}
+	for k, l := range v.Links {
+		v.Links[k] = Link{base + l.Href}
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, v)
 }
 
 func (s *Service) apiJobStatus(w http.ResponseWriter, r *http.Request) error {

@@ -79,14 +79,23 @@ func (r *JobRequest) validate(timeout time.Duration) error {
 		return errors.New("version: must not be empty")
 	case r.Timeout != nil && *r.Timeout <= 0:
 		return fmt.Errorf("timeout: must be a positive number of seconds, got %d", *r.Timeout)
-	case len(r.ID) > 255 || strings.ContainsAny(r.ID, "/?#% "):
-		return fmt.Errorf("id: %q must be at most 255 characters without '/', '?', '#', '%%' or blanks", r.ID)
+	}
+	if err := validID(r.ID); err != nil {
+		return err
 	}
 	if r.Timeout == nil {
 		t := int(timeout / time.Second)
 		r.Timeout = &t
 	}
 	return r.resolveRequest().Validate()
+}
+
+// validID checks a job id: it names the job's directory and URLs.
+func validID(id string) error {
+	if len(id) > 255 || id == "." || id == ".." || strings.HasPrefix(id, ".") || strings.ContainsAny(id, "/\\?#% \t\n") {
+		return fmt.Errorf("id: %q must be at most 255 characters, not start with '.', and hold no '/', '\\', '?', '#', '%%' or blanks", id)
+	}
+	return nil
 }
 
 // Job is a v3 job (GET /api/v3/jobs/{id}).
