@@ -192,8 +192,21 @@ func TestGenieV3APICompatibility(t *testing.T) {
 		for _, f := range dir.Files {
 			names[f.Name] = true
 		}
-		if !names["stdout"] || !names["stderr"] || dir.Parent != nil || len(dir.Directories) != 0 {
+		if !names["stdout"] || !names["stderr"] || dir.Parent != nil || len(dir.Directories) != 1 || dir.Directories[0].Name != "genie/" ||
+			dir.Directories[0].URL != "/api/v3/jobs/job-compat-1/output/genie/" {
 			t.Errorf("output listing: %+v", dir)
+		}
+		var logs genie.Directory
+		srv.Do("GET", "/api/v3/jobs/job-compat-1/output/genie/logs", tok, nil).JSON(t, &logs)
+		if logs.Parent == nil || logs.Parent.URL != "/api/v3/jobs/job-compat-1/output/genie/" || len(logs.Files) != 2 {
+			t.Errorf("genie/logs listing: %+v", logs)
+		}
+		glog := string(srv.Do("GET", "/api/v3/jobs/job-compat-1/output/genie/logs/genie.log", tok, nil).Body)
+		if !strings.Contains(glog, "2026-12-07T08:20") || !strings.Contains(glog, "job ended SUCCEEDED: Job finished successfully.") {
+			t.Errorf("genie.log: %q", glog)
+		}
+		if env := string(srv.Do("GET", "/api/v3/jobs/job-compat-1/output/genie/logs/env.log", tok, nil).Body); !strings.Contains(env, "GENIE_JOB_ID=job-compat-1\n") {
+			t.Errorf("env.log: %q", env)
 		}
 		out := srv.Do("GET", "/api/v3/jobs/job-compat-1/output/stdout", tok, nil)
 		if string(out.Body) != "ran: --date 2026-12-07 two words\non yarn-east\n" {

@@ -118,7 +118,10 @@ func (s *Service) launch(ctx context.Context, _ *jobs.Job, a launchArgs) error {
 // execute stages, runs and settles a claimed job.
 func (s *Service) execute(j *jobRow, r *run) {
 	ctx := context.Background()
+	var jl *jobLog
 	end := func(status, msg string, exit *int) {
+		jl.printf("job ended %s: %s", status, msg)
+		jl.close()
 		if err := s.finish(ctx, j, status, msg, exit); err != nil {
 			s.log.Error("record the end of a job", "job", j.ID, "error", err)
 		}
@@ -129,11 +132,15 @@ func (s *Service) execute(j *jobRow, r *run) {
 		return
 	}
 	j.Dir = dir
+	jl = openJobLog(dir, s.now)
+	jl.printf("job %s claimed by %s: command %s (%s) on cluster %s (%s)", j.ID, s.host, j.CommandName, j.CommandID, j.ClusterName, j.ClusterID)
 	spec, err := s.prepare(ctx, j, dir)
 	if err != nil {
 		end(genieapi.StatusFailed, "Job failed to start: "+err.Error(), nil)
 		return
 	}
+	writeEnvLog(dir, spec.Env)
+	jl.printf("staged; running %s", JoinArgs(spec.Argv))
 	defer spec.Stdout.Close()
 	defer spec.Stderr.Close()
 	r.mu.Lock()
@@ -151,6 +158,7 @@ func (s *Service) execute(j *jobRow, r *run) {
 		end(genieapi.StatusFailed, "Job failed to start: "+err.Error(), nil)
 		return
 	}
+	jl.printf("started process %d; timeout %ds", proc.PID(), j.TimeoutS)
 	if err := s.setStatus(ctx, j.ID, genieapi.StatusRunning, "Job is running", map[string]any{"pid": proc.PID(), "started_at": s.now().UnixMilli()}); err != nil {
 		s.log.Error("record a running job", "job", j.ID, "error", err)
 	}
