@@ -49,6 +49,10 @@ func (s *Service) Routes(r *httpapi.Router) {
 		Summary: "A run's output .ipynb (while it runs, as of its last finished cell)", Handler: s.apiOutput})
 	r.Handle(httpapi.Route{Method: "POST", Path: runsAPI + "/{id}/cancel", Scope: ScopeWrite, Action: "notebook.run.cancel",
 		Summary: "Cancel a queued or running run: its kernel is killed", Response: Run{}, Handler: s.apiCancel})
+	r.Handle(httpapi.Route{Method: "POST", Path: runsAPI + "/{id}/approve", Scope: ScopeWrite, Action: "notebook.run.approve",
+		Summary: "Approve the cell tagged approval a run waits before (not by the person who started it)", Request: Approval{}, Response: Run{}, Handler: s.apiDecide(true)})
+	r.Handle(httpapi.Route{Method: "POST", Path: runsAPI + "/{id}/refuse", Scope: ScopeWrite, Action: "notebook.run.refuse",
+		Summary: "Refuse the cell a run waits before: the run stops there", Request: Approval{}, Response: Run{}, Handler: s.apiDecide(false)})
 	r.Handle(httpapi.Route{Method: "GET", Path: kernelsAPI, Scope: ScopeRead, Summary: "Kernel specs runs may use",
 		Response: []KernelSpecInfo{}, Handler: s.apiKernels})
 	r.Handle(httpapi.Route{Method: "POST", Path: kernelsAPI, Scope: ScopeWrite, Action: "notebook.kernel.install",
@@ -73,6 +77,8 @@ func apiError(err error) error {
 		return httpapi.Conflict("%v", err)
 	case errors.Is(err, ErrInvalid):
 		return httpapi.BadRequest("%v", err)
+	case errors.Is(err, ErrForbidden):
+		return httpapi.Errorf(http.StatusForbidden, "forbidden", "%v", err)
 	}
 	return err
 }
@@ -252,4 +258,24 @@ func (s *Service) apiInstallKernel(w http.ResponseWriter, r *http.Request) error
 		return apiError(err)
 	}
 	return httpapi.WriteJSON(w, http.StatusCreated, k)
+}
+
+func (s *Service) apiDecide(approve bool) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := runID(r)
+		if err != nil {
+			return err
+		}
+		var a Approval
+		if r.ContentLength != 0 {
+			if err := httpapi.DecodeJSON(r, &a); err != nil {
+				return err
+			}
+		}
+		run, err := s.Decide(r.Context(), id, approve, a, actor(r))
+		if err != nil {
+			return apiError(err)
+		}
+		return httpapi.WriteJSON(w, http.StatusOK, run)
+	}
 }

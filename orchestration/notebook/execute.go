@@ -36,7 +36,7 @@ func (s *Service) execute(ctx context.Context, id int64, rerun bool) (*Run, erro
 	switch r.Status {
 	case RunCompleted, RunFailed, RunCancelled:
 		return r, nil
-	case RunRunning:
+	case RunRunning, RunWaiting:
 		if !rerun {
 			return s.finish(ctx, id, RunFailed, -1, errProcessDied.Error(), nil, nil)
 		}
@@ -94,7 +94,7 @@ func (s *Service) execute(ctx context.Context, id int64, rerun bool) (*Run, erro
 	res, err := papermill.Run(runCtx, lease.Kernel, nb, papermill.Options{
 		Params: papermill.ParamsFromMap(r.Params), InputPath: fmt.Sprintf("notebook:%s@%d", r.Notebook, r.Version), OutputPath: partial,
 		KernelName: spec.Name, Language: spec.Language, LanguageInfo: lease.Kernel.Info.LanguageInfo,
-		RunTimeout: timeout, CellTimeout: s.set.CellTimeout, Now: s.now, Version: gafferVersion(),
+		RunTimeout: timeout, CellTimeout: s.set.CellTimeout, Now: s.now, Version: gafferVersion(), Gate: s.gate(id),
 		Progress: func(nb *nbformat.Notebook, cell int, status string) {
 			if status != papermill.StatusRunning {
 				s.db.ExecContext(ctx, "UPDATE notebook_runs SET cells = ?, cells_done = ? WHERE id = ?", len(nb.Cells), cell+1, id)

@@ -46,6 +46,10 @@ func (s *Service) Pages(shell *ui.Shell) {
 	shell.Handle(httpapi.Route{Method: "GET", Path: "/notebook-runs/{id}", Scope: ScopeRead, Summary: "Notebook run page", Handler: p.showRun})
 	shell.Handle(httpapi.Route{Method: "GET", Path: "/notebook-runs/{id}/live", Scope: ScopeRead,
 		Summary: "A run's cells as they finish (htmx fragment)", Handler: p.liveRun})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/notebook-runs/{id}/approve", Scope: ScopeWrite, Action: "notebook.run.approve",
+		Summary: "Approve the cell a run waits before, from the UI", Handler: p.decide(true)})
+	shell.Handle(httpapi.Route{Method: "POST", Path: "/notebook-runs/{id}/refuse", Scope: ScopeWrite, Action: "notebook.run.refuse",
+		Summary: "Refuse the cell a run waits before, from the UI", Handler: p.decide(false)})
 	shell.Handle(httpapi.Route{Method: "POST", Path: "/notebook-runs/{id}/cancel", Scope: ScopeWrite, Action: "notebook.run.cancel",
 		Summary: "Cancel a run from the UI", Handler: p.cancel})
 }
@@ -159,7 +163,7 @@ func (p *pages) runData(r *http.Request) (*runView, error) {
 	if err != nil {
 		return nil, pageError(err)
 	}
-	v := &runView{Run: run, Done: run.Status != RunQueued && run.Status != RunRunning, CanWrite: canWrite(r)}
+	v := &runView{Run: run, Done: run.Status != RunQueued && run.Status != RunRunning && run.Status != RunWaiting, CanWrite: canWrite(r)}
 	out, err := p.s.Output(r.Context(), id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
@@ -196,4 +200,21 @@ func (p *pages) cancel(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, fmt.Sprintf("/notebook-runs/%d", id), http.StatusSeeOther)
 	return nil
+}
+
+func (p *pages) decide(approve bool) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			return httpapi.NotFound("run %q: not found", r.PathValue("id"))
+		}
+		if err := r.ParseForm(); err != nil {
+			return httpapi.BadRequest("read the form: %v", err)
+		}
+		if _, err := p.s.Decide(r.Context(), id, approve, Approval{Comment: r.PostForm.Get("comment")}, actor(r)); err != nil {
+			return pageError(err)
+		}
+		http.Redirect(w, r, fmt.Sprintf("/notebook-runs/%d", id), http.StatusSeeOther)
+		return nil
+	}
 }

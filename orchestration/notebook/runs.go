@@ -41,6 +41,8 @@ type Run struct {
 	FailedCell *int           `json:"failed_cell"`
 	Error      string         `json:"error,omitempty"`
 	Scraps     map[string]any `json:"scraps"`
+	// Approval is set once the run reached a cell tagged approval.
+	Approval *ApprovalState `json:"approval,omitempty"`
 	// Step names the workflow step attempt that started the run, if any.
 	Step      *StepRef   `json:"step,omitempty"`
 	CreatedBy string     `json:"created_by"`
@@ -196,7 +198,13 @@ func (s *Service) Run(ctx context.Context, id int64) (*Run, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("run %d: %w", id, ErrNotFound)
 	}
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	if r.Approval, err = s.approval(ctx, id); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Runs lists a notebook's runs (all notebooks' for ref ""), newest first.
@@ -262,7 +270,7 @@ func (s *Service) CancelRun(ctx context.Context, id int64) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Status != RunQueued && r.Status != RunRunning {
+	if r.Status != RunQueued && r.Status != RunRunning && r.Status != RunWaiting {
 		return nil, fmt.Errorf("%w: run %d has ended (%s)", ErrConflict, id, r.Status)
 	}
 	if _, err := s.db.ExecContext(ctx, "UPDATE notebook_runs SET cancel_requested = 1 WHERE id = ?", id); err != nil {

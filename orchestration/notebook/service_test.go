@@ -65,7 +65,7 @@ func waitRun(t *testing.T, srv *platformtest.Server, tok string, id int64) noteb
 	var r notebook.Run
 	platformtest.Eventually(t, fmt.Sprintf("run %d to end", id), func() bool {
 		srv.Do("GET", fmt.Sprintf("/api/v1/notebook-runs/%d", id), tok, nil).JSON(t, &r)
-		return r.Status != notebook.RunQueued && r.Status != notebook.RunRunning
+		return r.Status != notebook.RunQueued && r.Status != notebook.RunRunning && r.Status != notebook.RunWaiting
 	})
 	return r
 }

@@ -40,6 +40,11 @@ type Options struct {
 	// Progress, if set, is called when a cell starts and when it ends,
 	// with the notebook as it stands (do not keep it past the call).
 	Progress func(nb *nbformat.Notebook, cell int, status string)
+	// Gate, if set, is called before each cell runs (after the cells
+	// before it were written out). An error stops the run there: the cell
+	// is marked failed with the error as its output. A runbook uses it to
+	// wait for a person's approval.
+	Gate func(ctx context.Context, nb *nbformat.Notebook, cell int) error
 	// Now is the clock (default time.Now); Version is recorded as
 	// metadata.papermill.version.
 	Now     func() time.Time
@@ -245,7 +250,15 @@ func (r *run) cell(runCtx, ctx context.Context, i int, c *nbformat.Cell) error {
 	meta["status"] = StatusRunning
 	r.progress(i, StatusRunning)
 	var failure error
-	if c.CellType == "code" && strings.TrimSpace(c.Source) != "" {
+	if r.opts.Gate != nil {
+		if err := r.opts.Gate(runCtx, r.nb, i); err != nil {
+			failure = fmt.Errorf("cell %d: %w", i, err)
+			if c.CellType == "code" {
+				c.Outputs = append(c.Outputs, &nbformat.Output{OutputType: "error", Ename: "RunStopped", Evalue: err.Error(), Traceback: []string{"RunStopped: " + err.Error()}})
+			}
+		}
+	}
+	if failure == nil && c.CellType == "code" && strings.TrimSpace(c.Source) != "" {
 		failure = r.execute(runCtx, ctx, i, c)
 	}
 	end := r.opts.Now()

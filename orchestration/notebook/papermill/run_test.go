@@ -218,3 +218,26 @@ func TestOutputNotebookIsWrittenAsCellsFinish(t *testing.T) {
 		t.Fatalf("while cell 1 ran the file held %+v", partial)
 	}
 }
+
+func TestGateStopsTheRunBeforeACell(t *testing.T) {
+	k := startKernel(t)
+	nb := notebook(code("print('checked')"), code("print('dangerous')", "approval"), code("print('after')"))
+	var asked []int
+	res, err := Run(context.Background(), k, nb, Options{Now: fixedClock(), Gate: func(_ context.Context, nb *nbformat.Notebook, cell int) error {
+		if nb.Cells[cell].HasTag("approval") {
+			asked = append(asked, cell)
+			return errors.New("refused by bob")
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 1 || asked[0] != 1 || res.FailedCell != 1 || !strings.Contains(res.Error.Error(), "refused by bob") {
+		t.Fatalf("asked %v, result %+v", asked, res)
+	}
+	gated := nb.Cells[3] // after the two marker cells
+	if len(gated.Outputs) != 1 || gated.Outputs[0].Ename != "RunStopped" || gated.ExecutionCount != nil {
+		t.Fatalf("the gated cell ran or was not marked: %+v", gated)
+	}
+}
