@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
+	"github.com/gaffer-sre/gaffer/orchestration/genie/resolve"
 )
 
 // newGenieCommand is `gaffer genie`, the system's client.
@@ -28,15 +29,26 @@ func newGenieCommand() *cobra.Command {
 	return cmd
 }
 
-// splitTags reads a --*-tags flag: tags separated by commas.
-func splitTags(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
+// criterionTags reads a --*-tags flag: tags separated by commas, or a
+// criterion in Genie's agent syntax (ID=i/NAME=n/TAGS=t1,t2), whose id
+// and name become Genie's genie.id: and genie.name: tags, the only
+// criteria the v3 API carries.
+func criterionTags(flag, s string) ([]string, error) {
+	c, err := resolve.ParseCriterion(s)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flag, err)
 	}
-	return out
+	if c.Version != "" || c.Status != "" {
+		return nil, fmt.Errorf("--%s: VERSION and STATUS cannot be sent through Genie's v3 API; use tags, ID or NAME", flag)
+	}
+	tags := c.Tags
+	if c.ID != "" {
+		tags = append(tags, "genie.id:"+c.ID)
+	}
+	if c.Name != "" {
+		tags = append(tags, "genie.name:"+c.Name)
+	}
+	return tags, nil
 }
 
 func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
@@ -47,8 +59,8 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 		Short: "Submit a job: the command its tags select runs with ARGS on a cluster the tags select; prints its id",
 		Args:  cobra.ArbitraryArgs}
 	out := cli.AddOutputFlag(cmd)
-	cmd.Flags().StringVar(&cmdTags, "command-tags", "", "tags of the command to run, comma-separated (required)")
-	cmd.Flags().StringArrayVar(&clusterTags, "cluster-tags", nil, "tags of the cluster to run on, comma-separated; repeat for fallbacks in order (required)")
+	cmd.Flags().StringVar(&cmdTags, "command-tags", "", "tags of the command to run, comma-separated, or ID=i/NAME=n/TAGS=t1,t2 (required)")
+	cmd.Flags().StringArrayVar(&clusterTags, "cluster-tags", nil, "tags of the cluster to run on, as --command-tags; repeat for fallbacks in order (required)")
 	cmd.Flags().StringVar(&name, "name", "gaffer-cli", "the job's name")
 	cmd.Flags().StringVar(&user, "user", "", "the job's user (default: $USER)")
 	cmd.Flags().StringVar(&version, "version", "1", "the job's version")
@@ -66,9 +78,17 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 		if user == "" {
 			user = "gaffer-cli"
 		}
-		req := JobRequest{Common: Common{ID: newID(), Name: name, User: user, Version: version}, CommandArgs: args, CommandCriteria: splitTags(cmdTags)}
+		cmdCrit, err := criterionTags("command-tags", cmdTags)
+		if err != nil {
+			return err
+		}
+		req := JobRequest{Common: Common{ID: newID(), Name: name, User: user, Version: version}, CommandArgs: args, CommandCriteria: cmdCrit}
 		for _, ct := range clusterTags {
-			req.ClusterCriterias = append(req.ClusterCriterias, ClusterCriteria{Tags: splitTags(ct)})
+			tags, err := criterionTags("cluster-tags", ct)
+			if err != nil {
+				return err
+			}
+			req.ClusterCriterias = append(req.ClusterCriterias, ClusterCriteria{Tags: tags})
 		}
 		if timeout > 0 {
 			req.Timeout = &timeout

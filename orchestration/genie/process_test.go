@@ -76,8 +76,8 @@ func TestJobsOnRealProcesses(t *testing.T) {
 	if out := gafferCLI(t, bin, srv.URL, tokenFile, "genie", "apply", "-f", file); out != "applied 0 applications, 1 command, 1 cluster\n" {
 		t.Fatalf("apply: %q", out)
 	}
-	submit := func(seconds string) string {
-		out := gafferCLI(t, bin, srv.URL, tokenFile, "genie", "job", "submit", "--command-tags", "type:sh", "--cluster-tags", "sched:test",
+	submit := func(cluster, seconds string) string {
+		out := gafferCLI(t, bin, srv.URL, tokenFile, "genie", "job", "submit", "--command-tags", "type:sh", "--cluster-tags", cluster,
 			"--", "genie", seconds)
 		m := regexp.MustCompile(`^submitted job (\S+): command sh on cluster here\n$`).FindStringSubmatch(out)
 		if m == nil {
@@ -91,7 +91,7 @@ func TestJobsOnRealProcesses(t *testing.T) {
 		return j.Status, j.StatusMsg
 	}
 
-	quick := submit("0")
+	quick := submit("NAME=here/TAGS=sched:test", "0") // Genie's agent syntax
 	if !platformtest.WaitFor(20*time.Second, func() bool { s, _ := status(srv.URL, quick); return ended(s) }) || func() bool { s, _ := status(srv.URL, quick); return s != "SUCCEEDED" }() {
 		s, msg := status(srv.URL, quick)
 		t.Fatalf("quick job: %s %q; log:\n%s", s, msg, srv.Log())
@@ -103,7 +103,7 @@ func TestJobsOnRealProcesses(t *testing.T) {
 		t.Errorf("status: %q", out)
 	}
 
-	slow := submit("30")
+	slow := submit("sched:test", "30")
 	platformtest.Eventually(t, "the slow job to run", func() bool { s, _ := status(srv.URL, slow); return s == "RUNNING" })
 	var ex struct {
 		ProcessID int `json:"processId"`
