@@ -32,12 +32,12 @@ func apiError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, ErrInvalid): // first: it may wrap a missing resource the request named
+		return httpapi.BadRequest("%v", strings.TrimPrefix(err.Error(), "invalid: "))
 	case errors.Is(err, ErrNotFound):
 		return httpapi.NotFound("%v", err)
 	case errors.Is(err, ErrConflict):
 		return httpapi.Conflict("%v", err)
-	case errors.Is(err, ErrInvalid):
-		return httpapi.BadRequest("%v", strings.TrimPrefix(err.Error(), "invalid: "))
 	case errors.Is(err, errLimit):
 		return httpapi.Errorf(http.StatusTooManyRequests, "user_limit_exceeded", "%v", err)
 	case errors.Is(err, resolve.ErrNoCommand) || errors.Is(err, resolve.ErrNoCluster):

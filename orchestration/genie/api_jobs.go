@@ -64,7 +64,7 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 			}
 			if err := validID(req.ID); err != nil {
 				os.RemoveAll(incoming)
-				return apiError(fmt.Errorf("%w: %v", ErrInvalid, err))
+				return apiError(fmt.Errorf("%w: %w", ErrInvalid, err))
 			}
 			if placed, err = s.placeAttachments(req.ID, incoming); err != nil {
 				os.RemoveAll(incoming)
@@ -118,7 +118,7 @@ func (s *Service) apiExplain(w http.ResponseWriter, r *http.Request) error {
 // Explain resolves req without submitting it.
 func (s *Service) Explain(ctx context.Context, req JobRequest) (*Explained, error) {
 	if err := req.validate(s.set.DefaultTimeout); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	idx, err := s.index(ctx)
 	if err != nil {

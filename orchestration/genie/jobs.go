@@ -264,11 +264,11 @@ type Submitted struct {
 // is the workflow step the job runs for.
 func (s *Service) Submit(ctx context.Context, req JobRequest, by string, step *workflowapi.StepJob) (*Submitted, error) {
 	if err := req.validate(s.set.DefaultTimeout); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	for _, a := range req.Applications {
 		if _, err := s.getResource(ctx, kindApplication, a); err != nil {
-			return nil, fmt.Errorf("%w: applications: %v", ErrInvalid, err)
+			return nil, fmt.Errorf("%w: applications: %w", ErrInvalid, err)
 		}
 	}
 	idx, err := s.index(ctx)

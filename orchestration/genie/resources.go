@@ -60,7 +60,7 @@ func (s *Service) createResource(ctx context.Context, kind string, d resourceDoc
 		c.ID = newID()
 	}
 	if err := d.validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if err := s.checkApplications(ctx, d); err != nil {
 		return err
@@ -89,7 +89,7 @@ func (s *Service) checkApplications(ctx context.Context, d resourceDoc) error {
 	}
 	for _, id := range cr.Apps {
 		if _, err := s.getResource(ctx, kindApplication, id); err != nil {
-			return fmt.Errorf("%w: command %s: application %q: %v", ErrInvalid, cr.ID, id, err)
+			return fmt.Errorf("%w: command %s: application %q: %w", ErrInvalid, cr.ID, id, err)
 		}
 	}
 	return nil
@@ -104,7 +104,7 @@ func (s *Service) updateResource(ctx context.Context, kind, id string, d resourc
 	}
 	c.ID = id
 	if err := d.validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if err := s.checkApplications(ctx, d); err != nil {
 		return err
