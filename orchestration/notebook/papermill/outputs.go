@@ -24,8 +24,6 @@ func newCollector(c *nbformat.Cell, limit int) *collector {
 	return &collector{cell: c, limit: limit, displayIDs: map[string][]*nbformat.Output{}}
 }
 
-func (c *collector) outputs() []*nbformat.Output { return c.cell.Outputs }
-
 type iopubContent struct {
 	Name           string         `json:"name"`
 	Text           string         `json:"text"`
