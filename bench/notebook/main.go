@@ -139,7 +139,7 @@ func runOn(ctx context.Context, k *jupyter.Kernel, in, out string, i, cells int)
 		return err
 	}
 	if res.Status != papermill.StatusCompleted || res.Cells != cells {
-		return fmt.Errorf("run %d: %s with %d cells: %v", i, res.Status, res.Cells, res.Error)
+		return fmt.Errorf("run %d: %s with %d cells: %w", i, res.Status, res.Cells, res.Error)
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func (s *Service) KernelSpecs() ([]KernelSpecInfo, error) {
 func (s *Service) InstallKernelSpec(in KernelInstall) (*KernelSpecInfo, error) {
 	spec, err := jupyter.ParseKernelSpec(in.Name, in.Spec)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	dir := filepath.Join(s.specDir, spec.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -130,7 +130,7 @@ func (s *Service) newRun(ctx context.Context, ref string, req RunRequest, step *
 	}
 	params := papermill.ParamsFromMap(req.Parameters)
 	if err := params.Check(); err != nil {
-		return nil, fmt.Errorf("%w: parameters: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: parameters: %w", ErrInvalid, err)
 	}
 	var timeout time.Duration
 	if req.Timeout != "" {
@@ -140,15 +140,15 @@ func (s *Service) newRun(ctx context.Context, ref string, req RunRequest, step *
 	}
 	nb, err := nbformat.Parse(content)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	kernel := KernelName(nb, req.Kernel)
 	if _, err := jupyter.FindKernelSpec(kernel, s.kernelDirs()); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	pjson, err := json.Marshal(orEmpty(req.Parameters))
 	if err != nil {
-		return nil, fmt.Errorf("%w: parameters: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: parameters: %w", ErrInvalid, err)
 	}
 	var si, sn string
 	var sa int

@@ -86,7 +86,7 @@ func (s *Service) Upload(ctx context.Context, name string, content []byte, actor
 		return nil, fmt.Errorf("%w: the notebook is %d bytes, over the limit of %d", ErrInvalid, len(content), MaxNotebookSize)
 	}
 	if _, err := nbformat.Parse(content); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	var id string
 	now := s.now().UnixMilli()

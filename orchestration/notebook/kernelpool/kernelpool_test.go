@@ -200,7 +200,7 @@ func TestFiftyConcurrentRuns(t *testing.T) {
 				return
 			}
 			if res.Status != papermill.StatusCompleted {
-				errs <- fmt.Errorf("run %d: %v", i, res.Error)
+				errs <- fmt.Errorf("run %d: %w", i, res.Error)
 				return
 			}
 			if got := nb.Cells[len(nb.Cells)-1].Outputs[0].Text; got != fmt.Sprintf("%d\n", i+4) {
