@@ -75,4 +75,11 @@ func testJobKillTimeoutAndUserLimit(t *testing.T, b platformtest.Backend) {
 	if j := waitJob(t, srv, tok, "other", ended); j.Status != "SUCCEEDED" {
 		t.Errorf("bo's job: %s %q", j.Status, j.StatusMsg)
 	}
+	// The overview counts the killed jobs and lists them.
+	body := string(srv.Do("GET", "/api/v1/overview", srv.AdminToken, nil).Body)
+	for _, want := range []string{`"title":"Genie jobs"`, `"label":"failed or killed in the last hour","value":"2"`, `"link":"/genie/jobs/long"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %s: %s", want, body)
+		}
+	}
 }
