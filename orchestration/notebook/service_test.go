@@ -164,52 +164,54 @@ func (j jsonRaw) MarshalJSON() ([]byte, error) { return []byte(j), nil }
 
 func TestNotebookRunsKeepParamsScrapsAndOutput(t *testing.T) {
 	needKernel(t)
-	srv := platformtest.Start(t, platformtest.Options{})
-	tok := srv.AdminToken
-	upload(t, srv, tok, "sum", ipynb(t, "#parameters\nn = 1", glue, "total = sum(range(n + 1))\nprint('total', total)\nglue('total', total)"))
-	var run notebook.Run
-	if r := srv.Do("POST", "/api/v1/notebooks/sum/runs", tok, map[string]any{"parameters": map[string]any{"n": 10}}); r.Status != http.StatusCreated {
-		t.Fatalf("start run: %d %s", r.Status, r.Body)
-	} else {
-		r.JSON(t, &run)
-	}
-	run = waitRun(t, srv, tok, run.ID)
-	if run.Status != notebook.RunCompleted || fmt.Sprint(run.Scraps["total"]) != "55" || fmt.Sprint(run.Params["n"]) != "10" || run.Cells != 4 {
-		t.Fatalf("run %+v", run)
-	}
-	out := srv.Do("GET", fmt.Sprintf("/api/v1/notebook-runs/%d/output", run.ID), tok, nil)
-	nb, err := nbformat.Parse(out.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := nb.Cells[3].Outputs[0].Text; got != "total 55\n" {
-		t.Fatalf("output cell: %q", got)
-	}
+	platformtest.EachBackend(t, func(t *testing.T, b platformtest.Backend) {
+		srv := platformtest.Start(t, platformtest.Options{Backend: b})
+		tok := srv.AdminToken
+		upload(t, srv, tok, "sum", ipynb(t, "#parameters\nn = 1", glue, "total = sum(range(n + 1))\nprint('total', total)\nglue('total', total)"))
+		var run notebook.Run
+		if r := srv.Do("POST", "/api/v1/notebooks/sum/runs", tok, map[string]any{"parameters": map[string]any{"n": 10}}); r.Status != http.StatusCreated {
+			t.Fatalf("start run: %d %s", r.Status, r.Body)
+		} else {
+			r.JSON(t, &run)
+		}
+		run = waitRun(t, srv, tok, run.ID)
+		if run.Status != notebook.RunCompleted || fmt.Sprint(run.Scraps["total"]) != "55" || fmt.Sprint(run.Params["n"]) != "10" || run.Cells != 4 {
+			t.Fatalf("run %+v", run)
+		}
+		out := srv.Do("GET", fmt.Sprintf("/api/v1/notebook-runs/%d/output", run.ID), tok, nil)
+		nb, err := nbformat.Parse(out.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := nb.Cells[3].Outputs[0].Text; got != "total 55\n" {
+			t.Fatalf("output cell: %q", got)
+		}
 
-	upload(t, srv, tok, "broken", ipynb(t, "x = 1", "raise KeyError('gone')"))
-	srv.Do("POST", "/api/v1/notebooks/broken/runs", tok, nil).JSON(t, &run)
-	run = waitRun(t, srv, tok, run.ID)
-	if run.Status != notebook.RunFailed || run.FailedCell == nil || *run.FailedCell != 1 || !strings.Contains(run.Error, "KeyError") {
-		t.Fatalf("failed run %+v", run)
-	}
+		upload(t, srv, tok, "broken", ipynb(t, "x = 1", "raise KeyError('gone')"))
+		srv.Do("POST", "/api/v1/notebooks/broken/runs", tok, nil).JSON(t, &run)
+		run = waitRun(t, srv, tok, run.ID)
+		if run.Status != notebook.RunFailed || run.FailedCell == nil || *run.FailedCell != 1 || !strings.Contains(run.Error, "KeyError") {
+			t.Fatalf("failed run %+v", run)
+		}
 
-	upload(t, srv, tok, "slow", ipynb(t, "import time\nprint('sleeping', flush=True)\ntime.sleep(600)"))
-	srv.Do("POST", "/api/v1/notebooks/slow/runs", tok, nil).JSON(t, &run)
-	platformtest.Eventually(t, "the slow run to start", func() bool {
-		srv.Do("GET", fmt.Sprintf("/api/v1/notebook-runs/%d", run.ID), tok, nil).JSON(t, &run)
-		return run.Status == notebook.RunRunning
+		upload(t, srv, tok, "slow", ipynb(t, "import time\nprint('sleeping', flush=True)\ntime.sleep(600)"))
+		srv.Do("POST", "/api/v1/notebooks/slow/runs", tok, nil).JSON(t, &run)
+		platformtest.Eventually(t, "the slow run to start", func() bool {
+			srv.Do("GET", fmt.Sprintf("/api/v1/notebook-runs/%d", run.ID), tok, nil).JSON(t, &run)
+			return run.Status == notebook.RunRunning
+		})
+		if r := srv.Do("POST", fmt.Sprintf("/api/v1/notebook-runs/%d/cancel", run.ID), tok, nil); r.Status != http.StatusOK {
+			t.Fatalf("cancel: %d %s", r.Status, r.Body)
+		}
+		if run = waitRun(t, srv, tok, run.ID); run.Status != notebook.RunCancelled {
+			t.Fatalf("cancelled run %+v", run)
+		}
+		var runs []notebook.Run
+		srv.Do("GET", "/api/v1/notebook-runs", tok, nil).JSON(t, &runs)
+		if len(runs) != 3 {
+			t.Fatalf("%d runs listed, want 3", len(runs))
+		}
 	})
-	if r := srv.Do("POST", fmt.Sprintf("/api/v1/notebook-runs/%d/cancel", run.ID), tok, nil); r.Status != http.StatusOK {
-		t.Fatalf("cancel: %d %s", r.Status, r.Body)
-	}
-	if run = waitRun(t, srv, tok, run.ID); run.Status != notebook.RunCancelled {
-		t.Fatalf("cancelled run %+v", run)
-	}
-	var runs []notebook.Run
-	srv.Do("GET", "/api/v1/notebook-runs", tok, nil).JSON(t, &runs)
-	if len(runs) != 3 {
-		t.Fatalf("%d runs listed, want 3", len(runs))
-	}
 }
 
 // TestNotebookStepFeedsTheNextStep: a workflow's notebook step runs a
