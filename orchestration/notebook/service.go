@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,8 +95,15 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 			return nil, fmt.Errorf("notebook: %w", err)
 		}
 	}
+	work := filepath.Join(dir, "work")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return nil, fmt.Errorf("notebook: %w", err)
+	}
+	// Kernels run a user's code as this process's user: they start in a
+	// directory of their own and without Gaffer's variables (tokens,
+	// key-encryption keys). See docs/notebooks.md, "Security".
 	s.pool = kernelpool.New(kernelpool.Options{Warm: set.WarmKernels, NoWarm: set.WarmKernels == 0, MaxRunning: set.MaxKernels,
-		Kernel: jupyter.Options{Dir: s.runDir, Now: s.now}, Log: s.log})
+		Kernel: jupyter.Options{Dir: s.runDir, Now: s.now, WorkDir: work, DropEnv: gafferVariable}, Log: s.log})
 	s.registerRunners(deps.Jobs)
 	return s, nil
 }
@@ -117,3 +125,7 @@ func (s *Service) Stop(context.Context) error {
 
 // Health has nothing of its own to check.
 func (s *Service) Health(context.Context) error { return nil }
+
+// gafferVariable reports Gaffer's own environment variables, which a
+// kernel must not inherit.
+func gafferVariable(name string) bool { return strings.HasPrefix(name, "GAFFER_") }

@@ -27,6 +27,9 @@ type Options struct {
 	Dir string
 	// Env is added to the process environment and the spec's env.
 	Env []string
+	// DropEnv, if set, removes the variables of this process's
+	// environment it returns true for (secrets the kernel must not see).
+	DropEnv func(name string) bool
 	// Now is the clock stamped into message headers (default time.Now).
 	Now func() time.Time
 	// WorkDir is the kernel's working directory (default: inherited).
@@ -143,7 +146,12 @@ func start(ctx context.Context, spec *KernelSpec, opts Options) (*Kernel, error)
 	argv := spec.command(connFile)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Env = os.Environ()
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if opts.DropEnv == nil || !opts.DropEnv(name) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	for k, v := range spec.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

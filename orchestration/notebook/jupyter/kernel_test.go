@@ -132,3 +132,24 @@ func TestShutdownEndsTheProcess(t *testing.T) {
 		t.Fatalf("process %d still exists: %v", k.Pid(), err)
 	}
 }
+
+func TestKernelEnvironmentAndDirectory(t *testing.T) {
+	t.Setenv("GAFFER_SECRET_FOR_TEST", "hunter2")
+	t.Setenv("KEPT_FOR_TEST", "yes")
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k, err := Start(ctx, pythonSpec(t), Options{Dir: t.TempDir(), WorkDir: dir,
+		DropEnv: func(name string) bool { return strings.HasPrefix(name, "GAFFER_") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Kill()
+	var out collected
+	if _, err := k.Execute(ctx, "import os\nprint(os.environ.get('GAFFER_SECRET_FOR_TEST'), os.environ.get('KEPT_FOR_TEST'), os.getcwd())", out.add); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.contents) != 1 || !strings.Contains(out.contents[0], "None yes "+dir) {
+		t.Fatalf("kernel saw %v", out.contents)
+	}
+}
