@@ -49,8 +49,8 @@ type Run struct {
 	CreatedAt time.Time  `json:"created_at"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
-	// KernelDied is set while a run executes in this process when its
-	// kernel died (not stored: the Error says so).
+	// kernelDied is set by execute when the run's kernel died, for the
+	// step's outcome; it is not stored (the Error says so).
 	kernelDied bool
 }
 
