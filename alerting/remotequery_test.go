@@ -13,6 +13,7 @@ import (
 	"github.com/gaffer-sre/gaffer/internal/platform"
 	"github.com/gaffer-sre/gaffer/internal/platform/egress"
 	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
+	"github.com/gaffer-sre/gaffer/telemetry/atlas/stack"
 	"github.com/gaffer-sre/gaffer/telemetry/metrics"
 	"github.com/gaffer-sre/gaffer/telemetry/prom/promtest"
 )
@@ -121,5 +122,52 @@ func TestRemoteQueryAlertsLikeTheEmbeddedStore(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d active and %d inactive samples over 31 evaluations, the same through the remote", spec.Name, active, inactive)
+	}
+
+	// Atlas-language rules read the remote as graphs do.
+	atlasSpecs := []alerting.Spec{
+		{Name: "AtlasSlowJob", Atlas: "name,rq_latency_seconds,:eq,(,job,),:by",
+			Condition: &alerting.Condition{Threshold: &alerting.Threshold{Op: ">", Value: 0.35}}},
+		{Name: "AtlasRequests", Atlas: "name,rq_requests_total,:eq,:sum",
+			Condition: &alerting.Condition{Threshold: &alerting.Threshold{Op: ">", Value: 5000}}},
+	}
+	sources := map[string]alerting.Data{
+		"embedded": {Atlas: stack.TSDBSource{DB: embedded.DB()}},
+		"remote":   {Atlas: stack.QueryableSource{Q: remote.Queryable()}},
+		"both":     {Atlas: stack.QueryableSource{Q: both.Queryable()}},
+	}
+	for _, spec := range atlasSpecs {
+		spec.Interval = alerting.Duration(time.Minute)
+		r, err := alerting.Compile(spec)
+		if err != nil {
+			t.Fatalf("%s: %v", spec.Name, err)
+		}
+		got := map[string][][]alerting.Sample{}
+		for name, d := range sources {
+			for at := end.Add(-30 * time.Minute).Truncate(time.Minute); !at.After(end); at = at.Add(time.Minute) {
+				ss, err := r.Evaluate(context.Background(), d, at)
+				if err != nil {
+					t.Fatalf("%s through %s at %s: %v", spec.Name, name, at, err)
+				}
+				sort.Slice(ss, func(i, j int) bool { return fmt.Sprint(ss[i].Labels) < fmt.Sprint(ss[j].Labels) })
+				got[name] = append(got[name], ss)
+			}
+		}
+		active := 0
+		for _, ss := range got["embedded"] {
+			for _, s := range ss {
+				if s.Active {
+					active++
+				}
+			}
+		}
+		if active == 0 {
+			t.Fatalf("%s never fires on the embedded store: the data does not test it", spec.Name)
+		}
+		for _, name := range []string{"remote", "both"} {
+			if !reflect.DeepEqual(got[name], got["embedded"]) {
+				t.Errorf("%s through %s differs from the embedded store:\n got  %v\n want %v", spec.Name, name, got[name], got["embedded"])
+			}
+		}
 	}
 }

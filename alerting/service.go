@@ -129,6 +129,10 @@ func (s *Service) lookupData() (Data, error) {
 	if err != nil {
 		return Data{}, err
 	}
+	// With --metrics-query-url, Atlas rules read what PromQL reads.
+	if rr, ok := m.(metricsapi.RemoteReader); ok && rr.ReadsRemote() && rr.Queryable() != nil {
+		return Data{Prom: m, Atlas: stack.QueryableSource{Q: rr.Queryable()}}, nil
+	}
 	db := m.DB()
 	if db == nil {
 		return Data{}, errNoMetrics

@@ -168,6 +168,10 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 }
 
 func (s *Service) lookupSource() (stack.Source, error) {
+	// With --metrics-query-url, graphs read what PromQL reads.
+	if rr, err := platform.LookupAs[metricsapi.RemoteReader](s.deps, metricsapi.Name); err == nil && rr.ReadsRemote() && rr.Queryable() != nil {
+		return stack.QueryableSource{Q: rr.Queryable()}, nil
+	}
 	db, err := metricsapi.DB(s.deps)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoStore, err)
@@ -203,7 +207,11 @@ func (s *Service) Start(context.Context) error {
 	if err != nil {
 		return nil // no store here: nothing to keep in memory
 	}
-	db := src.(stack.TSDBSource).DB
+	ts, ok := src.(stack.TSDBSource)
+	if !ok {
+		return nil // graphs read a remote backend: the tier holds the store's series
+	}
+	db := ts.DB
 	tier := stack.NewTier(s.window, s.deps.Clock())
 	tier.SetOptions(s.tierOpts)
 	tier.Attach(db)

@@ -235,6 +235,10 @@ func (s *Service) DB() *tsdb.DB { return s.db }
 // the store, or with --metrics-query-url the remote (or both merged).
 func (s *Service) Queryable() storage.Queryable { return s.queryable }
 
+// ReadsRemote reports whether the service reads a remote backend
+// (--metrics-query-url), alone or merged with the store.
+func (s *Service) ReadsRemote() bool { return s.set.Query.URL != "" }
+
 // Engine returns the PromQL engine the HTTP API uses.
 func (s *Service) Engine() *promql.Engine { return s.engine }
 

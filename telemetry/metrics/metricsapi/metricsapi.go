@@ -5,6 +5,7 @@ package metricsapi
 import (
 	"context"
 	"errors"
+	"github.com/prometheus/prometheus/storage"
 	"time"
 
 	"github.com/gaffer-sre/gaffer/internal/platform"
@@ -39,6 +40,15 @@ type Appender interface {
 // query directly.
 type DBOwner interface {
 	DB() *tsdb.DB
+}
+
+// RemoteReader is the metrics system of a process that reads a remote
+// backend (--metrics-query-url). Queryable is what its PromQL reads: the
+// remote, or the remote merged with the store; ReadsRemote reports
+// whether a remote is configured at all.
+type RemoteReader interface {
+	Queryable() storage.Queryable
+	ReadsRemote() bool
 }
 
 // Store is everything the metrics service offers.
