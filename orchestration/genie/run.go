@@ -282,19 +282,27 @@ func (s *Service) finish(ctx context.Context, j *jobRow, status, msg string, exi
 		}
 	}
 	j.Status, j.StatusMsg, j.ExitCode, j.Archive = status, msg, exit, archive
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		now := s.now().UnixMilli()
-		res, err := tx.ExecContext(ctx, `UPDATE genie_jobs SET status = ?, status_msg = ?, exit_code = ?, archive = ?, finished_at = ?,
-			updated_at = ? WHERE id = ? AND status IN (?, ?, ?)`, status, msg, exit, archive, now, now, j.ID,
-			genieapi.StatusClaimed, genieapi.StatusInit, genieapi.StatusRunning)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // already settled (lost, then found)
-		}
-		return s.finishedTx(ctx, tx, j)
-	})
+	now := s.now().UnixMilli()
+	const settle = `UPDATE genie_jobs SET status = ?, status_msg = ?, exit_code = ?, archive = ?, finished_at = ?,
+		updated_at = ? WHERE id = ? AND status IN (?, ?, ?)`
+	args := []any{status, msg, exit, archive, now, now, j.ID, genieapi.StatusClaimed, genieapi.StatusInit, genieapi.StatusRunning}
+	var err error
+	if j.Step == nil {
+		// One statement, not a transaction: the single SQLite connection
+		// is what every job and request waits for.
+		_, err = s.db.ExecContext(ctx, settle, args...)
+	} else {
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			res, err := tx.ExecContext(ctx, settle, args...)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil // already settled (lost, then found)
+			}
+			return s.finishedTx(ctx, tx, j)
+		})
+	}
 	if err == nil {
 		s.publishEnd(ctx, j)
 	}
