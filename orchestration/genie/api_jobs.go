@@ -74,13 +74,13 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	} else if err := httpapi.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	sub, err := s.Submit(r.Context(), req, actor(r), nil)
-	if err != nil && placed != "" && (sub == nil || !errors.Is(err, resolve.ErrNoCommand) && !errors.Is(err, resolve.ErrNoCluster)) {
+	job, err := s.submit(r.Context(), req, actor(r), nil)
+	if err != nil && placed != "" && (job == nil || !errors.Is(err, resolve.ErrNoCommand) && !errors.Is(err, resolve.ErrNoCluster)) {
 		os.RemoveAll(placed) // no job owns it
 	}
-	if sub != nil {
-		httpapi.SetAuditTarget(r, "job:"+sub.Job.ID)
-		w.Header().Set("Location", jobsPath+"/"+sub.Job.ID)
+	if job != nil {
+		httpapi.SetAuditTarget(r, "job:"+job.ID)
+		w.Header().Set("Location", jobsPath+"/"+job.ID)
 	}
 	if err != nil {
 		return apiError(err)
@@ -108,15 +108,15 @@ func (s *Service) apiExplain(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	out, err := s.Explain(r.Context(), req)
+	out, err := s.explain(r.Context(), req)
 	if err != nil {
 		return apiError(err)
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
-// Explain resolves req without submitting it.
-func (s *Service) Explain(ctx context.Context, req JobRequest) (*Explained, error) {
+// explain resolves req without submitting it.
+func (s *Service) explain(ctx context.Context, req JobRequest) (*Explained, error) {
 	if err := req.validate(s.set.DefaultTimeout); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -356,7 +356,7 @@ func (s *Service) apiJobApplications(w http.ResponseWriter, r *http.Request) err
 func (s *Service) apiKill(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	httpapi.SetAuditTarget(r, "job:"+id)
-	if _, err := s.Kill(r.Context(), id); err != nil {
+	if _, err := s.killJob(r.Context(), id); err != nil {
 		return apiError(err)
 	}
 	w.WriteHeader(http.StatusAccepted)

@@ -251,18 +251,11 @@ func jobLinks(id string) map[string]Link {
 // errLimit is returned (wrapped) when a user has too many active jobs.
 var errLimit = errors.New("too many active jobs")
 
-// Submitted is what a submission returns: the job, and its resolution's
-// explanation when resolution failed.
-type Submitted struct {
-	Job         *jobRow
-	Explanation *resolve.Explanation
-}
-
-// Submit stores a job, resolves it and queues it to run, in one
+// submit stores a job, resolves it and queues it to run, in one
 // transaction. A request that cannot be resolved is stored INVALID and
 // its error wraps resolve.ErrNoCommand or ErrNoCluster. step, when set,
 // is the workflow step the job runs for.
-func (s *Service) Submit(ctx context.Context, req JobRequest, by string, step *workflowapi.StepJob) (*Submitted, error) {
+func (s *Service) submit(ctx context.Context, req JobRequest, by string, step *workflowapi.StepJob) (*jobRow, error) {
 	if err := req.validate(s.set.DefaultTimeout); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -275,18 +268,14 @@ func (s *Service) Submit(ctx context.Context, req JobRequest, by string, step *w
 	if err != nil {
 		return nil, err
 	}
-	res, rerr := idx.Resolve(ctx, req.resolveRequest(), resolve.Options{Selector: s.selector, Explain: false})
+	res, rerr := idx.Resolve(ctx, req.resolveRequest(), resolve.Options{Selector: s.selector})
 	now := s.now().UnixMilli()
 	j := &jobRow{ID: req.ID, Name: req.Name, User: req.User, Version: req.Version, Tags: req.Tags, Request: req,
 		CommandArgs: JoinArgs(req.CommandArgs), SubmittedBy: by, Step: step, TimeoutS: int64(*req.Timeout),
 		Status: genieapi.StatusResolved, StatusMsg: "Job resolved; waiting to be claimed"}
-	out := &Submitted{Job: j}
 	switch {
 	case errors.Is(rerr, resolve.ErrNoCommand) || errors.Is(rerr, resolve.ErrNoCluster):
 		j.Status, j.StatusMsg = genieapi.StatusInvalid, "Resolution failed: "+rerr.Error()
-		if r, err := idx.Resolve(ctx, req.resolveRequest(), resolve.Options{Explain: true}); r != nil && err != nil {
-			out.Explanation = r.Explanation
-		}
 	case rerr != nil:
 		return nil, rerr
 	default:
@@ -336,7 +325,7 @@ func (s *Service) Submit(ctx context.Context, req JobRequest, by string, step *w
 	}
 	j.Created, j.Updated = time.UnixMilli(now).UTC(), time.UnixMilli(now).UTC()
 	if j.Status == genieapi.StatusInvalid {
-		return out, fmt.Errorf("job %s: %w", j.ID, rerr)
+		return j, fmt.Errorf("job %s: %w", j.ID, rerr)
 	}
-	return out, nil
+	return j, nil
 }

@@ -136,7 +136,7 @@ func (p *pages) jobLive(w http.ResponseWriter, r *http.Request) error {
 func (p *pages) kill(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	httpapi.SetAuditTarget(r, "job:"+id)
-	if _, err := p.s.Kill(r.Context(), id); err != nil {
+	if _, err := p.s.killJob(r.Context(), id); err != nil {
 		return apiError(err)
 	}
 	http.Redirect(w, r, "/genie/jobs/"+id, http.StatusSeeOther)

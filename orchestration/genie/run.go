@@ -356,9 +356,9 @@ func (s *Service) publishEnd(ctx context.Context, j *jobRow) {
 	}
 }
 
-// Kill stops a job: one not yet claimed ends KILLED at once; a claimed
-// one is killed by the process running it, which records the end.
-func (s *Service) Kill(ctx context.Context, id string) (*jobRow, error) {
+// killJob stops a job: one not yet claimed ends KILLED at once; a
+// claimed one is killed by the process running it, which records the end.
+func (s *Service) killJob(ctx context.Context, id string) (*jobRow, error) {
 	j, err := s.getJob(ctx, id)
 	if err != nil {
 		return nil, err

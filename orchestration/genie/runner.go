@@ -50,7 +50,7 @@ func (s *Service) registerRunner() {
 		GiveUp:  s.runnerGaveUp}, s.runStep)
 	jobs.HandleFunc(s.jobs, workflowapi.CancelKind(StepType), jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute},
 		func(ctx context.Context, _ *jobs.Job, a workflowapi.StepJob) error {
-			_, err := s.Kill(ctx, stepJobID(a))
+			_, err := s.killJob(ctx, stepJobID(a))
 			if errors.Is(err, ErrNotFound) {
 				return nil // never submitted
 			}
@@ -75,7 +75,7 @@ func (s *Service) runStep(ctx context.Context, _ *jobs.Job, a workflowapi.StepJo
 	if err != nil {
 		return s.stepDone(ctx, a.DoneFor(workflowapi.OutcomeFatal, nil, "genie step: "+err.Error()))
 	}
-	_, err = s.Submit(ctx, req, "workflow:"+a.Workflow, &a)
+	_, err = s.submit(ctx, req, "workflow:"+a.Workflow, &a)
 	switch {
 	case err == nil, errors.Is(err, ErrConflict):
 		return nil // submitted now, or by an earlier run of this job
