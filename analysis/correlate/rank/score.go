@@ -90,6 +90,7 @@ type Scorer struct {
 	dx, px []float64 // its k-step differences and their prefix sums
 	pxx    []float64
 	xd     []float64 // detrended focus window, MaxLag steps past levelTo
+	lagZ   []float64 // r·√n of the cross-correlation at each lag (0: none)
 	rk     ranker
 	ch     changes
 	cl     climbs
@@ -101,7 +102,8 @@ func (t *Target) NewScorer() *Scorer {
 	L := t.p.MaxLag
 	span := t.To - t.From + 2*L
 	return &Scorer{t: t, x: make([]float64, t.n), dx: make([]float64, span),
-		px: make([]float64, span+1), pxx: make([]float64, span+1), xd: make([]float64, t.levelEnd()-t.From)}
+		px: make([]float64, span+1), pxx: make([]float64, span+1), xd: make([]float64, t.levelEnd()-t.From),
+		lagZ: make([]float64, 2*L+1)}
 }
 
 // Score computes the features of candidate x, which must have the
@@ -168,7 +170,7 @@ func (s *Scorer) Score(x []float64) Features {
 	f.P = pValue(z * eff)
 	f.Shift = evidence(z*eff, zLow, zHigh)
 	s.agree(&f)
-	lead, follows := s.lead(&f, math.Abs(f.R)*math.Sqrt(n), byDeparture)
+	lead, follows := s.lead(&f, byDeparture)
 	if follows && f.ChangePoint > 0 {
 		// The lag says to the minute when it moved against the target.
 		f.Change = min(max(t.Onset-lead, t.Onset-tol), t.Onset+tol)
@@ -209,23 +211,23 @@ func leadWeight(lead int) float64 {
 }
 
 // lead is how many steps before the target the candidate moved, and
-// whether that is the lag of the cross-correlation: it is when the
-// candidate's minute-to-minute moves follow the target's at all (xz, the
-// correlation's z, at least leadZ, in the direction of its change: the
-// lag measures a delay to the minute even where the correlation is too
-// weak to count as evidence of a relation); else it is where its change
+// whether that is a lag of the cross-correlation: it is when the
+// candidate's minute-to-minute moves follow the target's at all, in the
+// direction of its change, at a lead from -1 to leadMax (see followLead:
+// the lag measures a delay to the minute even where the correlation is
+// too weak to count as evidence of a relation); else it is where its change
 // started against where the target's did by the same estimator
 // (byDeparture: the departure, else the knee). A change of slope, timed
 // to the minute, is timed against the latest of the target's starts
 // (onset, knee, departure): each finds a ramping target's start minutes
 // early or late (−8 to +10 on the fleet incidents), and one that came
 // a few minutes before the latest of them came first.
-func (s *Scorer) lead(f *Features, xz float64, byDeparture bool) (int, bool) {
+func (s *Scorer) lead(f *Features, byDeparture bool) (int, bool) {
 	t := s.t
 	// A sawtooth's steps are no clock: its collections make its
 	// correlation with the target's moves.
-	if xz >= leadZ && !f.Slope && sign(f.R) == sign(f.ChangeZ)*sign(t.ChangeZ) && -f.Lag >= -1 && -f.Lag <= leadMax {
-		return -f.Lag, true
+	if lead, ok := s.followLead(sign(f.ChangeZ) * sign(t.ChangeZ)); ok && !f.Slope {
+		return lead, true
 	}
 	if f.Slope {
 		return max(t.Onset, t.startKnee, t.startDeparture) - f.Change, false
@@ -240,6 +242,27 @@ func (s *Scorer) lead(f *Features, xz float64, byDeparture bool) (int, bool) {
 		ref = t.Onset
 	}
 	return ref - f.Change, false
+}
+
+// followLead returns the lead (minus the lag) from -1 to leadMax at
+// which the candidate's moves follow the target's most strongly in
+// direction dir (+1: the same way, -1: the opposite way), and whether
+// that correlation's z is at least leadZ. The lag of the strongest
+// correlation overall can be another lag's, or a correlation the other
+// way (a spike that went up and down, a collection): a candidate that
+// changed with the target is timed by how its moves follow the target's
+// the way it changed.
+func (s *Scorer) followLead(dir float64) (int, bool) {
+	L := s.t.p.MaxLag
+	best, bestZ := 0, 0.0
+	for lead := -1; lead <= min(leadMax, L); lead++ {
+		if li := L - lead; li >= 0 && li < len(s.lagZ) {
+			if z := dir * s.lagZ[li]; z > bestZ {
+				best, bestZ = lead, z
+			}
+		}
+	}
+	return best, bestZ >= leadZ
 }
 
 // agree keeps the evidence of the features that tell the change
@@ -355,6 +378,7 @@ func (s *Scorer) crossCorrelate(f *Features, lo int) float64 {
 	}
 	best, bestN := -1.0, 0.0
 	for li := range t.lagA {
+		s.lagZ[li] = 0
 		a, b := t.lagA[li], t.lagB[li]
 		n := float64(b - a)
 		if n < 3 {
@@ -369,6 +393,7 @@ func (s *Scorer) crossCorrelate(f *Features, lo int) float64 {
 			continue
 		}
 		r := (dot(t.dy[a:b], s.dx[ca:cb]) - sx*sy/n) / math.Sqrt(vx*vy)
+		s.lagZ[li] = r * math.Sqrt(n)
 		if ar := math.Abs(r); ar > best || (ar == best && abs(l) < abs(f.Lag)) {
 			best, bestN, f.R, f.Lag = ar, n, r, l
 		}
