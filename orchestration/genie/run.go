@@ -104,9 +104,9 @@ func (s *Service) launch(ctx context.Context, _ *jobs.Job, a launchArgs) error {
 	}
 	s.running[j.ID] = r
 	s.mu.Unlock()
-	s.wg.Add(1)
+	s.runs.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer s.runs.Done()
 		s.execute(j, r)
 		s.mu.Lock()
 		delete(s.running, j.ID)
@@ -265,8 +265,7 @@ func (s *Service) setStatus(ctx context.Context, id, status, msg string, cols ma
 		}
 	}
 	args = append(args, id, s.owner)
-	_, err := s.db.ExecContext(ctx, q+` WHERE id = ? AND owner = ?`, args...)
-	return err
+	return s.update(ctx, q+` WHERE id = ? AND owner = ?`, args...)
 }
 
 // finish records how a job ended, archives its directory, and tells the
@@ -290,7 +289,7 @@ func (s *Service) finish(ctx context.Context, j *jobRow, status, msg string, exi
 	if j.Step == nil {
 		// One statement, not a transaction: the single SQLite connection
 		// is what every job and request waits for.
-		_, err = s.db.ExecContext(ctx, settle, args...)
+		err = s.update(ctx, settle, args...)
 	} else {
 		err = s.db.InTx(ctx, func(tx *store.Tx) error {
 			res, err := tx.ExecContext(ctx, settle, args...)

@@ -113,7 +113,11 @@ type Service struct {
 	stopped   bool
 	watchOnce sync.Once
 	stop      chan struct{}
-	wg        sync.WaitGroup
+	// updates feeds the batch writer once it runs (see update).
+	updates chan update
+	// runs counts the goroutines of running jobs; watching the watch
+	// loop; writing the batch writer. Stop waits for them in this order.
+	runs, watching, writing sync.WaitGroup
 }
 
 // New constructs the service and registers its job kinds.
@@ -176,9 +180,20 @@ func (s *Service) Start(context.Context) error {
 // job launched in a process that runs only the job queue.
 func (s *Service) startWatch() {
 	s.watchOnce.Do(func() {
-		s.wg.Add(1)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.stopped {
+			return
+		}
+		s.updates = make(chan update, maxBatch)
+		s.writing.Add(1)
+		go func(in <-chan update) {
+			defer s.writing.Done()
+			s.writeBatches(in)
+		}(s.updates)
+		s.watching.Add(1)
 		go func() {
-			defer s.wg.Done()
+			defer s.watching.Done()
 			s.watch()
 		}()
 	})
@@ -197,7 +212,20 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() {
+		// Jobs settle through the writer, and so may the watch loop's
+		// sweep: the writer stops last.
+		s.runs.Wait()
+		s.watching.Wait()
+		s.mu.Lock()
+		if s.updates != nil {
+			close(s.updates)
+			s.updates = nil
+		}
+		s.mu.Unlock()
+		s.writing.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 		return nil
