@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -55,7 +56,8 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 	var cmdTags, name, user, version string
 	var clusterTags []string
 	var timeout int
-	cmd := &cobra.Command{Use: "submit --command-tags TAGS --cluster-tags TAGS [--cluster-tags TAGS ...] [--name N] -- ARGS...",
+	var wait bool
+	cmd := &cobra.Command{Use: "submit --command-tags TAGS --cluster-tags TAGS [--cluster-tags TAGS ...] [--name N] [--wait] -- ARGS...",
 		Short: "Submit a job: the command its tags select runs with ARGS on a cluster the tags select; prints its id",
 		Args:  cobra.ArbitraryArgs}
 	out := cli.AddOutputFlag(cmd)
@@ -65,6 +67,7 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 	cmd.Flags().StringVar(&user, "user", "", "the job's user (default: $USER)")
 	cmd.Flags().StringVar(&version, "version", "1", "the job's version")
 	cmd.Flags().IntVar(&timeout, "timeout", 0, "kill the job after this many seconds (default: the server's)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the job to end, print its stdout, and exit 0 only if it SUCCEEDED")
 	cmd.MarkFlagRequired("command-tags")
 	cmd.MarkFlagRequired("cluster-tags")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -100,9 +103,40 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 		if err := c.Do(cmd.Context(), "GET", jobsPath+"/"+req.ID, nil, &j); err != nil {
 			return err
 		}
-		return out.Print(cmd.OutOrStdout(), j, func(t *cli.Table) {
-			t.Row(fmt.Sprintf("submitted job %s: command %s on cluster %s", j.ID, j.CommandName, j.ClusterName))
-		})
+		if !wait {
+			return out.Print(cmd.OutOrStdout(), j, func(t *cli.Table) {
+				t.Row(fmt.Sprintf("submitted job %s: command %s on cluster %s", j.ID, j.CommandName, j.ClusterName))
+			})
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "submitted job %s: command %s on cluster %s\n", j.ID, j.CommandName, j.ClusterName)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for isActive(j.Status) {
+			select {
+			case <-cmd.Context().Done():
+				return cmd.Context().Err()
+			case <-tick.C:
+			}
+			if err := c.Do(cmd.Context(), "GET", jobsPath+"/"+req.ID, nil, &j); err != nil {
+				return err
+			}
+		}
+		body, _, err := c.Get(cmd.Context(), jobsPath+"/"+req.ID+"/output/stdout")
+		if err != nil {
+			return err
+		}
+		if out.JSON() {
+			if err := out.Print(cmd.OutOrStdout(), j, nil); err != nil {
+				return err
+			}
+		} else {
+			cmd.OutOrStdout().Write(body)
+		}
+		if j.Status != "SUCCEEDED" {
+			return fmt.Errorf("job %s ended %s: %s", j.ID, j.Status, j.StatusMsg)
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "finished job %s: %s in %s\n", j.ID, j.Status, j.Runtime)
+		return nil
 	}
 	return cmd
 }

@@ -102,6 +102,10 @@ func TestJobsOnRealProcesses(t *testing.T) {
 	if out := gafferCLI(t, bin, srv.URL, tokenFile, "genie", "job", "status", quick); !strings.Contains(out, "SUCCEEDED") {
 		t.Errorf("status: %q", out)
 	}
+	if out := gafferCLI(t, bin, srv.URL, tokenFile, "genie", "job", "submit", "--wait", "--command-tags", "type:sh",
+		"--cluster-tags", "sched:test", "--", "waited", "0"); out != "waited says 0\n" {
+		t.Errorf("submit --wait: %q", out)
+	}
 
 	slow := submit("sched:test", "30")
 	platformtest.Eventually(t, "the slow job to run", func() bool { s, _ := status(srv.URL, slow); return s == "RUNNING" })
