@@ -53,18 +53,19 @@ type changeResult struct {
 }
 
 // scan computes the statistic of x (the whole series) over [from, to)
-// with windows of width and of trendWidths·width values, and returns
-// the largest |z| for t in [lo, hi] of either. Baseline positions are
-// those whose windows end before base. The long windows are for slow
+// with windows of width, and over [longFrom, to) with windows of
+// trendWidths·width values, and returns the largest |z| for t in [lo,
+// hi] of either. Baseline positions are those whose windows end before
+// base. The long windows are for slow
 // changes: a ramp (a leak on a GC sawtooth, a backlog) moves the means
 // of short windows by little against what a sawtooth or a wander moves
 // them by, and the means of long ones by more, while the sawtooth
 // averages out over them. (Three widths at once, 6/12/24, found no more
 // related signals in the package's own scenarios: the largest of
 // several z's is larger for noise too.)
-func (c *changes) scan(x []float64, from, to, width, lo, hi, base int) changeResult {
+func (c *changes) scan(x []float64, from, longFrom, to, width, lo, hi, base int) changeResult {
 	long := trendWidths * width
-	start := max(0, from-long)
+	start := max(0, min(from, longFrom)-long)
 	// No window reaches past the last position's.
 	to = min(to, max(hi, base)+long)
 	c.prefix = slices.Grow(c.prefix[:0], to-start+1)[:to-start+1]
@@ -74,8 +75,11 @@ func (c *changes) scan(x []float64, from, to, width, lo, hi, base int) changeRes
 		acc += v
 		p[i] = acc
 	}
-	best := c.scanWidth(len(x), start, from, to, width, lo, hi, base)
-	if l := c.scanWidth(len(x), start, from, to, long, lo, hi, base); math.Abs(l.z) > math.Abs(best.z) {
+	best := c.scanWidth(len(x), start, from, to, width, lo, hi, base, 1)
+	// The long windows' longer history is sampled as sparsely as it is
+	// longer, for as many positions.
+	sparse := max(1, (base-longFrom)/max(1, base-from))
+	if l := c.scanWidth(len(x), start, longFrom, to, long, lo, hi, base, sparse); math.Abs(l.z) > math.Abs(best.z) {
 		best = l
 	}
 	return best
@@ -85,8 +89,9 @@ func (c *changes) scan(x []float64, from, to, width, lo, hi, base int) changeRes
 const trendWidths = 3
 
 // scanWidth is scan with windows of one width, over the prefix sums of
-// the n values of x from start on.
-func (c *changes) scanWidth(n, start, from, to, width, lo, hi, base int) changeResult {
+// the n values of x from start on, with its baseline positions sparse
+// times as far apart as usual.
+func (c *changes) scanWidth(n, start, from, to, width, lo, hi, base, sparse int) changeResult {
 	sum := func(a, b int) float64 { return c.prefix[b-start] - c.prefix[a-start] }
 	at := func(t int) float64 {
 		wl, wr := min(width, t-start), min(width, to-t, n-t)
@@ -97,7 +102,7 @@ func (c *changes) scanWidth(n, start, from, to, width, lo, hi, base int) changeR
 	}
 	// The baseline: positions whose windows end before base, every
 	// stride-th (neighbours share most of their windows).
-	stride := max(2, width/4)
+	stride := max(2, width/4) * sparse
 	c.tmp = c.tmp[:0]
 	for t := max(from, start+width); t+width <= base; t += stride {
 		c.tmp = append(c.tmp, at(t))

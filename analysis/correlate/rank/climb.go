@@ -98,7 +98,7 @@ func (c *climbs) scan(x, raw []float64, from, to, width, lo, hi, base int) (chan
 	// have, are not the climb's.
 	c.out = c.out[:0]
 	for i := start; i < to; i++ {
-		if tail*(d[i]-med) > dropSpreads*scale || missing(raw[i]) || missing(raw[i-1]) {
+		if tail*(d[i]-med) > dropSpreads*scale || missingValue(raw[i]) || missingValue(raw[i-1]) {
 			d[i] = math.NaN()
 			c.out = append(c.out, i)
 		}
@@ -133,7 +133,7 @@ func (c *climbs) scan(x, raw []float64, from, to, width, lo, hi, base int) (chan
 		}
 		prev, fill = cur, d[i]
 	}
-	r := c.ch.scan(d, from, to, width, lo, hi, base)
+	r := c.ch.scan(d, from, from, to, width, lo, hi, base)
 	// A climb that changed where the level jumped is the jump's: a
 	// level multiplied (a one-off step) climbs faster or slower too.
 	for _, j := range c.jumps {
@@ -158,4 +158,5 @@ func (c *climbs) scan(x, raw []float64, from, to, width, lo, hi, base int) (chan
 	return r, true
 }
 
-func missing(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+// missingValue says whether v is no value: NaN or infinite.
+func missingValue(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }

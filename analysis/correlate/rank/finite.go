@@ -45,12 +45,14 @@ func (f Features) finite() Features {
 }
 
 // scoreFinite scores x, refusing values beyond MaxMagnitude where the
-// features read it.
+// features read it. The long windows' longer history before focusFrom
+// is only summed, which no value within float64 overflows over a
+// window, so it is not checked.
 func (s *Scorer) scoreFinite(x []float64) Features {
 	read := x
 	if len(x) == s.t.n {
-		lo, hi := s.t.region()
-		read = x[lo:hi]
+		_, hi := s.t.region()
+		read = x[s.t.focusFrom():hi]
 	}
 	if v, big := tooLarge(read); big {
 		return Features{Note: fmt.Sprintf("n/a: a value of %g is beyond ±%g, too large to compare", v, MaxMagnitude)}

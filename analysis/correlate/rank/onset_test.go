@@ -61,7 +61,7 @@ func TestSlowChangeOnSawtooth(t *testing.T) {
 		x[i] = live + garbage
 	}
 	var c changes
-	got := c.scan(x, 12, n, 12, t0-10, t0+10, t0-10)
+	got := c.scan(x, 12, 12, n, 12, t0-10, t0+10, t0-10)
 	if got.z < changeLow || got.at < t0-2 {
 		t.Errorf("leak on a sawtooth: z %.1f at %d, want above %v after %d", got.z, got.at, changeLow, t0-2)
 	}

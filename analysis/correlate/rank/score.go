@@ -116,11 +116,20 @@ func (s *Scorer) Score(x []float64) Features {
 		return f
 	}
 	lo, hi := t.region()
-	missing, ok := fillGaps(s.x[lo:hi], x[lo:hi])
+	focus := t.focusFrom()
+	missing, ok := fillGaps(s.x[focus:hi], x[focus:hi])
 	f.Missing = missing
-	if !ok || missing > (hi-lo)/2 {
+	if !ok || missing > (hi-focus)/2 {
 		f.Note = "no data in most of the focus window"
 		return f
+	}
+	// The long windows' longer history is filled on its own: what it
+	// lacks (a pod that started a day ago) is not missing where the
+	// features read, and a series without it starts at its first value.
+	if _, ok := fillGaps(s.x[lo:focus], x[lo:focus]); !ok {
+		for i := lo; i < focus; i++ {
+			s.x[i] = s.x[focus]
+		}
 	}
 	n := s.crossCorrelate(&f, lo)
 	f.XCorr = evidence(f.R*math.Sqrt(n), zLow, zHigh)
@@ -133,7 +142,8 @@ func (s *Scorer) Score(x []float64) Features {
 		first++
 	}
 	hf := min(max(t.historyFrom(), first+t.p.Width), t.Onset-tol)
-	c := s.ch.scan(s.x, hf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
+	lf := min(max(t.longHistoryFrom(), first+trendWidths*t.p.Width), t.Onset-tol)
+	c := s.ch.scan(s.x, hf, lf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
 	// On a sawtooth, a change of its climb is timed to the minute where
 	// a change of its level is timed to a collection.
 	slopeZ := 0.0

@@ -83,7 +83,7 @@ func NewTarget(y []float64, w Window, p Params) (*Target, error) {
 	}
 	t.Onset = onset(filled, max(p.DiffLag, lo-before), lo, hi, w.End)
 	var ch changes
-	c := ch.scan(filled, max(p.Width, lo-p.History), w.End, p.Width, t.Onset, t.Onset, lo)
+	c := ch.scan(filled, max(p.Width, lo-p.History), max(trendWidths*p.Width, lo-trendWidths*p.History), w.End, p.Width, t.Onset, t.Onset, lo)
 	t.Change, t.ChangeZ = c.d, c.z
 	t.From, t.To = max(p.DiffLag, t.Onset-before), w.End
 	t.levelTo = min(t.To, t.Onset+p.Horizon)
@@ -171,15 +171,35 @@ func (t *Target) historyFrom() int {
 	return max(t.p.Width, min(t.From, t.Onset-t.p.Tolerance-t.p.History))
 }
 
+// longHistoryFrom is where the spread of the change statistic's long
+// windows starts: trendWidths·History steps before the onset's
+// tolerance, as far as the data goes. A window trendWidths times as long
+// needs trendWidths times the history for as many independent values: a
+// spread measured on a few of them is often too small, and noise then
+// passes for a change (the package's scenarios: unrelated series in the
+// top ten by a long window's z of 5-8 seven times in eight).
+func (t *Target) longHistoryFrom() int {
+	return max(trendWidths*t.p.Width, min(t.historyFrom(), t.Onset-t.p.Tolerance-trendWidths*t.p.History))
+}
+
 // levelEnd is where the detrended values a candidate is ranked on end:
 // MaxLag steps past levelTo, for the lagged rank correlation.
 func (t *Target) levelEnd() int { return min(t.n, t.levelTo+t.p.MaxLag) }
 
-// region is the part of a candidate the features read.
+// region is the part of a candidate the features read: the long
+// windows' history, then focusFrom on.
 func (t *Target) region() (lo, hi int) {
-	// The change statistics' long windows (and the steps of climbs) read
-	// trendWidths·Width values, and one more, before the history.
-	return max(0, min(t.From-t.p.MaxLag-t.p.DiffLag, t.historyFrom()-trendWidths*t.p.Width-1)), max(min(t.n, t.To+t.p.MaxLag), t.levelEnd())
+	// The long windows read trendWidths·Width values before their
+	// history.
+	return max(0, min(t.focusFrom(), t.longHistoryFrom()-trendWidths*t.p.Width)), max(min(t.n, t.To+t.p.MaxLag), t.levelEnd())
+}
+
+// focusFrom is where the part of a candidate read by more than the long
+// windows starts: the change statistics' windows (and the steps of
+// climbs) read trendWidths·Width values, and one more, before the
+// history.
+func (t *Target) focusFrom() int {
+	return max(0, min(t.From-t.p.MaxLag-t.p.DiffLag, t.historyFrom()-trendWidths*t.p.Width-1))
 }
 
 // detrend writes x minus the line a + b·i fitted to its first split
