@@ -40,7 +40,7 @@ func (s *Service) openOutput(id string) (*os.Root, error) {
 		return nil, err
 	}
 	if j.Dir == "" {
-		return nil, fmt.Errorf("%w: job %s has no working directory yet (%s)", ErrNotFound, id, j.Status)
+		return nil, fmt.Errorf("%w: job %s has no working directory (%s: not started yet, or removed after --genie-retention)", ErrNotFound, id, j.Status)
 	}
 	return os.OpenRoot(j.Dir)
 }

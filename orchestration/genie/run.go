@@ -69,6 +69,7 @@ func (r *run) killedFor() string {
 func (s *Service) registerJobs() {
 	jobs.HandleFunc(s.jobs, launchKind, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute}, s.launch)
 	s.registerRunner()
+	s.registerCleanup()
 }
 
 // launch claims a RESOLVED job for this process and starts it. A job

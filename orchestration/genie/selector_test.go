@@ -61,6 +61,7 @@ func TestSettingsAreChecked(t *testing.T) {
 		"--genie-default-timeout":   func(s *genie.Settings) { s.DefaultTimeout = 0 },
 		"--genie-lost-after":        func(s *genie.Settings) { s.LostAfter = time.Second },
 		"--genie-cel-cost-limit":    func(s *genie.Settings) { s.CEL.Cost = 0 },
+		"--genie-retention":         func(s *genie.Settings) { s.Retention = -time.Hour },
 	} {
 		set := genie.DefaultSettings()
 		change(set)

@@ -62,11 +62,15 @@ type Settings struct {
 	// LostAfter is how long a claimed job may go unrenewed by its process
 	// before it is failed as lost.
 	LostAfter time.Duration
+	// Retention is how long the directory and archive of an ended job
+	// are kept; 0 keeps them forever. The job's record stays.
+	Retention time.Duration
 }
 
 // DefaultSettings are the flags' defaults.
 func DefaultSettings() *Settings {
-	return &Settings{UserActiveLimit: 100, DefaultTimeout: 7 * 24 * time.Hour, CEL: celbudget.Default(), LostAfter: time.Minute}
+	return &Settings{UserActiveLimit: 100, DefaultTimeout: 7 * 24 * time.Hour, CEL: celbudget.Default(), LostAfter: time.Minute,
+		Retention: 30 * 24 * time.Hour}
 }
 
 func flags(fs *pflag.FlagSet) any {
@@ -78,6 +82,7 @@ func flags(fs *pflag.FlagSet) any {
 	celbudget.AddFlags(fs, "genie", &s.CEL)
 	fs.DurationVar(&s.LostAfter, "genie-lost-after", s.LostAfter, "fail a running job whose process has not renewed it for this long")
 	fs.MarkHidden("genie-lost-after")
+	fs.DurationVar(&s.Retention, "genie-retention", s.Retention, "remove the directory and archive of a job this long after it ended (0: keep them)")
 	return s
 }
 
@@ -132,6 +137,9 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 	}
 	if set.DefaultTimeout <= 0 {
 		return nil, fmt.Errorf("--genie-default-timeout: must be positive, got %v", set.DefaultTimeout)
+	}
+	if set.Retention < 0 {
+		return nil, fmt.Errorf("--genie-retention: must not be negative, got %v", set.Retention)
 	}
 	if set.LostAfter <= watchEvery {
 		return nil, fmt.Errorf("--genie-lost-after: must be longer than the %v renewal period, got %v", watchEvery, set.LostAfter)
