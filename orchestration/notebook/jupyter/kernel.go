@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -143,9 +144,16 @@ func start(ctx context.Context, spec *KernelSpec, opts Options) (*Kernel, error)
 		conn.releasePorts()
 		return nil, err
 	}
+	// The kernel runs in opts.WorkDir: a relative path to its connection
+	// file would name another file there, and the kernel would make one
+	// of its own, on ports nobody dials.
+	if abs, err := filepath.Abs(connFile); err == nil {
+		connFile = abs
+	}
 	argv := spec.command(connFile)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if opts.DropEnv == nil || !opts.DropEnv(name) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -151,5 +152,27 @@ func TestKernelEnvironmentAndDirectory(t *testing.T) {
 	}
 	if len(out.contents) != 1 || !strings.Contains(out.contents[0], "None yes "+dir) {
 		t.Fatalf("kernel saw %v", out.contents)
+	}
+}
+
+// TestRelativeConnectionDirectory: a kernel started in a work directory
+// of its own with the connection file's directory given relative to the
+// caller's (as `gaffer serve` gives ./gaffer-data) still connects.
+func TestRelativeConnectionDirectory(t *testing.T) {
+	spec := pythonSpec(t)
+	t.Chdir(t.TempDir())
+	if err := os.MkdirAll("data/runs", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k, err := Start(ctx, spec, Options{Dir: "data/runs", WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Kill()
+	var out collected
+	if _, err := k.Execute(ctx, "print(6 * 7)", out.add); err != nil || len(out.contents) != 1 || !strings.Contains(out.contents[0], "42") {
+		t.Fatalf("execute: %v %v", err, out.contents)
 	}
 }
