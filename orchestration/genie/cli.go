@@ -1,11 +1,15 @@
 package genie
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime/multipart"
+	"net/textproto"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -57,6 +61,7 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 	var clusterTags []string
 	var timeout int
 	var wait bool
+	var attach []string
 	cmd := &cobra.Command{Use: "submit --command-tags TAGS --cluster-tags TAGS [--cluster-tags TAGS ...] [--name N] [--wait] -- ARGS...",
 		Short: "Submit a job: the command its tags select runs with ARGS on a cluster the tags select; prints its id",
 		Args:  cobra.ArbitraryArgs}
@@ -67,6 +72,7 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 	cmd.Flags().StringVar(&user, "user", "", "the job's user (default: $USER)")
 	cmd.Flags().StringVar(&version, "version", "1", "the job's version")
 	cmd.Flags().IntVar(&timeout, "timeout", 0, "kill the job after this many seconds (default: the server's)")
+	cmd.Flags().StringArrayVar(&attach, "attach", nil, "a file to send with the job, placed in its directory (a script, a query); repeatable")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the job to end, print its stdout, and exit 0 only if it SUCCEEDED")
 	cmd.MarkFlagRequired("command-tags")
 	cmd.MarkFlagRequired("cluster-tags")
@@ -96,8 +102,18 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 		if timeout > 0 {
 			req.Timeout = &timeout
 		}
-		if err := c.Do(cmd.Context(), "POST", jobsPath, req, nil); err != nil {
-			return err
+		if len(attach) == 0 {
+			if err := c.Do(cmd.Context(), "POST", jobsPath, req, nil); err != nil {
+				return err
+			}
+		} else {
+			ct, body, err := multipartRequest(req, attach)
+			if err != nil {
+				return err
+			}
+			if err := c.DoRaw(cmd.Context(), "POST", jobsPath, ct, body, nil); err != nil {
+				return err
+			}
 		}
 		var j Job
 		if err := c.Do(cmd.Context(), "GET", jobsPath+"/"+req.ID, nil, &j); err != nil {
@@ -139,6 +155,38 @@ func jobSubmitCommand(flags *cli.ClientFlags) *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// multipartRequest encodes a job request with attachments as Genie's
+// clients send it: a "request" part and one "attachment" part a file.
+func multipartRequest(req JobRequest, files []string) (string, []byte, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="request"`)
+	h.Set("Content-Type", "application/json")
+	pw, err := mw.CreatePart(h)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := json.NewEncoder(pw).Encode(req); err != nil {
+		return "", nil, err
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return "", nil, fmt.Errorf("--attach: %w", err)
+		}
+		fw, err := mw.CreateFormFile("attachment", filepath.Base(f))
+		if err != nil {
+			return "", nil, err
+		}
+		fw.Write(data)
+	}
+	if err := mw.Close(); err != nil {
+		return "", nil, err
+	}
+	return mw.FormDataContentType(), buf.Bytes(), nil
 }
 
 func jobListCommand(flags *cli.ClientFlags) *cobra.Command {

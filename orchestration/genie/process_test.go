@@ -72,8 +72,10 @@ func TestJobsOnRealProcesses(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "genie.json")
 	os.WriteFile(file, []byte(`{"clusters": [{"id": "here", "name": "here", "user": "ops", "version": "1", "tags": ["sched:test"]}],
 		"commands": [{"id": "sh", "name": "sh", "user": "ops", "version": "1", "tags": ["type:sh"],
-			"executable": "/bin/sh -c 'echo \"$0 says $1\"; sleep \"$1\"'", "clusterCriteria": [{"tags": ["sched:test"]}]}]}`), 0o600)
-	if out := gafferCLI(t, bin, srv.URL, tokenFile, "genie", "apply", "-f", file); out != "applied 0 applications, 1 command, 1 cluster\n" {
+			"executable": "/bin/sh -c 'echo \"$0 says $1\"; sleep \"$1\"'", "clusterCriteria": [{"tags": ["sched:test"]}]},
+			{"id": "cat", "name": "cat", "user": "ops", "version": "1", "tags": ["type:cat"], "executable": "cat",
+			"clusterCriteria": [{"tags": ["sched:test"]}]}]}`), 0o600)
+	if out := gafferCLI(t, bin, srv.URL, tokenFile, "genie", "apply", "-f", file); out != "applied 0 applications, 2 commands, 1 cluster\n" {
 		t.Fatalf("apply: %q", out)
 	}
 	submit := func(cluster, seconds string) string {
@@ -105,6 +107,13 @@ func TestJobsOnRealProcesses(t *testing.T) {
 	if out := gafferCLI(t, bin, srv.URL, tokenFile, "genie", "job", "submit", "--wait", "--command-tags", "type:sh",
 		"--cluster-tags", "sched:test", "--", "waited", "0"); out != "waited says 0\n" {
 		t.Errorf("submit --wait: %q", out)
+	}
+	// An attachment lands in the job's directory, where cat reads it.
+	query := filepath.Join(t.TempDir(), "query.sql")
+	os.WriteFile(query, []byte("select 42\n"), 0o600)
+	if out := gafferCLI(t, bin, srv.URL, tokenFile, "genie", "job", "submit", "--wait", "--attach", query, "--command-tags", "type:cat",
+		"--cluster-tags", "sched:test", "--", "query.sql"); out != "select 42\n" {
+		t.Errorf("submit --attach: %q", out)
 	}
 
 	slow := submit("sched:test", "30")
