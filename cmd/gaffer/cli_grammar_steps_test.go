@@ -146,6 +146,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 			capture: map[string]*regexp.Regexp{"gjob": re(`submitted job (\S+):`)}},
 		{args: []string{"genie", "job", "kill", "{gjob}"}},
 		{args: []string{"notebook", "run", "{dir}/nb.ipynb", "{dir}/nb-out.ipynb", "-p", "n", "2"}}, // local: needs python3-ipykernel
+		{args: []string{"notebook", "upload", "{dir}/nb.ipynb", "--name", "grammar-nb"}},
 
 		{args: []string{"failover", "import", "-f", "{dir}/fleet.yaml"}},
 		{args: []string{"failover", "size-darkpools", "streaming"}},

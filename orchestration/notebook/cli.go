@@ -15,9 +15,11 @@ import (
 
 // newNotebookCommand is `gaffer notebook`.
 func newNotebookCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "notebook", Short: "Jupyter notebooks run as papermill runs them: run, scraps (see docs/notebooks.md)"}
-	cli.AddClientFlags(cmd)
-	cmd.AddCommand(runCommand(), scrapsCommand())
+	cmd := &cobra.Command{Use: "notebook", Short: "List the server's notebooks; run one as papermill does, read its scraps, upload (see docs/notebooks.md)"}
+	flags := cli.AddClientFlags(cmd)
+	list := listCommand(flags)
+	cmd.AddCommand(runCommand(), scrapsCommand(), uploadCommand(flags), list)
+	cli.ListByDefault(cmd, list)
 	return cmd
 }
 
