@@ -1,9 +1,13 @@
 package genie
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/httpapi"
+	"github.com/gaffer-sre/gaffer/orchestration/genie/jsonpatch"
 	"github.com/gaffer-sre/gaffer/orchestration/genie/resolve"
 )
 
@@ -31,6 +35,9 @@ func (s *Service) resourceRoutes(r *httpapi.Router, kind string) {
 		Handler: s.apiGet(kind)})
 	r.Handle(httpapi.Route{Method: "PUT", Path: base + "/{id}", Scope: ScopeWrite, Action: "genie." + noun + ".update",
 		Summary: "Replace a " + noun + " (its status too)", Request: example, Handler: s.apiUpdate(kind)})
+	r.Handle(httpapi.Route{Method: "PATCH", Path: base + "/{id}", Scope: ScopeWrite, Action: "genie." + noun + ".patch",
+		Summary: "Change a " + noun + " with a JSON Patch (RFC 6902) of its v3 shape", Request: []jsonpatch.Operation{},
+		Handler: s.apiPatch(kind)})
 	r.Handle(httpapi.Route{Method: "DELETE", Path: base + "/{id}", Scope: ScopeWrite, Action: "genie." + noun + ".delete",
 		Summary: "Delete a " + noun, Handler: s.apiDelete(kind)})
 	r.Handle(httpapi.Route{Method: "GET", Path: base + "/{id}/tags", Scope: ScopeRead, Summary: "A " + noun + "'s tags",
@@ -140,6 +147,57 @@ func (s *Service) apiUpdate(kind string) httpapi.HandlerFunc {
 			cr.Apps = old.(*commandRow).Apps
 		}
 		if err := s.updateResource(r.Context(), kind, id, d); err != nil {
+			return apiError(err)
+		}
+		return noContent(w)
+	}
+}
+
+// maxPatchBody bounds a JSON Patch request body, in bytes.
+const maxPatchBody = 1 << 20
+
+// apiPatch applies a JSON Patch to a resource as the API shows it, then
+// stores the result as a PUT would (the id may not change).
+func (s *Service) apiPatch(kind string) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := r.PathValue("id")
+		httpapi.SetAuditTarget(r, auditTarget(kind, id))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPatchBody))
+		if err != nil {
+			return httpapi.BadRequest("request body: %v", err)
+		}
+		ops, err := jsonpatch.Parse(body)
+		if err != nil {
+			return httpapi.BadRequest("%v", err)
+		}
+		d, err := s.getResource(r.Context(), kind, id)
+		if err != nil {
+			return apiError(err)
+		}
+		var apps []string
+		if cr, ok := d.(*commandRow); ok {
+			apps = cr.Apps
+		}
+		raw, _ := json.Marshal(withLinks(kind, d))
+		var doc any
+		json.Unmarshal(raw, &doc)
+		patched, err := jsonpatch.Apply(doc, ops)
+		if err != nil {
+			return httpapi.Errorf(http.StatusUnprocessableEntity, "patch_failed", "%v", err)
+		}
+		raw, _ = json.Marshal(patched)
+		nd := newDoc(kind)
+		target := any(nd)
+		if cr, ok := nd.(*commandRow); ok {
+			target = &cr.Command
+			cr.Apps = apps
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(target); err != nil {
+			return httpapi.BadRequest("the patched %s: %v", fmtKind(kind), err)
+		}
+		if err := s.updateResource(r.Context(), kind, id, nd); err != nil {
 			return apiError(err)
 		}
 		return noContent(w)

@@ -262,3 +262,44 @@ func TestGenieV3APICompatibility(t *testing.T) {
 		}
 	})
 }
+
+// TestPatchResources: Genie's PATCH takes a JSON Patch of the v3 shape.
+func TestPatchResources(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{Now: platformtest.Anchored(testNow)})
+	tok := srv.Token("genie:write")
+	register(t, srv, tok)
+	srv.Do("POST", "/api/v3/commands/echo-3/applications", tok, []string{"hadoop-client-3"})
+	patch := `[{"op": "replace", "path": "/status", "value": "OUT_OF_SERVICE"}, {"op": "add", "path": "/tags/-", "value": "tier:gold"},
+		{"op": "test", "path": "/metadata/nodes", "value": 120}]`
+	if r := srv.DoWith("PATCH", "/api/v3/clusters/yarn-east-sla", tok, "application/json-patch+json", patch); r.Status != 204 {
+		t.Fatalf("patch: %d %s", r.Status, r.Body)
+	}
+	var cl genie.Cluster
+	srv.Do("GET", "/api/v3/clusters/yarn-east-sla", tok, nil).JSON(t, &cl)
+	if cl.Status != "OUT_OF_SERVICE" || !strings.Contains(strings.Join(cl.Tags, ","), "tier:gold") {
+		t.Errorf("patched cluster: %+v", cl)
+	}
+	// A command keeps its applications through a patch of its shape.
+	if r := srv.DoWith("PATCH", "/api/v3/commands/echo-3", tok, "application/json-patch+json",
+		`[{"op": "replace", "path": "/executableAndArguments", "value": ["/bin/echo", "-n"]}]`); r.Status != 204 {
+		t.Fatalf("patch command: %d %s", r.Status, r.Body)
+	}
+	var cmd genie.Command
+	srv.Do("GET", "/api/v3/commands/echo-3", tok, nil).JSON(t, &cmd)
+	var apps []genie.Application
+	srv.Do("GET", "/api/v3/commands/echo-3/applications", tok, nil).JSON(t, &apps)
+	if cmd.Executable != "/bin/echo -n" || len(apps) != 1 {
+		t.Errorf("patched command: %q, %d applications", cmd.Executable, len(apps))
+	}
+	for patch, want := range map[string]int{
+		`[{"op": "replace", "path": "/id", "value": "other"}]`:        400,
+		`[{"op": "test", "path": "/status", "value": "UP"}]`:          422,
+		`[{"op": "add", "path": "/colour", "value": "red"}]`:          400,
+		`[{"op": "replace", "path": "/status", "value": "SLEEPING"}]`: 400,
+		`{"op": "add"}`: 400,
+	} {
+		if r := srv.DoWith("PATCH", "/api/v3/clusters/yarn-east-sla", tok, "application/json-patch+json", patch); r.Status != want {
+			t.Errorf("%s: %d %s, want %d", patch, r.Status, r.Body, want)
+		}
+	}
+}
