@@ -147,6 +147,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"genie", "job", "kill", "{gjob}"}},
 		{args: []string{"notebook", "run", "{dir}/nb.ipynb", "{dir}/nb-out.ipynb", "-p", "n", "2"}}, // local: needs python3-ipykernel
 		{args: []string{"notebook", "upload", "{dir}/nb.ipynb", "--name", "grammar-nb"}},
+		{args: []string{"notebook", "set-default", "grammar-wf"}},
 
 		{args: []string{"failover", "import", "-f", "{dir}/fleet.yaml"}},
 		{args: []string{"failover", "size-darkpools", "streaming"}},

@@ -18,6 +18,7 @@ const (
 
 // Routes registers the notebook API.
 func (s *Service) Routes(r *httpapi.Router) {
+	s.workflowKernelRoutes(r)
 	r.Handle(httpapi.Route{Method: "POST", Path: api, Scope: ScopeWrite, Action: "notebook.notebook.upload",
 		Summary: "Upload a notebook (.ipynb body): a new version of the notebook ?name=, created if new",
 		Query:   []httpapi.Param{{Name: "name", Description: "the notebook's name"}}, Response: Notebook{}, Handler: s.apiUpload})

@@ -18,7 +18,7 @@ func newNotebookCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "notebook", Short: "List the server's notebooks; run one as papermill does, read its scraps, upload (see docs/notebooks.md)"}
 	flags := cli.AddClientFlags(cmd)
 	list := listCommand(flags)
-	cmd.AddCommand(runCommand(), scrapsCommand(), uploadCommand(flags), list)
+	cmd.AddCommand(runCommand(), scrapsCommand(), uploadCommand(flags), list, setDefaultCommand(flags))
 	cli.ListByDefault(cmd, list)
 	return cmd
 }

@@ -1,6 +1,7 @@
 package notebook_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -250,5 +251,45 @@ func TestNotebookStepFeedsTheNextStep(t *testing.T) {
 		if s.ID == "consume" && fmt.Sprint(s.Output["doubled"]) != "200" {
 			t.Errorf("consume outputs %v", s.Output)
 		}
+	}
+}
+
+// TestWorkflowDefaultKernel: a workflow's notebook steps that name no
+// kernel run on the kernel set as the workflow's default; an unknown
+// kernel is refused, naming it.
+func TestWorkflowDefaultKernel(t *testing.T) {
+	needKernel(t)
+	py, err := jupyter.FindKernelSpec("python3", jupyter.KernelDirs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.AdminToken
+	spec, _ := json.Marshal(map[string]any{"argv": py.Argv, "display_name": "Python (marked)", "language": "python",
+		"env": map[string]string{"KERNEL_MARK": "the workflow's default"}})
+	if r := srv.Do("POST", "/api/v1/notebook-kernels", tok, map[string]any{"name": "marked", "spec": json.RawMessage(spec)}); r.Status >= 300 {
+		t.Fatalf("install: %d %s", r.Status, r.Body)
+	}
+	if r := srv.Do("PUT", "/api/v1/notebook-kernels/workflow-defaults/marked-wf", tok, map[string]any{"kernel": "nope"}); r.Status != http.StatusBadRequest ||
+		!strings.Contains(string(r.Body), `nope`) {
+		t.Errorf("an unknown kernel: %d %s", r.Status, r.Body)
+	}
+	if r := srv.Do("PUT", "/api/v1/notebook-kernels/workflow-defaults/marked-wf", tok, map[string]any{"kernel": "marked"}); r.Status != http.StatusOK {
+		t.Fatalf("set default: %d %s", r.Status, r.Body)
+	}
+	upload(t, srv, tok, "mark", ipynb(t, "#parameters\nx = 1", glue, "import os\nglue('mark', os.environ.get('KERNEL_MARK', 'none'))"))
+	def := `{"properties": {"run_strategy": "parallel"}, "workflow": {"id": "marked-wf", "steps": [
+	  {"step": {"id": "m", "type": "notebook", "params": {"notebook": {"value": "mark", "type": "STRING"}}}}]}}`
+	if r := srv.DoWith("POST", "/api/v1/workflows?file=wf.json", tok, "application/json", def); r.Status != http.StatusCreated {
+		t.Fatalf("apply: %d %s", r.Status, r.Body)
+	}
+	var in workflow.Instance
+	srv.Do("POST", "/api/v1/workflows/marked-wf/instances", tok, nil).JSON(t, &in)
+	platformtest.Eventually(t, "the instance to end", func() bool {
+		srv.Do("GET", fmt.Sprintf("/api/v1/workflows/marked-wf/instances/%d", in.InstanceID), tok, nil).JSON(t, &in)
+		return in.Status == workflow.InstanceSucceeded || in.Status == workflow.InstanceFailed
+	})
+	if in.Status != workflow.InstanceSucceeded || in.Steps[0].Output["mark"] != "the workflow's default" {
+		t.Fatalf("instance %s %s, outputs %v: want the marked kernel's variable", in.Status, in.Error, in.Steps[0].Output)
 	}
 }

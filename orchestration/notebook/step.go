@@ -49,6 +49,11 @@ func (s *Service) runStep(ctx context.Context, job *jobs.Job, j workflowapi.Step
 	if err != nil {
 		return s.stepDone(ctx, j.DoneFor(workflowapi.OutcomeFatal, nil, err.Error()))
 	}
+	if req.Kernel == "" {
+		if req.Kernel, err = s.workflowKernel(ctx, j.Workflow); err != nil {
+			return err
+		}
+	}
 	actor := fmt.Sprintf("workflow %s instance %s step %s", j.Workflow, j.Instance, j.Step)
 	run, err := s.newRun(ctx, ref, req, &StepRef{j.Instance, j.Step, j.Attempt}, actor)
 	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
