@@ -217,24 +217,25 @@ func detrend(dst, x []float64, split int) (a, b float64) {
 // the edges). It reports how many values it filled, and false when src
 // has no value at all.
 func fillGaps(dst, src []float64) (int, bool) {
+	copy(dst, src)
 	last := -1 // index of the last valid value
 	missing := 0
 	for i, v := range src {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if v-v != 0 { // NaN or ±Inf
 			missing++
 			continue
 		}
-		dst[i] = v
-		switch {
-		case last < 0:
-			for j := 0; j < i; j++ {
-				dst[j] = v
-			}
-		case last < i-1:
-			a := dst[last]
-			step := (v - a) / float64(i-last)
-			for j := last + 1; j < i; j++ {
-				dst[j] = a + step*float64(j-last)
+		if last != i-1 {
+			if last < 0 {
+				for j := range i {
+					dst[j] = v
+				}
+			} else {
+				a := dst[last]
+				step := (v - a) / float64(i-last)
+				for j := last + 1; j < i; j++ {
+					dst[j] = a + step*float64(j-last)
+				}
 			}
 		}
 		last = i
