@@ -1,11 +1,14 @@
 package notebook
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/gaffer-sre/gaffer/internal/platform/cli"
 	"github.com/gaffer-sre/gaffer/orchestration/notebook/nbformat"
@@ -70,6 +73,29 @@ func parseRunArgs(args []string) (*runCLIArgs, error) {
 			}
 			r.params = append(r.params, papermill.Param{Name: args[i+1], Value: papermill.ParseCLIValue(args[i+2])})
 			i += 2
+		case name == "-y" || name == "--parameters_yaml", name == "-f" || name == "--parameters_file":
+			// papermill's: a YAML (or JSON) mapping of parameters, given
+			// or in a file; -p given after it win.
+			if err := need(1); err != nil {
+				return nil, err
+			}
+			if !hasValue {
+				i++
+				value = args[i]
+			}
+			src := []byte(value)
+			if name == "-f" || name == "--parameters_file" {
+				b, err := os.ReadFile(value)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", name, err)
+				}
+				src = b
+			}
+			m, err := parametersYAML(src)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			r.params = append(r.params, papermill.ParamsFromMap(m)...)
 		case name == "-k" || name == "--kernel", name == "-o" || name == "--output", clientFlags[name]:
 			if err := need(1); err != nil {
 				return nil, err
@@ -102,7 +128,7 @@ func parseRunArgs(args []string) (*runCLIArgs, error) {
 
 func runCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "run INPUT.ipynb OUTPUT.ipynb [-p NAME VALUE ...] [--kernel NAME] [--output json]",
+		Use:   "run INPUT.ipynb OUTPUT.ipynb [-p NAME VALUE ...] [-y YAML] [-f FILE] [--kernel NAME] [--output json]",
 		Short: "Run a notebook locally on a Jupyter kernel, as papermill does; OUTPUT is written in every case",
 		Long: `Run every cell of INPUT.ipynb on a Jupyter kernel and write the executed
 notebook to OUTPUT.ipynb after each cell. -p NAME VALUE (repeatable) sets a
@@ -185,4 +211,26 @@ func compactJSON(v any) string {
 		return string(b[:77]) + "..."
 	}
 	return string(b)
+}
+
+// parametersYAML reads a YAML (or JSON) mapping of parameter names to
+// values; an empty document or null is no parameters.
+func parametersYAML(src []byte) (map[string]any, error) {
+	var m map[string]any
+	if err := yaml.Unmarshal(src, &m); err != nil {
+		return nil, fmt.Errorf("want a mapping of parameter names to values: %w", err)
+	}
+	// Values as JSON gives them (numbers as json.Number), which is what
+	// papermill's literals are written from.
+	j, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.UseNumber()
+	m = nil
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

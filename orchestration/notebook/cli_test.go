@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,5 +165,36 @@ func TestRunCLIBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("an output notebook was written for input that could not run")
+	}
+}
+
+// TestRunCLIParametersYAML: papermill's -y (a YAML or JSON mapping) and
+// -f (a file of one) set typed parameters; a -p after them wins; a
+// document that is not a mapping is refused naming the flag.
+func TestRunCLIParametersYAML(t *testing.T) {
+	needKernel(t)
+	dir := t.TempDir()
+	in := writeNotebook(t, dir, "in.ipynb", "#parameters\nregion = 'us-east-1'\nn = 1\ntags = []", glueCell,
+		"glue('got', {'region': region, 'n': n, 'tags': tags, 'extra': extra})")
+	out := filepath.Join(dir, "out.ipynb")
+	file := filepath.Join(dir, "p.yaml")
+	os.WriteFile(file, []byte("extra: {a: 1.5}\n"), 0o600)
+	if _, stderr, err := gaffer("run", in, out, "-y", `{"region": "eu-west-1", "n": 7, "tags": ["x", "y"]}`, "-f", file, "-p", "n", "8"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	stdout, _, err := gaffer("scraps", out, "--output", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scraps map[string]map[string]any
+	if err := json.Unmarshal([]byte(stdout), &scraps); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	g := scraps["got"]
+	if g["region"] != "eu-west-1" || g["n"] != 8.0 || fmt.Sprint(g["tags"]) != "[x y]" || fmt.Sprint(g["extra"]) != "map[a:1.5]" {
+		t.Fatalf("scraps %v", g)
+	}
+	if _, stderr, err := gaffer("run", in, out, "-y", "- a list"); err == nil || !strings.Contains(err.Error()+stderr, "-y: want a mapping") {
+		t.Fatalf("a list for -y: %v %s", err, stderr)
 	}
 }

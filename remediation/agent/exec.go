@@ -128,9 +128,17 @@ func killGroup(cmd *exec.Cmd, done chan error) error {
 	return <-done
 }
 
+// selfExe is the running binary's path.
+var selfExe = sync.OnceValues(os.Executable)
+
 func (a *Action) env(run string, params map[string]any) []string {
 	env := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
 		"HOME=" + a.Dir, "GAFFER_RUN_ID=" + run, "GAFFER_ACTION=" + a.Name}
+	// The agent's own binary, so an action can use gaffer's local
+	// commands (`gaffer notebook run`) without it on the PATH.
+	if exe, err := selfExe(); err == nil {
+		env = append(env, "GAFFER_BIN="+exe)
+	}
 	pj, _ := json.Marshal(params)
 	env = append(env, "GAFFER_PARAMS="+string(pj))
 	names := make([]string, 0, len(params))
