@@ -34,19 +34,25 @@ func meanPrecision(t testing.TB, from, count int, sp ScenarioParams, ps ...Param
 }
 
 // TestPrecisionAt10 is the accuracy standard: over 100 scenarios of 1,000
-// signals with 10 related, the mean precision@10 is at least 0.9. (The
+// signals with 10 related, the mean precision@10 is at least 0.9, and
+// at least floorScenarios, the figure issue 20 asked to keep. (The
 // weights were tuned on seeds 1001–1030, not on these.)
 func TestPrecisionAt10(t *testing.T) {
-	count := 100
+	count, floor := 100, floorScenarios
 	if testing.Short() {
-		count = 20
+		count, floor = 20, 0.9
 	}
 	got := meanPrecision(t, 1, count, ScenarioParams{}, Params{})[0]
 	t.Logf("mean precision@10 over %d scenarios (N=1000, K=10): %.3f", count, got)
-	if got < 0.9 {
-		t.Errorf("mean precision@10 = %.3f, want >= 0.9", got)
+	if got < floor {
+		t.Errorf("mean precision@10 = %.3f, want >= %.2f", got, floor)
 	}
 }
+
+// floorScenarios is the mean precision@10 of seeds 1–100 that
+// TestPrecisionAt10 holds: 0.930 before the fleet work, 0.937 now
+// (docs/correlate.md).
+const floorScenarios = 0.93
 
 // TestAblations prints the precision@10 of each feature alone and of all
 // but each, for docs/correlate.md. It takes minutes, so it runs only with
