@@ -211,6 +211,7 @@ func (a *agents) onHello(name string, m *nats.Msg) {
 	reply(m, agent.HelloReply{Heartbeat: a.heartbeat})
 	// Runs dispatched to an earlier life of this agent are lost.
 	a.lostRuns(ctx, name, f.Boot, fmt.Sprintf("agent %s restarted during the action", name))
+	a.s.agentRuns.lost(ctx, name, f.Boot, fmt.Sprintf("agent %s restarted during the action", name))
 }
 
 // lostRuns settles the steps dispatched to agent name other than to its
@@ -283,6 +284,10 @@ func (a *agents) onOutput(name string, m *nats.Msg) {
 	if json.Unmarshal(m.Data, &o) != nil {
 		return
 	}
+	if isAgentRun(o.Run) {
+		a.s.agentRuns.onOutput(name, o)
+		return
+	}
 	a.mu.Lock()
 	where, ok := a.runs[o.Run]
 	a.mu.Unlock()
@@ -310,6 +315,14 @@ func (a *agents) onResult(name string, m *nats.Msg) {
 		return
 	}
 	ctx := context.Background()
+	if isAgentRun(r.Run) {
+		if err := a.s.agentRuns.onResult(ctx, name, r); err != nil {
+			a.log.Error("record agent result", "agent", name, "run", r.Run, "error", err)
+			return // no acknowledgement: the agent sends it again
+		}
+		reply(m, map[string]bool{"ok": true})
+		return
+	}
 	var execID, key, ag string
 	var attempt int
 	err := a.db.QueryRowContext(ctx, `SELECT execution_id, step_key, attempt, agent FROM remediation_steps WHERE run_id = ?`, r.Run).
@@ -472,6 +485,7 @@ func (a *agents) flushSeen(ctx context.Context) {
 	for _, n := range silent {
 		a.lostRuns(ctx, n, "", fmt.Sprintf("agent %s stopped sending heartbeats during the action", n))
 	}
+	a.s.agentRuns.lostSilent(ctx, cutoff)
 }
 
 func (a *agents) list(ctx context.Context) ([]AgentInfo, error) {

@@ -99,6 +99,7 @@ type Service struct {
 	runbooks   *runbooks
 	engine     *engine
 	agents     *agents
+	agentRuns  *agentRuns
 	logs       *logWriter
 	waiters    *waiters
 	httpClient *http.Client
@@ -137,6 +138,8 @@ func New(ctx context.Context, deps *platform.Deps) (platform.Service, error) {
 	s.engine = &engine{s: s, db: s.db, log: s.log, owner: newID("proc"), lease: set.Lease, cancels: map[string]context.CancelFunc{},
 		timers: map[*time.Timer]struct{}{}}
 	s.agents = newAgents(s)
+	s.agentRuns = newAgentRuns(s)
+	s.agentRuns.register(s.jobs)
 	s.logs = newLogWriter(s.db, s.log, s.now)
 	s.waiters = newWaiters(s)
 	s.engine.registerJobs(s.jobs)

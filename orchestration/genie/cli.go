@@ -27,7 +27,7 @@ func newGenieCommand() *cobra.Command {
 	list := jobListCommand(flags)
 	job.AddCommand(jobSubmitCommand(flags), list, jobStatusCommand(flags), jobOutputCommand(flags), jobKillCommand(flags))
 	cli.ListByDefault(job, list)
-	cmd.AddCommand(job, applyCommand(flags),
+	cmd.AddCommand(job, applyCommand(flags), agentExecCommand(),
 		resourceListCommand(flags, kindCluster, "List clusters with their status and tags"),
 		resourceListCommand(flags, kindCommand, "List commands with their status, tags and cluster criteria"),
 		resourceListCommand(flags, kindApplication, "List applications with their status and tags"))

@@ -21,11 +21,18 @@ type ExecSpec struct {
 	Env []string
 	// Stdout and Stderr receive the process's output.
 	Stdout, Stderr *os.File
+	// JobID is the job the process runs.
+	JobID string
+	// Agent is the agent of the job's cluster (its ClusterAgentTag), ""
+	// when the cluster names none and the job runs on this host.
+	Agent string
+	// Timeout bounds the job; the executor may enforce it too.
+	Timeout time.Duration
 }
 
 // Executor starts job processes on the host attached to a cluster. The
 // local executor runs them beside the Gaffer process that claimed the
-// job; a remote one would run them through a host agent.
+// job; AgentExecutor runs them through the cluster's host agent.
 type Executor interface {
 	Start(spec ExecSpec) (Process, error)
 }

@@ -70,6 +70,7 @@ func (s *Service) registerJobs() {
 	jobs.HandleFunc(s.jobs, launchKind, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute}, s.launch)
 	s.registerRunner()
 	s.registerCleanup()
+	s.registerAgentReplies()
 }
 
 // launch claims a RESOLVED job for this process and starts it. A job
@@ -150,7 +151,12 @@ func (s *Service) execute(j *jobRow, r *run) {
 		end(genieapi.StatusKilled, r.reason, nil)
 		return
 	}
-	proc, err := s.exec.Start(spec)
+	ex := s.exec
+	if spec.Agent != "" {
+		ex = s.agentExec
+		jl.printf("the cluster's agent %s runs the job", spec.Agent)
+	}
+	proc, err := ex.Start(spec)
 	if err == nil {
 		r.proc = proc
 	}
@@ -224,7 +230,8 @@ func (s *Service) prepare(ctx context.Context, j *jobRow, dir string) (ExecSpec,
 		}
 		argv = append([]string{"/bin/sh", "-c", script + `; set +e; exec "$@"`, "genie-job"}, argv...)
 	}
-	spec = ExecSpec{Dir: dir, Argv: argv, Env: jobEnv(j, cmd, cl, dir)}
+	spec = ExecSpec{Dir: dir, Argv: argv, Env: jobEnv(j, cmd, cl, dir), JobID: j.ID, Agent: clusterAgent(cl.Tags),
+		Timeout: time.Duration(j.TimeoutS) * time.Second}
 	if spec.Stdout, err = os.Create(filepath.Join(dir, "stdout")); err != nil {
 		return spec, err
 	}

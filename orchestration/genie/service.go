@@ -97,9 +97,11 @@ type Service struct {
 	set      *Settings
 	selector resolve.ClusterSelector
 	exec     Executor
-	http     *http.Client
-	jobsDir  string
-	archDir  string
+	// agentExec runs the jobs of clusters that name an agent.
+	agentExec *AgentExecutor
+	http      *http.Client
+	jobsDir   string
+	archDir   string
 	// owner names this process's life in the owner column of the jobs it
 	// runs.
 	owner string
@@ -148,7 +150,7 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		return nil, err
 	}
 	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, audit: deps.Audit, now: deps.Clock(), set: set,
-		exec: LocalExecutor{}, http: deps.Egress.Client(egress.ClientOptions{Timeout: 5 * time.Minute, MaxRedirects: 5}),
+		exec: LocalExecutor{}, agentExec: NewAgentExecutor(deps.Jobs), http: deps.Egress.Client(egress.ClientOptions{Timeout: 5 * time.Minute, MaxRedirects: 5}),
 		running: map[string]*run{}, stop: make(chan struct{})}
 	if set.Selector != "" {
 		sel, err := resolve.NewCELSelector(set.Selector, set.CEL)

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// genieJob is the part of a Genie v3 job the test reads.
+type genieJob struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	StatusMsg string `json:"statusMsg"`
+}
+
+// exitCode is a job's exit code, from its execution (Genie v3 keeps it
+// there).
+func (s *remediationServer) exitCode(t *testing.T, id string) *int {
+	t.Helper()
+	var e struct {
+		ExitCode *int `json:"exitCode"`
+	}
+	call(t, "GET", s.url("/api/v3/jobs/"+id+"/execution"), s.admin, nil, &e)
+	return e.ExitCode
+}
+
+func (s *remediationServer) genieJob(t *testing.T, id string) genieJob {
+	t.Helper()
+	var j genieJob
+	call(t, "GET", s.url("/api/v3/jobs/"+id), s.admin, nil, &j)
+	return j
+}
+
+// waitGenie polls a job until ok holds, failing with the server's log
+// after a deadline.
+func (s *remediationServer) waitGenie(t *testing.T, id string, ok func(genieJob) bool) genieJob {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		j := s.genieJob(t, id)
+		if ok(j) {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("genie job %s: timed out as %+v; server log:\n%s", id, j, s.proc.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func genieEnded(j genieJob) bool {
+	switch j.Status {
+	case "SUCCEEDED", "FAILED", "KILLED", "INVALID":
+		return true
+	}
+	return false
+}
+
+func (s *remediationServer) genieOutput(t *testing.T, id, file string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.url("/api/v3/jobs/"+id+"/output/"+file), nil)
+	req.Header.Set("Authorization", "Bearer "+s.admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("output %s of %s: %d %s", file, id, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// processesIn lists the pids of processes whose working directory is dir.
+func processesIn(dir string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		if cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd")); err == nil && cwd == dir {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// TestGenieJobRunsOnRealAgent is issue 24's acceptance of agents: a job
+// resolved to a cluster tagged with an agent runs, through remediation's
+// agent runs, as the genie-job action on a real `gaffer agent` process,
+// in a directory of its own on the agent's side; it ends SUCCEEDED with
+// exit code 0 and its stdout is browsable on the server. A killed job's
+// process is stopped on the agent.
+func TestGenieJobRunsOnRealAgent(t *testing.T) {
+	s := startRemediation(t)
+	actions := copyActions(t)
+	s.agent(t, "etl-1", actions, "role=etl")
+	post := func(path string, body any) {
+		t.Helper()
+		if code := call(t, "POST", s.url(path), s.admin, body, nil); code != 201 && code != 202 {
+			t.Fatalf("POST %s: %d", path, code)
+		}
+	}
+	post("/api/v3/clusters", map[string]any{"id": "etl-east", "name": "etl-east", "user": "dataplat", "version": "1", "status": "UP",
+		"tags": []string{"sched:etl", "gaffer.agent:etl-1"}})
+	for _, c := range []struct{ id, exe string }{{"echo-etl", "echo"}, {"sleep-etl", "sleep"}} {
+		post("/api/v3/commands", map[string]any{"id": c.id, "name": c.id, "user": "dataplat", "version": "1", "status": "ACTIVE",
+			"executable": c.exe, "tags": []string{"type:" + c.id}, "clusterCriteria": []any{map[string]any{"tags": []string{"sched:etl"}}}})
+	}
+	submit := func(id, command, args string) {
+		t.Helper()
+		post("/api/v3/jobs", map[string]any{"id": id, "name": id, "user": "ana", "version": "1", "commandArgs": args,
+			"commandCriteria": []string{"type:" + command}, "clusterCriterias": []any{map[string]any{"tags": []string{"sched:etl"}}}})
+	}
+
+	submit("etl-job-1", "echo-etl", "hello from the 'agent side'")
+	j := s.waitGenie(t, "etl-job-1", genieEnded)
+	if code := s.exitCode(t, "etl-job-1"); j.Status != "SUCCEEDED" || code == nil || *code != 0 {
+		t.Fatalf("job ended %+v, exit code %v; server log:\n%s", j, code, s.proc.Log())
+	}
+	if got := s.genieOutput(t, "etl-job-1", "stdout"); got != "hello from the agent side\n" {
+		t.Errorf("stdout = %q", got)
+	}
+	agentDir := filepath.Join(actions, "genie-job", "jobs", "etl-job-1")
+	if _, err := os.Stat(agentDir); err != nil {
+		t.Errorf("the job's directory on the agent's side: %v", err)
+	}
+	if log := s.genieOutput(t, "etl-job-1", "genie/logs/genie.log"); !strings.Contains(log, "agent etl-1 runs the job") {
+		t.Errorf("genie.log does not say the agent ran the job:\n%s", log)
+	}
+
+	submit("etl-job-2", "sleep-etl", "300")
+	sleepDir := filepath.Join(actions, "genie-job", "jobs", "etl-job-2")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(processesIn(sleepDir)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no process of the job on the agent's side; job %+v; server log:\n%s", s.genieJob(t, "etl-job-2"), s.proc.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.waitGenie(t, "etl-job-2", func(j genieJob) bool { return j.Status == "RUNNING" })
+	if code := call(t, "DELETE", s.url("/api/v3/jobs/etl-job-2"), s.admin, nil, nil); code >= 300 {
+		t.Fatalf("kill: %d", code)
+	}
+	j = s.waitGenie(t, "etl-job-2", genieEnded)
+	if j.Status != "KILLED" {
+		t.Fatalf("killed job ended %+v", j)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for len(processesIn(sleepDir)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed job's process still runs on the agent's side: %v", processesIn(sleepDir))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
