@@ -140,6 +140,7 @@ func grammarSteps(*grammarFixture) []grammarStep {
 		{args: []string{"workflow", "restart", "grammar-k8s", "{k8s}"}, mayConflict: true}, // 409 until it has failed
 		{args: []string{"workflow", "signal", "grammar_ready", "--param", "day=20261207"}},
 		{args: []string{"workflow", "template", "apply", "-f", "{dir}/tmpl.json"}},
+		{args: []string{"workflow", "unblock", "grammar-wf"}},
 
 		{args: []string{"genie", "apply", "-f", "{dir}/genie.json"}},
 		{args: []string{"genie", "job", "submit", "--command-tags", "type:grammar", "--cluster-tags", "sched:grammar", "3600"},

@@ -28,7 +28,7 @@ var grammarVerbs = map[string]bool{
 	"import": true, "issue": true, "kill": true, "pause": true, "promote": true, "publish": true, "redrive": true,
 	"refuse": true, "reissue": true, "restart": true, "resume": true, "retire": true, "revoke": true, "rollback": true,
 	"rotate": true, "run": true, "scan": true, "set": true, "sign": true, "signal": true, "silence": true, "size": true,
-	"start": true, "stop": true, "submit": true, "update": true, "upload": true,
+	"start": true, "stop": true, "submit": true, "unblock": true, "update": true, "upload": true,
 
 	"correlate": false, "detect": false, "exercise": false, "export": false, "fetch": false, "get": false,
 	"graph": false, "inspect": false, "list": false, "login": false, "plan": false, "query": false,

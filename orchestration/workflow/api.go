@@ -21,6 +21,7 @@ const api = "/api/v1/workflows"
 // Routes registers the workflow API.
 func (s *Service) Routes(r *httpapi.Router) {
 	s.templateRoutes(r)
+	s.unblockRoute(r)
 	r.Handle(httpapi.Route{Method: "POST", Path: api, Scope: ScopeWrite, Action: "workflow.definition.apply",
 		Summary:  "Apply a workflow definition (Maestro JSON, or YAML: the same model or Maestro's DSL); a new version unless unchanged",
 		Query:    []httpapi.Param{{Name: "file", Description: "the file's name, for errors"}},

@@ -24,7 +24,7 @@ func newWorkflowCommand() *cobra.Command {
 		wfInstanceActionCommand(flags, "restart", "restarted", "Run a FAILED or STOPPED instance again from its unfinished steps"),
 		wfInstanceActionCommand(flags, "pause", "paused", "Pause an instance: its running steps finish, no other starts"),
 		wfInstanceActionCommand(flags, "resume", "resumed", "Resume a paused instance"),
-		wfSignalCommand(flags), wfTemplateCommand(flags))
+		wfSignalCommand(flags), wfTemplateCommand(flags), wfUnblockCommand(flags))
 	for _, sub := range cmd.Commands() {
 		if sub.Name() == "list" {
 			cli.ListByDefault(cmd, sub)

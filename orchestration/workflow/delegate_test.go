@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -159,5 +160,51 @@ func TestRunnerCancelled(t *testing.T) {
 	in = waitEnd(t, srv, tok, "held", in.InstanceID)
 	if in.Status != workflow.InstanceStopped || in.Steps[0].Status != workflow.StepStopped {
 		t.Fatalf("held: %s, step %s", in.Status, in.Steps[0].Status)
+	}
+}
+
+// TestStrictSequential: under strict_sequential a failed instance holds
+// back the next, queued, until the workflow is unblocked (Maestro's
+// unblock); then it runs, and the failed one keeps its status.
+func TestStrictSequential(t *testing.T) {
+	srv := platformtest.Start(t, platformtest.Options{})
+	tok := srv.AdminToken
+	apply(t, srv, tok, `{"properties": {"run_strategy": "strict_sequential"}, "workflow": {"id": "strict",
+	  "params": {"outcome": {"value": "succeeded", "type": "STRING"}},
+	  "steps": [{"step": {"id": "s", "type": "echo", "retry_policy": {"error_retry_limit": 0},
+	    "params": {"outcome": {"expression": "outcome", "type": "STRING"}}}}]}}`)
+	start := func(outcome string) int64 {
+		var in workflow.Instance
+		if r := srv.Do("POST", "/api/v1/workflows/strict/instances", tok, map[string]any{"params": map[string]any{"outcome": outcome}}); r.Status != http.StatusCreated {
+			t.Fatalf("start: %d %s", r.Status, r.Body)
+		} else {
+			r.JSON(t, &in)
+		}
+		return in.InstanceID
+	}
+	status := func(no int64) string {
+		var in workflow.Instance
+		srv.Do("GET", fmt.Sprintf("/api/v1/workflows/strict/instances/%d", no), tok, nil).JSON(t, &in)
+		return in.Status
+	}
+	first := start("failed")
+	if end := waitEnd(t, srv, tok, "strict", first); end.Status != workflow.InstanceFailed {
+		t.Fatalf("first: %s", end.Status)
+	}
+	second := start("succeeded")
+	if s := status(second); s != workflow.InstanceCreated {
+		t.Fatalf("second after a failure: %s, want CREATED (held back)", s)
+	}
+	if r := srv.Do("POST", "/api/v1/workflows/strict/unblock", tok, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("unblock: %d %s", r.Status, r.Body)
+	}
+	if end := waitEnd(t, srv, tok, "strict", second); end.Status != workflow.InstanceSucceeded {
+		t.Fatalf("second after the unblock: %s", end.Status)
+	}
+	if s := status(first); s != workflow.InstanceFailed {
+		t.Errorf("the failed instance became %s; unblocking keeps its status", s)
+	}
+	if r := srv.Do("POST", "/api/v1/workflows/nope/unblock", tok, nil); r.Status != http.StatusNotFound {
+		t.Errorf("unblock an unknown workflow: %d", r.Status)
 	}
 }

@@ -96,8 +96,14 @@ func (t *txn) startQueued(workflow string) error {
 	if err != nil {
 		return err
 	}
-	if rs := c.def.Properties.RunStrategy; rs.Rule == "parallel" && rs.Limit > 0 && running >= rs.Limit || rs.Rule != "parallel" && running > 0 {
+	rs := c.def.Properties.RunStrategy
+	if rs.Rule == "parallel" && rs.Limit > 0 && running >= rs.Limit || rs.Rule != "parallel" && running > 0 {
 		return nil
+	}
+	if rs.Rule == "strict_sequential" {
+		if blocked, err := t.blocked(workflow); err != nil || blocked {
+			return err
+		}
 	}
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE workflow_instances SET status = ? WHERE id = ?`, InstanceInProgress, id); err != nil {
 		return err

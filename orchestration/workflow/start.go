@@ -156,7 +156,14 @@ func (t *txn) admit(workflow string, rs definition.RunStrategy) (string, error) 
 				return "", err
 			}
 		}
-	default: // sequential, strict_sequential
+	case "strict_sequential":
+		if running > 0 {
+			return InstanceCreated, nil
+		}
+		if blocked, err := t.blocked(workflow); err != nil || blocked {
+			return InstanceCreated, err
+		}
+	default: // sequential
 		if running > 0 {
 			return InstanceCreated, nil
 		}

@@ -114,8 +114,9 @@ func (t *txn) fireBatch(batch []due, now time.Time) ([]due, error) {
 			}
 		case rs.Rule == "first_only" && n > 0:
 			f.row.status = InstanceStopped
-		case rs.Rule == "last_only" && n > 0:
-			// It stops the running ones: the one-at-a-time path.
+		case rs.Rule == "last_only" && n > 0, rs.Rule == "strict_sequential":
+			// It stops the running ones, or a failed one holds it
+			// back: the one-at-a-time path.
 			if err := t.startFired(f.row, f.c); err != nil {
 				return nil, err
 			}
