@@ -142,7 +142,9 @@ func (s *Scorer) Score(x []float64) Features {
 		first++
 	}
 	hf := min(max(t.historyFrom(), first+t.p.Width), t.Onset-tol)
-	lf := min(max(t.longHistoryFrom(), first+trendWidths*t.p.Width), t.Onset-tol)
+	// The long windows' history starts no later than the short ones':
+	// on a series too short for three times the history it is theirs.
+	lf := min(max(t.longHistoryFrom(), first+trendWidths*t.p.Width), t.Onset-tol, hf)
 	c := s.ch.scan(s.x, hf, lf, t.To, t.p.Width, t.Onset-tol, t.Onset+tol, t.Onset-tol)
 	// On a sawtooth, a change of its climb is timed to the minute where
 	// a change of its level is timed to a collection.

@@ -83,7 +83,8 @@ func NewTarget(y []float64, w Window, p Params) (*Target, error) {
 	}
 	t.Onset = onset(filled, max(p.DiffLag, lo-before), lo, hi, w.End)
 	var ch changes
-	c := ch.scan(filled, max(p.Width, lo-p.History), max(trendWidths*p.Width, lo-trendWidths*p.History), w.End, p.Width, t.Onset, t.Onset, lo)
+	hf := max(p.Width, lo-p.History)
+	c := ch.scan(filled, hf, min(hf, max(trendWidths*p.Width, lo-trendWidths*p.History)), w.End, p.Width, t.Onset, t.Onset, lo)
 	t.Change, t.ChangeZ = c.d, c.z
 	t.From, t.To = max(p.DiffLag, t.Onset-before), w.End
 	t.levelTo = min(t.To, t.Onset+p.Horizon)
