@@ -106,7 +106,7 @@ func TestGenieJobRunsOnRealAgent(t *testing.T) {
 	}
 	post("/api/v3/clusters", map[string]any{"id": "etl-east", "name": "etl-east", "user": "dataplat", "version": "1", "status": "UP",
 		"tags": []string{"sched:etl", "gaffer.agent:etl-1"}})
-	for _, c := range []struct{ id, exe string }{{"echo-etl", "echo"}, {"sleep-etl", "sleep"}} {
+	for _, c := range []struct{ id, exe string }{{"echo-etl", "echo"}, {"sleep-etl", "sleep"}, {"id-etl", "id"}} {
 		post("/api/v3/commands", map[string]any{"id": c.id, "name": c.id, "user": "dataplat", "version": "1", "status": "ACTIVE",
 			"executable": c.exe, "tags": []string{"type:" + c.id}, "clusterCriteria": []any{map[string]any{"tags": []string{"sched:etl"}}}})
 	}
@@ -130,6 +130,15 @@ func TestGenieJobRunsOnRealAgent(t *testing.T) {
 	}
 	if log := s.genieOutput(t, "etl-job-1", "genie/logs/genie.log"); !strings.Contains(log, "agent etl-1 runs the job") {
 		t.Errorf("genie.log does not say the agent ran the job:\n%s", log)
+	}
+
+	// A program the host does not list is refused on the host.
+	submit("etl-job-3", "id-etl", "")
+	if j := s.waitGenie(t, "etl-job-3", genieEnded); j.Status != "FAILED" {
+		t.Errorf("a job of a program the host does not allow ended %+v", j)
+	}
+	if got := s.genieOutput(t, "etl-job-3", "stderr"); !strings.Contains(got, "not in this host's allow-list") {
+		t.Errorf("stderr of the refused job = %q", got)
 	}
 
 	submit("etl-job-2", "sleep-etl", "300")

@@ -111,8 +111,14 @@ func (e *AgentExecutor) Start(spec ExecSpec) (Process, error) {
 	}
 	e.procs[spec.JobID] = p
 	e.mu.Unlock()
+	// The agent's timeout is a backstop: this process's own timer kills
+	// the job first, so that it ends KILLED as a local job does.
+	timeout := spec.Timeout
+	if timeout > 0 {
+		timeout += killConfirmWait
+	}
 	_, err = e.jobs.Enqueue(context.Background(), remediationapi.AgentRunKind, remediationapi.AgentRun{Agent: spec.Agent,
-		Action: AgentAction, Params: params, Timeout: spec.Timeout, ReplyKind: agentReplyKind, Key: spec.JobID, By: "genie"}, nil)
+		Action: AgentAction, Params: params, Timeout: timeout, ReplyKind: agentReplyKind, Key: spec.JobID, By: "genie"}, nil)
 	if err != nil {
 		e.forget(spec.JobID)
 		return nil, fmt.Errorf("ask agent %s to run the job: %w", spec.Agent, err)
