@@ -78,15 +78,22 @@ func apiError(err error) error {
 func actor(r *http.Request) string { return auth.FromContext(r.Context()).Actor() }
 
 func (s *Service) apiApply(w http.ResponseWriter, r *http.Request) error {
+	return applyFrom(w, r, "definition", s.Apply)
+}
+
+// applyFrom answers a request that applies the document in its body
+// (?file= names it in errors) with apply: 201 for a new version, 200
+// when unchanged.
+func applyFrom(w http.ResponseWriter, r *http.Request, what string, apply func(ctx context.Context, file string, src []byte, by string) (Applied, error)) error {
 	src, err := io.ReadAll(io.LimitReader(r.Body, definition.MaxSize+1))
 	if err != nil {
-		return httpapi.BadRequest("read the definition: %v", err)
+		return httpapi.BadRequest("read the %s: %v", what, err)
 	}
 	file := r.URL.Query().Get("file")
 	if file == "" {
-		file = "definition"
+		file = what
 	}
-	res, err := s.Apply(r.Context(), file, src, actor(r))
+	res, err := apply(r.Context(), file, src, actor(r))
 	if err != nil {
 		return apiError(err)
 	}

@@ -41,31 +41,38 @@ func wfApplyCommand(flags *cli.ClientFlags) *cobra.Command {
 	cmd.Flags().StringVarP(&file, "file", "f", "", "the definition (- for standard input)")
 	cmd.MarkFlagRequired("file")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := flags.Client()
-		if err != nil {
-			return err
-		}
-		src, err := cli.ReadInput(cmd, file)
-		if err != nil {
-			return err
-		}
-		ct := "application/json"
-		if !strings.HasPrefix(strings.TrimSpace(string(src)), "{") {
-			ct = "application/yaml"
-		}
-		var res Applied
-		if err := c.DoRaw(cmd.Context(), "POST", api+"?file="+url.QueryEscape(filepath.Base(file)), ct, src, &res); err != nil {
-			return err
-		}
-		return out.Print(cmd.OutOrStdout(), map[string]any{"id": res.ID, "version": res.Version}, func(t *cli.Table) {
-			note := ""
-			if res.Unchanged {
-				note = " (unchanged)"
-			}
-			t.Row(fmt.Sprintf("applied workflow %s: version %d%s", res.ID, res.Version, note))
-		})
+		return applyFile(cmd, flags, out, api, file, "workflow")
 	}
 	return cmd
+}
+
+// applyFile POSTs the document in file (JSON, else YAML) to path and
+// prints its id and version, as the workflow and template apply
+// commands do; what names the document in the confirmation.
+func applyFile(cmd *cobra.Command, flags *cli.ClientFlags, out *cli.OutputFlag, path, file, what string) error {
+	c, err := flags.Client()
+	if err != nil {
+		return err
+	}
+	src, err := cli.ReadInput(cmd, file)
+	if err != nil {
+		return err
+	}
+	ct := "application/json"
+	if !strings.HasPrefix(strings.TrimSpace(string(src)), "{") {
+		ct = "application/yaml"
+	}
+	var res Applied
+	if err := c.DoRaw(cmd.Context(), "POST", path+"?file="+url.QueryEscape(filepath.Base(file)), ct, src, &res); err != nil {
+		return err
+	}
+	return out.Print(cmd.OutOrStdout(), map[string]any{"id": res.ID, "version": res.Version}, func(t *cli.Table) {
+		note := ""
+		if res.Unchanged {
+			note = " (unchanged)"
+		}
+		t.Row(fmt.Sprintf("applied %s %s: version %d%s", what, res.ID, res.Version, note))
+	})
 }
 
 // waitResult is what `start --wait --output json` prints.

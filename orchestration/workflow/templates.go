@@ -7,11 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -159,23 +156,7 @@ func (s *Service) templateRoutes(r *httpapi.Router) {
 }
 
 func (s *Service) apiApplyTemplate(w http.ResponseWriter, r *http.Request) error {
-	src, err := io.ReadAll(io.LimitReader(r.Body, definition.MaxSize+1))
-	if err != nil {
-		return httpapi.BadRequest("read the template: %v", err)
-	}
-	file := r.URL.Query().Get("file")
-	if file == "" {
-		file = "template"
-	}
-	res, err := s.ApplyTemplate(r.Context(), file, src, actor(r))
-	if err != nil {
-		return apiError(err)
-	}
-	status := http.StatusCreated
-	if res.Unchanged {
-		status = http.StatusOK
-	}
-	return httpapi.WriteJSON(w, status, res)
+	return applyFrom(w, r, "template", s.ApplyTemplate)
 }
 
 func wfTemplateCommand(flags *cli.ClientFlags) *cobra.Command {
@@ -186,29 +167,7 @@ func wfTemplateCommand(flags *cli.ClientFlags) *cobra.Command {
 	apply.Flags().StringVarP(&file, "file", "f", "", "the template (- for standard input)")
 	apply.MarkFlagRequired("file")
 	apply.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := flags.Client()
-		if err != nil {
-			return err
-		}
-		src, err := cli.ReadInput(cmd, file)
-		if err != nil {
-			return err
-		}
-		ct := "application/json"
-		if !strings.HasPrefix(strings.TrimSpace(string(src)), "{") {
-			ct = "application/yaml"
-		}
-		var res Applied
-		if err := c.DoRaw(cmd.Context(), "POST", templatesAPI+"?file="+url.QueryEscape(filepath.Base(file)), ct, src, &res); err != nil {
-			return err
-		}
-		return applyOut.Print(cmd.OutOrStdout(), map[string]any{"id": res.ID, "version": res.Version}, func(t *cli.Table) {
-			note := ""
-			if res.Unchanged {
-				note = " (unchanged)"
-			}
-			t.Row(fmt.Sprintf("applied step template %s: version %d%s", res.ID, res.Version, note))
-		})
+		return applyFile(cmd, flags, applyOut, templatesAPI, file, "step template")
 	}
 	list := &cobra.Command{Use: "list", Short: "List step templates", Args: cobra.NoArgs}
 	listOut := cli.AddOutputFlag(list)
