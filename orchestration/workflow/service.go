@@ -138,8 +138,11 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		return nil, fmt.Errorf("--workflow-sql-max-time and --workflow-sql-max-rows: must be positive, got %s and %d", set.SQLMaxTime, set.SQLMaxRows)
 	}
 	for name, dsn := range set.SQLConnections {
-		if _, err := pgx.ParseConfig(dsn); err != nil || name == "" {
-			return nil, fmt.Errorf("--workflow-sql-connection %s: want NAME=postgres://user:pass@host/db: %v", name, err)
+		if name == "" {
+			return nil, fmt.Errorf("--workflow-sql-connection: want NAME=postgres://user:pass@host/db, got no name")
+		}
+		if _, err := pgx.ParseConfig(dsn); err != nil {
+			return nil, fmt.Errorf("--workflow-sql-connection %s: want NAME=postgres://user:pass@host/db: %w", name, err)
 		}
 	}
 	s := &Service{log: log.With("system", Name), db: deps.Store, bus: deps.Bus, jobs: deps.Jobs, now: deps.Clock(), set: set,

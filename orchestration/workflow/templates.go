@@ -110,8 +110,11 @@ func scanTemplate(row interface{ Scan(...any) error }) (*Template, error) {
 		return nil, err
 	}
 	d, err := definition.Parse("template", []byte(`{"workflow": {"id": "t", "steps": [`+body+`]}}`))
-	if err != nil || len(d.Workflow.Steps) != 1 {
-		return nil, fmt.Errorf("step template %s version %d: stored step unreadable: %v", t.ID, t.Version, err)
+	if err != nil {
+		return nil, fmt.Errorf("step template %s version %d: stored step unreadable: %w", t.ID, t.Version, err)
+	}
+	if len(d.Workflow.Steps) != 1 {
+		return nil, fmt.Errorf("step template %s version %d: stored step unreadable: %d steps", t.ID, t.Version, len(d.Workflow.Steps))
 	}
 	t.step, t.Step, t.CreatedAt = d.Workflow.Steps[0], json.RawMessage(body), time.UnixMilli(created).UTC()
 	t.Type = t.step.Type
