@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/orchestration/notebook/jupyter"
 	"github.com/gaffer-sre/gaffer/orchestration/workflow"
 )
@@ -44,11 +45,10 @@ func TestHostNotebookOnAgent(t *testing.T) {
 	call(t, "POST", s.url("/api/v1/workflows?file=host-report.json"), s.admin, def, nil)
 	var in workflow.Instance
 	call(t, "POST", s.url("/api/v1/workflows/host-report/instances"), s.admin, map[string]any{}, &in)
-	deadline := time.Now().Add(2 * time.Minute)
-	for in.FinishedAt == nil && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
+	platformtest.WaitFor(2*time.Minute, func() bool {
 		call(t, "GET", s.url(fmt.Sprintf("/api/v1/workflows/host-report/instances/%d", in.InstanceID)), s.admin, nil, &in)
-	}
+		return in.FinishedAt != nil
+	})
 	if in.Status != workflow.InstanceSucceeded {
 		t.Fatalf("instance %s %s %+v", in.Status, in.Error, in.Steps)
 	}
