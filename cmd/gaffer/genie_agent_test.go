@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -88,16 +89,10 @@ func processesIn(dir string) []string {
 	return out
 }
 
-// TestGenieJobRunsOnRealAgent is issue 24's acceptance of agents: a job
-// resolved to a cluster tagged with an agent runs, through remediation's
-// agent runs, as the genie-job action on a real `gaffer agent` process,
-// in a directory of its own on the agent's side; it ends SUCCEEDED with
-// exit code 0 and its stdout is browsable on the server. A killed job's
-// process is stopped on the agent.
-func TestGenieJobRunsOnRealAgent(t *testing.T) {
-	s := startRemediation(t)
-	actions := copyActions(t)
-	s.agent(t, "etl-1", actions, "role=etl")
+// etlCluster registers a cluster whose jobs run on agent etl-1, and
+// commands echo-etl, sleep-etl and id-etl; it returns a function that
+// submits a job of one of them.
+func etlCluster(t *testing.T, s *remediationServer) (submit func(id, command, args string)) {
 	post := func(path string, body any) {
 		t.Helper()
 		if code := call(t, "POST", s.url(path), s.admin, body, nil); code != 201 && code != 202 {
@@ -110,11 +105,37 @@ func TestGenieJobRunsOnRealAgent(t *testing.T) {
 		post("/api/v3/commands", map[string]any{"id": c.id, "name": c.id, "user": "dataplat", "version": "1", "status": "ACTIVE",
 			"executable": c.exe, "tags": []string{"type:" + c.id}, "clusterCriteria": []any{map[string]any{"tags": []string{"sched:etl"}}}})
 	}
-	submit := func(id, command, args string) {
+	return func(id, command, args string) {
 		t.Helper()
 		post("/api/v3/jobs", map[string]any{"id": id, "name": id, "user": "ana", "version": "1", "commandArgs": args,
 			"commandCriteria": []string{"type:" + command}, "clusterCriterias": []any{map[string]any{"tags": []string{"sched:etl"}}}})
 	}
+}
+
+// waitProcesses waits until some process runs in dir (want true) or none
+// does (want false).
+func waitProcesses(t *testing.T, s *remediationServer, dir string, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for (len(processesIn(dir)) > 0) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes in %s: %v, want some: %v; server log:\n%s", dir, processesIn(dir), want, s.proc.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestGenieJobRunsOnRealAgent is issue 24's acceptance of agents: a job
+// resolved to a cluster tagged with an agent runs, through remediation's
+// agent runs, as the genie-job action on a real `gaffer agent` process,
+// in a directory of its own on the agent's side; it ends SUCCEEDED with
+// exit code 0 and its stdout is browsable on the server. A killed job's
+// process is stopped on the agent.
+func TestGenieJobRunsOnRealAgent(t *testing.T) {
+	s := startRemediation(t)
+	actions := copyActions(t)
+	s.agent(t, "etl-1", actions, "role=etl")
+	submit := etlCluster(t, s)
 
 	submit("etl-job-1", "echo-etl", "hello from the 'agent side'")
 	j := s.waitGenie(t, "etl-job-1", genieEnded)
@@ -143,13 +164,7 @@ func TestGenieJobRunsOnRealAgent(t *testing.T) {
 
 	submit("etl-job-2", "sleep-etl", "300")
 	sleepDir := filepath.Join(actions, "genie-job", "jobs", "etl-job-2")
-	deadline := time.Now().Add(30 * time.Second)
-	for len(processesIn(sleepDir)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no process of the job on the agent's side; job %+v; server log:\n%s", s.genieJob(t, "etl-job-2"), s.proc.Log())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitProcesses(t, s, sleepDir, true)
 	s.waitGenie(t, "etl-job-2", func(j genieJob) bool { return j.Status == "RUNNING" })
 	if code := call(t, "DELETE", s.url("/api/v3/jobs/etl-job-2"), s.admin, nil, nil); code >= 300 {
 		t.Fatalf("kill: %d", code)
@@ -158,11 +173,30 @@ func TestGenieJobRunsOnRealAgent(t *testing.T) {
 	if j.Status != "KILLED" {
 		t.Fatalf("killed job ended %+v", j)
 	}
-	deadline = time.Now().Add(30 * time.Second)
-	for len(processesIn(sleepDir)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the killed job's process still runs on the agent's side: %v", processesIn(sleepDir))
-		}
-		time.Sleep(50 * time.Millisecond)
+	waitProcesses(t, s, sleepDir, false)
+}
+
+// TestGenieAgentJobOfADeadServerIsStopped: when the Gaffer process that
+// ran a job on an agent dies, the job is failed as lost and its process
+// on the agent is stopped, since no one would hear its end.
+func TestGenieAgentJobOfADeadServerIsStopped(t *testing.T) {
+	s := startRemediation(t, "--genie-lost-after", "4s")
+	actions := copyActions(t)
+	agentProc := s.agent(t, "etl-1", actions, "role=etl")
+	submit := etlCluster(t, s)
+	submit("etl-orphan", "sleep-etl", "300")
+	dir := filepath.Join(actions, "genie-job", "jobs", "etl-orphan")
+	waitProcesses(t, s, dir, true)
+	s.waitGenie(t, "etl-orphan", func(j genieJob) bool { return j.Status == "RUNNING" })
+	if err := s.proc.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
+	s.proc.Cmd.Wait()
+	s.start(t)
+	s.waitAgent(t, "etl-1", agentProc)
+	j := s.waitGenie(t, "etl-orphan", genieEnded)
+	if j.Status != "FAILED" || !strings.Contains(j.StatusMsg, "lost") {
+		t.Fatalf("the orphaned job ended %+v", j)
+	}
+	waitProcesses(t, s, dir, false)
 }

@@ -334,6 +334,29 @@ func (s *Service) agentReply(ctx context.Context, _ *jobs.Job, a remediationapi.
 	return nil
 }
 
+// cancelOnAgent stops the run of a lost job on its cluster's agent: the
+// process that asked for it is gone, and no one would hear its end.
+func (s *Service) cancelOnAgent(ctx context.Context, j *jobRow) error {
+	docs, err := s.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := docs.get(kindCluster, j.ClusterID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	name := clusterAgent(d.(*Cluster).Tags)
+	if name == "" || !s.jobs.HasKind(remediationapi.AgentCancelKind) {
+		return nil
+	}
+	_, err = s.jobs.Enqueue(ctx, remediationapi.AgentCancelKind, remediationapi.AgentCancel{ReplyKind: agentReplyKind, Key: j.ID,
+		By: "genie"}, nil)
+	return err
+}
+
 func (s *Service) registerAgentReplies() {
 	jobs.HandleFunc(s.jobs, agentReplyKind, jobs.KindOptions{MaxAttempts: 20, Timeout: time.Minute,
 		Backoff: func(attempt int) time.Duration { return time.Duration(min(attempt, 10)) * time.Second }}, s.agentReply)

@@ -465,6 +465,9 @@ func (s *Service) sweep(ctx context.Context) error {
 		if err := s.finish(ctx, j, genieapi.StatusFailed, msgLost, nil); err != nil {
 			return err
 		}
+		if err := s.cancelOnAgent(ctx, j); err != nil {
+			s.log.Warn("genie: stop a lost job on its agent", "job", j.ID, "error", err)
+		}
 	}
 	return nil
 }
