@@ -63,6 +63,29 @@ func (ar *agentRuns) register(q *jobs.Queue) {
 	jobs.HandleFunc(q, remediationapi.AgentRunKind, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute,
 		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Second }}, ar.start)
 	jobs.HandleFunc(q, remediationapi.AgentCancelKind, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute}, ar.cancel)
+	jobs.HandleFunc(q, agentRunsCleanupKind, jobs.KindOptions{MaxAttempts: 1, Timeout: time.Minute},
+		func(ctx context.Context, _ *jobs.Job, _ struct{}) error { return ar.cleanup(ctx) })
+	if err := q.Every(agentRunsCleanupKind, time.Hour, struct{}{}, false); err != nil {
+		ar.s.log.Error("schedule the removal of old agent runs", "error", err)
+	}
+}
+
+// agentRunsCleanupKind removes the records of runs ended long ago.
+const agentRunsCleanupKind = "remediation.agent_runs_cleanup"
+
+// agentRunsKept is how long the record of an ended run is kept: long
+// past any redelivery of its request, which it answers.
+const agentRunsKept = 30 * 24 * time.Hour
+
+// cleanup removes the records of runs that ended (or were cancelled
+// before they started) more than agentRunsKept ago.
+func (ar *agentRuns) cleanup(ctx context.Context) error {
+	_, err := ar.s.db.ExecContext(ctx, `DELETE FROM remediation_agent_runs WHERE status IN (?, ?) AND created_at < ?`,
+		arDone, arCancelled, ar.s.now().Add(-agentRunsKept).UnixMilli())
+	if err != nil {
+		return fmt.Errorf("remediation: remove old agent runs: %w", err)
+	}
+	return nil
 }
 
 // agentRunID is the run ID of a caller's run: the same on every attempt

@@ -143,3 +143,41 @@ func TestAgentRunsForOtherSystems(t *testing.T) {
 		t.Errorf("cancel during the run: result %+v", res)
 	}
 }
+
+// TestOldAgentRunsAreRemoved: the records of runs ended more than 30
+// days ago go; recent ones and running ones stay.
+func TestOldAgentRunsAreRemoved(t *testing.T) {
+	s := start(t)
+	db := s.Deps().Store
+	old := time.Now().Add(-31 * 24 * time.Hour).UnixMilli()
+	for _, r := range []struct {
+		id, status string
+		at         int64
+	}{{"ar-old-done", "done", old}, {"ar-old-cancelled", "cancelled", old}, {"ar-old-running", "running", old},
+		{"ar-new-done", "done", time.Now().UnixMilli()}} {
+		if _, err := db.ExecContext(t.Context(), `INSERT INTO remediation_agent_runs (run_id, reply_kind, caller_key, agent, action,
+			status, created_at) VALUES (?, ?, ?, 'h1', 'noop', ?, ?)`, r.id, replyKind, r.id, r.status, r.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enqueue(t, s, "remediation.agent_runs_cleanup", struct{}{})
+	platformtest.Eventually(t, "old runs removed", func() bool {
+		var n int
+		db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM remediation_agent_runs WHERE run_id LIKE 'ar-old-%'`).Scan(&n)
+		return n == 1
+	})
+	var left []string
+	rows, err := db.QueryContext(t.Context(), `SELECT run_id FROM remediation_agent_runs ORDER BY run_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		left = append(left, id)
+	}
+	rows.Close()
+	if strings.Join(left, " ") != "ar-new-done ar-old-running" {
+		t.Errorf("runs left: %v", left)
+	}
+}
