@@ -93,7 +93,11 @@ func enqueue(t *testing.T, s *server, kind string, args any) {
 // runs it cannot start, and cancels before and during a run, reach it
 // as results too.
 func TestAgentRunsForOtherSystems(t *testing.T) {
-	s := start(t)
+	platformtest.EachBackend(t, testAgentRunsForOtherSystems)
+}
+
+func testAgentRunsForOtherSystems(t *testing.T, b platformtest.Backend) {
+	s := startWith(t, platformtest.Options{Backend: b})
 	s.startAgent("h1", nil, actionsDir(t))
 	c := collectorOf(s)
 	run := func(key, agentName, action, params string) {
@@ -147,7 +151,11 @@ func TestAgentRunsForOtherSystems(t *testing.T) {
 // TestOldAgentRunsAreRemoved: the records of runs ended more than 30
 // days ago go; recent ones and running ones stay.
 func TestOldAgentRunsAreRemoved(t *testing.T) {
-	s := start(t)
+	platformtest.EachBackend(t, testOldAgentRunsAreRemoved)
+}
+
+func testOldAgentRunsAreRemoved(t *testing.T, b platformtest.Backend) {
+	s := startWith(t, platformtest.Options{Backend: b})
 	db := s.Deps().Store
 	old := time.Now().Add(-31 * 24 * time.Hour).UnixMilli()
 	for _, r := range []struct {
