@@ -89,9 +89,10 @@ func processesIn(dir string) []string {
 	return out
 }
 
-// etlCluster registers a cluster whose jobs run on agent etl-1, and
-// commands echo-etl, sleep-etl and id-etl; it returns a function that
-// submits a job of one of them.
+// etlCluster registers a cluster whose jobs run on agent etl-1, with
+// commands echo-etl, sleep-etl and id-etl, and one whose agent etl-9
+// never connects, with command echo-west; it returns a function that
+// submits a job of one of the commands.
 func etlCluster(t *testing.T, s *remediationServer) (submit func(id, command, args string)) {
 	post := func(path string, body any) {
 		t.Helper()
@@ -101,14 +102,22 @@ func etlCluster(t *testing.T, s *remediationServer) (submit func(id, command, ar
 	}
 	post("/api/v3/clusters", map[string]any{"id": "etl-east", "name": "etl-east", "user": "dataplat", "version": "1", "status": "UP",
 		"tags": []string{"sched:etl", "gaffer.agent:etl-1"}})
+	post("/api/v3/clusters", map[string]any{"id": "etl-west", "name": "etl-west", "user": "dataplat", "version": "1", "status": "UP",
+		"tags": []string{"sched:etl-west", "gaffer.agent:etl-9"}})
+	post("/api/v3/commands", map[string]any{"id": "echo-west", "name": "echo-west", "user": "dataplat", "version": "1", "status": "ACTIVE",
+		"executable": "echo", "tags": []string{"type:echo-west"}, "clusterCriteria": []any{map[string]any{"tags": []string{"sched:etl-west"}}}})
 	for _, c := range []struct{ id, exe string }{{"echo-etl", "echo"}, {"sleep-etl", "sleep"}, {"id-etl", "id"}} {
 		post("/api/v3/commands", map[string]any{"id": c.id, "name": c.id, "user": "dataplat", "version": "1", "status": "ACTIVE",
 			"executable": c.exe, "tags": []string{"type:" + c.id}, "clusterCriteria": []any{map[string]any{"tags": []string{"sched:etl"}}}})
 	}
 	return func(id, command, args string) {
 		t.Helper()
+		sched := "sched:etl"
+		if command == "echo-west" {
+			sched = "sched:etl-west"
+		}
 		post("/api/v3/jobs", map[string]any{"id": id, "name": id, "user": "ana", "version": "1", "commandArgs": args,
-			"commandCriteria": []string{"type:" + command}, "clusterCriterias": []any{map[string]any{"tags": []string{"sched:etl"}}}})
+			"commandCriteria": []string{"type:" + command}, "clusterCriterias": []any{map[string]any{"tags": []string{sched}}}})
 	}
 }
 
@@ -160,6 +169,12 @@ func TestGenieJobRunsOnRealAgent(t *testing.T) {
 	}
 	if got := s.genieOutput(t, "etl-job-3", "stderr"); !strings.Contains(got, "not in this host's allow-list") {
 		t.Errorf("stderr of the refused job = %q", got)
+	}
+
+	// A cluster whose agent is not connected fails its jobs, saying so.
+	submit("west-job-1", "echo-west", "hi")
+	if j := s.waitGenie(t, "west-job-1", genieEnded); j.Status != "FAILED" || !strings.Contains(j.StatusMsg, "etl-9 is not connected") {
+		t.Errorf("a job for an agent that is not connected ended %+v", j)
 	}
 
 	submit("etl-job-2", "sleep-etl", "300")

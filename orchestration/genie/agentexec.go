@@ -292,8 +292,14 @@ func (p *agentProcess) result(r remediationapi.AgentRunResult) {
 			return
 		}
 	}
-	p.end(-1, fmt.Errorf("agent %s: run %s: %s", p.agent, r.Status, r.Error))
+	p.end(-1, &agentRunError{fmt.Sprintf("agent %s: run %s: %s", p.agent, r.Status, r.Error)})
 }
+
+// agentRunError is how a run on an agent ended without an exit code of
+// its program: never started, refused, lost or timed out.
+type agentRunError struct{ msg string }
+
+func (e *agentRunError) Error() string { return e.msg }
 
 func (p *agentProcess) end(code int, err error) {
 	p.mu.Lock()

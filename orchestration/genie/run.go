@@ -175,6 +175,8 @@ func (s *Service) execute(j *jobRow, r *run) {
 	switch reason := r.killedFor(); {
 	case reason != "":
 		end(genieapi.StatusKilled, reason, &code)
+	case errors.As(werr, new(*agentRunError)):
+		end(genieapi.StatusFailed, "Job failed on its agent: "+werr.Error(), nil)
 	case werr != nil:
 		end(genieapi.StatusFailed, "Job's process could not be waited for: "+werr.Error(), nil)
 	case code == 0:
