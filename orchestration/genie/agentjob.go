@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -136,13 +137,38 @@ func stageAgentJob(j *agentJob, jobsDir string) (string, error) {
 	return dir, nil
 }
 
+// pruneJobDirs removes the job directories under jobsDir last changed
+// before cutoff: a host's jobs directory is otherwise never emptied (the
+// server keeps the job's output and staged files).
+func pruneJobDirs(jobsDir string, cutoff time.Time) error {
+	entries, err := os.ReadDir(jobsDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || !e.IsDir() || !fi.ModTime().Before(cutoff) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(jobsDir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func agentExecCommand() *cobra.Command {
 	var allowedFile, jobsDir string
+	var keep time.Duration
 	cmd := &cobra.Command{Use: "agent-exec --allowed FILE --jobs-dir DIR < JOB",
 		Short: "Run a Genie job sent to this host's agent (the genie-job action runs this; see docs/genie.md)",
 		Args:  cobra.NoArgs, Hidden: true}
 	cmd.Flags().StringVar(&allowedFile, "allowed", "", "file of the programs jobs may run, one absolute path a line (required)")
 	cmd.Flags().StringVar(&jobsDir, "jobs-dir", "", "directory of the jobs' working directories (required)")
+	cmd.Flags().DurationVar(&keep, "keep", 7*24*time.Hour, "remove job directories unchanged for this long before staging a job (0: keep them)")
 	cmd.MarkFlagRequired("allowed")
 	cmd.MarkFlagRequired("jobs-dir")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -172,6 +198,11 @@ func agentExecCommand() *cobra.Command {
 		}
 		if !filepath.IsAbs(jobsDir) {
 			return fmt.Errorf("--jobs-dir %q: want an absolute path", jobsDir)
+		}
+		if keep > 0 {
+			if err := pruneJobDirs(jobsDir, time.Now().Add(-keep)); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: remove old job directories: %v\n", err)
+			}
 		}
 		dir, err := stageAgentJob(j, jobsDir)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseAgentJobRefusesBadFields(t *testing.T) {
@@ -122,4 +123,34 @@ func FuzzParseAllowed(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPruneJobDirsRemovesOnlyOldDirectories(t *testing.T) {
+	jobs := t.TempDir()
+	now := time.Date(2026, 12, 7, 8, 20, 0, 0, time.UTC)
+	for name, age := range map[string]time.Duration{"old": 8 * 24 * time.Hour, "new": time.Hour} {
+		p := filepath.Join(jobs, name)
+		os.MkdirAll(p, 0o755)
+		os.WriteFile(filepath.Join(p, "stdout"), []byte("x"), 0o644)
+		if err := os.Chtimes(p, now.Add(-age), now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := filepath.Join(jobs, "old-file")
+	os.WriteFile(old, nil, 0o644)
+	os.Chtimes(old, now.Add(-30*24*time.Hour), now.Add(-30*24*time.Hour))
+	if err := pruneJobDirs(jobs, now.Add(-7*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(jobs)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if strings.Join(left, " ") != "new old-file" {
+		t.Errorf("left %v, want the recent directory and the file", left)
+	}
+	if err := pruneJobDirs(filepath.Join(jobs, "missing"), now); err != nil {
+		t.Errorf("a jobs directory not made yet: %v", err)
+	}
 }
