@@ -35,10 +35,10 @@ var grammarVerbs = map[string]bool{
 	"replay": false, "serve": false, "show": false, "tail": false, "validate": false,
 }
 
-// processCommands are the top-level commands that run a process rather
-// than address a noun: the server, the job worker, the host agent, and the
-// binary's version.
-var processCommands = map[string]bool{"serve": true, "worker": true, "agent": true, "version": true}
+// processCommands are the commands, by path, that run a process rather
+// than address a noun: the server, the job worker, the host agent, the
+// binary's version, and what the agent's genie-job action execs.
+var processCommands = map[string]bool{"serve": true, "worker": true, "agent": true, "version": true, "genie agent-exec": true}
 
 // nounReads are how the Short text of a command named by a noun starts:
 // a bare noun only lists or shows.
@@ -111,7 +111,7 @@ func grammarProblems(root *cobra.Command) []string {
 		if c.Args == nil {
 			bad(p, "no Args validation")
 		}
-		if _, ok := verbOf(c); ok || (c.Parent() == root && processCommands[c.Name()]) || listChild(c) != nil {
+		if _, ok := verbOf(c); ok || processCommands[p] || listChild(c) != nil {
 			continue
 		}
 		reads := false

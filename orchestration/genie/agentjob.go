@@ -165,7 +165,7 @@ func agentExecCommand() *cobra.Command {
 	var keep time.Duration
 	cmd := &cobra.Command{Use: "agent-exec --allowed FILE --jobs-dir DIR < JOB",
 		Short: "Run a Genie job sent to this host's agent (the genie-job action runs this; see docs/genie.md)",
-		Args:  cobra.NoArgs, Hidden: true}
+		Args:  cobra.NoArgs}
 	cmd.Flags().StringVar(&allowedFile, "allowed", "", "file of the programs jobs may run, one absolute path a line (required)")
 	cmd.Flags().StringVar(&jobsDir, "jobs-dir", "", "directory of the jobs' working directories (required)")
 	cmd.Flags().DurationVar(&keep, "keep", 7*24*time.Hour, "remove job directories unchanged for this long before staging a job (0: keep them)")
