@@ -125,8 +125,10 @@ func Start(ctx context.Context, spec *KernelSpec, opts Options) (*Kernel, error)
 		k, err := start(ctx, spec, opts)
 		var d *DeathError
 		// Another process may take a port between our choice and the
-		// kernel's bind; a fresh set of ports is the remedy.
-		if attempt < 3 && errors.As(err, &d) && strings.Contains(d.Stderr, "Address already in use") {
+		// kernel's bind (the kernel dies: address in use), or answer on
+		// it before the kernel does (a channel's handshake fails); a
+		// fresh set of ports is the remedy.
+		if attempt < 3 && (errors.As(err, &d) && strings.Contains(d.Stderr, "Address already in use") || errors.Is(err, errChannel)) {
 			continue
 		}
 		return k, err
@@ -248,7 +250,7 @@ func (k *Kernel) connect(ctx context.Context) error {
 		port int
 	}{{"shell", k.shell, k.conn.ShellPort}, {"control", k.control, k.conn.ControlPort}, {"stdin", k.stdin, k.conn.StdinPort}, {"iopub", k.iopub, k.conn.IOPubPort}, {"hb", k.hb, k.conn.HBPort}} {
 		if err := c.s.Dial(k.conn.endpoint(c.port)); err != nil {
-			return k.startFailure(ctx, fmt.Errorf("connect %s channel: %w", c.name, err))
+			return k.startFailure(ctx, fmt.Errorf("connect %s channel: %w: %w", c.name, errChannel, err))
 		}
 	}
 	if err := k.iopub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
@@ -260,6 +262,10 @@ func (k *Kernel) connect(ctx context.Context) error {
 	go k.read("iopub", k.iopub)
 	return k.waitReady(ctx)
 }
+
+// errChannel marks a channel that could not connect to the kernel's
+// port, which Start retries on fresh ports.
+var errChannel = errors.New("the kernel's port did not answer as a kernel")
 
 func (k *Kernel) startFailure(ctx context.Context, err error) error {
 	select {

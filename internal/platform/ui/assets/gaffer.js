@@ -117,6 +117,13 @@
       }
     });
     opts.axes = axes;
+    // A time tick at the right edge centres its label there: uPlot's
+    // automatic right padding left half of a wide one ("12:15am") off
+    // the canvas at some hours. Half the widest time label is room
+    // enough; the other sides stay automatic (null).
+    if (opts.padding == null && !axes.some(function (a) { return a.side === 1; })) {
+      opts.padding = [null, 32, null, null];
+    }
     // The legend shows the last values with data while the cursor is off
     // the chart, instead of uPlot's "--".
     var last = lastIndexWithData(data);
