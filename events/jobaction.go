@@ -44,8 +44,8 @@ func (s *Service) jobAction(ctx context.Context, r *compiledRule, a *compiledAct
 	if err != nil {
 		return s.deadLetter(ctx, r, a, act.ev, 1, err)
 	}
-	if !s.jobs.HasKind(a.Kind) {
-		return s.deadLetter(ctx, r, a, act.ev, 1, fmt.Errorf("no job kind %q is registered in this process", a.Kind))
+	if err := s.checkKind(a.Kind); err != nil {
+		return s.deadLetter(ctx, r, a, act.ev, 1, err)
 	}
 	opts := &jobs.EnqueueOptions{Tags: []string{r.rule.ID}}
 	if identifying {

@@ -80,8 +80,8 @@ func (s *Service) runOnce(ctx context.Context, rule *Rule, a *compiledAction, ac
 		if err != nil {
 			return err
 		}
-		if !s.jobs.HasKind(a.Kind) {
-			return fmt.Errorf("no job kind %q is registered in this process", a.Kind)
+		if err := s.checkKind(a.Kind); err != nil {
+			return err
 		}
 		_, err = s.jobs.Enqueue(ctx, a.Kind, args, &jobs.EnqueueOptions{Tags: []string{rule.ID}})
 		return err

@@ -81,6 +81,8 @@ func TestRuleValidation(t *testing.T) {
 		{map[string]any{"name": "a", "condition": `true`, "actions": []map[string]any{{"type": "webhook", "url": "http://x/", "kind": "k"}}}, "actions[0].kind: does not apply"},
 		{map[string]any{"name": "a", "condition": `true`, "actions": []map[string]any{{"type": "webhook", "url": "http://x/", "timeout": "forever"}}}, "actions[0].timeout"},
 		{map[string]any{"name": "a", "condition": `true`, "actions": []map[string]any{{"type": "job", "kind": "no.such.kind"}}}, `no job kind "no.such.kind"`},
+		// Registered, but a system's own: a rule's author has events:write only.
+		{map[string]any{"name": "a", "condition": `true`, "actions": []map[string]any{{"type": "job", "kind": "platform.session_cleanup"}}}, `does not take jobs from rules`},
 		{map[string]any{"name": "a", "condition": `true`, "actions": []map[string]any{{"type": "job", "kind": "platform.noop", "args": `"x"`}}}, "must evaluate to a map"},
 		{map[string]any{"name": "a", "condition": `true`, "actions": []map[string]any{{"type": "publish"}}}, "actions[0].event_type: required"},
 		{map[string]any{"name": "a", "condition": `true`, "actions": []map[string]any{{"type": "publish", "event_type": "x", "data": "data."}}}, "actions[0].data"},

@@ -199,17 +199,17 @@ func (s *Service) Health(ctx context.Context) error {
 func (s *Service) Pages(shell *ui.Shell) { s.pages = newPages(s, shell) }
 
 // checkKind is the KindChecker for rules saved through this process.
+// Only kinds registered as taking jobs from rules are accepted: a rule's
+// author has events:write, not every system's scopes.
 func (s *Service) checkKind(kind string) error {
-	if s.jobs.HasKind(kind) {
+	if s.jobs.FromRules(kind) {
 		return nil
 	}
-	var known []string
-	for _, k := range s.jobs.Kinds() {
-		if !strings.HasPrefix(k, "events.") {
-			known = append(known, k)
-		}
+	known := strings.Join(s.jobs.RuleKinds(), ", ")
+	if s.jobs.HasKind(kind) {
+		return fmt.Errorf("job kind %q does not take jobs from rules (those that do: %s)", kind, known)
 	}
-	return fmt.Errorf("no job kind %q is registered in this server (known kinds: %s)", kind, strings.Join(known, ", "))
+	return fmt.Errorf("no job kind %q is registered in this server (kinds rules may use: %s)", kind, known)
 }
 
 // rulesChanged applies a change made through this process at once, and

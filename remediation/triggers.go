@@ -35,7 +35,7 @@ type StartJob struct {
 }
 
 func (s *Service) registerTriggers() {
-	jobs.HandleFunc(s.jobs, StartJobKind, jobs.KindOptions{MaxAttempts: 10, Timeout: time.Minute,
+	jobs.HandleFunc(s.jobs, StartJobKind, jobs.KindOptions{MaxAttempts: 10, Timeout: time.Minute, FromRules: true,
 		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Second }},
 		func(ctx context.Context, job *jobs.Job, a StartJob) error { return s.startFromJob(ctx, a) })
 	jobs.HandleFunc(s.jobs, cronKind, jobs.KindOptions{MaxAttempts: 1, Timeout: time.Minute},

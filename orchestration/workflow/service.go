@@ -156,12 +156,12 @@ func New(_ context.Context, deps *platform.Deps) (platform.Service, error) {
 		func(ctx context.Context, _ *jobs.Job, d workflowapi.StepDone) error { return s.stepDone(ctx, d) })
 	// Events rules start workflows and send signals with job actions of
 	// these kinds.
-	jobs.HandleFunc(deps.Jobs, StartJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute},
+	jobs.HandleFunc(deps.Jobs, StartJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute, FromRules: true},
 		func(ctx context.Context, j *jobs.Job, a startArgs) error {
 			_, err := s.StartInstance(ctx, a.Workflow, StartRequest{Params: a.Params}, fmt.Sprintf("job %d (%s)", j.ID, StartJob))
 			return cancelIfInvalid(err)
 		})
-	jobs.HandleFunc(deps.Jobs, SignalJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute},
+	jobs.HandleFunc(deps.Jobs, SignalJob, jobs.KindOptions{MaxAttempts: 5, Timeout: time.Minute, FromRules: true},
 		func(ctx context.Context, j *jobs.Job, a SignalRequest) error {
 			_, err := s.Signal(ctx, a, fmt.Sprintf("job %d (%s)", j.ID, SignalJob))
 			return cancelIfInvalid(err)

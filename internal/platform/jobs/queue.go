@@ -57,6 +57,12 @@ type KindOptions struct {
 	// execution) instead of leaving it only in the dead list. ctx outlives
 	// the attempt's own deadline by a few seconds.
 	GiveUp func(ctx context.Context, job *Job, err error)
+	// FromRules lets events rules' job actions enqueue the kind. A rule's
+	// author needs only events:write, so a kind says so only when what
+	// its jobs do is what that author may ask for (start a workflow or a
+	// runbook, which keep their own checks); other kinds — a step's
+	// result, a run on an agent — stay the systems' own.
+	FromRules bool
 }
 
 // Options configure a Queue.
@@ -213,6 +219,27 @@ func (q *Queue) HasKind(kind string) bool {
 	defer q.mu.Unlock()
 	_, ok := q.kinds[kind]
 	return ok
+}
+
+// FromRules reports whether events rules may enqueue jobs of kind.
+func (q *Queue) FromRules(kind string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.kinds[kind].FromRules
+}
+
+// RuleKinds lists, sorted, the kinds events rules may enqueue.
+func (q *Queue) RuleKinds() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []string
+	for k, o := range q.kinds {
+		if o.FromRules {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Cancel wraps err so the job is not retried.

@@ -30,7 +30,7 @@ func registerPlatformJobs(q *jobs.Queue, tokens *auth.Tokens, auditLog *audit.Lo
 		return err
 	}, jobs.KindOptions{MaxAttempts: 3})
 	_ = q.Every(AuditRetentionJob, time.Hour, struct{}{}, true)
-	q.Handle(NoopJob, func(context.Context, *jobs.Job) error { return nil }, jobs.KindOptions{})
+	q.Handle(NoopJob, func(context.Context, *jobs.Job) error { return nil }, jobs.KindOptions{FromRules: true})
 	q.Handle(SessionCleanupJob, func(ctx context.Context, _ *jobs.Job) error {
 		_, err := tokens.DeleteExpiredSessions(ctx)
 		return err
