@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 )
 
 // genieJob is the part of a Genie v3 job the test reads.
@@ -40,17 +42,11 @@ func (s *remediationServer) genieJob(t *testing.T, id string) genieJob {
 // after a deadline.
 func (s *remediationServer) waitGenie(t *testing.T, id string, ok func(genieJob) bool) genieJob {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		j := s.genieJob(t, id)
-		if ok(j) {
-			return j
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("genie job %s: timed out as %+v; server log:\n%s", id, j, s.proc.Log())
-		}
-		time.Sleep(50 * time.Millisecond)
+	var j genieJob
+	if !platformtest.WaitFor(time.Minute, func() bool { j = s.genieJob(t, id); return ok(j) }) {
+		t.Fatalf("genie job %s: timed out as %+v; server log:\n%s", id, j, s.proc.Log())
 	}
+	return j
 }
 
 func genieEnded(j genieJob) bool {
@@ -125,12 +121,8 @@ func etlCluster(t *testing.T, s *remediationServer) (submit func(id, command, ar
 // does (want false).
 func waitProcesses(t *testing.T, s *remediationServer, dir string, want bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for (len(processesIn(dir)) > 0) != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("processes in %s: %v, want some: %v; server log:\n%s", dir, processesIn(dir), want, s.proc.Log())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !platformtest.WaitFor(30*time.Second, func() bool { return (len(processesIn(dir)) > 0) == want }) {
+		t.Fatalf("processes in %s: %v, want some: %v; server log:\n%s", dir, processesIn(dir), want, s.proc.Log())
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-sre/gaffer/internal/platform/platformtest"
 	"github.com/gaffer-sre/gaffer/orchestration/notebook/jupyter"
 	"github.com/gaffer-sre/gaffer/orchestration/notebook/nbformat"
 	"github.com/gaffer-sre/gaffer/orchestration/notebook/papermill"
@@ -63,12 +64,8 @@ func children(t testing.TB) []int {
 // waitFor polls cond until it holds or a minute passes.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !platformtest.WaitFor(time.Minute, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 
